@@ -1,0 +1,927 @@
+//! Account rules. Every function here checks its own authorization and writes its audit entry.
+use super::entity::{email_token, login_attempt, session, user, user_role};
+use super::{EmailAddress, Me, Password, PersonName, Role};
+use crate::audit::{self, Change};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Locale;
+use crate::mail::{outbox, templates};
+use crate::state::Settings;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+};
+use serde_json::json;
+
+const VERIFY_TTL_HOURS: i64 = 48;
+const RESET_TTL_MINUTES: i64 = 60;
+const INVITE_TTL_DAYS: i64 = 7;
+/// Failed sign-ins allowed per address, and per client address, within the window.
+pub const MAX_FAILED_LOGINS_PER_EMAIL: u64 = 5;
+pub const MAX_FAILED_LOGINS_PER_IP: u64 = 50;
+const LOGIN_WINDOW_MINUTES: i64 = 15;
+const MAX_RESETS_PER_HOUR: u64 = 3;
+/// A session's expiry is pushed forward at most this often, to avoid a write per request.
+const SESSION_TOUCH_MINUTES: i64 = 60;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenPurpose {
+    Verify,
+    Reset,
+    Invite,
+}
+
+impl TokenPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::Verify => "verify",
+            TokenPurpose::Reset => "reset",
+            TokenPurpose::Invite => "invite",
+        }
+    }
+}
+
+/// The signed-in person on whose behalf a domain function acts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub locale: Locale,
+}
+
+impl Actor {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn require(&self, role: Role) -> AppResult<()> {
+        if self.has(role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn to_me(&self) -> Me {
+        Me {
+            id: self.user_id,
+            email: self.email.clone(),
+            name: self.name.clone(),
+            roles: self.roles.clone(),
+            locale: self.locale,
+        }
+    }
+}
+
+/// A fresh random token for a cookie or an emailed link (256 bits, hex).
+pub fn new_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Tokens are stored only as their SHA-256.
+pub fn hash_token(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+async fn hash_password(password: &Password) -> AppResult<String> {
+    let password = password.expose().to_string();
+    // argon2id costs tens of milliseconds of CPU: keep it off the async workers.
+    tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        use rand::RngCore;
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        let salt = SaltString::encode_b64(&salt).map_err(|_| AppError::Internal)?;
+        argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|_| AppError::Internal)
+    })
+    .await
+    .map_err(|_| AppError::Internal)?
+}
+
+/// Checks a password against a stored hash; with no hash, burns the same time and fails.
+async fn verify_password(hash: Option<String>, password: &str) -> bool {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        // A fixed hash of a random password, so unknown emails take as long as known ones.
+        const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Jb3/ZjxS+PE7kBU3w28lkdbGdBPNvpPpKQ28UiCPg4A";
+        let stored = hash.as_deref().unwrap_or(DUMMY);
+        match PasswordHash::new(stored) {
+            Ok(parsed) => {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+                    && hash.is_some()
+            }
+            Err(_) => false,
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn map_unique(err: sea_orm::DbErr, key: &str) -> AppError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict(key),
+        _ => err.into(),
+    }
+}
+
+pub async fn find_user_by_email(
+    db: &impl ConnectionTrait,
+    email: &EmailAddress,
+) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?)
+}
+
+async fn roles_of(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<Role>> {
+    let mut roles: Vec<Role> = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|r| Role::parse(&r.role))
+        .collect();
+    roles.sort();
+    Ok(roles)
+}
+
+async fn grant_role(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    role: Role,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    user_role::ActiveModel {
+        user_id: Set(user_id),
+        role: Set(role.as_str().to_string()),
+        granted_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+fn actor_of(user: user::Model, roles: Vec<Role>) -> Actor {
+    Actor {
+        user_id: user.id,
+        email: user.email,
+        name: user.name,
+        roles,
+        locale: Locale::from_tag(&user.locale).unwrap_or_default(),
+    }
+}
+
+struct NewToken<'a> {
+    purpose: TokenPurpose,
+    email: &'a str,
+    user_id: Option<i64>,
+    role: Option<Role>,
+    created_by: Option<i64>,
+    ttl: Duration,
+}
+
+/// Stores a one-time token and returns its clear text (which exists only in the email).
+async fn issue_token(db: &impl ConnectionTrait, t: NewToken<'_>) -> AppResult<String> {
+    let token = new_token();
+    let now = Utc::now();
+    email_token::ActiveModel {
+        token_hash: Set(hash_token(&token)),
+        purpose: Set(t.purpose.as_str().into()),
+        email: Set(t.email.into()),
+        user_id: Set(t.user_id),
+        role: Set(t.role.map(|r| r.as_str().into())),
+        created_by: Set(t.created_by),
+        expires_at: Set(now + t.ttl),
+        used_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Finds a usable token of this purpose, without using it up.
+async fn find_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    purpose: TokenPurpose,
+) -> AppResult<email_token::Model> {
+    let found = email_token::Entity::find()
+        .filter(email_token::Column::TokenHash.eq(hash_token(token.trim())))
+        .filter(email_token::Column::Purpose.eq(purpose.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid("token", "error.token_invalid"))?;
+    if found.used_at.is_some() {
+        return Err(AppError::conflict("error.token_used"));
+    }
+    if found.expires_at < Utc::now() {
+        return Err(AppError::invalid("token", "error.token_expired"));
+    }
+    Ok(found)
+}
+
+/// Uses a token up; of two concurrent uses exactly one succeeds.
+async fn consume_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    purpose: TokenPurpose,
+) -> AppResult<email_token::Model> {
+    let found = find_token(db, token, purpose).await?;
+    let now = Utc::now();
+    let updated = email_token::Entity::update_many()
+        .col_expr(email_token::Column::UsedAt, Expr::value(now))
+        .filter(email_token::Column::Id.eq(found.id))
+        .filter(email_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::conflict("error.token_used"));
+    }
+    Ok(found)
+}
+
+pub struct Registration {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub locale: Locale,
+}
+
+/// Creates an applicant account and sends the verification link.
+pub async fn register(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    input: Registration,
+) -> AppResult<i64> {
+    let name = PersonName::parse(&input.name)?;
+    let email = EmailAddress::parse(&input.email)?;
+    let password = Password::parse(&input.password)?;
+    if find_user_by_email(db, &email).await?.is_some() {
+        return Err(AppError::conflict("error.email_taken"));
+    }
+    let password_hash = hash_password(&password).await?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let user = user::ActiveModel {
+        email: Set(email.as_str().into()),
+        name: Set(name.as_str().into()),
+        password_hash: Set(password_hash),
+        locale: Set(input.locale.tag().into()),
+        email_verified_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| map_unique(e, "error.email_taken"))?;
+    grant_role(&txn, user.id, Role::Applicant, now).await?;
+    send_verification(&txn, settings, &user).await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(user.id),
+            action: "user.registered",
+            entity_type: "user",
+            entity_id: user.id.to_string(),
+            before: None,
+            after: Some(json!({"email": user.email, "name": user.name, "roles": ["applicant"]})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user.id)
+}
+
+async fn send_verification(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    user: &user::Model,
+) -> AppResult<()> {
+    let token = issue_token(
+        db,
+        NewToken {
+            purpose: TokenPurpose::Verify,
+            email: &user.email,
+            user_id: Some(user.id),
+            role: None,
+            created_by: None,
+            ttl: Duration::hours(VERIFY_TTL_HOURS),
+        },
+    )
+    .await?;
+    let locale = Locale::from_tag(&user.locale).unwrap_or_default();
+    let link = settings.link(&format!("/verify?token={token}"));
+    let content = templates::verify_email(locale, &user.name, &link);
+    outbox::enqueue(db, &user.email, &user.name, locale, &content).await?;
+    Ok(())
+}
+
+/// Marks the address behind a verification link as verified.
+pub async fn verify_email(db: &DatabaseConnection, token: &str) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let tok = consume_token(&txn, token, TokenPurpose::Verify).await?;
+    let user = user::Entity::find_by_id(tok.user_id.unwrap_or_default())
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if user.email_verified_at.is_none() {
+        let now = Utc::now();
+        let mut active: user::ActiveModel = user.clone().into();
+        active.email_verified_at = Set(Some(now));
+        active.updated_at = Set(now);
+        active.update(&txn).await?;
+        audit::record(
+            &txn,
+            Change {
+                actor: Some(user.id),
+                action: "user.email_verified",
+                entity_type: "user",
+                entity_id: user.id.to_string(),
+                before: Some(json!({"email_verified": false})),
+                after: Some(json!({"email_verified": true})),
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn failed_logins_since(
+    db: &impl ConnectionTrait,
+    column: login_attempt::Column,
+    value: &str,
+    since: DateTime<Utc>,
+) -> AppResult<u64> {
+    Ok(login_attempt::Entity::find()
+        .filter(column.eq(value))
+        .filter(login_attempt::Column::Succeeded.eq(false))
+        .filter(login_attempt::Column::CreatedAt.gt(since))
+        .count(db)
+        .await?)
+}
+
+/// Signs in: checks the rate limit and the password, and opens a session.
+/// Returns the session token for the cookie.
+pub async fn login(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> AppResult<(String, Actor)> {
+    let email = EmailAddress::parse(email)?;
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "error.password_required"));
+    }
+    let since = Utc::now() - Duration::minutes(LOGIN_WINDOW_MINUTES);
+    if failed_logins_since(db, login_attempt::Column::Email, email.as_str(), since).await?
+        >= MAX_FAILED_LOGINS_PER_EMAIL
+        || failed_logins_since(db, login_attempt::Column::Ip, ip, since).await?
+            >= MAX_FAILED_LOGINS_PER_IP
+    {
+        tracing::warn!(email = email.as_str(), ip, "sign-in rate limit reached");
+        return Err(AppError::RateLimited);
+    }
+    let user = find_user_by_email(db, &email).await?;
+    let ok = verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await;
+    let now = Utc::now();
+    login_attempt::ActiveModel {
+        email: Set(email.as_str().into()),
+        ip: Set(ip.chars().take(64).collect()),
+        succeeded: Set(ok),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => return Err(AppError::invalid("password", "error.login_failed")),
+    };
+    if user.email_verified_at.is_none() {
+        // Send a fresh link, at most every ten minutes, so the person is never stuck.
+        let recent = email_token::Entity::find()
+            .filter(email_token::Column::Email.eq(user.email.as_str()))
+            .filter(email_token::Column::Purpose.eq(TokenPurpose::Verify.as_str()))
+            .filter(email_token::Column::CreatedAt.gt(now - Duration::minutes(10)))
+            .count(db)
+            .await?;
+        if recent == 0 {
+            let txn = db.begin().await?;
+            send_verification(&txn, settings, &user).await?;
+            txn.commit().await?;
+        }
+        return Err(AppError::conflict("error.email_unverified"));
+    }
+    let token = new_token();
+    let txn = db.begin().await?;
+    session::ActiveModel {
+        id: Set(hash_token(&token)),
+        user_id: Set(user.id),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::days(settings.session_days)),
+        last_seen_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(user.id),
+            action: "user.signed_in",
+            entity_type: "user",
+            entity_id: user.id.to_string(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    let roles = roles_of(&txn, user.id).await?;
+    txn.commit().await?;
+    Ok((token, actor_of(user, roles)))
+}
+
+/// The person behind a session cookie, if the session is live.
+pub async fn session_actor(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    token: &str,
+) -> AppResult<Option<Actor>> {
+    let now = Utc::now();
+    let Some(session) = session::Entity::find_by_id(hash_token(token)).one(db).await? else {
+        return Ok(None);
+    };
+    if session.expires_at <= now {
+        return Ok(None);
+    }
+    let Some(user) = user::Entity::find_by_id(session.user_id).one(db).await? else {
+        return Ok(None);
+    };
+    if now - session.last_seen_at > Duration::minutes(SESSION_TOUCH_MINUTES) {
+        let mut active: session::ActiveModel = session.into();
+        active.last_seen_at = Set(now);
+        active.expires_at = Set(now + Duration::days(settings.session_days));
+        active.update(db).await?;
+    }
+    let roles = roles_of(db, user.id).await?;
+    Ok(Some(actor_of(user, roles)))
+}
+
+pub async fn logout(db: &DatabaseConnection, token: &str) -> AppResult<()> {
+    let id = hash_token(token);
+    let txn = db.begin().await?;
+    if let Some(session) = session::Entity::find_by_id(id).one(&txn).await? {
+        session::Entity::delete_by_id(session.id.clone()).exec(&txn).await?;
+        audit::record(
+            &txn,
+            Change {
+                actor: Some(session.user_id),
+                action: "user.signed_out",
+                entity_type: "user",
+                entity_id: session.user_id.to_string(),
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sends a reset link if the address has an account. Says nothing about whether it has one.
+pub async fn request_password_reset(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    email: &str,
+) -> AppResult<()> {
+    let email = EmailAddress::parse(email)?;
+    let Some(user) = find_user_by_email(db, &email).await? else {
+        return Ok(());
+    };
+    let recent = email_token::Entity::find()
+        .filter(email_token::Column::Email.eq(email.as_str()))
+        .filter(email_token::Column::Purpose.eq(TokenPurpose::Reset.as_str()))
+        .filter(email_token::Column::CreatedAt.gt(Utc::now() - Duration::hours(1)))
+        .count(db)
+        .await?;
+    if recent >= MAX_RESETS_PER_HOUR {
+        tracing::warn!(user_id = user.id, "password reset rate limit reached");
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    let token = issue_token(
+        &txn,
+        NewToken {
+            purpose: TokenPurpose::Reset,
+            email: &user.email,
+            user_id: Some(user.id),
+            role: None,
+            created_by: None,
+            ttl: Duration::minutes(RESET_TTL_MINUTES),
+        },
+    )
+    .await?;
+    let locale = Locale::from_tag(&user.locale).unwrap_or_default();
+    let link = settings.link(&format!("/reset?token={token}"));
+    let content = templates::password_reset(locale, &user.name, &link);
+    outbox::enqueue(&txn, &user.email, &user.name, locale, &content).await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: None,
+            action: "user.password_reset_requested",
+            entity_type: "user",
+            entity_id: user.id.to_string(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password from a reset link and ends every session of that account.
+pub async fn reset_password(db: &DatabaseConnection, token: &str, password: &str) -> AppResult<()> {
+    let password = Password::parse(password)?;
+    find_token(db, token, TokenPurpose::Reset).await?;
+    let password_hash = hash_password(&password).await?;
+    let txn = db.begin().await?;
+    let tok = consume_token(&txn, token, TokenPurpose::Reset).await?;
+    let user = user::Entity::find_by_id(tok.user_id.unwrap_or_default())
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let mut active: user::ActiveModel = user.clone().into();
+    active.password_hash = Set(password_hash);
+    // The link reached the inbox, so the address is proven.
+    active.email_verified_at = Set(Some(user.email_verified_at.unwrap_or(now)));
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(user.id),
+            action: "user.password_reset",
+            entity_type: "user",
+            entity_id: user.id.to_string(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An admin invites someone by email to be a mentor or an admin.
+pub async fn invite(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    actor: &Actor,
+    email: &str,
+    role: &str,
+    locale: Locale,
+) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    let email = EmailAddress::parse(email)?;
+    let role = match Role::parse(role) {
+        Some(r @ (Role::Mentor | Role::Admin)) => r,
+        _ => return Err(AppError::invalid("role", "error.role_invalid")),
+    };
+    if let Some(existing) = find_user_by_email(db, &email).await? {
+        if roles_of(db, existing.id).await?.contains(&role) {
+            return Err(AppError::conflict("error.already_has_role"));
+        }
+    }
+    let txn = db.begin().await?;
+    let token = issue_token(
+        &txn,
+        NewToken {
+            purpose: TokenPurpose::Invite,
+            email: email.as_str(),
+            user_id: None,
+            role: Some(role),
+            created_by: Some(actor.user_id),
+            ttl: Duration::days(INVITE_TTL_DAYS),
+        },
+    )
+    .await?;
+    let link = settings.link(&format!("/invite?token={token}"));
+    let content = templates::invitation(locale, &actor.name, role, &link);
+    outbox::enqueue(&txn, email.as_str(), "", locale, &content).await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "invitation.sent",
+            entity_type: "invitation",
+            entity_id: email.as_str().into(),
+            before: None,
+            after: Some(json!({"email": email.as_str(), "role": role.as_str()})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What an invitation link offers, for the page that accepts it.
+pub async fn invitation(db: &DatabaseConnection, token: &str) -> AppResult<super::types::Invitation> {
+    let tok = find_token(db, token, TokenPurpose::Invite).await?;
+    let email = EmailAddress::parse(&tok.email)?;
+    let has_account = find_user_by_email(db, &email).await?.is_some();
+    Ok(super::types::Invitation {
+        email: tok.email,
+        role: tok.role.as_deref().and_then(Role::parse).ok_or(AppError::NotFound)?,
+        has_account,
+    })
+}
+
+/// Accepts an invitation: creates the account, or adds the role to an existing one
+/// (whose password must then be given, to prove it is theirs).
+pub async fn accept_invitation(
+    db: &DatabaseConnection,
+    token: &str,
+    name: &str,
+    password: &str,
+) -> AppResult<()> {
+    let tok = find_token(db, token, TokenPurpose::Invite).await?;
+    let role = tok.role.as_deref().and_then(Role::parse).ok_or(AppError::NotFound)?;
+    let email = EmailAddress::parse(&tok.email)?;
+    let existing = find_user_by_email(db, &email).await?;
+    let new_account = match &existing {
+        Some(user) => {
+            if !verify_password(Some(user.password_hash.clone()), password).await {
+                return Err(AppError::invalid("password", "error.login_failed"));
+            }
+            None
+        }
+        None => {
+            let name = PersonName::parse(name)?;
+            let password = Password::parse(password)?;
+            Some((name, hash_password(&password).await?))
+        }
+    };
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    consume_token(&txn, token, TokenPurpose::Invite).await?;
+    let user_id = match (existing, new_account) {
+        (Some(user), _) => {
+            if !roles_of(&txn, user.id).await?.contains(&role) {
+                grant_role(&txn, user.id, role, now).await?;
+            }
+            if user.email_verified_at.is_none() {
+                let mut active: user::ActiveModel = user.clone().into();
+                active.email_verified_at = Set(Some(now));
+                active.update(&txn).await?;
+            }
+            user.id
+        }
+        (None, Some((name, password_hash))) => {
+            let user = user::ActiveModel {
+                email: Set(email.as_str().into()),
+                name: Set(name.as_str().into()),
+                password_hash: Set(password_hash),
+                locale: Set(Locale::En.tag().into()),
+                email_verified_at: Set(Some(now)),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .map_err(|e| map_unique(e, "error.email_taken"))?;
+            grant_role(&txn, user.id, role, now).await?;
+            user.id
+        }
+        (None, None) => return Err(AppError::Internal),
+    };
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(user_id),
+            action: "invitation.accepted",
+            entity_type: "user",
+            entity_id: user_id.to_string(),
+            before: None,
+            after: Some(json!({"role": role.as_str(), "invited_by": tok.created_by})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Changes the signed-in person's own name and language.
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+    locale: Locale,
+) -> AppResult<()> {
+    let name = PersonName::parse(name)?;
+    let txn = db.begin().await?;
+    let user = user::Entity::find_by_id(actor.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let before = json!({"name": user.name, "locale": user.locale});
+    let mut active: user::ActiveModel = user.into();
+    active.name = Set(name.as_str().into());
+    active.locale = Set(locale.tag().into());
+    active.updated_at = Set(Utc::now());
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "user.profile_updated",
+            entity_type: "user",
+            entity_id: actor.user_id.to_string(),
+            before: Some(before),
+            after: Some(json!({"name": name.as_str(), "locale": locale.tag()})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Remembers the language a signed-in person picked in the header.
+pub async fn set_locale(db: &DatabaseConnection, actor: &Actor, locale: Locale) -> AppResult<()> {
+    if actor.locale == locale {
+        return Ok(());
+    }
+    update_profile(db, actor, &actor.name, locale).await
+}
+
+/// One page of the admin's user list, with each user's roles (two queries, whatever the size).
+pub async fn list_users(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    query: &str,
+    page: u64,
+) -> AppResult<super::types::UserPage> {
+    actor.require(Role::Admin)?;
+    const PER_PAGE: u64 = 25;
+    let q = query.trim().to_lowercase();
+    let mut select = user::Entity::find().order_by_asc(user::Column::Id);
+    if !q.is_empty() {
+        let pattern = format!("%{}%", q.replace('\\', "").replace('%', "").replace('_', ""));
+        select = select.filter(
+            Condition::any()
+                .add(user::Column::Email.like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(user::Column::Name))).like(pattern)),
+        );
+    }
+    let paginator = select.paginate(db, PER_PAGE);
+    let total = paginator.num_items().await?;
+    let users = paginator.fetch_page(page).await?;
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let roles = user_role::Entity::find()
+        .filter(user_role::Column::UserId.is_in(ids))
+        .all(db)
+        .await?;
+    let rows = users
+        .into_iter()
+        .map(|u| {
+            let mut user_roles: Vec<Role> = roles
+                .iter()
+                .filter(|r| r.user_id == u.id)
+                .filter_map(|r| Role::parse(&r.role))
+                .collect();
+            user_roles.sort();
+            super::types::UserRow {
+                id: u.id,
+                email: u.email,
+                name: u.name,
+                roles: user_roles,
+                verified: u.email_verified_at.is_some(),
+                created_at: u.created_at,
+            }
+        })
+        .collect();
+    Ok(super::types::UserPage { rows, total, page, per_page: PER_PAGE })
+}
+
+/// An admin sets exactly which roles a user holds.
+pub async fn set_roles(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: i64,
+    roles: &[Role],
+) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    if user_id == actor.user_id && !roles.contains(&Role::Admin) {
+        return Err(AppError::conflict("error.cannot_remove_own_admin"));
+    }
+    let txn = db.begin().await?;
+    user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let before = roles_of(&txn, user_id).await?;
+    let mut after: Vec<Role> = roles.to_vec();
+    after.sort();
+    after.dedup();
+    if before == after {
+        return Ok(());
+    }
+    user_role::Entity::delete_many()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    let now = Utc::now();
+    for role in &after {
+        grant_role(&txn, user_id, *role, now).await?;
+    }
+    let names = |rs: &[Role]| rs.iter().map(|r| r.as_str()).collect::<Vec<_>>();
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "user.roles_changed",
+            entity_type: "user",
+            entity_id: user_id.to_string(),
+            before: Some(json!({"roles": names(&before)})),
+            after: Some(json!({"roles": names(&after)})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Creates a verified account from the command line (the first admin, typically).
+pub async fn create_user(
+    db: &DatabaseConnection,
+    email: &str,
+    name: &str,
+    password: &str,
+    roles: &[Role],
+) -> AppResult<i64> {
+    let name = PersonName::parse(name)?;
+    let email = EmailAddress::parse(email)?;
+    let password = Password::parse(password)?;
+    if find_user_by_email(db, &email).await?.is_some() {
+        return Err(AppError::conflict("error.email_taken"));
+    }
+    let password_hash = hash_password(&password).await?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let user = user::ActiveModel {
+        email: Set(email.as_str().into()),
+        name: Set(name.as_str().into()),
+        password_hash: Set(password_hash),
+        locale: Set(Locale::En.tag().into()),
+        email_verified_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| map_unique(e, "error.email_taken"))?;
+    for role in roles {
+        grant_role(&txn, user.id, *role, now).await?;
+    }
+    audit::record(
+        &txn,
+        Change {
+            actor: None,
+            action: "user.created_from_cli",
+            entity_type: "user",
+            entity_id: user.id.to_string(),
+            before: None,
+            after: Some(json!({"email": user.email, "roles": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user.id)
+}

@@ -1,0 +1,202 @@
+//! The account pages: register, sign in, verify, forgotten password, reset, invitation, account.
+use super::server_fns::{
+    get_invitation, AcceptInvitation, ForgotPassword, Login, Register, ResetPassword, UpdateAccount,
+    VerifyEmail,
+};
+use crate::components::{action_error, ErrorBanner, ErrorPage, PasswordField, TextField};
+use crate::error::AppError;
+use crate::i18n::{use_locale, Locale};
+use crate::shell::use_current_user;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+fn query_token() -> Memo<String> {
+    let query = use_query_map();
+    Memo::new(move |_| query.with(|q| q.get("token").unwrap_or_default()))
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let locale = use_locale();
+    let action = ServerAction::<Register>::new();
+    view! {
+        <section class="card narrow">
+            <h1>{locale.t("register.title")}</h1>
+            <p class="lead">{locale.t("register.lead")}</p>
+            <ErrorBanner error=action_error(action)/>
+            <ActionForm action attr:class="form" attr:novalidate=true>
+                <TextField label=locale.t("field.name") name="name" autocomplete="name"/>
+                <TextField label=locale.t("field.email") name="email" kind="email" autocomplete="email"/>
+                <PasswordField
+                    label=locale.t("field.password")
+                    autocomplete="new-password"
+                    hint=locale.t("field.password_hint")
+                />
+                <button type="submit" disabled=move || action.pending().get()>{locale.t("register.submit")}</button>
+            </ActionForm>
+            <p class="aside">{locale.t("register.have_account")} " " <a href="/login">{locale.t("nav.login")}</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let locale = use_locale();
+    let action = ServerAction::<Login>::new();
+    view! {
+        <section class="card narrow">
+            <h1>{locale.t("login.title")}</h1>
+            <ErrorBanner error=action_error(action)/>
+            <ActionForm action attr:class="form" attr:novalidate=true>
+                <TextField label=locale.t("field.email") name="email" kind="email" autocomplete="email"/>
+                <PasswordField label=locale.t("field.password")/>
+                <button type="submit" disabled=move || action.pending().get()>{locale.t("login.submit")}</button>
+            </ActionForm>
+            <p class="aside">
+                <a href="/forgot">{locale.t("login.forgot")}</a>
+                " · "
+                <a href="/register">{locale.t("nav.register")}</a>
+            </p>
+        </section>
+    }
+}
+
+/// Verification needs a click: mail scanners that open links must not use the token up.
+#[component]
+pub fn VerifyPage() -> impl IntoView {
+    let locale = use_locale();
+    let token = query_token();
+    let action = ServerAction::<VerifyEmail>::new();
+    view! {
+        <section class="card narrow">
+            <h1>{locale.t("verify.title")}</h1>
+            <p>{locale.t("verify.lead")}</p>
+            <ErrorBanner error=action_error(action)/>
+            <ActionForm action attr:class="form">
+                <input type="hidden" name="token" value=move || token.get()/>
+                <button type="submit" data-testid="verify">{locale.t("verify.submit")}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn ForgotPage() -> impl IntoView {
+    let locale = use_locale();
+    let action = ServerAction::<ForgotPassword>::new();
+    view! {
+        <section class="card narrow">
+            <h1>{locale.t("forgot.title")}</h1>
+            <p>{locale.t("forgot.lead")}</p>
+            <ErrorBanner error=action_error(action)/>
+            <ActionForm action attr:class="form" attr:novalidate=true>
+                <TextField label=locale.t("field.email") name="email" kind="email" autocomplete="email"/>
+                <button type="submit">{locale.t("forgot.submit")}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn ResetPage() -> impl IntoView {
+    let locale = use_locale();
+    let token = query_token();
+    let action = ServerAction::<ResetPassword>::new();
+    view! {
+        <section class="card narrow">
+            <h1>{locale.t("reset.title")}</h1>
+            <ErrorBanner error=action_error(action)/>
+            <ActionForm action attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="token" value=move || token.get()/>
+                <PasswordField
+                    label=locale.t("field.new_password")
+                    autocomplete="new-password"
+                    hint=locale.t("field.password_hint")
+                />
+                <button type="submit">{locale.t("reset.submit")}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    let locale = use_locale();
+    let token = query_token();
+    let details = Resource::new(move || token.get(), get_invitation);
+    let action = ServerAction::<AcceptInvitation>::new();
+    view! {
+        <section class="card narrow">
+            <h1>{locale.t("invite.title")}</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match details.await {
+                        Err(e) => view! { <div class="banner error" role="alert">{e.message(locale)}</div> }.into_any(),
+                        Ok(inv) => {
+                            let role = locale.t(inv.role.label_key());
+                            view! {
+                                <p>{locale.t_with("invite.lead", &[("email", &inv.email), ("role", &role)])}</p>
+                                <ErrorBanner error=action_error(action)/>
+                                <ActionForm action attr:class="form" attr:novalidate=true>
+                                    <input type="hidden" name="token" value=token.get_untracked()/>
+                                    {(!inv.has_account).then(|| view! {
+                                        <TextField label=locale.t("field.name") name="name" autocomplete="name"/>
+                                    })}
+                                    <PasswordField
+                                        label=locale.t(if inv.has_account { "invite.existing_password" } else { "field.password" })
+                                        autocomplete=if inv.has_account { "current-password" } else { "new-password" }
+                                    />
+                                    <button type="submit">{locale.t("invite.submit")}</button>
+                                </ActionForm>
+                            }
+                            .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let locale = use_locale();
+    let me = use_current_user().0;
+    let action = ServerAction::<UpdateAccount>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(me)) => view! {
+                        <section class="card narrow">
+                            <h1>{locale.t("account.title")}</h1>
+                            <dl class="facts">
+                                <dt>{locale.t("field.email")}</dt>
+                                <dd>{me.email.clone()}</dd>
+                                <dt>{locale.t("account.roles")}</dt>
+                                <dd>{me.roles.iter().map(|r| locale.t(r.label_key())).collect::<Vec<_>>().join(", ")}</dd>
+                            </dl>
+                            <ErrorBanner error=action_error(action)/>
+                            <ActionForm action attr:class="form" attr:novalidate=true>
+                                <TextField label=locale.t("field.name") name="name" autocomplete="name" value=me.name.clone()/>
+                                <div class="field">
+                                    <label for="f-lang">{locale.t("account.language")}</label>
+                                    <select id="f-lang" name="lang">
+                                        {Locale::ALL.into_iter().map(|l| view! {
+                                            <option value=l.tag() selected=l == me.locale>{l.native_name()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </div>
+                                <button type="submit">{locale.t("form.save")}</button>
+                            </ActionForm>
+                        </section>
+                    }
+                    .into_any(),
+                    Ok(None) => view! { <ErrorPage error=AppError::Unauthenticated/> }.into_any(),
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

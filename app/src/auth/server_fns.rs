@@ -1,0 +1,244 @@
+//! Server functions for accounts: thin wrappers that read the request and call the domain.
+use super::types::{Invitation, UserPage};
+use super::Me;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Request plumbing shared by every server function: cookies, the actor, the client.
+    use crate::auth::domain::{self, Actor};
+    use crate::error::{AppError, AppResult};
+    use crate::i18n::{Locale, LANG_COOKIE};
+    use crate::state::app_state;
+    use http::request::Parts;
+    use leptos::prelude::*;
+
+    pub const SESSION_COOKIE: &str = "hatchery_session";
+
+    pub fn parts() -> AppResult<Parts> {
+        use_context::<Parts>().ok_or(AppError::Internal)
+    }
+
+    pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+        parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    /// The signed-in person, if any.
+    pub async fn current_actor() -> AppResult<Option<Actor>> {
+        let state = app_state()?;
+        let Some(token) = cookie(&parts()?, SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        domain::session_actor(&state.db, &state.settings, &token).await
+    }
+
+    pub async fn require_actor() -> AppResult<Actor> {
+        current_actor().await?.ok_or(AppError::Unauthenticated)
+    }
+
+    pub fn request_locale() -> Locale {
+        use_context::<Parts>()
+            .map(|p| crate::i18n::request_locale(&p))
+            .unwrap_or_default()
+    }
+
+    pub fn client_ip() -> String {
+        use_context::<Parts>()
+            .and_then(|p| {
+                p.extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|ci| ci.0.ip().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    fn set_cookie(name: &str, value: &str, max_age_seconds: i64, http_only: bool) -> AppResult<()> {
+        let state = app_state()?;
+        let mut cookie = format!("{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age_seconds}");
+        if http_only {
+            cookie.push_str("; HttpOnly");
+        }
+        if state.settings.secure_cookies {
+            cookie.push_str("; Secure");
+        }
+        let value = http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?;
+        expect_context::<leptos_axum::ResponseOptions>().append_header(http::header::SET_COOKIE, value);
+        Ok(())
+    }
+
+    pub fn set_session_cookie(token: &str) -> AppResult<()> {
+        let days = app_state()?.settings.session_days;
+        set_cookie(SESSION_COOKIE, token, days * 86_400, true)
+    }
+
+    pub fn clear_session_cookie() -> AppResult<()> {
+        set_cookie(SESSION_COOKIE, "", 0, true)
+    }
+
+    pub fn set_lang_cookie(locale: Locale) -> AppResult<()> {
+        // Readable by scripts is harmless: it holds only the language tag.
+        set_cookie(LANG_COOKIE, locale.tag(), 365 * 86_400, false)
+    }
+
+    /// Sends the browser on after a successful form, with a notice to show there.
+    pub fn redirect_with_notice(path: &str, notice: &str) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        leptos_axum::redirect(&format!("{path}{sep}notice={notice}"));
+    }
+}
+
+#[server(prefix = "/api", endpoint = "me")]
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    Ok(ssr::current_actor().await?.map(|a| a.to_me()))
+}
+
+#[server(prefix = "/api", endpoint = "register")]
+pub async fn register(email: String, name: String, password: String) -> Result<(), AppError> {
+    use crate::auth::domain::{self, Registration};
+    let state = crate::state::app_state()?;
+    let locale = ssr::request_locale();
+    domain::register(&state.db, &state.settings, Registration { email, name, password, locale }).await?;
+    ssr::redirect_with_notice("/login", "registered");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "verify_email")]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    crate::auth::domain::verify_email(&state.db, &token).await?;
+    ssr::redirect_with_notice("/login", "verified");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let ip = ssr::client_ip();
+    let (token, actor) =
+        crate::auth::domain::login(&state.db, &state.settings, &email, &password, &ip).await?;
+    ssr::set_session_cookie(&token)?;
+    ssr::set_lang_cookie(actor.locale)?;
+    leptos_axum::redirect("/dashboard");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    if let Some(token) = ssr::cookie(&ssr::parts()?, ssr::SESSION_COOKIE) {
+        crate::auth::domain::logout(&state.db, &token).await?;
+    }
+    ssr::clear_session_cookie()?;
+    ssr::redirect_with_notice("/", "signed_out");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "forgot_password")]
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    crate::auth::domain::request_password_reset(&state.db, &state.settings, &email).await?;
+    ssr::redirect_with_notice("/login", "reset_sent");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    crate::auth::domain::reset_password(&state.db, &token, &password).await?;
+    ssr::redirect_with_notice("/login", "password_changed");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "invitation")]
+pub async fn get_invitation(token: String) -> Result<Invitation, AppError> {
+    let state = crate::state::app_state()?;
+    crate::auth::domain::invitation(&state.db, &token).await
+}
+
+#[server(prefix = "/api", endpoint = "accept_invitation")]
+pub async fn accept_invitation(
+    token: String,
+    #[server(default)] name: String,
+    password: String,
+) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    crate::auth::domain::accept_invitation(&state.db, &token, &name, &password).await?;
+    ssr::redirect_with_notice("/login", "invitation_accepted");
+    Ok(())
+}
+
+/// The header's language switch: remembered in a cookie, and on the account when signed in.
+#[server(prefix = "/api", endpoint = "set_language")]
+pub async fn set_language(lang: String) -> Result<(), AppError> {
+    let locale = crate::i18n::Locale::from_tag(&lang)
+        .ok_or_else(|| AppError::invalid("lang", "error.language_invalid"))?;
+    if let Some(actor) = ssr::current_actor().await? {
+        let state = crate::state::app_state()?;
+        crate::auth::domain::set_locale(&state.db, &actor, locale).await?;
+    }
+    ssr::set_lang_cookie(locale)?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "update_account")]
+pub async fn update_account(name: String, lang: String) -> Result<(), AppError> {
+    let locale = crate::i18n::Locale::from_tag(&lang)
+        .ok_or_else(|| AppError::invalid("lang", "error.language_invalid"))?;
+    let actor = ssr::require_actor().await?;
+    let state = crate::state::app_state()?;
+    crate::auth::domain::update_profile(&state.db, &actor, &name, locale).await?;
+    ssr::set_lang_cookie(locale)?;
+    ssr::redirect_with_notice("/account", "saved");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "list_users")]
+pub async fn list_users(#[server(default)] q: String, #[server(default)] page: u64) -> Result<UserPage, AppError> {
+    let actor = ssr::require_actor().await?;
+    let state = crate::state::app_state()?;
+    crate::auth::domain::list_users(&state.db, &actor, &q, page).await
+}
+
+#[server(prefix = "/api", endpoint = "invite_user")]
+pub async fn invite_user(email: String, role: String, lang: String) -> Result<(), AppError> {
+    let locale = crate::i18n::Locale::from_tag(&lang)
+        .ok_or_else(|| AppError::invalid("lang", "error.language_invalid"))?;
+    let actor = ssr::require_actor().await?;
+    let state = crate::state::app_state()?;
+    crate::auth::domain::invite(&state.db, &state.settings, &actor, &email, &role, locale).await?;
+    ssr::redirect_with_notice("/admin/users", "invitation_sent");
+    Ok(())
+}
+
+/// Checkboxes arrive only when ticked, so each role is an optional field.
+#[server(prefix = "/api", endpoint = "set_user_roles")]
+pub async fn set_user_roles(
+    user_id: i64,
+    #[server(default)] applicant: Option<String>,
+    #[server(default)] mentor: Option<String>,
+    #[server(default)] admin: Option<String>,
+) -> Result<(), AppError> {
+    use super::Role;
+    let actor = ssr::require_actor().await?;
+    let state = crate::state::app_state()?;
+    let roles: Vec<Role> = [
+        (applicant, Role::Applicant),
+        (mentor, Role::Mentor),
+        (admin, Role::Admin),
+    ]
+    .into_iter()
+    .filter_map(|(v, r)| v.map(|_| r))
+    .collect();
+    crate::auth::domain::set_roles(&state.db, &actor, user_id, &roles).await?;
+    ssr::redirect_with_notice("/admin/users", "saved");
+    Ok(())
+}

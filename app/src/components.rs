@@ -1,0 +1,134 @@
+//! Small pieces every page uses: form fields, error and notice banners, status pages.
+use crate::error::AppError;
+use crate::i18n::use_locale;
+use leptos::prelude::*;
+
+/// The translated message of a failed action, announced to screen readers.
+#[component]
+pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let locale = use_locale();
+    move || {
+        error.get().map(|e| {
+            let field = e.field().unwrap_or("").to_string();
+            view! {
+                <div class="banner error" role="alert" data-field=field>
+                    {e.message(locale)}
+                </div>
+            }
+        })
+    }
+}
+
+/// The error of the last run of a server action, if it failed.
+pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()))
+}
+
+#[component]
+pub fn TextField(
+    #[prop(into)] label: String,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional, into)] value: String,
+    #[prop(optional, into)] hint: Option<String>,
+) -> impl IntoView {
+    let id = format!("f-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input id=id type=kind name=name autocomplete=autocomplete value=value/>
+            {hint.map(|h| view! { <small class="hint">{h}</small> })}
+        </div>
+    }
+}
+
+/// A password input with a show/hide button (the button needs the wasm bundle; the field does not).
+#[component]
+pub fn PasswordField(
+    #[prop(into)] label: String,
+    #[prop(default = "password")] name: &'static str,
+    #[prop(default = "current-password")] autocomplete: &'static str,
+    #[prop(optional, into)] hint: Option<String>,
+) -> impl IntoView {
+    let locale = use_locale();
+    let (shown, set_shown) = signal(false);
+    let id = format!("f-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <div class="password-row">
+                <input
+                    id=id
+                    type=move || if shown.get() { "text" } else { "password" }
+                    name=name
+                    autocomplete=autocomplete
+                />
+                <button
+                    type="button"
+                    class="ghost"
+                    data-testid="toggle-password"
+                    aria-pressed=move || shown.get().to_string()
+                    on:click=move |_| set_shown.update(|s| *s = !*s)
+                >
+                    {move || if shown.get() { locale.t("form.hide") } else { locale.t("form.show") }}
+                </button>
+            </div>
+            {hint.map(|h| view! { <small class="hint">{h}</small> })}
+        </div>
+    }
+}
+
+/// A page that could not be shown, with the reason and, on the server, the matching status.
+#[component]
+pub fn ErrorPage(error: AppError) -> impl IntoView {
+    let locale = use_locale();
+    #[cfg(feature = "ssr")]
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        opts.set_status(error.status());
+    }
+    let sign_in = matches!(error, AppError::Unauthenticated);
+    view! {
+        <section class="card narrow status-page">
+            <h1>{error.message(locale)}</h1>
+            {sign_in.then(|| view! { <p><a class="button" href="/login">{locale.t("nav.login")}</a></p> })}
+            <p><a href="/">{locale.t("error.back_home")}</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! { <ErrorPage error=AppError::NotFound/> }
+}
+
+/// Formats a UTC time for people (minute precision, UTC marked).
+pub fn format_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Previous/next links that keep the other query parameters.
+#[component]
+pub fn Pager(base: String, page: u64, per_page: u64, total: u64) -> impl IntoView {
+    let locale = use_locale();
+    let pages = total.div_ceil(per_page.max(1)).max(1);
+    let sep = if base.contains('?') { "&" } else { "?" };
+    let prev = (page > 0).then(|| format!("{base}{sep}page={}", page - 1));
+    let next = (page + 1 < pages).then(|| format!("{base}{sep}page={}", page + 1));
+    view! {
+        <nav class="pager" aria-label=locale.t("pager.label")>
+            {prev.map(|href| view! { <a href=href rel="prev">{locale.t("pager.prev")}</a> })}
+            <span>
+                {locale.t_with(
+                    "pager.status",
+                    &[("page", &(page + 1).to_string()), ("pages", &pages.to_string()), ("total", &total.to_string())],
+                )}
+            </span>
+            {next.map(|href| view! { <a href=href rel="next">{locale.t("pager.next")}</a> })}
+        </nav>
+    }
+}

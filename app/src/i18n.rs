@@ -1,0 +1,153 @@
+//! The user's language: English or Simplified Chinese, and how a request picks one.
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// Cookie that remembers the chosen language for visitors and signed-in users alike.
+pub const LANG_COOKIE: &str = "hatchery_lang";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Locale {
+    #[default]
+    En,
+    ZhCn,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::ZhCn];
+
+    /// The BCP 47 tag, also the rust-i18n locale name.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::ZhCn => "zh-CN",
+        }
+    }
+
+    /// The language's name in itself, for the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Locale::En => "English",
+            Locale::ZhCn => "简体中文",
+        }
+    }
+
+    /// Accepts our own tags and the common spellings browsers send.
+    pub fn from_tag(tag: &str) -> Option<Locale> {
+        let tag = tag.trim().to_ascii_lowercase();
+        let primary = tag.split(['-', '_']).next().unwrap_or("");
+        match primary {
+            "en" => Some(Locale::En),
+            // Traditional Chinese readers still get Simplified: it is the closer of the two we have.
+            "zh" => Some(Locale::ZhCn),
+            _ => None,
+        }
+    }
+
+    /// Picks the best language from an `Accept-Language` header, honouring q-values.
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        let mut best: Option<(f32, Locale)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if let Some(locale) = Locale::from_tag(tag) {
+                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, locale));
+                }
+            }
+        }
+        best.map(|(_, l)| l)
+    }
+
+    /// Translates a message key into this language.
+    pub fn t(self, key: &str) -> String {
+        rust_i18n::t!(key, locale = self.tag()).into_owned()
+    }
+
+    /// Translates a message key, filling `%{name}` placeholders.
+    pub fn t_with(self, key: &str, args: &[(&str, &str)]) -> String {
+        let text: Cow<str> = rust_i18n::t!(key, locale = self.tag());
+        let patterns: Vec<&str> = args.iter().map(|(k, _)| *k).collect();
+        let values: Vec<String> = args.iter().map(|(_, v)| v.to_string()).collect();
+        rust_i18n::replace_patterns(&text, &patterns, &values)
+    }
+}
+
+/// The language of the page being rendered; provided as context by the app shell.
+pub fn use_locale() -> Locale {
+    leptos::prelude::use_context::<Locale>().unwrap_or_default()
+}
+
+/// Resolves the language of the current request on the server: the cookie, else the browser's.
+#[cfg(feature = "ssr")]
+pub fn request_locale(parts: &http::request::Parts) -> Locale {
+    let from_cookie = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == LANG_COOKIE)
+        .and_then(|(_, v)| Locale::from_tag(v));
+    from_cookie
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_respects_quality() {
+        assert_eq!(Locale::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Some(Locale::ZhCn));
+        assert_eq!(Locale::from_accept_language("fr;q=1, en;q=0.5, zh;q=0.7"), Some(Locale::ZhCn));
+        assert_eq!(Locale::from_accept_language("en-GB"), Some(Locale::En));
+        assert_eq!(Locale::from_accept_language("de, fr"), None);
+        assert_eq!(Locale::from_accept_language("zh;q=0"), None);
+    }
+
+    #[test]
+    fn translations_exist_in_both_languages() {
+        assert_eq!(Locale::En.t("nav.home"), "Home");
+        assert_eq!(Locale::ZhCn.t("nav.home"), "首页");
+        assert_eq!(
+            Locale::ZhCn.t_with("mail.verify.greeting", &[("name", "李雷")]),
+            "李雷，您好："
+        );
+    }
+
+    /// Every key must exist in both files, so no page ever falls back to a raw key or to English.
+    #[test]
+    fn locale_files_have_the_same_keys() {
+        fn keys(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+            if let Some(map) = v.as_object() {
+                for (k, v) in map {
+                    let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    keys(v, &p, out);
+                }
+            } else {
+                out.push(prefix.to_string());
+            }
+        }
+        let load = |f: &str| {
+            let text = std::fs::read_to_string(format!("{}/locales/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            let v: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+            let mut out = vec![];
+            keys(&v, "", &mut out);
+            out.sort();
+            out
+        };
+        assert_eq!(load("en.yml"), load("zh-CN.yml"));
+    }
+}

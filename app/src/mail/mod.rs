@@ -1,0 +1,54 @@
+//! Email: the outbox every message goes through, its templates, the worker that delivers it.
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod outbox;
+#[cfg(feature = "ssr")]
+pub mod templates;
+#[cfg(feature = "ssr")]
+mod transport;
+#[cfg(feature = "ssr")]
+pub use transport::Mailer;
+
+pub mod pages;
+pub mod server_fns;
+
+/// The states of an outbox row.
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const SENT: &str = "sent";
+    pub const DEAD: &str = "dead";
+}
+
+/// A row of the admin's outbox list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub to_address: String,
+    pub kind: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub delivery_ref: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxPage {
+    pub rows: Vec<OutboxRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    /// Where .eml files are written when no SMTP server is configured.
+    pub file_dir: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub row: OutboxRow,
+    pub body_text: String,
+}

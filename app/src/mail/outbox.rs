@@ -1,0 +1,245 @@
+//! Writing to the outbox (inside the caller's transaction) and delivering what is due.
+use super::entity::{self, DEAD, PENDING, SENT};
+use super::templates::MailContent;
+use super::Mailer;
+use crate::i18n::Locale;
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Set, Statement,
+};
+
+/// After this many failed attempts a message is dead and waits for an admin.
+pub const MAX_ATTEMPTS: i32 = 8;
+/// How long a worker may hold a claimed message before another may take it over.
+const LEASE_SECONDS: i64 = 120;
+
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    to_address: &str,
+    to_name: &str,
+    locale: Locale,
+    content: &MailContent,
+) -> Result<i64, DbErr> {
+    let now = Utc::now();
+    let row = entity::ActiveModel {
+        to_address: Set(to_address.into()),
+        to_name: Set(to_name.into()),
+        locale: Set(locale.tag().into()),
+        kind: Set(content.kind.into()),
+        subject: Set(content.subject.clone()),
+        body_text: Set(content.body.clone()),
+        status: Set(PENDING.into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        delivery_ref: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row.id)
+}
+
+/// The delay before attempt `n + 1` after `n` failures: 30 s doubling, capped at an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 8) - 1;
+    Duration::seconds((30i64 << exp).min(3600))
+}
+
+/// Claims up to `limit` due messages with a lease. On PostgreSQL rows locked by another
+/// worker are skipped, so several server processes never send the same message at once.
+async fn claim(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<entity::Model>, DbErr> {
+    let now = Utc::now();
+    let lease = now + Duration::seconds(LEASE_SECONDS);
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "UPDATE email_outbox SET locked_until = $1 WHERE id IN (\
+               SELECT id FROM email_outbox WHERE status = $2 AND next_attempt_at <= $3 \
+               AND (locked_until IS NULL OR locked_until < $3) ORDER BY id LIMIT $4 \
+               FOR UPDATE SKIP LOCKED) RETURNING *"
+        }
+        _ => {
+            "UPDATE email_outbox SET locked_until = ? WHERE id IN (\
+               SELECT id FROM email_outbox WHERE status = ? AND next_attempt_at <= ? \
+               AND (locked_until IS NULL OR locked_until < ?) ORDER BY id LIMIT ?) RETURNING *"
+        }
+    };
+    let values: Vec<sea_orm::Value> = match backend {
+        DatabaseBackend::Postgres => vec![lease.into(), PENDING.into(), now.into(), (limit as i64).into()],
+        _ => vec![lease.into(), PENDING.into(), now.into(), now.into(), (limit as i64).into()],
+    };
+    let mut rows = entity::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+fn build_message(from: &str, row: &entity::Model) -> Result<lettre::Message, String> {
+    let to = if row.to_name.is_empty() {
+        row.to_address.clone()
+    } else {
+        format!("\"{}\" <{}>", row.to_name.replace('"', ""), row.to_address)
+    };
+    lettre::Message::builder()
+        .from(from.parse().map_err(|e| format!("from address: {e}"))?)
+        .to(to.parse().map_err(|e| format!("to address: {e}"))?)
+        .subject(row.subject.clone())
+        .message_id(Some(format!("<outbox-{}@hatchery>", row.id)))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(row.body_text.clone())
+        .map_err(|e| e.to_string())
+}
+
+/// Delivers what is due; returns how many messages were sent.
+#[tracing::instrument(skip_all)]
+pub async fn deliver_due(
+    db: &impl ConnectionTrait,
+    mailer: &Mailer,
+    from: &str,
+    limit: u64,
+) -> Result<usize, DbErr> {
+    let mut sent = 0;
+    for row in claim(db, limit).await? {
+        let result = match build_message(from, &row) {
+            Ok(message) => mailer.deliver(&format!("{:08}-{}", row.id, row.kind), message).await,
+            Err(e) => Err(e),
+        };
+        let now = Utc::now();
+        let attempts = row.attempts + 1;
+        let mut active: entity::ActiveModel = row.clone().into();
+        active.attempts = Set(attempts);
+        active.locked_until = Set(None);
+        match result {
+            Ok(reference) => {
+                active.status = Set(SENT.into());
+                active.sent_at = Set(Some(now));
+                active.delivery_ref = Set(Some(reference));
+                active.last_error = Set(None);
+                sent += 1;
+                tracing::info!(outbox_id = row.id, kind = row.kind, "email sent");
+            }
+            Err(error) => {
+                tracing::warn!(outbox_id = row.id, attempts, %error, "email delivery failed");
+                active.last_error = Set(Some(error));
+                if attempts >= MAX_ATTEMPTS {
+                    active.status = Set(DEAD.into());
+                } else {
+                    active.next_attempt_at = Set(now + backoff(attempts));
+                }
+            }
+        }
+        active.update(db).await?;
+    }
+    Ok(sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(5), Duration::seconds(480));
+        assert_eq!(backoff(8), Duration::seconds(3600));
+        assert_eq!(backoff(50), Duration::seconds(3600));
+    }
+}
+
+fn to_row(m: entity::Model) -> (super::OutboxRow, String) {
+    (
+        super::OutboxRow {
+            id: m.id,
+            to_address: m.to_address,
+            kind: m.kind,
+            subject: m.subject,
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            delivery_ref: m.delivery_ref,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+        },
+        m.body_text,
+    )
+}
+
+/// The admin's list, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &crate::auth::domain::Actor,
+    page: u64,
+) -> Result<super::OutboxPage, crate::error::AppError> {
+    use sea_orm::{PaginatorTrait, QueryOrder};
+    actor.require(crate::auth::Role::Admin)?;
+    const PER_PAGE: u64 = 50;
+    let paginator = entity::Entity::find()
+        .order_by_desc(entity::Column::Id)
+        .paginate(db, PER_PAGE);
+    let total = paginator.num_items().await?;
+    let rows = paginator
+        .fetch_page(page)
+        .await?
+        .into_iter()
+        .map(|m| to_row(m).0)
+        .collect();
+    Ok(super::OutboxPage { rows, total, page, per_page: PER_PAGE, file_dir: None })
+}
+
+pub async fn message(
+    db: &impl ConnectionTrait,
+    actor: &crate::auth::domain::Actor,
+    id: i64,
+) -> Result<super::OutboxMessage, crate::error::AppError> {
+    actor.require(crate::auth::Role::Admin)?;
+    let m = entity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    let (row, body_text) = to_row(m);
+    Ok(super::OutboxMessage { row, body_text })
+}
+
+/// Puts a dead message back in the queue, for another round of attempts.
+pub async fn retry(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::domain::Actor,
+    id: i64,
+) -> Result<(), crate::error::AppError> {
+    use sea_orm::TransactionTrait;
+    actor.require(crate::auth::Role::Admin)?;
+    let txn = db.begin().await?;
+    let m = entity::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    if m.status != DEAD {
+        return Err(crate::error::AppError::conflict("error.email_not_dead"));
+    }
+    let mut active: entity::ActiveModel = m.into();
+    active.status = Set(PENDING.into());
+    active.attempts = Set(0);
+    active.next_attempt_at = Set(Utc::now());
+    active.update(&txn).await?;
+    crate::audit::record(
+        &txn,
+        crate::audit::Change {
+            actor: Some(actor.user_id),
+            action: "email.retried",
+            entity_type: "email",
+            entity_id: id.to_string(),
+            before: Some(serde_json::json!({"status": DEAD})),
+            after: Some(serde_json::json!({"status": PENDING})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! The admin's outbox: every email Hatchery sent or will send, and where it went.
+use super::server_fns::{get_outbox_message, outbox, RetryEmail};
+use super::OutboxRow;
+use crate::components::{format_time, ErrorPage, Pager};
+use crate::i18n::use_locale;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+fn status_key(status: &str) -> String {
+    format!("outbox.status_{status}")
+}
+
+#[component]
+pub fn OutboxPage() -> impl IntoView {
+    let locale = use_locale();
+    let query = use_query_map();
+    let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(0)));
+    let data = Resource::new(move || page.get(), outbox);
+    view! {
+        <h1>{locale.t("outbox.title")}</h1>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(p) => view! {
+                        <section class="card">
+                            {p.file_dir.clone().map(|d| view! {
+                                <p class="hint" data-testid="eml-dir">{locale.t_with("outbox.file_mode", &[("dir", &d)])}</p>
+                            })}
+                            <table class="data">
+                                <thead><tr>
+                                    <th>{locale.t("outbox.created")}</th>
+                                    <th>{locale.t("outbox.to")}</th>
+                                    <th>{locale.t("outbox.subject")}</th>
+                                    <th>{locale.t("outbox.status")}</th>
+                                    <th>{locale.t("outbox.attempts")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {p.rows.clone().into_iter().map(|r| view! { <OutboxRowView row=r/> }).collect_view()}
+                                </tbody>
+                            </table>
+                            {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("outbox.none")}</p> })}
+                            <Pager base="/admin/outbox".to_string() page=p.page per_page=p.per_page total=p.total/>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn OutboxRowView(row: OutboxRow) -> impl IntoView {
+    let locale = use_locale();
+    let retry = ServerAction::<RetryEmail>::new();
+    let dead = row.status == super::status::DEAD;
+    view! {
+        <tr data-status=row.status.clone()>
+            <td>{format_time(&row.created_at)}</td>
+            <td>{row.to_address.clone()}</td>
+            <td><a href=format!("/admin/outbox/{}", row.id)>{row.subject.clone()}</a></td>
+            <td>
+                <span class=format!("pill {}", row.status)>{locale.t(&status_key(&row.status))}</span>
+                {row.last_error.clone().map(|e| view! { <small class="error-text">{e}</small> })}
+            </td>
+            <td>
+                {row.attempts}
+                {dead.then(|| view! {
+                    <ActionForm action=retry attr:class="inline">
+                        <input type="hidden" name="id" value=row.id/>
+                        <button type="submit" class="small secondary">{locale.t("outbox.retry")}</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn OutboxMessagePage() -> impl IntoView {
+    let locale = use_locale();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0)));
+    let data = Resource::new(move || id.get(), get_outbox_message);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(m) => view! {
+                        <section class="card">
+                            <p><a href="/admin/outbox">{locale.t("outbox.back")}</a></p>
+                            <h1>{m.row.subject.clone()}</h1>
+                            <dl class="facts">
+                                <dt>{locale.t("outbox.to")}</dt><dd>{m.row.to_address.clone()}</dd>
+                                <dt>{locale.t("outbox.status")}</dt><dd>{locale.t(&status_key(&m.row.status))}</dd>
+                                <dt>{locale.t("outbox.created")}</dt><dd>{format_time(&m.row.created_at)}</dd>
+                                {m.row.delivery_ref.clone().map(|d| view! { <dt>{locale.t("outbox.delivery")}</dt><dd><code>{d}</code></dd> })}
+                            </dl>
+                            <pre class="mail-body" data-testid="mail-body">{m.body_text.clone()}</pre>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

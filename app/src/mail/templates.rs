@@ -1,0 +1,86 @@
+//! The emails Hatchery sends, in the recipient's language.
+use crate::auth::Role;
+use crate::i18n::Locale;
+
+/// A rendered message, ready for the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailContent {
+    pub kind: &'static str,
+    pub subject: String,
+    pub body: String,
+}
+
+fn compose(locale: Locale, kind: &'static str, greeting_name: &str, lines: &[String]) -> MailContent {
+    let mut body = if greeting_name.is_empty() {
+        locale.t("mail.greeting_anonymous")
+    } else {
+        locale.t_with("mail.verify.greeting", &[("name", greeting_name)])
+    };
+    body.push_str("\n\n");
+    for line in lines {
+        body.push_str(line);
+        body.push_str("\n\n");
+    }
+    body.push_str(&locale.t("mail.signature"));
+    body.push('\n');
+    MailContent {
+        kind,
+        subject: locale.t(&format!("mail.{kind}.subject")),
+        body,
+    }
+}
+
+pub fn verify_email(locale: Locale, name: &str, link: &str) -> MailContent {
+    compose(
+        locale,
+        "verify",
+        name,
+        &[locale.t("mail.verify.intro"), link.to_string(), locale.t("mail.verify.ignore")],
+    )
+}
+
+pub fn password_reset(locale: Locale, name: &str, link: &str) -> MailContent {
+    compose(
+        locale,
+        "reset",
+        name,
+        &[locale.t("mail.reset.intro"), link.to_string(), locale.t("mail.reset.ignore")],
+    )
+}
+
+pub fn invitation(locale: Locale, inviter: &str, role: Role, link: &str) -> MailContent {
+    let role_name = locale.t(role.label_key());
+    compose(
+        locale,
+        "invite",
+        "",
+        &[
+            locale.t_with("mail.invite.intro", &[("inviter", inviter), ("role", &role_name)]),
+            link.to_string(),
+            locale.t("mail.invite.expiry"),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verification_email_is_in_the_recipients_language() {
+        let en = verify_email(Locale::En, "Wei", "http://x/verify?token=t");
+        assert_eq!(en.subject, "Confirm your email address for Hatchery");
+        assert!(en.body.starts_with("Hello Wei,"));
+        assert!(en.body.contains("http://x/verify?token=t"));
+        let zh = verify_email(Locale::ZhCn, "李雷", "http://x/verify?token=t");
+        assert_eq!(zh.subject, "请确认您在 Hatchery 的邮箱地址");
+        assert!(zh.body.starts_with("李雷，您好："));
+    }
+
+    #[test]
+    fn invitation_names_the_role() {
+        let zh = invitation(Locale::ZhCn, "王芳", Role::Mentor, "http://x/invite?token=t");
+        assert!(zh.body.contains("王芳"), "{}", zh.body);
+        assert!(zh.body.contains("导师"), "{}", zh.body);
+    }
+}

@@ -1,0 +1,227 @@
+//! The document, the router and the frame around every page: header, navigation, notices.
+use crate::auth::server_fns::{current_user, Logout, SetLanguage};
+use crate::auth::{Me, Role};
+use crate::components::NotFound;
+use crate::i18n::{use_locale, Locale};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::{path, SsrMode};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let locale = current_locale();
+    view! {
+        <!DOCTYPE html>
+        <html lang=locale.tag()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The language of this render: the request's on the server, the document's in the browser.
+fn current_locale() -> Locale {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .map(|p| crate::i18n::request_locale(&p))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        #[cfg(feature = "hydrate")]
+        {
+            document()
+                .document_element()
+                .and_then(|e| e.get_attribute("lang"))
+                .and_then(|l| Locale::from_tag(&l))
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            Locale::default()
+        }
+    }
+}
+
+/// The signed-in user, refetched on every navigation so sign-in and sign-out show at once.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub Resource<Result<Option<Me>, crate::error::AppError>>);
+
+pub fn use_current_user() -> CurrentUser {
+    expect_context::<CurrentUser>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let locale = current_locale();
+    provide_context(locale);
+
+    // Marks the page once the wasm bundle has taken over (tests and scripts wait for it).
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/hatchery.css"/>
+        <Title text=locale.t("app.name")/>
+        <Router>
+            <Frame/>
+        </Router>
+    }
+}
+
+#[component]
+fn Frame() -> impl IntoView {
+    let locale = use_locale();
+    let location = use_location();
+    let me = Resource::new(move || location.pathname.get(), |_| current_user());
+    provide_context(CurrentUser(me));
+    view! {
+        <Header/>
+        <main class="container">
+            <Notice/>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=crate::intake::pages::Landing ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=crate::auth::pages::RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=crate::auth::pages::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/verify") view=crate::auth::pages::VerifyPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot") view=crate::auth::pages::ForgotPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset") view=crate::auth::pages::ResetPage ssr=SsrMode::Async/>
+                <Route path=path!("/invite") view=crate::auth::pages::InvitePage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=crate::auth::pages::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard") view=crate::admin::pages::Dashboard ssr=SsrMode::Async/>
+                <Route path=path!("/admin/users") view=crate::admin::pages::UsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/outbox") view=crate::mail::pages::OutboxPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/outbox/:id") view=crate::mail::pages::OutboxMessagePage ssr=SsrMode::Async/>
+            </Routes>
+        </main>
+        <footer class="site-footer container">
+            <span>{locale.t("app.footer")}</span>
+        </footer>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let locale = use_locale();
+    let me = use_current_user().0;
+    view! {
+        <header class="site-header">
+            <div class="container header-row">
+                <A href="/" attr:class="brand">{locale.t("app.name")}</A>
+                <nav class="main-nav" aria-label=locale.t("nav.label")>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let me = me.await.ok().flatten();
+                            view! { <NavLinks me/> }
+                        })}
+                    </Suspense>
+                </nav>
+                <LanguageSwitch/>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn NavLinks(me: Option<Me>) -> impl IntoView {
+    let locale = use_locale();
+    match me {
+        None => view! {
+            <A href="/login">{locale.t("nav.login")}</A>
+            <A href="/register" attr:class="button small">{locale.t("nav.register")}</A>
+        }
+        .into_any(),
+        Some(me) => {
+            let admin = me.has(Role::Admin);
+            view! {
+                <A href="/dashboard">{locale.t("nav.dashboard")}</A>
+                {admin.then(|| view! {
+                    <A href="/admin/users">{locale.t("nav.users")}</A>
+                    <A href="/admin/outbox">{locale.t("nav.outbox")}</A>
+                })}
+                <A href="/account" attr:class="who">{me.name.clone()}</A>
+                <form method="post" action=Logout::PATH class="inline">
+                    <button type="submit" class="ghost" data-testid="logout">{locale.t("nav.logout")}</button>
+                </form>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// Plain forms, so switching works without the wasm bundle and reloads the page in the new language.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <div class="lang-switch" role="group" aria-label=locale.t("nav.language")>
+            {Locale::ALL
+                .into_iter()
+                .map(|l| {
+                    let current = l == locale;
+                    view! {
+                        <form method="post" action=SetLanguage::PATH class="inline">
+                            <input type="hidden" name="lang" value=l.tag()/>
+                            <button
+                                type="submit"
+                                class="ghost"
+                                lang=l.tag()
+                                aria-current=current.then_some("true")
+                                data-testid=format!("lang-{}", l.tag())
+                            >
+                                {l.native_name()}
+                            </button>
+                        </form>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// Notices that a redirect carries in `?notice=`; only known keys are shown.
+const NOTICES: &[&str] = &[
+    "registered",
+    "verified",
+    "signed_out",
+    "reset_sent",
+    "password_changed",
+    "invitation_accepted",
+    "invitation_sent",
+    "saved",
+    "retried",
+];
+
+#[component]
+fn Notice() -> impl IntoView {
+    let locale = use_locale();
+    let query = use_query_map();
+    move || {
+        query.with(|q| q.get("notice")).and_then(|key| {
+            NOTICES.contains(&key.as_str()).then(|| {
+                view! {
+                    <div class="banner notice" role="status" data-notice=key.clone()>
+                        {locale.t(&format!("notice.{key}"))}
+                    </div>
+                }
+            })
+        })
+    }
+}

@@ -1,0 +1,77 @@
+// Shared helpers: launching Debian's Chromium, and reading Hatchery's .eml outbox files.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import os from 'node:os';
+
+export const BASE = process.env.HATCHERY_E2E_URL ?? 'http://127.0.0.1:3100';
+export const MAIL_DIR = process.env.HATCHERY_E2E_MAIL_DIR;
+
+export async function launch() {
+  const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hatchery-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: process.env.HATCHERY_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      `--user-data-dir=${userDataDir}`,
+    ],
+  });
+  return browser;
+}
+
+/// Waits until the wasm bundle has hydrated the page.
+export async function hydrated(page) {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+function decodeBody(headers, body) {
+  const cte = /content-transfer-encoding:\s*([\w-]+)/i.exec(headers)?.[1]?.toLowerCase() ?? '7bit';
+  if (cte === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (cte === 'quoted-printable') {
+    const soft = body.replace(/=\r?\n/g, '');
+    const bytes = [];
+    for (let i = 0; i < soft.length; i++) {
+      if (soft[i] === '=' && /^[0-9A-F]{2}$/i.test(soft.slice(i + 1, i + 3))) {
+        bytes.push(parseInt(soft.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else {
+        bytes.push(...Buffer.from(soft[i], 'utf8'));
+      }
+    }
+    return Buffer.from(bytes).toString('utf8');
+  }
+  return body;
+}
+
+/// The newest email to `address` among the .eml files, decoded; waits for the worker to write it.
+export async function readMail(address, { kind, timeoutMs = 15_000 } = {}) {
+  if (!MAIL_DIR) throw new Error('HATCHERY_E2E_MAIL_DIR is not set');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let names = [];
+    try { names = (await fs.readdir(MAIL_DIR)).filter((n) => n.endsWith('.eml')); } catch { /* not yet */ }
+    names.sort().reverse();
+    for (const name of names) {
+      if (kind && !name.endsWith(`-${kind}.eml`)) continue;
+      const raw = await fs.readFile(path.join(MAIL_DIR, name), 'utf8');
+      const split = raw.search(/\r?\n\r?\n/);
+      const headers = raw.slice(0, split);
+      if (!headers.toLowerCase().includes(address.toLowerCase())) continue;
+      return { file: name, headers, body: decodeBody(headers, raw.slice(split).trim()) };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no email to ${address} in ${MAIL_DIR}`);
+}
+
+export function linkIn(body, pathPrefix) {
+  const m = new RegExp(`https?://[^\\s]+${pathPrefix.replace(/[?]/g, '\\?')}[0-9a-f]+`).exec(body);
+  if (!m) throw new Error(`no ${pathPrefix} link in:\n${body}`);
+  return m[0];
+}
+
+export function uniqueEmail(tag) {
+  return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting and lints, unit and request tests on SQLite and on
+# PostgreSQL, then end-to-end journeys in Chromium against the built app.
+# Installs and starts what it needs, and stops what it started.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$HATCHERY_ROOT"
+T0=$(date +%s)
+ensure_build_tools
+ensure_e2e_tools
+apt_install postgresql-client
+log "tools ready after $(( $(date +%s) - T0 )) s"
+
+# The leptos crates read this at compile time; cargo-leptos sets it, so set it for cargo test
+# too, or each would rebuild the other's artifacts.
+export LEPTOS_OUTPUT_NAME=hatchery
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+STARTED_PG=""
+SERVER_PID=""
+E2E_DIR=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  [ -n "$E2E_DIR" ] && rm -rf "$E2E_DIR"
+  if command -v psql >/dev/null 2>&1 && [ -n "${PG_URL:-}" ]; then
+    psql "$PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'hatchery_test_%'" 2>/dev/null \
+      | while read -r db; do psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
+  fi
+  if [ -n "$STARTED_PG" ]; then log "stopping the PostgreSQL we started"; pg_ctlcluster --skip-systemctl-redirect "$STARTED_PG" main stop || true; fi
+}
+trap cleanup EXIT
+
+ensure_postgres() {
+  if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then return 0; fi
+  apt_install postgresql
+  local ver
+  ver="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)"
+  if [ -z "$ver" ]; then
+    ver="$(ls /usr/lib/postgresql | sort -V | tail -n1)"
+    pg_createcluster "$ver" main >/dev/null
+  fi
+  log "starting PostgreSQL $ver"
+  pg_ctlcluster --skip-systemctl-redirect "$ver" main start
+  STARTED_PG="$ver"
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+  su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+}
+ensure_postgres
+PG_URL="${HATCHERY_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
+export HATCHERY_TEST_POSTGRES_URL="$PG_URL"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "clippy (server and app, -D warnings)"
+cargo clippy --workspace --all-targets -- -D warnings
+log "clippy (the wasm bundle, -D warnings)"
+cargo clippy -p hatchery-app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+log "tests on SQLite"
+HATCHERY_TEST_DATABASE=sqlite cargo test --workspace
+log "tests on PostgreSQL"
+HATCHERY_TEST_DATABASE=postgres cargo test -p hatchery --tests
+
+log "building the app for the end-to-end tests"
+cargo leptos build
+BIN="${CARGO_TARGET_DIR:-$HATCHERY_ROOT/target}/debug/hatchery"
+E2E_DIR="$(mktemp -d)"
+PORT="${HATCHERY_E2E_PORT:-3197}"
+HATCHERY_DATA_DIR="$E2E_DIR" HATCHERY_ADDR="127.0.0.1:$PORT" HATCHERY_PUBLIC_URL="http://127.0.0.1:$PORT" \
+  HATCHERY_SITE_ROOT="$HATCHERY_ROOT/target/site" HATCHERY_WORKER_POLL_MS=200 \
+  "$BIN" serve > "$E2E_DIR/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 60); do
+  curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_DIR/server.log"; exit 1; }
+  sleep 0.5
+done
+log "end-to-end tests in Chromium"
+if ! (cd end2end && HATCHERY_E2E_URL="http://127.0.0.1:$PORT" HATCHERY_E2E_MAIL_DIR="$E2E_DIR/mail" \
+      node --test --test-concurrency=1 tests/); then
+  warn "end-to-end tests failed; the server's log:"; tail -n 80 "$E2E_DIR/server.log"; exit 1
+fi
+log "all tests passed in $(( $(date +%s) - T0 )) s"

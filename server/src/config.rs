@@ -1,0 +1,299 @@
+//! Typed configuration: defaults, then an optional TOML file, then `HATCHERY_*` variables.
+//! Validated once at start, with an error that names the setting at fault.
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A value that must never reach a log line.
+#[derive(Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "[redacted]" })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Database {
+    /// The embedded default: a file in the data directory.
+    Sqlite(PathBuf),
+    Postgres(Secret),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Copy)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: Database,
+    pub public_url: String,
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub site_root: PathBuf,
+    pub log_format: LogFormat,
+    pub worker_poll_ms: u64,
+    pub session_days: i64,
+}
+
+/// The raw layer as read from a file or the environment; every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Layer {
+    addr: Option<String>,
+    data_dir: Option<String>,
+    database_url: Option<Secret>,
+    public_url: Option<String>,
+    smtp_url: Option<Secret>,
+    mail_from: Option<String>,
+    site_root: Option<String>,
+    log_format: Option<String>,
+    worker_poll_ms: Option<String>,
+    session_days: Option<String>,
+}
+
+impl Layer {
+    fn merge(&mut self, other: Layer) {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if other.$f.is_some() { self.$f = other.$f; } )* };
+        }
+        take!(addr, data_dir, database_url, public_url, smtp_url, mail_from, site_root, log_format, worker_poll_ms, session_days);
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{setting}: {problem}")]
+    Invalid { setting: &'static str, problem: String },
+    #[error("config file {path}: {problem}")]
+    File { path: String, problem: String },
+}
+
+fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { setting, problem: problem.into() }
+}
+
+impl Config {
+    /// Loads from the process environment (and `HATCHERY_CONFIG`, when set, a TOML file).
+    pub fn load() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::from_sources(&env)
+    }
+
+    pub fn from_sources(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut layer = Layer::default();
+        if let Some(path) = env.get("HATCHERY_CONFIG").filter(|p| !p.is_empty()) {
+            layer.merge(read_file(Path::new(path))?);
+        }
+        let var = |k: &str| env.get(k).filter(|v| !v.is_empty()).cloned();
+        layer.merge(Layer {
+            addr: var("HATCHERY_ADDR"),
+            data_dir: var("HATCHERY_DATA_DIR"),
+            database_url: var("HATCHERY_DATABASE_URL").map(Secret),
+            public_url: var("HATCHERY_PUBLIC_URL"),
+            smtp_url: var("HATCHERY_SMTP_URL").map(Secret),
+            mail_from: var("HATCHERY_MAIL_FROM"),
+            site_root: var("HATCHERY_SITE_ROOT").or_else(|| var("LEPTOS_SITE_ROOT")),
+            log_format: var("HATCHERY_LOG_FORMAT"),
+            worker_poll_ms: var("HATCHERY_WORKER_POLL_MS"),
+            session_days: var("HATCHERY_SESSION_DAYS"),
+        });
+        Self::validate(layer)
+    }
+
+    fn validate(l: Layer) -> Result<Self, ConfigError> {
+        let addr: SocketAddr = l
+            .addr
+            .as_deref()
+            .unwrap_or("127.0.0.1:3000")
+            .parse()
+            .map_err(|_| invalid("HATCHERY_ADDR", "expected host:port, e.g. 127.0.0.1:3000"))?;
+        let data_dir = PathBuf::from(l.data_dir.as_deref().unwrap_or("./data"));
+        let database = match l.database_url {
+            None => Database::Sqlite(data_dir.join("hatchery.db")),
+            Some(url) => {
+                let u = url.expose();
+                if u.starts_with("postgres://") || u.starts_with("postgresql://") {
+                    Database::Postgres(url)
+                } else if let Some(path) = u.strip_prefix("sqlite://") {
+                    Database::Sqlite(PathBuf::from(path.split('?').next().unwrap_or(path)))
+                } else {
+                    return Err(invalid(
+                        "HATCHERY_DATABASE_URL",
+                        "expected a postgres:// or sqlite:// URL",
+                    ));
+                }
+            }
+        };
+        let public_url = l.public_url.unwrap_or_else(|| format!("http://{addr}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+            || url::Url::parse(&public_url).is_err()
+        {
+            return Err(invalid("HATCHERY_PUBLIC_URL", "expected an http:// or https:// URL"));
+        }
+        if let Some(smtp) = &l.smtp_url {
+            app::mail::Mailer::smtp(smtp.expose())
+                .map_err(|e| invalid("HATCHERY_SMTP_URL", format!("not a usable SMTP URL ({e})")))?;
+        }
+        let mail_from = l
+            .mail_from
+            .unwrap_or_else(|| "Hatchery <noreply@hatchery.localhost>".into());
+        mail_from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|_| invalid("HATCHERY_MAIL_FROM", "expected a mailbox like Hatchery <noreply@example.org>"))?;
+        let log_format = match l.log_format.as_deref().unwrap_or("pretty") {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            _ => return Err(invalid("HATCHERY_LOG_FORMAT", "expected pretty or json")),
+        };
+        let worker_poll_ms = l
+            .worker_poll_ms
+            .as_deref()
+            .unwrap_or("1000")
+            .parse::<u64>()
+            .ok()
+            .filter(|v| (50..=600_000).contains(v))
+            .ok_or_else(|| invalid("HATCHERY_WORKER_POLL_MS", "expected milliseconds between 50 and 600000"))?;
+        let session_days = l
+            .session_days
+            .as_deref()
+            .unwrap_or("14")
+            .parse::<i64>()
+            .ok()
+            .filter(|v| (1..=365).contains(v))
+            .ok_or_else(|| invalid("HATCHERY_SESSION_DAYS", "expected a whole number of days from 1 to 365"))?;
+        Ok(Config {
+            addr,
+            data_dir,
+            database,
+            public_url,
+            smtp_url: l.smtp_url,
+            mail_from,
+            site_root: PathBuf::from(l.site_root.as_deref().unwrap_or("target/site")),
+            log_format,
+            worker_poll_ms,
+            session_days,
+        })
+    }
+
+    /// The settings the application layer sees.
+    pub fn settings(&self) -> app::state::Settings {
+        let mut s = app::state::Settings::for_data_dir(self.data_dir.clone());
+        s.public_url = self.public_url.clone();
+        s.mail_from = self.mail_from.clone();
+        s.secure_cookies = self.public_url.starts_with("https://");
+        s.session_days = self.session_days;
+        s
+    }
+
+    pub fn mailer(&self) -> app::mail::Mailer {
+        match &self.smtp_url {
+            // Validated above.
+            Some(url) => app::mail::Mailer::smtp(url.expose()).unwrap_or_else(|_| self.file_mailer()),
+            None => self.file_mailer(),
+        }
+    }
+
+    fn file_mailer(&self) -> app::mail::Mailer {
+        app::mail::Mailer::files(self.data_dir.join("mail"))
+    }
+}
+
+fn read_file(path: &Path) -> Result<Layer, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: path.display().to_string(),
+        problem: e.to_string(),
+    })?;
+    // Numbers in TOML are written bare; accept them as the same strings the env would give.
+    let value: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::File {
+        path: path.display().to_string(),
+        problem: e.to_string(),
+    })?;
+    let mut normalised = toml::Table::new();
+    for (k, v) in value {
+        let v = match v {
+            toml::Value::Integer(i) => toml::Value::String(i.to_string()),
+            other => other,
+        };
+        normalised.insert(k, v);
+    }
+    normalised.try_into().map_err(|e: toml::de::Error| ConfigError::File {
+        path: path.display().to_string(),
+        problem: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_use_sqlite_in_the_data_dir() {
+        let c = Config::from_sources(&env(&[])).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database, Database::Sqlite(PathBuf::from("./data/hatchery.db")));
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert!(c.smtp_url.is_none());
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let err = Config::from_sources(&env(&[("HATCHERY_ADDR", "nope")])).unwrap_err();
+        assert!(err.to_string().starts_with("HATCHERY_ADDR:"), "{err}");
+        let err = Config::from_sources(&env(&[("HATCHERY_DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().starts_with("HATCHERY_DATABASE_URL:"), "{err}");
+        let err = Config::from_sources(&env(&[("HATCHERY_SMTP_URL", "ftp://x")])).unwrap_err();
+        assert!(err.to_string().starts_with("HATCHERY_SMTP_URL:"), "{err}");
+        let err = Config::from_sources(&env(&[("HATCHERY_MAIL_FROM", "not an address")])).unwrap_err();
+        assert!(err.to_string().starts_with("HATCHERY_MAIL_FROM:"), "{err}");
+    }
+
+    #[test]
+    fn the_file_is_overridden_by_the_environment_and_secrets_stay_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hatchery.toml");
+        std::fs::write(
+            &path,
+            "addr = \"0.0.0.0:8080\"\ndatabase_url = \"postgres://u:hunter2@db/h\"\nsession_days = 3\n",
+        )
+        .unwrap();
+        let c = Config::from_sources(&env(&[
+            ("HATCHERY_CONFIG", path.to_str().unwrap()),
+            ("HATCHERY_ADDR", "127.0.0.1:9000"),
+        ]))
+        .unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:9000");
+        assert_eq!(c.session_days, 3);
+        assert!(matches!(c.database, Database::Postgres(_)));
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn unknown_file_settings_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hatchery.toml");
+        std::fs::write(&path, "adress = \"x\"\n").unwrap();
+        let err = Config::from_sources(&env(&[("HATCHERY_CONFIG", path.to_str().unwrap())])).unwrap_err();
+        assert!(err.to_string().contains("adress"), "{err}");
+    }
+}

@@ -1,0 +1,36 @@
+//! The Hatchery server: configuration, state, router, workers. The binary is `hatchery`.
+pub mod config;
+pub mod db;
+pub mod router;
+pub mod worker;
+
+use app::state::AppState;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+
+/// Options for serving the built site: where cargo-leptos put the bundle, and its name.
+pub fn leptos_options(config: &config::Config) -> LeptosOptions {
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("PROD") | Ok("prod") => leptos::config::Env::PROD,
+        _ => leptos::config::Env::DEV,
+    };
+    LeptosOptions::builder()
+        .output_name("hatchery")
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .env(env)
+        .build()
+}
+
+/// Connects, migrates and assembles the shared state.
+pub async fn build_state(config: &config::Config) -> anyhow::Result<AppState> {
+    let db = db::connect(&config.database).await?;
+    db::migrate(&db).await?;
+    Ok(AppState {
+        leptos_options: leptos_options(config),
+        db,
+        settings: Arc::new(config.settings()),
+        mailer: config.mailer(),
+    })
+}

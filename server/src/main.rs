@@ -1,0 +1,134 @@
+//! `hatchery`: serve the web app (the default), migrate, create users, deliver mail once.
+use clap::{Parser, Subcommand};
+use hatchery::config::{Config, LogFormat};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "hatchery", about = "Runs an AI industry park's incubator programme")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and run the background workers (the default).
+    Serve,
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Deliver the due messages of the email outbox once, then exit.
+    DeliverMail,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a verified account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// applicant, mentor or admin; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,tower_http=info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("hatchery: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    init_tracing(config.log_format);
+    if let Err(e) = run(cli, config).await {
+        eprintln!("hatchery: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let db = hatchery::db::connect(&config.database).await?;
+            hatchery::db::migrate(&db).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::DeliverMail => {
+            let state = hatchery::build_state(&config).await?;
+            let sent = hatchery::worker::deliver_mail(&state).await?;
+            println!("delivered {sent} message(s)");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Create { email, name, roles } } => {
+            let roles = roles
+                .iter()
+                .map(|r| app::auth::Role::parse(r).ok_or_else(|| anyhow::anyhow!("unknown role {r:?}: use applicant, mentor or admin")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let state = hatchery::build_state(&config).await?;
+            match app::auth::domain::create_user(&state.db, &email, &name, password, &roles).await {
+                Ok(id) => {
+                    println!("created user {id} <{}>", email.trim().to_lowercase());
+                    Ok(())
+                }
+                Err(e) => Err(anyhow::anyhow!(e.message(app::i18n::Locale::En))),
+            }
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let state = hatchery::build_state(&config).await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = hatchery::worker::spawn(state.clone(), Duration::from_millis(config.worker_poll_ms), stop_rx);
+    let app = hatchery::router::build(state);
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    tracing::info!(addr = %config.addr, public_url = %config.public_url, "hatchery is listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

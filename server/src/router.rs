@@ -1,0 +1,131 @@
+//! The HTTP surface: pages, server functions, static files, health, and the request guards.
+use app::state::AppState;
+use app::{shell, App};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use sea_orm::ConnectionTrait;
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub fn build(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let ctx = state.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/{*fn_name}", get(server_fn).post(server_fn))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(static_or_not_found)
+        .layer(middleware::from_fn(cross_origin_guard))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            // Same-origin referers are what send a no-JS form back to its page.
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}
+
+/// Built assets from the site root; anything else is the app's own 404 page.
+async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let root = state.leptos_options.site_root.to_string();
+    let is_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    if is_asset {
+        match ServeDir::new(root).oneshot(req).await {
+            Ok(res) => return res.into_response(),
+            Err(_) => return StatusCode::NOT_FOUND.into_response(),
+        }
+    }
+    let options = state.leptos_options.clone();
+    let ctx = state.clone();
+    let handler = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(ctx.clone()),
+        move || shell(options.clone()),
+    );
+    handler(req).await.into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.execute_unprepared("SELECT 1").await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+/// CSRF defence for every state change: a browser says where a request comes from
+/// (`Sec-Fetch-Site`, else `Origin`), and we refuse anything not from our own pages.
+/// Session cookies are also `SameSite=Lax`, which covers browsers that send neither.
+async fn cross_origin_guard(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let allowed = if let Some(site) = headers.get("sec-fetch-site") {
+        matches!(site.to_str(), Ok("same-origin") | Ok("none"))
+    } else if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        match (origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()), host) {
+            (Some(origin), Some(host)) => {
+                let origin_host = match origin.port() {
+                    Some(port) => format!("{}:{port}", origin.host_str().unwrap_or("")),
+                    None => origin.host_str().unwrap_or("").to_string(),
+                };
+                origin_host.eq_ignore_ascii_case(host)
+            }
+            _ => false,
+        }
+    } else {
+        // Not a browser (no browser omits both on a cross-site POST): nothing ambient to abuse.
+        true
+    };
+    if allowed {
+        next.run(req).await
+    } else {
+        let locale = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(app::i18n::Locale::from_accept_language)
+            .unwrap_or_default();
+        tracing::warn!(path = %req.uri().path(), "cross-site request refused");
+        (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            locale.t("error.cross_site"),
+        )
+            .into_response()
+    }
+}
