@@ -26,18 +26,18 @@ test('register → verify by the emailed link → sign in → switch to 中文 �
   await page.fill('#f-name', 'Ada Founder');
   await page.fill('#f-email', 'not-an-email');
   await page.fill('#f-password', 'correct horse battery');
-  await page.click('button[type="submit"]');
+  await page.click('main button[type="submit"]');
   await page.waitForSelector('.banner.error');
   assert.match(await page.textContent('.banner.error'), /does not look right/);
   assert.equal(new URL(page.url()).pathname, '/register');
 
   await page.fill('#f-email', email);
   await page.fill('#f-password', 'short');
-  await page.click('button[type="submit"]');
+  await page.click('main button[type="submit"]');
   await page.waitForFunction(() => document.querySelector('.banner.error')?.textContent.includes('at least 10'));
 
   await page.fill('#f-password', 'correct horse battery');
-  await page.click('button[type="submit"]');
+  await page.click('main button[type="submit"]');
   await page.waitForURL(/\/login\?notice=registered/);
   assert.match(await page.textContent('[data-notice="registered"]'), /Your account is ready/);
 
@@ -50,7 +50,7 @@ test('register → verify by the emailed link → sign in → switch to 中文 �
 
   await page.fill('#f-email', email);
   await page.fill('#f-password', 'correct horse battery');
-  await page.click('button[type="submit"]');
+  await page.click('main button[type="submit"]');
   await page.waitForURL(/\/dashboard$/);
   await page.waitForSelector('[data-testid="dashboard-title"]');
   assert.equal(await page.textContent('[data-testid="dashboard-title"]'), 'Welcome, Ada Founder');
@@ -80,14 +80,14 @@ test('the same registration with JavaScript disabled', async () => {
   await page.fill('#f-name', '');
   await page.fill('#f-email', email);
   await page.fill('#f-password', 'correct horse battery');
-  await page.click('button[type="submit"]');
+  await page.click('main button[type="submit"]');
   await page.waitForSelector('.banner.error');
   assert.match(await page.textContent('.banner.error'), /Please enter your name/);
 
   await page.fill('#f-name', 'Lin Nojs');
   await page.fill('#f-email', email);
   await page.fill('#f-password', 'correct horse battery');
-  await page.click('button[type="submit"]');
+  await page.click('main button[type="submit"]');
   await page.waitForURL(/\/login\?notice=registered/);
 
   const mail = await readMail(email, { kind: 'verify' });
@@ -97,7 +97,7 @@ test('the same registration with JavaScript disabled', async () => {
 
   await page.fill('#f-email', email);
   await page.fill('#f-password', 'correct horse battery');
-  await page.click('button[type="submit"]');
+  await page.click('main button[type="submit"]');
   await page.waitForURL(/\/dashboard$/);
   assert.equal(await page.textContent('[data-testid="dashboard-title"]'), 'Welcome, Lin Nojs');
 
@@ -110,7 +110,7 @@ test('the same registration with JavaScript disabled', async () => {
   await page.fill('#f-name', 'Lin Again');
   await page.fill('#f-email', email);
   await page.fill('#f-password', 'correct horse battery');
-  await page.click('button[type="submit"]');
+  await page.click('main button[type="submit"]');
   await page.waitForSelector('.banner.error');
   assert.match(await page.textContent('.banner.error'), /该邮箱已注册账号/);
   await context.close();

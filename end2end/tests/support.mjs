@@ -2,20 +2,18 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import os from 'node:os';
 
 export const BASE = process.env.HATCHERY_E2E_URL ?? 'http://127.0.0.1:3100';
 export const MAIL_DIR = process.env.HATCHERY_E2E_MAIL_DIR;
 
 export async function launch() {
-  const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hatchery-chromium-'));
+  // Playwright gives every launch a fresh, empty profile directory of its own.
   const browser = await chromium.launch({
     executablePath: process.env.HATCHERY_CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${userDataDir}`,
     ],
   });
   return browser;
