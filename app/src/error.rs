@@ -1,8 +1,8 @@
 //! The error every server function returns: serialisable, translatable, never a raw database error.
 use crate::i18n::Locale;
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -30,7 +30,10 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: &str, key: &str) -> Self {
-        AppError::Invalid { field: field.into(), key: key.into() }
+        AppError::Invalid {
+            field: field.into(),
+            key: key.into(),
+        }
     }
 
     pub fn conflict(key: &str) -> Self {

@@ -110,8 +110,14 @@ mod tests {
 
     #[test]
     fn accept_language_respects_quality() {
-        assert_eq!(Locale::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Some(Locale::ZhCn));
-        assert_eq!(Locale::from_accept_language("fr;q=1, en;q=0.5, zh;q=0.7"), Some(Locale::ZhCn));
+        assert_eq!(
+            Locale::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Some(Locale::ZhCn)
+        );
+        assert_eq!(
+            Locale::from_accept_language("fr;q=1, en;q=0.5, zh;q=0.7"),
+            Some(Locale::ZhCn)
+        );
         assert_eq!(Locale::from_accept_language("en-GB"), Some(Locale::En));
         assert_eq!(Locale::from_accept_language("de, fr"), None);
         assert_eq!(Locale::from_accept_language("zh;q=0"), None);
@@ -133,7 +139,11 @@ mod tests {
         fn keys(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
             if let Some(map) = v.as_object() {
                 for (k, v) in map {
-                    let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
                     keys(v, &p, out);
                 }
             } else {
@@ -141,7 +151,9 @@ mod tests {
             }
         }
         let load = |f: &str| {
-            let text = std::fs::read_to_string(format!("{}/locales/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            let text =
+                std::fs::read_to_string(format!("{}/locales/{f}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap();
             let v: serde_json::Value = serde_yaml::from_str(&text).unwrap();
             let mut out = vec![];
             keys(&v, "", &mut out);

@@ -34,7 +34,11 @@ impl Settings {
     }
 
     pub fn link(&self, path_and_query: &str) -> String {
-        format!("{}{}", self.public_url.trim_end_matches('/'), path_and_query)
+        format!(
+            "{}{}",
+            self.public_url.trim_end_matches('/'),
+            path_and_query
+        )
     }
 }
 

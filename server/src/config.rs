@@ -21,7 +21,11 @@ impl Secret {
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() { "\"\"" } else { "[redacted]" })
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "[redacted]"
+        })
     }
 }
 
@@ -73,20 +77,37 @@ impl Layer {
         macro_rules! take {
             ($($f:ident),*) => { $( if other.$f.is_some() { self.$f = other.$f; } )* };
         }
-        take!(addr, data_dir, database_url, public_url, smtp_url, mail_from, site_root, log_format, worker_poll_ms, session_days);
+        take!(
+            addr,
+            data_dir,
+            database_url,
+            public_url,
+            smtp_url,
+            mail_from,
+            site_root,
+            log_format,
+            worker_poll_ms,
+            session_days
+        );
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("{setting}: {problem}")]
-    Invalid { setting: &'static str, problem: String },
+    Invalid {
+        setting: &'static str,
+        problem: String,
+    },
     #[error("config file {path}: {problem}")]
     File { path: String, problem: String },
 }
 
 fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { setting, problem: problem.into() }
+    ConfigError::Invalid {
+        setting,
+        problem: problem.into(),
+    }
 }
 
 impl Config {
@@ -145,18 +166,25 @@ impl Config {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
             || url::Url::parse(&public_url).is_err()
         {
-            return Err(invalid("HATCHERY_PUBLIC_URL", "expected an http:// or https:// URL"));
+            return Err(invalid(
+                "HATCHERY_PUBLIC_URL",
+                "expected an http:// or https:// URL",
+            ));
         }
         if let Some(smtp) = &l.smtp_url {
-            app::mail::Mailer::smtp(smtp.expose())
-                .map_err(|e| invalid("HATCHERY_SMTP_URL", format!("not a usable SMTP URL ({e})")))?;
+            app::mail::Mailer::smtp(smtp.expose()).map_err(|e| {
+                invalid("HATCHERY_SMTP_URL", format!("not a usable SMTP URL ({e})"))
+            })?;
         }
         let mail_from = l
             .mail_from
             .unwrap_or_else(|| "Hatchery <noreply@hatchery.localhost>".into());
-        mail_from
-            .parse::<lettre::message::Mailbox>()
-            .map_err(|_| invalid("HATCHERY_MAIL_FROM", "expected a mailbox like Hatchery <noreply@example.org>"))?;
+        mail_from.parse::<lettre::message::Mailbox>().map_err(|_| {
+            invalid(
+                "HATCHERY_MAIL_FROM",
+                "expected a mailbox like Hatchery <noreply@example.org>",
+            )
+        })?;
         let log_format = match l.log_format.as_deref().unwrap_or("pretty") {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
@@ -169,7 +197,12 @@ impl Config {
             .parse::<u64>()
             .ok()
             .filter(|v| (50..=600_000).contains(v))
-            .ok_or_else(|| invalid("HATCHERY_WORKER_POLL_MS", "expected milliseconds between 50 and 600000"))?;
+            .ok_or_else(|| {
+                invalid(
+                    "HATCHERY_WORKER_POLL_MS",
+                    "expected milliseconds between 50 and 600000",
+                )
+            })?;
         let session_days = l
             .session_days
             .as_deref()
@@ -177,7 +210,12 @@ impl Config {
             .parse::<i64>()
             .ok()
             .filter(|v| (1..=365).contains(v))
-            .ok_or_else(|| invalid("HATCHERY_SESSION_DAYS", "expected a whole number of days from 1 to 365"))?;
+            .ok_or_else(|| {
+                invalid(
+                    "HATCHERY_SESSION_DAYS",
+                    "expected a whole number of days from 1 to 365",
+                )
+            })?;
         Ok(Config {
             addr,
             data_dir,
@@ -205,7 +243,9 @@ impl Config {
     pub fn mailer(&self) -> app::mail::Mailer {
         match &self.smtp_url {
             // Validated above.
-            Some(url) => app::mail::Mailer::smtp(url.expose()).unwrap_or_else(|_| self.file_mailer()),
+            Some(url) => {
+                app::mail::Mailer::smtp(url.expose()).unwrap_or_else(|_| self.file_mailer())
+            }
             None => self.file_mailer(),
         }
     }
@@ -233,10 +273,12 @@ fn read_file(path: &Path) -> Result<Layer, ConfigError> {
         };
         normalised.insert(k, v);
     }
-    normalised.try_into().map_err(|e: toml::de::Error| ConfigError::File {
-        path: path.display().to_string(),
-        problem: e.to_string(),
-    })
+    normalised
+        .try_into()
+        .map_err(|e: toml::de::Error| ConfigError::File {
+            path: path.display().to_string(),
+            problem: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -244,14 +286,20 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn defaults_use_sqlite_in_the_data_dir() {
         let c = Config::from_sources(&env(&[])).unwrap();
         assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
-        assert_eq!(c.database, Database::Sqlite(PathBuf::from("./data/hatchery.db")));
+        assert_eq!(
+            c.database,
+            Database::Sqlite(PathBuf::from("./data/hatchery.db"))
+        );
         assert_eq!(c.public_url, "http://127.0.0.1:3000");
         assert!(c.smtp_url.is_none());
     }
@@ -260,11 +308,16 @@ mod tests {
     fn bad_settings_are_named() {
         let err = Config::from_sources(&env(&[("HATCHERY_ADDR", "nope")])).unwrap_err();
         assert!(err.to_string().starts_with("HATCHERY_ADDR:"), "{err}");
-        let err = Config::from_sources(&env(&[("HATCHERY_DATABASE_URL", "mysql://x")])).unwrap_err();
-        assert!(err.to_string().starts_with("HATCHERY_DATABASE_URL:"), "{err}");
+        let err =
+            Config::from_sources(&env(&[("HATCHERY_DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(
+            err.to_string().starts_with("HATCHERY_DATABASE_URL:"),
+            "{err}"
+        );
         let err = Config::from_sources(&env(&[("HATCHERY_SMTP_URL", "ftp://x")])).unwrap_err();
         assert!(err.to_string().starts_with("HATCHERY_SMTP_URL:"), "{err}");
-        let err = Config::from_sources(&env(&[("HATCHERY_MAIL_FROM", "not an address")])).unwrap_err();
+        let err =
+            Config::from_sources(&env(&[("HATCHERY_MAIL_FROM", "not an address")])).unwrap_err();
         assert!(err.to_string().starts_with("HATCHERY_MAIL_FROM:"), "{err}");
     }
 
@@ -293,7 +346,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hatchery.toml");
         std::fs::write(&path, "adress = \"x\"\n").unwrap();
-        let err = Config::from_sources(&env(&[("HATCHERY_CONFIG", path.to_str().unwrap())])).unwrap_err();
+        let err =
+            Config::from_sources(&env(&[("HATCHERY_CONFIG", path.to_str().unwrap())])).unwrap_err();
         assert!(err.to_string().contains("adress"), "{err}");
     }
 }

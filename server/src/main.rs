@@ -6,7 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "hatchery", about = "Runs an AI industry park's incubator programme")]
+#[command(
+    name = "hatchery",
+    about = "Runs an AI industry park's incubator programme"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -83,10 +86,16 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("delivered {sent} message(s)");
             Ok(())
         }
-        Command::User { command: UserCommand::Create { email, name, roles } } => {
+        Command::User {
+            command: UserCommand::Create { email, name, roles },
+        } => {
             let roles = roles
                 .iter()
-                .map(|r| app::auth::Role::parse(r).ok_or_else(|| anyhow::anyhow!("unknown role {r:?}: use applicant, mentor or admin")))
+                .map(|r| {
+                    app::auth::Role::parse(r).ok_or_else(|| {
+                        anyhow::anyhow!("unknown role {r:?}: use applicant, mentor or admin")
+                    })
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
@@ -106,13 +115,20 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let state = hatchery::build_state(&config).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = hatchery::worker::spawn(state.clone(), Duration::from_millis(config.worker_poll_ms), stop_rx);
+    let worker = hatchery::worker::spawn(
+        state.clone(),
+        Duration::from_millis(config.worker_poll_ms),
+        stop_rx,
+    );
     let app = hatchery::router::build(state);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     tracing::info!(addr = %config.addr, public_url = %config.public_url, "hatchery is listening");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     let _ = stop_tx.send(true);
     let _ = worker.await;
     Ok(())

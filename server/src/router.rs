@@ -98,7 +98,10 @@ async fn cross_origin_guard(req: Request, next: Next) -> Response {
         matches!(site.to_str(), Ok("same-origin") | Ok("none"))
     } else if let Some(origin) = headers.get(header::ORIGIN) {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        match (origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()), host) {
+        match (
+            origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()),
+            host,
+        ) {
             (Some(origin), Some(host)) => {
                 let origin_host = match origin.port() {
                     Some(port) => format!("{}:{port}", origin.host_str().unwrap_or("")),

@@ -8,7 +8,9 @@ use tokio::task::JoinHandle;
 pub async fn deliver_mail(state: &AppState) -> Result<usize, sea_orm::DbErr> {
     let mut total = 0;
     loop {
-        let sent = app::mail::outbox::deliver_due(&state.db, &state.mailer, &state.settings.mail_from, 20).await?;
+        let sent =
+            app::mail::outbox::deliver_due(&state.db, &state.mailer, &state.settings.mail_from, 20)
+                .await?;
         total += sent;
         if sent == 0 {
             return Ok(total);
@@ -16,7 +18,11 @@ pub async fn deliver_mail(state: &AppState) -> Result<usize, sea_orm::DbErr> {
     }
 }
 
-pub fn spawn(state: AppState, poll: Duration, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+pub fn spawn(
+    state: AppState,
+    poll: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Err(e) = deliver_mail(&state).await {

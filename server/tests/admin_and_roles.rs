@@ -10,9 +10,13 @@ use common::{link_token, Jar, TestApp};
 #[tokio::test]
 async fn only_admins_manage_people() {
     let app = TestApp::new().await;
-    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin]).await;
-    app.user_with_roles("mentor@park.cn", "Mentor", &[Role::Mentor]).await;
-    let applicant_id = app.user_with_roles("founder@startup.cn", "Founder", &[Role::Applicant]).await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    app.user_with_roles("mentor@park.cn", "Mentor", &[Role::Mentor])
+        .await;
+    let applicant_id = app
+        .user_with_roles("founder@startup.cn", "Founder", &[Role::Applicant])
+        .await;
 
     let admin = app.actor("admin@park.cn").await;
     let mentor = app.actor("mentor@park.cn").await;
@@ -23,8 +27,17 @@ async fn only_admins_manage_people() {
     // The matrix: every admin-only domain function, for each role.
     for (actor, allowed) in [(&admin, true), (&mentor, false), (&applicant, false)] {
         let list = domain::list_users(db, actor, "", 0).await;
-        let invite = domain::invite(db, s, actor, &format!("new-{}@park.cn", actor.user_id), "mentor", app::i18n::Locale::En).await;
-        let roles = domain::set_roles(db, actor, applicant_id, &[Role::Applicant, Role::Mentor]).await;
+        let invite = domain::invite(
+            db,
+            s,
+            actor,
+            &format!("new-{}@park.cn", actor.user_id),
+            "mentor",
+            app::i18n::Locale::En,
+        )
+        .await;
+        let roles =
+            domain::set_roles(db, actor, applicant_id, &[Role::Applicant, Role::Mentor]).await;
         let outbox = app::mail::outbox::list(db, actor, 0).await;
         for (what, denied) in [
             ("list_users", list.err() == Some(AppError::Forbidden)),
@@ -54,15 +67,23 @@ async fn only_admins_manage_people() {
 #[tokio::test]
 async fn admins_set_roles_but_not_away_their_own_admin() {
     let app = TestApp::new().await;
-    let admin_id = app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin]).await;
-    let user_id = app.user_with_roles("wu@startup.cn", "Wu", &[Role::Applicant]).await;
+    let admin_id = app
+        .user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let user_id = app
+        .user_with_roles("wu@startup.cn", "Wu", &[Role::Applicant])
+        .await;
     let mut jar = app.sign_in("admin@park.cn", "correct horse battery").await;
 
     let res = app
         .post_form(
             "/api/set_user_roles",
             "/admin/users",
-            &[("user_id", &user_id.to_string()), ("applicant", "on"), ("mentor", "on")],
+            &[
+                ("user_id", &user_id.to_string()),
+                ("applicant", "on"),
+                ("mentor", "on"),
+            ],
             &mut jar,
         )
         .await;
@@ -71,13 +92,23 @@ async fn admins_set_roles_but_not_away_their_own_admin() {
     assert_eq!(wu.roles, vec![Role::Applicant, Role::Mentor]);
 
     let res = app
-        .post_form("/api/set_user_roles", "/admin/users", &[("user_id", &admin_id.to_string()), ("mentor", "on")], &mut jar)
+        .post_form(
+            "/api/set_user_roles",
+            "/admin/users",
+            &[("user_id", &admin_id.to_string()), ("mentor", "on")],
+            &mut jar,
+        )
         .await;
     assert_eq!(res.error_key(), "error.cannot_remove_own_admin");
     assert_eq!(app.actor("admin@park.cn").await.roles, vec![Role::Admin]);
 
     let res = app
-        .post_form("/api/set_user_roles", "/admin/users", &[("user_id", "999999"), ("mentor", "on")], &mut jar)
+        .post_form(
+            "/api/set_user_roles",
+            "/admin/users",
+            &[("user_id", "999999"), ("mentor", "on")],
+            &mut jar,
+        )
         .await;
     assert_eq!(res.error_key(), "error.not_found");
 
@@ -90,27 +121,57 @@ async fn admins_set_roles_but_not_away_their_own_admin() {
         .unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].actor_user_id, Some(admin_id));
-    assert_eq!(entries[0].before.as_deref(), Some(r#"{"roles":["applicant"]}"#));
-    assert_eq!(entries[0].after.as_deref(), Some(r#"{"roles":["applicant","mentor"]}"#));
+    assert_eq!(
+        entries[0].before.as_deref(),
+        Some(r#"{"roles":["applicant"]}"#)
+    );
+    assert_eq!(
+        entries[0].after.as_deref(),
+        Some(r#"{"roles":["applicant","mentor"]}"#)
+    );
 }
 
 #[tokio::test]
 async fn an_invited_mentor_joins_by_the_emailed_link() {
     let app = TestApp::new().await;
-    app.user_with_roles("admin@park.cn", "Admin Wang", &[Role::Admin]).await;
+    app.user_with_roles("admin@park.cn", "Admin Wang", &[Role::Admin])
+        .await;
     let mut jar = app.sign_in("admin@park.cn", "correct horse battery").await;
 
     let res = app
-        .post_form("/api/invite_user", "/admin/users", &[("email", "bad"), ("role", "mentor"), ("lang", "en")], &mut jar)
+        .post_form(
+            "/api/invite_user",
+            "/admin/users",
+            &[("email", "bad"), ("role", "mentor"), ("lang", "en")],
+            &mut jar,
+        )
         .await;
     assert_eq!(res.error_key(), "error.email_invalid");
     let res = app
-        .post_form("/api/invite_user", "/admin/users", &[("email", "m@park.cn"), ("role", "applicant"), ("lang", "en")], &mut jar)
+        .post_form(
+            "/api/invite_user",
+            "/admin/users",
+            &[
+                ("email", "m@park.cn"),
+                ("role", "applicant"),
+                ("lang", "en"),
+            ],
+            &mut jar,
+        )
         .await;
     assert_eq!(res.error_key(), "error.role_invalid");
 
     let res = app
-        .post_form("/api/invite_user", "/admin/users", &[("email", "Mentor@Park.cn"), ("role", "mentor"), ("lang", "zh-CN")], &mut jar)
+        .post_form(
+            "/api/invite_user",
+            "/admin/users",
+            &[
+                ("email", "Mentor@Park.cn"),
+                ("role", "mentor"),
+                ("lang", "zh-CN"),
+            ],
+            &mut jar,
+        )
         .await;
     assert_eq!(res.location(), "/admin/users?notice=invitation_sent");
     let mail = app.last_mail_to("mentor@park.cn").await;
@@ -118,20 +179,54 @@ async fn an_invited_mentor_joins_by_the_emailed_link() {
     assert!(mail.body_text.contains("Admin Wang"));
     let token = link_token(&mail.body_text, "/invite?token=");
 
-    let page = app.get(&format!("/invite?token={token}"), &Jar::default()).await;
-    assert!(page.body.contains("mentor@park.cn is invited to join Hatchery as Mentor."), "{}", page.body);
+    let page = app
+        .get(&format!("/invite?token={token}"), &Jar::default())
+        .await;
+    assert!(
+        page.body
+            .contains("mentor@park.cn is invited to join Hatchery as Mentor."),
+        "{}",
+        page.body
+    );
 
     let mut visitor = Jar::default();
     let res = app
-        .post_form("/api/accept_invitation", "/invite", &[("token", &token), ("name", ""), ("password", "mentor password 1")], &mut visitor)
+        .post_form(
+            "/api/accept_invitation",
+            "/invite",
+            &[
+                ("token", &token),
+                ("name", ""),
+                ("password", "mentor password 1"),
+            ],
+            &mut visitor,
+        )
         .await;
     assert_eq!(res.error_key(), "error.name_required");
     let res = app
-        .post_form("/api/accept_invitation", "/invite", &[("token", &token), ("name", "Mentor Zhao"), ("password", "mentor password 1")], &mut visitor)
+        .post_form(
+            "/api/accept_invitation",
+            "/invite",
+            &[
+                ("token", &token),
+                ("name", "Mentor Zhao"),
+                ("password", "mentor password 1"),
+            ],
+            &mut visitor,
+        )
         .await;
     assert_eq!(res.location(), "/login?notice=invitation_accepted");
     let res = app
-        .post_form("/api/accept_invitation", "/invite", &[("token", &token), ("name", "Again"), ("password", "mentor password 1")], &mut visitor)
+        .post_form(
+            "/api/accept_invitation",
+            "/invite",
+            &[
+                ("token", &token),
+                ("name", "Again"),
+                ("password", "mentor password 1"),
+            ],
+            &mut visitor,
+        )
         .await;
     assert_eq!(res.error_key(), "error.token_used");
 
@@ -141,21 +236,56 @@ async fn an_invited_mentor_joins_by_the_emailed_link() {
     assert!(!page.body.contains("data-role=\"applicant\""));
 
     // An existing applicant invited as admin keeps their account and gains the role.
-    app.signed_in_applicant("founder@startup.cn", "Founder").await;
-    app.post_form("/api/invite_user", "/admin/users", &[("email", "founder@startup.cn"), ("role", "admin"), ("lang", "en")], &mut jar)
+    app.signed_in_applicant("founder@startup.cn", "Founder")
         .await;
-    let token = link_token(&app.last_mail_to("founder@startup.cn").await.body_text, "/invite?token=");
+    app.post_form(
+        "/api/invite_user",
+        "/admin/users",
+        &[
+            ("email", "founder@startup.cn"),
+            ("role", "admin"),
+            ("lang", "en"),
+        ],
+        &mut jar,
+    )
+    .await;
+    let token = link_token(
+        &app.last_mail_to("founder@startup.cn").await.body_text,
+        "/invite?token=",
+    );
     let res = app
-        .post_form("/api/accept_invitation", "/invite", &[("token", &token), ("password", "wrong password!")], &mut visitor)
+        .post_form(
+            "/api/accept_invitation",
+            "/invite",
+            &[("token", &token), ("password", "wrong password!")],
+            &mut visitor,
+        )
         .await;
     assert_eq!(res.error_key(), "error.login_failed");
     let res = app
-        .post_form("/api/accept_invitation", "/invite", &[("token", &token), ("password", "correct horse battery")], &mut visitor)
+        .post_form(
+            "/api/accept_invitation",
+            "/invite",
+            &[("token", &token), ("password", "correct horse battery")],
+            &mut visitor,
+        )
         .await;
     assert_eq!(res.location(), "/login?notice=invitation_accepted");
-    assert_eq!(app.actor("founder@startup.cn").await.roles, vec![Role::Applicant, Role::Admin]);
+    assert_eq!(
+        app.actor("founder@startup.cn").await.roles,
+        vec![Role::Applicant, Role::Admin]
+    );
     let res = app
-        .post_form("/api/invite_user", "/admin/users", &[("email", "founder@startup.cn"), ("role", "admin"), ("lang", "en")], &mut jar)
+        .post_form(
+            "/api/invite_user",
+            "/admin/users",
+            &[
+                ("email", "founder@startup.cn"),
+                ("role", "admin"),
+                ("lang", "en"),
+            ],
+            &mut jar,
+        )
         .await;
     assert_eq!(res.error_key(), "error.already_has_role");
 }

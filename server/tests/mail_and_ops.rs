@@ -11,18 +11,35 @@ use sea_orm::EntityTrait;
 #[tokio::test]
 async fn the_worker_delivers_through_an_smtp_server() {
     let sink = SmtpSink::start().await;
-    let app = TestApp::with_env(&[("HATCHERY_SMTP_URL", &format!("smtp://127.0.0.1:{}", sink.port))]).await;
+    let app = TestApp::with_env(&[(
+        "HATCHERY_SMTP_URL",
+        &format!("smtp://127.0.0.1:{}", sink.port),
+    )])
+    .await;
     assert!(matches!(app.state.mailer, Mailer::Smtp(_)));
     let mut jar = Jar::chinese();
-    app.post_form("/api/register", "/register", &[("name", "韩梅梅"), ("email", "meimei@example.cn"), ("password", "correct horse battery")], &mut jar)
-        .await;
+    app.post_form(
+        "/api/register",
+        "/register",
+        &[
+            ("name", "韩梅梅"),
+            ("email", "meimei@example.cn"),
+            ("password", "correct horse battery"),
+        ],
+        &mut jar,
+    )
+    .await;
 
     let sent = hatchery::worker::deliver_mail(&app.state).await.unwrap();
     assert_eq!(sent, 1);
     let messages = sink.messages.lock().await.clone();
     assert_eq!(messages.len(), 1);
     assert!(messages[0].contains("meimei@example.cn"), "{}", messages[0]);
-    assert!(messages[0].contains("Subject: =?utf-8?"), "subject is encoded: {}", messages[0]);
+    assert!(
+        messages[0].contains("Subject: =?utf-8?"),
+        "subject is encoded: {}",
+        messages[0]
+    );
     let row = app.last_mail_to("meimei@example.cn").await;
     assert_eq!(row.status, "sent");
     assert_eq!(row.attempts, 1);
@@ -38,14 +55,18 @@ async fn without_smtp_messages_become_eml_files() {
     assert_eq!(app.state.mailer.file_dir(), Some(&dir));
     app.signed_in_applicant("files@example.com", "Files").await;
     hatchery::worker::deliver_mail(&app.state).await.unwrap();
-    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let eml = std::fs::read_to_string(&files[0]).unwrap();
     assert!(eml.contains("To: Files <files@example.com>"), "{eml}");
     assert!(eml.contains("verify?token="));
 
     // The admin sees them listed, with where they went.
-    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin]).await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
     let jar = app.sign_in("admin@park.cn", "correct horse battery").await;
     let page = app.get("/admin/outbox", &jar).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -59,40 +80,90 @@ async fn failed_deliveries_back_off_then_die_and_an_admin_can_retry() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let app = TestApp::with_env(&[("HATCHERY_SMTP_URL", &format!("smtp://127.0.0.1:{port}"))]).await;
+    let app =
+        TestApp::with_env(&[("HATCHERY_SMTP_URL", &format!("smtp://127.0.0.1:{port}"))]).await;
     let content = templates::verify_email(app::i18n::Locale::En, "X", "http://x/verify?token=1");
-    let id = outbox::enqueue(app.db(), "x@example.com", "X", app::i18n::Locale::En, &content).await.unwrap();
+    let id = outbox::enqueue(
+        app.db(),
+        "x@example.com",
+        "X",
+        app::i18n::Locale::En,
+        &content,
+    )
+    .await
+    .unwrap();
 
     assert_eq!(hatchery::worker::deliver_mail(&app.state).await.unwrap(), 0);
-    let row = entity::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap();
+    let row = entity::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
     assert!(row.last_error.is_some());
     let delay = row.next_attempt_at - row.created_at;
     assert!(delay >= chrono::Duration::seconds(29), "{delay}");
     // Not due yet: the next pass leaves it alone.
     hatchery::worker::deliver_mail(&app.state).await.unwrap();
-    let row = entity::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap();
+    let row = entity::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.attempts, 1);
 
     // Make every remaining attempt due at once.
     for _ in 1..outbox::MAX_ATTEMPTS {
-        let mut active: entity::ActiveModel = entity::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap().into();
+        let mut active: entity::ActiveModel = entity::Entity::find_by_id(id)
+            .one(app.db())
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
         active.next_attempt_at = sea_orm::Set(chrono::Utc::now() - chrono::Duration::seconds(1));
-        sea_orm::ActiveModelTrait::update(active, app.db()).await.unwrap();
+        sea_orm::ActiveModelTrait::update(active, app.db())
+            .await
+            .unwrap();
         hatchery::worker::deliver_mail(&app.state).await.unwrap();
     }
-    let row = entity::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap();
-    assert_eq!((row.status.as_str(), row.attempts), ("dead", outbox::MAX_ATTEMPTS));
+    let row = entity::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.attempts),
+        ("dead", outbox::MAX_ATTEMPTS)
+    );
 
-    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin]).await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
     let mut jar = app.sign_in("admin@park.cn", "correct horse battery").await;
     let page = app.get("/admin/outbox", &jar).await;
     assert!(page.body.contains("data-status=\"dead\""));
-    let res = app.post_form("/api/retry_email", "/admin/outbox", &[("id", &id.to_string())], &mut jar).await;
+    let res = app
+        .post_form(
+            "/api/retry_email",
+            "/admin/outbox",
+            &[("id", &id.to_string())],
+            &mut jar,
+        )
+        .await;
     assert_eq!(res.location(), "/admin/outbox?notice=retried");
-    let row = entity::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap();
+    let row = entity::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((row.status.as_str(), row.attempts), ("pending", 0));
-    let res = app.post_form("/api/retry_email", "/admin/outbox", &[("id", &id.to_string())], &mut jar).await;
+    let res = app
+        .post_form(
+            "/api/retry_email",
+            "/admin/outbox",
+            &[("id", &id.to_string())],
+            &mut jar,
+        )
+        .await;
     assert_eq!(res.error_key(), "error.email_not_dead");
 }
 
@@ -102,7 +173,10 @@ async fn health_readiness_and_not_found() {
     let jar = Jar::default();
     assert_eq!(app.get("/healthz", &jar).await.status, StatusCode::OK);
     let ready = app.get("/readyz", &jar).await;
-    assert_eq!((ready.status, ready.body.as_str()), (StatusCode::OK, "ready"));
+    assert_eq!(
+        (ready.status, ready.body.as_str()),
+        (StatusCode::OK, "ready")
+    );
     let missing = app.get("/no/such/page", &jar).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("We could not find that page."));
@@ -121,9 +195,21 @@ async fn the_landing_page_lists_open_rounds_or_says_there_are_none() {
     use sea_orm::{ActiveModelTrait, Set};
     let now = chrono::Utc::now();
     for (title, opens, closes) in [
-        ("Spring 2027", now - chrono::Duration::days(1), now + chrono::Duration::days(30)),
-        ("Closed 2026", now - chrono::Duration::days(60), now - chrono::Duration::days(1)),
-        ("Future 2027", now + chrono::Duration::days(10), now + chrono::Duration::days(40)),
+        (
+            "Spring 2027",
+            now - chrono::Duration::days(1),
+            now + chrono::Duration::days(30),
+        ),
+        (
+            "Closed 2026",
+            now - chrono::Duration::days(60),
+            now - chrono::Duration::days(1),
+        ),
+        (
+            "Future 2027",
+            now + chrono::Duration::days(10),
+            now + chrono::Duration::days(40),
+        ),
     ] {
         entity::ActiveModel {
             title_en: Set(title.into()),

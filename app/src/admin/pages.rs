@@ -55,7 +55,9 @@ pub fn UsersPage() -> impl IntoView {
         query.with(|q| {
             (
                 q.get("q").unwrap_or_default(),
-                q.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(0),
+                q.get("page")
+                    .and_then(|p| p.parse::<u64>().ok())
+                    .unwrap_or(0),
             )
         })
     });

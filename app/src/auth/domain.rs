@@ -466,7 +466,10 @@ pub async fn session_actor(
     token: &str,
 ) -> AppResult<Option<Actor>> {
     let now = Utc::now();
-    let Some(session) = session::Entity::find_by_id(hash_token(token)).one(db).await? else {
+    let Some(session) = session::Entity::find_by_id(hash_token(token))
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     if session.expires_at <= now {
@@ -489,7 +492,9 @@ pub async fn logout(db: &DatabaseConnection, token: &str) -> AppResult<()> {
     let id = hash_token(token);
     let txn = db.begin().await?;
     if let Some(session) = session::Entity::find_by_id(id).one(&txn).await? {
-        session::Entity::delete_by_id(session.id.clone()).exec(&txn).await?;
+        session::Entity::delete_by_id(session.id.clone())
+            .exec(&txn)
+            .await?;
         audit::record(
             &txn,
             Change {
@@ -651,13 +656,20 @@ pub async fn invite(
 }
 
 /// What an invitation link offers, for the page that accepts it.
-pub async fn invitation(db: &DatabaseConnection, token: &str) -> AppResult<super::types::Invitation> {
+pub async fn invitation(
+    db: &DatabaseConnection,
+    token: &str,
+) -> AppResult<super::types::Invitation> {
     let tok = find_token(db, token, TokenPurpose::Invite).await?;
     let email = EmailAddress::parse(&tok.email)?;
     let has_account = find_user_by_email(db, &email).await?.is_some();
     Ok(super::types::Invitation {
         email: tok.email,
-        role: tok.role.as_deref().and_then(Role::parse).ok_or(AppError::NotFound)?,
+        role: tok
+            .role
+            .as_deref()
+            .and_then(Role::parse)
+            .ok_or(AppError::NotFound)?,
         has_account,
     })
 }
@@ -671,7 +683,11 @@ pub async fn accept_invitation(
     password: &str,
 ) -> AppResult<()> {
     let tok = find_token(db, token, TokenPurpose::Invite).await?;
-    let role = tok.role.as_deref().and_then(Role::parse).ok_or(AppError::NotFound)?;
+    let role = tok
+        .role
+        .as_deref()
+        .and_then(Role::parse)
+        .ok_or(AppError::NotFound)?;
     let email = EmailAddress::parse(&tok.email)?;
     let existing = find_user_by_email(db, &email).await?;
     let new_account = match &existing {
@@ -792,7 +808,7 @@ pub async fn list_users(
     let q = query.trim().to_lowercase();
     let mut select = user::Entity::find().order_by_asc(user::Column::Id);
     if !q.is_empty() {
-        let pattern = format!("%{}%", q.replace('\\', "").replace('%', "").replace('_', ""));
+        let pattern = format!("%{}%", q.replace(['\\', '%', '_'], ""));
         select = select.filter(
             Condition::any()
                 .add(user::Column::Email.like(pattern.clone()))
@@ -826,7 +842,12 @@ pub async fn list_users(
             }
         })
         .collect();
-    Ok(super::types::UserPage { rows, total, page, per_page: PER_PAGE })
+    Ok(super::types::UserPage {
+        rows,
+        total,
+        page,
+        per_page: PER_PAGE,
+    })
 }
 
 /// An admin sets exactly which roles a user holds.

@@ -1,7 +1,7 @@
 //! The account pages: register, sign in, verify, forgotten password, reset, invitation, account.
 use super::server_fns::{
-    get_invitation, AcceptInvitation, ForgotPassword, Login, Register, ResetPassword, UpdateAccount,
-    VerifyEmail,
+    get_invitation, AcceptInvitation, ForgotPassword, Login, Register, ResetPassword,
+    UpdateAccount, VerifyEmail,
 };
 use crate::components::{action_error, ErrorBanner, ErrorPage, PasswordField, TextField};
 use crate::error::AppError;

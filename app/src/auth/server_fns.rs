@@ -71,7 +71,8 @@ pub mod ssr {
             cookie.push_str("; Secure");
         }
         let value = http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?;
-        expect_context::<leptos_axum::ResponseOptions>().append_header(http::header::SET_COOKIE, value);
+        expect_context::<leptos_axum::ResponseOptions>()
+            .append_header(http::header::SET_COOKIE, value);
         Ok(())
     }
 
@@ -106,7 +107,17 @@ pub async fn register(email: String, name: String, password: String) -> Result<(
     use crate::auth::domain::{self, Registration};
     let state = crate::state::app_state()?;
     let locale = ssr::request_locale();
-    domain::register(&state.db, &state.settings, Registration { email, name, password, locale }).await?;
+    domain::register(
+        &state.db,
+        &state.settings,
+        Registration {
+            email,
+            name,
+            password,
+            locale,
+        },
+    )
+    .await?;
     ssr::redirect_with_notice("/login", "registered");
     Ok(())
 }
@@ -202,7 +213,10 @@ pub async fn update_account(name: String, lang: String) -> Result<(), AppError> 
 }
 
 #[server(prefix = "/api", endpoint = "list_users")]
-pub async fn list_users(#[server(default)] q: String, #[server(default)] page: u64) -> Result<UserPage, AppError> {
+pub async fn list_users(
+    #[server(default)] q: String,
+    #[server(default)] page: u64,
+) -> Result<UserPage, AppError> {
     let actor = ssr::require_actor().await?;
     let state = crate::state::app_state()?;
     crate::auth::domain::list_users(&state.db, &actor, &q, page).await

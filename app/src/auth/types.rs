@@ -99,10 +99,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(EmailAddress::parse("  Wei.Zhang@Example.CN ").unwrap().as_str(), "wei.zhang@example.cn");
+        assert_eq!(
+            EmailAddress::parse("  Wei.Zhang@Example.CN ")
+                .unwrap()
+                .as_str(),
+            "wei.zhang@example.cn"
+        );
         assert!(EmailAddress::parse("张伟@例子.中国").is_ok());
-        for bad in ["", "plain", "a@b", "a@@b.c", "a b@c.d", "@c.d", "a@.c", "a@c.", "a@c..d"] {
-            assert!(EmailAddress::parse(bad).is_err(), "{bad} should be rejected");
+        for bad in [
+            "", "plain", "a@b", "a@@b.c", "a b@c.d", "@c.d", "a@.c", "a@c.", "a@c..d",
+        ] {
+            assert!(
+                EmailAddress::parse(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
         assert_eq!(
             EmailAddress::parse("").unwrap_err().message_key(),
@@ -112,10 +122,16 @@ mod tests {
 
     #[test]
     fn password_policy_counts_characters_not_bytes() {
-        assert_eq!(Password::parse("short").unwrap_err().message_key(), "error.password_short");
+        assert_eq!(
+            Password::parse("short").unwrap_err().message_key(),
+            "error.password_short"
+        );
         assert!(Password::parse("密码密码密码密码密码").is_ok());
         assert!(Password::parse(&"x".repeat(129)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("correct horse").unwrap()), "Password(..)");
+        assert_eq!(
+            format!("{:?}", Password::parse("correct horse").unwrap()),
+            "Password(..)"
+        );
     }
 
     #[test]

@@ -25,7 +25,12 @@ pub async fn open_rounds(
                 Locale::En => (r.title_en, r.description_en),
                 Locale::ZhCn => (r.title_zh, r.description_zh),
             };
-            OpenRound { id: r.id, title, description, closes_at: r.closes_at }
+            OpenRound {
+                id: r.id,
+                title,
+                description,
+                closes_at: r.closes_at,
+            }
         })
         .collect())
 }

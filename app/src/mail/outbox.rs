@@ -69,8 +69,19 @@ async fn claim(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<entity::Mode
         }
     };
     let values: Vec<sea_orm::Value> = match backend {
-        DatabaseBackend::Postgres => vec![lease.into(), PENDING.into(), now.into(), (limit as i64).into()],
-        _ => vec![lease.into(), PENDING.into(), now.into(), now.into(), (limit as i64).into()],
+        DatabaseBackend::Postgres => vec![
+            lease.into(),
+            PENDING.into(),
+            now.into(),
+            (limit as i64).into(),
+        ],
+        _ => vec![
+            lease.into(),
+            PENDING.into(),
+            now.into(),
+            now.into(),
+            (limit as i64).into(),
+        ],
     };
     let mut rows = entity::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
@@ -107,7 +118,11 @@ pub async fn deliver_due(
     let mut sent = 0;
     for row in claim(db, limit).await? {
         let result = match build_message(from, &row) {
-            Ok(message) => mailer.deliver(&format!("{:08}-{}", row.id, row.kind), message).await,
+            Ok(message) => {
+                mailer
+                    .deliver(&format!("{:08}-{}", row.id, row.kind), message)
+                    .await
+            }
             Err(e) => Err(e),
         };
         let now = Utc::now();
@@ -137,20 +152,6 @@ pub async fn deliver_due(
         active.update(db).await?;
     }
     Ok(sent)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        assert_eq!(backoff(1), Duration::seconds(30));
-        assert_eq!(backoff(2), Duration::seconds(60));
-        assert_eq!(backoff(5), Duration::seconds(480));
-        assert_eq!(backoff(8), Duration::seconds(3600));
-        assert_eq!(backoff(50), Duration::seconds(3600));
-    }
 }
 
 fn to_row(m: entity::Model) -> (super::OutboxRow, String) {
@@ -190,7 +191,13 @@ pub async fn list(
         .into_iter()
         .map(|m| to_row(m).0)
         .collect();
-    Ok(super::OutboxPage { rows, total, page, per_page: PER_PAGE, file_dir: None })
+    Ok(super::OutboxPage {
+        rows,
+        total,
+        page,
+        per_page: PER_PAGE,
+        file_dir: None,
+    })
 }
 
 pub async fn message(
@@ -242,4 +249,18 @@ pub async fn retry(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(5), Duration::seconds(480));
+        assert_eq!(backoff(8), Duration::seconds(3600));
+        assert_eq!(backoff(50), Duration::seconds(3600));
+    }
 }

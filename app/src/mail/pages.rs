@@ -15,7 +15,13 @@ fn status_key(status: &str) -> String {
 pub fn OutboxPage() -> impl IntoView {
     let locale = use_locale();
     let query = use_query_map();
-    let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(0)));
+    let page = Memo::new(move |_| {
+        query.with(|q| {
+            q.get("page")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+    });
     let data = Resource::new(move || page.get(), outbox);
     view! {
         <h1>{locale.t("outbox.title")}</h1>
@@ -82,7 +88,9 @@ fn OutboxRowView(row: OutboxRow) -> impl IntoView {
 pub fn OutboxMessagePage() -> impl IntoView {
     let locale = use_locale();
     let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0)));
+    let id = Memo::new(move |_| {
+        params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
+    });
     let data = Resource::new(move || id.get(), get_outbox_message);
     view! {
         <Suspense fallback=|| ()>

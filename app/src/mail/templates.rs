@@ -10,7 +10,12 @@ pub struct MailContent {
     pub body: String,
 }
 
-fn compose(locale: Locale, kind: &'static str, greeting_name: &str, lines: &[String]) -> MailContent {
+fn compose(
+    locale: Locale,
+    kind: &'static str,
+    greeting_name: &str,
+    lines: &[String],
+) -> MailContent {
     let mut body = if greeting_name.is_empty() {
         locale.t("mail.greeting_anonymous")
     } else {
@@ -35,7 +40,11 @@ pub fn verify_email(locale: Locale, name: &str, link: &str) -> MailContent {
         locale,
         "verify",
         name,
-        &[locale.t("mail.verify.intro"), link.to_string(), locale.t("mail.verify.ignore")],
+        &[
+            locale.t("mail.verify.intro"),
+            link.to_string(),
+            locale.t("mail.verify.ignore"),
+        ],
     )
 }
 
@@ -44,7 +53,11 @@ pub fn password_reset(locale: Locale, name: &str, link: &str) -> MailContent {
         locale,
         "reset",
         name,
-        &[locale.t("mail.reset.intro"), link.to_string(), locale.t("mail.reset.ignore")],
+        &[
+            locale.t("mail.reset.intro"),
+            link.to_string(),
+            locale.t("mail.reset.ignore"),
+        ],
     )
 }
 
@@ -55,7 +68,10 @@ pub fn invitation(locale: Locale, inviter: &str, role: Role, link: &str) -> Mail
         "invite",
         "",
         &[
-            locale.t_with("mail.invite.intro", &[("inviter", inviter), ("role", &role_name)]),
+            locale.t_with(
+                "mail.invite.intro",
+                &[("inviter", inviter), ("role", &role_name)],
+            ),
             link.to_string(),
             locale.t("mail.invite.expiry"),
         ],
@@ -79,7 +95,12 @@ mod tests {
 
     #[test]
     fn invitation_names_the_role() {
-        let zh = invitation(Locale::ZhCn, "王芳", Role::Mentor, "http://x/invite?token=t");
+        let zh = invitation(
+            Locale::ZhCn,
+            "王芳",
+            Role::Mentor,
+            "http://x/invite?token=t",
+        );
         assert!(zh.body.contains("王芳"), "{}", zh.body);
         assert!(zh.body.contains("导师"), "{}", zh.body);
     }

@@ -37,7 +37,11 @@ impl Mailer {
     }
 
     /// Hands one message over; returns a reference to where it went.
-    pub async fn deliver(&self, file_stem: &str, message: lettre::Message) -> Result<String, String> {
+    pub async fn deliver(
+        &self,
+        file_stem: &str,
+        message: lettre::Message,
+    ) -> Result<String, String> {
         match self {
             Mailer::Smtp(transport) => transport
                 .send(message)
@@ -45,11 +49,17 @@ impl Mailer {
                 .map(|response| response.message().collect::<Vec<_>>().join(" "))
                 .map_err(|e| e.to_string()),
             Mailer::Files(dir) => {
-                tokio::fs::create_dir_all(dir).await.map_err(|e| e.to_string())?;
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let path = dir.join(format!("{file_stem}.eml"));
                 let tmp = dir.join(format!(".{file_stem}.eml.tmp"));
-                tokio::fs::write(&tmp, message.formatted()).await.map_err(|e| e.to_string())?;
-                tokio::fs::rename(&tmp, &path).await.map_err(|e| e.to_string())?;
+                tokio::fs::write(&tmp, message.formatted())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tokio::fs::rename(&tmp, &path)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 Ok(path.display().to_string())
             }
         }

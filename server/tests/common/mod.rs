@@ -38,8 +38,13 @@ async fn postgres_template() -> String {
         m.name().hash(&mut hasher);
     }
     let name = format!("hatchery_tpl_{:x}", hasher.finish());
-    let admin = sea_orm::Database::connect(postgres_admin_url()).await.expect("PostgreSQL is reachable");
-    admin.execute_unprepared("SELECT pg_advisory_lock(724242)").await.unwrap();
+    let admin = sea_orm::Database::connect(postgres_admin_url())
+        .await
+        .expect("PostgreSQL is reachable");
+    admin
+        .execute_unprepared("SELECT pg_advisory_lock(724242)")
+        .await
+        .unwrap();
     let exists = admin
         .query_one_raw(sea_orm::Statement::from_string(
             sea_orm::DatabaseBackend::Postgres,
@@ -49,12 +54,20 @@ async fn postgres_template() -> String {
         .unwrap()
         .is_some();
     if !exists {
-        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
-        let tpl = sea_orm::Database::connect(with_db_name(&postgres_admin_url(), &name)).await.unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let tpl = sea_orm::Database::connect(with_db_name(&postgres_admin_url(), &name))
+            .await
+            .unwrap();
         hatchery::db::migrate(&tpl).await.unwrap();
         tpl.close().await.unwrap();
     }
-    admin.execute_unprepared("SELECT pg_advisory_unlock(724242)").await.unwrap();
+    admin
+        .execute_unprepared("SELECT pg_advisory_unlock(724242)")
+        .await
+        .unwrap();
     admin.close().await.unwrap();
     name
 }
@@ -75,7 +88,10 @@ impl TestApp {
     pub async fn with_env(extra: &[(&str, &str)]) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let mut env: HashMap<String, String> = HashMap::new();
-        env.insert("HATCHERY_DATA_DIR".into(), data_dir.path().display().to_string());
+        env.insert(
+            "HATCHERY_DATA_DIR".into(),
+            data_dir.path().display().to_string(),
+        );
         env.insert("HATCHERY_PUBLIC_URL".into(), ORIGIN.into());
         for (k, v) in extra {
             env.insert(k.to_string(), v.to_string());
@@ -88,19 +104,29 @@ impl TestApp {
                 std::process::id(),
                 COUNTER.fetch_add(1, Ordering::SeqCst)
             );
-            let admin = sea_orm::Database::connect(postgres_admin_url()).await.unwrap();
-            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+            let admin = sea_orm::Database::connect(postgres_admin_url())
+                .await
+                .unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await
+                .unwrap();
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
                 .await
                 .unwrap();
             admin.close().await.unwrap();
-            config.database = Database::Postgres(Secret::new(with_db_name(&postgres_admin_url(), &name)));
+            config.database =
+                Database::Postgres(Secret::new(with_db_name(&postgres_admin_url(), &name)));
         } else {
             assert!(matches!(config.database, Database::Sqlite(_)));
         }
         let state = hatchery::build_state(&config).await.expect("state builds");
-        TestApp { router: hatchery::router::build(state.clone()), state, data_dir }
+        TestApp {
+            router: hatchery::router::build(state.clone()),
+            state,
+            data_dir,
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -108,11 +134,22 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> TestResponse {
-        let res = self.router.clone().oneshot(req).await.expect("router answers");
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
-        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     /// A page, as a browser with the given cookies and language would load it.
@@ -129,7 +166,13 @@ impl TestApp {
     }
 
     /// A form posted by a browser without JavaScript, from page `from`.
-    pub async fn post_form(&self, path: &str, from: &str, fields: &[(&str, &str)], jar: &mut Jar) -> TestResponse {
+    pub async fn post_form(
+        &self,
+        path: &str,
+        from: &str,
+        fields: &[(&str, &str)],
+        jar: &mut Jar,
+    ) -> TestResponse {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields.iter())
             .finish();
@@ -173,19 +216,47 @@ impl TestApp {
     pub async fn signed_in_applicant(&self, email: &str, name: &str) -> Jar {
         let mut jar = Jar::default();
         let res = self
-            .post_form("/api/register", "/register", &[("name", name), ("email", email), ("password", "correct horse battery")], &mut jar)
+            .post_form(
+                "/api/register",
+                "/register",
+                &[
+                    ("name", name),
+                    ("email", email),
+                    ("password", "correct horse battery"),
+                ],
+                &mut jar,
+            )
             .await;
         assert_eq!(res.location(), "/login?notice=registered", "{}", res.body);
         let token = link_token(&self.last_mail_to(email).await.body_text, "/verify?token=");
-        let res = self.post_form("/api/verify_email", "/verify", &[("token", &token)], &mut jar).await;
+        let res = self
+            .post_form(
+                "/api/verify_email",
+                "/verify",
+                &[("token", &token)],
+                &mut jar,
+            )
+            .await;
         assert_eq!(res.location(), "/login?notice=verified");
         self.sign_in(email, "correct horse battery").await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Jar {
         let mut jar = Jar::default();
-        let res = self.post_form("/api/login", "/login", &[("email", email), ("password", password)], &mut jar).await;
-        assert_eq!(res.location(), "/dashboard", "sign-in failed: {:?}", res.error_param());
+        let res = self
+            .post_form(
+                "/api/login",
+                "/login",
+                &[("email", email), ("password", password)],
+                &mut jar,
+            )
+            .await;
+        assert_eq!(
+            res.location(),
+            "/dashboard",
+            "sign-in failed: {:?}",
+            res.error_param()
+        );
         jar
     }
 
@@ -208,8 +279,14 @@ impl TestApp {
 
 /// Pulls the token out of a link in an email body.
 pub fn link_token(body: &str, marker: &str) -> String {
-    let start = body.find(marker).unwrap_or_else(|| panic!("no {marker} link in: {body}")) + marker.len();
-    body[start..].chars().take_while(|c| c.is_ascii_hexdigit()).collect()
+    let start = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} link in: {body}"))
+        + marker.len();
+    body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect()
 }
 
 #[derive(Clone)]
@@ -220,17 +297,27 @@ pub struct Jar {
 
 impl Default for Jar {
     fn default() -> Self {
-        Jar { cookies: HashMap::new(), lang: "en-US,en;q=0.9".into() }
+        Jar {
+            cookies: HashMap::new(),
+            lang: "en-US,en;q=0.9".into(),
+        }
     }
 }
 
 impl Jar {
     pub fn chinese() -> Self {
-        Jar { cookies: HashMap::new(), lang: "zh-CN,zh;q=0.9".into() }
+        Jar {
+            cookies: HashMap::new(),
+            lang: "zh-CN,zh;q=0.9".into(),
+        }
     }
 
     pub fn header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub fn absorb(&mut self, res: &TestResponse) {
@@ -276,7 +363,9 @@ impl TestResponse {
     }
 
     pub fn error_key(&self) -> String {
-        self.error_param().map(|e| e.message_key().to_string()).unwrap_or_else(|| format!("no error; location {}", self.location()))
+        self.error_param()
+            .map(|e| e.message_key().to_string())
+            .unwrap_or_else(|| format!("no error; location {}", self.location()))
     }
 }
 
