@@ -33,8 +33,10 @@ ensure_base() {
 }
 
 # Without rustup and cargo, use Debian's own Rust build that can target wasm (1.96).
+CARGO_BIN_DIR="${CARGO_HOME:-$HOME/.cargo}/bin"
+
 ensure_rust() {
-  [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+  export PATH="$CARGO_BIN_DIR:$PATH"
   if command -v cargo >/dev/null 2>&1; then return 0; fi
   warn "no cargo found: using Debian's rustc-web"
   apt_install rustc-web cargo-web rust-web-src rust-web-llvm
@@ -119,7 +121,6 @@ ensure_e2e_tools() {
 ensure_build_tools() {
   ensure_base
   ensure_rust
-  export PATH="$HOME/.cargo/bin:$PATH"
   ensure_wasm_target
   ensure_wasm_bindgen
   ensure_cargo_leptos
