@@ -60,7 +60,7 @@ cargo clippy -p hatchery-app --features hydrate --target wasm32-unknown-unknown 
 log "tests on SQLite"
 HATCHERY_TEST_DATABASE=sqlite cargo test --workspace
 log "tests on PostgreSQL"
-HATCHERY_TEST_DATABASE=postgres cargo test -p hatchery --tests
+HATCHERY_TEST_DATABASE=postgres cargo test --workspace
 
 log "building the app for the end-to-end tests"
 cargo leptos build

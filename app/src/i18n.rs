@@ -84,15 +84,7 @@ pub fn use_locale() -> Locale {
 /// Resolves the language of the current request on the server: the cookie, else the browser's.
 #[cfg(feature = "ssr")]
 pub fn request_locale(parts: &http::request::Parts) -> Locale {
-    let from_cookie = parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == LANG_COOKIE)
-        .and_then(|(_, v)| Locale::from_tag(v));
+    let from_cookie = cookie(parts, LANG_COOKIE).and_then(|v| Locale::from_tag(&v));
     from_cookie
         .or_else(|| {
             parts
@@ -102,6 +94,20 @@ pub fn request_locale(parts: &http::request::Parts) -> Locale {
                 .and_then(Locale::from_accept_language)
         })
         .unwrap_or_default()
+}
+
+/// The value of one cookie of the request.
+#[cfg(feature = "ssr")]
+pub fn cookie(parts: &http::request::Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Background work on a schedule: delivering the email outbox.
+//! Background work on a schedule: delivering the email outbox, and housekeeping.
 use app::state::AppState;
 use std::time::Duration;
 use tokio::sync::watch;

@@ -449,3 +449,95 @@ async fn language_follows_the_browser_then_the_switch_then_the_account() {
     let page = app.get("/dashboard", &fresh).await;
     assert!(page.body.contains("欢迎，Chen"), "{}", page.body);
 }
+
+#[tokio::test]
+async fn people_edit_their_own_name_and_language() {
+    let app = TestApp::new().await;
+    let mut jar = app.signed_in_applicant("zhou@example.com", "Zhou").await;
+    let page = app.get("/account", &jar).await;
+    assert!(page.body.contains("value=\"Zhou\""), "{}", page.body);
+
+    let res = app
+        .post_form(
+            "/api/update_account",
+            "/account",
+            &[("name", "  "), ("lang", "en")],
+            &mut jar,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.name_required");
+    let res = app
+        .post_form(
+            "/api/update_account",
+            "/account",
+            &[("name", "Zhou Li"), ("lang", "xx")],
+            &mut jar,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.language_invalid");
+    assert_eq!(app.actor("zhou@example.com").await.name, "Zhou");
+
+    let res = app
+        .post_form(
+            "/api/update_account",
+            "/account",
+            &[("name", "周丽"), ("lang", "zh-CN")],
+            &mut jar,
+        )
+        .await;
+    assert_eq!(res.location(), "/account?notice=saved");
+    let page = app.get("/account?notice=saved", &jar).await;
+    assert!(
+        page.body.contains("已保存。") && page.body.contains("value=\"周丽\""),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        app.actor("zhou@example.com").await.locale,
+        app::i18n::Locale::ZhCn
+    );
+
+    // Nobody signed in: nothing to edit.
+    let res = app
+        .post_form(
+            "/api/update_account",
+            "/account",
+            &[("name", "X"), ("lang", "en")],
+            &mut Jar::default(),
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.unauthenticated");
+}
+
+#[tokio::test]
+async fn housekeeping_removes_expired_sessions_and_tokens_only() {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let app = TestApp::new().await;
+    let live = app.signed_in_applicant("live@example.com", "Live").await;
+    let stale = app
+        .sign_in("live@example.com", "correct horse battery")
+        .await;
+    let stale_id = app::auth::domain::hash_token(stale.cookies.get("hatchery_session").unwrap());
+    let mut row: session::ActiveModel = session::Entity::find_by_id(stale_id.clone())
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    row.expires_at = Set(chrono::Utc::now() - chrono::Duration::minutes(1));
+    row.update(app.db()).await.unwrap();
+
+    // An expired session no longer signs anyone in, even before it is deleted.
+    assert_eq!(
+        app.get("/dashboard", &stale).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let deleted = app::auth::domain::purge_expired(app.db()).await.unwrap();
+    assert_eq!(deleted, 1);
+    assert!(session::Entity::find_by_id(stale_id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(app.get("/dashboard", &live).await.status, StatusCode::OK);
+}

@@ -237,3 +237,54 @@ async fn the_landing_page_lists_open_rounds_or_says_there_are_none() {
     let zh = app.get("/", &Jar::chinese()).await;
     assert!(zh.body.contains("Spring 2027 批次") && zh.body.contains("面向大模型创业企业。"));
 }
+
+/// Several server processes may run the worker at once: each message still goes out once.
+#[tokio::test]
+async fn concurrent_workers_never_send_a_message_twice() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::with_env(&[(
+        "HATCHERY_SMTP_URL",
+        &format!("smtp://127.0.0.1:{}", sink.port),
+    )])
+    .await;
+    for i in 0..30 {
+        let content = templates::verify_email(
+            app::i18n::Locale::En,
+            "P",
+            &format!("http://x/verify?token={i}"),
+        );
+        outbox::enqueue(
+            app.db(),
+            &format!("p{i}@example.com"),
+            "P",
+            app::i18n::Locale::En,
+            &content,
+        )
+        .await
+        .unwrap();
+    }
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let state = app.state.clone();
+            tokio::spawn(async move { hatchery::worker::deliver_mail(&state).await })
+        })
+        .collect();
+    let mut sent = 0;
+    for w in workers {
+        sent += w.await.unwrap().unwrap();
+    }
+    assert_eq!(sent, 30);
+    let messages = sink.messages.lock().await.clone();
+    assert_eq!(messages.len(), 30);
+    let mut recipients: Vec<String> = messages
+        .iter()
+        .filter_map(|m| {
+            m.lines()
+                .find(|l| l.starts_with("To: "))
+                .map(str::to_string)
+        })
+        .collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 30);
+}

@@ -175,6 +175,32 @@ async fn grant_role(
     Ok(())
 }
 
+struct NewUser<'a> {
+    email: &'a EmailAddress,
+    name: &'a PersonName,
+    password_hash: String,
+    locale: Locale,
+    verified_at: Option<DateTime<Utc>>,
+}
+
+/// Inserts an account row; a concurrent duplicate surfaces as "email taken", not a database error.
+async fn insert_user(db: &impl ConnectionTrait, new: NewUser<'_>) -> AppResult<user::Model> {
+    let now = Utc::now();
+    user::ActiveModel {
+        email: Set(new.email.as_str().into()),
+        name: Set(new.name.as_str().into()),
+        password_hash: Set(new.password_hash),
+        locale: Set(new.locale.tag().into()),
+        email_verified_at: Set(new.verified_at),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| map_unique(e, "error.email_taken"))
+}
+
 fn actor_of(user: user::Model, roles: Vec<Role>) -> Actor {
     Actor {
         user_id: user.id,
@@ -278,19 +304,17 @@ pub async fn register(
     let password_hash = hash_password(&password).await?;
     let now = Utc::now();
     let txn = db.begin().await?;
-    let user = user::ActiveModel {
-        email: Set(email.as_str().into()),
-        name: Set(name.as_str().into()),
-        password_hash: Set(password_hash),
-        locale: Set(input.locale.tag().into()),
-        email_verified_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| map_unique(e, "error.email_taken"))?;
+    let user = insert_user(
+        &txn,
+        NewUser {
+            email: &email,
+            name: &name,
+            password_hash,
+            locale: input.locale,
+            verified_at: None,
+        },
+    )
+    .await?;
     grant_role(&txn, user.id, Role::Applicant, now).await?;
     send_verification(&txn, settings, &user).await?;
     audit::record(
@@ -719,19 +743,17 @@ pub async fn accept_invitation(
             user.id
         }
         (None, Some((name, password_hash))) => {
-            let user = user::ActiveModel {
-                email: Set(email.as_str().into()),
-                name: Set(name.as_str().into()),
-                password_hash: Set(password_hash),
-                locale: Set(Locale::En.tag().into()),
-                email_verified_at: Set(Some(now)),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await
-            .map_err(|e| map_unique(e, "error.email_taken"))?;
+            let user = insert_user(
+                &txn,
+                NewUser {
+                    email: &email,
+                    name: &name,
+                    password_hash,
+                    locale: Locale::En,
+                    verified_at: Some(now),
+                },
+            )
+            .await?;
             grant_role(&txn, user.id, role, now).await?;
             user.id
         }
@@ -915,19 +937,17 @@ pub async fn create_user(
     let password_hash = hash_password(&password).await?;
     let now = Utc::now();
     let txn = db.begin().await?;
-    let user = user::ActiveModel {
-        email: Set(email.as_str().into()),
-        name: Set(name.as_str().into()),
-        password_hash: Set(password_hash),
-        locale: Set(Locale::En.tag().into()),
-        email_verified_at: Set(Some(now)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| map_unique(e, "error.email_taken"))?;
+    let user = insert_user(
+        &txn,
+        NewUser {
+            email: &email,
+            name: &name,
+            password_hash,
+            locale: Locale::En,
+            verified_at: Some(now),
+        },
+    )
+    .await?;
     for role in roles {
         grant_role(&txn, user.id, *role, now).await?;
     }
@@ -945,4 +965,26 @@ pub async fn create_user(
     .await?;
     txn.commit().await?;
     Ok(user.id)
+}
+
+/// Deletes what has outlived its use: expired sessions, old sign-in attempts, and one-time
+/// tokens long past expiry. Returns how many rows went.
+pub async fn purge_expired(db: &impl ConnectionTrait) -> AppResult<u64> {
+    let now = Utc::now();
+    let sessions = session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let attempts = login_attempt::Entity::delete_many()
+        .filter(login_attempt::Column::CreatedAt.lt(now - Duration::days(1)))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let tokens = email_token::Entity::delete_many()
+        .filter(email_token::Column::ExpiresAt.lt(now - Duration::days(30)))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(sessions + attempts + tokens)
 }

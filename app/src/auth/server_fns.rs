@@ -20,17 +20,7 @@ pub mod ssr {
         use_context::<Parts>().ok_or(AppError::Internal)
     }
 
-    pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-        parts
-            .headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    }
+    pub use crate::i18n::cookie;
 
     /// The signed-in person, if any.
     pub async fn current_actor() -> AppResult<Option<Actor>> {
