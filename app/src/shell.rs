@@ -105,6 +105,13 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/reset") view=crate::auth::pages::ResetPage ssr=SsrMode::Async/>
                 <Route path=path!("/invite") view=crate::auth::pages::InvitePage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=crate::auth::pages::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/startup") view=crate::startups::pages::StartupPage ssr=SsrMode::Async/>
+                <Route path=path!("/apply/:round_id") view=crate::intake::pages::ApplyPage ssr=SsrMode::Async/>
+                <Route path=path!("/applications") view=crate::intake::pages::MyApplicationsPage ssr=SsrMode::Async/>
+                <Route path=path!("/applications/:id") view=crate::intake::pages::ApplicationPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/rounds") view=crate::intake::round_pages::RoundsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/rounds/new") view=crate::intake::round_pages::NewRoundPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/rounds/:id") view=crate::intake::round_pages::EditRoundPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=crate::admin::pages::Dashboard ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=crate::admin::pages::UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox") view=crate::mail::pages::OutboxPage ssr=SsrMode::Async/>
@@ -150,9 +157,15 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
         .into_any(),
         Some(me) => {
             let admin = me.has(Role::Admin);
+            let applicant = me.has(Role::Applicant);
             view! {
                 <A href="/dashboard">{locale.t("nav.dashboard")}</A>
+                {applicant.then(|| view! {
+                    <A href="/startup">{locale.t("nav.startup")}</A>
+                    <A href="/applications">{locale.t("nav.applications")}</A>
+                })}
                 {admin.then(|| view! {
+                    <A href="/admin/rounds">{locale.t("nav.rounds")}</A>
                     <A href="/admin/users">{locale.t("nav.users")}</A>
                     <A href="/admin/outbox">{locale.t("nav.outbox")}</A>
                 })}
@@ -207,6 +220,9 @@ const NOTICES: &[&str] = &[
     "invitation_sent",
     "saved",
     "retried",
+    "draft_saved",
+    "submitted",
+    "withdrawn",
 ];
 
 #[component]

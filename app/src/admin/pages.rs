@@ -21,9 +21,9 @@ pub fn Dashboard() -> impl IntoView {
                     Ok(Some(me)) => {
                         let cards = me.roles.iter().map(|role| {
                             let (title, body, link, link_text) = match role {
-                                Role::Applicant => ("dashboard.applicant_title", "dashboard.applicant_body", "/", "dashboard.applicant_link"),
+                                Role::Applicant => ("dashboard.applicant_title", "dashboard.applicant_body", "/applications", "dashboard.applicant_link"),
                                 Role::Mentor => ("dashboard.mentor_title", "dashboard.mentor_body", "/account", "dashboard.mentor_link"),
-                                Role::Admin => ("dashboard.admin_title", "dashboard.admin_body", "/admin/users", "dashboard.admin_link"),
+                                Role::Admin => ("dashboard.admin_title", "dashboard.admin_body", "/admin/rounds", "dashboard.admin_link"),
                             };
                             view! {
                                 <article class="card" data-role=role.as_str()>

@@ -1,26 +1,109 @@
-//! Intake rounds: the windows in which startups apply to the programme.
-use sea_orm::entity::prelude::*;
+//! Intake rounds (the windows in which startups apply), their rubrics, applications and
+//! each application's status timeline.
+pub use round::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "intake_rounds")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i64,
-    pub title_en: String,
-    pub title_zh: String,
-    pub description_en: String,
-    pub description_zh: String,
-    pub opens_at: DateTimeUtc,
-    pub closes_at: DateTimeUtc,
-    pub review_deadline: Option<DateTimeUtc>,
-    pub mentors_per_application: i32,
-    pub blind_review: bool,
-    pub created_by: Option<i64>,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+pub mod round {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "intake_rounds")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub title_en: String,
+        pub title_zh: String,
+        pub description_en: String,
+        pub description_zh: String,
+        pub opens_at: DateTimeUtc,
+        pub closes_at: DateTimeUtc,
+        pub review_deadline: Option<DateTimeUtc>,
+        pub mentors_per_application: i32,
+        pub blind_review: bool,
+        pub created_by: Option<i64>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub mod criterion {
+    use sea_orm::entity::prelude::*;
 
-impl ActiveModelBehavior for ActiveModel {}
+    /// One line of a round's rubric: mentors score it 1–5; its weight counts in the total.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "rubric_criteria")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub round_id: i64,
+        pub position: i32,
+        pub name_en: String,
+        pub name_zh: String,
+        pub guidance_en: String,
+        pub guidance_zh: String,
+        pub weight: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod application {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "applications")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub round_id: i64,
+        pub startup_id: i64,
+        pub status: String,
+        pub problem: String,
+        pub solution: String,
+        pub models_data: String,
+        pub gpu_model: String,
+        pub gpu_hours: i64,
+        pub traction: String,
+        pub team: String,
+        /// The startup's profile as it was when the application was submitted (JSON).
+        pub profile_snapshot: Option<String>,
+        pub decision_message: Option<String>,
+        pub submitted_at: Option<DateTimeUtc>,
+        pub decided_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod event {
+    use sea_orm::entity::prelude::*;
+
+    /// A step of an application's timeline: the status it entered, when, and by whom.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "application_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub application_id: i64,
+        pub status: String,
+        pub actor_user_id: Option<i64>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

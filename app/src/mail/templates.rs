@@ -78,6 +78,19 @@ pub fn invitation(locale: Locale, inviter: &str, role: Role, link: &str) -> Mail
     )
 }
 
+pub fn application_submitted(locale: Locale, name: &str, round: &str, link: &str) -> MailContent {
+    compose(
+        locale,
+        "submitted",
+        name,
+        &[
+            locale.t_with("mail.submitted.intro", &[("round", round)]),
+            link.to_string(),
+            locale.t("mail.submitted.next"),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

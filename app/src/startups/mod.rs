@@ -1,4 +1,44 @@
-//! Startups: their profiles, and (to come) incubation and milestones.
+//! Startups: the applicant's company profile and its team (incubation comes later).
+use serde::{Deserialize, Serialize};
+
 pub mod credit_code;
+#[cfg(feature = "ssr")]
+pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod entity;
+pub mod pages;
+pub mod server_fns;
 
 pub use credit_code::CreditCode;
+
+/// Sectors a startup can pick; each has a translated label `sector.<key>`.
+pub const SECTORS: &[&str] = &[
+    "foundation_models",
+    "computer_vision",
+    "language",
+    "speech",
+    "robotics",
+    "autonomous_driving",
+    "healthcare",
+    "finance",
+    "industry",
+    "education",
+    "other",
+];
+
+/// Stages of a startup; each has a translated label `stage.<key>`.
+pub const STAGES: &[&str] = &["idea", "prototype", "seed", "series_a", "growth"];
+
+/// A startup's profile as its team edits it and as reviewers see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StartupProfile {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: Option<String>,
+    pub sector: String,
+    pub stage: String,
+    pub team_size: i32,
+    pub website: Option<String>,
+    pub founders: String,
+    pub status: String,
+}

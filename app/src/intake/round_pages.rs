@@ -1,0 +1,181 @@
+//! The admin's intake rounds: the list, and one round's settings and rubric.
+use super::server_fns::{get_round_form, list_rounds, AddCriterion, RemoveCriterion, SaveRound};
+use super::RoundForm;
+use crate::components::{action_error, format_time, ErrorBanner, ErrorPage, TextField};
+use crate::i18n::use_locale;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn RoundsPage() -> impl IntoView {
+    let locale = use_locale();
+    let rounds = Resource::new(|| (), |_| list_rounds());
+    view! {
+        <div class="title-row">
+            <h1>{locale.t("rounds.title")}</h1>
+            <a class="button" href="/admin/rounds/new" data-testid="new-round">{locale.t("rounds.new")}</a>
+        </div>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match rounds.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <div class="empty"><p>{locale.t("rounds.none")}</p></div>
+                    }
+                    .into_any(),
+                    Ok(list) => view! {
+                        <table class="data card">
+                            <thead><tr>
+                                <th>{locale.t("rounds.round")}</th>
+                                <th>{locale.t("rounds.opens_at")}</th>
+                                <th>{locale.t("rounds.closes_at")}</th>
+                                <th>{locale.t("rounds.phase")}</th>
+                                <th>{locale.t("rounds.submitted")}</th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|r| view! {
+                                    <tr data-round=r.id>
+                                        <td><a href=format!("/admin/rounds/{}", r.id)>{r.title}</a></td>
+                                        <td>{format_time(&r.opens_at)}</td>
+                                        <td>{format_time(&r.closes_at)}</td>
+                                        <td>{locale.t(r.phase.label_key())}</td>
+                                        <td>{r.submitted}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn NewRoundPage() -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <section class="card narrow wide">
+            <h1>{locale.t("rounds.new")}</h1>
+            <RoundSettings form=RoundForm { mentors_per_application: 2, ..Default::default() }/>
+        </section>
+    }
+}
+
+#[component]
+pub fn EditRoundPage() -> impl IntoView {
+    let locale = use_locale();
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
+    });
+    let form = Resource::new(move || id.get(), get_round_form);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match form.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(f) => {
+                        let round_id = f.id.unwrap_or_default();
+                        let criteria = f.criteria.clone();
+                        view! {
+                            <p class="meta"><a href="/admin/rounds">{locale.t("rounds.back")}</a></p>
+                            <div class="split">
+                                <section class="card">
+                                    <h1>{f.title_en.clone()}</h1>
+                                    <RoundSettings form=f/>
+                                </section>
+                                <section class="card">
+                                    <Rubric round_id criteria/>
+                                </section>
+                            </div>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RoundSettings(form: RoundForm) -> impl IntoView {
+    let locale = use_locale();
+    let action = ServerAction::<SaveRound>::new();
+    let area = move |label: String, name: &'static str, value: String| {
+        let id = format!("f-{name}");
+        view! {
+            <div class="field">
+                <label for=id.clone()>{label}</label>
+                <textarea id=id name=name rows="4">{value}</textarea>
+            </div>
+        }
+    };
+    view! {
+        <ErrorBanner error=action_error(action)/>
+        <ActionForm action attr:class="form" attr:novalidate=true>
+            {form.id.map(|id| view! { <input type="hidden" name="id" value=id/> })}
+            <div class="row">
+                <TextField label=locale.t("rounds.title_en") name="title_en" value=form.title_en.clone()/>
+                <TextField label=locale.t("rounds.title_zh") name="title_zh" value=form.title_zh.clone()/>
+            </div>
+            {area(locale.t("rounds.description_en"), "description_en", form.description_en.clone())}
+            {area(locale.t("rounds.description_zh"), "description_zh", form.description_zh.clone())}
+            <div class="row">
+                <TextField label=locale.t("rounds.opens_at") name="opens_at" kind="datetime-local" value=form.opens_at.clone() hint=locale.t("rounds.utc")/>
+                <TextField label=locale.t("rounds.closes_at") name="closes_at" kind="datetime-local" value=form.closes_at.clone() hint=locale.t("rounds.utc")/>
+            </div>
+            <div class="row">
+                <TextField label=locale.t("rounds.review_deadline") name="review_deadline" kind="datetime-local" value=form.review_deadline.clone() hint=locale.t("apply.optional")/>
+                <TextField label=locale.t("rounds.mentors_per_application") name="mentors_per_application" kind="number" value=form.mentors_per_application.to_string()/>
+            </div>
+            <label class="check">
+                <input type="checkbox" name="blind_review" value="on" checked=form.blind_review/>
+                {locale.t("rounds.blind_review")}
+            </label>
+            <small class="hint">{locale.t("rounds.blind_review_hint")}</small>
+            <button type="submit" data-testid="save-round">{locale.t("form.save")}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn Rubric(round_id: i64, criteria: Vec<super::Criterion>) -> impl IntoView {
+    let locale = use_locale();
+    let add = ServerAction::<AddCriterion>::new();
+    let remove = ServerAction::<RemoveCriterion>::new();
+    let total: i32 = criteria.iter().map(|c| c.weight).sum();
+    view! {
+        <h2>{locale.t("rubric.title")}</h2>
+        {criteria.is_empty().then(|| view! { <p class="empty">{locale.t("rubric.none")}</p> })}
+        <ol class="rubric">
+            {criteria.into_iter().map(|c| {
+                let share = if total > 0 { c.weight * 100 / total } else { 0 };
+                view! {
+                    <li data-criterion=c.id>
+                        <strong>{c.name_en.clone()} " / " {c.name_zh.clone()}</strong>
+                        <span class="meta">{locale.t_with("rubric.weight_of", &[("weight", &c.weight.to_string()), ("share", &share.to_string())])}</span>
+                        {(!c.guidance_en.is_empty()).then(|| view! { <p class="hint">{c.guidance_en.clone()}</p> })}
+                        <ActionForm action=remove attr:class="inline">
+                            <input type="hidden" name="id" value=c.id/>
+                            <button type="submit" class="ghost small">{locale.t("rubric.remove")}</button>
+                        </ActionForm>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        <h3>{locale.t("rubric.add")}</h3>
+        <ErrorBanner error=action_error(add)/>
+        <ActionForm action=add attr:class="form" attr:novalidate=true>
+            <input type="hidden" name="round_id" value=round_id/>
+            <TextField label=locale.t("rubric.name_en") name="name_en"/>
+            <TextField label=locale.t("rubric.name_zh") name="name_zh"/>
+            <TextField label=locale.t("rubric.guidance_en") name="guidance_en" hint=locale.t("apply.optional")/>
+            <TextField label=locale.t("rubric.guidance_zh") name="guidance_zh" hint=locale.t("apply.optional")/>
+            <TextField label=locale.t("rubric.weight") name="weight" kind="number" value="1".to_string()/>
+            <button type="submit" class="secondary" data-testid="add-criterion">{locale.t("rubric.add")}</button>
+        </ActionForm>
+    }
+}
