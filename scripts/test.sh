@@ -76,8 +76,13 @@ for _ in $(seq 1 60); do
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_DIR/server.log"; exit 1; }
   sleep 0.5
 done
+E2E_ADMIN_EMAIL=admin@e2e.example.org
+E2E_ADMIN_PASSWORD="e2e admin $(date +%s)"
+printf '%s' "$E2E_ADMIN_PASSWORD" | HATCHERY_DATA_DIR="$E2E_DIR" "$BIN" user create \
+  --email "$E2E_ADMIN_EMAIL" --name "E2E Admin" --role admin >/dev/null
 log "end-to-end tests in Chromium"
 if ! (cd end2end && HATCHERY_E2E_URL="http://127.0.0.1:$PORT" HATCHERY_E2E_MAIL_DIR="$E2E_DIR/mail" \
+      HATCHERY_E2E_ADMIN_EMAIL="$E2E_ADMIN_EMAIL" HATCHERY_E2E_ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" \
       node --test --test-concurrency=1 tests/); then
   warn "end-to-end tests failed; the server's log:"; tail -n 80 "$E2E_DIR/server.log"; exit 1
 fi

@@ -132,3 +132,30 @@ pub fn Pager(base: String, page: u64, per_page: u64, total: u64) -> impl IntoVie
         </nav>
     }
 }
+
+/// Bumped after every successful action, so every page's data is fetched again: a change
+/// made by one form shows everywhere at once, even when the redirect lands on the same URL.
+#[derive(Clone, Copy)]
+pub struct DataVersion(pub RwSignal<u64>);
+
+/// The current data version; reading it inside a resource's source makes it refetch on change.
+pub fn data_version() -> u64 {
+    use_context::<DataVersion>().map(|v| v.0.get()).unwrap_or(0)
+}
+
+/// A server action that refreshes the page's data when it succeeds.
+pub fn mutation<S>() -> ServerAction<S>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let action = ServerAction::<S>::new();
+    if let Some(DataVersion(version)) = use_context::<DataVersion>() {
+        Effect::new(move |_| {
+            if matches!(action.value().get(), Some(Ok(_))) {
+                version.update(|n| *n += 1);
+            }
+        });
+    }
+    action
+}

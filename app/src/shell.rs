@@ -90,7 +90,11 @@ pub fn App() -> impl IntoView {
 fn Frame() -> impl IntoView {
     let locale = use_locale();
     let location = use_location();
-    let me = Resource::new(move || location.pathname.get(), |_| current_user());
+    provide_context(crate::components::DataVersion(RwSignal::new(0)));
+    let me = Resource::new(
+        move || (location.pathname.get(), crate::components::data_version()),
+        |_| current_user(),
+    );
     provide_context(CurrentUser(me));
     view! {
         <Header/>

@@ -2,7 +2,9 @@
 use crate::auth::server_fns::{list_users, InviteUser, SetUserRoles};
 use crate::auth::types::UserRow;
 use crate::auth::Role;
-use crate::components::{action_error, format_time, ErrorBanner, ErrorPage, Pager, TextField};
+use crate::components::{
+    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, Pager, TextField,
+};
 use crate::error::AppError;
 use crate::i18n::{use_locale, Locale};
 use crate::shell::use_current_user;
@@ -15,7 +17,7 @@ pub fn Dashboard() -> impl IntoView {
     let locale = use_locale();
     let me = use_current_user().0;
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(me)) => {
@@ -43,7 +45,7 @@ pub fn Dashboard() -> impl IntoView {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -61,11 +63,14 @@ pub fn UsersPage() -> impl IntoView {
             )
         })
     });
-    let users = Resource::new(move || params.get(), |(q, page)| list_users(q, page));
-    let invite = ServerAction::<InviteUser>::new();
+    let users = Resource::new(
+        move || (params.get(), data_version()),
+        |((q, page), _)| list_users(q, page),
+    );
+    let invite = mutation::<InviteUser>();
     view! {
         <h1>{locale.t("users.title")}</h1>
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match users.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
@@ -124,7 +129,7 @@ pub fn UsersPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -135,7 +140,7 @@ fn url_escape(s: &str) -> String {
 #[component]
 fn UserRowView(user: UserRow) -> impl IntoView {
     let locale = use_locale();
-    let action = ServerAction::<SetUserRoles>::new();
+    let action = mutation::<SetUserRoles>();
     let checkbox = move |role: Role, has: bool| {
         view! {
             <label class="check">

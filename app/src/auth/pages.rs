@@ -3,7 +3,7 @@ use super::server_fns::{
     get_invitation, AcceptInvitation, ForgotPassword, Login, Register, ResetPassword,
     UpdateAccount, VerifyEmail,
 };
-use crate::components::{action_error, ErrorBanner, ErrorPage, PasswordField, TextField};
+use crate::components::{action_error, mutation, ErrorBanner, ErrorPage, PasswordField, TextField};
 use crate::error::AppError;
 use crate::i18n::{use_locale, Locale};
 use crate::shell::use_current_user;
@@ -19,7 +19,7 @@ fn query_token() -> Memo<String> {
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let locale = use_locale();
-    let action = ServerAction::<Register>::new();
+    let action = mutation::<Register>();
     view! {
         <section class="card narrow">
             <h1>{locale.t("register.title")}</h1>
@@ -43,7 +43,7 @@ pub fn RegisterPage() -> impl IntoView {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let locale = use_locale();
-    let action = ServerAction::<Login>::new();
+    let action = mutation::<Login>();
     view! {
         <section class="card narrow">
             <h1>{locale.t("login.title")}</h1>
@@ -67,7 +67,7 @@ pub fn LoginPage() -> impl IntoView {
 pub fn VerifyPage() -> impl IntoView {
     let locale = use_locale();
     let token = query_token();
-    let action = ServerAction::<VerifyEmail>::new();
+    let action = mutation::<VerifyEmail>();
     view! {
         <section class="card narrow">
             <h1>{locale.t("verify.title")}</h1>
@@ -84,7 +84,7 @@ pub fn VerifyPage() -> impl IntoView {
 #[component]
 pub fn ForgotPage() -> impl IntoView {
     let locale = use_locale();
-    let action = ServerAction::<ForgotPassword>::new();
+    let action = mutation::<ForgotPassword>();
     view! {
         <section class="card narrow">
             <h1>{locale.t("forgot.title")}</h1>
@@ -102,7 +102,7 @@ pub fn ForgotPage() -> impl IntoView {
 pub fn ResetPage() -> impl IntoView {
     let locale = use_locale();
     let token = query_token();
-    let action = ServerAction::<ResetPassword>::new();
+    let action = mutation::<ResetPassword>();
     view! {
         <section class="card narrow">
             <h1>{locale.t("reset.title")}</h1>
@@ -125,11 +125,11 @@ pub fn InvitePage() -> impl IntoView {
     let locale = use_locale();
     let token = query_token();
     let details = Resource::new(move || token.get(), get_invitation);
-    let action = ServerAction::<AcceptInvitation>::new();
+    let action = mutation::<AcceptInvitation>();
     view! {
         <section class="card narrow">
             <h1>{locale.t("invite.title")}</h1>
-            <Suspense fallback=|| ()>
+            <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match details.await {
                         Err(e) => view! { <div class="banner error" role="alert">{e.message(locale)}</div> }.into_any(),
@@ -154,7 +154,7 @@ pub fn InvitePage() -> impl IntoView {
                         }
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }
@@ -163,9 +163,9 @@ pub fn InvitePage() -> impl IntoView {
 pub fn AccountPage() -> impl IntoView {
     let locale = use_locale();
     let me = use_current_user().0;
-    let action = ServerAction::<UpdateAccount>::new();
+    let action = mutation::<UpdateAccount>();
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(me)) => view! {
@@ -197,6 +197,6 @@ pub fn AccountPage() -> impl IntoView {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

@@ -4,7 +4,9 @@ use super::server_fns::{
     WithdrawApplication,
 };
 use super::{status, ApplicationFields, Phase};
-use crate::components::{action_error, format_time, ErrorBanner, ErrorPage, TextField};
+use crate::components::{
+    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, TextField,
+};
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -51,7 +53,7 @@ pub fn Landing() -> impl IntoView {
         </section>
         <section class="rounds" aria-labelledby="open-rounds">
             <h2 id="open-rounds">{locale.t("landing.open_rounds")}</h2>
-            <Suspense fallback=|| ()>
+            <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match rounds.await {
                         Err(e) => view! { <ErrorPage error=e/> }.into_any(),
@@ -77,7 +79,7 @@ pub fn Landing() -> impl IntoView {
                         .into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }
@@ -86,10 +88,13 @@ pub fn Landing() -> impl IntoView {
 pub fn ApplyPage() -> impl IntoView {
     let locale = use_locale();
     let round_id = param_id("round_id");
-    let data = Resource::new(move || round_id.get(), get_apply_page);
-    let action = ServerAction::<SaveApplication>::new();
+    let data = Resource::new(
+        move || (round_id.get(), data_version()),
+        |(id, _)| get_apply_page(id),
+    );
+    let action = mutation::<SaveApplication>();
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
@@ -148,7 +153,7 @@ pub fn ApplyPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -158,7 +163,7 @@ pub fn MyApplicationsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| my_applications());
     view! {
         <h1>{locale.t("applications.title")}</h1>
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
@@ -190,7 +195,7 @@ pub fn MyApplicationsPage() -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -198,10 +203,13 @@ pub fn MyApplicationsPage() -> impl IntoView {
 pub fn ApplicationPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(move || id.get(), get_application_detail);
-    let withdraw = ServerAction::<WithdrawApplication>::new();
+    let data = Resource::new(
+        move || (id.get(), data_version()),
+        |(id, _)| get_application_detail(id),
+    );
+    let withdraw = mutation::<WithdrawApplication>();
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
@@ -267,6 +275,6 @@ pub fn ApplicationPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

@@ -1,7 +1,9 @@
 //! The admin's intake rounds: the list, and one round's settings and rubric.
 use super::server_fns::{get_round_form, list_rounds, AddCriterion, RemoveCriterion, SaveRound};
 use super::RoundForm;
-use crate::components::{action_error, format_time, ErrorBanner, ErrorPage, TextField};
+use crate::components::{
+    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, TextField,
+};
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -16,7 +18,7 @@ pub fn RoundsPage() -> impl IntoView {
             <h1>{locale.t("rounds.title")}</h1>
             <a class="button" href="/admin/rounds/new" data-testid="new-round">{locale.t("rounds.new")}</a>
         </div>
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match rounds.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
@@ -49,7 +51,7 @@ pub fn RoundsPage() -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -71,9 +73,12 @@ pub fn EditRoundPage() -> impl IntoView {
     let id = Memo::new(move |_| {
         params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
     });
-    let form = Resource::new(move || id.get(), get_round_form);
+    let form = Resource::new(
+        move || (id.get(), data_version()),
+        |(id, _)| get_round_form(id),
+    );
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match form.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
@@ -96,14 +101,14 @@ pub fn EditRoundPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
 #[component]
 fn RoundSettings(form: RoundForm) -> impl IntoView {
     let locale = use_locale();
-    let action = ServerAction::<SaveRound>::new();
+    let action = mutation::<SaveRound>();
     let area = move |label: String, name: &'static str, value: String| {
         let id = format!("f-{name}");
         view! {
@@ -144,8 +149,8 @@ fn RoundSettings(form: RoundForm) -> impl IntoView {
 #[component]
 fn Rubric(round_id: i64, criteria: Vec<super::Criterion>) -> impl IntoView {
     let locale = use_locale();
-    let add = ServerAction::<AddCriterion>::new();
-    let remove = ServerAction::<RemoveCriterion>::new();
+    let add = mutation::<AddCriterion>();
+    let remove = mutation::<RemoveCriterion>();
     let total: i32 = criteria.iter().map(|c| c.weight).sum();
     view! {
         <h2>{locale.t("rubric.title")}</h2>

@@ -1,7 +1,7 @@
 //! The admin's outbox: every email Hatchery sent or will send, and where it went.
 use super::server_fns::{get_outbox_message, outbox, RetryEmail};
 use super::OutboxRow;
-use crate::components::{format_time, ErrorPage, Pager};
+use crate::components::{data_version, format_time, mutation, ErrorPage, Pager};
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -22,10 +22,13 @@ pub fn OutboxPage() -> impl IntoView {
                 .unwrap_or(0)
         })
     });
-    let data = Resource::new(move || page.get(), outbox);
+    let data = Resource::new(
+        move || (page.get(), data_version()),
+        |(page, _)| outbox(page),
+    );
     view! {
         <h1>{locale.t("outbox.title")}</h1>
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
@@ -53,14 +56,14 @@ pub fn OutboxPage() -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
 #[component]
 fn OutboxRowView(row: OutboxRow) -> impl IntoView {
     let locale = use_locale();
-    let retry = ServerAction::<RetryEmail>::new();
+    let retry = mutation::<RetryEmail>();
     let dead = row.status == super::status::DEAD;
     view! {
         <tr data-status=row.status.clone()>
@@ -93,7 +96,7 @@ pub fn OutboxMessagePage() -> impl IntoView {
     });
     let data = Resource::new(move || id.get(), get_outbox_message);
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
@@ -113,6 +116,6 @@ pub fn OutboxMessagePage() -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

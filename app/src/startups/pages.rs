@@ -1,7 +1,7 @@
 //! The applicant's startup profile page.
 use super::server_fns::{my_startup, SaveStartup};
 use super::{StartupProfile, SECTORS, STAGES};
-use crate::components::{action_error, ErrorBanner, ErrorPage, TextField};
+use crate::components::{action_error, data_version, mutation, ErrorBanner, ErrorPage, TextField};
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -9,10 +9,10 @@ use leptos::prelude::*;
 #[component]
 pub fn StartupPage() -> impl IntoView {
     let locale = use_locale();
-    let profile = Resource::new(|| (), |_| my_startup());
-    let action = ServerAction::<SaveStartup>::new();
+    let profile = Resource::new(data_version, |_| my_startup());
+    let action = mutation::<SaveStartup>();
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match profile.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
@@ -70,6 +70,6 @@ pub fn StartupPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

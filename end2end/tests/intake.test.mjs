@@ -1,0 +1,148 @@
+// The intake journey so far: an admin opens a round with a rubric; an applicant applies to it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, launch, hydrated, readMail, linkIn, uniqueEmail } from './support.mjs';
+
+const ADMIN_EMAIL = process.env.HATCHERY_E2E_ADMIN_EMAIL;
+const ADMIN_PASSWORD = process.env.HATCHERY_E2E_ADMIN_PASSWORD;
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+/// A valid unified social credit code (GB 32100-2015), different every run.
+function creditCode() {
+  const cs = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  let body = '91110000';
+  while (body.length < 17) body += cs[Math.floor(Math.random() * 10)];
+  const sum = [...body].reduce((acc, c, i) => acc + cs.indexOf(c) * weights[i], 0);
+  return body + cs[(31 - (sum % 31)) % 31];
+}
+
+function inputTime(date) {
+  return date.toISOString().slice(0, 16);
+}
+
+async function signIn(page, email, password) {
+  await page.goto(`${BASE}/login`);
+  await hydrated(page);
+  await page.fill('#f-email', email);
+  await page.fill('#f-password', password);
+  await page.click('main button[type="submit"]');
+  await page.waitForURL(/\/dashboard$/);
+}
+
+test('an admin opens a round; an applicant drafts and submits an application', async () => {
+  assert.ok(ADMIN_EMAIL, 'HATCHERY_E2E_ADMIN_EMAIL is set by scripts/test.sh');
+  const title = `Turing Town ${Date.now()}`;
+
+  // The admin, in their own browser context.
+  const adminContext = await browser.newContext({ locale: 'en-US' });
+  const admin = await adminContext.newPage();
+  await signIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await admin.goto(`${BASE}/admin/rounds`);
+  await hydrated(admin);
+  await admin.click('[data-testid="new-round"]');
+  await admin.waitForURL(/\/admin\/rounds\/new$/);
+  await hydrated(admin);
+  await admin.fill('#f-title_en', title);
+  await admin.fill('#f-title_zh', `${title} 批次`);
+  await admin.fill('#f-description_en', 'For startups training foundation models.');
+  await admin.fill('#f-description_zh', '面向训练基础模型的创业企业。');
+  const now = Date.now();
+  await admin.fill('#f-opens_at', inputTime(new Date(now - 3600_000)));
+  // First a window that ends before it starts: refused in place.
+  await admin.fill('#f-closes_at', inputTime(new Date(now - 7200_000)));
+  await admin.click('[data-testid="save-round"]');
+  await admin.waitForSelector('.banner.error');
+  assert.match(await admin.textContent('.banner.error'), /must close after it opens/);
+  await admin.fill('#f-closes_at', inputTime(new Date(now + 30 * 86400_000)));
+  await admin.click('[data-testid="save-round"]');
+  await admin.waitForURL(/\/admin\/rounds\/\d+\?notice=saved/);
+  await hydrated(admin);
+  await admin.fill('#f-name_en', 'Technology');
+  await admin.fill('#f-name_zh', '技术');
+  await admin.fill('#f-weight', '3');
+  await admin.click('[data-testid="add-criterion"]');
+  await admin.waitForSelector('.rubric li');
+  assert.match(await admin.textContent('.rubric'), /Technology \/ 技术/);
+  await adminContext.close();
+
+  // The applicant, in another context.
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  const email = uniqueEmail('applicant');
+  await page.goto(`${BASE}/register`);
+  await hydrated(page);
+  await page.fill('#f-name', 'Ada Founder');
+  await page.fill('#f-email', email);
+  await page.fill('#f-password', 'correct horse battery');
+  await page.click('main button[type="submit"]');
+  await page.waitForURL(/\/login\?notice=registered/);
+  const verify = await readMail(email, { kind: 'verify' });
+  await page.goto(linkIn(verify.body, '/verify?token='));
+  await hydrated(page);
+  await page.click('[data-testid="verify"]');
+  await page.waitForURL(/notice=verified/);
+  await page.fill('#f-email', email);
+  await page.fill('#f-password', 'correct horse battery');
+  await page.click('main button[type="submit"]');
+  await page.waitForURL(/\/dashboard$/);
+
+  // The round is on the landing page; applying first asks for the startup profile.
+  await page.goto(BASE);
+  await hydrated(page);
+  const card = page.locator('.round-list li', { hasText: title });
+  await card.locator('a.button').click();
+  await page.waitForSelector('[data-testid="startup-required"]');
+  const applyUrl = page.url();
+  await page.click('[data-testid="startup-required"] a');
+  await page.waitForURL(/\/startup$/);
+  await hydrated(page);
+  await page.fill('#f-name', 'DeepPark AI');
+  const code = creditCode();
+  // One wrong character: the check character catches it.
+  await page.fill('#f-credit_code', code.slice(0, 17) + (code[17] === '0' ? '1' : '0'));
+  await page.selectOption('#f-sector', 'foundation_models');
+  await page.selectOption('#f-stage', 'seed');
+  await page.fill('#f-team_size', '8');
+  await page.fill('#f-founders', 'Ada Founder (CEO)');
+  await page.click('main button[type="submit"]');
+  await page.waitForSelector('.banner.error');
+  assert.match(await page.textContent('.banner.error'), /unified social credit code/);
+  await page.fill('#f-credit_code', code);
+  await page.click('main button[type="submit"]');
+  await page.waitForURL(/\/startup\?notice=saved/);
+
+  await page.goto(applyUrl);
+  await hydrated(page);
+  await page.fill('#f-problem', 'Legal review is slow.');
+  await page.fill('#f-models_data', 'A 7B model fine-tuned on public judgements.');
+  await page.click('[data-testid="save-draft"]');
+  await page.waitForURL(/notice=draft_saved/);
+  await hydrated(page);
+  // Submitting the incomplete draft names what is missing.
+  await page.click('[data-testid="submit-application"]');
+  await page.waitForSelector('.banner.error');
+  assert.match(await page.textContent('.banner.error'), /Please fill in this field/);
+  assert.equal(await page.locator('.banner.error').getAttribute('data-field'), 'solution');
+  await page.fill('#f-solution', 'Retrieval plus a fine-tuned model.');
+  await page.fill('#f-gpu_model', 'H100');
+  await page.fill('#f-gpu_hours', '4000');
+  await page.fill('#f-team', 'Six engineers and two lawyers.');
+  await page.click('[data-testid="submit-application"]');
+  await page.waitForURL(/\/applications\/\d+\?notice=submitted/);
+  await page.waitForSelector('[data-testid="timeline"] li[data-status="submitted"]');
+  assert.match(await page.textContent('main'), /DeepPark AI/);
+
+  const confirmation = await readMail(email, { kind: 'submitted' });
+  assert.match(confirmation.body, new RegExp(title));
+
+  // Withdrawing updates the page in place: the new status, and no second withdraw button.
+  await hydrated(page);
+  await page.click('[data-testid="withdraw"]');
+  await page.waitForSelector('h1 [data-status="withdrawn"]');
+  assert.equal(await page.locator('[data-testid="withdraw"]').count(), 0);
+  await context.close();
+});
