@@ -12,6 +12,7 @@ pub mod admin;
 pub mod auth;
 pub mod intake;
 pub mod mail;
+pub mod review;
 pub mod startups;
 
 #[cfg(feature = "ssr")]

@@ -116,6 +116,9 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/admin/rounds") view=crate::intake::round_pages::RoundsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rounds/new") view=crate::intake::round_pages::NewRoundPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rounds/:id") view=crate::intake::round_pages::EditRoundPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/rounds/:id/applications") view=crate::review::pages::RoundApplicationsPage ssr=SsrMode::Async/>
+                <Route path=path!("/reviews") view=crate::review::pages::ReviewQueuePage ssr=SsrMode::Async/>
+                <Route path=path!("/reviews/:id") view=crate::review::pages::ReviewFormPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=crate::admin::pages::Dashboard ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=crate::admin::pages::UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox") view=crate::mail::pages::OutboxPage ssr=SsrMode::Async/>
@@ -162,12 +165,14 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
         Some(me) => {
             let admin = me.has(Role::Admin);
             let applicant = me.has(Role::Applicant);
+            let mentor = me.has(Role::Mentor);
             view! {
                 <A href="/dashboard">{locale.t("nav.dashboard")}</A>
                 {applicant.then(|| view! {
                     <A href="/startup">{locale.t("nav.startup")}</A>
                     <A href="/applications">{locale.t("nav.applications")}</A>
                 })}
+                {mentor.then(|| view! { <A href="/reviews">{locale.t("nav.reviews")}</A> })}
                 {admin.then(|| view! {
                     <A href="/admin/rounds">{locale.t("nav.rounds")}</A>
                     <A href="/admin/users">{locale.t("nav.users")}</A>
@@ -227,6 +232,8 @@ const NOTICES: &[&str] = &[
     "draft_saved",
     "submitted",
     "withdrawn",
+    "review_saved",
+    "recused",
 ];
 
 #[component]

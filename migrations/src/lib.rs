@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_accounts;
 mod m20261124_000002_intake;
+mod m20261124_000003_reviews;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_accounts::Migration),
             Box::new(m20261124_000002_intake::Migration),
+            Box::new(m20261124_000003_reviews::Migration),
         ]
     }
 }

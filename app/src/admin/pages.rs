@@ -24,7 +24,7 @@ pub fn Dashboard() -> impl IntoView {
                         let cards = me.roles.iter().map(|role| {
                             let (title, body, link, link_text) = match role {
                                 Role::Applicant => ("dashboard.applicant_title", "dashboard.applicant_body", "/applications", "dashboard.applicant_link"),
-                                Role::Mentor => ("dashboard.mentor_title", "dashboard.mentor_body", "/account", "dashboard.mentor_link"),
+                                Role::Mentor => ("dashboard.mentor_title", "dashboard.mentor_body", "/reviews", "dashboard.mentor_link"),
                                 Role::Admin => ("dashboard.admin_title", "dashboard.admin_body", "/admin/rounds", "dashboard.admin_link"),
                             };
                             view! {

@@ -86,7 +86,10 @@ pub fn EditRoundPage() -> impl IntoView {
                         let round_id = f.id.unwrap_or_default();
                         let criteria = f.criteria.clone();
                         view! {
-                            <p class="meta"><a href="/admin/rounds">{locale.t("rounds.back")}</a></p>
+                            <p class="meta">
+                                <a href="/admin/rounds">{locale.t("rounds.back")}</a> " · "
+                                <a href=format!("/admin/rounds/{round_id}/applications") data-testid="round-applications">{locale.t("review.manage")}</a>
+                            </p>
                             <div class="split">
                                 <section class="card">
                                     <h1>{f.title_en.clone()}</h1>

@@ -91,6 +91,44 @@ pub fn application_submitted(locale: Locale, name: &str, round: &str, link: &str
     )
 }
 
+pub fn reviewer_assigned(locale: Locale, name: &str, round: &str, link: &str) -> MailContent {
+    compose(
+        locale,
+        "assigned",
+        name,
+        &[
+            locale.t_with("mail.assigned.intro", &[("round", round)]),
+            link.to_string(),
+        ],
+    )
+}
+
+pub fn conflict_declared(
+    locale: Locale,
+    admin: &str,
+    mentor: &str,
+    round: &str,
+    application: i64,
+    link: &str,
+) -> MailContent {
+    compose(
+        locale,
+        "conflict",
+        admin,
+        &[
+            locale.t_with(
+                "mail.conflict.intro",
+                &[
+                    ("mentor", mentor),
+                    ("round", round),
+                    ("application", &application.to_string()),
+                ],
+            ),
+            link.to_string(),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,94 @@
+//! Mentor review: assignments, the mentor's queue, rubric scores, conflicts of interest.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod entity;
+pub mod pages;
+pub mod server_fns;
+
+/// States of a review assignment (DESIGN: assigned → submitted | recused).
+pub mod status {
+    pub const ASSIGNED: &str = "assigned";
+    pub const SUBMITTED: &str = "submitted";
+    pub const RECUSED: &str = "recused";
+}
+
+/// What a mentor may recommend; each has a label `review.recommend_<key>`.
+pub const RECOMMENDATIONS: &[&str] = &["accept", "waitlist", "reject"];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueItem {
+    pub assignment_id: i64,
+    pub application_id: i64,
+    pub round_title: String,
+    /// The startup's name, or None when the round's review is blind.
+    pub startup_name: Option<String>,
+    pub status: String,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriterionScore {
+    pub criterion_id: i64,
+    pub name: String,
+    pub guidance: String,
+    pub weight: i32,
+    pub score: Option<i32>,
+}
+
+/// One assignment as its mentor sees it: the frozen application and their own review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewPage {
+    pub assignment_id: i64,
+    pub application_id: i64,
+    pub status: String,
+    pub round_title: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub editable: bool,
+    pub blind: bool,
+    /// The startup as submitted; under blind review its name, founders, code and website are removed.
+    pub profile: crate::startups::StartupProfile,
+    pub fields: crate::intake::ApplicationFields,
+    pub criteria: Vec<CriterionScore>,
+    pub recommendation: Option<String>,
+    pub feedback_applicant: String,
+    pub notes_committee: String,
+    pub conflict_reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentRow {
+    pub assignment_id: i64,
+    pub mentor_id: i64,
+    pub mentor_name: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundApplicationRow {
+    pub application_id: i64,
+    pub startup_name: String,
+    pub status: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub assignments: Vec<AssignmentRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MentorOption {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+/// The admin's view of a round's applications and who reviews them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundApplications {
+    pub round_id: i64,
+    pub round_title: String,
+    pub mentors_per_application: i32,
+    pub rows: Vec<RoundApplicationRow>,
+    pub mentors: Vec<MentorOption>,
+}

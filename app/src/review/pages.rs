@@ -1,0 +1,267 @@
+//! Review pages: the admin assigns reviewers; the mentor's queue and review form.
+use super::server_fns::{
+    get_review, get_round_applications, review_queue, AssignReviewer, DeclareConflict, SubmitReview,
+};
+use super::{RoundApplicationRow, RECOMMENDATIONS};
+use crate::components::{
+    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage,
+};
+use crate::i18n::use_locale;
+use crate::intake::status as app_status;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+fn param_id(name: &'static str) -> Memo<i64> {
+    let params = use_params_map();
+    Memo::new(move |_| {
+        params.with(|p| p.get(name).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
+    })
+}
+
+#[component]
+pub fn RoundApplicationsPage() -> impl IntoView {
+    let locale = use_locale();
+    let id = param_id("id");
+    let data = Resource::new(
+        move || (id.get(), data_version()),
+        |(id, _)| get_round_applications(id),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(p) => {
+                        let mentors = p.mentors.clone();
+                        view! {
+                            <p class="meta"><a href=format!("/admin/rounds/{}", p.round_id)>{locale.t("review.back_to_round")}</a></p>
+                            <h1>{locale.t_with("review.applications_of", &[("round", &p.round_title)])}</h1>
+                            <p class="hint">{locale.t_with("review.per_application", &[("n", &p.mentors_per_application.to_string())])}</p>
+                            {p.rows.is_empty().then(|| view! { <div class="empty"><p>{locale.t("review.no_applications")}</p></div> })}
+                            <table class="data card">
+                                <thead><tr>
+                                    <th>{locale.t("review.startup")}</th>
+                                    <th>{locale.t("outbox.status")}</th>
+                                    <th>{locale.t("applications.submitted_at")}</th>
+                                    <th>{locale.t("review.reviewers")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {p.rows.into_iter().map(|row| view! { <ApplicationRow row mentors=mentors.clone()/> }).collect_view()}
+                                </tbody>
+                            </table>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ApplicationRow(row: RoundApplicationRow, mentors: Vec<super::MentorOption>) -> impl IntoView {
+    let locale = use_locale();
+    let assign = mutation::<AssignReviewer>();
+    let reviewable = matches!(
+        row.status.as_str(),
+        app_status::SUBMITTED | app_status::IN_REVIEW
+    );
+    let assigned: Vec<i64> = row.assignments.iter().map(|a| a.mentor_id).collect();
+    let free: Vec<_> = mentors
+        .into_iter()
+        .filter(|m| !assigned.contains(&m.id))
+        .collect();
+    view! {
+        <tr data-application=row.application_id>
+            <td><a href=format!("/applications/{}", row.application_id)>{row.startup_name.clone()}</a></td>
+            <td><span class=format!("pill {}", row.status)>{locale.t(&app_status::label_key(&row.status))}</span></td>
+            <td>{row.submitted_at.as_ref().map(format_time).unwrap_or_default()}</td>
+            <td>
+                <ul class="plain">
+                    {row.assignments.iter().map(|a| view! {
+                        <li data-status=a.status.clone()>{a.mentor_name.clone()} " · " {locale.t(&format!("review.status_{}", a.status))}</li>
+                    }).collect_view()}
+                </ul>
+                {(reviewable && !free.is_empty()).then(|| view! {
+                    <ErrorBanner error=action_error(assign)/>
+                    <ActionForm action=assign attr:class="roles-form">
+                        <input type="hidden" name="application_id" value=row.application_id/>
+                        <select name="mentor_id" aria-label=locale.t("review.mentor")>
+                            {free.iter().map(|m| view! { <option value=m.id>{format!("{} <{}>", m.name, m.email)}</option> }).collect_view()}
+                        </select>
+                        <button type="submit" class="small secondary" data-testid="assign">{locale.t("review.assign")}</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn ReviewQueuePage() -> impl IntoView {
+    let locale = use_locale();
+    let data = Resource::new(data_version, |_| review_queue());
+    view! {
+        <h1>{locale.t("review.queue_title")}</h1>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <div class="empty"><p>{locale.t("review.queue_empty")}</p></div> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="data card">
+                            <thead><tr>
+                                <th>{locale.t("review.application")}</th>
+                                <th>{locale.t("applications.round")}</th>
+                                <th>{locale.t("review.due")}</th>
+                                <th>{locale.t("outbox.status")}</th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|i| {
+                                    let label = i.startup_name.clone().unwrap_or_else(|| locale.t_with("review.blind_label", &[("id", &i.application_id.to_string())]));
+                                    view! {
+                                        <tr data-assignment=i.assignment_id>
+                                            <td><a href=format!("/reviews/{}", i.assignment_id)>{label}</a></td>
+                                            <td>{i.round_title.clone()}</td>
+                                            <td>{i.due_at.as_ref().map(format_time).unwrap_or_else(|| locale.t("review.no_deadline"))}</td>
+                                            <td>{locale.t(&format!("review.status_{}", i.status))}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn ReviewFormPage() -> impl IntoView {
+    let locale = use_locale();
+    let id = param_id("id");
+    let data = Resource::new(move || (id.get(), data_version()), |(id, _)| get_review(id));
+    let submit = mutation::<SubmitReview>();
+    let conflict = mutation::<DeclareConflict>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(r) => {
+                        let title = if r.blind {
+                            locale.t_with("review.blind_label", &[("id", &r.application_id.to_string())])
+                        } else {
+                            r.profile.name.clone()
+                        };
+                        let f = r.fields.clone();
+                        let answer = move |key: &'static str, value: String| view! { <dt>{locale.t(key)}</dt><dd class="answer">{value}</dd> };
+                        let recused = r.status == super::status::RECUSED;
+                        view! {
+                            <p class="meta"><a href="/reviews">{locale.t("review.back_to_queue")}</a></p>
+                            <h1 data-testid="review-title">{title}</h1>
+                            <p class="meta">
+                                {r.round_title.clone()} " · "
+                                {r.due_at.as_ref().map(|d| locale.t_with("review.due_at", &[("when", &format_time(d))])).unwrap_or_else(|| locale.t("review.no_deadline"))}
+                            </p>
+                            {r.blind.then(|| view! { <p class="banner notice">{locale.t("review.blind_notice")}</p> })}
+                            <div class="split">
+                                <section class="card">
+                                    <dl class="facts">
+                                        <dt>{locale.t("startup.sector")}</dt><dd>{locale.t(&format!("sector.{}", r.profile.sector))}</dd>
+                                        <dt>{locale.t("startup.stage")}</dt><dd>{locale.t(&format!("stage.{}", r.profile.stage))}</dd>
+                                        <dt>{locale.t("startup.team_size")}</dt><dd>{r.profile.team_size}</dd>
+                                        {(!r.blind).then(|| view! { <dt>{locale.t("startup.founders")}</dt><dd>{r.profile.founders.clone()}</dd> })}
+                                    </dl>
+                                    <dl class="answers">
+                                        {answer("apply.problem", f.problem)}
+                                        {answer("apply.solution", f.solution)}
+                                        {answer("apply.models_data", f.models_data)}
+                                        {answer("apply.gpu_model", f.gpu_model)}
+                                        {answer("apply.gpu_hours", f.gpu_hours)}
+                                        {answer("apply.traction", f.traction)}
+                                        {answer("apply.team", f.team)}
+                                    </dl>
+                                </section>
+                                <section class="card">
+                                    {if recused {
+                                        view! {
+                                            <h2>{locale.t("review.recused_title")}</h2>
+                                            <p>{r.conflict_reason.clone().unwrap_or_default()}</p>
+                                        }
+                                        .into_any()
+                                    } else {
+                                        let editable = r.editable;
+                                        let current = r.recommendation.clone().unwrap_or_default();
+                                        view! {
+                                            <h2>{locale.t("review.your_review")}</h2>
+                                            {(!editable).then(|| view! { <p class="banner notice">{locale.t("error.review_closed")}</p> })}
+                                            <ErrorBanner error=action_error(submit)/>
+                                            <ActionForm action=submit attr:class="form" attr:novalidate=true>
+                                                <input type="hidden" name="id" value=r.assignment_id/>
+                                                {r.criteria.iter().map(|c| {
+                                                    let name = format!("scores[{}]", c.criterion_id);
+                                                    let current = c.score;
+                                                    view! {
+                                                        <fieldset class="score" data-criterion=c.criterion_id>
+                                                            <legend>{c.name.clone()} <span class="meta">{locale.t_with("review.weight", &[("weight", &c.weight.to_string())])}</span></legend>
+                                                            {(!c.guidance.is_empty()).then(|| view! { <p class="hint">{c.guidance.clone()}</p> })}
+                                                            <div class="scale">
+                                                                {(1..=5).map(|v| view! {
+                                                                    <label class="check">
+                                                                        <input type="radio" name=name.clone() value=v checked=current == Some(v) disabled=!editable/>
+                                                                        {v}
+                                                                    </label>
+                                                                }).collect_view()}
+                                                            </div>
+                                                        </fieldset>
+                                                    }
+                                                }).collect_view()}
+                                                <div class="field">
+                                                    <label for="f-recommendation">{locale.t("review.recommendation")}</label>
+                                                    <select id="f-recommendation" name="recommendation" disabled=!editable>
+                                                        <option value="">{locale.t("review.choose")}</option>
+                                                        {RECOMMENDATIONS.iter().map(|k| view! {
+                                                            <option value=*k selected=current == *k>{locale.t(&format!("review.recommend_{k}"))}</option>
+                                                        }).collect_view()}
+                                                    </select>
+                                                </div>
+                                                <div class="field">
+                                                    <label for="f-feedback">{locale.t("review.feedback_applicant")}</label>
+                                                    <textarea id="f-feedback" name="feedback_applicant" rows="4" disabled=!editable>{r.feedback_applicant.clone()}</textarea>
+                                                    <small class="hint">{locale.t("review.feedback_hint")}</small>
+                                                </div>
+                                                <div class="field">
+                                                    <label for="f-notes">{locale.t("review.notes_committee")}</label>
+                                                    <textarea id="f-notes" name="notes_committee" rows="3" disabled=!editable>{r.notes_committee.clone()}</textarea>
+                                                    <small class="hint">{locale.t("review.notes_hint")}</small>
+                                                </div>
+                                                {editable.then(|| view! { <button type="submit" data-testid="submit-review">{locale.t("review.submit")}</button> })}
+                                            </ActionForm>
+                                            <h3>{locale.t("review.conflict_title")}</h3>
+                                            <p class="hint">{locale.t("review.conflict_hint")}</p>
+                                            <ErrorBanner error=action_error(conflict)/>
+                                            <ActionForm action=conflict attr:class="form" attr:novalidate=true>
+                                                <input type="hidden" name="id" value=r.assignment_id/>
+                                                <div class="field">
+                                                    <label for="f-reason">{locale.t("review.conflict_reason")}</label>
+                                                    <input id="f-reason" name="reason" type="text"/>
+                                                </div>
+                                                <button type="submit" class="secondary" data-testid="declare-conflict">{locale.t("review.declare_conflict")}</button>
+                                            </ActionForm>
+                                        }
+                                        .into_any()
+                                    }}
+                                </section>
+                            </div>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}

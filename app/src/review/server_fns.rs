@@ -1,0 +1,76 @@
+//! Server functions for review.
+use super::{QueueItem, ReviewPage, RoundApplications};
+use crate::error::AppError;
+use leptos::prelude::*;
+use std::collections::HashMap;
+
+#[cfg(feature = "ssr")]
+use crate::auth::server_fns::ssr::{redirect_with_notice, request_locale, require_actor};
+
+#[server(prefix = "/api", endpoint = "round_applications")]
+pub async fn get_round_applications(round_id: i64) -> Result<RoundApplications, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::domain::round_applications(&state.db, &actor, round_id, request_locale()).await
+}
+
+/// Without a redirect of its own, a plain form post returns to the page it came from.
+#[server(prefix = "/api", endpoint = "assign_reviewer")]
+pub async fn assign_reviewer(application_id: i64, mentor_id: i64) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::domain::assign(
+        &state.db,
+        &state.settings,
+        &actor,
+        application_id,
+        mentor_id,
+    )
+    .await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "review_queue")]
+pub async fn review_queue() -> Result<Vec<QueueItem>, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::domain::queue(&state.db, &actor, request_locale()).await
+}
+
+#[server(prefix = "/api", endpoint = "review")]
+pub async fn get_review(id: i64) -> Result<ReviewPage, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::domain::review_page(&state.db, &actor, id, request_locale()).await
+}
+
+#[server(prefix = "/api", endpoint = "submit_review")]
+pub async fn submit_review(
+    id: i64,
+    #[server(default)] scores: HashMap<String, String>,
+    #[server(default)] recommendation: String,
+    #[server(default)] feedback_applicant: String,
+    #[server(default)] notes_committee: String,
+) -> Result<(), AppError> {
+    use super::domain::ReviewInput;
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let input = ReviewInput {
+        scores,
+        recommendation,
+        feedback_applicant,
+        notes_committee,
+    };
+    super::domain::submit_review(&state.db, &actor, id, input).await?;
+    redirect_with_notice(&format!("/reviews/{id}"), "review_saved");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "declare_conflict")]
+pub async fn declare_conflict(id: i64, #[server(default)] reason: String) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::domain::declare_conflict(&state.db, &state.settings, &actor, id, &reason).await?;
+    redirect_with_notice("/reviews", "recused");
+    Ok(())
+}

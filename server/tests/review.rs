@@ -1,0 +1,522 @@
+//! Review: admins assign mentors; mentors score with the rubric or declare a conflict.
+mod common;
+
+use app::auth::Role;
+use app::error::AppError;
+use app::intake::entity::{application, criterion};
+use app::review::entity::{assignment, score};
+use axum::http::StatusCode;
+use chrono::{Duration, Utc};
+use common::{Jar, TestApp};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+struct Setup {
+    app: TestApp,
+    admin: Jar,
+    founder: Jar,
+    application: i64,
+    criteria: Vec<i64>,
+}
+
+/// An admin, a round with a two-line rubric, and one submitted application from DeepPark AI.
+async fn setup(blind: bool) -> Setup {
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let mut fields = vec![
+        ("title_en", "Spring 2027".to_string()),
+        ("title_zh", "2027 春季批次".into()),
+        ("description_en", "AI startups.".into()),
+        ("description_zh", "人工智能创业企业。".into()),
+        ("opens_at", fmt(Utc::now() - Duration::hours(1))),
+        ("closes_at", fmt(Utc::now() + Duration::days(10))),
+        ("review_deadline", fmt(Utc::now() + Duration::days(20))),
+        ("mentors_per_application", "2".into()),
+    ];
+    if blind {
+        fields.push(("blind_review", "on".into()));
+    }
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = app
+        .post_form("/api/save_round", "/admin/rounds/new", &refs, &mut admin)
+        .await;
+    let round: i64 = res
+        .location()
+        .trim_start_matches("/admin/rounds/")
+        .trim_end_matches("?notice=saved")
+        .parse()
+        .unwrap();
+    for (name, weight) in [("Team", "2"), ("Technology", "1")] {
+        let round_s = round.to_string();
+        app.post_form(
+            "/api/add_criterion",
+            "/admin/rounds/1",
+            &[
+                ("round_id", &round_s),
+                ("name_en", name),
+                ("name_zh", name),
+                ("weight", weight),
+            ],
+            &mut admin,
+        )
+        .await;
+    }
+    let criteria = criterion::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+
+    let mut founder = app.signed_in_applicant("li@deeppark.cn", "Li Lei").await;
+    app.post_form(
+        "/api/save_startup",
+        "/startup",
+        &[
+            ("name", "DeepPark AI"),
+            ("sector", "language"),
+            ("stage", "seed"),
+            ("team_size", "9"),
+            ("founders", "Li Lei (CEO)"),
+        ],
+        &mut founder,
+    )
+    .await;
+    let round_s = round.to_string();
+    let res = app
+        .post_form(
+            "/api/save_application",
+            "/apply/1",
+            &[
+                ("round_id", &round_s),
+                ("problem", "Slow legal review."),
+                ("solution", "Fine-tuned model."),
+                ("models_data", "7B on judgements."),
+                ("gpu_model", "A800"),
+                ("gpu_hours", "3000"),
+                ("team", "Nine people."),
+                ("intent", "submit"),
+            ],
+            &mut founder,
+        )
+        .await;
+    assert!(
+        res.location().contains("notice=submitted"),
+        "{:?}",
+        res.error_param()
+    );
+    let application = application::Entity::find()
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    Setup {
+        app,
+        admin,
+        founder,
+        application,
+        criteria,
+    }
+}
+
+async fn mentor(app: &TestApp, email: &str, name: &str) -> (i64, Jar) {
+    let id = app.user_with_roles(email, name, &[Role::Mentor]).await;
+    (id, app.sign_in(email, "correct horse battery").await)
+}
+
+async fn assign(s: &mut Setup, mentor_id: i64) -> common::TestResponse {
+    s.app
+        .post_form(
+            "/api/assign_reviewer",
+            "/admin/rounds/1/applications",
+            &[
+                ("application_id", &s.application.to_string()),
+                ("mentor_id", &mentor_id.to_string()),
+            ],
+            &mut s.admin,
+        )
+        .await
+}
+
+fn review_form(
+    id: i64,
+    scores: &[(i64, &str)],
+    recommendation: &str,
+    feedback: &str,
+) -> Vec<(String, String)> {
+    let mut v = vec![
+        ("id".to_string(), id.to_string()),
+        ("recommendation".into(), recommendation.into()),
+        ("feedback_applicant".into(), feedback.into()),
+        (
+            "notes_committee".into(),
+            "Strong team; check data licences.".into(),
+        ),
+    ];
+    for (c, score) in scores {
+        v.push((format!("scores[{c}]"), score.to_string()));
+    }
+    v
+}
+
+async fn post(
+    app: &TestApp,
+    path: &str,
+    fields: &[(String, String)],
+    jar: &mut Jar,
+) -> common::TestResponse {
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    app.post_form(path, "/reviews/1", &refs, jar).await
+}
+
+async fn assignment_of(app: &TestApp, mentor_id: i64) -> assignment::Model {
+    assignment::Entity::find()
+        .filter(assignment::Column::MentorId.eq(mentor_id))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn admins_assign_mentors_who_are_not_on_the_team() {
+    let mut s = setup(false).await;
+    let (wang, _) = mentor(&s.app, "wang@park.cn", "Mentor Wang").await;
+    let res = assign(&mut s, wang).await;
+    assert_eq!(res.status, StatusCode::FOUND, "{:?}", res.error_param());
+    assert_eq!(res.error_param(), None);
+    let a = application::Entity::find_by_id(s.application)
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.status, "in_review");
+    let mail = s.app.last_mail_to("wang@park.cn").await;
+    assert_eq!(mail.kind, "assigned");
+    let x = assignment_of(&s.app, wang).await;
+    assert!(mail.body_text.contains(&format!("/reviews/{}", x.id)));
+
+    assert_eq!(
+        assign(&mut s, wang).await.error_key(),
+        "error.already_assigned"
+    );
+    let applicant_id = app::auth::domain::find_user_by_email(
+        s.app.db(),
+        &app::auth::EmailAddress::parse("li@deeppark.cn").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    assert_eq!(
+        assign(&mut s, applicant_id).await.error_key(),
+        "error.not_a_mentor"
+    );
+    // The founder is also a mentor: still not allowed to review their own startup.
+    let admin = s.app.actor("admin@park.cn").await;
+    app::auth::domain::set_roles(
+        s.app.db(),
+        &admin,
+        applicant_id,
+        &[Role::Applicant, Role::Mentor],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        assign(&mut s, applicant_id).await.error_key(),
+        "error.mentor_on_team"
+    );
+
+    // The admin's table shows the reviewer; the applicant's timeline shows "in review".
+    let page = s
+        .app
+        .get(
+            &format!("/admin/rounds/{}/applications", a.round_id),
+            &s.admin,
+        )
+        .await;
+    assert!(
+        page.body.contains("Mentor Wang") && page.body.contains("DeepPark AI"),
+        "{}",
+        page.body
+    );
+    let mine = s
+        .app
+        .get(&format!("/applications/{}", s.application), &s.founder)
+        .await;
+    assert!(mine.body.contains("data-status=\"in_review\""));
+
+    // Only admins assign.
+    let (_, mut other) = mentor(&s.app, "zhao@park.cn", "Mentor Zhao").await;
+    let res = s
+        .app
+        .post_form(
+            "/api/assign_reviewer",
+            "/reviews",
+            &[
+                ("application_id", &s.application.to_string()),
+                ("mentor_id", &wang.to_string()),
+            ],
+            &mut other,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.forbidden");
+}
+
+#[tokio::test]
+async fn a_mentor_scores_every_criterion_and_sees_only_their_own_reviews() {
+    let mut s = setup(false).await;
+    let (wang, mut wang_jar) = mentor(&s.app, "wang@park.cn", "Mentor Wang").await;
+    let (zhao, mut zhao_jar) = mentor(&s.app, "zhao@park.cn", "Mentor Zhao").await;
+    assign(&mut s, wang).await;
+    assign(&mut s, zhao).await;
+    let mine = assignment_of(&s.app, wang).await.id;
+    let theirs = assignment_of(&s.app, zhao).await.id;
+    let (team, tech) = (s.criteria[0], s.criteria[1]);
+
+    let queue = s.app.get("/reviews", &wang_jar).await;
+    assert!(
+        queue.body.contains(&format!("/reviews/{mine}"))
+            && !queue.body.contains(&format!("/reviews/{theirs}"))
+    );
+    let page = s.app.get(&format!("/reviews/{mine}"), &wang_jar).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("DeepPark AI") && page.body.contains("Slow legal review."));
+
+    // Another mentor's assignment, an applicant, a visitor: nothing to see.
+    assert_eq!(
+        s.app
+            .get(&format!("/reviews/{theirs}"), &wang_jar)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.app
+            .get(&format!("/reviews/{mine}"), &s.founder)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        s.app.get("/reviews", &Jar::default()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let bad: Vec<(Vec<(String, String)>, AppError)> = vec![
+        (
+            review_form(mine, &[(team, "4")], "accept", "Good."),
+            AppError::invalid(&format!("scores[{tech}]"), "error.score_required"),
+        ),
+        (
+            review_form(mine, &[(team, "6"), (tech, "3")], "accept", "Good."),
+            AppError::invalid(&format!("scores[{team}]"), "error.score_range"),
+        ),
+        (
+            review_form(
+                mine,
+                &[(team, "4"), (tech, "3"), (999, "3")],
+                "accept",
+                "Good.",
+            ),
+            AppError::invalid("scores", "error.score_unknown_criterion"),
+        ),
+        (
+            review_form(mine, &[(team, "4"), (tech, "3")], "maybe", "Good."),
+            AppError::invalid("recommendation", "error.recommendation_invalid"),
+        ),
+        (
+            review_form(mine, &[(team, "4"), (tech, "3")], "accept", "  "),
+            AppError::invalid("feedback_applicant", "error.field_required"),
+        ),
+    ];
+    for (form, expected) in bad {
+        let res = post(&s.app, "/api/submit_review", &form, &mut wang_jar).await;
+        assert_eq!(res.error_param(), Some(expected));
+    }
+    assert_eq!(s.app.count(score::Entity).await, 0);
+
+    // Zhao cannot submit Wang's review.
+    let res = post(
+        &s.app,
+        "/api/submit_review",
+        &review_form(mine, &[(team, "1"), (tech, "1")], "reject", "No."),
+        &mut zhao_jar,
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.not_found");
+
+    let res = post(
+        &s.app,
+        "/api/submit_review",
+        &review_form(
+            mine,
+            &[(team, "4"), (tech, "3")],
+            "accept",
+            "Impressive pilots.",
+        ),
+        &mut wang_jar,
+    )
+    .await;
+    assert_eq!(
+        res.location(),
+        format!("/reviews/{mine}?notice=review_saved")
+    );
+    let x = assignment_of(&s.app, wang).await;
+    assert_eq!(
+        (x.status.as_str(), x.recommendation.as_deref()),
+        ("submitted", Some("accept"))
+    );
+    // Revised before the deadline.
+    let res = post(
+        &s.app,
+        "/api/submit_review",
+        &review_form(
+            mine,
+            &[(team, "5"), (tech, "3")],
+            "accept",
+            "Impressive pilots.",
+        ),
+        &mut wang_jar,
+    )
+    .await;
+    assert!(res.location().ends_with("notice=review_saved"));
+    let scores: Vec<i32> = score::Entity::find()
+        .filter(score::Column::AssignmentId.eq(mine))
+        .all(s.app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.score)
+        .collect();
+    assert_eq!(scores.iter().sum::<i32>(), 8);
+
+    // Committee notes never reach the applicant.
+    let page = s
+        .app
+        .get(&format!("/applications/{}", s.application), &s.founder)
+        .await;
+    assert!(!page.body.contains("check data licences"));
+
+    // After the deadline the review is closed.
+    let a = application::Entity::find_by_id(s.application)
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut r: app::intake::entity::ActiveModel =
+        app::intake::entity::Entity::find_by_id(a.round_id)
+            .one(s.app.db())
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+    r.review_deadline = Set(Some(Utc::now() - Duration::minutes(1)));
+    r.update(s.app.db()).await.unwrap();
+    let res = post(
+        &s.app,
+        "/api/submit_review",
+        &review_form(theirs, &[(team, "2"), (tech, "2")], "reject", "Not yet."),
+        &mut zhao_jar,
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.review_closed");
+}
+
+#[tokio::test]
+async fn blind_review_hides_who_applied() {
+    let mut s = setup(true).await;
+    let (wang, wang_jar) = mentor(&s.app, "wang@park.cn", "Mentor Wang").await;
+    assign(&mut s, wang).await;
+    let mine = assignment_of(&s.app, wang).await.id;
+    let queue = s.app.get("/reviews", &wang_jar).await;
+    assert!(!queue.body.contains("DeepPark AI"));
+    assert!(queue
+        .body
+        .contains(&format!("Application #{}", s.application)));
+    let page = s.app.get(&format!("/reviews/{mine}"), &wang_jar).await;
+    assert!(
+        !page.body.contains("DeepPark AI") && !page.body.contains("Li Lei"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Slow legal review."));
+    // The admin still sees the name.
+    let a = application::Entity::find_by_id(s.application)
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let admin_page = s
+        .app
+        .get(
+            &format!("/admin/rounds/{}/applications", a.round_id),
+            &s.admin,
+        )
+        .await;
+    assert!(admin_page.body.contains("DeepPark AI"));
+}
+
+#[tokio::test]
+async fn a_declared_conflict_recuses_the_mentor_and_tells_the_admins() {
+    let mut s = setup(false).await;
+    let (wang, mut wang_jar) = mentor(&s.app, "wang@park.cn", "Mentor Wang").await;
+    assign(&mut s, wang).await;
+    let mine = assignment_of(&s.app, wang).await.id;
+    let (team, tech) = (s.criteria[0], s.criteria[1]);
+    post(
+        &s.app,
+        "/api/submit_review",
+        &review_form(mine, &[(team, "4"), (tech, "4")], "accept", "Fine."),
+        &mut wang_jar,
+    )
+    .await;
+
+    let id = mine.to_string();
+    let res = s
+        .app
+        .post_form(
+            "/api/declare_conflict",
+            "/reviews/1",
+            &[("id", &id), ("reason", " ")],
+            &mut wang_jar,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.conflict_reason_required");
+    let res = s
+        .app
+        .post_form(
+            "/api/declare_conflict",
+            "/reviews/1",
+            &[("id", &id), ("reason", "I advise their CTO.")],
+            &mut wang_jar,
+        )
+        .await;
+    assert_eq!(res.location(), "/reviews?notice=recused");
+    let x = assignment_of(&s.app, wang).await;
+    assert_eq!(x.status, "recused");
+    assert_eq!(
+        s.app.count(score::Entity).await,
+        0,
+        "a recused mentor's scores do not count"
+    );
+    let mail = s.app.last_mail_to("admin@park.cn").await;
+    assert_eq!(mail.kind, "conflict");
+    assert!(mail.body_text.contains("Mentor Wang"));
+
+    let res = post(
+        &s.app,
+        "/api/submit_review",
+        &review_form(mine, &[(team, "4"), (tech, "4")], "accept", "Fine."),
+        &mut wang_jar,
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.recused");
+}
