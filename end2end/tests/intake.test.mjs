@@ -33,7 +33,7 @@ async function signIn(page, email, password) {
   await page.waitForURL(/\/dashboard$/);
 }
 
-test('an admin opens a round; an applicant drafts and submits an application', async () => {
+test('an admin opens a round; an applicant applies; an invited mentor reviews', async () => {
   assert.ok(ADMIN_EMAIL, 'HATCHERY_E2E_ADMIN_EMAIL is set by scripts/test.sh');
   const title = `Turing Town ${Date.now()}`;
 
@@ -67,7 +67,7 @@ test('an admin opens a round; an applicant drafts and submits an application', a
   await admin.click('[data-testid="add-criterion"]');
   await admin.waitForSelector('.rubric li');
   assert.match(await admin.textContent('.rubric'), /Technology \/ 技术/);
-  await adminContext.close();
+  const roundUrl = admin.url().replace(/\?.*$/, '');
 
   // The applicant, in another context.
   const context = await browser.newContext({ locale: 'en-US' });
@@ -139,8 +139,58 @@ test('an admin opens a round; an applicant drafts and submits an application', a
   const confirmation = await readMail(email, { kind: 'submitted' });
   assert.match(confirmation.body, new RegExp(title));
 
-  // Withdrawing updates the page in place: the new status, and no second withdraw button.
+  // The admin invites a mentor, who joins by the emailed link.
+  const mentorEmail = uniqueEmail('mentor');
+  await admin.goto(`${BASE}/admin/users`);
+  await hydrated(admin);
+  await admin.fill('#f-email', mentorEmail);
+  await admin.selectOption('#f-role', 'mentor');
+  await admin.click('main form.form button[type="submit"]');
+  await admin.waitForURL(/notice=invitation_sent/);
+  const invitation = await readMail(mentorEmail, { kind: 'invite' });
+  const mentorContext = await browser.newContext({ locale: 'en-US' });
+  const mentor = await mentorContext.newPage();
+  await mentor.goto(linkIn(invitation.body, '/invite?token='));
+  await hydrated(mentor);
+  await mentor.fill('#f-name', 'Mentor Grace');
+  await mentor.fill('#f-password', 'mentor password 1');
+  await mentor.click('main button[type="submit"]');
+  await mentor.waitForURL(/notice=invitation_accepted/);
+  await signIn(mentor, mentorEmail, 'mentor password 1');
+
+  // The admin assigns the mentor to the application.
+  await admin.goto(`${roundUrl}/applications`);
+  await hydrated(admin);
+  const row = admin.locator('tr', { hasText: 'DeepPark AI' });
+  await row.locator('select[name="mentor_id"]').selectOption({ label: `Mentor Grace <${mentorEmail}>` });
+  await row.locator('[data-testid="assign"]').click();
+  await admin.waitForSelector('li[data-status="assigned"]');
+  assert.match(await row.textContent(), /Mentor Grace/);
+  await readMail(mentorEmail, { kind: 'assigned' });
+
+  // The mentor scores every criterion; a missing score is named first.
+  await mentor.goto(`${BASE}/reviews`);
+  await hydrated(mentor);
+  await mentor.click('table a');
+  await mentor.waitForSelector('[data-testid="review-title"]');
+  await hydrated(mentor);
+  assert.equal(await mentor.textContent('[data-testid="review-title"]'), 'DeepPark AI');
+  await mentor.selectOption('#f-recommendation', 'accept');
+  await mentor.fill('#f-feedback', 'Strong pilots; sharpen the data story.');
+  await mentor.click('[data-testid="submit-review"]');
+  await mentor.waitForSelector('.banner.error');
+  assert.match(await mentor.textContent('.banner.error'), /Score every criterion/);
+  await mentor.check('fieldset.score input[value="4"]');
+  await mentor.click('[data-testid="submit-review"]');
+  await mentor.waitForURL(/notice=review_saved/);
+  await mentor.waitForSelector('fieldset.score input[value="4"]:checked');
+  await mentorContext.close();
+  await adminContext.close();
+
+  // The applicant sees the application in review, and withdraws it: the page updates in place.
+  await page.reload();
   await hydrated(page);
+  await page.waitForSelector('[data-testid="timeline"] li[data-status="in_review"]');
   await page.click('[data-testid="withdraw"]');
   await page.waitForSelector('h1 [data-status="withdrawn"]');
   assert.equal(await page.locator('[data-testid="withdraw"]').count(), 0);
