@@ -117,6 +117,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/admin/rounds/new") view=crate::intake::round_pages::NewRoundPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rounds/:id") view=crate::intake::round_pages::EditRoundPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rounds/:id/applications") view=crate::review::pages::RoundApplicationsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/rounds/:id/decisions") view=crate::review::pages::DecisionBoardPage ssr=SsrMode::Async/>
                 <Route path=path!("/reviews") view=crate::review::pages::ReviewQueuePage ssr=SsrMode::Async/>
                 <Route path=path!("/reviews/:id") view=crate::review::pages::ReviewFormPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=crate::admin::pages::Dashboard ssr=SsrMode::Async/>

@@ -520,3 +520,279 @@ async fn a_declared_conflict_recuses_the_mentor_and_tells_the_admins() {
     .await;
     assert_eq!(res.error_key(), "error.recused");
 }
+
+/// A second startup applies to the same round; returns its application id.
+async fn second_application(s: &Setup) -> i64 {
+    let mut jar = s.app.signed_in_applicant("chen@visionary.cn", "Chen").await;
+    s.app
+        .post_form(
+            "/api/save_startup",
+            "/startup",
+            &[
+                ("name", "Visionary"),
+                ("sector", "computer_vision"),
+                ("stage", "idea"),
+                ("team_size", "3"),
+                ("founders", "Chen"),
+            ],
+            &mut jar,
+        )
+        .await;
+    let round = application::Entity::find_by_id(s.application)
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .round_id
+        .to_string();
+    s.app
+        .post_form(
+            "/api/save_application",
+            "/apply/1",
+            &[
+                ("round_id", &round),
+                ("problem", "Defects."),
+                ("solution", "Vision."),
+                ("models_data", "ViT."),
+                ("gpu_model", "L40S"),
+                ("gpu_hours", "500"),
+                ("team", "Three."),
+                ("intent", "submit"),
+            ],
+            &mut jar,
+        )
+        .await;
+    application::Entity::find()
+        .filter(application::Column::Id.ne(s.application))
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn the_board_aggregates_reviews_and_admins_decide() {
+    let mut s = setup(false).await;
+    let first = s.application;
+    let second = second_application(&s).await;
+    let (wang, mut wang_jar) = mentor(&s.app, "wang@park.cn", "Mentor Wang").await;
+    let (zhao, mut zhao_jar) = mentor(&s.app, "zhao@park.cn", "Mentor Zhao").await;
+    for app_id in [first, second] {
+        s.application = app_id;
+        assign(&mut s, wang).await;
+        assign(&mut s, zhao).await;
+    }
+    s.application = first;
+    let (team, tech) = (s.criteria[0], s.criteria[1]);
+    // Team weighs 2, technology 1. Wang is lenient, Zhao harsh; both prefer the first startup.
+    let plan = [
+        (wang, first, "5", "2"),  // (10 + 2) / 3 = 4.00
+        (wang, second, "3", "3"), // 3.00
+        (zhao, first, "2", "2"),  // 2.00
+        (zhao, second, "1", "1"), // 1.00
+    ];
+    for (m, a, t, k) in plan {
+        let x = assignment::Entity::find()
+            .filter(assignment::Column::MentorId.eq(m))
+            .filter(assignment::Column::ApplicationId.eq(a))
+            .one(s.app.db())
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let jar = if m == wang {
+            &mut wang_jar
+        } else {
+            &mut zhao_jar
+        };
+        let form = review_form(
+            x,
+            &[(team, t), (tech, k)],
+            "accept",
+            &format!("Feedback from mentor {m}."),
+        );
+        let res = post(&s.app, "/api/submit_review", &form, jar).await;
+        assert!(
+            res.location().ends_with("notice=review_saved"),
+            "{:?}",
+            res.error_param()
+        );
+    }
+
+    let admin = s.app.actor("admin@park.cn").await;
+    let a = application::Entity::find_by_id(first)
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let board =
+        app::review::decisions::board(s.app.db(), &admin, a.round_id, app::i18n::Locale::En)
+            .await
+            .unwrap();
+    let row = |id: i64| {
+        board
+            .rows
+            .iter()
+            .find(|r| r.application_id == id)
+            .unwrap()
+            .clone()
+    };
+    let (r1, r2) = (row(first), row(second));
+    assert_eq!(
+        (r1.weighted_mean, r1.spread, r1.disagreement),
+        (Some(3.0), Some(2.0), true)
+    );
+    assert_eq!(
+        (r2.weighted_mean, r2.spread, r2.disagreement),
+        (Some(2.0), Some(2.0), true)
+    );
+    // Each mentor rated the first above the second: normalised +1 and -1.
+    assert_eq!((r1.normalised, r2.normalised), (Some(1.0), Some(-1.0)));
+    assert_eq!(r1.reviews.len(), 2);
+
+    // Only admins see the board or decide.
+    let mentor_actor = s.app.actor("wang@park.cn").await;
+    assert_eq!(
+        app::review::decisions::board(s.app.db(), &mentor_actor, a.round_id, app::i18n::Locale::En)
+            .await
+            .err(),
+        Some(AppError::Forbidden)
+    );
+    let page = s
+        .app
+        .get(&format!("/admin/rounds/{}/decisions", a.round_id), &s.admin)
+        .await;
+    assert!(
+        page.body.contains("3.00") && page.body.contains("data-testid=\"disagreement\""),
+        "{}",
+        page.body
+    );
+    let decide = |app_id: i64, decision: &'static str, message: &'static str| {
+        vec![
+            ("application_id".to_string(), app_id.to_string()),
+            ("decision".to_string(), decision.to_string()),
+            ("message".to_string(), message.to_string()),
+        ]
+    };
+    let res = post(
+        &s.app,
+        "/api/decide",
+        &decide(first, "accept", ""),
+        &mut wang_jar,
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.forbidden");
+    let res = post(
+        &s.app,
+        "/api/decide",
+        &decide(first, "maybe", ""),
+        &mut s.admin,
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.decision_invalid");
+
+    let res = post(
+        &s.app,
+        "/api/decide",
+        &decide(first, "accept", "Welcome to Turing Town."),
+        &mut s.admin,
+    )
+    .await;
+    assert_eq!(res.error_param(), None, "{}", res.location());
+    let a = application::Entity::find_by_id(first)
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (a.status.as_str(), a.decision_message.as_deref()),
+        ("accepted", Some("Welcome to Turing Town."))
+    );
+    let startup = app::startups::entity::startup::Entity::find_by_id(a.startup_id)
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(startup.status, "incubating");
+    let mail = s.app.last_mail_to("li@deeppark.cn").await;
+    assert_eq!(mail.kind, "decision");
+    assert!(
+        mail.body_text
+            .contains("accepted into the incubation programme")
+            && mail.body_text.contains("Welcome to Turing Town.")
+    );
+
+    // Final: no second decision, no withdrawal.
+    let res = post(
+        &s.app,
+        "/api/decide",
+        &decide(first, "reject", ""),
+        &mut s.admin,
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.cannot_decide");
+    let res = s
+        .app
+        .post_form(
+            "/api/withdraw_application",
+            "/applications/1",
+            &[("id", &first.to_string())],
+            &mut s.founder,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.cannot_withdraw");
+
+    // The applicant sees the message and the mentors' feedback, never the committee's notes.
+    let page = s
+        .app
+        .get(&format!("/applications/{first}"), &s.founder)
+        .await;
+    assert!(
+        page.body.contains("Welcome to Turing Town.")
+            && page.body.contains(&format!("Feedback from mentor {wang}."))
+    );
+    assert!(!page.body.contains("check data licences"));
+
+    // The waitlist is not final: waitlisted, then accepted.
+    post(
+        &s.app,
+        "/api/decide",
+        &decide(second, "waitlist", ""),
+        &mut s.admin,
+    )
+    .await;
+    assert_eq!(
+        application::Entity::find_by_id(second)
+            .one(s.app.db())
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "waitlisted"
+    );
+    let res = post(
+        &s.app,
+        "/api/decide",
+        &decide(second, "waitlist", ""),
+        &mut s.admin,
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.cannot_decide");
+    post(
+        &s.app,
+        "/api/decide",
+        &decide(second, "accept", ""),
+        &mut s.admin,
+    )
+    .await;
+    assert_eq!(
+        application::Entity::find_by_id(second)
+            .one(s.app.db())
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "accepted"
+    );
+}

@@ -412,12 +412,33 @@ pub async fn application_detail(
     let owns = startup_of(db, actor.user_id)
         .await?
         .is_some_and(|s| s.id == a.startup_id);
+    let decided = matches!(
+        a.status.as_str(),
+        status::ACCEPTED | status::REJECTED | status::WAITLISTED
+    );
+    // Mentors' feedback reaches the applicant with the decision; their notes never do.
+    let feedback = if decided {
+        use crate::review::entity::assignment;
+        assignment::Entity::find()
+            .filter(assignment::Column::ApplicationId.eq(a.id))
+            .filter(assignment::Column::Status.eq(crate::review::status::SUBMITTED))
+            .order_by_asc(assignment::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|x| x.feedback_applicant)
+            .filter(|f| !f.is_empty())
+            .collect()
+    } else {
+        vec![]
+    };
     Ok(ApplicationDetail {
         summary: summary_of(&a, &r, locale),
         fields: fields_of(&a),
         profile,
         timeline,
         decision_message: a.decision_message.clone(),
+        feedback,
         can_withdraw: owns && can_withdraw(&a.status),
     })
 }

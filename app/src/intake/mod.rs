@@ -154,5 +154,7 @@ pub struct ApplicationDetail {
     pub profile: crate::startups::StartupProfile,
     pub timeline: Vec<TimelineStep>,
     pub decision_message: Option<String>,
+    /// Mentors' feedback meant for the applicant, shown once a decision is made (never their notes).
+    pub feedback: Vec<String>,
     pub can_withdraw: bool,
 }

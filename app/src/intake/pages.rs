@@ -260,6 +260,12 @@ pub fn ApplicationPage() -> impl IntoView {
                                         <h2>{locale.t("applications.decision")}</h2>
                                         <p class="answer">{m}</p>
                                     })}
+                                    {(!d.feedback.is_empty()).then(|| view! {
+                                        <h2>{locale.t("applications.feedback")}</h2>
+                                        <ul class="plain" data-testid="feedback">
+                                            {d.feedback.iter().map(|f| view! { <li class="answer">{f.clone()}</li> }).collect_view()}
+                                        </ul>
+                                    })}
                                     {d.can_withdraw.then(|| view! {
                                         <ErrorBanner error=action_error(withdraw)/>
                                         <ActionForm action=withdraw attr:class="inline">

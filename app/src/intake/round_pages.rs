@@ -88,7 +88,8 @@ pub fn EditRoundPage() -> impl IntoView {
                         view! {
                             <p class="meta">
                                 <a href="/admin/rounds">{locale.t("rounds.back")}</a> " · "
-                                <a href=format!("/admin/rounds/{round_id}/applications") data-testid="round-applications">{locale.t("review.manage")}</a>
+                                <a href=format!("/admin/rounds/{round_id}/applications") data-testid="round-applications">{locale.t("review.manage")}</a> " · "
+                                <a href=format!("/admin/rounds/{round_id}/decisions") data-testid="round-decisions">{locale.t("decide.link")}</a>
                             </p>
                             <div class="split">
                                 <section class="card">

@@ -129,6 +129,27 @@ pub fn conflict_declared(
     )
 }
 
+pub fn decision(
+    locale: Locale,
+    name: &str,
+    round: &str,
+    status: &str,
+    message: &str,
+    link: &str,
+) -> MailContent {
+    let outcome = locale.t(&format!("mail.decision.{status}"));
+    let mut lines = vec![
+        locale.t_with("mail.decision.intro", &[("round", round)]),
+        outcome,
+    ];
+    if !message.is_empty() {
+        lines.push(message.to_string());
+    }
+    lines.push(locale.t("mail.decision.details"));
+    lines.push(link.to_string());
+    compose(locale, "decision", name, &lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,3 +92,37 @@ pub struct RoundApplications {
     pub rows: Vec<RoundApplicationRow>,
     pub mentors: Vec<MentorOption>,
 }
+
+#[cfg(feature = "ssr")]
+pub mod decisions;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewSummary {
+    pub mentor_name: String,
+    pub total: f64,
+    pub recommendation: String,
+    pub feedback_applicant: String,
+    pub notes_committee: String,
+}
+
+/// One application on the committee's board.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardRow {
+    pub application_id: i64,
+    pub startup_name: String,
+    pub status: String,
+    pub assigned: usize,
+    pub weighted_mean: Option<f64>,
+    pub spread: Option<f64>,
+    pub disagreement: bool,
+    /// The mean of its reviewers' z-scores: how it ranks against each mentor's other reviews.
+    pub normalised: Option<f64>,
+    pub reviews: Vec<ReviewSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecisionBoard {
+    pub round_id: i64,
+    pub round_title: String,
+    pub rows: Vec<BoardRow>,
+}

@@ -265,3 +265,110 @@ pub fn ReviewFormPage() -> impl IntoView {
         </Transition>
     }
 }
+
+fn two_places(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
+}
+
+#[component]
+pub fn DecisionBoardPage() -> impl IntoView {
+    let locale = use_locale();
+    let id = param_id("id");
+    let data = Resource::new(
+        move || (id.get(), data_version()),
+        |(id, _)| super::server_fns::get_decision_board(id),
+    );
+    let (sort_by_normalised, set_sort) = signal(false);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(b) => {
+                        let rows = move || {
+                            let mut rows = b.rows.clone();
+                            let key = |r: &super::BoardRow| if sort_by_normalised.get() { r.normalised } else { r.weighted_mean };
+                            rows.sort_by(|x, y| key(y).unwrap_or(f64::MIN).total_cmp(&key(x).unwrap_or(f64::MIN)));
+                            rows.into_iter().map(|row| view! { <BoardRowView row/> }).collect_view()
+                        };
+                        view! {
+                            <p class="meta"><a href=format!("/admin/rounds/{}", b.round_id)>{locale.t("review.back_to_round")}</a></p>
+                            <h1>{locale.t_with("decide.title", &[("round", &b.round_title)])}</h1>
+                            <p class="hint">{locale.t("decide.lead")}</p>
+                            <p class="actions">
+                                <button type="button" class="small secondary" aria-pressed=move || (!sort_by_normalised.get()).to_string() on:click=move |_| set_sort.set(false)>{locale.t("decide.sort_mean")}</button>
+                                <button type="button" class="small secondary" aria-pressed=move || sort_by_normalised.get().to_string() on:click=move |_| set_sort.set(true)>{locale.t("decide.sort_normalised")}</button>
+                            </p>
+                            <table class="data card">
+                                <thead><tr>
+                                    <th>{locale.t("review.startup")}</th>
+                                    <th>{locale.t("outbox.status")}</th>
+                                    <th>{locale.t("decide.reviews")}</th>
+                                    <th>{locale.t("decide.mean")}</th>
+                                    <th>{locale.t("decide.spread")}</th>
+                                    <th>{locale.t("decide.normalised")}</th>
+                                    <th>{locale.t("decide.decision")}</th>
+                                </tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn BoardRowView(row: super::BoardRow) -> impl IntoView {
+    let locale = use_locale();
+    let decide = mutation::<super::server_fns::Decide>();
+    let decidable = matches!(
+        row.status.as_str(),
+        app_status::SUBMITTED | app_status::IN_REVIEW | app_status::WAITLISTED
+    );
+    view! {
+        <tr data-application=row.application_id>
+            <td>
+                <a href=format!("/applications/{}", row.application_id)>{row.startup_name.clone()}</a>
+                <details>
+                    <summary>{locale.t("decide.show_reviews")}</summary>
+                    <ul class="plain">
+                        {row.reviews.iter().map(|r| view! {
+                            <li>
+                                <strong>{r.mentor_name.clone()}</strong> " · " {format!("{:.2}", r.total)} " · "
+                                {locale.t(&format!("review.recommend_{}", r.recommendation))}
+                                <p class="answer">{r.feedback_applicant.clone()}</p>
+                                {(!r.notes_committee.is_empty()).then(|| view! { <p class="hint answer">{r.notes_committee.clone()}</p> })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </details>
+            </td>
+            <td><span class=format!("pill {}", row.status)>{locale.t(&app_status::label_key(&row.status))}</span></td>
+            <td>{format!("{} / {}", row.reviews.len(), row.assigned)}</td>
+            <td data-testid="mean">{two_places(row.weighted_mean)}</td>
+            <td>
+                {two_places(row.spread)}
+                {row.disagreement.then(|| view! { <span class="pill rejected" data-testid="disagreement">{locale.t("decide.disagree")}</span> })}
+            </td>
+            <td data-testid="normalised">{two_places(row.normalised)}</td>
+            <td>
+                {decidable.then(|| view! {
+                    <ErrorBanner error=action_error(decide)/>
+                    <ActionForm action=decide attr:class="form compact">
+                        <input type="hidden" name="application_id" value=row.application_id/>
+                        <select name="decision" aria-label=locale.t("decide.decision")>
+                            <option value="accept">{locale.t("review.recommend_accept")}</option>
+                            <option value="waitlist">{locale.t("review.recommend_waitlist")}</option>
+                            <option value="reject">{locale.t("review.recommend_reject")}</option>
+                        </select>
+                        <textarea name="message" rows="2" aria-label=locale.t("decide.message") placeholder=locale.t("decide.message")></textarea>
+                        <button type="submit" class="small" data-testid="decide">{locale.t("decide.submit")}</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+}

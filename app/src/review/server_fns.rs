@@ -74,3 +74,31 @@ pub async fn declare_conflict(id: i64, #[server(default)] reason: String) -> Res
     redirect_with_notice("/reviews", "recused");
     Ok(())
 }
+
+#[server(prefix = "/api", endpoint = "decision_board")]
+pub async fn get_decision_board(round_id: i64) -> Result<super::DecisionBoard, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::decisions::board(&state.db, &actor, round_id, request_locale()).await
+}
+
+/// Returns to the board it came from (the default for a plain form post).
+#[server(prefix = "/api", endpoint = "decide")]
+pub async fn decide(
+    application_id: i64,
+    #[server(default)] decision: String,
+    #[server(default)] message: String,
+) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::decisions::decide(
+        &state.db,
+        &state.settings,
+        &actor,
+        application_id,
+        &decision,
+        &message,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! The committee's view and decision: per application the weighted mean of its reviews, their
+//! spread (mentors disagree), and a normalised score that calibrates harsh and lenient mentors.
+use super::entity::{assignment, score};
+use super::status::SUBMITTED;
+use super::{BoardRow, DecisionBoard, ReviewSummary};
+use crate::audit::{self, Change};
+use crate::auth::domain::Actor;
+use crate::auth::entity::user;
+use crate::auth::Role;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Locale;
+use crate::intake::entity::{self as round, application, criterion, event};
+use crate::intake::status as app_status;
+use crate::mail::{outbox, templates};
+use crate::startups::entity::{member, startup};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// Reviews further apart than this (on the 1–5 scale) are flagged as a disagreement.
+pub const DISAGREEMENT_SPREAD: f64 = 1.5;
+
+/// A review's weighted total on the 1–5 scale.
+fn weighted_total(scores: &[(i64, i32)], weights: &HashMap<i64, i32>) -> Option<f64> {
+    let (mut sum, mut weight) = (0i64, 0i64);
+    for (criterion_id, s) in scores {
+        if let Some(w) = weights.get(criterion_id) {
+            sum += i64::from(*w) * i64::from(*s);
+            weight += i64::from(*w);
+        }
+    }
+    (weight > 0).then(|| sum as f64 / weight as f64)
+}
+
+/// z-scores of one mentor's totals: 0 when they reviewed once or scored everything alike.
+fn z_scores(totals: &[f64]) -> Vec<f64> {
+    let n = totals.len() as f64;
+    let mean = totals.iter().sum::<f64>() / n;
+    let sd = (totals.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / n).sqrt();
+    totals
+        .iter()
+        .map(|t| if sd > 1e-9 { (t - mean) / sd } else { 0.0 })
+        .collect()
+}
+
+/// The round's submitted applications with their review aggregates (seven queries).
+pub async fn board(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    round_id: i64,
+    locale: Locale,
+) -> AppResult<DecisionBoard> {
+    actor.require(Role::Admin)?;
+    let r = round::Entity::find_by_id(round_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let weights: HashMap<i64, i32> = criterion::Entity::find()
+        .filter(criterion::Column::RoundId.eq(round_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.weight))
+        .collect();
+    let apps = application::Entity::find()
+        .filter(application::Column::RoundId.eq(round_id))
+        .filter(application::Column::Status.ne(app_status::DRAFT))
+        .order_by_asc(application::Column::Id)
+        .all(db)
+        .await?;
+    let startups = startup::Entity::find()
+        .filter(startup::Column::Id.is_in(apps.iter().map(|a| a.startup_id)))
+        .all(db)
+        .await?;
+    let assignments = assignment::Entity::find()
+        .filter(assignment::Column::ApplicationId.is_in(apps.iter().map(|a| a.id)))
+        .all(db)
+        .await?;
+    let mut scores: HashMap<i64, Vec<(i64, i32)>> = HashMap::new();
+    for s in score::Entity::find()
+        .filter(score::Column::AssignmentId.is_in(assignments.iter().map(|a| a.id)))
+        .all(db)
+        .await?
+    {
+        scores
+            .entry(s.assignment_id)
+            .or_default()
+            .push((s.criterion_id, s.score));
+    }
+    let mentors = user::Entity::find()
+        .filter(user::Column::Id.is_in(assignments.iter().map(|a| a.mentor_id)))
+        .all(db)
+        .await?;
+
+    // Each submitted review's total, then each mentor's totals normalised across the round.
+    let totals: HashMap<i64, f64> = assignments
+        .iter()
+        .filter(|x| x.status == SUBMITTED)
+        .filter_map(|x| {
+            weighted_total(
+                scores.get(&x.id).map(Vec::as_slice).unwrap_or(&[]),
+                &weights,
+            )
+            .map(|t| (x.id, t))
+        })
+        .collect();
+    let mut by_mentor: HashMap<i64, Vec<i64>> = HashMap::new();
+    for x in assignments.iter().filter(|x| totals.contains_key(&x.id)) {
+        by_mentor.entry(x.mentor_id).or_default().push(x.id);
+    }
+    let mut z: HashMap<i64, f64> = HashMap::new();
+    for ids in by_mentor.values() {
+        let t: Vec<f64> = ids.iter().map(|id| totals[id]).collect();
+        for (id, zi) in ids.iter().zip(z_scores(&t)) {
+            z.insert(*id, zi);
+        }
+    }
+
+    let rows = apps
+        .iter()
+        .map(|a| {
+            let reviews: Vec<&assignment::Model> = assignments
+                .iter()
+                .filter(|x| x.application_id == a.id && totals.contains_key(&x.id))
+                .collect();
+            let t: Vec<f64> = reviews.iter().map(|x| totals[&x.id]).collect();
+            let n = t.len() as f64;
+            let mean = (!t.is_empty()).then(|| t.iter().sum::<f64>() / n);
+            let spread = (!t.is_empty()).then(|| {
+                t.iter().cloned().fold(f64::MIN, f64::max)
+                    - t.iter().cloned().fold(f64::MAX, f64::min)
+            });
+            let normalised =
+                (!t.is_empty()).then(|| reviews.iter().map(|x| z[&x.id]).sum::<f64>() / n);
+            BoardRow {
+                application_id: a.id,
+                startup_name: startups
+                    .iter()
+                    .find(|s| s.id == a.startup_id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+                status: a.status.clone(),
+                assigned: assignments
+                    .iter()
+                    .filter(|x| x.application_id == a.id && x.status != super::status::RECUSED)
+                    .count(),
+                weighted_mean: mean,
+                spread,
+                disagreement: spread.is_some_and(|s| s >= DISAGREEMENT_SPREAD),
+                normalised,
+                reviews: reviews
+                    .iter()
+                    .map(|x| ReviewSummary {
+                        mentor_name: mentors
+                            .iter()
+                            .find(|u| u.id == x.mentor_id)
+                            .map(|u| u.name.clone())
+                            .unwrap_or_default(),
+                        total: totals[&x.id],
+                        recommendation: x.recommendation.clone().unwrap_or_default(),
+                        feedback_applicant: x.feedback_applicant.clone(),
+                        notes_committee: x.notes_committee.clone(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(DecisionBoard {
+        round_id,
+        round_title: if locale == Locale::ZhCn {
+            r.title_zh
+        } else {
+            r.title_en
+        },
+        rows,
+    })
+}
+
+/// An admin accepts, rejects or waitlists an application, with a message for the applicant.
+/// A waitlisted application can later be accepted or rejected; other decisions are final.
+pub async fn decide(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    actor: &Actor,
+    application_id: i64,
+    decision: &str,
+    message: &str,
+) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    let new_status = match decision {
+        "accept" => app_status::ACCEPTED,
+        "reject" => app_status::REJECTED,
+        "waitlist" => app_status::WAITLISTED,
+        _ => return Err(AppError::invalid("decision", "error.decision_invalid")),
+    };
+    let message = message.trim();
+    if message.chars().count() > 5000 {
+        return Err(AppError::invalid("message", "error.too_long"));
+    }
+    let txn = db.begin().await?;
+    let a = application::Entity::find_by_id(application_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let decidable = matches!(
+        a.status.as_str(),
+        app_status::SUBMITTED | app_status::IN_REVIEW | app_status::WAITLISTED
+    );
+    if !decidable || a.status == new_status {
+        return Err(AppError::conflict("error.cannot_decide"));
+    }
+    let now = Utc::now();
+    let before = a.status.clone();
+    let mut active: application::ActiveModel = a.clone().into();
+    active.status = Set(new_status.into());
+    active.decision_message = Set((!message.is_empty()).then(|| message.to_string()));
+    active.decided_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    event::ActiveModel {
+        application_id: Set(a.id),
+        status: Set(new_status.into()),
+        actor_user_id: Set(Some(actor.user_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let s = startup::Entity::find_by_id(a.startup_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if new_status == app_status::ACCEPTED && s.status == "applicant" {
+        let mut st: startup::ActiveModel = s.clone().into();
+        st.status = Set("incubating".into());
+        st.updated_at = Set(now);
+        st.update(&txn).await?;
+    }
+    let r = round::Entity::find_by_id(a.round_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let team: Vec<i64> = member::Entity::find()
+        .filter(member::Column::StartupId.eq(s.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let link = settings.link(&format!("/applications/{}", a.id));
+    for person in user::Entity::find()
+        .filter(user::Column::Id.is_in(team))
+        .all(&txn)
+        .await?
+    {
+        let locale = Locale::from_tag(&person.locale).unwrap_or_default();
+        let title = if locale == Locale::ZhCn {
+            &r.title_zh
+        } else {
+            &r.title_en
+        };
+        let content = templates::decision(locale, &person.name, title, new_status, message, &link);
+        outbox::enqueue(&txn, &person.email, &person.name, locale, &content).await?;
+    }
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "application.decided",
+            entity_type: "application",
+            entity_id: a.id.to_string(),
+            before: Some(json!({"status": before})),
+            after: Some(json!({"status": new_status, "message": message})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_are_weighted_and_ignore_removed_criteria() {
+        let weights = HashMap::from([(1, 2), (2, 1)]);
+        assert_eq!(weighted_total(&[(1, 5), (2, 2)], &weights), Some(4.0));
+        assert_eq!(
+            weighted_total(&[(1, 5), (2, 2), (9, 1)], &weights),
+            Some(4.0)
+        );
+        assert_eq!(weighted_total(&[], &weights), None);
+    }
+
+    #[test]
+    fn z_scores_calibrate_each_mentor() {
+        assert_eq!(z_scores(&[4.0, 3.0]), vec![1.0, -1.0]);
+        assert_eq!(z_scores(&[2.0, 1.0]), vec![1.0, -1.0]);
+        assert_eq!(z_scores(&[3.0]), vec![0.0]);
+        assert_eq!(z_scores(&[3.0, 3.0]), vec![0.0, 0.0]);
+    }
+}
