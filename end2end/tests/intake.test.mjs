@@ -33,7 +33,7 @@ async function signIn(page, email, password) {
   await page.waitForURL(/\/dashboard$/);
 }
 
-test('an admin opens a round; an applicant applies; an invited mentor reviews', async () => {
+test('an admin opens a round; an applicant applies; an invited mentor reviews; the admin decides', async () => {
   assert.ok(ADMIN_EMAIL, 'HATCHERY_E2E_ADMIN_EMAIL is set by scripts/test.sh');
   const title = `Turing Town ${Date.now()}`;
 
@@ -185,14 +185,26 @@ test('an admin opens a round; an applicant applies; an invited mentor reviews', 
   await mentor.waitForURL(/notice=review_saved/);
   await mentor.waitForSelector('fieldset.score input[value="4"]:checked');
   await mentorContext.close();
+
+  // The admin decides on the board: the row updates in place.
+  await admin.goto(`${roundUrl}/decisions`);
+  await hydrated(admin);
+  const boardRow = admin.locator('tr', { hasText: 'DeepPark AI' });
+  assert.equal((await boardRow.locator('[data-testid="mean"]').textContent()).trim(), '4.00');
+  await boardRow.locator('select[name="decision"]').selectOption('accept');
+  await boardRow.locator('textarea[name="message"]').fill('Welcome to Turing Town.');
+  await boardRow.locator('[data-testid="decide"]').click();
+  await admin.waitForSelector('tr .pill.accepted');
   await adminContext.close();
 
-  // The applicant sees the application in review, and withdraws it: the page updates in place.
-  await page.reload();
+  // The applicant reads the decision, the message and the mentor's feedback.
+  const decision = await readMail(email, { kind: 'decision' });
+  assert.match(decision.body, /accepted into the incubation programme/);
+  await page.goto(linkIn(decision.body, '/applications/'));
   await hydrated(page);
-  await page.waitForSelector('[data-testid="timeline"] li[data-status="in_review"]');
-  await page.click('[data-testid="withdraw"]');
-  await page.waitForSelector('h1 [data-status="withdrawn"]');
+  await page.waitForSelector('[data-testid="timeline"] li[data-status="accepted"]');
+  assert.match(await page.textContent('main'), /Welcome to Turing Town\./);
+  assert.match(await page.textContent('[data-testid="feedback"]'), /sharpen the data story/);
   assert.equal(await page.locator('[data-testid="withdraw"]').count(), 0);
   await context.close();
 });
