@@ -106,6 +106,14 @@ pub fn NotFound() -> impl IntoView {
     view! { <ErrorPage error=AppError::NotFound/> }
 }
 
+/// A numeric route parameter (`:id`); 0 when absent or malformed, which no row has.
+pub fn param_id(name: &'static str) -> Memo<i64> {
+    let params = leptos_router::hooks::use_params_map();
+    Memo::new(move |_| {
+        params.with(|p| p.get(name).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
+    })
+}
+
 /// Formats a UTC time for people (minute precision, UTC marked).
 pub fn format_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()

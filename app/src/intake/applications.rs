@@ -22,14 +22,6 @@ use serde_json::json;
 
 const MAX_ANSWER_CHARS: usize = 10_000;
 
-fn title(r: &round::Model, locale: Locale) -> String {
-    if locale == Locale::ZhCn {
-        r.title_zh.clone()
-    } else {
-        r.title_en.clone()
-    }
-}
-
 fn fields_of(a: &application::Model) -> ApplicationFields {
     ApplicationFields {
         problem: a.problem.clone(),
@@ -50,7 +42,7 @@ fn summary_of(a: &application::Model, r: &round::Model, locale: Locale) -> Appli
     ApplicationSummary {
         id: a.id,
         round_id: r.id,
-        round_title: title(r, locale),
+        round_title: r.title(locale),
         status: a.status.clone(),
         submitted_at: a.submitted_at,
         updated_at: a.updated_at,
@@ -110,12 +102,8 @@ pub async fn apply_page(
     };
     Ok(ApplyPage {
         round_id,
-        round_title: title(&r, locale),
-        round_description: if locale == Locale::ZhCn {
-            r.description_zh.clone()
-        } else {
-            r.description_en.clone()
-        },
+        round_title: r.title(locale),
+        round_description: r.description(locale),
         closes_at: r.closes_at,
         phase: Phase::at(r.opens_at, r.closes_at, Utc::now()),
         startup_name: startup.map(|s| s.name),
@@ -260,7 +248,7 @@ pub async fn save_application(
         let content = templates::application_submitted(
             actor.locale,
             &actor.name,
-            &title(&r, actor.locale),
+            &r.title(actor.locale),
             &link,
         );
         outbox::enqueue(&txn, &actor.email, &actor.name, actor.locale, &content).await?;

@@ -20,17 +20,11 @@ pub async fn open_rounds(
         .await?;
     Ok(rounds
         .into_iter()
-        .map(|r| {
-            let (title, description) = match locale {
-                Locale::En => (r.title_en, r.description_en),
-                Locale::ZhCn => (r.title_zh, r.description_zh),
-            };
-            OpenRound {
-                id: r.id,
-                title,
-                description,
-                closes_at: r.closes_at,
-            }
+        .map(|r| OpenRound {
+            id: r.id,
+            title: r.title(locale),
+            description: r.description(locale),
+            closes_at: r.closes_at,
         })
         .collect())
 }

@@ -28,6 +28,23 @@ pub mod round {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// The round's title in the reader's language.
+        pub fn title(&self, locale: crate::i18n::Locale) -> String {
+            match locale {
+                crate::i18n::Locale::ZhCn => self.title_zh.clone(),
+                crate::i18n::Locale::En => self.title_en.clone(),
+            }
+        }
+
+        pub fn description(&self, locale: crate::i18n::Locale) -> String {
+            match locale {
+                crate::i18n::Locale::ZhCn => self.description_zh.clone(),
+                crate::i18n::Locale::En => self.description_en.clone(),
+            }
+        }
+    }
 }
 
 pub mod criterion {

@@ -5,19 +5,11 @@ use super::server_fns::{
 };
 use super::{status, ApplicationFields, Phase};
 use crate::components::{
-    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, TextField,
+    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, TextField,
 };
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-
-fn param_id(name: &'static str) -> Memo<i64> {
-    let params = use_params_map();
-    Memo::new(move |_| {
-        params.with(|p| p.get(name).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
-    })
-}
 
 #[component]
 fn StatusPill(status: String) -> impl IntoView {

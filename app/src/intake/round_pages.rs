@@ -2,12 +2,11 @@
 use super::server_fns::{get_round_form, list_rounds, AddCriterion, RemoveCriterion, SaveRound};
 use super::RoundForm;
 use crate::components::{
-    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, TextField,
+    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, TextField,
 };
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn RoundsPage() -> impl IntoView {
@@ -69,10 +68,7 @@ pub fn NewRoundPage() -> impl IntoView {
 #[component]
 pub fn EditRoundPage() -> impl IntoView {
     let locale = use_locale();
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
-    });
+    let id = param_id("id");
     let form = Resource::new(
         move || (id.get(), data_version()),
         |(id, _)| get_round_form(id),

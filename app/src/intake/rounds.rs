@@ -223,11 +223,7 @@ pub async fn list_rounds(
         .into_iter()
         .map(|r| RoundRow {
             id: r.id,
-            title: if locale == Locale::ZhCn {
-                r.title_zh
-            } else {
-                r.title_en
-            },
+            title: r.title(locale),
             opens_at: r.opens_at,
             closes_at: r.closes_at,
             phase: Phase::at(r.opens_at, r.closes_at, now),

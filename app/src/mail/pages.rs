@@ -1,11 +1,11 @@
 //! The admin's outbox: every email Hatchery sent or will send, and where it went.
 use super::server_fns::{get_outbox_message, outbox, RetryEmail};
 use super::OutboxRow;
-use crate::components::{data_version, format_time, mutation, ErrorPage, Pager};
+use crate::components::{data_version, format_time, mutation, param_id, ErrorPage, Pager};
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 fn status_key(status: &str) -> String {
     format!("outbox.status_{status}")
@@ -90,10 +90,7 @@ fn OutboxRowView(row: OutboxRow) -> impl IntoView {
 #[component]
 pub fn OutboxMessagePage() -> impl IntoView {
     let locale = use_locale();
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
-    });
+    let id = param_id("id");
     let data = Resource::new(move || id.get(), get_outbox_message);
     view! {
         <Transition fallback=|| ()>

@@ -15,7 +15,7 @@ use crate::mail::{outbox, templates};
 use crate::startups::entity::{member, startup};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
     TransactionTrait,
 };
 use serde_json::json;
@@ -66,20 +66,11 @@ pub async fn board(
         .into_iter()
         .map(|c| (c.id, c.weight))
         .collect();
-    let apps = application::Entity::find()
-        .filter(application::Column::RoundId.eq(round_id))
-        .filter(application::Column::Status.ne(app_status::DRAFT))
-        .order_by_asc(application::Column::Id)
-        .all(db)
-        .await?;
-    let startups = startup::Entity::find()
-        .filter(startup::Column::Id.is_in(apps.iter().map(|a| a.startup_id)))
-        .all(db)
-        .await?;
-    let assignments = assignment::Entity::find()
-        .filter(assignment::Column::ApplicationId.is_in(apps.iter().map(|a| a.id)))
-        .all(db)
-        .await?;
+    let super::domain::RoundReviews {
+        apps,
+        startups,
+        assignments,
+    } = super::domain::round_reviews(db, round_id).await?;
     let mut scores: HashMap<i64, Vec<(i64, i32)>> = HashMap::new();
     for s in score::Entity::find()
         .filter(score::Column::AssignmentId.is_in(assignments.iter().map(|a| a.id)))
@@ -171,11 +162,7 @@ pub async fn board(
         .collect();
     Ok(DecisionBoard {
         round_id,
-        round_title: if locale == Locale::ZhCn {
-            r.title_zh
-        } else {
-            r.title_en
-        },
+        round_title: r.title(locale),
         rows,
     })
 }
@@ -258,12 +245,8 @@ pub async fn decide(
         .await?
     {
         let locale = Locale::from_tag(&person.locale).unwrap_or_default();
-        let title = if locale == Locale::ZhCn {
-            &r.title_zh
-        } else {
-            &r.title_en
-        };
-        let content = templates::decision(locale, &person.name, title, new_status, message, &link);
+        let title = r.title(locale);
+        let content = templates::decision(locale, &person.name, &title, new_status, message, &link);
         outbox::enqueue(&txn, &person.email, &person.name, locale, &content).await?;
     }
     audit::record(

@@ -25,14 +25,6 @@ use sea_orm::{
 use serde_json::json;
 use std::collections::HashMap;
 
-fn round_title(r: &round::Model, locale: Locale) -> String {
-    if locale == Locale::ZhCn {
-        r.title_zh.clone()
-    } else {
-        r.title_en.clone()
-    }
-}
-
 async fn users_with_role(db: &impl ConnectionTrait, role: Role) -> AppResult<Vec<user::Model>> {
     let ids: Vec<i64> = user_role::Entity::find()
         .filter(user_role::Column::Role.eq(role.as_str()))
@@ -48,18 +40,18 @@ async fn users_with_role(db: &impl ConnectionTrait, role: Role) -> AppResult<Vec
         .await?)
 }
 
-/// The admin's table of a round's submitted applications and their reviewers (six queries).
-pub async fn round_applications(
-    db: &DatabaseConnection,
-    actor: &Actor,
+/// A round's submitted applications (in order of submission), their startups and their
+/// review assignments: three queries, whatever the size of the round.
+pub(super) struct RoundReviews {
+    pub apps: Vec<application::Model>,
+    pub startups: Vec<startup::Model>,
+    pub assignments: Vec<assignment::Model>,
+}
+
+pub(super) async fn round_reviews(
+    db: &impl ConnectionTrait,
     round_id: i64,
-    locale: Locale,
-) -> AppResult<RoundApplications> {
-    actor.require(Role::Admin)?;
-    let r = round::Entity::find_by_id(round_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+) -> AppResult<RoundReviews> {
     let apps = application::Entity::find()
         .filter(application::Column::RoundId.eq(round_id))
         .filter(application::Column::Status.ne(app_status::DRAFT))
@@ -75,6 +67,30 @@ pub async fn round_applications(
         .order_by_asc(assignment::Column::Id)
         .all(db)
         .await?;
+    Ok(RoundReviews {
+        apps,
+        startups,
+        assignments,
+    })
+}
+
+/// The admin's table of a round's submitted applications and their reviewers (six queries).
+pub async fn round_applications(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    round_id: i64,
+    locale: Locale,
+) -> AppResult<RoundApplications> {
+    actor.require(Role::Admin)?;
+    let r = round::Entity::find_by_id(round_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let RoundReviews {
+        apps,
+        startups,
+        assignments,
+    } = round_reviews(db, round_id).await?;
     let mentors = users_with_role(db, Role::Mentor).await?;
     let assigned_users = user::Entity::find()
         .filter(user::Column::Id.is_in(assignments.iter().map(|a| a.mentor_id)))
@@ -110,7 +126,7 @@ pub async fn round_applications(
         .collect();
     Ok(RoundApplications {
         round_id,
-        round_title: round_title(&r, locale),
+        round_title: r.title(locale),
         mentors_per_application: r.mentors_per_application,
         rows,
         mentors: mentors
@@ -212,8 +228,7 @@ pub async fn assign(
         .ok_or(AppError::NotFound)?;
     let locale = Locale::from_tag(&mentor.locale).unwrap_or_default();
     let link = settings.link(&format!("/reviews/{}", x.id));
-    let content =
-        templates::reviewer_assigned(locale, &mentor.name, &round_title(&r, locale), &link);
+    let content = templates::reviewer_assigned(locale, &mentor.name, &r.title(locale), &link);
     outbox::enqueue(&txn, &mentor.email, &mentor.name, locale, &content).await?;
     audit::record(
         &txn,
@@ -263,7 +278,7 @@ pub async fn queue(
             Some(QueueItem {
                 assignment_id: x.id,
                 application_id: a.id,
-                round_title: round_title(r, locale),
+                round_title: r.title(locale),
                 startup_name: if r.blind_review {
                     None
                 } else {
@@ -359,7 +374,7 @@ pub async fn review_page(
         assignment_id: x.id,
         application_id: c.application.id,
         status: x.status.clone(),
-        round_title: round_title(&c.round, locale),
+        round_title: c.round.title(locale),
         due_at: c.round.review_deadline,
         editable: editable(&x, &c),
         blind: c.round.blind_review,
@@ -547,7 +562,7 @@ pub async fn declare_conflict(
             locale,
             &admin.name,
             &actor.name,
-            &round_title(&c.round, locale),
+            &c.round.title(locale),
             c.application.id,
             &link,
         );

@@ -4,20 +4,12 @@ use super::server_fns::{
 };
 use super::{RoundApplicationRow, RECOMMENDATIONS};
 use crate::components::{
-    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage,
+    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage,
 };
 use crate::i18n::use_locale;
 use crate::intake::status as app_status;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-
-fn param_id(name: &'static str) -> Memo<i64> {
-    let params = use_params_map();
-    Memo::new(move |_| {
-        params.with(|p| p.get(name).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
-    })
-}
 
 #[component]
 pub fn RoundApplicationsPage() -> impl IntoView {
