@@ -167,3 +167,22 @@ where
     }
     action
 }
+
+/// A choice of language, named `lang` in its form, for example the language of an email.
+#[component]
+pub fn LocaleSelect(
+    id: &'static str,
+    label: String,
+    selected: crate::i18n::Locale,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id name="lang">
+                {crate::i18n::Locale::ALL.into_iter().map(|l| view! {
+                    <option value=l.tag() selected=l == selected>{l.native_name()}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}

@@ -235,6 +235,8 @@ const NOTICES: &[&str] = &[
     "withdrawn",
     "review_saved",
     "recused",
+    "auto_assigned",
+    "auto_assigned_short",
 ];
 
 #[component]

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_accounts;
 mod m20261124_000002_intake;
 mod m20261124_000003_reviews;
+mod m20261125_000004_teams_affiliations;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_accounts::Migration),
             Box::new(m20261124_000002_intake::Migration),
             Box::new(m20261124_000003_reviews::Migration),
+            Box::new(m20261125_000004_teams_affiliations::Migration),
         ]
     }
 }

@@ -706,3 +706,241 @@ async fn nobody_sees_or_touches_another_startups_application() {
         .unwrap();
     assert_eq!(a.status, "submitted");
 }
+
+#[tokio::test]
+async fn cofounders_are_invited_by_email_and_join_the_team() {
+    let app = TestApp::new().await;
+    let round = open_round(&app).await.to_string();
+    let mut founder = app.signed_in_applicant("li@deeppark.cn", "Li Lei").await;
+
+    // No profile yet: nobody to invite onto.
+    let res = app
+        .post_form(
+            "/api/invite_cofounder",
+            "/startup",
+            &[("email", "han@deeppark.cn"), ("lang", "zh-CN")],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.no_startup");
+    app.post_form("/api/save_startup", "/startup", PROFILE, &mut founder)
+        .await;
+    let res = post_owned(
+        &app,
+        "/api/save_application",
+        "/apply/1",
+        &answers_for(&round, "draft", ANSWERS),
+        &mut founder,
+    )
+    .await;
+    assert!(
+        res.location().contains("notice=draft_saved"),
+        "{:?}",
+        res.error_param()
+    );
+
+    // Bad input changes nothing.
+    let tokens = app.count(app::auth::entity::email_token::Entity).await;
+    let res = app
+        .post_form(
+            "/api/invite_cofounder",
+            "/startup",
+            &[("email", "not-an-address"), ("lang", "en")],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.email_invalid");
+    assert_eq!(
+        app.count(app::auth::entity::email_token::Entity).await,
+        tokens
+    );
+
+    // A new person: the link lets them create an account and join, in Chinese.
+    let res = app
+        .post_form(
+            "/api/invite_cofounder",
+            "/startup",
+            &[("email", "han@deeppark.cn"), ("lang", "zh-CN")],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(
+        res.location(),
+        "/startup?notice=invitation_sent",
+        "{:?}",
+        res.error_param()
+    );
+    let res = app
+        .post_form(
+            "/api/invite_cofounder",
+            "/startup",
+            &[("email", "han@deeppark.cn"), ("lang", "en")],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.already_invited");
+    let mail = app.last_mail_to("han@deeppark.cn").await;
+    assert!(mail.subject.contains("团队") && mail.body_text.contains("DeepPark AI"));
+    let token = common::link_token(&mail.body_text, "/invite?token=");
+    let page = app.get("/startup", &founder).await;
+    assert!(page.body.contains("data-pending=\"han@deeppark.cn\""));
+    let page = app
+        .get(&format!("/invite?token={token}"), &Jar::default())
+        .await;
+    assert!(
+        page.body.contains("join the team of DeepPark AI"),
+        "{}",
+        page.body
+    );
+    let mut han = Jar::default();
+    let res = app
+        .post_form(
+            "/api/accept_invitation",
+            "/invite",
+            &[
+                ("token", &token),
+                ("name", "Han Meimei"),
+                ("password", "another horse battery"),
+            ],
+            &mut han,
+        )
+        .await;
+    assert_eq!(
+        res.location(),
+        "/login?notice=invitation_accepted",
+        "{:?}",
+        res.error_param()
+    );
+    let han = app
+        .sign_in("han@deeppark.cn", "another horse battery")
+        .await;
+    let page = app.get("/startup", &han).await;
+    assert!(page.body.contains("value=\"DeepPark AI\""));
+    assert!(
+        page.body.contains("data-member=\"han@deeppark.cn\"") && page.body.contains("Co-founder")
+    );
+    assert!(!page.body.contains("data-pending="));
+    // The co-founder sees the team's application.
+    let list = app.get("/applications", &han).await;
+    assert!(list.body.contains("Spring 2027"), "{}", list.body);
+
+    // Someone on another team cannot be invited; the link of a cancelled invitation is dead.
+    let mut other = app.signed_in_applicant("wang@other.cn", "Wang").await;
+    app.post_form(
+        "/api/save_startup",
+        "/startup",
+        &with(&with(PROFILE, "name", "Other AI"), "credit_code", ""),
+        &mut other,
+    )
+    .await;
+    let res = app
+        .post_form(
+            "/api/invite_cofounder",
+            "/startup",
+            &[("email", "wang@other.cn"), ("lang", "en")],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.already_on_team");
+    let res = app
+        .post_form(
+            "/api/invite_cofounder",
+            "/startup",
+            &[("email", "han@deeppark.cn"), ("lang", "en")],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.already_on_this_team");
+    app.post_form(
+        "/api/invite_cofounder",
+        "/startup",
+        &[("email", "zhou@deeppark.cn"), ("lang", "en")],
+        &mut founder,
+    )
+    .await;
+    let token = common::link_token(
+        &app.last_mail_to("zhou@deeppark.cn").await.body_text,
+        "/invite?token=",
+    );
+    let pending = app::auth::entity::email_token::Entity::find()
+        .filter(app::auth::entity::email_token::Column::Email.eq("zhou@deeppark.cn"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    // Only the team can cancel its invitations.
+    let res = app
+        .post_form(
+            "/api/cancel_cofounder_invitation",
+            "/startup",
+            &[("id", &pending.id.to_string())],
+            &mut other,
+        )
+        .await;
+    assert_eq!(res.error_param(), Some(AppError::NotFound));
+    let res = app
+        .post_form(
+            "/api/cancel_cofounder_invitation",
+            "/startup",
+            &[("id", &pending.id.to_string())],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.location(), "/startup?notice=saved");
+    let res = app
+        .post_form(
+            "/api/accept_invitation",
+            "/invite",
+            &[
+                ("token", &token),
+                ("name", "Zhou"),
+                ("password", "another horse battery"),
+            ],
+            &mut Jar::default(),
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.token_invalid");
+
+    // An existing account without a team joins with its own password.
+    let mut solo = app.signed_in_applicant("solo@example.cn", "Solo").await;
+    app.post_form(
+        "/api/invite_cofounder",
+        "/startup",
+        &[("email", "solo@example.cn"), ("lang", "en")],
+        &mut founder,
+    )
+    .await;
+    let token = common::link_token(
+        &app.last_mail_to("solo@example.cn").await.body_text,
+        "/invite?token=",
+    );
+    let res = app
+        .post_form(
+            "/api/accept_invitation",
+            "/invite",
+            &[("token", &token), ("password", "correct horse battery")],
+            &mut solo,
+        )
+        .await;
+    assert_eq!(
+        res.location(),
+        "/login?notice=invitation_accepted",
+        "{:?}",
+        res.error_param()
+    );
+    assert_eq!(
+        app::startups::entity::member::Entity::find()
+            .filter(app::startups::entity::member::Column::Role.eq("cofounder"))
+            .all(app.db())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let audit = app::audit::entity::Entity::find()
+        .filter(app::audit::entity::Column::Action.eq("team.invited"))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 3);
+}

@@ -3,10 +3,11 @@ use crate::auth::server_fns::{list_users, InviteUser, SetUserRoles};
 use crate::auth::types::UserRow;
 use crate::auth::Role;
 use crate::components::{
-    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, Pager, TextField,
+    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, LocaleSelect, Pager,
+    TextField,
 };
 use crate::error::AppError;
-use crate::i18n::{use_locale, Locale};
+use crate::i18n::use_locale;
 use crate::shell::use_current_user;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -112,14 +113,7 @@ pub fn UsersPage() -> impl IntoView {
                                                 <option value="admin">{locale.t("role.admin")}</option>
                                             </select>
                                         </div>
-                                        <div class="field">
-                                            <label for="f-lang">{locale.t("users.invite_language")}</label>
-                                            <select id="f-lang" name="lang">
-                                                {Locale::ALL.into_iter().map(|l| view! {
-                                                    <option value=l.tag() selected=l == locale>{l.native_name()}</option>
-                                                }).collect_view()}
-                                            </select>
-                                        </div>
+                                        <LocaleSelect id="f-lang" label=locale.t("users.invite_language") selected=locale/>
                                         <button type="submit">{locale.t("users.invite_submit")}</button>
                                     </ActionForm>
                                 </section>

@@ -5,6 +5,7 @@ use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
+use crate::startups::entity::{member, startup};
 use crate::state::Settings;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
@@ -16,7 +17,7 @@ use serde_json::json;
 
 const VERIFY_TTL_HOURS: i64 = 48;
 const RESET_TTL_MINUTES: i64 = 60;
-const INVITE_TTL_DAYS: i64 = 7;
+pub(crate) const INVITE_TTL_DAYS: i64 = 7;
 /// Failed sign-ins allowed per address, and per client address, within the window.
 pub const MAX_FAILED_LOGINS_PER_EMAIL: u64 = 5;
 pub const MAX_FAILED_LOGINS_PER_IP: u64 = 50;
@@ -211,17 +212,18 @@ fn actor_of(user: user::Model, roles: Vec<Role>) -> Actor {
     }
 }
 
-struct NewToken<'a> {
-    purpose: TokenPurpose,
-    email: &'a str,
-    user_id: Option<i64>,
-    role: Option<Role>,
-    created_by: Option<i64>,
-    ttl: Duration,
+pub(crate) struct NewToken<'a> {
+    pub purpose: TokenPurpose,
+    pub email: &'a str,
+    pub user_id: Option<i64>,
+    pub role: Option<Role>,
+    pub created_by: Option<i64>,
+    pub startup_id: Option<i64>,
+    pub ttl: Duration,
 }
 
 /// Stores a one-time token and returns its clear text (which exists only in the email).
-async fn issue_token(db: &impl ConnectionTrait, t: NewToken<'_>) -> AppResult<String> {
+pub(crate) async fn issue_token(db: &impl ConnectionTrait, t: NewToken<'_>) -> AppResult<String> {
     let token = new_token();
     let now = Utc::now();
     email_token::ActiveModel {
@@ -231,6 +233,7 @@ async fn issue_token(db: &impl ConnectionTrait, t: NewToken<'_>) -> AppResult<St
         user_id: Set(t.user_id),
         role: Set(t.role.map(|r| r.as_str().into())),
         created_by: Set(t.created_by),
+        startup_id: Set(t.startup_id),
         expires_at: Set(now + t.ttl),
         used_at: Set(None),
         created_at: Set(now),
@@ -346,6 +349,7 @@ async fn send_verification(
             user_id: Some(user.id),
             role: None,
             created_by: None,
+            startup_id: None,
             ttl: Duration::hours(VERIFY_TTL_HOURS),
         },
     )
@@ -565,6 +569,7 @@ pub async fn request_password_reset(
             user_id: Some(user.id),
             role: None,
             created_by: None,
+            startup_id: None,
             ttl: Duration::minutes(RESET_TTL_MINUTES),
         },
     )
@@ -656,6 +661,7 @@ pub async fn invite(
             user_id: None,
             role: Some(role),
             created_by: Some(actor.user_id),
+            startup_id: None,
             ttl: Duration::days(INVITE_TTL_DAYS),
         },
     )
@@ -687,6 +693,16 @@ pub async fn invitation(
     let tok = find_token(db, token, TokenPurpose::Invite).await?;
     let email = EmailAddress::parse(&tok.email)?;
     let has_account = find_user_by_email(db, &email).await?.is_some();
+    let startup_name = match tok.startup_id {
+        Some(id) => Some(
+            startup::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::invalid("token", "error.token_invalid"))?
+                .name,
+        ),
+        None => None,
+    };
     Ok(super::types::Invitation {
         email: tok.email,
         role: tok
@@ -695,6 +711,7 @@ pub async fn invitation(
             .and_then(Role::parse)
             .ok_or(AppError::NotFound)?,
         has_account,
+        startup_name,
     })
 }
 
@@ -759,6 +776,9 @@ pub async fn accept_invitation(
         }
         (None, None) => return Err(AppError::Internal),
     };
+    if let Some(startup_id) = tok.startup_id {
+        join_team(&txn, user_id, startup_id, now).await?;
+    }
     audit::record(
         &txn,
         Change {
@@ -767,12 +787,54 @@ pub async fn accept_invitation(
             entity_type: "user",
             entity_id: user_id.to_string(),
             before: None,
-            after: Some(json!({"role": role.as_str(), "invited_by": tok.created_by})),
+            after: Some(json!({
+                "role": role.as_str(),
+                "invited_by": tok.created_by,
+                "startup": tok.startup_id,
+            })),
         },
     )
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Puts a person on a startup's team, as a co-founder. A person belongs to one startup.
+async fn join_team(
+    txn: &impl ConnectionTrait,
+    user_id: i64,
+    startup_id: i64,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    startup::Entity::find_by_id(startup_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::invalid("token", "error.token_invalid"))?;
+    match member::Entity::find()
+        .filter(member::Column::UserId.eq(user_id))
+        .one(txn)
+        .await?
+    {
+        Some(m) if m.startup_id == startup_id => Ok(()),
+        Some(_) => Err(AppError::conflict("error.already_on_team")),
+        None => {
+            member::ActiveModel {
+                startup_id: Set(startup_id),
+                user_id: Set(user_id),
+                role: Set("cofounder".into()),
+                joined_at: Set(now),
+            }
+            .insert(txn)
+            .await
+            .map_err(|e| match e.sql_err() {
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                    AppError::conflict("error.already_on_team")
+                }
+                _ => e.into(),
+            })?;
+            Ok(())
+        }
+    }
 }
 
 /// Changes the signed-in person's own name and language.

@@ -80,6 +80,8 @@ pub mod email_token {
         pub user_id: Option<i64>,
         pub role: Option<String>,
         pub created_by: Option<i64>,
+        /// For an invitation onto a startup's team: that startup.
+        pub startup_id: Option<i64>,
         pub expires_at: DateTimeUtc,
         pub used_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,

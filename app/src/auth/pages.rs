@@ -3,9 +3,11 @@ use super::server_fns::{
     get_invitation, AcceptInvitation, ForgotPassword, Login, Register, ResetPassword,
     UpdateAccount, VerifyEmail,
 };
-use crate::components::{action_error, mutation, ErrorBanner, ErrorPage, PasswordField, TextField};
+use crate::components::{
+    action_error, mutation, ErrorBanner, ErrorPage, LocaleSelect, PasswordField, TextField,
+};
 use crate::error::AppError;
-use crate::i18n::{use_locale, Locale};
+use crate::i18n::use_locale;
 use crate::shell::use_current_user;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -136,7 +138,10 @@ pub fn InvitePage() -> impl IntoView {
                         Ok(inv) => {
                             let role = locale.t(inv.role.label_key());
                             view! {
-                                <p>{locale.t_with("invite.lead", &[("email", &inv.email), ("role", &role)])}</p>
+                                <p>{match &inv.startup_name {
+                                    Some(startup) => locale.t_with("invite.team_lead", &[("email", &inv.email), ("startup", startup)]),
+                                    None => locale.t_with("invite.lead", &[("email", &inv.email), ("role", &role)]),
+                                }}</p>
                                 <ErrorBanner error=action_error(action)/>
                                 <ActionForm action attr:class="form" attr:novalidate=true>
                                     <input type="hidden" name="token" value=token.get_untracked()/>
@@ -180,14 +185,7 @@ pub fn AccountPage() -> impl IntoView {
                             <ErrorBanner error=action_error(action)/>
                             <ActionForm action attr:class="form" attr:novalidate=true>
                                 <TextField label=locale.t("field.name") name="name" autocomplete="name" value=me.name.clone()/>
-                                <div class="field">
-                                    <label for="f-lang">{locale.t("account.language")}</label>
-                                    <select id="f-lang" name="lang">
-                                        {Locale::ALL.into_iter().map(|l| view! {
-                                            <option value=l.tag() selected=l == me.locale>{l.native_name()}</option>
-                                        }).collect_view()}
-                                    </select>
-                                </div>
+                                <LocaleSelect id="f-lang" label=locale.t("account.language") selected=me.locale/>
                                 <button type="submit">{locale.t("form.save")}</button>
                             </ActionForm>
                         </section>

@@ -148,6 +148,8 @@ pub struct Invitation {
     pub email: String,
     pub role: super::Role,
     pub has_account: bool,
+    /// Set when the invitation is onto a startup's team.
+    pub startup_name: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -103,6 +103,43 @@ pub fn reviewer_assigned(locale: Locale, name: &str, round: &str, link: &str) ->
     )
 }
 
+pub fn reviewers_assigned_batch(
+    locale: Locale,
+    name: &str,
+    round: &str,
+    count: &str,
+    link: &str,
+) -> MailContent {
+    compose(
+        locale,
+        "assigned_batch",
+        name,
+        &[
+            locale.t_with(
+                "mail.assigned_batch.intro",
+                &[("round", round), ("count", count)],
+            ),
+            link.to_string(),
+        ],
+    )
+}
+
+pub fn team_invitation(locale: Locale, inviter: &str, startup: &str, link: &str) -> MailContent {
+    compose(
+        locale,
+        "team_invite",
+        "",
+        &[
+            locale.t_with(
+                "mail.team_invite.intro",
+                &[("inviter", inviter), ("startup", startup)],
+            ),
+            link.to_string(),
+            locale.t("mail.invite.expiry"),
+        ],
+    )
+}
+
 pub fn conflict_declared(
     locale: Locale,
     admin: &str,

@@ -1,10 +1,11 @@
 //! Rules of review: admins assign mentors; a mentor sees only their own assignments, scores
 //! every rubric criterion 1–5 until the deadline, or declares a conflict and is recused.
-use super::entity::{assignment, score};
+use super::conflicts::affiliation_conflict;
+use super::entity::{assignment, mentor_profile, score};
 use super::status::{ASSIGNED, RECUSED, SUBMITTED};
 use super::{
-    AssignmentRow, CriterionScore, MentorOption, QueueItem, ReviewPage, RoundApplicationRow,
-    RoundApplications, RECOMMENDATIONS,
+    AssignmentRow, AutoAssignOutcome, CriterionScore, MentorOption, QueueItem, ReviewPage,
+    RoundApplicationRow, RoundApplications, RECOMMENDATIONS,
 };
 use crate::audit::{self, Change};
 use crate::auth::domain::Actor;
@@ -140,6 +141,82 @@ pub async fn round_applications(
     })
 }
 
+/// A mentor's declared affiliations, or "" when they declared none.
+async fn affiliations_of(db: &impl ConnectionTrait, user_id: i64) -> AppResult<String> {
+    Ok(mentor_profile::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .map(|p| p.affiliations)
+        .unwrap_or_default())
+}
+
+/// Records one assignment inside the caller's transaction: the row, the application's move
+/// to in review (with its timeline event) and the audit entry. The caller sends the email.
+async fn insert_assignment(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    a: &application::Model,
+    mentor_id: i64,
+    now: chrono::DateTime<Utc>,
+    how: &'static str,
+) -> AppResult<i64> {
+    let x = assignment::ActiveModel {
+        application_id: Set(a.id),
+        mentor_id: Set(mentor_id),
+        status: Set(ASSIGNED.into()),
+        recommendation: Set(None),
+        feedback_applicant: Set(String::new()),
+        notes_committee: Set(String::new()),
+        conflict_reason: Set(None),
+        assigned_by: Set(Some(actor.user_id)),
+        submitted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    if a.status == app_status::SUBMITTED {
+        let moved = application::Entity::update_many()
+            .col_expr(
+                application::Column::Status,
+                sea_orm::sea_query::Expr::value(app_status::IN_REVIEW),
+            )
+            .col_expr(
+                application::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(application::Column::Id.eq(a.id))
+            .filter(application::Column::Status.eq(app_status::SUBMITTED))
+            .exec(txn)
+            .await?;
+        if moved.rows_affected == 1 {
+            event::ActiveModel {
+                application_id: Set(a.id),
+                status: Set(app_status::IN_REVIEW.into()),
+                actor_user_id: Set(Some(actor.user_id)),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    audit::record(
+        txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "review.assigned",
+            entity_type: "application",
+            entity_id: a.id.to_string(),
+            before: None,
+            after: Some(json!({"mentor": mentor_id, "assignment": x.id, "how": how})),
+        },
+    )
+    .await?;
+    Ok(x.id)
+}
+
 /// An admin assigns a mentor to a submitted application; the mentor is emailed.
 pub async fn assign(
     db: &DatabaseConnection,
@@ -182,6 +259,19 @@ pub async fn assign(
     if on_team {
         return Err(AppError::conflict("error.mentor_on_team"));
     }
+    let s = startup::Entity::find_by_id(a.startup_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let profile: StartupProfile = a
+        .profile_snapshot
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_else(|| crate::startups::domain::to_profile(s));
+    let affiliations = affiliations_of(&txn, mentor_id).await?;
+    if affiliation_conflict(&affiliations, &profile.name, &profile.founders).is_some() {
+        return Err(AppError::conflict("error.mentor_affiliated"));
+    }
     let existing = assignment::Entity::find()
         .filter(assignment::Column::ApplicationId.eq(application_id))
         .filter(assignment::Column::MentorId.eq(mentor_id))
@@ -191,59 +281,205 @@ pub async fn assign(
         return Err(AppError::conflict("error.already_assigned"));
     }
     let now = Utc::now();
-    let x = assignment::ActiveModel {
-        application_id: Set(application_id),
-        mentor_id: Set(mentor_id),
-        status: Set(ASSIGNED.into()),
-        recommendation: Set(None),
-        feedback_applicant: Set(String::new()),
-        notes_committee: Set(String::new()),
-        conflict_reason: Set(None),
-        assigned_by: Set(Some(actor.user_id)),
-        submitted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    if a.status == app_status::SUBMITTED {
-        let mut active: application::ActiveModel = a.clone().into();
-        active.status = Set(app_status::IN_REVIEW.into());
-        active.updated_at = Set(now);
-        active.update(&txn).await?;
-        event::ActiveModel {
-            application_id: Set(a.id),
-            status: Set(app_status::IN_REVIEW.into()),
-            actor_user_id: Set(Some(actor.user_id)),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-    }
+    let id = insert_assignment(&txn, actor, &a, mentor_id, now, "by_hand").await?;
     let r = round::Entity::find_by_id(a.round_id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
     let locale = Locale::from_tag(&mentor.locale).unwrap_or_default();
-    let link = settings.link(&format!("/reviews/{}", x.id));
+    let link = settings.link(&format!("/reviews/{id}"));
     let content = templates::reviewer_assigned(locale, &mentor.name, &r.title(locale), &link);
     outbox::enqueue(&txn, &mentor.email, &mentor.name, locale, &content).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Assigns mentors to every application of a round that has fewer than the round's number of
+/// active (not recused) reviewers. Each pick is the eligible mentor with the lightest load in
+/// the round (ties by id, so the result is reproducible); a mentor is not eligible where they
+/// are on the team, already assigned or recused, or declared an affiliation with the startup.
+/// One transaction; each mentor gets one email listing how many applications they received.
+pub async fn auto_assign(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    actor: &Actor,
+    round_id: i64,
+) -> AppResult<AutoAssignOutcome> {
+    actor.require(Role::Admin)?;
+    let txn = db.begin().await?;
+    let r = round::Entity::find_by_id(round_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let RoundReviews {
+        apps,
+        startups,
+        assignments,
+    } = round_reviews(&txn, round_id).await?;
+    let mentors = users_with_role(&txn, Role::Mentor).await?;
+    if mentors.is_empty() {
+        return Err(AppError::conflict("error.no_mentors"));
+    }
+    let profiles = mentor_profile::Entity::find()
+        .filter(mentor_profile::Column::UserId.is_in(mentors.iter().map(|m| m.id)))
+        .all(&txn)
+        .await?;
+    let members = member::Entity::find()
+        .filter(member::Column::StartupId.is_in(apps.iter().map(|a| a.startup_id)))
+        .all(&txn)
+        .await?;
+    let active = |x: &&assignment::Model| x.status != RECUSED;
+    let mut load: HashMap<i64, usize> = mentors.iter().map(|m| (m.id, 0)).collect();
+    for x in assignments.iter().filter(active) {
+        if let Some(n) = load.get_mut(&x.mentor_id) {
+            *n += 1;
+        }
+    }
+    let wanted = usize::try_from(r.mentors_per_application.max(1)).unwrap_or(1);
+    let mut open: Vec<(&application::Model, usize)> = apps
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.status.as_str(),
+                app_status::SUBMITTED | app_status::IN_REVIEW
+            )
+        })
+        .map(|a| {
+            let have = assignments
+                .iter()
+                .filter(active)
+                .filter(|x| x.application_id == a.id)
+                .count();
+            (a, have)
+        })
+        .filter(|(_, have)| *have < wanted)
+        .collect();
+    // The most under-reviewed applications choose first, so that scarce mentors go where
+    // they are missing most.
+    open.sort_by_key(|(a, have)| (*have, a.submitted_at, a.id));
+    let now = Utc::now();
+    let mut outcome = AutoAssignOutcome::default();
+    let mut per_mentor: HashMap<i64, usize> = HashMap::new();
+    for (a, have) in open {
+        let profile: StartupProfile = a
+            .profile_snapshot
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .or_else(|| {
+                startups
+                    .iter()
+                    .find(|s| s.id == a.startup_id)
+                    .cloned()
+                    .map(crate::startups::domain::to_profile)
+            })
+            .unwrap_or_default();
+        let mut eligible: Vec<&user::Model> = mentors
+            .iter()
+            .filter(|m| {
+                !members
+                    .iter()
+                    .any(|x| x.startup_id == a.startup_id && x.user_id == m.id)
+                    && !assignments
+                        .iter()
+                        .any(|x| x.application_id == a.id && x.mentor_id == m.id)
+                    && !profiles.iter().any(|p| {
+                        p.user_id == m.id
+                            && affiliation_conflict(
+                                &p.affiliations,
+                                &profile.name,
+                                &profile.founders,
+                            )
+                            .is_some()
+                    })
+            })
+            .collect();
+        eligible.sort_by_key(|m| (load.get(&m.id).copied().unwrap_or(0), m.id));
+        let picks: Vec<i64> = eligible.iter().take(wanted - have).map(|m| m.id).collect();
+        if have + picks.len() < wanted {
+            outcome.short += 1;
+        }
+        for mentor_id in picks {
+            insert_assignment(&txn, actor, a, mentor_id, now, "automatic").await?;
+            *load.entry(mentor_id).or_default() += 1;
+            *per_mentor.entry(mentor_id).or_default() += 1;
+            outcome.assigned += 1;
+        }
+    }
+    let link = settings.link("/reviews");
+    for m in mentors.iter().filter(|m| per_mentor.contains_key(&m.id)) {
+        let locale = Locale::from_tag(&m.locale).unwrap_or_default();
+        let count = per_mentor[&m.id].to_string();
+        let content =
+            templates::reviewers_assigned_batch(locale, &m.name, &r.title(locale), &count, &link);
+        outbox::enqueue(&txn, &m.email, &m.name, locale, &content).await?;
+    }
     audit::record(
         &txn,
         Change {
             actor: Some(actor.user_id),
-            action: "review.assigned",
-            entity_type: "application",
-            entity_id: application_id.to_string(),
+            action: "review.auto_assigned",
+            entity_type: "round",
+            entity_id: round_id.to_string(),
             before: None,
-            after: Some(json!({"mentor": mentor_id, "assignment": x.id})),
+            after: Some(json!({"assigned": outcome.assigned, "short": outcome.short})),
         },
     )
     .await?;
     txn.commit().await?;
-    Ok(x.id)
+    Ok(outcome)
+}
+
+/// The signed-in mentor's declared affiliations.
+pub async fn my_affiliations(db: &DatabaseConnection, actor: &Actor) -> AppResult<String> {
+    actor.require(Role::Mentor)?;
+    affiliations_of(db, actor.user_id).await
+}
+
+/// Replaces the signed-in mentor's declared affiliations.
+pub async fn save_affiliations(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    text: &str,
+) -> AppResult<()> {
+    actor.require(Role::Mentor)?;
+    let text = super::conflicts::entries(text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if text.chars().count() > 4000 {
+        return Err(AppError::invalid("affiliations", "error.too_long"));
+    }
+    let txn = db.begin().await?;
+    let before = affiliations_of(&txn, actor.user_id).await?;
+    let row = mentor_profile::ActiveModel {
+        user_id: Set(actor.user_id),
+        affiliations: Set(text.clone()),
+        updated_at: Set(Utc::now()),
+    };
+    mentor_profile::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(mentor_profile::Column::UserId)
+                .update_columns([
+                    mentor_profile::Column::Affiliations,
+                    mentor_profile::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "mentor.affiliations_updated",
+            entity_type: "user",
+            entity_id: actor.user_id.to_string(),
+            before: Some(json!({"affiliations": before})),
+            after: Some(json!({"affiliations": text})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// The mentor's own assignments, soonest due first (four queries).

@@ -45,3 +45,22 @@ pub mod score {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod mentor_profile {
+    use sea_orm::entity::prelude::*;
+
+    /// What a mentor declares about themselves: affiliations, one per line.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mentor_profiles")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i64,
+        pub affiliations: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -3,6 +3,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+pub mod conflicts;
+#[cfg(feature = "ssr")]
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod entity;
@@ -81,6 +83,14 @@ pub struct MentorOption {
     pub id: i64,
     pub name: String,
     pub email: String,
+}
+
+/// What an automatic assignment did: assignments made, and applications still short of
+/// reviewers because too few mentors were eligible.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoAssignOutcome {
+    pub assigned: usize,
+    pub short: usize,
 }
 
 /// The admin's view of a round's applications and who reviews them.

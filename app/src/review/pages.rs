@@ -1,6 +1,7 @@
 //! Review pages: the admin assigns reviewers; the mentor's queue and review form.
 use super::server_fns::{
-    get_review, get_round_applications, review_queue, AssignReviewer, DeclareConflict, SubmitReview,
+    get_review, get_round_applications, my_affiliations, review_queue, AssignReviewer, AutoAssign,
+    DeclareConflict, SaveAffiliations, SubmitReview,
 };
 use super::{RoundApplicationRow, RECOMMENDATIONS};
 use crate::components::{
@@ -26,10 +27,13 @@ pub fn RoundApplicationsPage() -> impl IntoView {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(p) => {
                         let mentors = p.mentors.clone();
+                        let wanted = usize::try_from(p.mentors_per_application).unwrap_or(1);
+                        let short = p.rows.iter().filter(|r| needs_reviewers(r, wanted)).count();
                         view! {
                             <p class="meta"><a href=format!("/admin/rounds/{}", p.round_id)>{locale.t("review.back_to_round")}</a></p>
                             <h1>{locale.t_with("review.applications_of", &[("round", &p.round_title)])}</h1>
                             <p class="hint">{locale.t_with("review.per_application", &[("n", &p.mentors_per_application.to_string())])}</p>
+                            {(short > 0).then(|| view! { <AutoAssignForm round_id=p.round_id short/> })}
                             {p.rows.is_empty().then(|| view! { <div class="empty"><p>{locale.t("review.no_applications")}</p></div> })}
                             <table class="data card">
                                 <thead><tr>
@@ -39,7 +43,7 @@ pub fn RoundApplicationsPage() -> impl IntoView {
                                     <th>{locale.t("review.reviewers")}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {p.rows.into_iter().map(|row| view! { <ApplicationRow row mentors=mentors.clone()/> }).collect_view()}
+                                    {p.rows.into_iter().map(|row| view! { <ApplicationRow row mentors=mentors.clone() wanted/> }).collect_view()}
                                 </tbody>
                             </table>
                         }
@@ -51,14 +55,48 @@ pub fn RoundApplicationsPage() -> impl IntoView {
     }
 }
 
+/// Still under review and with fewer active (not recused) reviewers than the round asks for.
+fn needs_reviewers(row: &RoundApplicationRow, wanted: usize) -> bool {
+    matches!(
+        row.status.as_str(),
+        app_status::SUBMITTED | app_status::IN_REVIEW
+    ) && row
+        .assignments
+        .iter()
+        .filter(|a| a.status != super::status::RECUSED)
+        .count()
+        < wanted
+}
+
 #[component]
-fn ApplicationRow(row: RoundApplicationRow, mentors: Vec<super::MentorOption>) -> impl IntoView {
+fn AutoAssignForm(round_id: i64, short: usize) -> impl IntoView {
+    let locale = use_locale();
+    let action = mutation::<AutoAssign>();
+    view! {
+        <div class="card callout">
+            <p>{locale.t_with("review.auto_lead", &[("n", &short.to_string())])}</p>
+            <ErrorBanner error=action_error(action)/>
+            <ActionForm action attr:class="actions">
+                <input type="hidden" name="round_id" value=round_id/>
+                <button type="submit" data-testid="auto-assign">{locale.t("review.auto_assign")}</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+fn ApplicationRow(
+    row: RoundApplicationRow,
+    mentors: Vec<super::MentorOption>,
+    wanted: usize,
+) -> impl IntoView {
     let locale = use_locale();
     let assign = mutation::<AssignReviewer>();
     let reviewable = matches!(
         row.status.as_str(),
         app_status::SUBMITTED | app_status::IN_REVIEW
     );
+    let short = needs_reviewers(&row, wanted);
     let assigned: Vec<i64> = row.assignments.iter().map(|a| a.mentor_id).collect();
     let free: Vec<_> = mentors
         .into_iter()
@@ -67,7 +105,10 @@ fn ApplicationRow(row: RoundApplicationRow, mentors: Vec<super::MentorOption>) -
     view! {
         <tr data-application=row.application_id>
             <td><a href=format!("/applications/{}", row.application_id)>{row.startup_name.clone()}</a></td>
-            <td><span class=format!("pill {}", row.status)>{locale.t(&app_status::label_key(&row.status))}</span></td>
+            <td>
+                <span class=format!("pill {}", row.status)>{locale.t(&app_status::label_key(&row.status))}</span>
+                {short.then(|| view! { <span class="pill waitlisted" data-testid="short">{locale.t("review.short")}</span> })}
+            </td>
             <td>{row.submitted_at.as_ref().map(format_time).unwrap_or_default()}</td>
             <td>
                 <ul class="plain">
@@ -96,6 +137,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
     let data = Resource::new(data_version, |_| review_queue());
     view! {
         <h1>{locale.t("review.queue_title")}</h1>
+        <AffiliationsForm/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
@@ -126,6 +168,38 @@ pub fn ReviewQueuePage() -> impl IntoView {
                     }
                     .into_any(),
                 }
+            })}
+        </Transition>
+    }
+}
+
+/// A mentor's declared affiliations: automatic assignment keeps them away from these.
+#[component]
+fn AffiliationsForm() -> impl IntoView {
+    let locale = use_locale();
+    let current = Resource::new(data_version, |_| my_affiliations());
+    let action = mutation::<SaveAffiliations>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                current.await.ok().map(|text| {
+                    let declared = text.lines().count();
+                    let open = declared == 0;
+                    view! {
+                        <details class="card" open=open>
+                            <summary>{locale.t_with("review.affiliations_summary", &[("n", &declared.to_string())])}</summary>
+                            <ErrorBanner error=action_error(action)/>
+                            <ActionForm action attr:class="form">
+                                <div class="field">
+                                    <label for="f-affiliations">{locale.t("review.affiliations")}</label>
+                                    <textarea id="f-affiliations" name="affiliations" rows="4">{text}</textarea>
+                                    <small class="hint">{locale.t("review.affiliations_hint")}</small>
+                                </div>
+                                <button type="submit" class="small" data-testid="save-affiliations">{locale.t("form.save")}</button>
+                            </ActionForm>
+                        </details>
+                    }
+                })
             })}
         </Transition>
     }
@@ -258,6 +332,16 @@ pub fn ReviewFormPage() -> impl IntoView {
     }
 }
 
+/// What the board can be narrowed to: a status, or the applications whose reviewers disagree.
+const BOARD_FILTERS: &[&str] = &[
+    app_status::IN_REVIEW,
+    app_status::WAITLISTED,
+    app_status::ACCEPTED,
+    app_status::REJECTED,
+    app_status::WITHDRAWN,
+    "disagreement",
+];
+
 fn two_places(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
 }
@@ -270,27 +354,94 @@ pub fn DecisionBoardPage() -> impl IntoView {
         move || (id.get(), data_version()),
         |(id, _)| super::server_fns::get_decision_board(id),
     );
-    let (sort_by_normalised, set_sort) = signal(false);
+    // Sorting and filtering live in the address, so they work without JavaScript and can be shared.
+    let query = leptos_router::hooks::use_query_map();
+    let sort_by_normalised = move || query.with(|q| q.get("sort").as_deref() == Some("normalised"));
+    let status_filter = move || {
+        query
+            .with(|q| q.get("status"))
+            .filter(|s| BOARD_FILTERS.contains(&s.as_str()))
+    };
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(b) => {
+                        let base = format!("/admin/rounds/{}/decisions", b.round_id);
                         let rows = move || {
-                            let mut rows = b.rows.clone();
-                            let key = |r: &super::BoardRow| if sort_by_normalised.get() { r.normalised } else { r.weighted_mean };
+                            let by_norm = sort_by_normalised();
+                            let filter = status_filter();
+                            let mut rows: Vec<_> = b
+                                .rows
+                                .iter()
+                                .filter(|r| match filter.as_deref() {
+                                    None => true,
+                                    Some("disagreement") => r.disagreement,
+                                    Some(s) => r.status == s,
+                                })
+                                .cloned()
+                                .collect();
+                            let key = |r: &super::BoardRow| if by_norm { r.normalised } else { r.weighted_mean };
                             rows.sort_by(|x, y| key(y).unwrap_or(f64::MIN).total_cmp(&key(x).unwrap_or(f64::MIN)));
-                            rows.into_iter().map(|row| view! { <BoardRowView row/> }).collect_view()
+                            if rows.is_empty() {
+                                view! { <tr><td colspan="7" class="empty">{locale.t("decide.none_match")}</td></tr> }.into_any()
+                            } else {
+                                rows.into_iter().map(|row| view! { <BoardRowView row/> }).collect_view().into_any()
+                            }
+                        };
+                        let href = {
+                            let base = base.clone();
+                            move |sort: Option<&str>, status: Option<&str>| {
+                                let mut params = Vec::new();
+                                if let Some(s) = sort {
+                                    params.push(format!("sort={s}"));
+                                }
+                                if let Some(s) = status {
+                                    params.push(format!("status={s}"));
+                                }
+                                if params.is_empty() { base.clone() } else { format!("{base}?{}", params.join("&")) }
+                            }
+                        };
+                        let sort_link = {
+                            let href = href.clone();
+                            move |key: &'static str, label: &'static str| {
+                                let href = href.clone();
+                                let target = (key == "normalised").then_some(key);
+                                view! {
+                                    <a class="chip" href=move || href(target, status_filter().as_deref())
+                                        aria-current=move || (sort_by_normalised() == (key == "normalised")).then_some("true")>
+                                        {locale.t(label)}
+                                    </a>
+                                }
+                            }
+                        };
+                        let filter_link = move |key: Option<&'static str>| {
+                            let href = href.clone();
+                            let label = match key {
+                                None => locale.t("decide.filter_all"),
+                                Some("disagreement") => locale.t("decide.disagree"),
+                                Some(s) => locale.t(&app_status::label_key(s)),
+                            };
+                            view! {
+                                <a class="chip" href=move || href(sort_by_normalised().then_some("normalised"), key)
+                                    aria-current=move || (status_filter().as_deref() == key).then_some("true")>
+                                    {label}
+                                </a>
+                            }
                         };
                         view! {
                             <p class="meta"><a href=format!("/admin/rounds/{}", b.round_id)>{locale.t("review.back_to_round")}</a></p>
                             <h1>{locale.t_with("decide.title", &[("round", &b.round_title)])}</h1>
                             <p class="hint">{locale.t("decide.lead")}</p>
-                            <p class="actions">
-                                <button type="button" class="small secondary" aria-pressed=move || (!sort_by_normalised.get()).to_string() on:click=move |_| set_sort.set(false)>{locale.t("decide.sort_mean")}</button>
-                                <button type="button" class="small secondary" aria-pressed=move || sort_by_normalised.get().to_string() on:click=move |_| set_sort.set(true)>{locale.t("decide.sort_normalised")}</button>
-                            </p>
+                            <nav class="chips" aria-label=locale.t("decide.sort_label")>
+                                {sort_link("mean", "decide.sort_mean")}
+                                {sort_link("normalised", "decide.sort_normalised")}
+                            </nav>
+                            <nav class="chips" aria-label=locale.t("decide.filter_label")>
+                                {filter_link(None)}
+                                {BOARD_FILTERS.iter().map(|k| filter_link(Some(*k))).collect_view()}
+                            </nav>
                             <table class="data card">
                                 <thead><tr>
                                     <th>{locale.t("review.startup")}</th>

@@ -30,6 +30,37 @@ pub async fn assign_reviewer(application_id: i64, mentor_id: i64) -> Result<(), 
     Ok(())
 }
 
+/// Assigns reviewers to a whole round; returns to the round's review page with a notice.
+#[server(prefix = "/api", endpoint = "auto_assign")]
+pub async fn auto_assign(round_id: i64) -> Result<super::AutoAssignOutcome, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let outcome = super::domain::auto_assign(&state.db, &state.settings, &actor, round_id).await?;
+    let notice = if outcome.short > 0 {
+        "auto_assigned_short"
+    } else {
+        "auto_assigned"
+    };
+    redirect_with_notice(&format!("/admin/rounds/{round_id}/applications"), notice);
+    Ok(outcome)
+}
+
+#[server(prefix = "/api", endpoint = "my_affiliations")]
+pub async fn my_affiliations() -> Result<String, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::domain::my_affiliations(&state.db, &actor).await
+}
+
+#[server(prefix = "/api", endpoint = "save_affiliations")]
+pub async fn save_affiliations(#[server(default)] affiliations: String) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::domain::save_affiliations(&state.db, &actor, &affiliations).await?;
+    redirect_with_notice("/reviews", "saved");
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "review_queue")]
 pub async fn review_queue() -> Result<Vec<QueueItem>, AppError> {
     let actor = require_actor().await?;

@@ -1,4 +1,5 @@
 //! Startups: the applicant's company profile and its team (incubation comes later).
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod credit_code;
@@ -8,6 +9,8 @@ pub mod domain;
 pub mod entity;
 pub mod pages;
 pub mod server_fns;
+#[cfg(feature = "ssr")]
+pub mod team;
 
 pub use credit_code::CreditCode;
 
@@ -41,4 +44,27 @@ pub struct StartupProfile {
     pub website: Option<String>,
     pub founders: String,
     pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub name: String,
+    pub email: String,
+    /// `founder` (who created the profile) or `cofounder` (who joined by invitation).
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingInvitation {
+    pub id: i64,
+    pub email: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub startup_name: String,
+    pub members: Vec<TeamMember>,
+    pub pending: Vec<PendingInvitation>,
 }

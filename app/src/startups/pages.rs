@@ -1,7 +1,12 @@
 //! The applicant's startup profile page.
-use super::server_fns::{my_startup, SaveStartup};
+use super::server_fns::{
+    my_startup, my_team, CancelCofounderInvitation, InviteCofounder, SaveStartup,
+};
 use super::{StartupProfile, SECTORS, STAGES};
-use crate::components::{action_error, data_version, mutation, ErrorBanner, ErrorPage, TextField};
+use crate::components::{
+    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, LocaleSelect,
+    TextField,
+};
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -65,10 +70,71 @@ pub fn StartupPage() -> impl IntoView {
                                     <button type="submit">{locale.t("form.save")}</button>
                                 </ActionForm>
                             </section>
+                            {(!is_new).then(|| view! { <TeamSection/> })}
                         }
                         .into_any()
                     }
                 }
+            })}
+        </Transition>
+    }
+}
+
+/// The team: who is on it, who is invited, and a form to invite a co-founder by email.
+#[component]
+fn TeamSection() -> impl IntoView {
+    let locale = use_locale();
+    let team = Resource::new(data_version, |_| my_team());
+    let invite = mutation::<InviteCofounder>();
+    let cancel = mutation::<CancelCofounderInvitation>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                team.await.ok().flatten().map(|t| view! {
+                    <section class="card narrow wide" id="team">
+                        <h2>{locale.t("team.title")}</h2>
+                        <table class="data">
+                            <thead><tr>
+                                <th>{locale.t("field.name")}</th>
+                                <th>{locale.t("field.email")}</th>
+                                <th>{locale.t("team.role")}</th>
+                                <th>{locale.t("team.since")}</th>
+                            </tr></thead>
+                            <tbody>
+                                {t.members.into_iter().map(|m| view! {
+                                    <tr data-member=m.email.clone()>
+                                        <td>{m.name}</td>
+                                        <td>{m.email.clone()}</td>
+                                        <td>{locale.t(&format!("team.role_{}", m.role))}</td>
+                                        <td>{format_time(&m.joined_at)}</td>
+                                    </tr>
+                                }).collect_view()}
+                                {t.pending.into_iter().map(|p| view! {
+                                    <tr data-pending=p.email.clone()>
+                                        <td><span class="pill submitted">{locale.t("team.invited")}</span></td>
+                                        <td>{p.email.clone()}</td>
+                                        <td>{locale.t_with("team.expires", &[("time", &format_time(&p.expires_at))])}</td>
+                                        <td>
+                                            <ActionForm action=cancel>
+                                                <input type="hidden" name="id" value=p.id/>
+                                                <button type="submit" class="small secondary">{locale.t("team.cancel")}</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <ErrorBanner error=action_error(cancel)/>
+                        <h3>{locale.t("team.invite_title")}</h3>
+                        <p class="hint">{locale.t("team.invite_lead")}</p>
+                        <ErrorBanner error=action_error(invite)/>
+                        <ActionForm action=invite attr:class="form" attr:novalidate=true>
+                            <TextField label=locale.t("field.email") name="email" kind="email"/>
+                            <LocaleSelect id="f-invite-lang" label=locale.t("users.invite_language") selected=locale/>
+                            <button type="submit" data-testid="invite-cofounder">{locale.t("team.invite_submit")}</button>
+                        </ActionForm>
+                    </section>
+                })
             })}
         </Transition>
     }
