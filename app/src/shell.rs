@@ -121,6 +121,12 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/reviews") view=crate::review::pages::ReviewQueuePage ssr=SsrMode::Async/>
                 <Route path=path!("/reviews/:id") view=crate::review::pages::ReviewFormPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=crate::admin::pages::Dashboard ssr=SsrMode::Async/>
+                <Route path=path!("/credits") view=crate::credits::pages::CreditsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/resources") view=crate::credits::pages::ResourcesPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/resources/:id") view=crate::credits::pages::EditResourcePage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/grants") view=crate::credits::pages::GrantsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/grants/:id") view=crate::credits::pages::GrantPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/sync") view=crate::credits::pages::SyncJobsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=crate::admin::pages::UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox") view=crate::mail::pages::OutboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox/:id") view=crate::mail::pages::OutboxMessagePage ssr=SsrMode::Async/>
@@ -172,10 +178,14 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
                 {applicant.then(|| view! {
                     <A href="/startup">{locale.t("nav.startup")}</A>
                     <A href="/applications">{locale.t("nav.applications")}</A>
+                    <A href="/credits">{locale.t("nav.credits")}</A>
                 })}
                 {mentor.then(|| view! { <A href="/reviews">{locale.t("nav.reviews")}</A> })}
                 {admin.then(|| view! {
                     <A href="/admin/rounds">{locale.t("nav.rounds")}</A>
+                    <A href="/admin/grants">{locale.t("nav.grants")}</A>
+                    <A href="/admin/resources">{locale.t("nav.resources")}</A>
+                    <A href="/admin/sync">{locale.t("nav.sync")}</A>
                     <A href="/admin/users">{locale.t("nav.users")}</A>
                     <A href="/admin/outbox">{locale.t("nav.outbox")}</A>
                 })}
@@ -237,6 +247,7 @@ const NOTICES: &[&str] = &[
     "recused",
     "auto_assigned",
     "auto_assigned_short",
+    "grant_created",
 ];
 
 #[component]

@@ -1,4 +1,5 @@
-// The intake journey so far: an admin opens a round with a rubric; an applicant applies to it.
+// The intake journey: an admin opens a round with a rubric; an applicant applies with a co-founder;
+// two invited mentors, one of them affiliated with the startup; automatic assignment; review; decision.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, launch, hydrated, readMail, linkIn, uniqueEmail } from './support.mjs';
@@ -33,7 +34,7 @@ async function signIn(page, email, password) {
   await page.waitForURL(/\/dashboard$/);
 }
 
-test('an admin opens a round; an applicant applies; an invited mentor reviews; the admin decides', async () => {
+test('an admin opens a round; a team applies; mentors are assigned automatically and review; the admin decides', async () => {
   assert.ok(ADMIN_EMAIL, 'HATCHERY_E2E_ADMIN_EMAIL is set by scripts/test.sh');
   const title = `Turing Town ${Date.now()}`;
 
@@ -139,34 +140,84 @@ test('an admin opens a round; an applicant applies; an invited mentor reviews; t
   const confirmation = await readMail(email, { kind: 'submitted' });
   assert.match(confirmation.body, new RegExp(title));
 
-  // The admin invites a mentor, who joins by the emailed link.
-  const mentorEmail = uniqueEmail('mentor');
-  await admin.goto(`${BASE}/admin/users`);
-  await hydrated(admin);
-  await admin.fill('#f-email', mentorEmail);
-  await admin.selectOption('#f-role', 'mentor');
-  await admin.click('main form.form button[type="submit"]');
-  await admin.waitForURL(/notice=invitation_sent/);
-  const invitation = await readMail(mentorEmail, { kind: 'invite' });
-  const mentorContext = await browser.newContext({ locale: 'en-US' });
-  const mentor = await mentorContext.newPage();
-  await mentor.goto(linkIn(invitation.body, '/invite?token='));
-  await hydrated(mentor);
-  await mentor.fill('#f-name', 'Mentor Grace');
-  await mentor.fill('#f-password', 'mentor password 1');
-  await mentor.click('main button[type="submit"]');
-  await mentor.waitForURL(/notice=invitation_accepted/);
-  await signIn(mentor, mentorEmail, 'mentor password 1');
+  // The founder invites a co-founder, who joins the team from the emailed link.
+  const cofounderEmail = uniqueEmail('cofounder');
+  await page.goto(`${BASE}/startup`);
+  await hydrated(page);
+  await page.fill('#team #f-email', cofounderEmail);
+  await page.click('[data-testid="invite-cofounder"]');
+  await page.waitForSelector(`tr[data-pending="${cofounderEmail}"]`);
+  const teamInvite = await readMail(cofounderEmail, { kind: 'team_invite' });
+  assert.match(teamInvite.body, /DeepPark AI/);
+  const cofounderContext = await browser.newContext({ locale: 'en-US' });
+  const cofounder = await cofounderContext.newPage();
+  await cofounder.goto(linkIn(teamInvite.body, '/invite?token='));
+  await hydrated(cofounder);
+  assert.match(await cofounder.textContent('main'), /join the team of DeepPark AI/);
+  await cofounder.fill('#f-name', 'Bo Cofounder');
+  await cofounder.fill('#f-password', 'cofounder password 1');
+  await cofounder.click('main button[type="submit"]');
+  await cofounder.waitForURL(/notice=invitation_accepted/);
+  await signIn(cofounder, cofounderEmail, 'cofounder password 1');
+  await cofounder.goto(`${BASE}/applications`);
+  await hydrated(cofounder);
+  assert.match(await cofounder.textContent('main'), new RegExp(title));
 
-  // The admin assigns the mentor to the application.
+  // The admin invites two mentors, who join by their emailed links.
+  async function inviteMentor(name, password) {
+    const mentorEmail = uniqueEmail('mentor');
+    await admin.goto(`${BASE}/admin/users`);
+    await hydrated(admin);
+    await admin.fill('#f-email', mentorEmail);
+    await admin.selectOption('#f-role', 'mentor');
+    await admin.click('main form.form button[type="submit"]');
+    await admin.waitForURL(/notice=invitation_sent/);
+    const invitation = await readMail(mentorEmail, { kind: 'invite' });
+    const mentorContext = await browser.newContext({ locale: 'en-US' });
+    const mentor = await mentorContext.newPage();
+    await mentor.goto(linkIn(invitation.body, '/invite?token='));
+    await hydrated(mentor);
+    await mentor.fill('#f-name', name);
+    await mentor.fill('#f-password', password);
+    await mentor.click('main button[type="submit"]');
+    await mentor.waitForURL(/notice=invitation_accepted/);
+    await signIn(mentor, mentorEmail, password);
+    return { mentorEmail, mentorContext, mentor };
+  }
+  const { mentorEmail, mentorContext, mentor } = await inviteMentor('Mentor Grace', 'mentor password 1');
+  const second = await inviteMentor('Mentor Linus', 'mentor password 2');
+
+  // The second mentor invested in DeepPark and declares it.
+  await second.mentor.goto(`${BASE}/reviews`);
+  await hydrated(second.mentor);
+  await second.mentor.fill('#f-affiliations', 'Tsinghua University\nDeepPark AI (investor)');
+  await second.mentor.click('[data-testid="save-affiliations"]');
+  await second.mentor.waitForURL(/notice=saved/);
+  assert.match(await second.mentor.textContent('details summary'), /Declared affiliations: 2/);
+
+  // Automatic assignment gives the application the one mentor free of conflicts, and says
+  // that it is still short of the two the round asks for.
   await admin.goto(`${roundUrl}/applications`);
   await hydrated(admin);
   const row = admin.locator('tr', { hasText: 'DeepPark AI' });
-  await row.locator('select[name="mentor_id"]').selectOption({ label: `Mentor Grace <${mentorEmail}>` });
-  await row.locator('[data-testid="assign"]').click();
+  assert.equal(await row.locator('[data-testid="short"]').count(), 1);
+  await admin.click('[data-testid="auto-assign"]');
+  await admin.waitForURL(/notice=auto_assigned_short/);
   await admin.waitForSelector('li[data-status="assigned"]');
   assert.match(await row.textContent(), /Mentor Grace/);
-  await readMail(mentorEmail, { kind: 'assigned' });
+  assert.doesNotMatch(await row.textContent(), /Mentor Linus/);
+  // Assigning the affiliated mentor by hand is refused, with the reason.
+  await hydrated(admin);
+  await row.locator('select[name="mentor_id"]').selectOption({ label: `Mentor Linus <${second.mentorEmail}>` });
+  await row.locator('[data-testid="assign"]').click();
+  await admin.waitForSelector('tr .banner.error');
+  assert.match(await row.textContent(), /declared an affiliation/);
+  const batch = await readMail(mentorEmail, { kind: 'assigned_batch' });
+  assert.match(batch.body, /assigned 1 application/);
+  await second.mentor.goto(`${BASE}/reviews`);
+  await hydrated(second.mentor);
+  assert.match(await second.mentor.textContent('main'), /Nothing to review right now/);
+  await second.mentorContext.close();
 
   // The mentor scores every criterion; a missing score is named first.
   await mentor.goto(`${BASE}/reviews`);
@@ -207,4 +258,10 @@ test('an admin opens a round; an applicant applies; an invited mentor reviews; t
   assert.match(await page.textContent('[data-testid="feedback"]'), /sharpen the data story/);
   assert.equal(await page.locator('[data-testid="withdraw"]').count(), 0);
   await context.close();
+
+  // The co-founder sees the same decision.
+  await cofounder.goto(`${BASE}/applications`);
+  await hydrated(cofounder);
+  await cofounder.waitForSelector('.pill.accepted');
+  await cofounderContext.close();
 });

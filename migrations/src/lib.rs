@@ -5,6 +5,7 @@ mod m20261124_000001_accounts;
 mod m20261124_000002_intake;
 mod m20261124_000003_reviews;
 mod m20261125_000004_teams_affiliations;
+mod m20261125_000005_credits;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_intake::Migration),
             Box::new(m20261124_000003_reviews::Migration),
             Box::new(m20261125_000004_teams_affiliations::Migration),
+            Box::new(m20261125_000005_credits::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
-//! Background work on a schedule: delivering the email outbox, and housekeeping.
+//! Background work on a schedule: delivering the email outbox, applying grant changes to the
+//! cluster, and expiring grants past their end date.
 use app::state::AppState;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -18,6 +19,20 @@ pub async fn deliver_mail(state: &AppState) -> Result<usize, sea_orm::DbErr> {
     }
 }
 
+/// One pass of GPU credit: expire grants past their end, then apply every due sync job.
+pub async fn sync_credits(state: &AppState) -> Result<usize, app::error::AppError> {
+    let now = chrono::Utc::now();
+    app::credits::grants::expire_due(&state.db, &state.settings, now).await?;
+    let mut total = 0;
+    loop {
+        let tried = app::credits::sync::run_due(&state.db, chrono::Utc::now(), 20).await?;
+        total += tried;
+        if tried == 0 {
+            return Ok(total);
+        }
+    }
+}
+
 pub fn spawn(
     state: AppState,
     poll: Duration,
@@ -25,6 +40,9 @@ pub fn spawn(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
+            if let Err(e) = sync_credits(&state).await {
+                tracing::error!(error = ?e, "sync worker pass failed");
+            }
             if let Err(e) = deliver_mail(&state).await {
                 tracing::error!(error = %e, "mail worker pass failed");
             }

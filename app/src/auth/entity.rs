@@ -16,6 +16,9 @@ pub mod user {
         pub email_verified_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// The person's login on the compute cluster, if they have one.
+        #[sea_orm(unique)]
+        pub cluster_login: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -140,6 +140,30 @@ pub fn team_invitation(locale: Locale, inviter: &str, startup: &str, link: &str)
     )
 }
 
+/// A grant of the recipient's startup was issued or changed (`event` is created, adjusted,
+/// suspended, active, revoked or expired).
+pub fn grant_changed(
+    locale: Locale,
+    name: &str,
+    event: &str,
+    resource: &str,
+    remaining_hours: &str,
+    link: &str,
+) -> MailContent {
+    let mut c = compose(
+        locale,
+        "grant",
+        name,
+        &[
+            locale.t_with(&format!("mail.grant.{event}"), &[("resource", resource)]),
+            locale.t_with("mail.grant.remaining", &[("hours", remaining_hours)]),
+            link.to_string(),
+        ],
+    );
+    c.subject = locale.t_with("mail.grant.subject", &[("resource", resource)]);
+    c
+}
+
 pub fn conflict_declared(
     locale: Locale,
     admin: &str,

@@ -1,0 +1,161 @@
+//! Where allocations are enforced. One trait, three backends: Slurm through slurmrestd, the
+//! published HTTP contract, and none (grants are tracked, nothing is pushed).
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+pub mod http;
+pub mod slurm;
+
+/// What the cluster should hold for one startup on one resource.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Desired {
+    pub account: String,
+    pub organization: String,
+    /// GPU-minutes the account may ever use: granted minus forfeited over all its grants.
+    pub limit_minutes: i64,
+    /// Cluster logins of the team, sorted.
+    pub members: Vec<String>,
+}
+
+/// What the cluster holds for one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remote {
+    pub account: String,
+    /// None when no GPU-minute limit is set (the account could use GPUs without bound).
+    pub limit_minutes: Option<i64>,
+    pub members: Vec<String>,
+}
+
+/// One finished job's GPU use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobUsage {
+    /// Unique per resource, e.g. `ci:1234`.
+    pub job_ref: String,
+    pub account: String,
+    pub gpu_minutes: i64,
+    pub ended_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    #[error("cannot reach the allocation API: {0}")]
+    Unreachable(String),
+    #[error("the allocation API refused: {0}")]
+    Refused(String),
+    #[error("written but not in force: {0}")]
+    NotApplied(String),
+    #[error("the resource is misconfigured: {0}")]
+    Config(String),
+}
+
+pub type SyncResult<T> = Result<T, SyncError>;
+
+/// The operations Hatchery needs from a cluster. Every write is idempotent: applying the same
+/// desired state twice leaves the cluster as after once.
+pub trait AllocationBackend {
+    /// Makes the account, its GPU-minute limit and its members equal to `desired`, and checks
+    /// by reading back that they are.
+    fn apply(
+        &self,
+        desired: &Desired,
+        idempotency_key: &str,
+    ) -> impl Future<Output = SyncResult<()>> + Send;
+    fn read(&self, account: &str) -> impl Future<Output = SyncResult<Option<Remote>>> + Send;
+    /// Every account on the cluster whose name starts with `prefix`.
+    fn accounts(&self, prefix: &str) -> impl Future<Output = SyncResult<Vec<Remote>>> + Send;
+    /// Finished jobs of an account.
+    fn usage(&self, account: &str) -> impl Future<Output = SyncResult<Vec<JobUsage>>> + Send;
+}
+
+/// One HTTP client for the whole process, with timeouts that keep a dead cluster from
+/// holding a worker.
+pub(crate) static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
+    // The process's TLS provider, if nothing installed one yet (ring, as lettre and sqlx use).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_default()
+});
+
+/// A resource's backend, built from its row.
+pub enum Backend {
+    Slurm(slurm::Slurm),
+    Http(http::HttpContract),
+    None,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub base_url: String,
+    #[serde(default)]
+    pub secret: String,
+}
+
+impl Backend {
+    pub fn for_resource(r: &super::entity::resource::Model) -> SyncResult<Backend> {
+        let settings: Settings = serde_json::from_str(&r.settings)
+            .map_err(|e| SyncError::Config(format!("settings: {e}")))?;
+        match r.backend.as_str() {
+            "slurm" => Ok(Backend::Slurm(slurm::Slurm::new(
+                &settings.base_url,
+                &r.cluster,
+            )?)),
+            "http" => Ok(Backend::Http(http::HttpContract::new(
+                &settings.base_url,
+                &settings.secret,
+            )?)),
+            "none" => Ok(Backend::None),
+            other => Err(SyncError::Config(format!("unknown backend {other}"))),
+        }
+    }
+}
+
+impl AllocationBackend for Backend {
+    async fn apply(&self, desired: &Desired, key: &str) -> SyncResult<()> {
+        match self {
+            Backend::Slurm(b) => b.apply(desired, key).await,
+            Backend::Http(b) => b.apply(desired, key).await,
+            Backend::None => Ok(()),
+        }
+    }
+
+    async fn read(&self, account: &str) -> SyncResult<Option<Remote>> {
+        match self {
+            Backend::Slurm(b) => b.read(account).await,
+            Backend::Http(b) => b.read(account).await,
+            Backend::None => Ok(None),
+        }
+    }
+
+    async fn accounts(&self, prefix: &str) -> SyncResult<Vec<Remote>> {
+        match self {
+            Backend::Slurm(b) => b.accounts(prefix).await,
+            Backend::Http(b) => b.accounts(prefix).await,
+            Backend::None => Ok(Vec::new()),
+        }
+    }
+
+    async fn usage(&self, account: &str) -> SyncResult<Vec<JobUsage>> {
+        match self {
+            Backend::Slurm(b) => b.usage(account).await,
+            Backend::Http(b) => b.usage(account).await,
+            Backend::None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Checks a base URL: http or https, with a host, no trailing slash kept.
+pub fn base_url(text: &str) -> SyncResult<url::Url> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let u = url::Url::parse(trimmed).map_err(|e| SyncError::Config(format!("base URL: {e}")))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(SyncError::Config("base URL must be http(s)://host".into()));
+    }
+    Ok(u)
+}

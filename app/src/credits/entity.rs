@@ -1,0 +1,131 @@
+//! Tables of GPU credit: resources, grants, the ledger and the sync outbox.
+
+pub mod resource {
+    use sea_orm::entity::prelude::*;
+
+    /// A cluster partition or platform whose GPU time is granted, and how to reach it.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "compute_resources")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub name: String,
+        pub gpu_model: String,
+        /// `slurm`, `http` or `none`.
+        pub backend: String,
+        /// The Slurm cluster name (or the platform's name for other backends).
+        pub cluster: String,
+        /// How a startup's account is named, e.g. `startup-{id}`.
+        pub account_pattern: String,
+        /// Backend settings as JSON: the base URL, and for `http` the signing secret.
+        pub settings: String,
+        /// `auto` repairs drift at once; `approve` waits for an admin.
+        pub repair_mode: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod grant {
+    use sea_orm::entity::prelude::*;
+
+    /// GPU credit for a startup on a resource. The four counters are kept by the ledger:
+    /// granted + adjusted = consumed + forfeited + remaining.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "grants")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub startup_id: i64,
+        pub resource_id: i64,
+        pub status: String,
+        pub granted_minutes: i64,
+        pub adjusted_minutes: i64,
+        pub consumed_minutes: i64,
+        pub forfeited_minutes: i64,
+        pub valid_from: DateTimeUtc,
+        pub valid_until: DateTimeUtc,
+        pub reason: String,
+        pub created_by: Option<i64>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    impl Model {
+        pub fn remaining_minutes(&self) -> i64 {
+            self.granted_minutes + self.adjusted_minutes
+                - self.consumed_minutes
+                - self.forfeited_minutes
+        }
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ledger {
+    use sea_orm::entity::prelude::*;
+
+    /// One change of a grant's balance; never updated or deleted.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ledger_entries")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub grant_id: i64,
+        pub startup_id: i64,
+        pub resource_id: i64,
+        pub kind: String,
+        /// The change to the remaining balance, in GPU-minutes (negative for use and forfeits).
+        pub minutes: i64,
+        pub balance_after: i64,
+        /// For imported usage: the job it came from, unique per resource.
+        pub external_ref: Option<String>,
+        pub note: String,
+        pub actor_user_id: Option<i64>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod sync_job {
+    use sea_orm::entity::prelude::*;
+
+    /// The desired allocation of one startup on one resource, waiting to be applied.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sync_jobs")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub startup_id: i64,
+        pub resource_id: i64,
+        pub desired: String,
+        #[sea_orm(unique)]
+        pub idempotency_key: String,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub lease_until: Option<DateTimeUtc>,
+        pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub done_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

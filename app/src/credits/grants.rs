@@ -1,0 +1,632 @@
+//! Grants of GPU credit (admin): issue, adjust, suspend, resume, revoke, and expiry by a
+//! scheduled pass. Each change writes its ledger entry, a sync job and an audit entry in one
+//! transaction, and tells the startup's team by email.
+use super::entity::{grant, ledger as ledger_entity, resource, sync_job};
+use super::ledger::{append, Entry};
+use super::{
+    format_gpu_hours, kind, parse_gpu_hours, status, sync_status, GrantDetail, GrantFormOptions,
+    GrantRow, GrantsPage, LedgerRow, StartupCredit, SyncState,
+};
+use crate::audit::{self, Change};
+use crate::auth::domain::Actor;
+use crate::auth::entity::user;
+use crate::auth::Role;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Locale;
+use crate::mail::{outbox, templates};
+use crate::startups::entity::{member, startup};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+
+#[derive(Clone, Debug, Default)]
+pub struct GrantInput {
+    pub startup_id: i64,
+    pub resource_id: i64,
+    pub gpu_hours: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub reason: String,
+}
+
+/// `2027-01-31T09:00` (a datetime-local field) or `2027-01-31`, read as UTC.
+fn parse_time(field: &'static str, text: &str) -> AppResult<DateTime<Utc>> {
+    let t = text.trim();
+    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        })
+        .map(|n| n.and_utc())
+        .map_err(|_| AppError::invalid(field, "error.time_invalid"))
+}
+
+fn note_of(text: &str) -> AppResult<String> {
+    let t = text.trim();
+    if t.chars().count() > 1000 {
+        return Err(AppError::invalid("note", "error.too_long"));
+    }
+    Ok(t.to_string())
+}
+
+async fn load(txn: &impl ConnectionTrait, id: i64) -> AppResult<(grant::Model, resource::Model)> {
+    let g = grant::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let r = resource::Entity::find_by_id(g.resource_id)
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((g, r))
+}
+
+/// Emails every member of the startup's team about a change to one of its grants.
+async fn tell_team(
+    txn: &impl ConnectionTrait,
+    settings: &crate::state::Settings,
+    g: &grant::Model,
+    r: &resource::Model,
+    event: &str,
+) -> AppResult<()> {
+    let ids: Vec<i64> = member::Entity::find()
+        .filter(member::Column::StartupId.eq(g.startup_id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let link = settings.link("/credits");
+    for u in user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(txn)
+        .await?
+    {
+        let locale = Locale::from_tag(&u.locale).unwrap_or_default();
+        let content = templates::grant_changed(
+            locale,
+            &u.name,
+            event,
+            &format!("{} ({})", r.name, r.gpu_model),
+            &format_gpu_hours(g.remaining_minutes()),
+            &link,
+        );
+        outbox::enqueue(txn, &u.email, &u.name, locale, &content).await?;
+    }
+    Ok(())
+}
+
+fn audit_of(g: &grant::Model) -> serde_json::Value {
+    json!({
+        "status": g.status,
+        "granted": g.granted_minutes,
+        "adjusted": g.adjusted_minutes,
+        "consumed": g.consumed_minutes,
+        "forfeited": g.forfeited_minutes,
+        "valid_until": g.valid_until,
+    })
+}
+
+async fn record(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &'static str,
+    before: Option<&grant::Model>,
+    after: &grant::Model,
+) -> AppResult<()> {
+    audit::record(
+        txn,
+        Change {
+            actor: Some(actor.user_id),
+            action,
+            entity_type: "grant",
+            entity_id: after.id.to_string(),
+            before: before.map(audit_of),
+            after: Some(audit_of(after)),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Issues a grant to an incubating startup.
+pub async fn create(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    actor: &Actor,
+    input: GrantInput,
+) -> AppResult<i64> {
+    actor.require(Role::Admin)?;
+    let minutes = parse_gpu_hours(&input.gpu_hours, false)
+        .ok_or_else(|| AppError::invalid("gpu_hours", "error.gpu_hours_invalid"))?;
+    let from = parse_time("valid_from", &input.valid_from)?;
+    let until = parse_time("valid_until", &input.valid_until)?;
+    if until <= from {
+        return Err(AppError::invalid("valid_until", "error.window_order"));
+    }
+    if until <= Utc::now() {
+        return Err(AppError::invalid("valid_until", "error.window_past"));
+    }
+    let reason = input.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(AppError::invalid("reason", "error.reason_required"));
+    }
+    let txn = db.begin().await?;
+    let s = startup::Entity::find_by_id(input.startup_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::invalid("startup_id", "error.startup_unknown"))?;
+    if s.status != "incubating" {
+        return Err(AppError::invalid(
+            "startup_id",
+            "error.startup_not_incubating",
+        ));
+    }
+    let r = resource::Entity::find_by_id(input.resource_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::invalid("resource_id", "error.resource_unknown"))?;
+    let now = Utc::now();
+    let g = grant::ActiveModel {
+        startup_id: sea_orm::Set(s.id),
+        resource_id: sea_orm::Set(r.id),
+        status: sea_orm::Set(status::ACTIVE.into()),
+        granted_minutes: sea_orm::Set(0),
+        adjusted_minutes: sea_orm::Set(0),
+        consumed_minutes: sea_orm::Set(0),
+        forfeited_minutes: sea_orm::Set(0),
+        valid_from: sea_orm::Set(from),
+        valid_until: sea_orm::Set(until),
+        reason: sea_orm::Set(reason.into()),
+        created_by: sea_orm::Set(Some(actor.user_id)),
+        created_at: sea_orm::Set(now),
+        updated_at: sea_orm::Set(now),
+        ..Default::default()
+    };
+    let g = sea_orm::ActiveModelTrait::insert(g, &txn).await?;
+    let g = append(
+        &txn,
+        g,
+        Entry {
+            kind: kind::GRANTED,
+            minutes,
+            note: reason,
+            external_ref: None,
+            actor: Some(actor.user_id),
+            at: now,
+        },
+    )
+    .await?;
+    super::sync::enqueue(&txn, &r, s.id).await?;
+    record(&txn, actor, "grant.created", None, &g).await?;
+    tell_team(&txn, settings, &g, &r, "created").await?;
+    txn.commit().await?;
+    Ok(g.id)
+}
+
+/// Adds or removes GPU-hours; removing may not take the balance below zero.
+pub async fn adjust(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    actor: &Actor,
+    id: i64,
+    gpu_hours: &str,
+    note: &str,
+) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    let delta = parse_gpu_hours(gpu_hours, true)
+        .ok_or_else(|| AppError::invalid("gpu_hours", "error.adjustment_invalid"))?;
+    let note = note_of(note)?;
+    if note.is_empty() {
+        return Err(AppError::invalid("note", "error.reason_required"));
+    }
+    let txn = db.begin().await?;
+    let (g, r) = load(&txn, id).await?;
+    if !matches!(g.status.as_str(), status::ACTIVE | status::SUSPENDED) {
+        return Err(AppError::conflict("error.grant_closed"));
+    }
+    if g.remaining_minutes() + delta < 0 {
+        return Err(AppError::invalid(
+            "gpu_hours",
+            "error.adjustment_below_zero",
+        ));
+    }
+    let before = g.clone();
+    let g = append(
+        &txn,
+        g,
+        Entry {
+            kind: kind::ADJUSTED,
+            minutes: delta,
+            note: &note,
+            external_ref: None,
+            actor: Some(actor.user_id),
+            at: Utc::now(),
+        },
+    )
+    .await?;
+    super::sync::enqueue(&txn, &r, g.startup_id).await?;
+    record(&txn, actor, "grant.adjusted", Some(&before), &g).await?;
+    tell_team(&txn, settings, &g, &r, "adjusted").await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Suspends, resumes or revokes a grant. Revoking forfeits what remains.
+pub async fn transition(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    actor: &Actor,
+    id: i64,
+    to: &str,
+    note: &str,
+) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    let note = note_of(note)?;
+    let txn = db.begin().await?;
+    let (g, r) = load(&txn, id).await?;
+    let now = Utc::now();
+    let allowed = match (g.status.as_str(), to) {
+        (status::ACTIVE, status::SUSPENDED) => true,
+        (status::SUSPENDED, status::ACTIVE) => g.valid_until > now,
+        (status::ACTIVE | status::SUSPENDED, status::REVOKED) => true,
+        _ => false,
+    };
+    if !allowed {
+        return Err(AppError::conflict(match (g.status.as_str(), to) {
+            (status::REVOKED, status::REVOKED) => "error.already_revoked",
+            (status::SUSPENDED, status::ACTIVE) => "error.grant_ended",
+            _ => "error.grant_transition",
+        }));
+    }
+    let before = g.clone();
+    let mut g = g;
+    if to == status::REVOKED && g.remaining_minutes() > 0 {
+        let remaining = g.remaining_minutes();
+        g = append(
+            &txn,
+            g,
+            Entry {
+                kind: kind::REVOKED,
+                minutes: -remaining,
+                note: &note,
+                external_ref: None,
+                actor: Some(actor.user_id),
+                at: now,
+            },
+        )
+        .await?;
+    }
+    let mut a: grant::ActiveModel = g.into();
+    a.status = sea_orm::Set(to.into());
+    a.updated_at = sea_orm::Set(now);
+    let g = sea_orm::ActiveModelTrait::update(a, &txn).await?;
+    super::sync::enqueue(&txn, &r, g.startup_id).await?;
+    let action = match to {
+        status::SUSPENDED => "grant.suspended",
+        status::ACTIVE => "grant.resumed",
+        _ => "grant.revoked",
+    };
+    record(&txn, actor, action, Some(&before), &g).await?;
+    tell_team(&txn, settings, &g, &r, to).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The scheduled pass: grants past their end date expire and forfeit what remains.
+pub async fn expire_due(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let due = grant::Entity::find()
+        .filter(grant::Column::Status.is_in([status::ACTIVE, status::SUSPENDED]))
+        .filter(grant::Column::ValidUntil.lte(now))
+        .limit(500)
+        .all(db)
+        .await?;
+    let mut expired = 0;
+    for candidate in due {
+        let txn = db.begin().await?;
+        let (g, r) = load(&txn, candidate.id).await?;
+        // Another process may have got there first.
+        if !matches!(g.status.as_str(), status::ACTIVE | status::SUSPENDED) {
+            continue;
+        }
+        let before = g.clone();
+        let remaining = g.remaining_minutes();
+        let mut g = g;
+        if remaining > 0 {
+            g = append(
+                &txn,
+                g,
+                Entry {
+                    kind: kind::EXPIRED,
+                    minutes: -remaining,
+                    note: "",
+                    external_ref: None,
+                    actor: None,
+                    at: now,
+                },
+            )
+            .await?;
+        }
+        let updated = grant::Entity::update_many()
+            .col_expr(
+                grant::Column::Status,
+                sea_orm::sea_query::Expr::value(status::EXPIRED),
+            )
+            .col_expr(
+                grant::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(grant::Column::Id.eq(g.id))
+            .filter(grant::Column::Status.eq(before.status.clone()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            continue;
+        }
+        g.status = status::EXPIRED.into();
+        super::sync::enqueue(&txn, &r, g.startup_id).await?;
+        audit::record(
+            &txn,
+            Change {
+                actor: None,
+                action: "grant.expired",
+                entity_type: "grant",
+                entity_id: g.id.to_string(),
+                before: Some(audit_of(&before)),
+                after: Some(audit_of(&g)),
+            },
+        )
+        .await?;
+        tell_team(&txn, settings, &g, &r, status::EXPIRED).await?;
+        txn.commit().await?;
+        expired += 1;
+    }
+    Ok(expired)
+}
+
+/// Imports one finished job as `consumed`, once per job and resource. The minutes are taken
+/// from the grants that were valid when the job ended, soonest to expire first; what exceeds
+/// them all stays on the last one (its balance goes negative: the cluster let it run).
+/// Returns false when the job was already imported.
+pub async fn record_usage(
+    db: &DatabaseConnection,
+    startup_id: i64,
+    resource_id: i64,
+    job_ref: &str,
+    gpu_minutes: i64,
+    ended_at: DateTime<Utc>,
+) -> AppResult<bool> {
+    if gpu_minutes <= 0 {
+        return Ok(false);
+    }
+    let txn = db.begin().await?;
+    let seen = ledger_entity::Entity::find()
+        .filter(ledger_entity::Column::ResourceId.eq(resource_id))
+        .filter(ledger_entity::Column::ExternalRef.eq(job_ref))
+        .one(&txn)
+        .await?;
+    if seen.is_some() {
+        return Ok(false);
+    }
+    let mut grants = grant::Entity::find()
+        .filter(grant::Column::StartupId.eq(startup_id))
+        .filter(grant::Column::ResourceId.eq(resource_id))
+        .filter(grant::Column::ValidFrom.lte(ended_at))
+        .order_by_asc(grant::Column::ValidUntil)
+        .all(&txn)
+        .await?;
+    if grants.is_empty() {
+        return Ok(false);
+    }
+    grants.sort_by_key(|g| (g.valid_until < ended_at, g.valid_until));
+    let mut left = gpu_minutes;
+    let last = grants.len() - 1;
+    let mut part = 0;
+    let mut touched = Vec::new();
+    for (i, g) in grants.into_iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        let take = if i == last {
+            left
+        } else {
+            left.min(g.remaining_minutes().max(0))
+        };
+        if take == 0 {
+            continue;
+        }
+        let reference = if part == 0 {
+            job_ref.to_string()
+        } else {
+            format!("{job_ref}#{part}")
+        };
+        part += 1;
+        let g = append(
+            &txn,
+            g,
+            Entry {
+                kind: kind::CONSUMED,
+                minutes: -take,
+                note: "",
+                external_ref: Some(reference),
+                actor: None,
+                at: ended_at,
+            },
+        )
+        .await?;
+        touched.push(g);
+        left -= take;
+    }
+    let r = resource::Entity::find_by_id(resource_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    super::sync::enqueue(&txn, &r, startup_id).await?;
+    txn.commit().await?;
+    Ok(!touched.is_empty())
+}
+
+/// Builds table rows for grants with their startup, resource and sync state (three queries).
+async fn rows_of(db: &impl ConnectionTrait, grants: Vec<grant::Model>) -> AppResult<Vec<GrantRow>> {
+    let startups = startup::Entity::find()
+        .filter(startup::Column::Id.is_in(grants.iter().map(|g| g.startup_id)))
+        .all(db)
+        .await?;
+    let resources = resource::Entity::find()
+        .filter(resource::Column::Id.is_in(grants.iter().map(|g| g.resource_id)))
+        .all(db)
+        .await?;
+    // The newest job per (startup, resource) among these grants' targets.
+    let jobs = sync_job::Entity::find()
+        .filter(sync_job::Column::StartupId.is_in(grants.iter().map(|g| g.startup_id)))
+        .filter(sync_job::Column::Status.ne(sync_status::SUPERSEDED))
+        .order_by_desc(sync_job::Column::Id)
+        .all(db)
+        .await?;
+    Ok(grants
+        .into_iter()
+        .map(|g| {
+            let s = startups.iter().find(|s| s.id == g.startup_id);
+            let r = resources.iter().find(|r| r.id == g.resource_id);
+            let job = jobs
+                .iter()
+                .find(|j| j.startup_id == g.startup_id && j.resource_id == g.resource_id);
+            GrantRow {
+                id: g.id,
+                startup_id: g.startup_id,
+                startup_name: s.map(|s| s.name.clone()).unwrap_or_default(),
+                resource_id: g.resource_id,
+                resource_name: r.map(|r| r.name.clone()).unwrap_or_default(),
+                gpu_model: r.map(|r| r.gpu_model.clone()).unwrap_or_default(),
+                status: g.status.clone(),
+                granted_minutes: g.granted_minutes,
+                adjusted_minutes: g.adjusted_minutes,
+                consumed_minutes: g.consumed_minutes,
+                forfeited_minutes: g.forfeited_minutes,
+                remaining_minutes: g.remaining_minutes(),
+                valid_from: g.valid_from,
+                valid_until: g.valid_until,
+                reason: g.reason.clone(),
+                sync: job.map(|j| SyncState {
+                    job_id: j.id,
+                    status: j.status.clone(),
+                    attempts: j.attempts,
+                    last_error: j.last_error.clone(),
+                    updated_at: j.updated_at,
+                }),
+            }
+        })
+        .collect())
+}
+
+pub const PER_PAGE: u64 = 50;
+
+/// One page of grants, newest first, optionally of one status (four queries).
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    status_filter: &str,
+    page: u64,
+) -> AppResult<GrantsPage> {
+    actor.require(Role::Admin)?;
+    let mut q = grant::Entity::find().order_by_desc(grant::Column::Id);
+    if !status_filter.is_empty() {
+        q = q.filter(grant::Column::Status.eq(status_filter));
+    }
+    let paginator = q.paginate(db, PER_PAGE);
+    let total = paginator.num_items().await?;
+    let grants = paginator.fetch_page(page).await?;
+    Ok(GrantsPage {
+        rows: rows_of(db, grants).await?,
+        total,
+        page,
+        per_page: PER_PAGE,
+    })
+}
+
+/// A grant and one page of its ledger, for admins.
+pub async fn detail(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    page: u64,
+) -> AppResult<GrantDetail> {
+    actor.require(Role::Admin)?;
+    let g = grant::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let paginator = ledger_entity::Entity::find()
+        .filter(ledger_entity::Column::GrantId.eq(id))
+        .order_by_desc(ledger_entity::Column::Id)
+        .paginate(db, PER_PAGE);
+    let ledger_total = paginator.num_items().await?;
+    let entries = paginator.fetch_page(page).await?;
+    let grant = rows_of(db, vec![g])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    Ok(GrantDetail {
+        grant,
+        ledger: entries
+            .into_iter()
+            .map(|e| LedgerRow {
+                id: e.id,
+                kind: e.kind,
+                minutes: e.minutes,
+                balance_after: e.balance_after,
+                note: e.note,
+                external_ref: e.external_ref,
+                created_at: e.created_at,
+            })
+            .collect(),
+        ledger_total,
+        page,
+        per_page: PER_PAGE,
+    })
+}
+
+/// What the grant form offers: incubating startups and all resources.
+pub async fn form_options(db: &DatabaseConnection, actor: &Actor) -> AppResult<GrantFormOptions> {
+    actor.require(Role::Admin)?;
+    let startups = startup::Entity::find()
+        .filter(startup::Column::Status.eq("incubating"))
+        .order_by_asc(startup::Column::Name)
+        .all(db)
+        .await?;
+    let resources = resource::Entity::find()
+        .order_by_asc(resource::Column::Name)
+        .all(db)
+        .await?;
+    Ok(GrantFormOptions {
+        startups: startups.into_iter().map(|s| (s.id, s.name)).collect(),
+        resources: resources
+            .into_iter()
+            .map(|r| (r.id, format!("{} ({})", r.name, r.gpu_model)))
+            .collect(),
+    })
+}
+
+/// The signed-in applicant's own startup's grants; nobody else's.
+pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Option<StartupCredit>> {
+    actor.require(Role::Applicant)?;
+    let Some(s) = crate::startups::domain::startup_of(db, actor.user_id).await? else {
+        return Ok(None);
+    };
+    let grants = grant::Entity::find()
+        .filter(grant::Column::StartupId.eq(s.id))
+        .order_by_desc(grant::Column::Id)
+        .all(db)
+        .await?;
+    Ok(Some(StartupCredit {
+        startup_name: s.name,
+        grants: rows_of(db, grants).await?,
+    }))
+}

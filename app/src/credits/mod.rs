@@ -1,0 +1,229 @@
+//! GPU credit: compute resources, grants and their ledger, and the sync of every grant to the
+//! cluster that enforces it (Slurm through slurmrestd, a published HTTP contract, or none).
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+#[cfg(feature = "ssr")]
+pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod grants;
+#[cfg(feature = "ssr")]
+pub mod ledger;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod resources;
+pub mod server_fns;
+#[cfg(feature = "ssr")]
+pub mod sync;
+
+/// States of a grant (DESIGN: active → suspended | expired | revoked).
+pub mod status {
+    pub const ACTIVE: &str = "active";
+    pub const SUSPENDED: &str = "suspended";
+    pub const EXPIRED: &str = "expired";
+    pub const REVOKED: &str = "revoked";
+}
+
+/// Kinds of ledger entry; each has a label `ledger.<kind>`.
+pub mod kind {
+    pub const GRANTED: &str = "granted";
+    pub const ADJUSTED: &str = "adjusted";
+    pub const CONSUMED: &str = "consumed";
+    pub const EXPIRED: &str = "expired";
+    pub const REVOKED: &str = "revoked";
+}
+
+/// States of a sync job; each has a label `sync.status_<state>`.
+pub mod sync_status {
+    pub const PENDING: &str = "pending";
+    pub const RUNNING: &str = "running";
+    pub const DONE: &str = "done";
+    pub const DEAD: &str = "dead";
+    /// A newer job for the same startup and resource replaced it before it ran.
+    pub const SUPERSEDED: &str = "superseded";
+}
+
+/// The backends a resource can use; each has a label `resources.backend_<key>`.
+pub const BACKENDS: &[&str] = &["slurm", "http", "none"];
+
+/// GPU-hours as people type them ("12", "12.5", "1,000") to whole GPU-minutes. At most two
+/// decimals, more than zero unless `allow_negative`, and at most a billion hours.
+pub fn parse_gpu_hours(text: &str, allow_negative: bool) -> Option<i64> {
+    let t = text.trim().replace([',', '_', ' '], "");
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest.to_string()),
+        None => (false, t.strip_prefix('+').unwrap_or(&t).to_string()),
+    };
+    if negative && !allow_negative {
+        return None;
+    }
+    let (whole, frac) = digits.split_once('.').unwrap_or((&digits, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+        || whole.len() > 10
+    {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let hundredths: i64 = format!("{frac:0<2}").parse().ok()?;
+    // Hours × 60, rounding hundredths of an hour to the nearest minute.
+    let minutes = whole.checked_mul(60)? + (hundredths * 60 + 50) / 100;
+    if minutes == 0 || whole > 1_000_000_000 {
+        return None;
+    }
+    Some(if negative { -minutes } else { minutes })
+}
+
+/// GPU-minutes shown as GPU-hours with at most one decimal, grouped by thousands.
+pub fn format_gpu_hours(minutes: i64) -> String {
+    let tenths = (minutes.unsigned_abs() * 10 + 30) / 60;
+    let whole = (tenths / 10).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if minutes < 0 { "-" } else { "" };
+    match tenths % 10 {
+        0 => format!("{sign}{grouped}"),
+        d => format!("{sign}{grouped}.{d}"),
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceView {
+    pub id: i64,
+    pub name: String,
+    pub gpu_model: String,
+    pub backend: String,
+    pub cluster: String,
+    pub account_pattern: String,
+    pub base_url: String,
+    /// Whether a signing secret is stored (it is never sent back).
+    pub has_secret: bool,
+    pub repair_mode: String,
+}
+
+/// The sync state of one startup's allocation on one resource: its newest job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub job_id: i64,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRow {
+    pub id: i64,
+    pub startup_id: i64,
+    pub startup_name: String,
+    pub resource_id: i64,
+    pub resource_name: String,
+    pub gpu_model: String,
+    pub status: String,
+    pub granted_minutes: i64,
+    pub adjusted_minutes: i64,
+    pub consumed_minutes: i64,
+    pub forfeited_minutes: i64,
+    pub remaining_minutes: i64,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub reason: String,
+    pub sync: Option<SyncState>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub kind: String,
+    pub minutes: i64,
+    pub balance_after: i64,
+    pub note: String,
+    pub external_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantDetail {
+    pub grant: GrantRow,
+    pub ledger: Vec<LedgerRow>,
+    pub ledger_total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantsPage {
+    pub rows: Vec<GrantRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncJobRow {
+    pub id: i64,
+    pub startup_id: i64,
+    pub startup_name: String,
+    pub resource_name: String,
+    pub status: String,
+    pub attempts: i32,
+    pub limit_minutes: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Choices for the grant form: incubating startups and the resources.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantFormOptions {
+    pub startups: Vec<(i64, String)>,
+    pub resources: Vec<(i64, String)>,
+}
+
+/// A startup's own view of its credit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartupCredit {
+    pub startup_name: String,
+    pub grants: Vec<GrantRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{format_gpu_hours, parse_gpu_hours};
+
+    #[test]
+    fn gpu_hours_become_whole_minutes() {
+        assert_eq!(parse_gpu_hours("10", false), Some(600));
+        assert_eq!(parse_gpu_hours(" 1,000 ", false), Some(60_000));
+        assert_eq!(parse_gpu_hours("0.5", false), Some(30));
+        assert_eq!(parse_gpu_hours(".25", false), Some(15));
+        assert_eq!(parse_gpu_hours("12.34", false), Some(740));
+        assert_eq!(parse_gpu_hours("-2", true), Some(-120));
+        for bad in ["", "0", "0.00", "-2", "1.234", "abc", "1e3", "--1", "."] {
+            assert_eq!(parse_gpu_hours(bad, false), None, "{bad}");
+        }
+        assert_eq!(parse_gpu_hours("99999999999", false), None);
+    }
+
+    #[test]
+    fn minutes_show_as_hours() {
+        assert_eq!(format_gpu_hours(600), "10");
+        assert_eq!(format_gpu_hours(90), "1.5");
+        assert_eq!(format_gpu_hours(60_000_000), "1,000,000");
+        assert_eq!(format_gpu_hours(-30), "-0.5");
+        assert_eq!(format_gpu_hours(0), "0");
+    }
+}

@@ -1,0 +1,480 @@
+//! GPU credit pages: resources, grants and their ledger, the sync queue (admins), and a
+//! startup's own credit (applicants).
+use super::server_fns::{
+    get_grant_detail, get_grant_form_options, get_resource, list_grants, list_resources,
+    list_sync_jobs, my_credit, AdjustGrant, CreateGrant, GrantTransition, RetrySyncJob,
+    SaveResource,
+};
+use super::{format_gpu_hours, status, sync_status, GrantRow, ResourceView, BACKENDS};
+use crate::components::{
+    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Pager,
+    TextField,
+};
+use crate::i18n::use_locale;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+fn hours(minutes: i64) -> String {
+    format_gpu_hours(minutes)
+}
+
+fn page_param() -> Memo<u64> {
+    let q = use_query_map();
+    Memo::new(move |_| q.with(|q| q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0)))
+}
+
+#[component]
+fn SyncPill(sync: Option<super::SyncState>) -> impl IntoView {
+    let locale = use_locale();
+    let state = sync
+        .as_ref()
+        .map(|s| s.status.clone())
+        .unwrap_or_else(|| "none".into());
+    let title = sync.and_then(|s| s.last_error).unwrap_or_default();
+    view! {
+        <span class=format!("pill sync-{state}") data-sync=state.clone() title=title>
+            {locale.t(&format!("sync.status_{state}"))}
+        </span>
+    }
+}
+
+#[component]
+fn ResourceForm(r: ResourceView) -> impl IntoView {
+    let locale = use_locale();
+    let action = mutation::<SaveResource>();
+    let backend = r.backend.clone();
+    let repair = r.repair_mode.clone();
+    view! {
+        <ErrorBanner error=action_error(action)/>
+        <ActionForm action attr:class="form" attr:novalidate=true>
+            <input type="hidden" name="id" value=r.id/>
+            <TextField label=locale.t("resources.name") name="name" value=r.name.clone()/>
+            <TextField label=locale.t("resources.gpu_model") name="gpu_model" value=r.gpu_model.clone() hint=locale.t("resources.gpu_model_hint")/>
+            <div class="field">
+                <label for="f-backend">{locale.t("resources.backend")}</label>
+                <select id="f-backend" name="backend">
+                    {BACKENDS.iter().map(|b| view! {
+                        <option value=*b selected=*b == backend>{locale.t(&format!("resources.backend_{b}"))}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <TextField label=locale.t("resources.cluster") name="cluster" value=r.cluster.clone() hint=locale.t("resources.cluster_hint")/>
+            <TextField label=locale.t("resources.base_url") name="base_url" kind="url" value=r.base_url.clone() hint=locale.t("resources.base_url_hint")/>
+            <TextField
+                label=locale.t("resources.secret")
+                name="secret"
+                kind="password"
+                hint=locale.t(if r.has_secret { "resources.secret_kept" } else { "resources.secret_hint" })
+            />
+            <TextField
+                label=locale.t("resources.account_pattern")
+                name="account_pattern"
+                value=if r.account_pattern.is_empty() { "startup-{id}".to_string() } else { r.account_pattern.clone() }
+                hint=locale.t("resources.account_pattern_hint")
+            />
+            <div class="field">
+                <label for="f-repair_mode">{locale.t("resources.repair_mode")}</label>
+                <select id="f-repair_mode" name="repair_mode">
+                    <option value="approve" selected=repair != "auto">{locale.t("resources.repair_approve")}</option>
+                    <option value="auto" selected=repair == "auto">{locale.t("resources.repair_auto")}</option>
+                </select>
+            </div>
+            <button type="submit" data-testid="save-resource">{locale.t("form.save")}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn ResourcesPage() -> impl IntoView {
+    let locale = use_locale();
+    let data = Resource::new(data_version, |_| list_resources());
+    view! {
+        <h1>{locale.t("resources.title")}</h1>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="split">
+                            <section class="card">
+                                {list.is_empty().then(|| view! { <p class="empty">{locale.t("resources.none")}</p> })}
+                                <table class="data">
+                                    <thead><tr>
+                                        <th>{locale.t("resources.name")}</th>
+                                        <th>{locale.t("resources.gpu_model")}</th>
+                                        <th>{locale.t("resources.backend")}</th>
+                                        <th>{locale.t("resources.cluster")}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|r| view! {
+                                            <tr data-resource=r.id>
+                                                <td><a href=format!("/admin/resources/{}", r.id)>{r.name}</a></td>
+                                                <td>{r.gpu_model}</td>
+                                                <td>{locale.t(&format!("resources.backend_{}", r.backend))}</td>
+                                                <td>{r.cluster}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                            <section class="card">
+                                <h2>{locale.t("resources.new_title")}</h2>
+                                <ResourceForm r=ResourceView { backend: "slurm".into(), repair_mode: "approve".into(), ..Default::default() }/>
+                            </section>
+                        </div>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn EditResourcePage() -> impl IntoView {
+    let locale = use_locale();
+    let id = param_id("id");
+    let data = Resource::new(
+        move || (id.get(), data_version()),
+        |(id, _)| get_resource(id),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(r) => view! {
+                        <p class="meta"><a href="/admin/resources">{locale.t("resources.back")}</a></p>
+                        <section class="card narrow wide">
+                            <h1>{r.name.clone()}</h1>
+                            <ResourceForm r/>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn GrantsTable(rows: Vec<GrantRow>, #[prop(default = true)] link: bool) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <table class="data">
+            <thead><tr>
+                <th>{locale.t("grants.startup")}</th>
+                <th>{locale.t("grants.resource")}</th>
+                <th>{locale.t("outbox.status")}</th>
+                <th class="num">{locale.t("grants.granted")}</th>
+                <th class="num">{locale.t("grants.consumed")}</th>
+                <th class="num">{locale.t("grants.remaining")}</th>
+                <th>{locale.t("grants.valid_until")}</th>
+                <th>{locale.t("grants.sync")}</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|g| {
+                    let name = g.startup_name.clone();
+                    view! {
+                        <tr data-grant=g.id>
+                            <td>{if link { view! { <a href=format!("/admin/grants/{}", g.id)>{name}</a> }.into_any() } else { view! { <span>{name}</span> }.into_any() }}</td>
+                            <td>{format!("{} ({})", g.resource_name, g.gpu_model)}</td>
+                            <td><span class=format!("pill grant-{}", g.status)>{locale.t(&format!("grants.status_{}", g.status))}</span></td>
+                            <td class="num">{hours(g.granted_minutes + g.adjusted_minutes)}</td>
+                            <td class="num">{hours(g.consumed_minutes)}</td>
+                            <td class="num" data-testid="remaining">{hours(g.remaining_minutes)}</td>
+                            <td>{format_time(&g.valid_until)}</td>
+                            <td><SyncPill sync=g.sync.clone()/></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+const GRANT_FILTERS: &[&str] = &[
+    status::ACTIVE,
+    status::SUSPENDED,
+    status::EXPIRED,
+    status::REVOKED,
+];
+
+#[component]
+pub fn GrantsPage() -> impl IntoView {
+    let locale = use_locale();
+    let q = use_query_map();
+    let filter = Memo::new(move |_| {
+        q.with(|q| q.get("status"))
+            .filter(|s| GRANT_FILTERS.contains(&s.as_str()))
+            .unwrap_or_default()
+    });
+    let page = page_param();
+    let data = Resource::new(
+        move || (filter.get(), page.get(), data_version()),
+        |(f, p, _)| list_grants(f, p),
+    );
+    let options = Resource::new(data_version, |_| get_grant_form_options());
+    let create = mutation::<CreateGrant>();
+    let chip = move |key: &'static str| {
+        let href = if key.is_empty() {
+            "/admin/grants".to_string()
+        } else {
+            format!("/admin/grants?status={key}")
+        };
+        let label = if key.is_empty() {
+            locale.t("decide.filter_all")
+        } else {
+            locale.t(&format!("grants.status_{key}"))
+        };
+        view! { <a class="chip" href=href aria-current=move || (filter.get() == key).then_some("true")>{label}</a> }
+    };
+    view! {
+        <h1>{locale.t("grants.title")}</h1>
+        <div class="split">
+            <section class="card">
+                <nav class="chips" aria-label=locale.t("decide.filter_label")>
+                    {chip("")}
+                    {GRANT_FILTERS.iter().map(|k| chip(k)).collect_view()}
+                </nav>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match data.await {
+                            Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                            Ok(p) => {
+                                let base = if filter.get_untracked().is_empty() { "/admin/grants".to_string() } else { format!("/admin/grants?status={}", filter.get_untracked()) };
+                                view! {
+                                    {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("grants.none")}</p> })}
+                                    <GrantsTable rows=p.rows/>
+                                    <Pager base page=p.page per_page=p.per_page total=p.total/>
+                                }
+                                .into_any()
+                            }
+                        }
+                    })}
+                </Transition>
+            </section>
+            <section class="card">
+                <h2>{locale.t("grants.new_title")}</h2>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        options.await.ok().map(|o| view! {
+                            {o.startups.is_empty().then(|| view! { <p class="hint">{locale.t("grants.no_incubating")}</p> })}
+                            <ErrorBanner error=action_error(create)/>
+                            <ActionForm action=create attr:class="form" attr:novalidate=true>
+                                <div class="field">
+                                    <label for="f-startup_id">{locale.t("grants.startup")}</label>
+                                    <select id="f-startup_id" name="startup_id">
+                                        {o.startups.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                                    </select>
+                                </div>
+                                <div class="field">
+                                    <label for="f-resource_id">{locale.t("grants.resource")}</label>
+                                    <select id="f-resource_id" name="resource_id">
+                                        {o.resources.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                                    </select>
+                                </div>
+                                <TextField label=locale.t("grants.gpu_hours") name="gpu_hours" hint=locale.t("grants.gpu_hours_hint")/>
+                                <TextField label=locale.t("grants.valid_from") name="valid_from" kind="datetime-local"/>
+                                <TextField label=locale.t("grants.valid_until") name="valid_until" kind="datetime-local"/>
+                                <div class="field">
+                                    <label for="f-reason">{locale.t("grants.reason")}</label>
+                                    <textarea id="f-reason" name="reason" rows="2"></textarea>
+                                </div>
+                                <button type="submit" data-testid="create-grant">{locale.t("grants.create")}</button>
+                            </ActionForm>
+                        })
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn GrantPage() -> impl IntoView {
+    let locale = use_locale();
+    let id = param_id("id");
+    let page = page_param();
+    let data = Resource::new(
+        move || (id.get(), page.get(), data_version()),
+        |(id, p, _)| get_grant_detail(id, p),
+    );
+    let adjust = mutation::<AdjustGrant>();
+    let transition = mutation::<GrantTransition>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(d) => {
+                        let g = d.grant.clone();
+                        let open = matches!(g.status.as_str(), status::ACTIVE | status::SUSPENDED);
+                        let moves: Vec<(&'static str, &'static str)> = match g.status.as_str() {
+                            status::ACTIVE => vec![(status::SUSPENDED, "grants.suspend"), (status::REVOKED, "grants.revoke")],
+                            status::SUSPENDED => vec![(status::ACTIVE, "grants.resume"), (status::REVOKED, "grants.revoke")],
+                            _ => vec![],
+                        };
+                        view! {
+                            <p class="meta"><a href="/admin/grants">{locale.t("grants.back")}</a></p>
+                            <h1>{format!("{} · {} ({})", g.startup_name, g.resource_name, g.gpu_model)}</h1>
+                            <p class="lead">{g.reason.clone()}</p>
+                            <dl class="facts card" data-testid="balance">
+                                <dt>{locale.t("outbox.status")}</dt>
+                                <dd><span class=format!("pill grant-{}", g.status)>{locale.t(&format!("grants.status_{}", g.status))}</span></dd>
+                                <dt>{locale.t("grants.window")}</dt>
+                                <dd>{format!("{} → {}", format_time(&g.valid_from), format_time(&g.valid_until))}</dd>
+                                <dt>{locale.t("grants.granted")}</dt><dd>{hours(g.granted_minutes)}</dd>
+                                <dt>{locale.t("grants.adjusted")}</dt><dd>{hours(g.adjusted_minutes)}</dd>
+                                <dt>{locale.t("grants.consumed")}</dt><dd>{hours(g.consumed_minutes)}</dd>
+                                <dt>{locale.t("grants.forfeited")}</dt><dd>{hours(g.forfeited_minutes)}</dd>
+                                <dt>{locale.t("grants.remaining")}</dt><dd data-testid="remaining">{hours(g.remaining_minutes)}</dd>
+                                <dt>{locale.t("grants.sync")}</dt>
+                                <dd>
+                                    <SyncPill sync=g.sync.clone()/>
+                                    {g.sync.as_ref().and_then(|s| s.last_error.clone()).map(|e| view! { <small class="hint">{e}</small> })}
+                                </dd>
+                            </dl>
+                            {open.then(|| view! {
+                                <div class="split">
+                                    <section class="card">
+                                        <h2>{locale.t("grants.adjust_title")}</h2>
+                                        <ErrorBanner error=action_error(adjust)/>
+                                        <ActionForm action=adjust attr:class="form" attr:novalidate=true>
+                                            <input type="hidden" name="id" value=g.id/>
+                                            <TextField label=locale.t("grants.adjust_hours") name="gpu_hours" hint=locale.t("grants.adjust_hint")/>
+                                            <TextField label=locale.t("grants.note") name="note"/>
+                                            <button type="submit" data-testid="adjust">{locale.t("grants.adjust")}</button>
+                                        </ActionForm>
+                                    </section>
+                                    <section class="card">
+                                        <h2>{locale.t("grants.state_title")}</h2>
+                                        <ErrorBanner error=action_error(transition)/>
+                                        {moves.into_iter().map(|(to, label)| view! {
+                                            <ActionForm action=transition attr:class="form compact">
+                                                <input type="hidden" name="id" value=g.id/>
+                                                <input type="hidden" name="to" value=to/>
+                                                <input type="text" name="note" aria-label=locale.t("grants.note") placeholder=locale.t("grants.note")/>
+                                                <button type="submit" class=if to == status::REVOKED { "danger" } else { "secondary" } data-testid=format!("to-{to}")>{locale.t(label)}</button>
+                                            </ActionForm>
+                                        }).collect_view()}
+                                    </section>
+                                </div>
+                            })}
+                            <section class="card">
+                                <h2>{locale.t("ledger.title")}</h2>
+                                <table class="data" data-testid="ledger">
+                                    <thead><tr>
+                                        <th>{locale.t("ledger.when")}</th>
+                                        <th>{locale.t("ledger.kind")}</th>
+                                        <th class="num">{locale.t("ledger.hours")}</th>
+                                        <th class="num">{locale.t("ledger.balance")}</th>
+                                        <th>{locale.t("ledger.note")}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {d.ledger.into_iter().map(|e| view! {
+                                            <tr data-kind=e.kind.clone()>
+                                                <td>{format_time(&e.created_at)}</td>
+                                                <td>{locale.t(&format!("ledger.{}", e.kind))}</td>
+                                                <td class="num">{hours(e.minutes)}</td>
+                                                <td class="num">{hours(e.balance_after)}</td>
+                                                <td>{e.external_ref.clone().unwrap_or(e.note.clone())}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <Pager base=format!("/admin/grants/{}", g.id) page=d.page per_page=d.per_page total=d.ledger_total/>
+                            </section>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn SyncJobsPage() -> impl IntoView {
+    let locale = use_locale();
+    let page = page_param();
+    let data = Resource::new(
+        move || (page.get(), data_version()),
+        |(p, _)| list_sync_jobs(p),
+    );
+    let retry = mutation::<RetrySyncJob>();
+    view! {
+        <h1>{locale.t("sync.title")}</h1>
+        <p class="hint">{locale.t("sync.lead")}</p>
+        <ErrorBanner error=action_error(retry)/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok((rows, total)) => view! {
+                        {rows.is_empty().then(|| view! { <p class="empty">{locale.t("sync.none")}</p> })}
+                        <table class="data card">
+                            <thead><tr>
+                                <th>{locale.t("grants.startup")}</th>
+                                <th>{locale.t("grants.resource")}</th>
+                                <th class="num">{locale.t("sync.limit")}</th>
+                                <th>{locale.t("outbox.status")}</th>
+                                <th>{locale.t("sync.attempts")}</th>
+                                <th>{locale.t("sync.error")}</th>
+                                <th></th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|j| {
+                                    let dead = j.status == sync_status::DEAD;
+                                    view! {
+                                        <tr data-job=j.id data-status=j.status.clone()>
+                                            <td>{j.startup_name}</td>
+                                            <td>{j.resource_name}</td>
+                                            <td class="num">{hours(j.limit_minutes)}</td>
+                                            <td><span class=format!("pill sync-{}", j.status)>{locale.t(&format!("sync.status_{}", j.status))}</span></td>
+                                            <td>{j.attempts}</td>
+                                            <td><small>{j.last_error.unwrap_or_default()}</small></td>
+                                            <td>{dead.then(|| view! {
+                                                <ActionForm action=retry>
+                                                    <input type="hidden" name="id" value=j.id/>
+                                                    <button type="submit" class="small" data-testid="retry">{locale.t("outbox.retry")}</button>
+                                                </ActionForm>
+                                            })}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <Pager base="/admin/sync".to_string() page=page.get_untracked() per_page=50 total/>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The applicant's own GPU credit.
+#[component]
+pub fn CreditsPage() -> impl IntoView {
+    let locale = use_locale();
+    let data = Resource::new(data_version, |_| my_credit());
+    view! {
+        <h1>{locale.t("credits.title")}</h1>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(None) => view! { <div class="empty"><p>{locale.t("credits.no_startup")}</p></div> }.into_any(),
+                    Ok(Some(c)) if c.grants.is_empty() => view! { <div class="empty"><p>{locale.t("credits.none")}</p></div> }.into_any(),
+                    Ok(Some(c)) => view! {
+                        <p class="lead">{c.startup_name.clone()}</p>
+                        <section class="card"><GrantsTable rows=c.grants link=false/></section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

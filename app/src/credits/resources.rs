@@ -1,0 +1,194 @@
+//! Compute resources (admin): a GPU model on a cluster, the backend that reaches it, and the
+//! rule that names a startup's account there.
+use super::backend::{Backend, Settings};
+use super::entity::resource;
+use super::{ResourceView, BACKENDS};
+use crate::audit::{self, Change};
+use crate::auth::domain::Actor;
+use crate::auth::Role;
+use crate::error::{AppError, AppResult};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set, SqlErr, TransactionTrait,
+};
+use serde_json::json;
+
+#[derive(Clone, Debug, Default)]
+pub struct ResourceInput {
+    pub name: String,
+    pub gpu_model: String,
+    pub backend: String,
+    pub cluster: String,
+    pub account_pattern: String,
+    pub base_url: String,
+    /// Empty keeps the stored secret.
+    pub secret: String,
+    pub repair_mode: String,
+}
+
+pub fn view(r: &resource::Model) -> ResourceView {
+    let s: Settings = serde_json::from_str(&r.settings).unwrap_or_default();
+    ResourceView {
+        id: r.id,
+        name: r.name.clone(),
+        gpu_model: r.gpu_model.clone(),
+        backend: r.backend.clone(),
+        cluster: r.cluster.clone(),
+        account_pattern: r.account_pattern.clone(),
+        base_url: s.base_url,
+        has_secret: !s.secret.is_empty(),
+        repair_mode: r.repair_mode.clone(),
+    }
+}
+
+fn account_pattern_ok(p: &str) -> bool {
+    let sample = p.replace("{id}", "1");
+    p.contains("{id}")
+        && (3..=60).contains(&sample.len())
+        && sample
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Checks the input and returns the settings JSON to store.
+fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<String> {
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("name", "error.resource_name_invalid"));
+    }
+    if input.gpu_model.trim().is_empty() || input.gpu_model.chars().count() > 60 {
+        return Err(AppError::invalid("gpu_model", "error.gpu_model_invalid"));
+    }
+    if !BACKENDS.contains(&input.backend.as_str()) {
+        return Err(AppError::invalid("backend", "error.backend_invalid"));
+    }
+    if !account_pattern_ok(input.account_pattern.trim()) {
+        return Err(AppError::invalid(
+            "account_pattern",
+            "error.account_pattern_invalid",
+        ));
+    }
+    if !matches!(input.repair_mode.as_str(), "auto" | "approve") {
+        return Err(AppError::invalid(
+            "repair_mode",
+            "error.repair_mode_invalid",
+        ));
+    }
+    let secret = match input.secret.trim() {
+        "" => stored.map(|s| s.secret.clone()).unwrap_or_default(),
+        s => s.to_string(),
+    };
+    let settings = Settings {
+        base_url: input.base_url.trim().trim_end_matches('/').to_string(),
+        secret,
+    };
+    // Building the backend checks what it needs: a URL, a cluster name, a long enough secret.
+    let probe = resource::Model {
+        id: 0,
+        name: name.into(),
+        gpu_model: input.gpu_model.clone(),
+        backend: input.backend.clone(),
+        cluster: input.cluster.trim().into(),
+        account_pattern: input.account_pattern.trim().into(),
+        settings: serde_json::to_string(&settings).map_err(|_| AppError::Internal)?,
+        repair_mode: input.repair_mode.clone(),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    };
+    if let Err(e) = Backend::for_resource(&probe) {
+        let (field, key) = match e.to_string() {
+            m if m.contains("cluster") => ("cluster", "error.cluster_required"),
+            m if m.contains("secret") => ("secret", "error.secret_too_short"),
+            _ => ("base_url", "error.base_url_invalid"),
+        };
+        return Err(AppError::invalid(field, key));
+    }
+    Ok(probe.settings)
+}
+
+pub async fn list(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<ResourceView>> {
+    actor.require(Role::Admin)?;
+    Ok(resource::Entity::find()
+        .order_by_asc(resource::Column::Name)
+        .all(db)
+        .await?
+        .iter()
+        .map(view)
+        .collect())
+}
+
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<ResourceView> {
+    actor.require(Role::Admin)?;
+    resource::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|r| view(&r))
+        .ok_or(AppError::NotFound)
+}
+
+/// Creates a resource (id None) or updates one; returns its id.
+pub async fn save(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Option<i64>,
+    input: ResourceInput,
+) -> AppResult<i64> {
+    actor.require(Role::Admin)?;
+    let txn = db.begin().await?;
+    let existing = match id {
+        Some(id) => Some(
+            resource::Entity::find_by_id(id)
+                .one(&txn)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    let stored: Option<Settings> = existing
+        .as_ref()
+        .and_then(|r| serde_json::from_str(&r.settings).ok());
+    let settings = validate(&input, stored.as_ref())?;
+    let now = Utc::now();
+    let taken = |e: sea_orm::DbErr| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::invalid("name", "error.resource_name_taken")
+        }
+        _ => e.into(),
+    };
+    let before = existing.as_ref().map(|r| json!(view(r)));
+    let mut a: resource::ActiveModel = match existing {
+        Some(r) => r.into(),
+        None => resource::ActiveModel {
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    a.name = Set(input.name.trim().into());
+    a.gpu_model = Set(input.gpu_model.trim().into());
+    a.backend = Set(input.backend.clone());
+    a.cluster = Set(input.cluster.trim().into());
+    a.account_pattern = Set(input.account_pattern.trim().into());
+    a.settings = Set(settings);
+    a.repair_mode = Set(input.repair_mode.clone());
+    a.updated_at = Set(now);
+    let saved = a.save(&txn).await.map_err(taken)?;
+    let saved: resource::Model = saved.try_into().map_err(|_| AppError::Internal)?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: if before.is_some() {
+                "resource.updated"
+            } else {
+                "resource.created"
+            },
+            entity_type: "resource",
+            entity_id: saved.id.to_string(),
+            before,
+            after: Some(json!(view(&saved))),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved.id)
+}

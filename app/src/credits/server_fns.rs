@@ -1,0 +1,155 @@
+//! Server functions for GPU credit.
+use super::{GrantDetail, GrantFormOptions, GrantsPage, ResourceView, StartupCredit, SyncJobRow};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::auth::server_fns::ssr::{redirect_with_notice, require_actor};
+
+#[server(prefix = "/api", endpoint = "list_resources")]
+pub async fn list_resources() -> Result<Vec<ResourceView>, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::resources::list(&state.db, &actor).await
+}
+
+#[server(prefix = "/api", endpoint = "get_resource")]
+pub async fn get_resource(id: i64) -> Result<ResourceView, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::resources::get(&state.db, &actor, id).await
+}
+
+/// Creates a resource (id 0) or updates one; returns to the list.
+#[server(prefix = "/api", endpoint = "save_resource")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_resource(
+    #[server(default)] id: i64,
+    #[server(default)] name: String,
+    #[server(default)] gpu_model: String,
+    #[server(default)] backend: String,
+    #[server(default)] cluster: String,
+    #[server(default)] account_pattern: String,
+    #[server(default)] base_url: String,
+    #[server(default)] secret: String,
+    #[server(default)] repair_mode: String,
+) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let input = super::resources::ResourceInput {
+        name,
+        gpu_model,
+        backend,
+        cluster,
+        account_pattern,
+        base_url,
+        secret,
+        repair_mode,
+    };
+    super::resources::save(&state.db, &actor, (id > 0).then_some(id), input).await?;
+    redirect_with_notice("/admin/resources", "saved");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "list_grants")]
+pub async fn list_grants(
+    #[server(default)] status: String,
+    #[server(default)] page: u64,
+) -> Result<GrantsPage, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::grants::list(&state.db, &actor, &status, page).await
+}
+
+#[server(prefix = "/api", endpoint = "grant_form_options")]
+pub async fn get_grant_form_options() -> Result<GrantFormOptions, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::grants::form_options(&state.db, &actor).await
+}
+
+#[server(prefix = "/api", endpoint = "create_grant")]
+pub async fn create_grant(
+    #[server(default)] startup_id: i64,
+    #[server(default)] resource_id: i64,
+    #[server(default)] gpu_hours: String,
+    #[server(default)] valid_from: String,
+    #[server(default)] valid_until: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let input = super::grants::GrantInput {
+        startup_id,
+        resource_id,
+        gpu_hours,
+        valid_from,
+        valid_until,
+        reason,
+    };
+    let id = super::grants::create(&state.db, &state.settings, &actor, input).await?;
+    redirect_with_notice(&format!("/admin/grants/{id}"), "grant_created");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "grant_detail")]
+pub async fn get_grant_detail(
+    id: i64,
+    #[server(default)] page: u64,
+) -> Result<GrantDetail, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::grants::detail(&state.db, &actor, id, page).await
+}
+
+#[server(prefix = "/api", endpoint = "adjust_grant")]
+pub async fn adjust_grant(
+    id: i64,
+    #[server(default)] gpu_hours: String,
+    #[server(default)] note: String,
+) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::grants::adjust(&state.db, &state.settings, &actor, id, &gpu_hours, &note).await?;
+    redirect_with_notice(&format!("/admin/grants/{id}"), "saved");
+    Ok(())
+}
+
+/// Suspend (`to=suspended`), resume (`to=active`) or revoke (`to=revoked`).
+#[server(prefix = "/api", endpoint = "grant_transition")]
+pub async fn grant_transition(
+    id: i64,
+    #[server(default)] to: String,
+    #[server(default)] note: String,
+) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::grants::transition(&state.db, &state.settings, &actor, id, &to, &note).await?;
+    redirect_with_notice(&format!("/admin/grants/{id}"), "saved");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "list_sync_jobs")]
+pub async fn list_sync_jobs(
+    #[server(default)] page: u64,
+) -> Result<(Vec<SyncJobRow>, u64), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::sync::list(&state.db, &actor, page).await
+}
+
+#[server(prefix = "/api", endpoint = "retry_sync_job")]
+pub async fn retry_sync_job(id: i64) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::sync::retry(&state.db, &actor, id).await?;
+    redirect_with_notice("/admin/sync", "retried");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "my_credit")]
+pub async fn my_credit() -> Result<Option<StartupCredit>, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::grants::my_credit(&state.db, &actor).await
+}

@@ -1,0 +1,374 @@
+//! The sync outbox. A change to a startup's grants writes, in its own transaction, a job that
+//! holds the whole desired allocation for (startup, resource) and an idempotency key. Workers
+//! claim jobs with a lease (and `FOR UPDATE SKIP LOCKED` on PostgreSQL), apply them through the
+//! resource's backend, and retry with exponential backoff; after MAX_ATTEMPTS a job is dead.
+use super::backend::{AllocationBackend, Backend, Desired};
+use super::entity::{grant, resource, sync_job};
+use super::{status, sync_status, SyncJobRow};
+use crate::audit::{self, Change};
+use crate::auth::domain::Actor;
+use crate::auth::entity::user;
+use crate::auth::Role;
+use crate::error::{AppError, AppResult};
+use crate::startups::entity::{member, startup};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement,
+};
+use serde_json::json;
+
+pub const MAX_ATTEMPTS: i32 = 8;
+/// How long a worker may hold a job before another may take it over.
+const LEASE_SECONDS: i64 = 120;
+
+/// Backoff after the n-th failure: 5 s doubling, capped at 10 minutes.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 20) - 1;
+    Duration::seconds((5_i64 << exp).min(600))
+}
+
+/// A startup's account name on a resource, from the resource's pattern.
+pub fn account_name(r: &resource::Model, startup_id: i64) -> String {
+    r.account_pattern.replace("{id}", &startup_id.to_string())
+}
+
+/// The cap the cluster should enforce: what was ever consumed, plus what active grants still
+/// hold. Suspended, expired and revoked grants keep only what was used of them.
+pub fn limit_of(grants: &[grant::Model]) -> i64 {
+    grants
+        .iter()
+        .map(|g| {
+            let usable = if g.status == status::ACTIVE {
+                g.remaining_minutes().max(0)
+            } else {
+                0
+            };
+            g.consumed_minutes + usable
+        })
+        .sum()
+}
+
+/// The desired allocation of a startup on a resource, as the database says now.
+pub async fn desired(
+    db: &impl ConnectionTrait,
+    r: &resource::Model,
+    startup_id: i64,
+) -> AppResult<Desired> {
+    let s = startup::Entity::find_by_id(startup_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let grants = grant::Entity::find()
+        .filter(grant::Column::StartupId.eq(startup_id))
+        .filter(grant::Column::ResourceId.eq(r.id))
+        .all(db)
+        .await?;
+    let member_ids: Vec<i64> = member::Entity::find()
+        .filter(member::Column::StartupId.eq(startup_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let mut members: Vec<String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(member_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|u| u.cluster_login)
+        .collect();
+    members.sort();
+    Ok(Desired {
+        account: account_name(r, startup_id),
+        organization: s.name,
+        limit_minutes: limit_of(&grants),
+        members,
+    })
+}
+
+/// Writes the job for (startup, resource) inside the caller's transaction. Older jobs still
+/// waiting are superseded: each job carries the whole desired state, so only the newest counts.
+pub async fn enqueue(
+    txn: &impl ConnectionTrait,
+    r: &resource::Model,
+    startup_id: i64,
+) -> AppResult<i64> {
+    let d = desired(txn, r, startup_id).await?;
+    let now = Utc::now();
+    sync_job::Entity::update_many()
+        .col_expr(
+            sync_job::Column::Status,
+            Expr::value(sync_status::SUPERSEDED),
+        )
+        .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
+        .filter(sync_job::Column::StartupId.eq(startup_id))
+        .filter(sync_job::Column::ResourceId.eq(r.id))
+        .filter(sync_job::Column::Status.is_in([sync_status::PENDING, sync_status::DEAD]))
+        .exec(txn)
+        .await?;
+    let job = sync_job::ActiveModel {
+        startup_id: Set(startup_id),
+        resource_id: Set(r.id),
+        desired: Set(serde_json::to_string(&d).map_err(|_| AppError::Internal)?),
+        idempotency_key: Set(uuid::Uuid::new_v4().simple().to_string()),
+        status: Set(sync_status::PENDING.into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        done_at: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(job.id)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Claimed {
+    id: i64,
+}
+
+/// Claims one due job: pending (or running with an expired lease), and not for a target that
+/// another worker is applying right now, so that an older state never lands after a newer one.
+async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<sync_job::Model>> {
+    let backend = db.get_database_backend();
+    let lease = now + Duration::seconds(LEASE_SECONDS);
+    let (p, lock) = match backend {
+        DatabaseBackend::Postgres => ("$", " FOR UPDATE SKIP LOCKED"),
+        _ => ("?", ""),
+    };
+    let ph = |n: usize| {
+        if p == "$" {
+            format!("${n}")
+        } else {
+            "?".into()
+        }
+    };
+    let sql = format!(
+        "UPDATE sync_jobs SET status = {s1}, lease_until = {l}, attempts = attempts + 1, updated_at = {u} \
+         WHERE id = (SELECT j.id FROM sync_jobs j \
+           WHERE (j.status = {pending} OR (j.status = {running} AND j.lease_until < {now1})) \
+             AND j.next_attempt_at <= {now2} \
+             AND NOT EXISTS (SELECT 1 FROM sync_jobs k WHERE k.startup_id = j.startup_id \
+                 AND k.resource_id = j.resource_id AND k.id <> j.id \
+                 AND k.status = {running2} AND k.lease_until >= {now3}) \
+           ORDER BY j.id LIMIT 1{lock}) \
+         AND (status = {pending2} OR (status = {running3} AND lease_until < {now4})) \
+         RETURNING id",
+        s1 = ph(1),
+        l = ph(2),
+        u = ph(3),
+        pending = ph(4),
+        running = ph(5),
+        now1 = ph(6),
+        now2 = ph(7),
+        running2 = ph(8),
+        now3 = ph(9),
+        pending2 = ph(10),
+        running3 = ph(11),
+        now4 = ph(12),
+    );
+    let values: Vec<sea_orm::Value> = vec![
+        sync_status::RUNNING.into(),
+        lease.into(),
+        now.into(),
+        sync_status::PENDING.into(),
+        sync_status::RUNNING.into(),
+        now.into(),
+        now.into(),
+        sync_status::RUNNING.into(),
+        now.into(),
+        sync_status::PENDING.into(),
+        sync_status::RUNNING.into(),
+        now.into(),
+    ];
+    let claimed = Claimed::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+        .one(db)
+        .await?;
+    match claimed {
+        Some(c) => Ok(sync_job::Entity::find_by_id(c.id).one(db).await?),
+        None => Ok(None),
+    }
+}
+
+/// Records the outcome, only if this worker still holds the job (same attempt, still running).
+async fn finish(
+    db: &DatabaseConnection,
+    job: &sync_job::Model,
+    outcome: Result<(), String>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut update = sync_job::Entity::update_many()
+        .col_expr(
+            sync_job::Column::LeaseUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(sync_job::Column::UpdatedAt, Expr::value(now));
+    update = match &outcome {
+        Ok(()) => update
+            .col_expr(sync_job::Column::Status, Expr::value(sync_status::DONE))
+            .col_expr(sync_job::Column::DoneAt, Expr::value(now))
+            .col_expr(sync_job::Column::LastError, Expr::value(None::<String>)),
+        Err(e) => {
+            let dead = job.attempts >= MAX_ATTEMPTS;
+            update
+                .col_expr(
+                    sync_job::Column::Status,
+                    Expr::value(if dead {
+                        sync_status::DEAD
+                    } else {
+                        sync_status::PENDING
+                    }),
+                )
+                .col_expr(sync_job::Column::LastError, Expr::value(e.clone()))
+                .col_expr(
+                    sync_job::Column::NextAttemptAt,
+                    Expr::value(now + backoff(job.attempts)),
+                )
+        }
+    };
+    update
+        .filter(sync_job::Column::Id.eq(job.id))
+        .filter(sync_job::Column::Status.eq(sync_status::RUNNING))
+        .filter(sync_job::Column::Attempts.eq(job.attempts))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Applies due jobs until none is left or `limit` were tried; returns how many were tried.
+pub async fn run_due(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> AppResult<usize> {
+    let mut tried = 0;
+    while tried < limit {
+        let Some(job) = claim(db, now).await? else {
+            break;
+        };
+        tried += 1;
+        let outcome = apply(db, &job).await;
+        if let Err(e) = &outcome {
+            tracing::warn!(job = job.id, attempts = job.attempts, error = %e, "sync job failed");
+        }
+        finish(db, &job, outcome, Utc::now().max(now)).await?;
+    }
+    Ok(tried)
+}
+
+async fn apply(db: &DatabaseConnection, job: &sync_job::Model) -> Result<(), String> {
+    let r = resource::Entity::find_by_id(job.resource_id)
+        .one(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the resource no longer exists")?;
+    let desired: Desired = serde_json::from_str(&job.desired).map_err(|e| e.to_string())?;
+    let backend = Backend::for_resource(&r).map_err(|e| e.to_string())?;
+    backend
+        .apply(&desired, &job.idempotency_key)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// An admin sends a dead job back to the queue.
+pub async fn retry(db: &DatabaseConnection, actor: &Actor, job_id: i64) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    let job = sync_job::Entity::find_by_id(job_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if job.status != sync_status::DEAD {
+        return Err(AppError::conflict("error.sync_not_dead"));
+    }
+    let now = Utc::now();
+    let mut a: sync_job::ActiveModel = job.into();
+    a.status = Set(sync_status::PENDING.into());
+    a.attempts = Set(0);
+    a.next_attempt_at = Set(now);
+    a.updated_at = Set(now);
+    a.update(db).await?;
+    audit::record(
+        db,
+        Change {
+            actor: Some(actor.user_id),
+            action: "sync.retried",
+            entity_type: "sync_job",
+            entity_id: job_id.to_string(),
+            before: Some(json!({"status": sync_status::DEAD})),
+            after: Some(json!({"status": sync_status::PENDING})),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The jobs admins watch: waiting, failing and dead first, then the latest done (three queries).
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    page: u64,
+) -> AppResult<(Vec<SyncJobRow>, u64)> {
+    use sea_orm::PaginatorTrait;
+    actor.require(Role::Admin)?;
+    const PER_PAGE: u64 = 50;
+    let paginator = sync_job::Entity::find()
+        .filter(sync_job::Column::Status.ne(sync_status::SUPERSEDED))
+        .order_by_desc(sync_job::Column::Id)
+        .paginate(db, PER_PAGE);
+    let total = paginator.num_items().await?;
+    let jobs = paginator.fetch_page(page).await?;
+    let startups = startup::Entity::find()
+        .filter(startup::Column::Id.is_in(jobs.iter().map(|j| j.startup_id)))
+        .all(db)
+        .await?;
+    let resources = resource::Entity::find().all(db).await?;
+    let rows = jobs
+        .into_iter()
+        .map(|j| {
+            let limit = serde_json::from_str::<Desired>(&j.desired)
+                .map(|d| d.limit_minutes)
+                .unwrap_or_default();
+            SyncJobRow {
+                id: j.id,
+                startup_id: j.startup_id,
+                startup_name: startups
+                    .iter()
+                    .find(|s| s.id == j.startup_id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+                resource_name: resources
+                    .iter()
+                    .find(|r| r.id == j.resource_id)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default(),
+                status: j.status,
+                attempts: j.attempts,
+                limit_minutes: limit,
+                next_attempt_at: j.next_attempt_at,
+                last_error: j.last_error,
+                updated_at: j.updated_at,
+            }
+        })
+        .collect();
+    Ok((rows, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1).num_seconds(), 5);
+        assert_eq!(backoff(2).num_seconds(), 10);
+        assert_eq!(backoff(4).num_seconds(), 40);
+        assert_eq!(backoff(8).num_seconds(), 600);
+        assert_eq!(backoff(30).num_seconds(), 600);
+    }
+}

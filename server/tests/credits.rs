@@ -1,0 +1,813 @@
+//! GPU credit: resources, grants and the ledger, the sync outbox and its backends.
+mod common;
+
+use app::auth::Role;
+use app::credits::entity::{grant, ledger, resource, sync_job};
+use app::error::AppError;
+use chrono::{Duration, Utc};
+use common::{Jar, TestApp};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+
+fn input_time(t: chrono::DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// An admin, and an incubating startup whose founder has a cluster login.
+struct Park {
+    app: TestApp,
+    admin: Jar,
+    founder: Jar,
+    startup: i64,
+}
+
+async fn park() -> Park {
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    let startup = incubating(&app, "li@deeppark.cn", "DeepPark AI", Some("lilei")).await;
+    let founder = app.sign_in("li@deeppark.cn", "correct horse battery").await;
+    Park {
+        app,
+        admin,
+        founder,
+        startup,
+    }
+}
+
+/// A startup with one founder, admitted (as an intake decision does).
+async fn incubating(app: &TestApp, email: &str, name: &str, login: Option<&str>) -> i64 {
+    let mut jar = app.signed_in_applicant(email, name).await;
+    let res = app
+        .post_form(
+            "/api/save_startup",
+            "/startup",
+            &[
+                ("name", name),
+                ("sector", "language"),
+                ("stage", "seed"),
+                ("team_size", "5"),
+                ("founders", name),
+            ],
+            &mut jar,
+        )
+        .await;
+    assert_eq!(res.location(), "/startup?notice=saved");
+    let s = app::startups::entity::startup::Entity::find()
+        .filter(app::startups::entity::startup::Column::Name.eq(name))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut a = s.clone().into_active_model();
+    a.status = Set("incubating".into());
+    a.update(app.db()).await.unwrap();
+    if let Some(login) = login {
+        let u = app::auth::entity::user::Entity::find()
+            .filter(app::auth::entity::user::Column::Email.eq(email))
+            .one(app.db())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut u = u.into_active_model();
+        u.cluster_login = Set(Some(login.into()));
+        u.update(app.db()).await.unwrap();
+    }
+    s.id
+}
+
+async fn post(p: &mut Park, path: &str, fields: &[(&str, &str)]) -> common::TestResponse {
+    p.app.post_form(path, "/admin", fields, &mut p.admin).await
+}
+
+async fn add_resource(
+    p: &mut Park,
+    name: &str,
+    backend: &str,
+    base_url: &str,
+    secret: &str,
+) -> i64 {
+    let res = post(
+        p,
+        "/api/save_resource",
+        &[
+            ("name", name),
+            ("gpu_model", "H100"),
+            ("backend", backend),
+            ("cluster", "ci"),
+            ("account_pattern", "startup-{id}"),
+            ("base_url", base_url),
+            ("secret", secret),
+            ("repair_mode", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        res.location(),
+        "/admin/resources?notice=saved",
+        "{:?}",
+        res.error_param()
+    );
+    resource::Entity::find()
+        .filter(resource::Column::Name.eq(name))
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn grant_hours(
+    p: &mut Park,
+    startup: i64,
+    resource: i64,
+    hours: &str,
+) -> common::TestResponse {
+    let from = input_time(Utc::now() - Duration::hours(1));
+    let until = input_time(Utc::now() + Duration::days(90));
+    post(
+        p,
+        "/api/create_grant",
+        &[
+            ("startup_id", &startup.to_string()),
+            ("resource_id", &resource.to_string()),
+            ("gpu_hours", hours),
+            ("valid_from", &from),
+            ("valid_until", &until),
+            ("reason", "Seed programme"),
+        ],
+    )
+    .await
+}
+
+fn desired_limit(job: &sync_job::Model) -> i64 {
+    serde_json::from_str::<app::credits::backend::Desired>(&job.desired)
+        .unwrap()
+        .limit_minutes
+}
+
+async fn newest_job(app: &TestApp) -> sync_job::Model {
+    sync_job::Entity::find()
+        .order_by_desc(sync_job::Column::Id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn admins_configure_compute_resources() {
+    let mut p = park().await;
+    for (field, value, key) in [
+        ("name", "", "error.resource_name_invalid"),
+        ("backend", "kubernetes", "error.backend_invalid"),
+        (
+            "account_pattern",
+            "Startup {id}",
+            "error.account_pattern_invalid",
+        ),
+        (
+            "account_pattern",
+            "startup",
+            "error.account_pattern_invalid",
+        ),
+        ("base_url", "ftp://cluster", "error.base_url_invalid"),
+        ("cluster", " ", "error.cluster_required"),
+    ] {
+        let mut fields = vec![
+            ("name", "Turing H100"),
+            ("gpu_model", "H100"),
+            ("backend", "slurm"),
+            ("cluster", "ci"),
+            ("account_pattern", "startup-{id}"),
+            ("base_url", "http://127.0.0.1:6820"),
+            ("repair_mode", "approve"),
+        ];
+        for f in fields.iter_mut() {
+            if f.0 == field {
+                f.1 = value;
+            }
+        }
+        let res = post(&mut p, "/api/save_resource", &fields).await;
+        assert_eq!(res.error_key(), key, "{field}={value}");
+    }
+    let res = post(
+        &mut p,
+        "/api/save_resource",
+        &[
+            ("name", "Partner cloud"),
+            ("gpu_model", "Ascend 910B"),
+            ("backend", "http"),
+            ("cluster", "partner"),
+            ("account_pattern", "hatchery-{id}"),
+            ("base_url", "https://alloc.partner.example.cn/v1"),
+            ("secret", "short"),
+            ("repair_mode", "auto"),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.secret_too_short");
+    assert_eq!(p.app.count(resource::Entity).await, 0);
+
+    let id = add_resource(&mut p, "Turing H100", "slurm", "http://127.0.0.1:6820/", "").await;
+    let r = resource::Entity::find_by_id(id)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(r
+        .settings
+        .contains("\"base_url\":\"http://127.0.0.1:6820\""));
+    let res = post(
+        &mut p,
+        "/api/save_resource",
+        &[
+            ("name", "Turing H100"),
+            ("gpu_model", "A800"),
+            ("backend", "none"),
+            ("cluster", "ci"),
+            ("account_pattern", "startup-{id}"),
+            ("repair_mode", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.resource_name_taken");
+
+    // Editing keeps a stored secret when the field is left empty.
+    let http = add_resource(
+        &mut p,
+        "Partner",
+        "http",
+        "https://alloc.example.cn",
+        "0123456789abcdef",
+    )
+    .await;
+    let res = post(
+        &mut p,
+        "/api/save_resource",
+        &[
+            ("id", &http.to_string()),
+            ("name", "Partner cloud"),
+            ("gpu_model", "Ascend 910B"),
+            ("backend", "http"),
+            ("cluster", "partner"),
+            ("account_pattern", "hatchery-{id}"),
+            ("base_url", "https://alloc.example.cn"),
+            ("repair_mode", "auto"),
+        ],
+    )
+    .await;
+    assert_eq!(res.location(), "/admin/resources?notice=saved");
+    let r = resource::Entity::find_by_id(http)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(r.settings.contains("0123456789abcdef") && r.name == "Partner cloud");
+    let page = p
+        .app
+        .get(&format!("/admin/resources/{http}"), &p.admin)
+        .await;
+    assert!(page.body.contains("A secret is stored") && !page.body.contains("0123456789abcdef"));
+
+    // Only admins.
+    let mut founder = p.founder.clone();
+    let res = p
+        .app
+        .post_form(
+            "/api/save_resource",
+            "/admin",
+            &[("name", "x")],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.error_param(), Some(AppError::Forbidden));
+    let page = p.app.get("/admin/resources", &founder).await;
+    assert_eq!(page.status, axum::http::StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn grants_move_the_ledger_and_queue_the_cluster() {
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let s = p.startup.to_string();
+    let rs = r.to_string();
+
+    // Bad input: a clear message and nothing changed.
+    let from = input_time(Utc::now());
+    let until = input_time(Utc::now() + Duration::days(30));
+    let before = input_time(Utc::now() - Duration::days(1));
+    for (hours, f, u, key) in [
+        (
+            "0",
+            from.as_str(),
+            until.as_str(),
+            "error.gpu_hours_invalid",
+        ),
+        (
+            "-5",
+            from.as_str(),
+            until.as_str(),
+            "error.gpu_hours_invalid",
+        ),
+        (
+            "lots",
+            from.as_str(),
+            until.as_str(),
+            "error.gpu_hours_invalid",
+        ),
+        ("10", until.as_str(), from.as_str(), "error.window_order"),
+        (
+            "10",
+            "2020-01-01T00:00",
+            before.as_str(),
+            "error.window_past",
+        ),
+        ("10", "yesterday", until.as_str(), "error.time_invalid"),
+    ] {
+        let res = post(
+            &mut p,
+            "/api/create_grant",
+            &[
+                ("startup_id", &s),
+                ("resource_id", &rs),
+                ("gpu_hours", hours),
+                ("valid_from", f),
+                ("valid_until", u),
+                ("reason", "Seed"),
+            ],
+        )
+        .await;
+        assert_eq!(res.error_key(), key, "{hours} {f} {u}");
+    }
+    // Not incubating: an applicant's startup gets nothing.
+    let mut other = p.app.signed_in_applicant("wang@other.cn", "Wang").await;
+    p.app
+        .post_form(
+            "/api/save_startup",
+            "/startup",
+            &[
+                ("name", "Other"),
+                ("sector", "language"),
+                ("stage", "idea"),
+                ("team_size", "2"),
+                ("founders", "Wang"),
+            ],
+            &mut other,
+        )
+        .await;
+    let other_id = app::startups::entity::startup::Entity::find()
+        .filter(app::startups::entity::startup::Column::Name.eq("Other"))
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let res = grant_hours(&mut p, other_id, r, "10").await;
+    assert_eq!(res.error_key(), "error.startup_not_incubating");
+    assert_eq!(p.app.count(grant::Entity).await, 0);
+    assert_eq!(p.app.count(ledger::Entity).await, 0);
+    assert_eq!(p.app.count(sync_job::Entity).await, 0);
+    // Only admins grant.
+    let mut founder = p.founder.clone();
+    let res = p
+        .app
+        .post_form(
+            "/api/create_grant",
+            "/admin",
+            &[("startup_id", &s)],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.error_param(), Some(AppError::Forbidden));
+
+    // Issued: a ledger entry, a sync job with the desired cap, the team told.
+    let startup = p.startup;
+    let res = grant_hours(&mut p, startup, r, "1,000").await;
+    let g = grant::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        res.location(),
+        format!("/admin/grants/{}?notice=grant_created", g.id)
+    );
+    assert_eq!((g.granted_minutes, g.remaining_minutes()), (60_000, 60_000));
+    let job = newest_job(&p.app).await;
+    assert_eq!(job.status, "pending");
+    assert_eq!(desired_limit(&job), 60_000);
+    let d: app::credits::backend::Desired = serde_json::from_str(&job.desired).unwrap();
+    assert_eq!(d.account, format!("startup-{}", p.startup));
+    assert_eq!(d.members, vec!["lilei".to_string()]);
+    let mail = p.app.last_mail_to("li@deeppark.cn").await;
+    assert_eq!(mail.kind, "grant");
+    assert!(
+        mail.body_text.contains("1,000 GPU-hours"),
+        "{}",
+        mail.body_text
+    );
+
+    let id = g.id.to_string();
+    // Adjust: down, but not below zero; a reason is required.
+    let res = post(
+        &mut p,
+        "/api/adjust_grant",
+        &[("id", &id), ("gpu_hours", "-100"), ("note", "")],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.reason_required");
+    let res = post(
+        &mut p,
+        "/api/adjust_grant",
+        &[("id", &id), ("gpu_hours", "-2000"), ("note", "Too much")],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.adjustment_below_zero");
+    let res = post(
+        &mut p,
+        "/api/adjust_grant",
+        &[("id", &id), ("gpu_hours", "-100"), ("note", "Shared node")],
+    )
+    .await;
+    assert_eq!(res.location(), format!("/admin/grants/{id}?notice=saved"));
+    // Usage from the cluster, once per job.
+    let imported =
+        app::credits::grants::record_usage(p.app.db(), p.startup, r, "ci:1:0", 600, Utc::now())
+            .await
+            .unwrap();
+    assert!(imported);
+    let again =
+        app::credits::grants::record_usage(p.app.db(), p.startup, r, "ci:1:0", 600, Utc::now())
+            .await
+            .unwrap();
+    assert!(!again);
+    let g = grant::Entity::find_by_id(g.id)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            g.adjusted_minutes,
+            g.consumed_minutes,
+            g.remaining_minutes()
+        ),
+        (-6_000, 600, 53_400)
+    );
+    assert_eq!(desired_limit(&newest_job(&p.app).await), 54_000);
+
+    // Suspended: the cap drops to what was used; resumed: back.
+    let res = post(
+        &mut p,
+        "/api/grant_transition",
+        &[("id", &id), ("to", "suspended"), ("note", "Audit")],
+    )
+    .await;
+    assert_eq!(res.location(), format!("/admin/grants/{id}?notice=saved"));
+    assert_eq!(desired_limit(&newest_job(&p.app).await), 600);
+    let res = post(
+        &mut p,
+        "/api/grant_transition",
+        &[("id", &id), ("to", "suspended")],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.grant_transition");
+    post(
+        &mut p,
+        "/api/grant_transition",
+        &[("id", &id), ("to", "active")],
+    )
+    .await;
+    assert_eq!(desired_limit(&newest_job(&p.app).await), 54_000);
+    // Older waiting jobs were replaced by the newest.
+    let pending = sync_job::Entity::find()
+        .filter(sync_job::Column::Status.eq("pending"))
+        .all(p.app.db())
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+
+    // Revoked: what remains is forfeited; twice is refused.
+    let res = post(
+        &mut p,
+        "/api/grant_transition",
+        &[("id", &id), ("to", "revoked"), ("note", "Left the park")],
+    )
+    .await;
+    assert_eq!(res.location(), format!("/admin/grants/{id}?notice=saved"));
+    let res = post(
+        &mut p,
+        "/api/grant_transition",
+        &[("id", &id), ("to", "revoked")],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.already_revoked");
+    let res = post(
+        &mut p,
+        "/api/adjust_grant",
+        &[("id", &id), ("gpu_hours", "5"), ("note", "x")],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.grant_closed");
+    let g = grant::Entity::find_by_id(g.id)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            g.status.as_str(),
+            g.forfeited_minutes,
+            g.remaining_minutes()
+        ),
+        ("revoked", 53_400, 0)
+    );
+    assert_eq!(desired_limit(&newest_job(&p.app).await), 600);
+    let kinds: Vec<String> = ledger::Entity::find()
+        .filter(ledger::Column::GrantId.eq(g.id))
+        .order_by_asc(ledger::Column::Id)
+        .all(p.app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["granted", "adjusted", "consumed", "revoked"]);
+    let audit = app::audit::entity::Entity::find()
+        .filter(app::audit::entity::Column::EntityType.eq("grant"))
+        .all(p.app.db())
+        .await
+        .unwrap();
+    assert_eq!(
+        audit.len(),
+        5,
+        "created, adjusted, suspended, resumed, revoked"
+    );
+
+    // The admin's pages; the founder sees their own credit, the other applicant none of it.
+    let page = p.app.get(&format!("/admin/grants/{id}"), &p.admin).await;
+    assert!(page.body.contains("data-kind=\"revoked\"") && page.body.contains("Left the park"));
+    let page = p.app.get("/admin/grants?status=revoked", &p.admin).await;
+    assert!(page.body.contains(&format!("data-grant=\"{id}\"")));
+    let page = p.app.get("/admin/grants?status=active", &p.admin).await;
+    assert!(!page.body.contains(&format!("data-grant=\"{id}\"")));
+    let page = p.app.get("/credits", &p.founder).await;
+    assert!(
+        page.body.contains(&format!("data-grant=\"{id}\"")) && page.body.contains("Turing H100")
+    );
+    let page = p.app.get("/credits", &other).await;
+    assert!(!page.body.contains("data-grant=") && page.body.contains("no GPU credit yet"));
+    let page = p.app.get(&format!("/admin/grants/{id}"), &p.founder).await;
+    assert_eq!(page.status, axum::http::StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn grants_expire_at_their_end_date() {
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let startup = p.startup;
+    grant_hours(&mut p, startup, r, "10").await;
+    let g = grant::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    app::credits::grants::record_usage(p.app.db(), p.startup, r, "ci:7:0", 120, Utc::now())
+        .await
+        .unwrap();
+    let n = app::credits::grants::expire_due(p.app.db(), &p.app.state.settings, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let later = g.valid_until + Duration::minutes(1);
+    let n = app::credits::grants::expire_due(p.app.db(), &p.app.state.settings, later)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let g = grant::Entity::find_by_id(g.id)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            g.status.as_str(),
+            g.forfeited_minutes,
+            g.remaining_minutes()
+        ),
+        ("expired", 480, 0)
+    );
+    assert_eq!(desired_limit(&newest_job(&p.app).await), 120);
+    // A second pass finds nothing to do.
+    let n = app::credits::grants::expire_due(p.app.db(), &p.app.state.settings, later)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+/// Random sequences of every operation; after each one, for every grant, the ledger and the
+/// counters agree and granted + adjusted = consumed + forfeited + remaining.
+#[tokio::test]
+async fn the_ledger_balances_under_random_operations() {
+    use rand::{Rng, SeedableRng};
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let second = incubating(&p.app, "chen@visionary.cn", "Visionary", None).await;
+    let admin = p.app.actor("admin@park.cn").await;
+    let settings = p.app.state.settings.clone();
+    let seed: u64 = std::env::var("HATCHERY_PROPTEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("ledger property seed: {seed} (set HATCHERY_PROPTEST_SEED to replay)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let db = p.app.db().clone();
+    let mut job = 0;
+    for step in 0..150 {
+        let grants = grant::Entity::find().all(&db).await.unwrap();
+        let pick = |rng: &mut rand::rngs::StdRng| {
+            (!grants.is_empty()).then(|| grants[rng.random_range(0..grants.len())].clone())
+        };
+        let op = rng.random_range(0..8);
+        let outcome: Result<(), AppError> = match op {
+            0 => {
+                let startup = if rng.random_bool(0.5) {
+                    p.startup
+                } else {
+                    second
+                };
+                let hours = rng.random_range(1..500).to_string();
+                app::credits::grants::create(
+                    &db,
+                    &settings,
+                    &admin,
+                    app::credits::grants::GrantInput {
+                        startup_id: startup,
+                        resource_id: r,
+                        gpu_hours: hours,
+                        valid_from: input_time(Utc::now() - Duration::days(1)),
+                        valid_until: input_time(
+                            Utc::now() + Duration::days(rng.random_range(1..60)),
+                        ),
+                        reason: "random".into(),
+                    },
+                )
+                .await
+                .map(|_| ())
+            }
+            1 | 2 => match pick(&mut rng) {
+                Some(g) => {
+                    let delta: i64 = rng.random_range(-300..300);
+                    let delta = if delta == 0 { 1 } else { delta };
+                    app::credits::grants::adjust(
+                        &db,
+                        &settings,
+                        &admin,
+                        g.id,
+                        &delta.to_string(),
+                        "random",
+                    )
+                    .await
+                }
+                None => Ok(()),
+            },
+            3 => match pick(&mut rng) {
+                Some(g) => {
+                    let to = ["suspended", "active", "revoked"][rng.random_range(0..3)];
+                    app::credits::grants::transition(&db, &settings, &admin, g.id, to, "random")
+                        .await
+                }
+                None => Ok(()),
+            },
+            4 | 5 | 6 => {
+                job += 1;
+                let startup = if rng.random_bool(0.5) {
+                    p.startup
+                } else {
+                    second
+                };
+                let minutes = rng.random_range(1..20_000);
+                let job_ref = format!("ci:{}:0", if rng.random_bool(0.1) { job - 1 } else { job });
+                app::credits::grants::record_usage(&db, startup, r, &job_ref, minutes, Utc::now())
+                    .await
+                    .map(|_| ())
+            }
+            _ => app::credits::grants::expire_due(
+                &db,
+                &settings,
+                Utc::now() + Duration::days(rng.random_range(0..40)),
+            )
+            .await
+            .map(|_| ()),
+        };
+        // Refusals are expected (revoking twice, adjusting below zero); a refusal changes nothing.
+        if let Err(e) = outcome {
+            assert!(
+                matches!(e, AppError::Conflict { .. } | AppError::Invalid { .. }),
+                "step {step}: op {op} failed with {e:?}"
+            );
+        }
+        for g in grant::Entity::find().all(&db).await.unwrap() {
+            let entries = ledger::Entity::find()
+                .filter(ledger::Column::GrantId.eq(g.id))
+                .order_by_asc(ledger::Column::Id)
+                .all(&db)
+                .await
+                .unwrap();
+            let sum = |k: &str| {
+                entries
+                    .iter()
+                    .filter(|e| e.kind == k)
+                    .map(|e| e.minutes)
+                    .sum::<i64>()
+            };
+            assert_eq!(g.granted_minutes, sum("granted"), "step {step}");
+            assert_eq!(g.adjusted_minutes, sum("adjusted"), "step {step}");
+            assert_eq!(g.consumed_minutes, -sum("consumed"), "step {step}");
+            assert_eq!(
+                g.forfeited_minutes,
+                -(sum("expired") + sum("revoked")),
+                "step {step}"
+            );
+            assert_eq!(
+                g.granted_minutes + g.adjusted_minutes,
+                g.consumed_minutes + g.forfeited_minutes + g.remaining_minutes(),
+                "step {step}"
+            );
+            assert_eq!(
+                entries.last().unwrap().balance_after,
+                g.remaining_minutes(),
+                "step {step}"
+            );
+            if matches!(g.status.as_str(), "revoked" | "expired") {
+                assert!(
+                    g.remaining_minutes() <= 0,
+                    "step {step}: a closed grant holds nothing"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn failing_sync_backs_off_then_dies_and_admins_retry_it() {
+    let mut p = park().await;
+    // Nothing listens on port 9 of loopback: every attempt fails to connect.
+    let r = add_resource(&mut p, "Turing H100", "slurm", "http://127.0.0.1:9", "").await;
+    let startup = p.startup;
+    grant_hours(&mut p, startup, r, "10").await;
+    let db = p.app.db().clone();
+    let mut now = Utc::now();
+    for attempt in 1..=app::credits::sync::MAX_ATTEMPTS {
+        let tried = app::credits::sync::run_due(&db, now, 10).await.unwrap();
+        assert_eq!(tried, 1, "attempt {attempt}");
+        let job = newest_job(&p.app).await;
+        assert_eq!(job.attempts, attempt);
+        assert!(job.last_error.as_deref().unwrap().contains("cannot reach"));
+        // Not due again before its backoff.
+        assert_eq!(app::credits::sync::run_due(&db, now, 10).await.unwrap(), 0);
+        now = job.next_attempt_at + Duration::seconds(1);
+    }
+    let job = newest_job(&p.app).await;
+    assert_eq!(job.status, "dead");
+    let page = p.app.get("/admin/sync", &p.admin).await;
+    assert!(
+        page.body
+            .contains(&format!("data-job=\"{}\" data-status=\"dead\"", job.id)),
+        "{}",
+        page.body
+    );
+    let grant_page = p.app.get("/admin/grants", &p.admin).await;
+    assert!(grant_page.body.contains("data-sync=\"dead\""));
+
+    let mut founder = p.founder.clone();
+    let res = p
+        .app
+        .post_form(
+            "/api/retry_sync_job",
+            "/admin/sync",
+            &[("id", &job.id.to_string())],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.error_param(), Some(AppError::Forbidden));
+    let res = post(
+        &mut p,
+        "/api/retry_sync_job",
+        &[("id", &job.id.to_string())],
+    )
+    .await;
+    assert_eq!(res.location(), "/admin/sync?notice=retried");
+    let job = newest_job(&p.app).await;
+    assert_eq!((job.status.as_str(), job.attempts), ("pending", 0));
+    let res = post(
+        &mut p,
+        "/api/retry_sync_job",
+        &[("id", &job.id.to_string())],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.sync_not_dead");
+}
