@@ -33,13 +33,27 @@ pub async fn sync_credits(state: &AppState) -> Result<usize, app::error::AppErro
     }
 }
 
+/// How often finished jobs are read back from the clusters.
+const USAGE_EVERY: Duration = Duration::from_secs(300);
+
 pub fn spawn(
     state: AppState,
     poll: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let mut last_usage: Option<tokio::time::Instant> = None;
         loop {
+            if last_usage.is_none_or(|t| t.elapsed() >= USAGE_EVERY) {
+                last_usage = Some(tokio::time::Instant::now());
+                match app::credits::usage::import_all(&state.db).await {
+                    Ok(o) if o.imported > 0 => {
+                        tracing::info!(imported = o.imported, "usage imported")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = ?e, "usage import failed"),
+                }
+            }
             if let Err(e) = sync_credits(&state).await {
                 tracing::error!(error = ?e, "sync worker pass failed");
             }

@@ -17,6 +17,8 @@ pub mod resources;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod sync;
+#[cfg(feature = "ssr")]
+pub mod usage;
 
 /// States of a grant (DESIGN: active → suspended | expired | revoked).
 pub mod status {

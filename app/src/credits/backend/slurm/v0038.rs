@@ -83,6 +83,11 @@ pub fn is_bogus_missing_user(message: &str) -> bool {
     message.contains("Missing required field 'user'")
 }
 
+/// A read that matched nothing: 22.05 answers it with HTTP 500 and this error.
+pub fn is_nothing_found(message: &str) -> bool {
+    message.contains("Nothing found")
+}
+
 pub fn associations(v: &Value, cluster: &str) -> Vec<Assoc> {
     let Some(rows) = v.get("associations").and_then(Value::as_array) else {
         return Vec::new();

@@ -1,0 +1,332 @@
+//! Grants in force on a real Slurm 22.05 through slurmrestd (brought up by scripts/slurm.sh):
+//! the cap is written and read back, a real job consumes GPU-minutes that come back into the
+//! ledger, and a job is held back once the grant is used up.
+mod common;
+
+use app::auth::Role;
+use app::credits::backend::{AllocationBackend, Backend};
+use app::credits::entity::{grant, resource, sync_job};
+use chrono::{Duration, Utc};
+use common::{Jar, TestApp};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use std::process::Command;
+
+/// The slurmrestd address, or None when no Slurm was brought up (only outside CI).
+fn slurm_url() -> Option<String> {
+    match std::env::var("HATCHERY_SLURM_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI runs scripts/test.sh, which brings Slurm up and sets HATCHERY_SLURM_URL"
+            );
+            eprintln!(
+                "HATCHERY_SLURM_URL is not set: run `scripts/slurm.sh up` to test against Slurm"
+            );
+            None
+        }
+    }
+}
+
+fn slurm_conf() -> String {
+    std::env::var("SLURM_CONF").unwrap_or_else(|_| "/run/hatchery-slurm/etc/slurm.conf".into())
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .env("SLURM_CONF", slurm_conf())
+        .output()
+        .expect("command runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A Unix user for jobs: Slurm runs a job as its user, and the Unix user must exist before
+/// the Slurm user does (slurmctld caches the uid).
+struct UnixUser(String);
+
+impl UnixUser {
+    fn new(name: &str) -> UnixUser {
+        let _ = Command::new("userdel").arg(name).output();
+        run(Command::new("useradd").args(["-M", "-s", "/usr/sbin/nologin", name]));
+        UnixUser(name.to_string())
+    }
+
+    fn sbatch(&self, account: &str, args: &[&str]) -> String {
+        run(Command::new("runuser")
+            .args([
+                "-u",
+                &self.0,
+                "--",
+                "sbatch",
+                "--parsable",
+                "-A",
+                account,
+                "-o",
+                "/dev/null",
+            ])
+            .args(args)
+            .current_dir("/tmp"))
+    }
+}
+
+impl Drop for UnixUser {
+    fn drop(&mut self) {
+        let _ = Command::new("userdel").arg(&self.0).output();
+    }
+}
+
+async fn wait_for<F, Fut, T>(what: &str, seconds: u64, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+}
+
+async fn post(
+    app: &TestApp,
+    jar: &mut Jar,
+    path: &str,
+    fields: Vec<(&str, String)>,
+) -> common::TestResponse {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.post_form(path, "/admin", &refs, jar).await
+}
+
+async fn sync(app: &TestApp) -> sync_job::Model {
+    app::credits::sync::run_due(app.db(), Utc::now(), 10)
+        .await
+        .unwrap();
+    let job = sync_job::Entity::find()
+        .order_by_desc(sync_job::Column::Id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.status, "done", "{:?}", job.last_error);
+    job
+}
+
+#[tokio::test]
+async fn grants_are_in_force_on_a_real_slurm() {
+    let Some(url) = slurm_url() else { return };
+    let tag = format!("{:05}", rand::random::<u32>() % 100_000);
+    let prefix = format!("hct{tag}");
+    let login = UnixUser::new(&format!("hctu{tag}"));
+
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    let mut founder = app.signed_in_applicant("li@deeppark.cn", "Li Lei").await;
+    app.post_form(
+        "/api/save_startup",
+        "/startup",
+        &[
+            ("name", "DeepPark AI"),
+            ("sector", "language"),
+            ("stage", "seed"),
+            ("team_size", "5"),
+            ("founders", "Li Lei"),
+        ],
+        &mut founder,
+    )
+    .await;
+    let s = app::startups::entity::startup::Entity::find()
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut a = s.clone().into_active_model();
+    a.status = Set("incubating".into());
+    a.update(app.db()).await.unwrap();
+    let u = app::auth::entity::user::Entity::find()
+        .filter(app::auth::entity::user::Column::Email.eq("li@deeppark.cn"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut u = u.into_active_model();
+    u.cluster_login = Set(Some(login.0.clone()));
+    u.update(app.db()).await.unwrap();
+
+    let pattern = format!("{prefix}-{{id}}");
+    let res = app
+        .post_form(
+            "/api/save_resource",
+            "/admin",
+            &[
+                ("name", "Turing H100"),
+                ("gpu_model", "H100"),
+                ("backend", "slurm"),
+                ("cluster", "ci"),
+                ("account_pattern", &pattern),
+                ("base_url", &url),
+                ("repair_mode", "approve"),
+            ],
+            &mut admin,
+        )
+        .await;
+    assert_eq!(
+        res.location(),
+        "/admin/resources?notice=saved",
+        "{:?}",
+        res.error_param()
+    );
+    let r = resource::Entity::find()
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let backend = Backend::for_resource(&r).unwrap();
+    let account = format!("{prefix}-{}", s.id);
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let res = post(
+        &app,
+        &mut admin,
+        "/api/create_grant",
+        vec![
+            ("startup_id", s.id.to_string()),
+            ("resource_id", r.id.to_string()),
+            ("gpu_hours", "10".into()),
+            ("valid_from", fmt(Utc::now() - Duration::hours(1))),
+            ("valid_until", fmt(Utc::now() + Duration::days(30))),
+            ("reason", "Seed".into()),
+        ],
+    )
+    .await;
+    assert!(
+        res.location().contains("notice=grant_created"),
+        "{:?}",
+        res.error_param()
+    );
+    let g = grant::Entity::find().one(app.db()).await.unwrap().unwrap();
+    let id = g.id.to_string();
+
+    // In force: the account, its GrpTRESMins on gres/gpu, the founder as a Slurm user.
+    sync(&app).await;
+    let remote = backend
+        .read(&account)
+        .await
+        .unwrap()
+        .expect("the account exists");
+    assert_eq!(remote.limit_minutes, Some(600));
+    assert_eq!(remote.members, vec![login.0.clone()]);
+
+    // Down to half an hour, suspended (nothing more may be used), resumed.
+    post(
+        &app,
+        &mut admin,
+        "/api/adjust_grant",
+        vec![
+            ("id", id.clone()),
+            ("gpu_hours", "-9.5".into()),
+            ("note", "Trim".into()),
+        ],
+    )
+    .await;
+    sync(&app).await;
+    assert_eq!(
+        backend.read(&account).await.unwrap().unwrap().limit_minutes,
+        Some(30)
+    );
+    post(
+        &app,
+        &mut admin,
+        "/api/grant_transition",
+        vec![("id", id.clone()), ("to", "suspended".into())],
+    )
+    .await;
+    sync(&app).await;
+    assert_eq!(
+        backend.read(&account).await.unwrap().unwrap().limit_minutes,
+        Some(0)
+    );
+    post(
+        &app,
+        &mut admin,
+        "/api/grant_transition",
+        vec![("id", id.clone()), ("to", "active".into())],
+    )
+    .await;
+    sync(&app).await;
+    assert_eq!(
+        backend.read(&account).await.unwrap().unwrap().limit_minutes,
+        Some(30)
+    );
+
+    // A real job on two (fake) GPUs for 30 s: one GPU-minute, imported once.
+    let job = login.sbatch(&account, &["--gres=gpu:2", "-t", "2", "--wrap", "sleep 30"]);
+    let used = wait_for("the job to finish", 150, || {
+        let backend = &backend;
+        let account = &account;
+        async move {
+            let jobs = backend.usage(account).await.unwrap();
+            (!jobs.is_empty()).then_some(jobs)
+        }
+    })
+    .await;
+    assert_eq!(used.len(), 1);
+    assert!(used[0].job_ref.starts_with(&format!("ci:{job}:")));
+    let outcome = app::credits::usage::import(app.db(), r.id).await.unwrap();
+    assert_eq!(outcome.imported, 1);
+    let again = app::credits::usage::import(app.db(), r.id).await.unwrap();
+    assert_eq!((again.jobs_seen, again.imported), (1, 0));
+    let g = grant::Entity::find_by_id(g.id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(g.consumed_minutes, used[0].gpu_minutes);
+    assert!(
+        (1..=2).contains(&g.consumed_minutes),
+        "{}",
+        g.consumed_minutes
+    );
+
+    // Revoked: the cap falls to what was used, and the next job is held back by Slurm.
+    post(
+        &app,
+        &mut admin,
+        "/api/grant_transition",
+        vec![("id", id.clone()), ("to", "revoked".into())],
+    )
+    .await;
+    sync(&app).await;
+    assert_eq!(
+        backend.read(&account).await.unwrap().unwrap().limit_minutes,
+        Some(g.consumed_minutes)
+    );
+    let held = login.sbatch(&account, &["--gres=gpu:1", "-t", "1", "--wrap", "sleep 5"]);
+    let reason = wait_for("Slurm to hold the job", 60, || {
+        let held = held.clone();
+        async move {
+            let r = run(Command::new("squeue").args(["-h", "-j", &held, "-o", "%T %r"]));
+            r.contains("AssocGrpGRESMinutes").then_some(r)
+        }
+    })
+    .await;
+    assert!(reason.starts_with("PENDING"), "{reason}");
+    run(Command::new("scancel").arg(&held));
+
+    // Tidy the cluster for the next run.
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/slurm.sh");
+    run(Command::new("bash").args([script, "reset-accounts", &prefix]));
+}
