@@ -141,11 +141,11 @@ pub async fn create(
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
     let minutes = parse_gpu_hours(&input.gpu_hours, false)
-        .ok_or_else(|| AppError::invalid("gpu_hours", "error.gpu_hours_invalid"))?;
+        .ok_or_else(|| AppError::invalid("gpu_hours", "error.grant_hours_invalid"))?;
     let from = parse_time("valid_from", &input.valid_from)?;
     let until = parse_time("valid_until", &input.valid_until)?;
     if until <= from {
-        return Err(AppError::invalid("valid_until", "error.window_order"));
+        return Err(AppError::invalid("valid_until", "error.grant_window_order"));
     }
     if until <= Utc::now() {
         return Err(AppError::invalid("valid_until", "error.window_past"));
