@@ -17,6 +17,7 @@ export LEPTOS_OUTPUT_NAME=hatchery
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 STARTED_PG=""
+STARTED_SLURM=""
 SERVER_PID=""
 E2E_DIR=""
 cleanup() {
@@ -26,6 +27,7 @@ cleanup() {
     psql "$PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'hatchery_test_%'" 2>/dev/null \
       | while read -r db; do psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
   fi
+  if [ -n "$STARTED_SLURM" ]; then log "stopping the Slurm we started"; bash "$HATCHERY_ROOT/scripts/slurm.sh" down || true; fi
   if [ -n "$STARTED_PG" ]; then log "stopping the PostgreSQL we started"; pg_ctlcluster --skip-systemctl-redirect "$STARTED_PG" main stop || true; fi
 }
 trap cleanup EXIT
@@ -46,6 +48,13 @@ ensure_postgres() {
   su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
 }
 ensure_postgres
+# A real Slurm 22.05 with slurmrestd, for the allocation sync tests.
+if ! bash scripts/slurm.sh status >/dev/null 2>&1; then
+  STARTED_SLURM=1
+  bash scripts/slurm.sh up >/dev/null
+fi
+export HATCHERY_SLURM_URL="http://127.0.0.1:${HATCHERY_SLURM_PORT:-6820}"
+export SLURM_CONF="${HATCHERY_SLURM_DIR:-/run/hatchery-slurm}/etc/slurm.conf"
 PG_URL="${HATCHERY_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export HATCHERY_TEST_POSTGRES_URL="$PG_URL"
 

@@ -318,7 +318,12 @@ async fn grants_move_the_ledger_and_queue_the_cluster() {
             until.as_str(),
             "error.grant_hours_invalid",
         ),
-        ("10", until.as_str(), from.as_str(), "error.grant_window_order"),
+        (
+            "10",
+            until.as_str(),
+            from.as_str(),
+            "error.grant_window_order",
+        ),
         (
             "10",
             "2020-01-01T00:00",
@@ -682,7 +687,7 @@ async fn the_ledger_balances_under_random_operations() {
                 }
                 None => Ok(()),
             },
-            4 | 5 | 6 => {
+            4..=6 => {
                 job += 1;
                 let startup = if rng.random_bool(0.5) {
                     p.startup

@@ -1,4 +1,6 @@
 //! Server functions for GPU credit.
+// A form's fields arrive as arguments, one per input.
+#![allow(clippy::too_many_arguments)]
 use super::{GrantDetail, GrantFormOptions, GrantsPage, ResourceView, StartupCredit, SyncJobRow};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -22,7 +24,6 @@ pub async fn get_resource(id: i64) -> Result<ResourceView, AppError> {
 
 /// Creates a resource (id 0) or updates one; returns to the list.
 #[server(prefix = "/api", endpoint = "save_resource")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_resource(
     #[server(default)] id: i64,
     #[server(default)] name: String,

@@ -65,7 +65,10 @@ impl Slurm {
             if errs.iter().all(|e| dialect::is_nothing_found(e)) && !errs.is_empty() {
                 return Ok(serde_json::json!({}));
             }
-            return Err(SyncError::Refused(format!("HTTP {status}: {}", errs.join("; "))));
+            return Err(SyncError::Refused(format!(
+                "HTTP {status}: {}",
+                errs.join("; ")
+            )));
         }
         Ok(v)
     }
