@@ -124,6 +124,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/credits") view=crate::credits::pages::CreditsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/resources") view=crate::credits::pages::ResourcesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/resources/:id") view=crate::credits::pages::EditResourcePage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/resources/:id/drift") view=crate::credits::pages::DriftPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/grants") view=crate::credits::pages::GrantsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/grants/:id") view=crate::credits::pages::GrantPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/sync") view=crate::credits::pages::SyncJobsPage ssr=SsrMode::Async/>
@@ -248,6 +249,7 @@ const NOTICES: &[&str] = &[
     "auto_assigned",
     "auto_assigned_short",
     "grant_created",
+    "repair_queued",
 ];
 
 #[component]

@@ -35,6 +35,8 @@ pub async fn sync_credits(state: &AppState) -> Result<usize, app::error::AppErro
 
 /// How often finished jobs are read back from the clusters.
 const USAGE_EVERY: Duration = Duration::from_secs(300);
+/// How often each resource is compared with its cluster.
+const RECONCILE_EVERY: Duration = Duration::from_secs(600);
 
 pub fn spawn(
     state: AppState,
@@ -43,7 +45,14 @@ pub fn spawn(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut last_usage: Option<tokio::time::Instant> = None;
+        let mut last_reconcile: Option<tokio::time::Instant> = None;
         loop {
+            if last_reconcile.is_none_or(|t| t.elapsed() >= RECONCILE_EVERY) {
+                last_reconcile = Some(tokio::time::Instant::now());
+                if let Err(e) = app::credits::reconcile::pass(&state.db).await {
+                    tracing::error!(error = ?e, "reconciliation pass failed");
+                }
+            }
             if last_usage.is_none_or(|t| t.elapsed() >= USAGE_EVERY) {
                 last_usage = Some(tokio::time::Instant::now());
                 match app::credits::usage::import_all(&state.db).await {

@@ -816,3 +816,327 @@ async fn failing_sync_backs_off_then_dies_and_admins_retry_it() {
     .await;
     assert_eq!(res.error_key(), "error.sync_not_dead");
 }
+
+/// The far side of the HTTP allocation contract (docs/allocation-api.yaml), as a platform
+/// would implement it: it checks every signature, remembers idempotency keys, and keeps the
+/// allocations and finished jobs in memory.
+mod platform {
+    use app::credits::backend::http::{signature, AllocationBody};
+    use axum::body::Bytes;
+    use axum::extract::{Path, Query, State};
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use serde_json::json;
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default)]
+    pub struct Platform {
+        pub secret: String,
+        pub allocations: Mutex<BTreeMap<String, AllocationBody>>,
+        /// Idempotency key → the body first sent with it.
+        pub keys: Mutex<HashMap<String, Vec<u8>>>,
+        /// PUTs that changed something (a replay with a known key does not).
+        pub applied: Mutex<usize>,
+        pub jobs: Mutex<HashMap<String, Vec<serde_json::Value>>>,
+    }
+
+    fn verify(p: &Platform, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> bool {
+        let ts: i64 = headers
+            .get("x-hatchery-timestamp")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let sent = headers
+            .get("x-hatchery-signature")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        (chrono::Utc::now().timestamp() - ts).abs() <= 300
+            && sent == signature(&p.secret, ts, method.as_str(), uri.path(), body)
+    }
+
+    async fn one(
+        State(p): State<Arc<Platform>>,
+        Path(account): Path<String>,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        if !verify(&p, &method, &uri, &headers, &body) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"error": "bad signature"})),
+            )
+                .into_response();
+        }
+        match method {
+            Method::PUT => {
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let seen = p.keys.lock().unwrap().get(&key).cloned();
+                match seen {
+                    Some(first) if first != body.to_vec() => {
+                        return (StatusCode::CONFLICT, Json(json!({"error": "key reused"})))
+                            .into_response()
+                    }
+                    Some(_) => {}
+                    None => {
+                        let Ok(a) = serde_json::from_slice::<AllocationBody>(&body) else {
+                            return (
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                Json(json!({"error": "bad body"})),
+                            )
+                                .into_response();
+                        };
+                        if a.account != account {
+                            return (
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                Json(json!({"error": "account"})),
+                            )
+                                .into_response();
+                        }
+                        p.keys.lock().unwrap().insert(key, body.to_vec());
+                        p.allocations.lock().unwrap().insert(account.clone(), a);
+                        *p.applied.lock().unwrap() += 1;
+                    }
+                }
+                let a = p.allocations.lock().unwrap();
+                Json(json!(a.get(&account))).into_response()
+            }
+            Method::GET => match p.allocations.lock().unwrap().get(&account) {
+                Some(a) => Json(json!(a)).into_response(),
+                None => StatusCode::NOT_FOUND.into_response(),
+            },
+            Method::DELETE => {
+                p.allocations.lock().unwrap().remove(&account);
+                StatusCode::NO_CONTENT.into_response()
+            }
+            _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+        }
+    }
+
+    async fn list(
+        State(p): State<Arc<Platform>>,
+        Query(q): Query<HashMap<String, String>>,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+    ) -> Response {
+        if !verify(&p, &method, &uri, &headers, b"") {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let prefix = q.get("prefix").cloned().unwrap_or_default();
+        let all: Vec<serde_json::Value> = p
+            .allocations
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|a| a.account.starts_with(&prefix))
+            .map(|a| json!(a))
+            .collect();
+        Json(json!({"allocations": all})).into_response()
+    }
+
+    async fn jobs(
+        State(p): State<Arc<Platform>>,
+        Path(account): Path<String>,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+    ) -> Response {
+        if !verify(&p, &method, &uri, &headers, b"") {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let jobs = p
+            .jobs
+            .lock()
+            .unwrap()
+            .get(&account)
+            .cloned()
+            .unwrap_or_default();
+        Json(json!({"jobs": jobs})).into_response()
+    }
+
+    /// Serves the platform on a free loopback port; returns its base URL.
+    pub async fn start(p: Arc<Platform>) -> String {
+        let app = Router::new()
+            .route("/v1/allocations", get(list))
+            .route("/v1/allocations/{account}", get(one).put(one).delete(one))
+            .route("/v1/allocations/{account}/jobs", get(jobs))
+            .with_state(p);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/v1")
+    }
+}
+
+#[tokio::test]
+async fn the_http_contract_is_signed_idempotent_and_read_back() {
+    use app::credits::backend::AllocationBackend;
+    use std::sync::Arc;
+    let secret = "a-shared-secret-of-32-characters";
+    let far = Arc::new(platform::Platform {
+        secret: secret.into(),
+        ..Default::default()
+    });
+    let base = platform::start(far.clone()).await;
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Partner cloud", "http", &base, secret).await;
+    let startup = p.startup;
+    grant_hours(&mut p, startup, r, "10").await;
+    let db = p.app.db().clone();
+    assert_eq!(
+        app::credits::sync::run_due(&db, Utc::now(), 10)
+            .await
+            .unwrap(),
+        1
+    );
+    let job = newest_job(&p.app).await;
+    assert_eq!(job.status, "done", "{:?}", job.last_error);
+    let account = format!("startup-{startup}");
+    {
+        let allocations = far.allocations.lock().unwrap();
+        let a = allocations.get(&account).expect("the allocation exists");
+        assert_eq!(
+            (a.limit_minutes, a.members.clone()),
+            (600, vec!["lilei".to_string()])
+        );
+        assert_eq!(a.organization, "DeepPark AI");
+    }
+    assert_eq!(*far.applied.lock().unwrap(), 1);
+
+    // Hatchery dies after the PUT and before recording it: the job runs again with the same
+    // idempotency key, and the platform applies it once.
+    let mut again = job.clone().into_active_model();
+    again.status = Set("pending".into());
+    again.update(&db).await.unwrap();
+    assert_eq!(
+        app::credits::sync::run_due(&db, Utc::now(), 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(newest_job(&p.app).await.status, "done");
+    assert_eq!(
+        *far.applied.lock().unwrap(),
+        1,
+        "the replay changed nothing"
+    );
+
+    // Usage comes back, once per job.
+    far.jobs.lock().unwrap().insert(
+        account.clone(),
+        vec![serde_json::json!({"job_id": "p-1", "gpu_minutes": 90, "ended_at": Utc::now()})],
+    );
+    let o = app::credits::usage::import(&db, r).await.unwrap();
+    assert_eq!((o.jobs_seen, o.imported), (1, 1));
+    let o = app::credits::usage::import(&db, r).await.unwrap();
+    assert_eq!((o.jobs_seen, o.imported), (1, 0));
+    let g = grant::Entity::find().one(&db).await.unwrap().unwrap();
+    assert_eq!(g.consumed_minutes, 90);
+    assert_eq!(
+        app::credits::sync::run_due(&db, Utc::now(), 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(far.allocations.lock().unwrap()[&account].limit_minutes, 600);
+
+    // Drift: someone changed the limit on the platform, and left an account Hatchery does not
+    // know. The comparison shows both; repair queues a sync for the known one only.
+    far.allocations
+        .lock()
+        .unwrap()
+        .get_mut(&account)
+        .unwrap()
+        .limit_minutes = 5;
+    far.allocations.lock().unwrap().insert(
+        "startup-999".into(),
+        app::credits::backend::http::AllocationBody {
+            account: "startup-999".into(),
+            organization: "Gone".into(),
+            limit_minutes: 60,
+            members: vec![],
+        },
+    );
+    let page = p
+        .app
+        .get(&format!("/admin/resources/{r}/drift"), &p.admin)
+        .await;
+    assert!(
+        page.body.contains("data-drift=\"limit\"") && page.body.contains("data-drift=\"orphan\""),
+        "{}",
+        page.body
+    );
+    let mut founder = p.founder.clone();
+    let res = p
+        .app
+        .post_form(
+            "/api/repair_drift",
+            "/admin",
+            &[("id", &r.to_string())],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.error_param(), Some(AppError::Forbidden));
+    let res = post(&mut p, "/api/repair_drift", &[("id", &r.to_string())]).await;
+    assert_eq!(
+        res.location(),
+        format!("/admin/resources/{r}/drift?notice=repair_queued")
+    );
+    assert_eq!(
+        app::credits::sync::run_due(&db, Utc::now(), 10)
+            .await
+            .unwrap(),
+        1
+    );
+    let report = app::credits::reconcile::compare(&db, r).await.unwrap();
+    assert_eq!(report.drifts.len(), 1);
+    assert_eq!(report.drifts[0].kind, "orphan");
+    assert_eq!(
+        far.allocations.lock().unwrap()["startup-999"].limit_minutes,
+        60,
+        "left alone"
+    );
+
+    // A wrong secret is refused by the platform; the job waits with the reason.
+    let rm = resource::Entity::find_by_id(r)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let backend = app::credits::backend::Backend::for_resource(&rm).unwrap();
+    assert_eq!(backend.accounts("startup-").await.unwrap().len(), 2);
+    let mut wrong = rm.into_active_model();
+    wrong.settings = Set(format!(
+        r#"{{"base_url":"{base}","secret":"not-the-right-secret-at-all"}}"#
+    ));
+    wrong.update(&db).await.unwrap();
+    post(
+        &mut p,
+        "/api/adjust_grant",
+        &[
+            ("id", &g.id.to_string()),
+            ("gpu_hours", "1"),
+            ("note", "More"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app::credits::sync::run_due(&db, Utc::now(), 10)
+            .await
+            .unwrap(),
+        1
+    );
+    let job = newest_job(&p.app).await;
+    assert_eq!(job.status, "pending");
+    assert!(job.last_error.unwrap().contains("401"));
+    assert_eq!(far.allocations.lock().unwrap()[&account].limit_minutes, 600);
+}

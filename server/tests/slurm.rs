@@ -230,6 +230,31 @@ async fn grants_are_in_force_on_a_real_slurm() {
     assert_eq!(remote.limit_minutes, Some(600));
     assert_eq!(remote.members, vec![login.0.clone()]);
 
+    // Drift made behind Hatchery's back is found and repaired.
+    run(Command::new("sacctmgr").args([
+        "-i",
+        "modify",
+        "account",
+        "where",
+        &format!("name={account}"),
+        "set",
+        "GrpTRESMins=gres/gpu=7",
+    ]));
+    let report = app::credits::reconcile::compare(app.db(), r.id)
+        .await
+        .unwrap();
+    assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
+    assert_eq!(report.drifts[0].kind, "limit");
+    app::credits::reconcile::repair(app.db(), None, &report)
+        .await
+        .unwrap();
+    sync(&app).await;
+    assert!(app::credits::reconcile::compare(app.db(), r.id)
+        .await
+        .unwrap()
+        .drifts
+        .is_empty());
+
     // Down to half an hour, suspended (nothing more may be used), resumed.
     post(
         &app,

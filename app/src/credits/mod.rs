@@ -13,6 +13,8 @@ pub mod grants;
 pub mod ledger;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod reconcile;
+#[cfg(feature = "ssr")]
 pub mod resources;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
@@ -200,6 +202,27 @@ pub struct GrantFormOptions {
 pub struct StartupCredit {
     pub startup_name: String,
     pub grants: Vec<GrantRow>,
+}
+
+/// One difference between the database and the cluster. `kind` is missing, limit, members or
+/// orphan (an account on the cluster that no startup's grants explain).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub startup_id: Option<i64>,
+    pub account: String,
+    pub kind: String,
+    pub desired: String,
+    pub remote: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftReport {
+    pub resource_id: i64,
+    pub resource_name: String,
+    pub repair_mode: String,
+    /// How many accounts the database wants on the resource.
+    pub accounts: usize,
+    pub drifts: Vec<Drift>,
 }
 
 #[cfg(test)]

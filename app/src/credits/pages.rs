@@ -1,9 +1,9 @@
 //! GPU credit pages: resources, grants and their ledger, the sync queue (admins), and a
 //! startup's own credit (applicants).
 use super::server_fns::{
-    get_grant_detail, get_grant_form_options, get_resource, list_grants, list_resources,
-    list_sync_jobs, my_credit, AdjustGrant, CreateGrant, GrantTransition, RetrySyncJob,
-    SaveResource,
+    drift_report, get_grant_detail, get_grant_form_options, get_resource, list_grants,
+    list_resources, list_sync_jobs, my_credit, AdjustGrant, CreateGrant, GrantTransition,
+    RepairDrift, RetrySyncJob, SaveResource,
 };
 use super::{format_gpu_hours, status, sync_status, GrantRow, ResourceView, BACKENDS};
 use crate::components::{
@@ -148,6 +148,7 @@ pub fn EditResourcePage() -> impl IntoView {
                         <p class="meta"><a href="/admin/resources">{locale.t("resources.back")}</a></p>
                         <section class="card narrow wide">
                             <h1>{r.name.clone()}</h1>
+                            <p class="actions"><a class="button secondary" href=format!("/admin/resources/{}/drift", r.id) data-testid="drift-link">{locale.t("drift.open")}</a></p>
                             <ResourceForm r/>
                         </section>
                     }
@@ -473,6 +474,69 @@ pub fn CreditsPage() -> impl IntoView {
                         <section class="card"><GrantsTable rows=c.grants link=false/></section>
                     }
                     .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Reconciliation: the live difference between the database and the cluster, and a button
+/// that queues the repairs.
+#[component]
+pub fn DriftPage() -> impl IntoView {
+    let locale = use_locale();
+    let id = param_id("id");
+    let data = Resource::new(
+        move || (id.get(), data_version()),
+        |(id, _)| drift_report(id),
+    );
+    let repair = mutation::<RepairDrift>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! {
+                        <p class="meta"><a href=format!("/admin/resources/{}", id.get_untracked())>{locale.t("resources.back")}</a></p>
+                        <ErrorPage error=e/>
+                    }.into_any(),
+                    Ok(d) => {
+                        let repairable = d.drifts.iter().any(|x| x.startup_id.is_some());
+                        view! {
+                            <p class="meta"><a href=format!("/admin/resources/{}", d.resource_id)>{locale.t("resources.back")}</a></p>
+                            <h1>{locale.t_with("drift.title", &[("resource", &d.resource_name)])}</h1>
+                            <p class="lead" data-testid="drift-summary">{locale.t_with("drift.summary", &[("accounts", &d.accounts.to_string()), ("drifts", &d.drifts.len().to_string())])}</p>
+                            <p class="hint">{locale.t(if d.repair_mode == "auto" { "drift.mode_auto" } else { "drift.mode_approve" })}</p>
+                            {repairable.then(|| view! {
+                                <ErrorBanner error=action_error(repair)/>
+                                <ActionForm action=repair attr:class="actions">
+                                    <input type="hidden" name="id" value=d.resource_id/>
+                                    <button type="submit" data-testid="repair">{locale.t("drift.repair")}</button>
+                                </ActionForm>
+                            })}
+                            {d.drifts.is_empty().then(|| view! { <div class="empty"><p>{locale.t("drift.none")}</p></div> })}
+                            {(!d.drifts.is_empty()).then(|| view! {
+                                <table class="data card">
+                                    <thead><tr>
+                                        <th>{locale.t("drift.account")}</th>
+                                        <th>{locale.t("drift.kind")}</th>
+                                        <th>{locale.t("drift.desired")}</th>
+                                        <th>{locale.t("drift.remote")}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {d.drifts.into_iter().map(|x| view! {
+                                            <tr data-drift=x.kind.clone()>
+                                                <td><code>{x.account}</code></td>
+                                                <td>{locale.t(&format!("drift.kind_{}", x.kind))}</td>
+                                                <td class="diff-want">{x.desired}</td>
+                                                <td class="diff-have">{x.remote}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            })}
+                        }
+                        .into_any()
+                    }
                 }
             })}
         </Transition>

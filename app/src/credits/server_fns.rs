@@ -154,3 +154,19 @@ pub async fn my_credit() -> Result<Option<StartupCredit>, AppError> {
     let state = crate::state::app_state()?;
     super::grants::my_credit(&state.db, &actor).await
 }
+
+#[server(prefix = "/api", endpoint = "drift_report")]
+pub async fn drift_report(id: i64) -> Result<super::DriftReport, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::reconcile::report(&state.db, &actor, id).await
+}
+
+#[server(prefix = "/api", endpoint = "repair_drift")]
+pub async fn repair_drift(id: i64) -> Result<usize, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let queued = super::reconcile::approve(&state.db, &actor, id).await?;
+    redirect_with_notice(&format!("/admin/resources/{id}/drift"), "repair_queued");
+    Ok(queued)
+}
