@@ -1,4 +1,5 @@
 //! The Hatchery server: configuration, state, router, workers. The binary is `hatchery`.
+pub mod bench;
 pub mod config;
 pub mod db;
 pub mod router;

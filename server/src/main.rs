@@ -1,4 +1,5 @@
-//! `hatchery`: serve the web app (the default), migrate, create users, deliver mail once.
+//! `hatchery`: serve the web app (the default), migrate, create users, deliver mail once,
+//! run one GPU-credit sync pass, benchmark reconciliation.
 use clap::{Parser, Subcommand};
 use hatchery::config::{Config, LogFormat};
 use std::io::Read;
@@ -28,6 +29,23 @@ enum Command {
     },
     /// Deliver the due messages of the email outbox once, then exit.
     DeliverMail,
+    /// One pass of GPU credit, then exit: expire grants, apply due sync jobs, import usage,
+    /// and compare every resource with its cluster.
+    Sync,
+    /// Measure reconciling N startups against a real slurmrestd (see scripts/bench-reconcile.sh).
+    BenchReconcile {
+        #[arg(long, default_value_t = 1000)]
+        startups: usize,
+        #[arg(long, default_value = "http://127.0.0.1:6820")]
+        slurm_url: String,
+        #[arg(long, default_value = "ci")]
+        cluster: String,
+        /// Account names start with this (the bench's accounts are removed by this prefix).
+        #[arg(long, default_value = "bench")]
+        prefix: String,
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -85,6 +103,43 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let sent = hatchery::worker::deliver_mail(&state).await?;
             println!("delivered {sent} message(s)");
             Ok(())
+        }
+        Command::Sync => {
+            let state = hatchery::build_state(&config).await?;
+            let applied = hatchery::worker::sync_credits(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let usage = app::credits::usage::import_all(&state.db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let repairs = app::credits::reconcile::pass(&state.db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!(
+                "applied {applied} sync job(s), imported {} job(s), queued {repairs} repair(s)",
+                usage.imported
+            );
+            Ok(())
+        }
+        Command::BenchReconcile {
+            startups,
+            slurm_url,
+            cluster,
+            prefix,
+            workers,
+        } => {
+            let state = hatchery::build_state(&config).await?;
+            hatchery::bench::reconcile(
+                &state,
+                hatchery::bench::Options {
+                    startups,
+                    slurm_url,
+                    cluster,
+                    prefix,
+                    workers,
+                },
+            )
+            .await
         }
         Command::User {
             command: UserCommand::Create { email, name, roles },

@@ -1,0 +1,190 @@
+//! `hatchery bench-reconcile`: how fast a whole resource is brought in step with a real cluster.
+//! It loads N incubating startups, each with a founder (a cluster login) and a grant, compares
+//! the resource with the cluster (every account missing), queues the repairs, applies them with
+//! the sync workers, and compares again (nothing may differ).
+use app::auth::domain::Actor;
+use app::auth::entity::user;
+use app::auth::Role;
+use app::credits::entity::{resource, sync_job};
+use app::startups::entity::{member, startup};
+use app::state::AppState;
+use chrono::{Duration, Utc};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use std::time::Instant;
+
+pub struct Options {
+    pub startups: usize,
+    pub slurm_url: String,
+    pub cluster: String,
+    pub prefix: String,
+    pub workers: usize,
+}
+
+pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
+    let db = &state.db;
+    let now = Utc::now();
+    let admin = user::ActiveModel {
+        email: Set(format!("bench-admin-{}@bench.invalid", o.prefix)),
+        name: Set("Bench admin".into()),
+        password_hash: Set("!".into()),
+        locale: Set("en".into()),
+        email_verified_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let actor = Actor {
+        user_id: admin.id,
+        email: admin.email.clone(),
+        name: admin.name.clone(),
+        roles: vec![Role::Admin],
+        locale: app::i18n::Locale::En,
+    };
+    let r = resource::ActiveModel {
+        name: Set(format!("Bench {}", o.prefix)),
+        gpu_model: Set("H100".into()),
+        backend: Set("slurm".into()),
+        cluster: Set(o.cluster.clone()),
+        account_pattern: Set(format!("{}-{{id}}", o.prefix)),
+        settings: Set(serde_json::json!({"base_url": o.slurm_url, "secret": ""}).to_string()),
+        repair_mode: Set("approve".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+
+    let t = Instant::now();
+    for i in 0..o.startups {
+        let founder = user::ActiveModel {
+            email: Set(format!("founder{i}-{}@bench.invalid", o.prefix)),
+            name: Set(format!("Founder {i}")),
+            password_hash: Set("!".into()),
+            locale: Set(if i % 2 == 0 { "en" } else { "zh-CN" }.into()),
+            email_verified_at: Set(Some(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            cluster_login: Set(Some(format!("{}u{i}", o.prefix))),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        let s = startup::ActiveModel {
+            name: Set(format!("Bench startup {i}")),
+            credit_code: Set(None),
+            sector: Set("foundation_models".into()),
+            stage: Set("seed".into()),
+            team_size: Set(3),
+            website: Set(None),
+            founders: Set(format!("Founder {i}")),
+            status: Set("incubating".into()),
+            created_by: Set(founder.id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        member::ActiveModel {
+            startup_id: Set(s.id),
+            user_id: Set(founder.id),
+            role: Set("founder".into()),
+            joined_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+        let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+        app::credits::grants::create(
+            db,
+            &state.settings,
+            &actor,
+            app::credits::grants::GrantInput {
+                startup_id: s.id,
+                resource_id: r.id,
+                gpu_hours: format!("{}", 100 + (i % 50) * 10),
+                valid_from: fmt(now - Duration::days(1)),
+                valid_until: fmt(now + Duration::days(180)),
+                reason: "Benchmark".into(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    // Only reconciliation should put work in the queue.
+    sync_job::Entity::delete_many().exec(db).await?;
+    println!(
+        "loaded {} startups with grants in {:.1} s",
+        o.startups,
+        t.elapsed().as_secs_f64()
+    );
+
+    let t = Instant::now();
+    let report = app::credits::reconcile::compare(db, r.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("compare: {e:?}"))?;
+    let compare_cold = t.elapsed();
+    let queued = app::credits::reconcile::repair(db, Some(&actor), &report)
+        .await
+        .map_err(|e| anyhow::anyhow!("repair: {e:?}"))?;
+    let mut tasks = Vec::new();
+    for _ in 0..o.workers.max(1) {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            loop {
+                match app::credits::sync::run_due(&db, Utc::now(), 10).await {
+                    Ok(0) => return n,
+                    Ok(k) => n += k,
+                    Err(e) => {
+                        eprintln!("worker: {e:?}");
+                        return n;
+                    }
+                }
+            }
+        }));
+    }
+    let mut applied = 0;
+    for t in tasks {
+        applied += t.await?;
+    }
+    let elapsed = t.elapsed();
+    let t2 = Instant::now();
+    let after = app::credits::reconcile::compare(db, r.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("compare: {e:?}"))?;
+    let compare_warm = t2.elapsed();
+    let failed = sync_job::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|j| j.status != "done")
+        .count();
+    println!(
+        "drift found: {} ({} accounts)",
+        report.drifts.len(),
+        report.accounts
+    );
+    println!("first comparison: {:.2} s", compare_cold.as_secs_f64());
+    println!(
+        "repairs queued {queued}, jobs run {applied}, not done {failed}, workers {}",
+        o.workers
+    );
+    println!(
+        "reconciled {} startups in {:.1} s: {:.1} jobs/s",
+        o.startups,
+        elapsed.as_secs_f64(),
+        queued as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "second comparison: {} differences in {:.2} s",
+        after.drifts.len(),
+        compare_warm.as_secs_f64()
+    );
+    if failed > 0 || !after.drifts.is_empty() {
+        anyhow::bail!("the cluster is not in step with the database");
+    }
+    Ok(())
+}
