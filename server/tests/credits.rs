@@ -841,6 +841,12 @@ mod platform {
         /// PUTs that changed something (a replay with a known key does not).
         pub applied: Mutex<usize>,
         pub jobs: Mutex<HashMap<String, Vec<serde_json::Value>>>,
+        /// PUTs received per idempotency key, replays included.
+        pub puts_per_key: Mutex<HashMap<String, usize>>,
+        /// How long a PUT takes, to let concurrent workers overlap.
+        pub delay_ms: u64,
+        pub in_flight: Mutex<usize>,
+        pub max_in_flight: Mutex<usize>,
     }
 
     fn verify(p: &Platform, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> bool {
@@ -879,6 +885,19 @@ mod platform {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("")
                     .to_string();
+                *p.puts_per_key
+                    .lock()
+                    .unwrap()
+                    .entry(key.clone())
+                    .or_default() += 1;
+                {
+                    let mut n = p.in_flight.lock().unwrap();
+                    *n += 1;
+                    let mut max = p.max_in_flight.lock().unwrap();
+                    *max = (*max).max(*n);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(p.delay_ms)).await;
+                *p.in_flight.lock().unwrap() -= 1;
                 let seen = p.keys.lock().unwrap().get(&key).cloned();
                 match seen {
                     Some(first) if first != body.to_vec() => {
@@ -1139,4 +1158,79 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     assert_eq!(job.status, "pending");
     assert!(job.last_error.unwrap().contains("401"));
     assert_eq!(far.allocations.lock().unwrap()[&account].limit_minutes, 600);
+}
+
+/// Several workers (as several server processes would) share the queue: every job is applied
+/// exactly once, and never more than two at a time on one resource.
+#[tokio::test]
+async fn concurrent_workers_apply_each_job_once() {
+    use std::sync::Arc;
+    let secret = "a-shared-secret-of-32-characters";
+    let far = Arc::new(platform::Platform {
+        secret: secret.into(),
+        delay_ms: 150,
+        ..Default::default()
+    });
+    let base = platform::start(far.clone()).await;
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Partner cloud", "http", &base, secret).await;
+    let mut startups = vec![p.startup];
+    for i in 0..7 {
+        startups.push(
+            incubating(
+                &p.app,
+                &format!("f{i}@team{i}.cn"),
+                &format!("Team {i}"),
+                None,
+            )
+            .await,
+        );
+    }
+    for s in &startups {
+        grant_hours(&mut p, *s, r, "10").await;
+    }
+    let db = p.app.db().clone();
+    let workers: Vec<_> = (0..6)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut n = 0;
+                loop {
+                    match app::credits::sync::run_due(&db, Utc::now(), 1)
+                        .await
+                        .unwrap()
+                    {
+                        0 => return n,
+                        k => n += k,
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut tried = 0;
+    for w in workers {
+        tried += w.await.unwrap();
+    }
+    // Workers that found nothing claimable while two were running stop early; finish up.
+    while app::credits::sync::run_due(&db, Utc::now(), 10)
+        .await
+        .unwrap()
+        > 0
+    {}
+    let jobs = sync_job::Entity::find().all(&db).await.unwrap();
+    assert_eq!(jobs.len(), startups.len());
+    assert!(
+        jobs.iter().all(|j| j.status == "done" && j.attempts == 1),
+        "{jobs:?}"
+    );
+    let puts = far.puts_per_key.lock().unwrap().clone();
+    assert_eq!(puts.len(), startups.len());
+    assert!(puts.values().all(|n| *n == 1), "{puts:?}");
+    assert!(tried >= 1);
+    let max = *far.max_in_flight.lock().unwrap();
+    assert!(
+        (1..=2).contains(&max),
+        "at most two at once on a resource, saw {max}"
+    );
+    assert_eq!(far.allocations.lock().unwrap().len(), startups.len());
 }

@@ -15,11 +15,15 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
 };
 use serde_json::json;
 
 pub const MAX_ATTEMPTS: i32 = 8;
+/// At most this many jobs are applied to one resource at a time, whatever the number of
+/// workers: slurmdbd 22.05 on MariaDB dies (fatal, "unable to resolve deadlock") when about
+/// a dozen association writes arrive at once.
+const PER_RESOURCE_PARALLEL: i64 = 2;
 /// How long a worker may hold a job before another may take it over.
 const LEASE_SECONDS: i64 = 120;
 
@@ -157,6 +161,8 @@ async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<
              AND NOT EXISTS (SELECT 1 FROM sync_jobs k WHERE k.startup_id = j.startup_id \
                  AND k.resource_id = j.resource_id AND k.id <> j.id \
                  AND k.status = {running2} AND k.lease_until >= {now3}) \
+             AND (SELECT COUNT(*) FROM sync_jobs c WHERE c.resource_id = j.resource_id \
+                 AND c.status = {running4} AND c.lease_until >= {now5}) < {parallel} \
            ORDER BY j.id LIMIT 1{lock}) \
          AND (status = {pending2} OR (status = {running3} AND lease_until < {now4})) \
          RETURNING id",
@@ -169,10 +175,14 @@ async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<
         now2 = ph(7),
         running2 = ph(8),
         now3 = ph(9),
-        pending2 = ph(10),
-        running3 = ph(11),
-        now4 = ph(12),
+        running4 = ph(10),
+        now5 = ph(11),
+        pending2 = ph(12),
+        running3 = ph(13),
+        now4 = ph(14),
+        parallel = PER_RESOURCE_PARALLEL,
     );
+    // In the order the placeholders appear (SQLite's `?` are positional).
     let values: Vec<sea_orm::Value> = vec![
         sync_status::RUNNING.into(),
         lease.into(),
@@ -183,13 +193,27 @@ async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<
         now.into(),
         sync_status::RUNNING.into(),
         now.into(),
+        sync_status::RUNNING.into(),
+        now.into(),
         sync_status::PENDING.into(),
         sync_status::RUNNING.into(),
         now.into(),
     ];
-    let claimed = Claimed::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
-        .one(db)
-        .await?;
+    let stmt = Statement::from_sql_and_values(backend, sql, values);
+    let claimed = if backend == DatabaseBackend::Postgres {
+        // Claims from all processes take turns (they are short), so that the count of running
+        // jobs per resource each claim sees is exact; SKIP LOCKED keeps them from waiting on
+        // rows that another transaction holds.
+        let txn = db.begin().await?;
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(724243)")
+            .await?;
+        let c = Claimed::find_by_statement(stmt).one(&txn).await?;
+        txn.commit().await?;
+        c
+    } else {
+        // SQLite has one writer at a time: the statement is the critical section.
+        Claimed::find_by_statement(stmt).one(db).await?
+    };
     match claimed {
         Some(c) => Ok(sync_job::Entity::find_by_id(c.id).one(db).await?),
         None => Ok(None),
