@@ -24,8 +24,15 @@ pub const MAX_ATTEMPTS: i32 = 8;
 /// workers: slurmdbd 22.05 on MariaDB dies (fatal, "unable to resolve deadlock") when about
 /// a dozen association writes arrive at once.
 const PER_RESOURCE_PARALLEL: i64 = 2;
-/// How long a worker may hold a job before another may take it over.
-const LEASE_SECONDS: i64 = 120;
+/// How long a worker may hold a job before another may take it over
+/// (`HATCHERY_SYNC_LEASE_SECONDS`, 120 by default).
+static LEASE_SECONDS: std::sync::LazyLock<i64> = std::sync::LazyLock::new(|| {
+    std::env::var("HATCHERY_SYNC_LEASE_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|s| (1..=3600).contains(s))
+        .unwrap_or(120)
+});
 
 /// Backoff after the n-th failure: 5 s doubling, capped at 10 minutes.
 pub fn backoff(attempts: i32) -> Duration {
@@ -141,7 +148,7 @@ struct Claimed {
 /// another worker is applying right now, so that an older state never lands after a newer one.
 async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<sync_job::Model>> {
     let backend = db.get_database_backend();
-    let lease = now + Duration::seconds(LEASE_SECONDS);
+    let lease = now + Duration::seconds(*LEASE_SECONDS);
     let (p, lock) = match backend {
         DatabaseBackend::Postgres => ("$", " FOR UPDATE SKIP LOCKED"),
         _ => ("?", ""),

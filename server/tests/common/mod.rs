@@ -78,6 +78,8 @@ pub struct TestApp {
     pub router: Router,
     pub state: AppState,
     pub data_dir: tempfile::TempDir,
+    /// The PostgreSQL URL when testing on PostgreSQL, for a server process of the test's own.
+    pub database_url: Option<String>,
 }
 
 impl TestApp {
@@ -97,6 +99,7 @@ impl TestApp {
             env.insert(k.to_string(), v.to_string());
         }
         let mut config = Config::from_sources(&env).expect("test config is valid");
+        let mut database_url = None;
         if use_postgres() {
             let template = postgres_template().await;
             let name = format!(
@@ -116,8 +119,9 @@ impl TestApp {
                 .await
                 .unwrap();
             admin.close().await.unwrap();
-            config.database =
-                Database::Postgres(Secret::new(with_db_name(&postgres_admin_url(), &name)));
+            let url = with_db_name(&postgres_admin_url(), &name);
+            database_url = Some(url.clone());
+            config.database = Database::Postgres(Secret::new(url));
         } else {
             assert!(matches!(config.database, Database::Sqlite(_)));
         }
@@ -126,6 +130,7 @@ impl TestApp {
             router: hatchery::router::build(state.clone()),
             state,
             data_dir,
+            database_url,
         }
     }
 
