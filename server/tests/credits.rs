@@ -1234,3 +1234,112 @@ async fn concurrent_workers_apply_each_job_once() {
     );
     assert_eq!(far.allocations.lock().unwrap().len(), startups.len());
 }
+
+#[tokio::test]
+async fn cluster_logins_and_team_changes_reach_the_allocation() {
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let startup = p.startup;
+    grant_hours(&mut p, startup, r, "10").await;
+    let members = |job: &sync_job::Model| {
+        serde_json::from_str::<app::credits::backend::Desired>(&job.desired)
+            .unwrap()
+            .members
+    };
+    let mut founder = p.founder.clone();
+    for (login, key) in [
+        ("Li Lei", "error.cluster_login_invalid"),
+        ("9lives", "error.cluster_login_invalid"),
+    ] {
+        let res = p
+            .app
+            .post_form(
+                "/api/set_cluster_login",
+                "/account",
+                &[("cluster_login", login)],
+                &mut founder,
+            )
+            .await;
+        assert_eq!(res.error_key(), key, "{login}");
+    }
+    // Someone else's login is refused.
+    let mut other = p.app.signed_in_applicant("wang@other.cn", "Wang").await;
+    p.app
+        .post_form(
+            "/api/set_cluster_login",
+            "/account",
+            &[("cluster_login", "wang")],
+            &mut other,
+        )
+        .await;
+    let res = p
+        .app
+        .post_form(
+            "/api/set_cluster_login",
+            "/account",
+            &[("cluster_login", "wang")],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.cluster_login_taken");
+    let jobs = p.app.count(sync_job::Entity).await;
+    let res = p
+        .app
+        .post_form(
+            "/api/set_cluster_login",
+            "/account",
+            &[("cluster_login", "li_lei")],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.location(), "/account?notice=saved");
+    assert_eq!(p.app.count(sync_job::Entity).await, jobs + 1);
+    assert_eq!(
+        members(&newest_job(&p.app).await),
+        vec!["li_lei".to_string()]
+    );
+    let page = p.app.get("/account", &founder).await;
+    assert!(page.body.contains("value=\"li_lei\""));
+
+    // A co-founder with a login joins: the allocation lists both.
+    let mut han = p.app.signed_in_applicant("han@deeppark.cn", "Han").await;
+    p.app
+        .post_form(
+            "/api/set_cluster_login",
+            "/account",
+            &[("cluster_login", "han")],
+            &mut han,
+        )
+        .await;
+    p.app
+        .post_form(
+            "/api/invite_cofounder",
+            "/startup",
+            &[("email", "han@deeppark.cn"), ("lang", "en")],
+            &mut founder,
+        )
+        .await;
+    let token = common::link_token(
+        &p.app.last_mail_to("han@deeppark.cn").await.body_text,
+        "/invite?token=",
+    );
+    let res = p
+        .app
+        .post_form(
+            "/api/accept_invitation",
+            "/invite",
+            &[("token", &token), ("password", "correct horse battery")],
+            &mut han,
+        )
+        .await;
+    assert_eq!(
+        res.location(),
+        "/login?notice=invitation_accepted",
+        "{:?}",
+        res.error_param()
+    );
+    assert_eq!(
+        members(&newest_job(&p.app).await),
+        vec!["han".to_string(), "li_lei".to_string()]
+    );
+}

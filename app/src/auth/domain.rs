@@ -832,6 +832,8 @@ async fn join_team(
                 }
                 _ => e.into(),
             })?;
+            // The cluster's member lists follow the team.
+            crate::credits::members::resync_startup(txn, startup_id).await?;
             Ok(())
         }
     }

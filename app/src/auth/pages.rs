@@ -189,11 +189,43 @@ pub fn AccountPage() -> impl IntoView {
                                 <button type="submit">{locale.t("form.save")}</button>
                             </ActionForm>
                         </section>
+                        <ClusterLoginForm/>
                     }
                     .into_any(),
                     Ok(None) => view! { <ErrorPage error=AppError::Unauthenticated/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                 }
+            })}
+        </Transition>
+    }
+}
+
+/// The person's login on the park's cluster: their startup's allocations list them by it.
+#[component]
+fn ClusterLoginForm() -> impl IntoView {
+    use crate::credits::server_fns::{my_cluster_login, SetClusterLogin};
+    let locale = use_locale();
+    let current = Resource::new(crate::components::data_version, |_| my_cluster_login());
+    let action = mutation::<SetClusterLogin>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                current.await.ok().map(|login| view! {
+                    <section class="card narrow">
+                        <h2>{locale.t("account.cluster_title")}</h2>
+                        <ErrorBanner error=action_error(action)/>
+                        <ActionForm action attr:class="form" attr:novalidate=true>
+                            <TextField
+                                label=locale.t("account.cluster_login")
+                                name="cluster_login"
+                                autocomplete="username"
+                                value=login.unwrap_or_default()
+                                hint=locale.t("account.cluster_login_hint")
+                            />
+                            <button type="submit" data-testid="save-cluster-login">{locale.t("form.save")}</button>
+                        </ActionForm>
+                    </section>
+                })
             })}
         </Transition>
     }

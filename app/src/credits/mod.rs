@@ -11,6 +11,8 @@ pub mod entity;
 pub mod grants;
 #[cfg(feature = "ssr")]
 pub mod ledger;
+#[cfg(feature = "ssr")]
+pub mod members;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod reconcile;

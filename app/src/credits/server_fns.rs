@@ -170,3 +170,19 @@ pub async fn repair_drift(id: i64) -> Result<usize, AppError> {
     redirect_with_notice(&format!("/admin/resources/{id}/drift"), "repair_queued");
     Ok(queued)
 }
+
+#[server(prefix = "/api", endpoint = "my_cluster_login")]
+pub async fn my_cluster_login() -> Result<Option<String>, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::members::cluster_login(&state.db, &actor).await
+}
+
+#[server(prefix = "/api", endpoint = "set_cluster_login")]
+pub async fn set_cluster_login(#[server(default)] cluster_login: String) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::members::set_cluster_login(&state.db, &actor, &cluster_login).await?;
+    redirect_with_notice("/account", "saved");
+    Ok(())
+}
