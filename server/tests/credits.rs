@@ -1343,3 +1343,57 @@ async fn cluster_logins_and_team_changes_reach_the_allocation() {
         vec!["han".to_string(), "li_lei".to_string()]
     );
 }
+
+#[tokio::test]
+async fn burn_down_and_forecast_of_exhaustion() {
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let startup = p.startup;
+    grant_hours(&mut p, startup, r, "100").await;
+    let g = grant::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    // The grant started a month ago (usage before a grant's start counts against nothing).
+    let mut a = g.clone().into_active_model();
+    a.valid_from = Set(Utc::now() - Duration::days(30));
+    let g = a.update(p.app.db()).await.unwrap();
+    // Four GPU-hours a day for the last 14 days, in many small jobs.
+    for i in 0..560 {
+        let at = Utc::now() - Duration::minutes(14 * 24 * 60 - 1 - i * 36);
+        app::credits::grants::record_usage(p.app.db(), startup, r, &format!("ci:{i}:0"), 6, at)
+            .await
+            .unwrap();
+    }
+    let g = grant::Entity::find_by_id(g.id)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(g.remaining_minutes(), 6000 - 3360);
+    let burn = app::credits::grants::burn_down(p.app.db(), &g)
+        .await
+        .unwrap();
+    assert_eq!(burn.burn_per_day, 240);
+    assert!(burn.points.len() <= 302, "sampled: {}", burn.points.len());
+    assert_eq!(burn.points.last().unwrap().1, g.remaining_minutes());
+    let days = (burn.exhausts_at.unwrap() - Utc::now()).num_hours() as f64 / 24.0;
+    assert!(
+        (10.9..=11.1).contains(&days),
+        "runs out in 11 days, not {days}"
+    );
+    let expected = burn.exhausts_at.unwrap().format("%Y-%m-%d").to_string();
+    let page = p
+        .app
+        .get(&format!("/admin/grants/{}", g.id), &p.admin)
+        .await;
+    assert!(
+        page.body.contains(&format!("data-exhausts=\"{expected}\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("the credit runs out on"));
+    let page = p.app.get("/credits", &p.founder).await;
+    assert!(page.body.contains("data-testid=\"burn-down\"") && page.body.contains("<svg"));
+}

@@ -4,8 +4,8 @@
 use super::entity::{grant, ledger as ledger_entity, resource, sync_job};
 use super::ledger::{append, Entry};
 use super::{
-    format_gpu_hours, kind, parse_gpu_hours, status, sync_status, GrantDetail, GrantFormOptions,
-    GrantRow, GrantsPage, LedgerRow, StartupCredit, SyncState,
+    format_gpu_hours, kind, parse_gpu_hours, status, sync_status, BurnDown, GrantDetail,
+    GrantFormOptions, GrantRow, GrantsPage, LedgerRow, StartupCredit, SyncState,
 };
 use crate::audit::{self, Change};
 use crate::auth::domain::Actor;
@@ -528,6 +528,81 @@ async fn rows_of(db: &impl ConnectionTrait, grants: Vec<grant::Model>) -> AppRes
 
 pub const PER_PAGE: u64 = 50;
 
+/// How many points a burn-down chart keeps, whatever the length of the ledger.
+const CHART_POINTS: i64 = 300;
+
+/// A grant's burn-down: its ledger sampled to a few hundred points (every k-th entry by id,
+/// plus the last), and the forecast from the last 14 days' use (three queries).
+pub async fn burn_down(db: &impl ConnectionTrait, g: &grant::Model) -> AppResult<BurnDown> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
+    let count = ledger_entity::Entity::find()
+        .filter(ledger_entity::Column::GrantId.eq(g.id))
+        .count(db)
+        .await? as i64;
+    let step = Ord::max(count.unsigned_abs().div_ceil(CHART_POINTS as u64), 1) as i64;
+    let mut points: Vec<(DateTime<Utc>, i64, i64)> = ledger_entity::Entity::find()
+        .select_only()
+        .column(ledger_entity::Column::CreatedAt)
+        .column(ledger_entity::Column::BalanceAfter)
+        .column(ledger_entity::Column::Id)
+        .filter(ledger_entity::Column::GrantId.eq(g.id))
+        .filter(
+            Expr::col(ledger_entity::Column::Id)
+                .modulo(step)
+                .eq(0)
+                .or(ledger_entity::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .expr(Func::max(Expr::col(ledger_entity::Column::Id)))
+                        .from(ledger_entity::Entity)
+                        .and_where(Expr::col(ledger_entity::Column::GrantId).eq(g.id))
+                        .to_owned(),
+                )),
+        )
+        .order_by_asc(ledger_entity::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    points.dedup_by_key(|p| p.2);
+    let now = Utc::now();
+    let since = now - chrono::Duration::days(14);
+    let used: Option<i64> = ledger_entity::Entity::find()
+        .select_only()
+        // SUM of a bigint is numeric on PostgreSQL: cast it back.
+        .expr_as(
+            Func::cast_as(
+                Func::sum(Expr::col(ledger_entity::Column::Minutes)),
+                Alias::new("bigint"),
+            ),
+            "used",
+        )
+        .filter(ledger_entity::Column::GrantId.eq(g.id))
+        .filter(ledger_entity::Column::Kind.eq(kind::CONSUMED))
+        .filter(ledger_entity::Column::CreatedAt.gte(since))
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten();
+    let burn_per_day = Ord::max(-used.unwrap_or(0), 0) / 14;
+    let remaining = g.remaining_minutes();
+    let exhausts_at = (burn_per_day > 0 && remaining > 0 && g.status == status::ACTIVE)
+        .then(|| now + chrono::Duration::minutes(remaining * 24 * 60 / burn_per_day))
+        .filter(|t| *t < g.valid_until);
+    let peak = Ord::max(
+        points.iter().map(|p| p.1).max().unwrap_or(0),
+        g.granted_minutes + Ord::max(g.adjusted_minutes, 0),
+    );
+    Ok(BurnDown {
+        grant_id: g.id,
+        points: points.into_iter().map(|(t, b, _)| (t, b)).collect(),
+        valid_from: g.valid_from,
+        valid_until: g.valid_until,
+        peak_minutes: peak,
+        remaining_minutes: remaining,
+        burn_per_day,
+        exhausts_at,
+    })
+}
+
 /// One page of grants, newest first, optionally of one status (four queries).
 pub async fn list(
     db: &DatabaseConnection,
@@ -569,11 +644,13 @@ pub async fn detail(
         .paginate(db, PER_PAGE);
     let ledger_total = paginator.num_items().await?;
     let entries = paginator.fetch_page(page).await?;
+    let burn = burn_down(db, &g).await?;
     let grant = rows_of(db, vec![g])
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
     Ok(GrantDetail {
+        burn,
         grant,
         ledger: entries
             .into_iter()
@@ -625,8 +702,13 @@ pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Opti
         .order_by_desc(grant::Column::Id)
         .all(db)
         .await?;
+    let mut burns = Vec::with_capacity(grants.len());
+    for g in &grants {
+        burns.push(burn_down(db, g).await?);
+    }
     Ok(Some(StartupCredit {
         startup_name: s.name,
         grants: rows_of(db, grants).await?,
+        burns,
     }))
 }

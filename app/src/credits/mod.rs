@@ -161,8 +161,26 @@ pub struct LedgerRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// A grant's balance over time, and where the recent burn rate takes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BurnDown {
+    pub grant_id: i64,
+    /// (time, remaining GPU-minutes after that change), oldest first; sampled to a few hundred.
+    pub points: Vec<(DateTime<Utc>, i64)>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    /// The most the balance has been, for the chart's scale.
+    pub peak_minutes: i64,
+    pub remaining_minutes: i64,
+    /// GPU-minutes used per day over the last 14 days.
+    pub burn_per_day: i64,
+    /// When the balance runs out at that rate, if before the grant ends.
+    pub exhausts_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantDetail {
+    pub burn: BurnDown,
     pub grant: GrantRow,
     pub ledger: Vec<LedgerRow>,
     pub ledger_total: u64,
@@ -204,6 +222,7 @@ pub struct GrantFormOptions {
 pub struct StartupCredit {
     pub startup_name: String,
     pub grants: Vec<GrantRow>,
+    pub burns: Vec<BurnDown>,
 }
 
 /// One difference between the database and the cluster. `kind` is missing, limit, members or

@@ -19,6 +19,94 @@ fn hours(minutes: i64) -> String {
     format_gpu_hours(minutes)
 }
 
+/// A grant's remaining balance over its validity, as a step line, with the forecast dashed
+/// from today to where the last 14 days' burn rate takes it. Drawn on the server as SVG.
+#[component]
+pub fn BurnDownChart(burn: super::BurnDown) -> impl IntoView {
+    let locale = use_locale();
+    const W: f64 = 640.0;
+    const H: f64 = 200.0;
+    const LEFT: f64 = 64.0;
+    const BOTTOM: f64 = 24.0;
+    const TOP: f64 = 10.0;
+    let now = chrono::Utc::now();
+    let start = burn
+        .valid_from
+        .min(burn.points.first().map(|p| p.0).unwrap_or(burn.valid_from));
+    let end = burn
+        .valid_until
+        .max(now.min(burn.valid_until + chrono::Duration::days(7)));
+    let span = (end - start).num_seconds().max(1) as f64;
+    let peak = burn.peak_minutes.max(1) as f64;
+    let x = move |t: chrono::DateTime<chrono::Utc>| {
+        LEFT + ((t - start).num_seconds() as f64 / span).clamp(0.0, 1.0) * (W - LEFT - 8.0)
+    };
+    let y = move |m: i64| TOP + (1.0 - (m.max(0) as f64 / peak).min(1.0)) * (H - TOP - BOTTOM);
+    let mut path = String::new();
+    let mut last: Option<i64> = None;
+    for (t, b) in &burn.points {
+        let px = x(*t);
+        match last {
+            None => path.push_str(&format!("M{px:.1},{:.1}", y(*b))),
+            Some(prev) => path.push_str(&format!(" L{px:.1},{:.1} L{px:.1},{:.1}", y(prev), y(*b))),
+        }
+        last = Some(*b);
+    }
+    if let Some(b) = last {
+        path.push_str(&format!(
+            " L{:.1},{:.1}",
+            x(now.min(burn.valid_until)),
+            y(b)
+        ));
+    }
+    let forecast = (burn.burn_per_day > 0 && burn.remaining_minutes > 0).then(|| {
+        let until = burn.exhausts_at.unwrap_or(burn.valid_until);
+        let days = (until - now).num_minutes() as f64 / 1440.0;
+        let left = burn.remaining_minutes - (burn.burn_per_day as f64 * days) as i64;
+        format!(
+            "M{:.1},{:.1} L{:.1},{:.1}",
+            x(now),
+            y(burn.remaining_minutes),
+            x(until),
+            y(left)
+        )
+    });
+    let summary = if burn.burn_per_day == 0 {
+        locale.t("burn.idle")
+    } else {
+        let rate = format_gpu_hours(burn.burn_per_day);
+        match burn.exhausts_at {
+            Some(t) => locale.t_with(
+                "burn.runs_out",
+                &[("rate", &rate), ("date", &t.format("%Y-%m-%d").to_string())],
+            ),
+            None => locale.t_with("burn.lasts", &[("rate", &rate)]),
+        }
+    };
+    let label = locale.t_with(
+        "burn.label",
+        &[("hours", &format_gpu_hours(burn.remaining_minutes))],
+    );
+    let peak_label = format!("{} GPU-h", format_gpu_hours(burn.peak_minutes));
+    let today = x(now);
+    view! {
+        <figure class="chart" data-testid="burn-down" data-exhausts=burn.exhausts_at.map(|t| t.format("%Y-%m-%d").to_string())>
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=label preserveAspectRatio="xMidYMid meet">
+                <line x1=LEFT y1=TOP x2=LEFT y2=H - BOTTOM class="axis"/>
+                <line x1=LEFT y1=H - BOTTOM x2=W - 8.0 y2=H - BOTTOM class="axis"/>
+                <text x=LEFT - 6.0 y=TOP + 10.0 text-anchor="end" class="tick">{peak_label}</text>
+                <text x=LEFT - 6.0 y=H - BOTTOM text-anchor="end" class="tick">"0"</text>
+                <text x=LEFT y=H - 6.0 class="tick">{start.format("%Y-%m-%d").to_string()}</text>
+                <text x=W - 8.0 y=H - 6.0 text-anchor="end" class="tick">{burn.valid_until.format("%Y-%m-%d").to_string()}</text>
+                {(today > LEFT && today < W - 8.0).then(|| view! { <line x1=today y1=TOP x2=today y2=H - BOTTOM class="today"/> })}
+                <path d=path class="balance"/>
+                {forecast.map(|d| view! { <path d=d class="forecast"/> })}
+            </svg>
+            <figcaption>{summary}</figcaption>
+        </figure>
+    }
+}
+
 fn page_param() -> Memo<u64> {
     let q = use_query_map();
     Memo::new(move |_| q.with(|q| q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0)))
@@ -337,6 +425,7 @@ pub fn GrantPage() -> impl IntoView {
                                     {g.sync.as_ref().and_then(|s| s.last_error.clone()).map(|e| view! { <small class="hint">{e}</small> })}
                                 </dd>
                             </dl>
+                            <section class="card"><BurnDownChart burn=d.burn.clone()/></section>
                             {open.then(|| view! {
                                 <div class="split">
                                     <section class="card">
@@ -471,7 +560,13 @@ pub fn CreditsPage() -> impl IntoView {
                     Ok(Some(c)) if c.grants.is_empty() => view! { <div class="empty"><p>{locale.t("credits.none")}</p></div> }.into_any(),
                     Ok(Some(c)) => view! {
                         <p class="lead">{c.startup_name.clone()}</p>
-                        <section class="card"><GrantsTable rows=c.grants link=false/></section>
+                        <section class="card"><GrantsTable rows=c.grants.clone() link=false/></section>
+                        {c.burns.into_iter().zip(c.grants).map(|(b, g)| view! {
+                            <section class="card">
+                                <h2>{format!("{} ({})", g.resource_name, g.gpu_model)}</h2>
+                                <BurnDownChart burn=b/>
+                            </section>
+                        }).collect_view()}
                     }
                     .into_any(),
                 }
