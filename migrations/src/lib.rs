@@ -6,6 +6,7 @@ mod m20261124_000002_intake;
 mod m20261124_000003_reviews;
 mod m20261125_000004_teams_affiliations;
 mod m20261125_000005_credits;
+mod m20261125_000006_grant_alerts;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_reviews::Migration),
             Box::new(m20261125_000004_teams_affiliations::Migration),
             Box::new(m20261125_000005_credits::Migration),
+            Box::new(m20261125_000006_grant_alerts::Migration),
         ]
     }
 }

@@ -109,7 +109,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let applied = hatchery::worker::sync_credits(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let usage = app::credits::usage::import_all(&state.db)
+            let usage = app::credits::usage::import_all(&state.db, &state.settings)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let repairs = app::credits::reconcile::pass(&state.db)

@@ -23,6 +23,7 @@ pub async fn deliver_mail(state: &AppState) -> Result<usize, sea_orm::DbErr> {
 pub async fn sync_credits(state: &AppState) -> Result<usize, app::error::AppError> {
     let now = chrono::Utc::now();
     app::credits::grants::expire_due(&state.db, &state.settings, now).await?;
+    app::credits::grants::expiry_alerts(&state.db, &state.settings, now).await?;
     let mut total = 0;
     loop {
         let tried = app::credits::sync::run_due(&state.db, chrono::Utc::now(), 20).await?;
@@ -55,7 +56,7 @@ pub fn spawn(
             }
             if last_usage.is_none_or(|t| t.elapsed() >= USAGE_EVERY) {
                 last_usage = Some(tokio::time::Instant::now());
-                match app::credits::usage::import_all(&state.db).await {
+                match app::credits::usage::import_all(&state.db, &state.settings).await {
                     Ok(o) if o.imported > 0 => {
                         tracing::info!(imported = o.imported, "usage imported")
                     }

@@ -439,15 +439,29 @@ async fn grants_move_the_ledger_and_queue_the_cluster() {
     .await;
     assert_eq!(res.location(), format!("/admin/grants/{id}?notice=saved"));
     // Usage from the cluster, once per job.
-    let imported =
-        app::credits::grants::record_usage(p.app.db(), p.startup, r, "ci:1:0", 600, Utc::now())
-            .await
-            .unwrap();
+    let imported = app::credits::grants::record_usage(
+        p.app.db(),
+        &p.app.state.settings,
+        p.startup,
+        r,
+        "ci:1:0",
+        600,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert!(imported);
-    let again =
-        app::credits::grants::record_usage(p.app.db(), p.startup, r, "ci:1:0", 600, Utc::now())
-            .await
-            .unwrap();
+    let again = app::credits::grants::record_usage(
+        p.app.db(),
+        &p.app.state.settings,
+        p.startup,
+        r,
+        "ci:1:0",
+        600,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert!(!again);
     let g = grant::Entity::find_by_id(g.id)
         .one(p.app.db())
@@ -580,9 +594,17 @@ async fn grants_expire_at_their_end_date() {
         .await
         .unwrap()
         .unwrap();
-    app::credits::grants::record_usage(p.app.db(), p.startup, r, "ci:7:0", 120, Utc::now())
-        .await
-        .unwrap();
+    app::credits::grants::record_usage(
+        p.app.db(),
+        &p.app.state.settings,
+        p.startup,
+        r,
+        "ci:7:0",
+        120,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     let n = app::credits::grants::expire_due(p.app.db(), &p.app.state.settings, Utc::now())
         .await
         .unwrap();
@@ -696,9 +718,17 @@ async fn the_ledger_balances_under_random_operations() {
                 };
                 let minutes = rng.random_range(1..20_000);
                 let job_ref = format!("ci:{}:0", if rng.random_bool(0.1) { job - 1 } else { job });
-                app::credits::grants::record_usage(&db, startup, r, &job_ref, minutes, Utc::now())
-                    .await
-                    .map(|_| ())
+                app::credits::grants::record_usage(
+                    &db,
+                    &p.app.state.settings,
+                    startup,
+                    r,
+                    &job_ref,
+                    minutes,
+                    Utc::now(),
+                )
+                .await
+                .map(|_| ())
             }
             _ => app::credits::grants::expire_due(
                 &db,
@@ -1054,9 +1084,13 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         account.clone(),
         vec![serde_json::json!({"job_id": "p-1", "gpu_minutes": 90, "ended_at": Utc::now()})],
     );
-    let o = app::credits::usage::import(&db, r).await.unwrap();
+    let o = app::credits::usage::import(&db, &p.app.state.settings, r)
+        .await
+        .unwrap();
     assert_eq!((o.jobs_seen, o.imported), (1, 1));
-    let o = app::credits::usage::import(&db, r).await.unwrap();
+    let o = app::credits::usage::import(&db, &p.app.state.settings, r)
+        .await
+        .unwrap();
     assert_eq!((o.jobs_seen, o.imported), (1, 0));
     let g = grant::Entity::find().one(&db).await.unwrap().unwrap();
     assert_eq!(g.consumed_minutes, 90);
@@ -1362,9 +1396,17 @@ async fn burn_down_and_forecast_of_exhaustion() {
     // Four GPU-hours a day for the last 14 days, in many small jobs.
     for i in 0..560 {
         let at = Utc::now() - Duration::minutes(14 * 24 * 60 - 1 - i * 36);
-        app::credits::grants::record_usage(p.app.db(), startup, r, &format!("ci:{i}:0"), 6, at)
-            .await
-            .unwrap();
+        app::credits::grants::record_usage(
+            p.app.db(),
+            &p.app.state.settings,
+            startup,
+            r,
+            &format!("ci:{i}:0"),
+            6,
+            at,
+        )
+        .await
+        .unwrap();
     }
     let g = grant::Entity::find_by_id(g.id)
         .one(p.app.db())
@@ -1396,4 +1438,91 @@ async fn burn_down_and_forecast_of_exhaustion() {
     assert!(page.body.contains("the credit runs out on"));
     let page = p.app.get("/credits", &p.founder).await;
     assert!(page.body.contains("data-testid=\"burn-down\"") && page.body.contains("<svg"));
+}
+
+#[tokio::test]
+async fn teams_are_warned_at_80_and_100_percent_and_before_expiry() {
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let startup = p.startup;
+    grant_hours(&mut p, startup, r, "10").await;
+    let g = grant::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let settings = p.app.state.settings.clone();
+    let db = p.app.db().clone();
+    let alerts = |kind: &'static str| {
+        let db = db.clone();
+        async move {
+            app::mail::entity::Entity::find()
+                .filter(app::mail::entity::Column::ToAddress.eq("li@deeppark.cn"))
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.body_text.contains(kind))
+                .count()
+        }
+    };
+    app::credits::grants::record_usage(&db, &settings, startup, r, "ci:1:0", 400, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(alerts("used 80 %").await, 0);
+    app::credits::grants::record_usage(&db, &settings, startup, r, "ci:2:0", 100, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(alerts("used 80 %").await, 1);
+    app::credits::grants::record_usage(&db, &settings, startup, r, "ci:3:0", 10, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(alerts("used 80 %").await, 1, "once");
+    app::credits::grants::record_usage(&db, &settings, startup, r, "ci:4:0", 90, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(alerts("used all of its GPU credit").await, 1);
+    // A top-up re-arms them.
+    post(
+        &mut p,
+        "/api/adjust_grant",
+        &[
+            ("id", &g.id.to_string()),
+            ("gpu_hours", "10"),
+            ("note", "Top-up"),
+        ],
+    )
+    .await;
+    let g = grant::Entity::find_by_id(g.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(g.alerted_80_at.is_none() && g.alerted_100_at.is_none());
+
+    // Fourteen days before the end, once.
+    let n = app::credits::grants::expiry_alerts(&db, &settings, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let soon = g.valid_until - Duration::days(13);
+    assert_eq!(
+        app::credits::grants::expiry_alerts(&db, &settings, soon)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        app::credits::grants::expiry_alerts(&db, &settings, soon)
+            .await
+            .unwrap(),
+        0
+    );
+    let mail = p.app.last_mail_to("li@deeppark.cn").await;
+    assert!(
+        mail.body_text
+            .contains(&g.valid_until.format("%Y-%m-%d").to_string()),
+        "{}",
+        mail.body_text
+    );
 }

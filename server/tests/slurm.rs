@@ -310,9 +310,13 @@ async fn grants_are_in_force_on_a_real_slurm() {
     .await;
     assert_eq!(used.len(), 1);
     assert!(used[0].job_ref.starts_with(&format!("ci:{job}:")));
-    let outcome = app::credits::usage::import(app.db(), r.id).await.unwrap();
+    let outcome = app::credits::usage::import(app.db(), &app.state.settings, r.id)
+        .await
+        .unwrap();
     assert_eq!(outcome.imported, 1);
-    let again = app::credits::usage::import(app.db(), r.id).await.unwrap();
+    let again = app::credits::usage::import(app.db(), &app.state.settings, r.id)
+        .await
+        .unwrap();
     assert_eq!((again.jobs_seen, again.imported), (1, 0));
     let g = grant::Entity::find_by_id(g.id)
         .one(app.db())

@@ -55,9 +55,21 @@ pub mod grant {
         pub created_by: Option<i64>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub alerted_80_at: Option<DateTimeUtc>,
+        pub alerted_100_at: Option<DateTimeUtc>,
+        pub alerted_expiry_at: Option<DateTimeUtc>,
     }
 
     impl Model {
+        /// The share of the credit used, in percent of what was granted and adjusted.
+        pub fn used_percent(&self) -> i64 {
+            let total = self.granted_minutes + self.adjusted_minutes;
+            if total <= 0 {
+                return 0;
+            }
+            self.consumed_minutes * 100 / total
+        }
+
         pub fn remaining_minutes(&self) -> i64 {
             self.granted_minutes + self.adjusted_minutes
                 - self.consumed_minutes

@@ -86,17 +86,91 @@ async fn tell_team(
         .await?
     {
         let locale = Locale::from_tag(&u.locale).unwrap_or_default();
-        let content = templates::grant_changed(
+        let content = templates::grant_notice(
             locale,
             &u.name,
             event,
             &format!("{} ({})", r.name, r.gpu_model),
+            &g.valid_until.format("%Y-%m-%d").to_string(),
             &format_gpu_hours(g.remaining_minutes()),
             &link,
         );
         outbox::enqueue(txn, &u.email, &u.name, locale, &content).await?;
     }
     Ok(())
+}
+
+/// Marks an alert as sent, if no one else did; true when this call should send it.
+async fn claim_alert(
+    txn: &impl ConnectionTrait,
+    g: &grant::Model,
+    column: grant::Column,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let updated = grant::Entity::update_many()
+        .col_expr(column, sea_orm::sea_query::Expr::value(now))
+        .filter(grant::Column::Id.eq(g.id))
+        .filter(column.is_null())
+        .exec(txn)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Tells the team once when a grant's use crosses 80 % and again at 100 %.
+async fn usage_alerts(
+    txn: &impl ConnectionTrait,
+    settings: &crate::state::Settings,
+    g: &grant::Model,
+    r: &resource::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let pct = g.used_percent();
+    for (threshold, column, sent, event) in [
+        (
+            100,
+            grant::Column::Alerted100At,
+            g.alerted_100_at,
+            "used_100",
+        ),
+        (80, grant::Column::Alerted80At, g.alerted_80_at, "used_80"),
+    ] {
+        if pct >= threshold && sent.is_none() && claim_alert(txn, g, column, now).await? {
+            tell_team(txn, settings, g, r, event).await?;
+            // At 100 % the 80 % alert would say less, later: mark it sent too.
+            if threshold == 100 && g.alerted_80_at.is_none() {
+                claim_alert(txn, g, grant::Column::Alerted80At, now).await?;
+            }
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The scheduled pass: tells each team once, 14 days before an active grant ends.
+pub async fn expiry_alerts(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let due = grant::Entity::find()
+        .filter(grant::Column::Status.eq(status::ACTIVE))
+        .filter(grant::Column::AlertedExpiryAt.is_null())
+        .filter(grant::Column::ValidUntil.gt(now))
+        .filter(grant::Column::ValidUntil.lte(now + chrono::Duration::days(14)))
+        .limit(500)
+        .all(db)
+        .await?;
+    let mut sent = 0;
+    for g in due {
+        let txn = db.begin().await?;
+        let (g, r) = load(&txn, g.id).await?;
+        if claim_alert(&txn, &g, grant::Column::AlertedExpiryAt, now).await? {
+            tell_team(&txn, settings, &g, &r, "expiring").await?;
+            sent += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(sent)
 }
 
 fn audit_of(g: &grant::Model) -> serde_json::Value {
@@ -248,6 +322,24 @@ pub async fn adjust(
         },
     )
     .await?;
+    // A top-up that brings use back under a threshold re-arms its alert.
+    let pct = g.used_percent();
+    let mut rearm = grant::Entity::update_many().filter(grant::Column::Id.eq(g.id));
+    if pct < 100 {
+        rearm = rearm.col_expr(
+            grant::Column::Alerted100At,
+            sea_orm::sea_query::Expr::value(None::<DateTime<Utc>>),
+        );
+    }
+    if pct < 80 {
+        rearm = rearm.col_expr(
+            grant::Column::Alerted80At,
+            sea_orm::sea_query::Expr::value(None::<DateTime<Utc>>),
+        );
+    }
+    if pct < 100 {
+        rearm.exec(&txn).await?;
+    }
     super::sync::enqueue(&txn, &r, g.startup_id).await?;
     record(&txn, actor, "grant.adjusted", Some(&before), &g).await?;
     tell_team(&txn, settings, &g, &r, "adjusted").await?;
@@ -397,6 +489,7 @@ pub async fn expire_due(
 /// Returns false when the job was already imported.
 pub async fn record_usage(
     db: &DatabaseConnection,
+    settings: &crate::state::Settings,
     startup_id: i64,
     resource_id: i64,
     job_ref: &str,
@@ -468,6 +561,9 @@ pub async fn record_usage(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
+    for g in &touched {
+        usage_alerts(&txn, settings, g, &r, Utc::now()).await?;
+    }
     super::sync::enqueue(&txn, &r, startup_id).await?;
     txn.commit().await?;
     Ok(!touched.is_empty())

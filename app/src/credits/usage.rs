@@ -14,7 +14,11 @@ pub struct ImportOutcome {
 
 /// Imports the finished jobs of every account on one resource. A cluster that cannot be
 /// reached is reported, and the next pass tries again: nothing is lost, nothing counted twice.
-pub async fn import(db: &DatabaseConnection, resource_id: i64) -> AppResult<ImportOutcome> {
+pub async fn import(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    resource_id: i64,
+) -> AppResult<ImportOutcome> {
     let r = resource::Entity::find_by_id(resource_id)
         .one(db)
         .await?
@@ -42,6 +46,7 @@ pub async fn import(db: &DatabaseConnection, resource_id: i64) -> AppResult<Impo
             outcome.jobs_seen += 1;
             if super::grants::record_usage(
                 db,
+                settings,
                 startup_id,
                 r.id,
                 &job.job_ref,
@@ -58,7 +63,10 @@ pub async fn import(db: &DatabaseConnection, resource_id: i64) -> AppResult<Impo
 }
 
 /// Imports usage from every resource; failures are logged and left for the next pass.
-pub async fn import_all(db: &DatabaseConnection) -> AppResult<ImportOutcome> {
+pub async fn import_all(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+) -> AppResult<ImportOutcome> {
     let ids: Vec<i64> = resource::Entity::find()
         .select_only()
         .column(resource::Column::Id)
@@ -68,7 +76,7 @@ pub async fn import_all(db: &DatabaseConnection) -> AppResult<ImportOutcome> {
         .await?;
     let mut total = ImportOutcome::default();
     for id in ids {
-        match import(db, id).await {
+        match import(db, settings, id).await {
             Ok(o) => {
                 total.jobs_seen += o.jobs_seen;
                 total.imported += o.imported;

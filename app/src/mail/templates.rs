@@ -150,12 +150,29 @@ pub fn grant_changed(
     remaining_hours: &str,
     link: &str,
 ) -> MailContent {
+    grant_notice(locale, name, event, resource, "", remaining_hours, link)
+}
+
+/// A grant's change or alert: `event` names the line `mail.grant.<event>`, which may use
+/// the resource and a date (used_80, used_100 and expiring are the alerts).
+pub fn grant_notice(
+    locale: Locale,
+    name: &str,
+    event: &str,
+    resource: &str,
+    date: &str,
+    remaining_hours: &str,
+    link: &str,
+) -> MailContent {
     let mut c = compose(
         locale,
         "grant",
         name,
         &[
-            locale.t_with(&format!("mail.grant.{event}"), &[("resource", resource)]),
+            locale.t_with(
+                &format!("mail.grant.{event}"),
+                &[("resource", resource), ("date", date)],
+            ),
             locale.t_with("mail.grant.remaining", &[("hours", remaining_hours)]),
             link.to_string(),
         ],
