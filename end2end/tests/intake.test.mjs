@@ -9,6 +9,8 @@ const ADMIN_EMAIL = process.env.HATCHERY_E2E_ADMIN_EMAIL;
 const ADMIN_PASSWORD = process.env.HATCHERY_E2E_ADMIN_PASSWORD;
 
 let browser;
+// The first journey's applicant, admitted at its end; the second journey grants them credit.
+let admitted = null;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
@@ -260,9 +262,78 @@ test('an admin opens a round; a team applies; mentors are assigned automatically
   assert.equal(await page.locator('[data-testid="withdraw"]').count(), 0);
   await context.close();
 
+  admitted = { email, password: 'correct horse battery' };
+
   // The co-founder sees the same decision.
   await cofounder.goto(`${BASE}/applications`);
   await hydrated(cofounder);
   await cofounder.waitForSelector('.pill.accepted');
   await cofounderContext.close();
+});
+
+test('an admitted startup is granted GPU credit and watches it on its own page', async () => {
+  assert.ok(admitted, 'runs after the intake journey, which admits DeepPark AI');
+  const adminContext = await browser.newContext({ locale: 'en-US' });
+  const admin = await adminContext.newPage();
+  await signIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
+
+  // A compute resource whose grants are tracked without a cluster.
+  await admin.goto(`${BASE}/admin/resources`);
+  await hydrated(admin);
+  await admin.fill('#f-name', 'Turing Town H100');
+  await admin.fill('#f-gpu_model', 'H100');
+  await admin.selectOption('#f-backend', 'none');
+  await admin.click('[data-testid="save-resource"]');
+  await admin.waitForURL(/\/admin\/resources\?notice=saved/);
+  await admin.waitForSelector('tr[data-resource]');
+
+  // A grant: a bad amount is refused in place, then 1,000 GPU-hours are issued.
+  await admin.goto(`${BASE}/admin/grants`);
+  await hydrated(admin);
+  await admin.selectOption('#f-startup_id', { label: 'DeepPark AI' });
+  await admin.fill('#f-gpu_hours', '0');
+  const now = Date.now();
+  await admin.fill('#f-valid_from', inputTime(new Date(now - 3600_000)));
+  await admin.fill('#f-valid_until', inputTime(new Date(now + 90 * 86400_000)));
+  await admin.fill('#f-reason', 'Seed programme');
+  await admin.click('[data-testid="create-grant"]');
+  await admin.waitForSelector('.banner.error');
+  assert.match(await admin.textContent('.banner.error'), /GPU-hours greater than zero/);
+  await admin.fill('#f-gpu_hours', '1000');
+  await admin.click('[data-testid="create-grant"]');
+  await admin.waitForURL(/\/admin\/grants\/\d+\?notice=grant_created/);
+  await admin.waitForSelector('[data-testid="burn-down"] svg');
+  assert.equal((await admin.textContent('dl [data-testid="remaining"]')).trim(), '1,000');
+  // The worker applies it (the none backend records it at once).
+  for (let i = 0; i < 20 && (await admin.locator('[data-sync="done"]').count()) === 0; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    await admin.reload();
+  }
+  assert.equal(await admin.locator('[data-sync="done"]').count(), 1);
+  // An adjustment moves the ledger.
+  await hydrated(admin);
+  await admin.fill('input[name="gpu_hours"]', '-250');
+  await admin.fill('form:has([data-testid="adjust"]) input[name="note"]', 'Shared node');
+  await admin.click('[data-testid="adjust"]');
+  await admin.waitForSelector('[data-testid="ledger"] tr[data-kind="adjusted"]');
+  assert.equal((await admin.textContent('dl [data-testid="remaining"]')).trim(), '750');
+  await adminContext.close();
+
+  // The startup's founder sees the balance and the chart, and was emailed.
+  // The outbox is delivered in the background: wait for the adjustment's message.
+  let mail = await readMail(admitted.email, { kind: 'grant' });
+  for (let i = 0; i < 50 && !/has been adjusted/.test(mail.body); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    mail = await readMail(admitted.email, { kind: 'grant' });
+  }
+  assert.match(mail.body, /GPU credit on Turing Town H100 \(H100\) has been adjusted/);
+  assert.match(mail.body, /Remaining: 750 GPU-hours/);
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, admitted.email, admitted.password);
+  await page.goto(`${BASE}/credits`);
+  await hydrated(page);
+  assert.equal((await page.textContent('td[data-testid="remaining"]')).trim(), '750');
+  await page.waitForSelector('[data-testid="burn-down"] svg path.balance', { state: 'attached' });
+  await context.close();
 });

@@ -696,6 +696,7 @@ pub async fn burn_down(db: &impl ConnectionTrait, g: &grant::Model) -> AppResult
         remaining_minutes: remaining,
         burn_per_day,
         exhausts_at,
+        as_of: now,
     })
 }
 

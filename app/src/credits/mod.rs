@@ -176,6 +176,8 @@ pub struct BurnDown {
     pub burn_per_day: i64,
     /// When the balance runs out at that rate, if before the grant ends.
     pub exhausts_at: Option<DateTime<Utc>>,
+    /// When this was computed (the browser has no clock of chrono's in wasm).
+    pub as_of: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,7 +29,7 @@ pub fn BurnDownChart(burn: super::BurnDown) -> impl IntoView {
     const LEFT: f64 = 64.0;
     const BOTTOM: f64 = 24.0;
     const TOP: f64 = 10.0;
-    let now = chrono::Utc::now();
+    let now = burn.as_of;
     let start = burn
         .valid_from
         .min(burn.points.first().map(|p| p.0).unwrap_or(burn.valid_from));
