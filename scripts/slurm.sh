@@ -254,7 +254,14 @@ ensure_slurmdbd() {
     ensure_mariadb
     pid_of slurmdbd > /dev/null || {
       log "starting slurmdbd"
-      start_bg slurmdbd slurmdbd /usr/sbin/slurmdbd -D
+      # 22.05's slurmdbd exits (fatal) when MariaDB reports a deadlock or a lock wait timeout
+      # under concurrent writes; like systemd's Restart=on-failure, a loop starts it again.
+      start_bg slurmdbd hatchery-slurmdbd-loop bash -c '
+        while :; do
+          /usr/sbin/slurmdbd -D
+          echo "slurmdbd exited with status $? at $(date -Is); starting it again"
+          sleep 1
+        done' hatchery-slurmdbd-loop
     }
     wait_for 40 slurmdbd slurmdbd_ok || { tail_log slurmdbd.log; tail_log slurmdbd.out; die "slurmdbd does not answer"; }
   fi
