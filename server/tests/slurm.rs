@@ -86,6 +86,23 @@ impl Drop for UnixUser {
     }
 }
 
+/// A server process of the test's own, killed (SIGKILL) when dropped, even if the test fails.
+struct Server(std::process::Child);
+
+impl Server {
+    fn kill(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 async fn wait_for<F, Fut, T>(what: &str, seconds: u64, mut f: F) -> T
 where
     F: FnMut() -> Fut,
@@ -481,7 +498,7 @@ async fn killing_hatchery_mid_sync_loses_nothing() {
         if let Some(db) = &app.database_url {
             cmd.env("HATCHERY_DATABASE_URL", db);
         }
-        cmd.spawn().expect("the server starts")
+        Server(cmd.spawn().expect("the server starts"))
     };
     let seed: u64 = rand::random();
     eprintln!("crash test seed {seed}");
@@ -529,17 +546,16 @@ async fn killing_hatchery_mid_sync_loses_nothing() {
                 "cycle {cycle}: {e:?}"
             );
         }
-        let mut child = spawn();
+        let child = spawn();
         tokio::time::sleep(std::time::Duration::from_millis(
             rng.random_range(300..3000),
         ))
         .await;
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        child.kill(); // SIGKILL
         kills += 1;
     }
     // Restarted for good: it catches up.
-    let mut child = spawn();
+    let child = spawn();
     wait_for("the queue to drain", 240, || {
         let db = app.db().clone();
         async move {
@@ -552,8 +568,7 @@ async fn killing_hatchery_mid_sync_loses_nothing() {
         }
     })
     .await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
     assert_eq!(kills, 12);
 
     // The cluster equals the ledger, account by account.
