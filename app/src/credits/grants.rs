@@ -579,11 +579,22 @@ async fn rows_of(db: &impl ConnectionTrait, grants: Vec<grant::Model>) -> AppRes
         .filter(resource::Column::Id.is_in(grants.iter().map(|g| g.resource_id)))
         .all(db)
         .await?;
-    // The newest job per (startup, resource) among these grants' targets.
-    let jobs = sync_job::Entity::find()
+    // The newest job per (startup, resource) among these grants' targets; older jobs (the
+    // history grows with every change) are not read.
+    let newest: Vec<Option<i64>> = sync_job::Entity::find()
+        .select_only()
+        .expr(sea_orm::sea_query::Func::max(
+            sea_orm::sea_query::Expr::col(sync_job::Column::Id),
+        ))
         .filter(sync_job::Column::StartupId.is_in(grants.iter().map(|g| g.startup_id)))
         .filter(sync_job::Column::Status.ne(sync_status::SUPERSEDED))
-        .order_by_desc(sync_job::Column::Id)
+        .group_by(sync_job::Column::StartupId)
+        .group_by(sync_job::Column::ResourceId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let jobs = sync_job::Entity::find()
+        .filter(sync_job::Column::Id.is_in(newest.into_iter().flatten()))
         .all(db)
         .await?;
     Ok(grants

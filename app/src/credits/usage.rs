@@ -1,7 +1,7 @@
 //! Usage import: finished jobs come back from the cluster as `consumed` ledger entries,
 //! idempotent per job, for every startup holding grants on a resource.
 use super::backend::{AllocationBackend, Backend};
-use super::entity::{grant, resource};
+use super::entity::{grant, ledger, resource};
 use super::sync::account_name;
 use crate::error::{AppError, AppResult};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
@@ -42,8 +42,21 @@ pub async fn import(
             tracing::warn!(resource = r.id, account, error = %e, "usage import failed");
             AppError::conflict("error.cluster_unreachable")
         })?;
-        for job in jobs {
-            outcome.jobs_seen += 1;
+        // Jobs come back every pass; those already in the ledger are skipped with one query
+        // per account rather than one transaction per job.
+        let known: std::collections::HashSet<String> = ledger::Entity::find()
+            .select_only()
+            .column(ledger::Column::ExternalRef)
+            .filter(ledger::Column::ResourceId.eq(r.id))
+            .filter(ledger::Column::ExternalRef.is_in(jobs.iter().map(|j| j.job_ref.clone())))
+            .into_tuple::<Option<String>>()
+            .all(db)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        outcome.jobs_seen += jobs.len();
+        for job in jobs.into_iter().filter(|j| !known.contains(&j.job_ref)) {
             if super::grants::record_usage(
                 db,
                 settings,
