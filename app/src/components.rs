@@ -47,6 +47,25 @@ pub fn TextField(
     }
 }
 
+/// A labelled multi-line field named `name` (its id is `f-<name>`).
+#[component]
+pub fn TextArea(
+    #[prop(into)] label: String,
+    name: &'static str,
+    #[prop(optional, into)] value: String,
+    #[prop(default = 5)] rows: u32,
+    #[prop(optional, into)] hint: Option<String>,
+) -> impl IntoView {
+    let id = format!("f-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <textarea id=id name=name rows=rows>{value}</textarea>
+            {hint.map(|h| view! { <small class="hint">{h}</small> })}
+        </div>
+    }
+}
+
 /// A password input with a show/hide button (the button needs the wasm bundle; the field does not).
 #[component]
 pub fn PasswordField(

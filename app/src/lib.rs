@@ -10,6 +10,7 @@ pub mod shell;
 
 pub mod admin;
 pub mod auth;
+pub mod cohorts;
 pub mod credits;
 pub mod intake;
 pub mod mail;

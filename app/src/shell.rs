@@ -128,6 +128,20 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/admin/grants") view=crate::credits::pages::GrantsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/grants/:id") view=crate::credits::pages::GrantPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/sync") view=crate::credits::pages::SyncJobsPage ssr=SsrMode::Async/>
+                <Route path=path!("/cohorts") view=crate::cohorts::pages::CohortsPage ssr=SsrMode::Async/>
+                <Route path=path!("/cohorts/:id") view=crate::cohorts::pages::CohortPage ssr=SsrMode::Async/>
+                <Route path=path!("/certificates/:code") view=crate::cohorts::pages::CertificatePage ssr=SsrMode::Async/>
+                <Route path=path!("/verify-certificate") view=crate::cohorts::pages::VerifyPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/cohorts") view=crate::cohorts::admin_pages::AdminCohortsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/cohorts/new") view=crate::cohorts::admin_pages::NewCohortPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/cohorts/:id") view=crate::cohorts::admin_pages::AdminCohortPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/sessions/:id") view=crate::cohorts::admin_pages::AttendancePage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/api-tokens") view=crate::admin::token_pages::ApiTokensPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/report") view=crate::admin::overview_pages::ReportPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=crate::admin::audit_pages::AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/startups") view=crate::startups::incubation_pages::StartupsAdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/startups/:id") view=crate::startups::incubation_pages::StartupDetailPage ssr=SsrMode::Async/>
+                <Route path=path!("/mentoring") view=crate::startups::incubation_pages::MentoringPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=crate::admin::pages::UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox") view=crate::mail::pages::OutboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox/:id") view=crate::mail::pages::OutboxMessagePage ssr=SsrMode::Async/>
@@ -166,6 +180,7 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
     let locale = use_locale();
     match me {
         None => view! {
+            <A href="/cohorts">{locale.t("nav.cohorts")}</A>
             <A href="/login">{locale.t("nav.login")}</A>
             <A href="/register" attr:class="button small">{locale.t("nav.register")}</A>
         }
@@ -176,19 +191,25 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
             let mentor = me.has(Role::Mentor);
             view! {
                 <A href="/dashboard">{locale.t("nav.dashboard")}</A>
+                <A href="/cohorts">{locale.t("nav.cohorts")}</A>
                 {applicant.then(|| view! {
                     <A href="/startup">{locale.t("nav.startup")}</A>
                     <A href="/applications">{locale.t("nav.applications")}</A>
                     <A href="/credits">{locale.t("nav.credits")}</A>
                 })}
                 {mentor.then(|| view! { <A href="/reviews">{locale.t("nav.reviews")}</A> })}
+                {mentor.then(|| view! { <A href="/mentoring">{locale.t("nav.mentoring")}</A> })}
                 {admin.then(|| view! {
                     <A href="/admin/rounds">{locale.t("nav.rounds")}</A>
+                    <A href="/admin/cohorts">{locale.t("nav.admin_cohorts")}</A>
+                    <A href="/admin/startups">{locale.t("nav.startups")}</A>
                     <A href="/admin/grants">{locale.t("nav.grants")}</A>
                     <A href="/admin/resources">{locale.t("nav.resources")}</A>
                     <A href="/admin/sync">{locale.t("nav.sync")}</A>
                     <A href="/admin/users">{locale.t("nav.users")}</A>
                     <A href="/admin/outbox">{locale.t("nav.outbox")}</A>
+                    <A href="/admin/audit">{locale.t("nav.audit")}</A>
+                    <A href="/admin/api-tokens">{locale.t("nav.api_tokens")}</A>
                 })}
                 <A href="/account" attr:class="who">{me.name.clone()}</A>
                 <form method="post" action=Logout::PATH class="inline">
@@ -250,6 +271,16 @@ const NOTICES: &[&str] = &[
     "auto_assigned_short",
     "grant_created",
     "repair_queued",
+    "enrolled",
+    "waitlisted",
+    "enrolment_withdrawn",
+    "checked_in",
+    "person_enrolled",
+    "person_waitlisted",
+    "attendance_saved",
+    "startup_added",
+    "signed_off",
+    "token_revoked",
 ];
 
 #[component]

@@ -3,7 +3,7 @@
 // It expects a fresh server (as scripts/test.sh starts): its mentors must be the only ones.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, hydrated, readMail, linkIn, uniqueEmail } from './support.mjs';
+import { BASE, launch, hydrated, readMail, linkIn, uniqueEmail, inputTime, signIn } from './support.mjs';
 
 const ADMIN_EMAIL = process.env.HATCHERY_E2E_ADMIN_EMAIL;
 const ADMIN_PASSWORD = process.env.HATCHERY_E2E_ADMIN_PASSWORD;
@@ -22,19 +22,6 @@ function creditCode() {
   while (body.length < 17) body += cs[Math.floor(Math.random() * 10)];
   const sum = [...body].reduce((acc, c, i) => acc + cs.indexOf(c) * weights[i], 0);
   return body + cs[(31 - (sum % 31)) % 31];
-}
-
-function inputTime(date) {
-  return date.toISOString().slice(0, 16);
-}
-
-async function signIn(page, email, password) {
-  await page.goto(`${BASE}/login`);
-  await hydrated(page);
-  await page.fill('#f-email', email);
-  await page.fill('#f-password', password);
-  await page.click('main button[type="submit"]');
-  await page.waitForURL(/\/dashboard$/);
 }
 
 test('an admin opens a round; a team applies; mentors are assigned automatically and review; the admin decides', async () => {

@@ -73,3 +73,18 @@ export function linkIn(body, pathPrefix) {
 export function uniqueEmail(tag) {
   return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
+
+/// A `datetime-local` value in UTC, as Hatchery's forms read it.
+export function inputTime(date) {
+  return date.toISOString().slice(0, 16);
+}
+
+/// Signs in on the login page and waits for the dashboard.
+export async function signIn(page, email, password) {
+  await page.goto(`${BASE}/login`);
+  await hydrated(page);
+  await page.fill('#f-email', email);
+  await page.fill('#f-password', password);
+  await page.click('main button[type="submit"]');
+  await page.waitForURL(/\/dashboard$/);
+}

@@ -7,6 +7,9 @@ mod m20261124_000003_reviews;
 mod m20261125_000004_teams_affiliations;
 mod m20261125_000005_credits;
 mod m20261125_000006_grant_alerts;
+mod m20261125_000007_cohorts;
+mod m20261125_000008_incubation;
+mod m20261125_000009_api_tokens;
 
 pub struct Migrator;
 
@@ -20,6 +23,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_teams_affiliations::Migration),
             Box::new(m20261125_000005_credits::Migration),
             Box::new(m20261125_000006_grant_alerts::Migration),
+            Box::new(m20261125_000007_cohorts::Migration),
+            Box::new(m20261125_000008_incubation::Migration),
+            Box::new(m20261125_000009_api_tokens::Migration),
         ]
     }
 }

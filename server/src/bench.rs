@@ -108,6 +108,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
                 valid_from: fmt(now - Duration::days(1)),
                 valid_until: fmt(now + Duration::days(180)),
                 reason: "Benchmark".into(),
+                ..Default::default()
             },
         )
         .await

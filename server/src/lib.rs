@@ -1,7 +1,10 @@
 //! The Hatchery server: configuration, state, router, workers. The binary is `hatchery`.
+pub mod api;
 pub mod bench;
 pub mod config;
 pub mod db;
+pub mod exports;
+pub mod metrics;
 pub mod router;
 pub mod worker;
 

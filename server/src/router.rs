@@ -11,6 +11,7 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use sea_orm::ConnectionTrait;
+use std::sync::Arc;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -20,9 +21,20 @@ pub fn build(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let ctx = state.clone();
     let shell_options = state.leptos_options.clone();
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let scrape = metrics.clone();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(
+            "/metrics",
+            get(move |State(state): State<AppState>| {
+                crate::metrics::handler(state, scrape.clone())
+            }),
+        )
+        .route("/admin/audit.csv", get(crate::exports::audit_csv))
+        .route("/admin/report.csv", get(crate::exports::report_csv))
+        .nest("/api/v1", crate::api::routes())
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .leptos_routes_with_context(
             &state,
@@ -44,6 +56,10 @@ pub fn build(state: AppState) -> Router {
             header::REFERRER_POLICY,
             // Same-origin referers are what send a no-JS form back to its page.
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

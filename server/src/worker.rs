@@ -1,5 +1,5 @@
 //! Background work on a schedule: delivering the email outbox, applying grant changes to the
-//! cluster, and expiring grants past their end date.
+//! cluster, expiring grants past their end date, and milestone reminders.
 use app::state::AppState;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -66,6 +66,15 @@ pub fn spawn(
             }
             if let Err(e) = sync_credits(&state).await {
                 tracing::error!(error = ?e, "sync worker pass failed");
+            }
+            if let Err(e) = app::startups::milestones::send_reminders(
+                &state.db,
+                &state.settings,
+                chrono::Utc::now(),
+            )
+            .await
+            {
+                tracing::error!(error = ?e, "milestone reminder pass failed");
             }
             if let Err(e) = deliver_mail(&state).await {
                 tracing::error!(error = %e, "mail worker pass failed");

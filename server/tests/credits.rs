@@ -3,11 +3,13 @@ mod common;
 
 use app::auth::Role;
 use app::credits::entity::{grant, ledger, resource, sync_job};
+use app::credits::tranches::entity as tranche;
 use app::error::AppError;
 use chrono::{Duration, Utc};
 use common::{Jar, TestApp};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
 fn input_time(t: chrono::DateTime<Utc>) -> String {
@@ -652,13 +654,34 @@ async fn the_ledger_balances_under_random_operations() {
     eprintln!("ledger property seed: {seed} (set HATCHERY_PROPTEST_SEED to replay)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let db = p.app.db().clone();
+    // Milestones that tranches hang on, and that sign-offs release or cancel.
+    let mut milestones: Vec<(i64, i64)> = Vec::new();
+    for startup in [p.startup, second] {
+        for i in 0..20 {
+            let id = app::startups::milestones::create(
+                &db,
+                &admin,
+                startup,
+                app::startups::milestones::MilestoneInput {
+                    title: format!("Milestone {i}"),
+                    description: String::new(),
+                    due_on: (Utc::now() + Duration::days(10 + i))
+                        .format("%Y-%m-%d")
+                        .to_string(),
+                },
+            )
+            .await
+            .unwrap();
+            milestones.push((id, startup));
+        }
+    }
     let mut job = 0;
     for step in 0..150 {
         let grants = grant::Entity::find().all(&db).await.unwrap();
         let pick = |rng: &mut rand::rngs::StdRng| {
             (!grants.is_empty()).then(|| grants[rng.random_range(0..grants.len())].clone())
         };
-        let op = rng.random_range(0..8);
+        let op = rng.random_range(0..10);
         let outcome: Result<(), AppError> = match op {
             0 => {
                 let startup = if rng.random_bool(0.5) {
@@ -667,6 +690,31 @@ async fn the_ledger_balances_under_random_operations() {
                     second
                 };
                 let hours = rng.random_range(1..500).to_string();
+                // Mostly milestones still planned; sometimes any (a signed-off one is refused).
+                let planned: Vec<i64> = app::startups::entity::milestone::Entity::find()
+                    .filter(app::startups::entity::milestone::Column::StartupId.eq(startup))
+                    .filter(app::startups::entity::milestone::Column::Status.eq("planned"))
+                    .all(&db)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| m.id)
+                    .collect();
+                let ours: Vec<i64> = if planned.is_empty() || rng.random_bool(0.2) {
+                    milestones
+                        .iter()
+                        .filter(|m| m.1 == startup)
+                        .map(|m| m.0)
+                        .collect()
+                } else {
+                    planned
+                };
+                let tranches = (0..rng.random_range(0..4))
+                    .map(|_| app::credits::tranches::TrancheInput {
+                        gpu_hours: rng.random_range(1..200).to_string(),
+                        milestone_id: ours[rng.random_range(0..ours.len())],
+                    })
+                    .collect();
                 app::credits::grants::create(
                     &db,
                     &settings,
@@ -680,6 +728,7 @@ async fn the_ledger_balances_under_random_operations() {
                             Utc::now() + Duration::days(rng.random_range(1..60)),
                         ),
                         reason: "random".into(),
+                        tranches,
                     },
                 )
                 .await
@@ -730,13 +779,36 @@ async fn the_ledger_balances_under_random_operations() {
                 .await
                 .map(|_| ())
             }
-            _ => app::credits::grants::expire_due(
+            7 => app::credits::grants::expire_due(
                 &db,
                 &settings,
                 Utc::now() + Duration::days(rng.random_range(0..40)),
             )
             .await
             .map(|_| ()),
+            _ => {
+                // Mostly a milestone that credit waits on, else any (maybe signed off already).
+                let waiting = tranche::Entity::find()
+                    .filter(tranche::Column::Status.eq("pending"))
+                    .all(&db)
+                    .await
+                    .unwrap();
+                let m = if !waiting.is_empty() && rng.random_bool(0.6) {
+                    waiting[rng.random_range(0..waiting.len())].milestone_id
+                } else {
+                    milestones[rng.random_range(0..milestones.len())].0
+                };
+                let outcome = if rng.random_bool(0.7) {
+                    "done"
+                } else {
+                    "missed"
+                };
+                app::startups::milestones::sign_off(
+                    &db, &settings, &admin, m, outcome, "random", "random",
+                )
+                .await
+                .map(|_| ())
+            }
         };
         // Refusals are expected (revoking twice, adjusting below zero); a refusal changes nothing.
         if let Err(e) = outcome {
@@ -759,7 +831,53 @@ async fn the_ledger_balances_under_random_operations() {
                     .map(|e| e.minutes)
                     .sum::<i64>()
             };
-            assert_eq!(g.granted_minutes, sum("granted"), "step {step}");
+            assert_eq!(
+                g.granted_minutes,
+                sum("granted") + sum("tranche_released"),
+                "step {step}"
+            );
+            // Each released tranche is one ledger entry of its minutes, released once, by a
+            // milestone signed off as done; a closed grant has nothing pending.
+            let tranches = tranche::Entity::find()
+                .filter(tranche::Column::GrantId.eq(g.id))
+                .all(&db)
+                .await
+                .unwrap();
+            let released: Vec<_> = tranches.iter().filter(|t| t.status == "released").collect();
+            assert_eq!(
+                released.iter().map(|t| t.minutes).sum::<i64>(),
+                sum("tranche_released"),
+                "step {step}"
+            );
+            assert_eq!(
+                released.len(),
+                entries
+                    .iter()
+                    .filter(|e| e.kind == "tranche_released")
+                    .count(),
+                "step {step}"
+            );
+            for t in &tranches {
+                let m = app::startups::entity::milestone::Entity::find_by_id(t.milestone_id)
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                match t.status.as_str() {
+                    "released" => assert_eq!(m.status, "done", "step {step}"),
+                    "pending" => {
+                        assert_eq!(m.status, "planned", "step {step}");
+                        assert!(
+                            matches!(g.status.as_str(), "active" | "suspended"),
+                            "step {step}: a closed grant has no pending tranche"
+                        );
+                    }
+                    _ => assert!(
+                        m.status == "missed" || matches!(g.status.as_str(), "revoked" | "expired"),
+                        "step {step}: a tranche is cancelled by a miss or a closed grant"
+                    ),
+                }
+            }
             assert_eq!(g.adjusted_minutes, sum("adjusted"), "step {step}");
             assert_eq!(g.consumed_minutes, -sum("consumed"), "step {step}");
             assert_eq!(
@@ -785,6 +903,17 @@ async fn the_ledger_balances_under_random_operations() {
             }
         }
     }
+    let released = tranche::Entity::find()
+        .filter(tranche::Column::Status.eq("released"))
+        .count(&db)
+        .await
+        .unwrap();
+    let cancelled = tranche::Entity::find()
+        .filter(tranche::Column::Status.eq("cancelled"))
+        .count(&db)
+        .await
+        .unwrap();
+    eprintln!("tranches released: {released}, cancelled: {cancelled}");
 }
 
 #[tokio::test]
@@ -1524,5 +1653,376 @@ async fn teams_are_warned_at_80_and_100_percent_and_before_expiry() {
             .contains(&g.valid_until.format("%Y-%m-%d").to_string()),
         "{}",
         mail.body_text
+    );
+}
+
+/// Plans a milestone for the park's startup through the admin's form; returns its id.
+async fn plan_milestone(p: &mut Park, startup: i64, title: &str) -> i64 {
+    let due = (Utc::now() + Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let res = post(
+        p,
+        "/api/create_milestone",
+        &[
+            ("startup_id", &startup.to_string()),
+            ("title", title),
+            ("due_on", &due),
+        ],
+    )
+    .await;
+    assert_eq!(
+        res.location(),
+        format!("/startups/{startup}?notice=saved"),
+        "{:?}",
+        res.error_param()
+    );
+    app::startups::entity::milestone::Entity::find()
+        .filter(app::startups::entity::milestone::Column::Title.eq(title))
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn tranches_of(app: &TestApp, grant_id: i64) -> Vec<tranche::Model> {
+    tranche::Entity::find()
+        .filter(tranche::Column::GrantId.eq(grant_id))
+        .order_by_asc(tranche::Column::Id)
+        .all(app.db())
+        .await
+        .unwrap()
+}
+
+async fn ledger_kinds(app: &TestApp, grant_id: i64) -> Vec<(String, i64)> {
+    ledger::Entity::find()
+        .filter(ledger::Column::GrantId.eq(grant_id))
+        .order_by_asc(ledger::Column::Id)
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.minutes))
+        .collect()
+}
+
+#[tokio::test]
+async fn tranches_are_released_by_milestone_sign_off() {
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let other = incubating(&p.app, "chen@visionary.cn", "Visionary", None).await;
+    let ours = p.startup;
+    let mvp = plan_milestone(&mut p, ours, "MVP live").await;
+    let pilot = plan_milestone(&mut p, ours, "Paying pilot").await;
+    let theirs = plan_milestone(&mut p, other, "Visionary demo").await;
+    let (s, rs) = (p.startup.to_string(), r.to_string());
+    let from = input_time(Utc::now() - Duration::hours(1));
+    let until = input_time(Utc::now() + Duration::days(90));
+    let (mvp_s, pilot_s, theirs_s) = (mvp.to_string(), pilot.to_string(), theirs.to_string());
+    let grant_form = |t: Vec<(&'static str, String)>| {
+        let mut f: Vec<(&'static str, String)> = vec![
+            ("startup_id", s.clone()),
+            ("resource_id", rs.clone()),
+            ("gpu_hours", "100".into()),
+            ("valid_from", from.clone()),
+            ("valid_until", until.clone()),
+            ("reason", "Seed programme".into()),
+        ];
+        f.extend(t);
+        f
+    };
+
+    // Bad tranches: a clear message, and no grant.
+    for (tranche, key) in [
+        (
+            vec![("tranche_hours_1", "50".to_string())],
+            "tranches.error_milestone_required",
+        ),
+        (
+            vec![
+                ("tranche_hours_1", "0".into()),
+                ("tranche_milestone_1", mvp_s.clone()),
+            ],
+            "tranches.error_hours",
+        ),
+        (
+            vec![
+                ("tranche_hours_1", "5".into()),
+                ("tranche_milestone_1", theirs_s.clone()),
+            ],
+            "tranches.error_milestone_other",
+        ),
+        (
+            vec![
+                ("tranche_hours_1", "5".into()),
+                ("tranche_milestone_1", mvp_s.clone()),
+                ("tranche_hours_2", "5".into()),
+                ("tranche_milestone_2", mvp_s.clone()),
+            ],
+            "tranches.error_duplicate",
+        ),
+    ] {
+        let fields = grant_form(tranche);
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = post(&mut p, "/api/create_grant", &fields).await;
+        assert_eq!(res.error_key(), key);
+    }
+    assert_eq!(p.app.count(grant::Entity).await, 0);
+    assert_eq!(p.app.count(tranche::Entity).await, 0);
+
+    // 100 GPU-hours now, 50 when the MVP is live, 30 with a paying pilot.
+    let fields = grant_form(vec![
+        ("tranche_hours_1", "50".into()),
+        ("tranche_milestone_1", mvp_s.clone()),
+        ("tranche_hours_3", "30".into()),
+        ("tranche_milestone_3", pilot_s.clone()),
+    ]);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = post(&mut p, "/api/create_grant", &fields).await;
+    assert!(
+        res.location().ends_with("notice=grant_created"),
+        "{:?}",
+        res.error_param()
+    );
+    let g = grant::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        g.granted_minutes, 6_000,
+        "only the initial amount is released at issue"
+    );
+    let ts = tranches_of(&p.app, g.id).await;
+    assert_eq!(ts.len(), 2);
+    assert!(ts.iter().all(|t| t.status == "pending"));
+    assert_eq!(desired_limit(&newest_job(&p.app).await), 6_000);
+    let page = p
+        .app
+        .get(&format!("/admin/grants/{}", g.id), &p.admin)
+        .await;
+    assert!(page.body.contains("MVP live"));
+    assert!(page.body.contains("data-tranche-status=\"pending\""));
+    // A milestone credit waits on cannot be deleted.
+    let res = post(&mut p, "/api/delete_milestone", &[("id", &mvp_s)]).await;
+    assert_eq!(res.error_key(), "milestones.error_has_tranches");
+
+    // Signing off the MVP as done releases its tranche in the same step.
+    let res = post(
+        &mut p,
+        "/api/sign_off_milestone",
+        &[
+            ("id", &mvp_s),
+            ("outcome", "done"),
+            ("evidence", "https://deeppark.cn"),
+        ],
+    )
+    .await;
+    assert!(
+        res.location().ends_with("notice=signed_off"),
+        "{:?}",
+        res.error_param()
+    );
+    let g = grant::Entity::find_by_id(g.id)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(g.granted_minutes, 9_000);
+    assert_eq!(g.remaining_minutes(), 9_000);
+    assert_eq!(
+        ledger_kinds(&p.app, g.id).await,
+        vec![
+            ("granted".to_string(), 6_000),
+            ("tranche_released".to_string(), 3_000)
+        ]
+    );
+    assert_eq!(
+        desired_limit(&newest_job(&p.app).await),
+        9_000,
+        "the cluster's cap grows"
+    );
+    let ts = tranches_of(&p.app, g.id).await;
+    assert_eq!(ts[0].status, "released");
+    assert!(ts[0].released_at.is_some());
+    let mail = p.app.last_mail_to("li@deeppark.cn").await;
+    assert!(
+        app::mail::entity::Entity::find()
+            .filter(app::mail::entity::Column::ToAddress.eq("li@deeppark.cn"))
+            .all(p.app.db())
+            .await
+            .unwrap()
+            .iter()
+            .any(|m| m.body_text.contains("tranche")),
+        "the team is told; last: {}",
+        mail.body_text
+    );
+    let audit = app::audit::entity::Entity::find()
+        .filter(app::audit::entity::Column::Action.eq("grant.tranche_released"))
+        .all(p.app.db())
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+
+    // Nothing is released twice: a second sign-off is refused and changes nothing.
+    let res = post(
+        &mut p,
+        "/api/sign_off_milestone",
+        &[("id", &mvp_s), ("outcome", "done"), ("evidence", "again")],
+    )
+    .await;
+    assert_eq!(res.error_key(), "milestones.error_final");
+    assert_eq!(ledger_kinds(&p.app, g.id).await.len(), 2);
+
+    // A missed milestone cancels its tranche; nothing reaches the ledger.
+    let res = post(
+        &mut p,
+        "/api/sign_off_milestone",
+        &[
+            ("id", &pilot_s),
+            ("outcome", "missed"),
+            ("notes", "Pilot fell through"),
+        ],
+    )
+    .await;
+    assert!(res.location().ends_with("notice=signed_off"));
+    let ts = tranches_of(&p.app, g.id).await;
+    assert_eq!(ts[1].status, "cancelled");
+    assert_eq!(ledger_kinds(&p.app, g.id).await.len(), 2);
+    let g = grant::Entity::find_by_id(g.id)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(g.granted_minutes, 9_000);
+
+    // The founder sees the tranches and their state on /credits.
+    let page = p.app.get("/credits", &p.founder).await;
+    assert!(page.body.contains("data-tranche-status=\"released\""));
+    assert!(page.body.contains("data-tranche-status=\"cancelled\""));
+
+    // Revoking a grant cancels what is still pending; a later sign-off releases nothing.
+    let later = plan_milestone(&mut p, ours, "Series A").await;
+    let fields = grant_form(vec![
+        ("tranche_hours_1", "20".into()),
+        ("tranche_milestone_1", later.to_string()),
+    ]);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    post(&mut p, "/api/create_grant", &fields).await;
+    let second = grant::Entity::find()
+        .order_by_desc(grant::Column::Id)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let res = post(
+        &mut p,
+        "/api/grant_transition",
+        &[
+            ("id", &second.id.to_string()),
+            ("to", "revoked"),
+            ("note", "Programme ended"),
+        ],
+    )
+    .await;
+    assert!(
+        res.location().ends_with("notice=saved"),
+        "{:?}",
+        res.error_param()
+    );
+    assert_eq!(tranches_of(&p.app, second.id).await[0].status, "cancelled");
+    let res = post(
+        &mut p,
+        "/api/sign_off_milestone",
+        &[
+            ("id", &later.to_string()),
+            ("outcome", "done"),
+            ("evidence", "Term sheet"),
+        ],
+    )
+    .await;
+    assert!(res.location().ends_with("notice=signed_off"));
+    assert!(ledger_kinds(&p.app, second.id)
+        .await
+        .iter()
+        .all(|(k, _)| k != "tranche_released"));
+}
+
+#[tokio::test]
+async fn ending_an_incubation_cancels_the_tranches_still_waiting() {
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let ours = p.startup;
+    let done = plan_milestone(&mut p, ours, "MVP live").await;
+    let open = plan_milestone(&mut p, ours, "Series A").await;
+    let from = input_time(Utc::now() - Duration::hours(1));
+    let until = input_time(Utc::now() + Duration::days(90));
+    let res = post(
+        &mut p,
+        "/api/create_grant",
+        &[
+            ("startup_id", &ours.to_string()),
+            ("resource_id", &r.to_string()),
+            ("gpu_hours", "10"),
+            ("valid_from", &from),
+            ("valid_until", &until),
+            ("reason", "Seed programme"),
+            ("tranche_hours_1", "5"),
+            ("tranche_milestone_1", &done.to_string()),
+            ("tranche_hours_2", "7"),
+            ("tranche_milestone_2", &open.to_string()),
+        ],
+    )
+    .await;
+    assert!(
+        res.location().ends_with("notice=grant_created"),
+        "{:?}",
+        res.error_param()
+    );
+    let g = grant::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let res = post(
+        &mut p,
+        "/api/sign_off_milestone",
+        &[
+            ("id", &done.to_string()),
+            ("outcome", "done"),
+            ("evidence", "Live"),
+        ],
+    )
+    .await;
+    assert!(res.location().ends_with("notice=signed_off"));
+    let res = post(
+        &mut p,
+        "/api/end_incubation",
+        &[
+            ("id", &ours.to_string()),
+            ("to", "graduated"),
+            ("reason", "Series A closed"),
+        ],
+    )
+    .await;
+    assert!(
+        res.location().ends_with("notice=saved"),
+        "{:?}",
+        res.error_param()
+    );
+    let ts = tranches_of(&p.app, g.id).await;
+    assert_eq!(
+        ts.iter().map(|t| t.status.as_str()).collect::<Vec<_>>(),
+        vec!["released", "cancelled"]
+    );
+    let g = grant::Entity::find_by_id(g.id)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        g.granted_minutes, 900,
+        "what was released stays; the rest never comes"
     );
 }

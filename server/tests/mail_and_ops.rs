@@ -288,3 +288,65 @@ async fn concurrent_workers_never_send_a_message_twice() {
     recipients.dedup();
     assert_eq!(recipients.len(), 30);
 }
+
+/// The metrics a Prometheus server scrapes: latency per route template (never per raw path),
+/// and the queues as the database holds them.
+#[tokio::test]
+async fn metrics_report_request_latency_and_queue_depths() {
+    let app = TestApp::new().await;
+    let jar = Jar::default();
+    for _ in 0..3 {
+        app.get("/healthz", &jar).await;
+    }
+    app.get("/cohorts/41", &jar).await;
+    app.get("/cohorts/42", &jar).await;
+    app.get("/no/such/page", &jar).await;
+    // Two messages waiting, one of them dead.
+    let content = templates::verify_email(app::i18n::Locale::En, "Ann", "http://x/verify");
+    outbox::enqueue(app.db(), "a@x.cn", "Ann", app::i18n::Locale::En, &content)
+        .await
+        .unwrap();
+    let dead = outbox::enqueue(app.db(), "b@x.cn", "Bo", app::i18n::Locale::En, &content)
+        .await
+        .unwrap();
+    use sea_orm::{ActiveModelTrait, Set};
+    entity::ActiveModel {
+        id: Set(dead),
+        status: Set(entity::DEAD.into()),
+        ..Default::default()
+    }
+    .update(app.db())
+    .await
+    .unwrap();
+
+    let res = app.get("/metrics", &jar).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let body = res.body;
+    let line = |prefix: &str| {
+        body.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in:\n{body}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        line("hatchery_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\",status=\"2xx\"}"),
+        "3"
+    );
+    assert_eq!(
+        line("hatchery_http_request_duration_seconds_count{method=\"GET\",route=\"/cohorts/{id}\",status=\"4xx\"}"),
+        "2",
+        "both cohorts share one series"
+    );
+    assert!(body.contains("le=\"+Inf\""));
+    assert!(
+        !body.contains("/no/such/page"),
+        "raw paths never become labels"
+    );
+    assert_eq!(line("hatchery_email_outbox{status=\"pending\"}"), "1");
+    assert_eq!(line("hatchery_email_outbox{status=\"dead\"}"), "1");
+    assert_eq!(line("hatchery_sync_jobs{status=\"pending\"}"), "0");
+    assert_eq!(line("hatchery_sync_jobs_failing"), "0");
+}

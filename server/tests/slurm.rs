@@ -476,6 +476,7 @@ async fn killing_hatchery_mid_sync_loses_nothing() {
                 valid_from: fmt(now - Duration::hours(1)),
                 valid_until: fmt(now + Duration::days(30)),
                 reason: "Seed".into(),
+                ..Default::default()
             },
         )
         .await

@@ -39,6 +39,7 @@ pub fn Dashboard() -> impl IntoView {
                         view! {
                             <h1 data-testid="dashboard-title">{locale.t_with("dashboard.welcome", &[("name", &me.name)])}</h1>
                             <div class="grid">{cards}</div>
+                            <crate::cohorts::pages::MyTrainingPanel/>
                         }
                         .into_any()
                     }
@@ -47,6 +48,7 @@ pub fn Dashboard() -> impl IntoView {
                 }
             })}
         </Transition>
+        <crate::admin::overview_pages::ParkOverviewPanel/>
     }
 }
 

@@ -138,6 +138,24 @@ fn map_unique(err: sea_orm::DbErr, key: &str) -> AppError {
     }
 }
 
+/// The people with these ids, by id (one query), for lists that name who did what.
+pub async fn users_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> AppResult<std::collections::HashMap<i64, user::Model>> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
+}
+
 pub async fn find_user_by_email(
     db: &impl ConnectionTrait,
     email: &EmailAddress,
@@ -148,7 +166,7 @@ pub async fn find_user_by_email(
         .await?)
 }
 
-async fn roles_of(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<Role>> {
+pub(crate) async fn roles_of(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<Role>> {
     let mut roles: Vec<Role> = user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(user_id))
         .all(db)
@@ -202,7 +220,7 @@ async fn insert_user(db: &impl ConnectionTrait, new: NewUser<'_>) -> AppResult<u
     .map_err(|e| map_unique(e, "error.email_taken"))
 }
 
-fn actor_of(user: user::Model, roles: Vec<Role>) -> Actor {
+pub(crate) fn actor_of(user: user::Model, roles: Vec<Role>) -> Actor {
     Actor {
         user_id: user.id,
         email: user.email,
@@ -799,7 +817,8 @@ pub async fn accept_invitation(
     Ok(())
 }
 
-/// Puts a person on a startup's team, as a co-founder. A person belongs to one startup.
+/// Puts a person on a startup's team, as a co-founder (or its founder when the team is
+/// empty). A person belongs to one startup.
 async fn join_team(
     txn: &impl ConnectionTrait,
     user_id: i64,
@@ -818,10 +837,16 @@ async fn join_team(
         Some(m) if m.startup_id == startup_id => Ok(()),
         Some(_) => Err(AppError::conflict("error.already_on_team")),
         None => {
+            // A startup an admin added has no one on it yet: whoever joins first founded it.
+            let first = member::Entity::find()
+                .filter(member::Column::StartupId.eq(startup_id))
+                .one(txn)
+                .await?
+                .is_none();
             member::ActiveModel {
                 startup_id: Set(startup_id),
                 user_id: Set(user_id),
-                role: Set("cofounder".into()),
+                role: Set(if first { "founder" } else { "cofounder" }.into()),
                 joined_at: Set(now),
             }
             .insert(txn)

@@ -52,8 +52,21 @@ pub mod ssr {
     }
 
     fn set_cookie(name: &str, value: &str, max_age_seconds: i64, http_only: bool) -> AppResult<()> {
+        set_cookie_at(name, value, "/", max_age_seconds, http_only)
+    }
+
+    /// A cookie for one path only (`SameSite=Strict` when it is not `/`).
+    pub fn set_cookie_at(
+        name: &str,
+        value: &str,
+        path: &str,
+        max_age_seconds: i64,
+        http_only: bool,
+    ) -> AppResult<()> {
         let state = app_state()?;
-        let mut cookie = format!("{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age_seconds}");
+        let same_site = if path == "/" { "Lax" } else { "Strict" };
+        let mut cookie =
+            format!("{name}={value}; Path={path}; SameSite={same_site}; Max-Age={max_age_seconds}");
         if http_only {
             cookie.push_str("; HttpOnly");
         }

@@ -30,6 +30,8 @@ pub struct GrantInput {
     pub valid_from: String,
     pub valid_until: String,
     pub reason: String,
+    /// Optional tranches, each released when its milestone is signed off as done.
+    pub tranches: Vec<super::tranches::TrancheInput>,
 }
 
 /// `2027-01-31T09:00` (a datetime-local field) or `2027-01-31`, read as UTC.
@@ -65,7 +67,7 @@ async fn load(txn: &impl ConnectionTrait, id: i64) -> AppResult<(grant::Model, r
 }
 
 /// Emails every member of the startup's team about a change to one of its grants.
-async fn tell_team(
+pub(crate) async fn tell_team(
     txn: &impl ConnectionTrait,
     settings: &crate::state::Settings,
     g: &grant::Model,
@@ -243,6 +245,7 @@ pub async fn create(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::invalid("resource_id", "error.resource_unknown"))?;
+    let tranches = super::tranches::validate(&txn, s.id, &input.tranches).await?;
     let now = Utc::now();
     let g = grant::ActiveModel {
         startup_id: sea_orm::Set(s.id),
@@ -274,8 +277,26 @@ pub async fn create(
         },
     )
     .await?;
+    let tranches = super::tranches::insert(&txn, &g, tranches).await?;
     super::sync::enqueue(&txn, &r, s.id).await?;
     record(&txn, actor, "grant.created", None, &g).await?;
+    if !tranches.is_empty() {
+        audit::record(
+            &txn,
+            Change {
+                actor: Some(actor.user_id),
+                action: "grant.tranches_planned",
+                entity_type: "grant",
+                entity_id: g.id.to_string(),
+                before: None,
+                after: Some(json!(tranches
+                    .iter()
+                    .map(|t| json!({"tranche": t.id, "milestone": t.milestone_id, "minutes": t.minutes}))
+                    .collect::<Vec<_>>())),
+            },
+        )
+        .await?;
+    }
     tell_team(&txn, settings, &g, &r, "created").await?;
     txn.commit().await?;
     Ok(g.id)
@@ -396,6 +417,9 @@ pub async fn transition(
     a.status = sea_orm::Set(to.into());
     a.updated_at = sea_orm::Set(now);
     let g = sea_orm::ActiveModelTrait::update(a, &txn).await?;
+    if to == status::REVOKED {
+        super::tranches::cancel_for_grant(&txn, Some(actor.user_id), g.id).await?;
+    }
     super::sync::enqueue(&txn, &r, g.startup_id).await?;
     let action = match to {
         status::SUSPENDED => "grant.suspended",
@@ -463,6 +487,7 @@ pub async fn expire_due(
             continue;
         }
         g.status = status::EXPIRED.into();
+        super::tranches::cancel_for_grant(&txn, None, g.id).await?;
         super::sync::enqueue(&txn, &r, g.startup_id).await?;
         audit::record(
             &txn,
@@ -753,6 +778,7 @@ pub async fn detail(
     let ledger_total = paginator.num_items().await?;
     let entries = paginator.fetch_page(page).await?;
     let burn = burn_down(db, &g).await?;
+    let tranches = super::tranches::for_grants(db, &[g.id]).await?;
     let grant = rows_of(db, vec![g])
         .await?
         .pop()
@@ -775,6 +801,7 @@ pub async fn detail(
         ledger_total,
         page,
         per_page: PER_PAGE,
+        tranches,
     })
 }
 
@@ -790,7 +817,28 @@ pub async fn form_options(db: &DatabaseConnection, actor: &Actor) -> AppResult<G
         .order_by_asc(resource::Column::Name)
         .all(db)
         .await?;
+    // Planned milestones of those startups, for tranches (the domain checks the pairing).
+    let milestones = crate::startups::entity::milestone::Entity::find()
+        .filter(
+            crate::startups::entity::milestone::Column::StartupId
+                .is_in(startups.iter().map(|s| s.id)),
+        )
+        .filter(crate::startups::entity::milestone::Column::Status.eq("planned"))
+        .order_by_asc(crate::startups::entity::milestone::Column::DueOn)
+        .all(db)
+        .await?;
+    let milestones = milestones
+        .into_iter()
+        .filter_map(|m| {
+            let s = startups.iter().find(|s| s.id == m.startup_id)?;
+            Some((
+                m.id,
+                format!("{} — {} ({})", s.name, m.title, m.due_on.format("%Y-%m-%d")),
+            ))
+        })
+        .collect();
     Ok(GrantFormOptions {
+        milestones,
         startups: startups.into_iter().map(|s| (s.id, s.name)).collect(),
         resources: resources
             .into_iter()
@@ -814,7 +862,10 @@ pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Opti
     for g in &grants {
         burns.push(burn_down(db, g).await?);
     }
+    let ids: Vec<i64> = grants.iter().map(|g| g.id).collect();
+    let tranches = super::tranches::for_grants(db, &ids).await?;
     Ok(Some(StartupCredit {
+        tranches,
         startup_name: s.name,
         grants: rows_of(db, grants).await?,
         burns,

@@ -30,7 +30,7 @@ pub async fn append(
         g.forfeited_minutes,
     );
     match e.kind {
-        kind::GRANTED => counters.0 += e.minutes,
+        kind::GRANTED | kind::TRANCHE_RELEASED => counters.0 += e.minutes,
         kind::ADJUSTED => counters.1 += e.minutes,
         kind::CONSUMED => counters.2 -= e.minutes,
         kind::EXPIRED | kind::REVOKED => counters.3 -= e.minutes,

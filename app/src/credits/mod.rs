@@ -22,6 +22,8 @@ pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod sync;
 #[cfg(feature = "ssr")]
+pub mod tranches;
+#[cfg(feature = "ssr")]
 pub mod usage;
 
 /// States of a grant (DESIGN: active → suspended | expired | revoked).
@@ -39,6 +41,8 @@ pub mod kind {
     pub const CONSUMED: &str = "consumed";
     pub const EXPIRED: &str = "expired";
     pub const REVOKED: &str = "revoked";
+    /// A tranche released by its milestone's sign-off; counted as granted.
+    pub const TRANCHE_RELEASED: &str = "tranche_released";
 }
 
 /// States of a sync job; each has a label `sync.status_<state>`.
@@ -188,6 +192,8 @@ pub struct GrantDetail {
     pub ledger_total: u64,
     pub page: u64,
     pub per_page: u64,
+    /// Credit released by milestones, pending, released or cancelled.
+    pub tranches: Vec<crate::startups::incubation::TrancheRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +223,8 @@ pub struct SyncJobRow {
 pub struct GrantFormOptions {
     pub startups: Vec<(i64, String)>,
     pub resources: Vec<(i64, String)>,
+    /// Planned milestones of those startups, labelled with their startup, for tranches.
+    pub milestones: Vec<(i64, String)>,
 }
 
 /// A startup's own view of its credit.
@@ -225,6 +233,7 @@ pub struct StartupCredit {
     pub startup_name: String,
     pub grants: Vec<GrantRow>,
     pub burns: Vec<BurnDown>,
+    pub tranches: Vec<crate::startups::incubation::TrancheRow>,
 }
 
 /// One difference between the database and the cluster. `kind` is missing, limit, members or

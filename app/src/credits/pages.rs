@@ -283,6 +283,35 @@ fn GrantsTable(rows: Vec<GrantRow>, #[prop(default = true)] link: bool) -> impl 
     }
 }
 
+/// A grant's tranches: the milestone that releases each, its GPU-hours and its state.
+#[component]
+fn TranchesTable(rows: Vec<crate::startups::incubation::TrancheRow>) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <table class="data" data-testid="tranches">
+            <thead><tr>
+                <th>{locale.t("tranches.milestone")}</th>
+                <th>{locale.t("milestones.due_on")}</th>
+                <th class="num">{locale.t("tranches.hours")}</th>
+                <th>{locale.t("outbox.status")}</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|t| view! {
+                    <tr data-tranche=t.id data-tranche-status=t.status.clone()>
+                        <td>{t.milestone_title}</td>
+                        <td>{t.due_on.format("%Y-%m-%d").to_string()}</td>
+                        <td class="num">{hours(t.minutes)}</td>
+                        <td>
+                            <span class=format!("pill tranche-{}", t.status)>{locale.t(&format!("tranches.status_{}", t.status))}</span>
+                            {t.released_at.map(|at| view! { " " <small class="hint">{format_time(&at)}</small> })}
+                        </td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
 const GRANT_FILTERS: &[&str] = &[
     status::ACTIVE,
     status::SUSPENDED,
@@ -371,6 +400,28 @@ pub fn GrantsPage() -> impl IntoView {
                                     <label for="f-reason">{locale.t("grants.reason")}</label>
                                     <textarea id="f-reason" name="reason" rows="2"></textarea>
                                 </div>
+                                <fieldset class="tranche-rows">
+                                    <legend>{locale.t("tranches.title")}</legend>
+                                    <p class="hint">{locale.t("tranches.lead")}</p>
+                                    {(1..=5).map(|n| {
+                                        let milestones = o.milestones.clone();
+                                        view! {
+                                            <div class="field-row">
+                                                <input
+                                                    type="text"
+                                                    name=format!("tranche_hours_{n}")
+                                                    inputmode="decimal"
+                                                    aria-label=format!("{} {n}", locale.t("tranches.hours"))
+                                                    placeholder=locale.t("tranches.hours")
+                                                />
+                                                <select name=format!("tranche_milestone_{n}") aria-label=format!("{} {n}", locale.t("tranches.milestone"))>
+                                                    <option value="0">{locale.t("tranches.no_milestone")}</option>
+                                                    {milestones.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                                                </select>
+                                            </div>
+                                        }
+                                    }).collect_view()}
+                                </fieldset>
                                 <button type="submit" data-testid="create-grant">{locale.t("grants.create")}</button>
                             </ActionForm>
                         })
@@ -426,6 +477,12 @@ pub fn GrantPage() -> impl IntoView {
                                 </dd>
                             </dl>
                             <section class="card"><BurnDownChart burn=d.burn.clone()/></section>
+                            {(!d.tranches.is_empty()).then(|| view! {
+                                <section class="card">
+                                    <h2>{locale.t("tranches.title")}</h2>
+                                    <TranchesTable rows=d.tranches.clone()/>
+                                </section>
+                            })}
                             {open.then(|| view! {
                                 <div class="split">
                                     <section class="card">
@@ -561,6 +618,12 @@ pub fn CreditsPage() -> impl IntoView {
                     Ok(Some(c)) => view! {
                         <p class="lead">{c.startup_name.clone()}</p>
                         <section class="card"><GrantsTable rows=c.grants.clone() link=false/></section>
+                        {(!c.tranches.is_empty()).then(|| view! {
+                            <section class="card">
+                                <h2>{locale.t("tranches.title")}</h2>
+                                <TranchesTable rows=c.tranches.clone()/>
+                            </section>
+                        })}
                         {c.burns.into_iter().zip(c.grants).map(|(b, g)| view! {
                             <section class="card">
                                 <h2>{format!("{} ({})", g.resource_name, g.gpu_model)}</h2>

@@ -77,9 +77,24 @@ pub async fn create_grant(
     #[server(default)] valid_from: String,
     #[server(default)] valid_until: String,
     #[server(default)] reason: String,
+    #[server(default)] tranche_hours_1: String,
+    #[server(default)] tranche_milestone_1: i64,
+    #[server(default)] tranche_hours_2: String,
+    #[server(default)] tranche_milestone_2: i64,
+    #[server(default)] tranche_hours_3: String,
+    #[server(default)] tranche_milestone_3: i64,
+    #[server(default)] tranche_hours_4: String,
+    #[server(default)] tranche_milestone_4: i64,
+    #[server(default)] tranche_hours_5: String,
+    #[server(default)] tranche_milestone_5: i64,
 ) -> Result<(), AppError> {
+    use super::tranches::TrancheInput;
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
+    let tranche = |gpu_hours: String, milestone_id: i64| TrancheInput {
+        gpu_hours,
+        milestone_id,
+    };
     let input = super::grants::GrantInput {
         startup_id,
         resource_id,
@@ -87,6 +102,13 @@ pub async fn create_grant(
         valid_from,
         valid_until,
         reason,
+        tranches: vec![
+            tranche(tranche_hours_1, tranche_milestone_1),
+            tranche(tranche_hours_2, tranche_milestone_2),
+            tranche(tranche_hours_3, tranche_milestone_3),
+            tranche(tranche_hours_4, tranche_milestone_4),
+            tranche(tranche_hours_5, tranche_milestone_5),
+        ],
     };
     let id = super::grants::create(&state.db, &state.settings, &actor, input).await?;
     redirect_with_notice(&format!("/admin/grants/{id}"), "grant_created");

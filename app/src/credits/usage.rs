@@ -99,3 +99,89 @@ pub async fn import_all(
     }
     Ok(total)
 }
+
+/// One finished job as a cluster pushes it (the API's usage ingestion).
+#[derive(Clone, Debug)]
+pub struct UsageReport {
+    pub resource_id: i64,
+    pub startup_id: i64,
+    /// The cluster's job id: a job is counted once per resource, pushed or pulled.
+    pub job_id: String,
+    pub gpu_minutes: i64,
+    pub ended_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What became of a pushed job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ingested {
+    Recorded,
+    /// Already in the ledger (pushed twice, or imported): nothing changed.
+    Duplicate,
+    /// The startup holds no grant on the resource valid when the job ended.
+    NoGrant,
+}
+
+/// Records a pushed job as `consumed`, idempotent per (resource, job id). Admins only (an
+/// API token acts with its issuer's roles).
+pub async fn ingest(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    actor: &crate::auth::domain::Actor,
+    report: &UsageReport,
+) -> AppResult<Ingested> {
+    actor.require(crate::auth::Role::Admin)?;
+    let job = report.job_id.trim();
+    if job.is_empty() || job.len() > 120 || job.chars().any(|c| c.is_control()) {
+        return Err(AppError::invalid("job_id", "error.job_id_invalid"));
+    }
+    if !(1..=1_000_000_000).contains(&report.gpu_minutes) {
+        return Err(AppError::invalid(
+            "gpu_minutes",
+            "error.gpu_minutes_invalid",
+        ));
+    }
+    if report.ended_at > chrono::Utc::now() + chrono::Duration::minutes(5) {
+        return Err(AppError::invalid("ended_at", "error.ended_in_future"));
+    }
+    resource::Entity::find_by_id(report.resource_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid("resource_id", "error.resource_unknown"))?;
+    crate::startups::entity::startup::Entity::find_by_id(report.startup_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid("startup_id", "error.startup_unknown"))?;
+    let seen = ledger::Entity::find()
+        .filter(ledger::Column::ResourceId.eq(report.resource_id))
+        .filter(ledger::Column::ExternalRef.eq(job))
+        .one(db)
+        .await?;
+    if seen.is_some() {
+        return Ok(Ingested::Duplicate);
+    }
+    let recorded = super::grants::record_usage(
+        db,
+        settings,
+        report.startup_id,
+        report.resource_id,
+        job,
+        report.gpu_minutes,
+        report.ended_at,
+    )
+    .await;
+    if matches!(recorded, Ok(true)) {
+        return Ok(Ingested::Recorded);
+    }
+    // Not recorded: another push of the same job won the race (its unique ledger reference
+    // refused ours), or no grant covers the job.
+    let seen = ledger::Entity::find()
+        .filter(ledger::Column::ResourceId.eq(report.resource_id))
+        .filter(ledger::Column::ExternalRef.eq(job))
+        .one(db)
+        .await?;
+    match (seen, recorded) {
+        (Some(_), _) => Ok(Ingested::Duplicate),
+        (None, Ok(_)) => Ok(Ingested::NoGrant),
+        (None, Err(e)) => Err(e),
+    }
+}

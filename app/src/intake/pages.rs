@@ -5,7 +5,8 @@ use super::server_fns::{
 };
 use super::{status, ApplicationFields, Phase};
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, TextField,
+    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, TextArea,
+    TextField,
 };
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
@@ -15,23 +16,6 @@ use leptos::prelude::*;
 fn StatusPill(status: String) -> impl IntoView {
     let locale = use_locale();
     view! { <span class=format!("pill {status}") data-status=status.clone()>{locale.t(&status::label_key(&status))}</span> }
-}
-
-#[component]
-fn TextArea(
-    #[prop(into)] label: String,
-    name: &'static str,
-    value: String,
-    #[prop(optional, into)] hint: Option<String>,
-) -> impl IntoView {
-    let id = format!("f-{name}");
-    view! {
-        <div class="field">
-            <label for=id.clone()>{label}</label>
-            <textarea id=id name=name rows="5">{value}</textarea>
-            {hint.map(|h| view! { <small class="hint">{h}</small> })}
-        </div>
-    }
 }
 
 #[component]

@@ -2,7 +2,8 @@
 use super::server_fns::{get_round_form, list_rounds, AddCriterion, RemoveCriterion, SaveRound};
 use super::RoundForm;
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, TextField,
+    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, TextArea,
+    TextField,
 };
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
@@ -109,15 +110,6 @@ pub fn EditRoundPage() -> impl IntoView {
 fn RoundSettings(form: RoundForm) -> impl IntoView {
     let locale = use_locale();
     let action = mutation::<SaveRound>();
-    let area = move |label: String, name: &'static str, value: String| {
-        let id = format!("f-{name}");
-        view! {
-            <div class="field">
-                <label for=id.clone()>{label}</label>
-                <textarea id=id name=name rows="4">{value}</textarea>
-            </div>
-        }
-    };
     view! {
         <ErrorBanner error=action_error(action)/>
         <ActionForm action attr:class="form" attr:novalidate=true>
@@ -126,8 +118,8 @@ fn RoundSettings(form: RoundForm) -> impl IntoView {
                 <TextField label=locale.t("rounds.title_en") name="title_en" value=form.title_en.clone()/>
                 <TextField label=locale.t("rounds.title_zh") name="title_zh" value=form.title_zh.clone()/>
             </div>
-            {area(locale.t("rounds.description_en"), "description_en", form.description_en.clone())}
-            {area(locale.t("rounds.description_zh"), "description_zh", form.description_zh.clone())}
+            <TextArea label=locale.t("rounds.description_en") name="description_en" value=form.description_en.clone() rows=4/>
+            <TextArea label=locale.t("rounds.description_zh") name="description_zh" value=form.description_zh.clone() rows=4/>
             <div class="row">
                 <TextField label=locale.t("rounds.opens_at") name="opens_at" kind="datetime-local" value=form.opens_at.clone() hint=locale.t("rounds.utc")/>
                 <TextField label=locale.t("rounds.closes_at") name="closes_at" kind="datetime-local" value=form.closes_at.clone() hint=locale.t("rounds.utc")/>

@@ -40,7 +40,7 @@ struct ValidRound {
     blind_review: bool,
 }
 
-fn required(value: &str, field: &str, max: usize) -> AppResult<String> {
+pub(crate) fn required(value: &str, field: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     if v.is_empty() {
         return Err(AppError::invalid(field, "error.field_required"));
@@ -51,7 +51,7 @@ fn required(value: &str, field: &str, max: usize) -> AppResult<String> {
     Ok(v.to_string())
 }
 
-fn parse_time(value: &str, field: &str) -> AppResult<DateTime<Utc>> {
+pub(crate) fn parse_time(value: &str, field: &str) -> AppResult<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(value.trim(), INPUT_TIME_FORMAT)
         .map(|t| t.and_utc())
         .map_err(|_| AppError::invalid(field, "error.datetime_invalid"))

@@ -140,6 +140,107 @@ pub fn team_invitation(locale: Locale, inviter: &str, startup: &str, link: &str)
     )
 }
 
+/// A mentor was assigned to an incubating startup.
+pub fn mentor_assigned(locale: Locale, name: &str, startup: &str, link: &str) -> MailContent {
+    let mut c = compose(
+        locale,
+        "mentor_assigned",
+        name,
+        &[
+            locale.t_with("mentoring.mail_assigned_intro", &[("startup", startup)]),
+            link.to_string(),
+        ],
+    );
+    c.subject = locale.t_with("mentoring.mail_assigned_subject", &[("startup", startup)]);
+    c
+}
+
+/// A planned milestone is due soon (to the team and the startup's mentors).
+pub fn milestone_reminder(
+    locale: Locale,
+    name: &str,
+    startup: &str,
+    title: &str,
+    due_on: &str,
+    link: &str,
+) -> MailContent {
+    let mut c = compose(
+        locale,
+        "milestone_reminder",
+        name,
+        &[
+            locale.t_with(
+                "milestones.mail_reminder_intro",
+                &[("startup", startup), ("title", title), ("date", due_on)],
+            ),
+            locale.t("milestones.mail_reminder_next"),
+            link.to_string(),
+        ],
+    );
+    c.subject = locale.t_with(
+        "milestones.mail_reminder_subject",
+        &[("title", title), ("date", due_on)],
+    );
+    c
+}
+
+/// A milestone was signed off as `done` or `missed`.
+pub fn milestone_signed_off(
+    locale: Locale,
+    name: &str,
+    startup: &str,
+    title: &str,
+    outcome: &str,
+    link: &str,
+) -> MailContent {
+    let mut c = compose(
+        locale,
+        "milestone_signed_off",
+        name,
+        &[
+            locale.t_with(
+                &format!("milestones.mail_{outcome}_intro"),
+                &[("startup", startup), ("title", title)],
+            ),
+            link.to_string(),
+        ],
+    );
+    c.subject = locale.t_with(
+        &format!("milestones.mail_{outcome}_subject"),
+        &[("title", title)],
+    );
+    c
+}
+
+/// An incubation ended: `graduated` or `exited`, with the park's reason.
+pub fn incubation_ended(
+    locale: Locale,
+    name: &str,
+    startup: &str,
+    outcome: &str,
+    reason: &str,
+    link: &str,
+) -> MailContent {
+    let mut c = compose(
+        locale,
+        "incubation_ended",
+        name,
+        &[
+            locale.t_with(
+                &format!("incubation.mail_{outcome}_intro"),
+                &[("startup", startup)],
+            ),
+            reason.to_string(),
+            link.to_string(),
+        ],
+    );
+    c.subject = locale.t_with(
+        &format!("incubation.mail_{outcome}_subject"),
+        &[("startup", startup)],
+    );
+    c
+}
+
 /// A grant of the recipient's startup was issued or changed (`event` is created, adjusted,
 /// suspended, active, revoked or expired).
 pub fn grant_changed(
@@ -178,6 +279,57 @@ pub fn grant_notice(
         ],
     );
     c.subject = locale.t_with("mail.grant.subject", &[("resource", resource)]);
+    c
+}
+
+/// A change of the recipient's place in a training cohort: `event` is enrolled,
+/// waitlisted (with the `position`), promoted or removed.
+pub fn cohort_notice(
+    locale: Locale,
+    name: &str,
+    event: &str,
+    cohort: &str,
+    position: &str,
+    link: &str,
+) -> MailContent {
+    let mut c = compose(
+        locale,
+        "cohort",
+        name,
+        &[
+            locale.t_with(
+                &format!("mail.cohort.{event}"),
+                &[("cohort", cohort), ("position", position)],
+            ),
+            link.to_string(),
+        ],
+    );
+    c.subject = locale.t_with(
+        &format!("mail.cohort.subject_{event}"),
+        &[("cohort", cohort)],
+    );
+    c
+}
+
+/// The recipient completed a cohort: their certificate and where anyone can verify it.
+pub fn certificate_issued(
+    locale: Locale,
+    name: &str,
+    cohort: &str,
+    code: &str,
+    link: &str,
+) -> MailContent {
+    let mut c = compose(
+        locale,
+        "certificate",
+        name,
+        &[
+            locale.t_with("mail.certificate.intro", &[("cohort", cohort)]),
+            locale.t_with("mail.certificate.code", &[("code", code)]),
+            link.to_string(),
+        ],
+    );
+    c.subject = locale.t_with("mail.certificate.subject", &[("cohort", cohort)]);
     c
 }
 

@@ -24,17 +24,17 @@ pub struct StartupInput {
     pub founders: String,
 }
 
-struct ValidStartup {
-    name: String,
-    credit_code: Option<CreditCode>,
-    sector: String,
-    stage: String,
-    team_size: i32,
-    website: Option<String>,
-    founders: String,
+pub(crate) struct ValidStartup {
+    pub name: String,
+    pub credit_code: Option<CreditCode>,
+    pub sector: String,
+    pub stage: String,
+    pub team_size: i32,
+    pub website: Option<String>,
+    pub founders: String,
 }
 
-fn validate(input: &StartupInput) -> AppResult<ValidStartup> {
+pub(crate) fn validate(input: &StartupInput) -> AppResult<ValidStartup> {
     let name = input.name.trim();
     if name.is_empty() {
         return Err(AppError::invalid("name", "error.startup_name_required"));

@@ -1,4 +1,4 @@
-//! Startups and the people on their teams.
+//! Startups, the people on their teams, and their incubation: mentors, milestones, notes.
 
 pub mod startup {
     use sea_orm::entity::prelude::*;
@@ -19,6 +19,12 @@ pub mod startup {
         pub created_by: i64,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// The residency window of an incubating startup, when the park has set one.
+        pub residency_from: Option<Date>,
+        pub residency_until: Option<Date>,
+        /// When it graduated or exited, and why.
+        pub ended_at: Option<DateTimeUtc>,
+        pub end_reason: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -39,6 +45,77 @@ pub mod member {
         pub user_id: i64,
         pub role: String,
         pub joined_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod mentor {
+    use sea_orm::entity::prelude::*;
+
+    /// A mentor assigned to an incubating startup.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "startup_mentors")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub startup_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i64,
+        pub assigned_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod milestone {
+    use sea_orm::entity::prelude::*;
+
+    /// A goal of an incubating startup: `planned`, then signed off as `done` or `missed`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "milestones")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub startup_id: i64,
+        pub title: String,
+        pub description: String,
+        pub due_on: Date,
+        pub status: String,
+        pub evidence: Option<String>,
+        pub notes: Option<String>,
+        pub signed_off_by: Option<i64>,
+        pub signed_off_at: Option<DateTimeUtc>,
+        /// When the reminder before the due date went out (once).
+        pub reminded_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod note {
+    use sea_orm::entity::prelude::*;
+
+    /// An entry of a startup's notes timeline, written by an admin or one of its mentors.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "startup_notes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub startup_id: i64,
+        pub author_id: i64,
+        pub body: String,
+        pub created_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

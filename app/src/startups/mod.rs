@@ -1,4 +1,5 @@
-//! Startups: the applicant's company profile and its team (incubation comes later).
+//! Startups: the applicant's company profile and its team, and their incubation: residency,
+//! mentors, milestones and notes.
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +8,14 @@ pub mod credit_code;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod entity;
+pub mod incubation;
+pub mod incubation_fns;
+pub mod incubation_pages;
+#[cfg(feature = "ssr")]
+pub mod milestones;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod residency;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod team;

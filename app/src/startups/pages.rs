@@ -70,7 +70,7 @@ pub fn StartupPage() -> impl IntoView {
                                     <button type="submit">{locale.t("form.save")}</button>
                                 </ActionForm>
                             </section>
-                            {(!is_new).then(|| view! { <TeamSection/> })}
+                            {(!is_new).then(|| view! { <TeamSection/> <super::incubation_pages::MyIncubationSection/> })}
                         }
                         .into_any()
                     }

@@ -1,0 +1,314 @@
+//! The park at a glance (admins): intake funnels, startups by status, GPU credit per
+//! resource, GPU burn per month, cohort fill; and the key figures for a date range. Each
+//! figure is one aggregate query, whatever the number of rows behind it.
+use super::{KpiReport, ParkOverview, ResourceCredit, RoundFunnel};
+use crate::auth::domain::Actor;
+use crate::auth::Role;
+use crate::cohorts::entity::{certificate, enrolment};
+use crate::credits::entity::{grant, ledger, resource};
+use crate::credits::kind;
+use crate::error::{AppError, AppResult};
+use crate::intake::entity::{application, round};
+use crate::intake::status as app_status;
+use crate::startups::entity::startup;
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
+use sea_orm::{
+    ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+use std::collections::HashMap;
+
+const FUNNEL: &[&str] = &[
+    app_status::DRAFT,
+    app_status::SUBMITTED,
+    app_status::IN_REVIEW,
+    app_status::WAITLISTED,
+    app_status::ACCEPTED,
+    app_status::REJECTED,
+    app_status::WITHDRAWN,
+];
+
+/// (resource, granted + adjusted, consumed, forfeited) in GPU-minutes; NULL when no grant.
+type ResourceSums = (i64, Option<i64>, Option<i64>, Option<i64>);
+
+/// SUM of a bigint is numeric on PostgreSQL: cast it back so both databases answer an i64.
+fn bigint_sum(e: impl Into<sea_orm::sea_query::Expr>) -> sea_orm::sea_query::Expr {
+    Func::cast_as(Func::sum(e.into()), Alias::new("bigint")).into()
+}
+
+pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<ParkOverview> {
+    actor.require(Role::Admin)?;
+    let rounds = round::Entity::find()
+        .order_by_desc(round::Column::OpensAt)
+        .limit(5)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = rounds.iter().map(|r| r.id).collect();
+    let counts: Vec<(i64, String, i64)> = application::Entity::find()
+        .select_only()
+        .column(application::Column::RoundId)
+        .column(application::Column::Status)
+        .column_as(Expr::col(application::Column::Id).count(), "n")
+        .filter(application::Column::RoundId.is_in(ids))
+        .group_by(application::Column::RoundId)
+        .group_by(application::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let counts: HashMap<(i64, String), i64> =
+        counts.into_iter().map(|(r, s, n)| ((r, s), n)).collect();
+    let rounds = rounds
+        .into_iter()
+        .map(|r| RoundFunnel {
+            counts: FUNNEL
+                .iter()
+                .map(|s| {
+                    let n = counts.get(&(r.id, s.to_string())).copied().unwrap_or(0);
+                    (s.to_string(), n)
+                })
+                .collect(),
+            id: r.id,
+            title_en: r.title_en,
+            title_zh: r.title_zh,
+        })
+        .collect();
+
+    let by_status: Vec<(String, i64)> = startup::Entity::find()
+        .select_only()
+        .column(startup::Column::Status)
+        .column_as(Expr::col(startup::Column::Id).count(), "n")
+        .group_by(startup::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let by_status: HashMap<String, i64> = by_status.into_iter().collect();
+    let startups = crate::startups::incubation::startup_status::ALL
+        .iter()
+        .map(|s| (s.to_string(), by_status.get(*s).copied().unwrap_or(0)))
+        .collect();
+
+    let sums: Vec<ResourceSums> = grant::Entity::find()
+        .select_only()
+        .column(grant::Column::ResourceId)
+        .expr_as(
+            bigint_sum(
+                Expr::col(grant::Column::GrantedMinutes)
+                    .add(Expr::col(grant::Column::AdjustedMinutes)),
+            ),
+            "granted",
+        )
+        .expr_as(
+            bigint_sum(Expr::col(grant::Column::ConsumedMinutes)),
+            "consumed",
+        )
+        .expr_as(
+            bigint_sum(Expr::col(grant::Column::ForfeitedMinutes)),
+            "forfeited",
+        )
+        .group_by(grant::Column::ResourceId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let sums: HashMap<i64, (i64, i64, i64)> = sums
+        .into_iter()
+        .map(|(r, g, c, f)| (r, (g.unwrap_or(0), c.unwrap_or(0), f.unwrap_or(0))))
+        .collect();
+    let resources = resource::Entity::find()
+        .order_by_asc(resource::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let (granted, consumed, forfeited) = sums.get(&r.id).copied().unwrap_or_default();
+            ResourceCredit {
+                id: r.id,
+                name: r.name,
+                gpu_model: r.gpu_model,
+                granted,
+                consumed,
+                remaining: granted - consumed - forfeited,
+            }
+        })
+        .collect();
+
+    let burn = burn_per_month(db).await?;
+    let today = Utc::now().date_naive();
+    let cohorts = crate::cohorts::domain::list(db, Some(actor), true)
+        .await?
+        .into_iter()
+        .filter(|c| c.ends_on >= today - Duration::days(60))
+        .take(8)
+        .collect();
+    Ok(ParkOverview {
+        rounds,
+        startups,
+        resources,
+        burn,
+        cohorts,
+    })
+}
+
+#[derive(FromQueryResult)]
+struct MonthRow {
+    month: String,
+    minutes: Option<i64>,
+}
+
+/// GPU-minutes consumed per calendar month (UTC), the last 12 months with empty ones filled.
+async fn burn_per_month(db: &DatabaseConnection) -> AppResult<Vec<(String, i64)>> {
+    let today = Utc::now().date_naive();
+    let mut first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
+    for _ in 0..11 {
+        first = (first - Duration::days(1)).with_day(1).unwrap_or(first);
+    }
+    let since = Utc.from_utc_datetime(&first.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, \
+             CAST(-SUM(minutes) AS BIGINT) AS minutes FROM ledger_entries \
+             WHERE kind = $1 AND created_at >= $2 GROUP BY 1 ORDER BY 1"
+        }
+        _ => {
+            "SELECT strftime('%Y-%m', created_at) AS month, -SUM(minutes) AS minutes \
+             FROM ledger_entries WHERE kind = ? AND created_at >= ? GROUP BY 1 ORDER BY 1"
+        }
+    };
+    let rows = MonthRow::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [kind::CONSUMED.into(), since.into()],
+    ))
+    .all(db)
+    .await?;
+    let found: HashMap<String, i64> = rows
+        .into_iter()
+        .map(|r| (r.month, r.minutes.unwrap_or(0)))
+        .collect();
+    let mut out = Vec::with_capacity(12);
+    let mut month = first;
+    for _ in 0..12 {
+        let key = month.format("%Y-%m").to_string();
+        out.push((key.clone(), found.get(&key).copied().unwrap_or(0)));
+        month = (month + Duration::days(32)).with_day(1).unwrap_or(month);
+    }
+    Ok(out)
+}
+
+/// Reads a report's range; both ends are required and included.
+pub fn range(from: &str, to: &str) -> AppResult<(NaiveDate, NaiveDate)> {
+    let day = |v: &str, field: &str| {
+        NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::invalid(field, "error.date_invalid"))
+    };
+    let (from, to) = (day(from, "from")?, day(to, "to")?);
+    if to < from {
+        return Err(AppError::invalid("to", "error.window_order"));
+    }
+    if (to - from).num_days() > 3660 {
+        return Err(AppError::invalid("to", "error.range_too_long"));
+    }
+    Ok((from, to))
+}
+
+pub async fn kpis(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<KpiReport> {
+    actor.require(Role::Admin)?;
+    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let end = Utc.from_utc_datetime(
+        &(to + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default(),
+    );
+    let admitted: Vec<i64> = application::Entity::find()
+        .select_only()
+        .column(application::Column::StartupId)
+        .distinct()
+        .filter(application::Column::Status.eq(app_status::ACCEPTED))
+        .filter(application::Column::DecidedAt.gte(start))
+        .filter(application::Column::DecidedAt.lt(end))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ended = |status: &'static str| {
+        startup::Entity::find()
+            .filter(startup::Column::Status.eq(status))
+            .filter(startup::Column::EndedAt.gte(start))
+            .filter(startup::Column::EndedAt.lt(end))
+            .count(db)
+    };
+    let graduated = ended("graduated").await? as i64;
+    let exited = ended("exited").await? as i64;
+    let sums: Vec<(String, Option<i64>)> = ledger::Entity::find()
+        .select_only()
+        .column(ledger::Column::Kind)
+        .expr_as(bigint_sum(Expr::col(ledger::Column::Minutes)), "minutes")
+        .filter(ledger::Column::Kind.is_in([kind::GRANTED, kind::TRANCHE_RELEASED, kind::CONSUMED]))
+        .filter(ledger::Column::CreatedAt.gte(start))
+        .filter(ledger::Column::CreatedAt.lt(end))
+        .group_by(ledger::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let sum = |k: &str| {
+        sums.iter()
+            .filter(|(kind, _)| kind == k)
+            .map(|(_, m)| m.unwrap_or(0))
+            .sum::<i64>()
+    };
+    let trained: Vec<i64> = enrolment::Entity::find()
+        .select_only()
+        .column(enrolment::Column::UserId)
+        .distinct()
+        .filter(enrolment::Column::CompletedAt.gte(start))
+        .filter(enrolment::Column::CompletedAt.lt(end))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let certificates = certificate::Entity::find()
+        .filter(certificate::Column::IssuedAt.gte(start))
+        .filter(certificate::Column::IssuedAt.lt(end))
+        .count(db)
+        .await? as i64;
+    Ok(KpiReport {
+        from,
+        to,
+        admitted: admitted.len() as i64,
+        graduated,
+        exited,
+        gpu_minutes_granted: sum(kind::GRANTED) + sum(kind::TRANCHE_RELEASED),
+        gpu_minutes_consumed: -sum(kind::CONSUMED),
+        people_trained: trained.len() as i64,
+        certificates,
+    })
+}
+
+/// The report as CSV: one row per figure, GPU-hours with two decimals.
+pub fn kpi_csv(r: &KpiReport, locale: crate::i18n::Locale) -> String {
+    let hours = crate::credits::format_gpu_hours;
+    let mut out = super::csv::line(["figure", "value", "from", "to"]);
+    let from = r.from.to_string();
+    let to = r.to.to_string();
+    for (key, value) in [
+        ("report.admitted", r.admitted.to_string()),
+        ("report.graduated", r.graduated.to_string()),
+        ("report.exited", r.exited.to_string()),
+        ("report.gpu_hours_granted", hours(r.gpu_minutes_granted)),
+        ("report.gpu_hours_consumed", hours(r.gpu_minutes_consumed)),
+        ("report.people_trained", r.people_trained.to_string()),
+        ("report.certificates", r.certificates.to_string()),
+    ] {
+        out.push_str(&super::csv::line([
+            locale.t(key).as_str(),
+            value.as_str(),
+            from.as_str(),
+            to.as_str(),
+        ]));
+    }
+    out
+}

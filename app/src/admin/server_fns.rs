@@ -1,0 +1,74 @@
+//! Server functions for the administrator's views.
+use super::{ApiTokens, AuditFilter, AuditPage};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::auth::server_fns::ssr::require_actor;
+
+#[server(prefix = "/api", endpoint = "audit_log")]
+pub async fn audit_log(
+    #[server(default)] filter: AuditFilter,
+    #[server(default)] page: u64,
+) -> Result<AuditPage, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::audit_log::list(&state.db, &actor, &filter, page).await
+}
+
+/// The cookie that carries a just-issued token back to a browser without JavaScript, for a
+/// minute, on the tokens page only.
+#[cfg(feature = "ssr")]
+const FRESH_TOKEN_COOKIE: &str = "hatchery_new_token";
+
+#[server(prefix = "/api", endpoint = "api_tokens")]
+pub async fn get_api_tokens() -> Result<ApiTokens, AppError> {
+    use crate::auth::server_fns::ssr::{cookie, parts};
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let tokens = super::tokens::list(&state.db, &actor).await?;
+    let fresh = match cookie(&parts()?, FRESH_TOKEN_COOKIE) {
+        Some(t) if super::tokens::just_issued(&state.db, &actor, &t).await? => Some(t),
+        _ => None,
+    };
+    Ok(ApiTokens { tokens, fresh })
+}
+
+/// Issues a token and returns it: the page shows it once.
+#[server(prefix = "/api", endpoint = "issue_api_token")]
+pub async fn issue_api_token(
+    #[server(default)] name: String,
+    #[server(default)] scope: String,
+) -> Result<String, AppError> {
+    use crate::auth::server_fns::ssr::set_cookie_at;
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let (_, token) = super::tokens::issue(&state.db, &actor, &name, &scope).await?;
+    set_cookie_at(FRESH_TOKEN_COOKIE, &token, "/admin/api-tokens", 60, true)?;
+    Ok(token)
+}
+
+#[server(prefix = "/api", endpoint = "revoke_api_token")]
+pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
+    use crate::auth::server_fns::ssr::redirect_with_notice;
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::tokens::revoke(&state.db, &actor, id).await?;
+    redirect_with_notice("/admin/api-tokens", "token_revoked");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "park_overview")]
+pub async fn park_overview() -> Result<super::ParkOverview, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::overview::overview(&state.db, &actor).await
+}
+
+#[server(prefix = "/api", endpoint = "kpi_report")]
+pub async fn kpi_report(from: String, to: String) -> Result<super::KpiReport, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let (from, to) = super::overview::range(&from, &to)?;
+    super::overview::kpis(&state.db, &actor, from, to).await
+}

@@ -1,0 +1,137 @@
+//! Tables of training cohorts: cohorts, sessions, enrolments, attendance, certificates.
+
+pub mod cohort {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cohorts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub title_en: String,
+        pub title_zh: String,
+        pub track: String,
+        pub description_en: String,
+        pub description_zh: String,
+        pub capacity: i32,
+        pub enrol_opens_at: DateTimeUtc,
+        pub enrol_closes_at: DateTimeUtc,
+        pub starts_on: Date,
+        pub ends_on: Date,
+        /// A place, or an online link.
+        pub location: String,
+        /// Share of sessions (percent) a person must attend to complete the cohort.
+        pub completion_percent: i32,
+        /// Bumped by every roster change; the bump is also the lock that serialises them.
+        pub roster_version: i64,
+        pub created_by: Option<i64>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cohort_sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cohort_id: i64,
+        pub starts_at: DateTimeUtc,
+        pub ends_at: DateTimeUtc,
+        pub topic: String,
+        pub instructor: String,
+        /// Shown in the room (or the call) so attendees can check themselves in.
+        pub checkin_code: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod enrolment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "enrolments")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cohort_id: i64,
+        pub user_id: i64,
+        /// `enrolled`, `waitlisted`, `withdrawn` or `completed`.
+        pub status: String,
+        /// When the person joined the list: the waitlist is served in this order.
+        pub queued_at: DateTimeUtc,
+        pub enrolled_at: Option<DateTimeUtc>,
+        pub withdrawn_at: Option<DateTimeUtc>,
+        pub completed_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod attendance {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "attendance")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub session_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i64,
+        pub present: bool,
+        /// `roster` (marked by an admin) or `checkin` (by the attendee with the code).
+        pub source: String,
+        pub marked_by: Option<i64>,
+        pub marked_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod certificate {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "certificates")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub code: String,
+        #[sea_orm(unique)]
+        pub enrolment_id: i64,
+        pub cohort_id: i64,
+        pub user_id: i64,
+        /// The holder's name when it was issued, as printed.
+        pub holder_name: String,
+        pub sessions_attended: i32,
+        pub sessions_total: i32,
+        pub issued_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

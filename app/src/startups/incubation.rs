@@ -1,0 +1,148 @@
+//! What crosses the wire about incubation: a startup's residency, mentors, milestones and
+//! notes, the admin's startup list and the mentor's own list. Rules live in `residency.rs`
+//! and `milestones.rs` (server only).
+use super::{StartupProfile, TeamMember};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// States of a startup (DESIGN: applicant → incubating → graduated | exited); each has a
+/// label `incubation.status_<state>`.
+pub mod startup_status {
+    pub const APPLICANT: &str = "applicant";
+    pub const INCUBATING: &str = "incubating";
+    pub const GRADUATED: &str = "graduated";
+    pub const EXITED: &str = "exited";
+    pub const ALL: &[&str] = &[INCUBATING, GRADUATED, EXITED, APPLICANT];
+}
+
+/// States of a milestone (planned → done | missed); each has a label `milestones.status_<state>`.
+pub mod milestone_status {
+    pub const PLANNED: &str = "planned";
+    pub const DONE: &str = "done";
+    pub const MISSED: &str = "missed";
+}
+
+/// How many days before its due date a planned milestone's reminder goes out.
+pub const REMINDER_DAYS: i64 = 7;
+
+/// One row of the admin's startup list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartupRow {
+    pub id: i64,
+    pub name: String,
+    pub sector: String,
+    pub stage: String,
+    pub status: String,
+    pub residency_from: Option<NaiveDate>,
+    pub residency_until: Option<NaiveDate>,
+    pub mentors: usize,
+    pub next_milestone: Option<NextMilestone>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextMilestone {
+    pub title: String,
+    pub due_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartupsPage {
+    pub rows: Vec<StartupRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// A tranche of GPU credit waiting on (or released by) a milestone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrancheRow {
+    pub id: i64,
+    pub grant_id: i64,
+    pub milestone_id: i64,
+    pub milestone_title: String,
+    pub due_on: NaiveDate,
+    pub minutes: i64,
+    /// `pending`, `released` or `cancelled`; label `tranches.status_<state>`.
+    pub status: String,
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneRow {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub due_on: NaiveDate,
+    pub status: String,
+    pub evidence: Option<String>,
+    pub notes: Option<String>,
+    pub signed_off_by: Option<String>,
+    pub signed_off_at: Option<DateTime<Utc>>,
+    /// GPU credit tied to this milestone.
+    pub tranches: Vec<TrancheRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MentorRow {
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub assigned_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteRow {
+    pub id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The startup page for admins and its mentors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartupDetail {
+    pub profile: StartupProfile,
+    pub residency_from: Option<NaiveDate>,
+    pub residency_until: Option<NaiveDate>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+    pub team: Vec<TeamMember>,
+    pub mentors: Vec<MentorRow>,
+    /// People with the mentor role not yet assigned (filled for admins only).
+    pub mentor_choices: Vec<(i64, String)>,
+    pub milestones: Vec<MilestoneRow>,
+    pub notes: Vec<NoteRow>,
+    /// Whether the viewer is an admin (edits, assigns, graduates) — the server decides.
+    pub can_manage: bool,
+    /// Today on the server, for overdue marks (the browser has no clock of chrono's).
+    pub today: NaiveDate,
+}
+
+/// What the team sees of its own incubation on /startup, read-only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyIncubation {
+    pub status: String,
+    pub residency_from: Option<NaiveDate>,
+    pub residency_until: Option<NaiveDate>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub mentors: Vec<String>,
+    pub milestones: Vec<MilestoneRow>,
+    pub today: NaiveDate,
+}
+
+/// A mentor's assigned startup and what is due next.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MentoringRow {
+    pub startup_id: i64,
+    pub name: String,
+    pub status: String,
+    pub residency_until: Option<NaiveDate>,
+    pub next_milestone: Option<NextMilestone>,
+    pub overdue: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mentoring {
+    pub rows: Vec<MentoringRow>,
+    pub today: NaiveDate,
+}

@@ -1,0 +1,722 @@
+//! Rules of incubation: who may see and manage an incubating startup, its residency window,
+//! its mentors, its notes timeline, and its end (graduation or exit). Milestones are in
+//! `milestones.rs`.
+use super::domain::{startup_of, to_profile, validate, StartupInput};
+use super::entity::{member, mentor, milestone, note, startup};
+use super::incubation::{
+    milestone_status, startup_status, MentorRow, Mentoring, MentoringRow, MyIncubation,
+    NextMilestone, NoteRow, StartupDetail, StartupRow, StartupsPage,
+};
+use crate::audit::{self, Change};
+use crate::auth::domain::Actor;
+use crate::auth::entity::{user, user_role};
+use crate::auth::{EmailAddress, Role};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Locale;
+use crate::mail::{outbox, templates};
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+};
+use serde_json::json;
+
+pub const PER_PAGE: u64 = 50;
+/// The newest notes shown on a startup's page.
+const NOTES_SHOWN: u64 = 200;
+const NOTE_MAX: usize = 5000;
+const REASON_MAX: usize = 2000;
+
+/// A date as a date field sends it (`2027-01-31`).
+pub(crate) fn parse_date(field: &str, text: &str) -> AppResult<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(field, "incubation.error_date_invalid"))
+}
+
+/// An optional residency window: both ends, one, or none; the end after the start.
+fn parse_window(from: &str, until: &str) -> AppResult<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let from = match from.trim() {
+        "" => None,
+        t => Some(parse_date("residency_from", t)?),
+    };
+    let until = match until.trim() {
+        "" => None,
+        t => Some(parse_date("residency_until", t)?),
+    };
+    if let (Some(f), Some(u)) = (from, until) {
+        if u <= f {
+            return Err(AppError::invalid(
+                "residency_until",
+                "incubation.error_window_order",
+            ));
+        }
+    }
+    Ok((from, until))
+}
+
+/// Whether a person is one of the startup's assigned mentors.
+pub(crate) async fn is_assigned(
+    db: &impl ConnectionTrait,
+    startup_id: i64,
+    user_id: i64,
+) -> AppResult<bool> {
+    Ok(mentor::Entity::find_by_id((startup_id, user_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// What the actor may do with an incubating (or former) startup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// An admin: everything.
+    Manage,
+    /// One of its assigned mentors: view, sign off milestones, write notes.
+    Mentor,
+}
+
+/// The startup, if the actor is an admin or one of its assigned mentors; anyone else is
+/// refused before learning whether it exists.
+pub(crate) async fn access(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    startup_id: i64,
+) -> AppResult<(startup::Model, Access)> {
+    let admin = actor.has(Role::Admin);
+    if !admin && !actor.has(Role::Mentor) {
+        return Err(AppError::Forbidden);
+    }
+    if !admin && !is_assigned(db, startup_id, actor.user_id).await? {
+        return Err(AppError::Forbidden);
+    }
+    let s = startup::Entity::find_by_id(startup_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        s,
+        if admin {
+            Access::Manage
+        } else {
+            Access::Mentor
+        },
+    ))
+}
+
+fn require_incubating(s: &startup::Model) -> AppResult<()> {
+    if s.status != startup_status::INCUBATING {
+        return Err(AppError::conflict("incubation.error_not_incubating"));
+    }
+    Ok(())
+}
+
+/// The next planned milestone of each of these startups, and how many are overdue (one query).
+async fn next_milestones(
+    db: &impl ConnectionTrait,
+    startup_ids: &[i64],
+    today: NaiveDate,
+) -> AppResult<Vec<(i64, Option<NextMilestone>, usize)>> {
+    let planned = milestone::Entity::find()
+        .filter(milestone::Column::StartupId.is_in(startup_ids.iter().copied()))
+        .filter(milestone::Column::Status.eq(milestone_status::PLANNED))
+        .order_by_asc(milestone::Column::DueOn)
+        .order_by_asc(milestone::Column::Id)
+        .all(db)
+        .await?;
+    Ok(startup_ids
+        .iter()
+        .map(|id| {
+            let mine = planned.iter().filter(|m| m.startup_id == *id);
+            let overdue = mine.clone().filter(|m| m.due_on < today).count();
+            // The earliest planned one: an overdue milestone is the most pressing.
+            let next = mine.clone().next();
+            (
+                *id,
+                next.map(|m| NextMilestone {
+                    title: m.title.clone(),
+                    due_on: m.due_on,
+                }),
+                overdue,
+            )
+        })
+        .collect())
+}
+
+/// One page of startups for admins, optionally of one status and matching a name (three
+/// queries: the page, its mentors, its planned milestones).
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    status_filter: &str,
+    search: &str,
+    page: u64,
+) -> AppResult<StartupsPage> {
+    actor.require(Role::Admin)?;
+    let mut q = startup::Entity::find()
+        .order_by_asc(startup::Column::Name)
+        .order_by_asc(startup::Column::Id);
+    if !status_filter.is_empty() {
+        if !startup_status::ALL.contains(&status_filter) {
+            return Err(AppError::invalid(
+                "status",
+                "incubation.error_status_filter",
+            ));
+        }
+        q = q.filter(startup::Column::Status.eq(status_filter));
+    }
+    let search = search.trim();
+    if !search.is_empty() {
+        let escaped: String = search
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        q = q.filter(
+            Expr::expr(Func::lower(Expr::col((
+                startup::Entity,
+                startup::Column::Name,
+            ))))
+            .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+    let paginator = q.paginate(db, PER_PAGE);
+    let total = paginator.num_items().await?;
+    let startups = paginator.fetch_page(page).await?;
+    let ids: Vec<i64> = startups.iter().map(|s| s.id).collect();
+    let mentors = mentor::Entity::find()
+        .filter(mentor::Column::StartupId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let next = next_milestones(db, &ids, Utc::now().date_naive()).await?;
+    Ok(StartupsPage {
+        rows: startups
+            .into_iter()
+            .zip(next)
+            .map(|(s, (_, next_milestone, _))| StartupRow {
+                mentors: mentors.iter().filter(|m| m.startup_id == s.id).count(),
+                id: s.id,
+                name: s.name,
+                sector: s.sector,
+                stage: s.stage,
+                status: s.status,
+                residency_from: s.residency_from,
+                residency_until: s.residency_until,
+                next_milestone,
+            })
+            .collect(),
+        total,
+        page,
+        per_page: PER_PAGE,
+    })
+}
+
+/// What an admin types to add a startup directly.
+#[derive(Clone, Debug, Default)]
+pub struct NewStartup {
+    pub profile: StartupInput,
+    pub residency_from: String,
+    pub residency_until: String,
+    /// Optional: the founder, who gets a team invitation.
+    pub founder_email: String,
+    pub lang: String,
+}
+
+/// An admin adds a startup straight into incubation (not through an intake round); with a
+/// founder's email, the founder is invited onto its team.
+pub async fn add(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    actor: &Actor,
+    input: NewStartup,
+) -> AppResult<i64> {
+    actor.require(Role::Admin)?;
+    let v = validate(&input.profile)?;
+    let (from, until) = parse_window(&input.residency_from, &input.residency_until)?;
+    let founder =
+        match input.founder_email.trim() {
+            "" => None,
+            e => Some(EmailAddress::parse(e).map_err(|_| {
+                AppError::invalid("founder_email", "incubation.error_founder_email")
+            })?),
+        };
+    let locale = Locale::from_tag(&input.lang).unwrap_or(actor.locale);
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let s = startup::ActiveModel {
+        name: Set(v.name),
+        credit_code: Set(v.credit_code.map(|c| c.as_str().to_string())),
+        sector: Set(v.sector),
+        stage: Set(v.stage),
+        team_size: Set(v.team_size),
+        website: Set(v.website),
+        founders: Set(v.founders),
+        status: Set(startup_status::INCUBATING.into()),
+        created_by: Set(actor.user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        residency_from: Set(from),
+        residency_until: Set(until),
+        ended_at: Set(None),
+        end_reason: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict("error.credit_code_taken"),
+        _ => e.into(),
+    })?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "startup.added",
+            entity_type: "startup",
+            entity_id: s.id.to_string(),
+            before: None,
+            after: Some(json!({
+                "name": s.name, "status": s.status,
+                "residency_from": s.residency_from, "residency_until": s.residency_until,
+                "founder_email": founder.as_ref().map(|e| e.as_str()),
+            })),
+        },
+    )
+    .await?;
+    if let Some(email) = &founder {
+        super::team::send_invitation(&txn, settings, actor, &s, email, locale)
+            .await
+            .map_err(|e| match e {
+                // The founder is already on another startup's team: say so on the field.
+                AppError::Conflict { key } => AppError::invalid("founder_email", &key),
+                e => e,
+            })?;
+    }
+    txn.commit().await?;
+    Ok(s.id)
+}
+
+/// The startup page: profile, team, residency, mentors, milestones and notes (eight queries
+/// whatever the number of rows).
+pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<StartupDetail> {
+    let (s, access) = access(db, actor, id).await?;
+    let team = super::team::members_of(db, s.id).await?;
+    let assigned = mentor::Entity::find()
+        .filter(mentor::Column::StartupId.eq(s.id))
+        .order_by_asc(mentor::Column::AssignedAt)
+        .all(db)
+        .await?;
+    let notes = note::Entity::find()
+        .filter(note::Column::StartupId.eq(s.id))
+        .order_by_desc(note::Column::CreatedAt)
+        .order_by_desc(note::Column::Id)
+        .limit(NOTES_SHOWN)
+        .all(db)
+        .await?;
+    let people = user::Entity::find()
+        .filter(
+            user::Column::Id.is_in(
+                assigned
+                    .iter()
+                    .map(|m| m.user_id)
+                    .chain(notes.iter().map(|n| n.author_id)),
+            ),
+        )
+        .all(db)
+        .await?;
+    let name_of = |id: i64| {
+        people
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    };
+    let mentor_choices = if access == Access::Manage {
+        let ids: Vec<i64> = user_role::Entity::find()
+            .filter(user_role::Column::Role.eq(Role::Mentor.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| r.user_id)
+            .filter(|id| !assigned.iter().any(|m| m.user_id == *id))
+            .collect();
+        user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .order_by_asc(user::Column::Name)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, format!("{} <{}>", u.name, u.email)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let milestones = super::milestones::rows_for_startup(db, s.id).await?;
+    Ok(StartupDetail {
+        residency_from: s.residency_from,
+        residency_until: s.residency_until,
+        ended_at: s.ended_at,
+        end_reason: s.end_reason.clone(),
+        team,
+        mentors: assigned
+            .iter()
+            .filter_map(|m| {
+                let u = people.iter().find(|u| u.id == m.user_id)?;
+                Some(MentorRow {
+                    user_id: u.id,
+                    name: u.name.clone(),
+                    email: u.email.clone(),
+                    assigned_at: m.assigned_at,
+                })
+            })
+            .collect(),
+        mentor_choices,
+        milestones,
+        notes: notes
+            .into_iter()
+            .map(|n| NoteRow {
+                id: n.id,
+                author: name_of(n.author_id),
+                body: n.body,
+                created_at: n.created_at,
+            })
+            .collect(),
+        can_manage: access == Access::Manage,
+        today: Utc::now().date_naive(),
+        profile: to_profile(s),
+    })
+}
+
+/// An admin sets (or clears) the residency window of an incubating startup.
+pub async fn set_residency(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    from: &str,
+    until: &str,
+) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    let (from, until) = parse_window(from, until)?;
+    let txn = db.begin().await?;
+    let (s, _) = access(&txn, actor, id).await?;
+    require_incubating(&s)?;
+    let before = json!({"residency_from": s.residency_from, "residency_until": s.residency_until});
+    let mut a: startup::ActiveModel = s.into();
+    a.residency_from = Set(from);
+    a.residency_until = Set(until);
+    a.updated_at = Set(Utc::now());
+    let s = a.update(&txn).await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "startup.residency_set",
+            entity_type: "startup",
+            entity_id: s.id.to_string(),
+            before: Some(before),
+            after: Some(
+                json!({"residency_from": s.residency_from, "residency_until": s.residency_until}),
+            ),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An admin assigns a person with the mentor role to an incubating startup; the mentor is told
+/// by email.
+pub async fn assign_mentor(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    actor: &Actor,
+    id: i64,
+    user_id: i64,
+) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    let txn = db.begin().await?;
+    let (s, _) = access(&txn, actor, id).await?;
+    require_incubating(&s)?;
+    let is_mentor = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .filter(user_role::Column::Role.eq(Role::Mentor.as_str()))
+        .one(&txn)
+        .await?
+        .is_some();
+    let u = user::Entity::find_by_id(user_id).one(&txn).await?;
+    let Some(u) = u.filter(|_| is_mentor) else {
+        return Err(AppError::invalid(
+            "user_id",
+            "incubation.error_not_a_mentor",
+        ));
+    };
+    if is_assigned(&txn, s.id, u.id).await? {
+        return Err(AppError::conflict("incubation.error_already_assigned"));
+    }
+    let now = Utc::now();
+    mentor::ActiveModel {
+        startup_id: Set(s.id),
+        user_id: Set(u.id),
+        assigned_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::conflict("incubation.error_already_assigned")
+        }
+        _ => e.into(),
+    })?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "startup.mentor_assigned",
+            entity_type: "startup",
+            entity_id: s.id.to_string(),
+            before: None,
+            after: Some(json!({"mentor": u.id})),
+        },
+    )
+    .await?;
+    let locale = Locale::from_tag(&u.locale).unwrap_or_default();
+    let content = templates::mentor_assigned(
+        locale,
+        &u.name,
+        &s.name,
+        &settings.link(&format!("/startups/{}", s.id)),
+    );
+    outbox::enqueue(&txn, &u.email, &u.name, locale, &content).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An admin takes a mentor off a startup (at any stage; the notes they wrote stay).
+pub async fn unassign_mentor(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    user_id: i64,
+) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    let txn = db.begin().await?;
+    let (s, _) = access(&txn, actor, id).await?;
+    let deleted = mentor::Entity::delete_by_id((s.id, user_id))
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(AppError::conflict("incubation.error_not_assigned"));
+    }
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "startup.mentor_unassigned",
+            entity_type: "startup",
+            entity_id: s.id.to_string(),
+            before: Some(json!({"mentor": user_id})),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An admin or an assigned mentor adds a note to the startup's timeline.
+pub async fn add_note(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    body: &str,
+) -> AppResult<()> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(AppError::invalid("body", "incubation.error_note_required"));
+    }
+    if body.chars().count() > NOTE_MAX {
+        return Err(AppError::invalid("body", "error.too_long"));
+    }
+    let txn = db.begin().await?;
+    let (s, _) = access(&txn, actor, id).await?;
+    let n = note::ActiveModel {
+        startup_id: Set(s.id),
+        author_id: Set(actor.user_id),
+        body: Set(body.into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "startup.note_added",
+            entity_type: "startup",
+            entity_id: s.id.to_string(),
+            before: None,
+            after: Some(json!({"note": n.id})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An admin ends an incubation: `graduated` (the startup stays listed as alumni) or `exited`,
+/// with a reason. Only an incubating startup can end; GPU-credit tranches still waiting on its
+/// milestones are cancelled, and its team is told by email.
+pub async fn end(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    actor: &Actor,
+    id: i64,
+    to: &str,
+    reason: &str,
+) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    if !matches!(to, startup_status::GRADUATED | startup_status::EXITED) {
+        return Err(AppError::invalid("to", "incubation.error_end_invalid"));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid(
+            "reason",
+            "incubation.error_reason_required",
+        ));
+    }
+    if reason.chars().count() > REASON_MAX {
+        return Err(AppError::invalid("reason", "error.too_long"));
+    }
+    let txn = db.begin().await?;
+    let (s, _) = access(&txn, actor, id).await?;
+    require_incubating(&s)?;
+    let now = Utc::now();
+    // Guarded on the status, so two admins ending it at once cannot both succeed.
+    let updated = startup::Entity::update_many()
+        .col_expr(startup::Column::Status, Expr::value(to))
+        .col_expr(startup::Column::EndedAt, Expr::value(now))
+        .col_expr(startup::Column::EndReason, Expr::value(reason))
+        .col_expr(startup::Column::UpdatedAt, Expr::value(now))
+        .filter(startup::Column::Id.eq(s.id))
+        .filter(startup::Column::Status.eq(startup_status::INCUBATING))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::conflict("incubation.error_not_incubating"));
+    }
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: if to == startup_status::GRADUATED {
+                "startup.graduated"
+            } else {
+                "startup.exited"
+            },
+            entity_type: "startup",
+            entity_id: s.id.to_string(),
+            before: Some(json!({"status": s.status})),
+            after: Some(json!({"status": to, "reason": reason})),
+        },
+    )
+    .await?;
+    // Credit that waits on a milestone no one can sign off any more will never come.
+    crate::credits::tranches::cancel_for_ended_startup(&txn, actor, s.id).await?;
+    let ids: Vec<i64> = member::Entity::find()
+        .filter(member::Column::StartupId.eq(s.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let link = settings.link("/startup");
+    for u in user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(&txn)
+        .await?
+    {
+        let locale = Locale::from_tag(&u.locale).unwrap_or_default();
+        let content = templates::incubation_ended(locale, &u.name, &s.name, to, reason, &link);
+        outbox::enqueue(&txn, &u.email, &u.name, locale, &content).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The signed-in mentor's assigned startups, with what is due next (four queries).
+pub async fn mentoring(db: &DatabaseConnection, actor: &Actor) -> AppResult<Mentoring> {
+    actor.require(Role::Mentor)?;
+    let ids: Vec<i64> = mentor::Entity::find()
+        .filter(mentor::Column::UserId.eq(actor.user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.startup_id)
+        .collect();
+    let startups = startup::Entity::find()
+        .filter(startup::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(startup::Column::Name)
+        .all(db)
+        .await?;
+    let today = Utc::now().date_naive();
+    let ids: Vec<i64> = startups.iter().map(|s| s.id).collect();
+    let next = next_milestones(db, &ids, today).await?;
+    Ok(Mentoring {
+        rows: startups
+            .into_iter()
+            .zip(next)
+            .map(|(s, (_, next_milestone, overdue))| MentoringRow {
+                startup_id: s.id,
+                name: s.name,
+                status: s.status,
+                residency_until: s.residency_until,
+                next_milestone,
+                overdue,
+            })
+            .collect(),
+        today,
+    })
+}
+
+/// The signed-in applicant's own incubation, read-only; None before admission.
+pub async fn my_incubation(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> AppResult<Option<MyIncubation>> {
+    actor.require(Role::Applicant)?;
+    let Some(s) = startup_of(db, actor.user_id).await? else {
+        return Ok(None);
+    };
+    if s.status == startup_status::APPLICANT {
+        return Ok(None);
+    }
+    let mentor_ids: Vec<i64> = mentor::Entity::find()
+        .filter(mentor::Column::StartupId.eq(s.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let mentors = user::Entity::find()
+        .filter(user::Column::Id.is_in(mentor_ids))
+        .order_by_asc(user::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    Ok(Some(MyIncubation {
+        milestones: super::milestones::rows_for_startup(db, s.id).await?,
+        status: s.status,
+        residency_from: s.residency_from,
+        residency_until: s.residency_until,
+        ended_at: s.ended_at,
+        mentors,
+        today: Utc::now().date_naive(),
+    }))
+}

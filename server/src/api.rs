@@ -1,0 +1,486 @@
+//! The JSON API under `/api/v1` for the park's other systems, authenticated by API tokens.
+//! Handlers are thin: they call the same domain functions as the pages, acting as the admin
+//! who issued the token, and map their answers to the types below. The OpenAPI document is
+//! generated from these handlers and types (`/api/v1/openapi.json`).
+use app::admin::tokens::{self, TokenCaller};
+use app::error::AppError;
+use app::i18n::Locale;
+use app::state::AppState;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+/// The routes, to nest under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/startups", get(list_startups))
+        .route("/grants", get(list_grants))
+        .route("/grants/{id}/ledger", get(grant_ledger))
+        .route("/cohorts", get(list_cohorts))
+        .route("/usage", post(push_usage))
+        // Below `/api/v1`, an unknown path is the API's 404, not a server function's.
+        .route(
+            "/{*rest}",
+            axum::routing::any(|| async { ApiError(AppError::NotFound, Locale::En) }),
+        )
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hatchery API",
+        version = "1",
+        description = "Startups, GPU grants and their ledger, training cohorts, and job usage \
+                       pushed by the cluster. Authenticate with an API token issued by a park \
+                       administrator: `Authorization: Bearer hat_…`. Read endpoints accept \
+                       read and write tokens; usage ingestion needs a write token."
+    ),
+    paths(list_startups, list_grants, grant_ledger, list_cohorts, push_usage),
+    components(schemas(
+        ErrorBody, ErrorDetail, StartupsPage, Startup, GrantsPage, Grant, LedgerPage,
+        LedgerEntry, Cohort, UsageReport, UsageResult
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+/// Every error: the status says what kind, the body says why, in the caller's language.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable key, e.g. `error.gpu_minutes_invalid`.
+    code: String,
+    /// The same, for people (English or Chinese after `Accept-Language`).
+    message: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+pub struct ApiError(AppError, Locale);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let ApiError(err, locale) = self;
+        let status = match &err {
+            AppError::Invalid { key, .. } if key == "error.api_bad_request" => {
+                StatusCode::BAD_REQUEST
+            }
+            AppError::Invalid { key, .. } if key == "error.api_write_scope" => {
+                StatusCode::FORBIDDEN
+            }
+            e => e.status(),
+        };
+        // Without a session to sign in to, "please sign in" would mislead: ask for a token.
+        let key = match &err {
+            AppError::Unauthenticated => "error.api_unauthenticated",
+            e => e.message_key(),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: key.to_string(),
+                message: locale.t(key),
+                field: err.field().map(str::to_string),
+            },
+        };
+        let mut res = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        res
+    }
+}
+
+/// The caller, from its bearer token.
+pub struct Caller {
+    token: TokenCaller,
+    locale: Locale,
+}
+
+impl Caller {
+    fn fail(&self, err: AppError) -> ApiError {
+        ApiError(err, self.locale)
+    }
+
+    /// Writing needs a write token (the issuer's roles are checked by the domain as well).
+    fn writer(&self) -> Result<(), ApiError> {
+        if self.token.can_write {
+            Ok(())
+        } else {
+            Err(ApiError(
+                AppError::invalid("scope", "error.api_write_scope"),
+                self.locale,
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let locale = app::i18n::request_locale(parts);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(ApiError(AppError::Unauthenticated, locale))?;
+        let token = tokens::authenticate(&state.db, token)
+            .await
+            .map_err(|e| ApiError(e, locale))?;
+        Ok(Caller { token, locale })
+    }
+}
+
+fn bad_query(e: QueryRejection, locale: Locale) -> ApiError {
+    tracing::debug!(error = %e, "bad API query");
+    ApiError(AppError::invalid("query", "error.api_bad_request"), locale)
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+pub struct StartupQuery {
+    /// `incubating`, `graduated`, `exited` or `applicant`; all when empty.
+    status: String,
+    /// Part of the startup's name.
+    q: String,
+    /// From 0.
+    page: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Startup {
+    id: i64,
+    name: String,
+    sector: String,
+    stage: String,
+    status: String,
+    residency_from: Option<NaiveDate>,
+    residency_until: Option<NaiveDate>,
+    mentors: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StartupsPage {
+    items: Vec<Startup>,
+    page: u64,
+    per_page: u64,
+    total: u64,
+}
+
+/// Startups, by name.
+#[utoipa::path(get, path = "/api/v1/startups", params(StartupQuery),
+    responses((status = 200, body = StartupsPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_startups(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<StartupQuery>, QueryRejection>,
+) -> Result<Json<StartupsPage>, ApiError> {
+    let Query(q) = query.map_err(|e| bad_query(e, caller.locale))?;
+    let page =
+        app::startups::residency::list(&state.db, &caller.token.actor, &q.status, &q.q, q.page)
+            .await
+            .map_err(|e| caller.fail(e))?;
+    Ok(Json(StartupsPage {
+        items: page
+            .rows
+            .into_iter()
+            .map(|r| Startup {
+                id: r.id,
+                name: r.name,
+                sector: r.sector,
+                stage: r.stage,
+                status: r.status,
+                residency_from: r.residency_from,
+                residency_until: r.residency_until,
+                mentors: r.mentors,
+            })
+            .collect(),
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
+    }))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+pub struct GrantQuery {
+    /// `active`, `suspended`, `expired` or `revoked`; all when empty.
+    status: String,
+    page: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Grant {
+    id: i64,
+    startup_id: i64,
+    startup_name: String,
+    resource_id: i64,
+    resource_name: String,
+    gpu_model: String,
+    status: String,
+    /// GPU-minutes; granted + adjusted = consumed + forfeited + remaining.
+    granted_minutes: i64,
+    adjusted_minutes: i64,
+    consumed_minutes: i64,
+    forfeited_minutes: i64,
+    remaining_minutes: i64,
+    valid_from: DateTime<Utc>,
+    valid_until: DateTime<Utc>,
+    /// The state of its latest sync with the cluster: `pending`, `running`, `done`, `dead`.
+    sync_status: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GrantsPage {
+    items: Vec<Grant>,
+    page: u64,
+    per_page: u64,
+    total: u64,
+}
+
+fn grant_of(g: app::credits::GrantRow) -> Grant {
+    Grant {
+        id: g.id,
+        startup_id: g.startup_id,
+        startup_name: g.startup_name,
+        resource_id: g.resource_id,
+        resource_name: g.resource_name,
+        gpu_model: g.gpu_model,
+        status: g.status,
+        granted_minutes: g.granted_minutes,
+        adjusted_minutes: g.adjusted_minutes,
+        consumed_minutes: g.consumed_minutes,
+        forfeited_minutes: g.forfeited_minutes,
+        remaining_minutes: g.remaining_minutes,
+        valid_from: g.valid_from,
+        valid_until: g.valid_until,
+        sync_status: g.sync.map(|s| s.status),
+    }
+}
+
+/// GPU grants, newest first.
+#[utoipa::path(get, path = "/api/v1/grants", params(GrantQuery),
+    responses((status = 200, body = GrantsPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_grants(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<GrantQuery>, QueryRejection>,
+) -> Result<Json<GrantsPage>, ApiError> {
+    let Query(q) = query.map_err(|e| bad_query(e, caller.locale))?;
+    let page = app::credits::grants::list(&state.db, &caller.token.actor, &q.status, q.page)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(GrantsPage {
+        items: page.rows.into_iter().map(grant_of).collect(),
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
+    }))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    page: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LedgerEntry {
+    id: i64,
+    /// `granted`, `tranche_released`, `adjusted`, `consumed`, `expired` or `revoked`.
+    kind: String,
+    minutes: i64,
+    balance_after: i64,
+    note: String,
+    /// The cluster's job id, for `consumed`.
+    external_ref: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LedgerPage {
+    grant: Grant,
+    items: Vec<LedgerEntry>,
+    page: u64,
+    per_page: u64,
+    total: u64,
+}
+
+/// A grant and its ledger, newest entry first.
+#[utoipa::path(get, path = "/api/v1/grants/{id}/ledger", params(("id" = i64, Path, description = "The grant"), PageQuery),
+    responses((status = 200, body = LedgerPage), (status = 404, body = ErrorBody)))]
+async fn grant_ledger(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<LedgerPage>, ApiError> {
+    let Query(q) = query.map_err(|e| bad_query(e, caller.locale))?;
+    let d = app::credits::grants::detail(&state.db, &caller.token.actor, id, q.page)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(LedgerPage {
+        grant: grant_of(d.grant),
+        items: d
+            .ledger
+            .into_iter()
+            .map(|e| LedgerEntry {
+                id: e.id,
+                kind: e.kind,
+                minutes: e.minutes,
+                balance_after: e.balance_after,
+                note: e.note,
+                external_ref: e.external_ref,
+                created_at: e.created_at,
+            })
+            .collect(),
+        page: d.page,
+        per_page: d.per_page,
+        total: d.ledger_total,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Cohort {
+    id: i64,
+    title_en: String,
+    title_zh: String,
+    track: String,
+    capacity: i32,
+    enrolled: i64,
+    waitlisted: i64,
+    completed: i64,
+    enrol_opens_at: DateTime<Utc>,
+    enrol_closes_at: DateTime<Utc>,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    location: String,
+}
+
+/// Training cohorts, newest first.
+#[utoipa::path(get, path = "/api/v1/cohorts",
+    responses((status = 200, body = [Cohort]), (status = 401, body = ErrorBody)))]
+async fn list_cohorts(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Cohort>>, ApiError> {
+    let list = app::cohorts::domain::list(&state.db, Some(&caller.token.actor), true)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(
+        list.into_iter()
+            .map(|c| Cohort {
+                id: c.id,
+                title_en: c.title_en,
+                title_zh: c.title_zh,
+                track: c.track,
+                capacity: c.capacity,
+                enrolled: c.enrolled,
+                waitlisted: c.waitlisted,
+                completed: c.completed,
+                enrol_opens_at: c.enrol_opens_at,
+                enrol_closes_at: c.enrol_closes_at,
+                starts_on: c.starts_on,
+                ends_on: c.ends_on,
+                location: c.location,
+            })
+            .collect(),
+    ))
+}
+
+/// A finished job, as the cluster reports it.
+#[derive(Deserialize, ToSchema)]
+pub struct UsageReport {
+    resource_id: i64,
+    startup_id: i64,
+    /// The cluster's job id; a job is counted once per resource however often it is sent.
+    job_id: String,
+    /// GPUs × elapsed minutes.
+    gpu_minutes: i64,
+    ended_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UsageResult {
+    /// `recorded`, `duplicate` (already counted: nothing changed) or `no_grant` (no grant of
+    /// the startup on the resource covers the job's end).
+    outcome: String,
+}
+
+/// Pushes one finished job's GPU use into the ledger. Idempotent per (resource, job id):
+/// sending it again answers `duplicate` and changes nothing.
+#[utoipa::path(post, path = "/api/v1/usage", request_body = UsageReport,
+    responses((status = 201, body = UsageResult, description = "Recorded"),
+              (status = 200, body = UsageResult, description = "Duplicate, or no grant covers it"),
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn push_usage(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<UsageReport>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    caller.writer()?;
+    let Json(r) = body.map_err(|e| {
+        tracing::debug!(error = %e, "bad API body");
+        caller.fail(AppError::invalid("body", "error.api_bad_request"))
+    })?;
+    let report = app::credits::usage::UsageReport {
+        resource_id: r.resource_id,
+        startup_id: r.startup_id,
+        job_id: r.job_id,
+        gpu_minutes: r.gpu_minutes,
+        ended_at: r.ended_at,
+    };
+    use app::credits::usage::Ingested;
+    let outcome =
+        app::credits::usage::ingest(&state.db, &state.settings, &caller.token.actor, &report)
+            .await
+            .map_err(|e| caller.fail(e))?;
+    let (status, outcome) = match outcome {
+        Ingested::Recorded => (StatusCode::CREATED, "recorded"),
+        Ingested::Duplicate => (StatusCode::OK, "duplicate"),
+        Ingested::NoGrant => (StatusCode::OK, "no_grant"),
+    };
+    Ok((
+        status,
+        Json(UsageResult {
+            outcome: outcome.into(),
+        }),
+    )
+        .into_response())
+}

@@ -1,0 +1,90 @@
+//! CSV downloads of admin tables. They are plain GET routes (a file, not a page) that sign the
+//! request in from its session cookie and call the same domain functions as the pages.
+use app::admin::AuditFilter;
+use app::auth::domain::Actor;
+use app::error::AppError;
+use app::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+async fn actor(state: &AppState, parts: &Parts) -> Result<Actor, AppError> {
+    let token = app::i18n::cookie(parts, "hatchery_session").ok_or(AppError::Unauthenticated)?;
+    app::auth::domain::session_actor(&state.db, &state.settings, &token)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// The refusal as text, in the reader's language (their language cookie, else the browser's).
+fn refuse(err: AppError, parts: &Parts) -> Response {
+    let locale = app::i18n::request_locale(parts);
+    (
+        err.status(),
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        err.message(locale),
+    )
+        .into_response()
+}
+
+fn csv_file(name: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        // A byte-order mark, so spreadsheet programs read the Chinese text as UTF-8.
+        format!("\u{feff}{body}"),
+    )
+        .into_response()
+}
+
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    parts: Parts,
+    Query(filter): Query<AuditFilter>,
+) -> Response {
+    let result = async {
+        let actor = actor(&state, &parts).await?;
+        app::admin::audit_log::csv(&state.db, &actor, &filter).await
+    }
+    .await;
+    match result {
+        Ok(body) => csv_file("hatchery-audit.csv", body),
+        Err(e) => refuse(e, &parts),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct RangeQuery {
+    from: String,
+    to: String,
+}
+
+pub async fn report_csv(
+    State(state): State<AppState>,
+    parts: Parts,
+    Query(q): Query<RangeQuery>,
+) -> Response {
+    let locale = app::i18n::request_locale(&parts);
+    let result = async {
+        let actor = actor(&state, &parts).await?;
+        let (from, to) = app::admin::overview::range(&q.from, &q.to)?;
+        let report = app::admin::overview::kpis(&state.db, &actor, from, to).await?;
+        Ok::<_, AppError>((
+            report.from,
+            report.to,
+            app::admin::overview::kpi_csv(&report, locale),
+        ))
+    }
+    .await;
+    match result {
+        Ok((from, to, body)) => csv_file(&format!("hatchery-kpis-{from}-{to}.csv"), body),
+        Err(e) => refuse(e, &parts),
+    }
+}
