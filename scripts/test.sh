@@ -10,11 +10,15 @@ ensure_build_tools
 ensure_e2e_tools
 apt_install postgresql-client
 log "tools ready after $(( $(date +%s) - T0 )) s"
+log "free disk space: $(df -Ph . | awk 'NR==2 {print $4}')"
 
 # The leptos crates read this at compile time; cargo-leptos sets it, so set it for cargo test
 # too, or each would rebuild the other's artifacts.
 export LEPTOS_OUTPUT_NAME=hatchery
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# A one-off build (CI) gains nothing from incremental caches, which would double the target
+# directory's size on disk.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
 
 STARTED_PG=""
 STARTED_SLURM=""
@@ -95,4 +99,4 @@ if ! (cd end2end && HATCHERY_E2E_URL="http://127.0.0.1:$PORT" HATCHERY_E2E_MAIL_
       node --test --test-concurrency=1 tests/); then
   warn "end-to-end tests failed; the server's log:"; tail -n 80 "$E2E_DIR/server.log"; exit 1
 fi
-log "all tests passed in $(( $(date +%s) - T0 )) s"
+log "all tests passed in $(( $(date +%s) - T0 )) s (target directory: $(du -sh "${CARGO_TARGET_DIR:-$HATCHERY_ROOT/target}" 2>/dev/null | cut -f1))"

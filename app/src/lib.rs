@@ -7,6 +7,7 @@ pub mod components;
 pub mod error;
 pub mod i18n;
 pub mod shell;
+pub mod tables;
 
 pub mod admin;
 pub mod auth;

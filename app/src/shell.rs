@@ -116,6 +116,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/admin/rounds") view=crate::intake::round_pages::RoundsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rounds/new") view=crate::intake::round_pages::NewRoundPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rounds/:id") view=crate::intake::round_pages::EditRoundPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/applications") view=crate::review::list_pages::ApplicationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rounds/:id/applications") view=crate::review::pages::RoundApplicationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/rounds/:id/decisions") view=crate::review::pages::DecisionBoardPage ssr=SsrMode::Async/>
                 <Route path=path!("/reviews") view=crate::review::pages::ReviewQueuePage ssr=SsrMode::Async/>
@@ -126,7 +127,9 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/admin/resources/:id") view=crate::credits::pages::EditResourcePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/resources/:id/drift") view=crate::credits::pages::DriftPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/grants") view=crate::credits::pages::GrantsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/grants/new") view=crate::credits::pages::NewGrantPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/grants/:id") view=crate::credits::pages::GrantPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/ledger") view=crate::credits::pages::LedgerPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/sync") view=crate::credits::pages::SyncJobsPage ssr=SsrMode::Async/>
                 <Route path=path!("/cohorts") view=crate::cohorts::pages::CohortsPage ssr=SsrMode::Async/>
                 <Route path=path!("/cohorts/:id") view=crate::cohorts::pages::CohortPage ssr=SsrMode::Async/>
@@ -201,9 +204,11 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
                 {mentor.then(|| view! { <A href="/mentoring">{locale.t("nav.mentoring")}</A> })}
                 {admin.then(|| view! {
                     <A href="/admin/rounds">{locale.t("nav.rounds")}</A>
+                    <A href="/admin/applications">{locale.t("nav.applications")}</A>
                     <A href="/admin/cohorts">{locale.t("nav.admin_cohorts")}</A>
                     <A href="/admin/startups">{locale.t("nav.startups")}</A>
                     <A href="/admin/grants">{locale.t("nav.grants")}</A>
+                    <A href="/admin/ledger">{locale.t("nav.ledger")}</A>
                     <A href="/admin/resources">{locale.t("nav.resources")}</A>
                     <A href="/admin/sync">{locale.t("nav.sync")}</A>
                     <A href="/admin/users">{locale.t("nav.users")}</A>

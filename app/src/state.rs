@@ -48,6 +48,76 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub mailer: Mailer,
+    /// Statements run on `db`, for `/metrics` and the query budget of each page.
+    pub sql: Arc<SqlStats>,
+    /// The admin dashboard's park overview, shared by every admin for a minute.
+    pub overview: Arc<Cached<crate::admin::ParkOverview>>,
+}
+
+/// A value computed at most once per `max_age`; callers arriving while it is being computed
+/// wait for that computation instead of starting their own.
+pub struct Cached<T> {
+    slot: tokio::sync::Mutex<Option<(std::time::Instant, T)>>,
+}
+
+impl<T> Default for Cached<T> {
+    fn default() -> Self {
+        Cached {
+            slot: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl<T: Clone> Cached<T> {
+    pub async fn get_or_refresh<F, Fut, E>(
+        &self,
+        max_age: std::time::Duration,
+        compute: F,
+    ) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let mut slot = self.slot.lock().await;
+        if let Some((at, value)) = slot.as_ref() {
+            if at.elapsed() < max_age {
+                return Ok(value.clone());
+            }
+        }
+        let value = compute().await?;
+        *slot = Some((std::time::Instant::now(), value.clone()));
+        Ok(value)
+    }
+
+    /// Forgets the value, so the next reader computes it afresh.
+    pub async fn clear(&self) {
+        *self.slot.lock().await = None;
+    }
+}
+
+/// Counts of the SQL statements the process has run (through sea-orm's metric callback).
+#[derive(Debug, Default)]
+pub struct SqlStats {
+    pub statements: std::sync::atomic::AtomicU64,
+    pub failures: std::sync::atomic::AtomicU64,
+    /// Time spent in statements, in microseconds.
+    pub micros: std::sync::atomic::AtomicU64,
+}
+
+impl SqlStats {
+    pub fn record(&self, elapsed: std::time::Duration, failed: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.statements.fetch_add(1, Relaxed);
+        self.micros
+            .fetch_add(elapsed.as_micros().min(u64::MAX as u128) as u64, Relaxed);
+        if failed {
+            self.failures.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub fn statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// The shared state inside a server function (provided by the router's context).

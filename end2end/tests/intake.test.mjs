@@ -275,9 +275,16 @@ test('an admitted startup is granted GPU credit and watches it on its own page',
   await admin.waitForSelector('tr[data-resource]');
 
   // A grant: a bad amount is refused in place, then 1,000 GPU-hours are issued.
+  // The startup is found by name (a park has thousands), then the grant is filled in.
   await admin.goto(`${BASE}/admin/grants`);
+  await admin.click('[data-testid="new-grant"]');
+  await admin.waitForURL(/\/admin\/grants\/new$/);
+  await admin.fill('#f-q', 'deeppark');
+  await admin.click('[data-testid="find-startup"]');
+  await admin.click('[data-testid="startup-matches"] a:text("DeepPark AI")');
+  await admin.waitForURL(/\/admin\/grants\/new\?startup=\d+/);
+  assert.equal((await admin.textContent('[data-testid="grant-startup"]')).trim(), 'DeepPark AI');
   await hydrated(admin);
-  await admin.selectOption('#f-startup_id', { label: 'DeepPark AI' });
   await admin.fill('#f-gpu_hours', '0');
   const now = Date.now();
   await admin.fill('#f-valid_from', inputTime(new Date(now - 3600_000)));

@@ -10,6 +10,7 @@ mod m20261125_000006_grant_alerts;
 mod m20261125_000007_cohorts;
 mod m20261125_000008_incubation;
 mod m20261125_000009_api_tokens;
+mod m20261125_000010_table_indexes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_cohorts::Migration),
             Box::new(m20261125_000008_incubation::Migration),
             Box::new(m20261125_000009_api_tokens::Migration),
+            Box::new(m20261125_000010_table_indexes::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ use app::admin::tokens::{self, TokenCaller};
 use app::error::AppError;
 use app::i18n::Locale;
 use app::state::AppState;
+use app::tables::TableQuery;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -177,9 +178,15 @@ fn bad_query(e: QueryRejection, locale: Locale) -> ApiError {
 pub struct StartupQuery {
     /// `incubating`, `graduated`, `exited` or `applicant`; all when empty.
     status: String,
+    /// A sector key (`llm`, `vision`, …); all when empty.
+    sector: String,
     /// Part of the startup's name.
     q: String,
-    /// From 0.
+    /// `name` (the default), `status`, `sector`, `residency` or `created`.
+    sort: String,
+    /// `asc` or `desc`; each sort has its natural order.
+    dir: String,
+    /// From 0; 50 per page.
     page: u64,
 }
 
@@ -200,7 +207,8 @@ pub struct StartupsPage {
     items: Vec<Startup>,
     page: u64,
     per_page: u64,
-    total: u64,
+    /// Whether the next page has rows.
+    has_more: bool,
 }
 
 /// Startups, by name.
@@ -212,10 +220,17 @@ async fn list_startups(
     query: Result<Query<StartupQuery>, QueryRejection>,
 ) -> Result<Json<StartupsPage>, ApiError> {
     let Query(q) = query.map_err(|e| bad_query(e, caller.locale))?;
-    let page =
-        app::startups::residency::list(&state.db, &caller.token.actor, &q.status, &q.q, q.page)
-            .await
-            .map_err(|e| caller.fail(e))?;
+    let query = TableQuery {
+        q: q.q,
+        status: q.status,
+        of: q.sector,
+        sort: q.sort,
+        dir: q.dir,
+        page: q.page,
+    };
+    let page = app::startups::residency::list(&state.db, &caller.token.actor, &query)
+        .await
+        .map_err(|e| caller.fail(e))?;
     Ok(Json(StartupsPage {
         items: page
             .rows
@@ -232,8 +247,8 @@ async fn list_startups(
             })
             .collect(),
         page: page.page,
-        per_page: page.per_page,
-        total: page.total,
+        per_page: app::tables::PER_PAGE,
+        has_more: page.more,
     }))
 }
 
@@ -242,6 +257,16 @@ async fn list_startups(
 pub struct GrantQuery {
     /// `active`, `suspended`, `expired` or `revoked`; all when empty.
     status: String,
+    /// A resource's id; all when empty.
+    resource: String,
+    /// Part of the startup's name.
+    q: String,
+    /// `created` (the default, newest first), `startup`, `status`, `granted`, `consumed`,
+    /// `remaining` or `until`.
+    sort: String,
+    /// `asc` or `desc`; each sort has its natural order.
+    dir: String,
+    /// From 0; 50 per page.
     page: u64,
 }
 
@@ -271,7 +296,8 @@ pub struct GrantsPage {
     items: Vec<Grant>,
     page: u64,
     per_page: u64,
-    total: u64,
+    /// Whether the next page has rows.
+    has_more: bool,
 }
 
 fn grant_of(g: app::credits::GrantRow) -> Grant {
@@ -294,7 +320,7 @@ fn grant_of(g: app::credits::GrantRow) -> Grant {
     }
 }
 
-/// GPU grants, newest first.
+/// GPU grants, newest first unless sorted otherwise.
 #[utoipa::path(get, path = "/api/v1/grants", params(GrantQuery),
     responses((status = 200, body = GrantsPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_grants(
@@ -303,14 +329,22 @@ async fn list_grants(
     query: Result<Query<GrantQuery>, QueryRejection>,
 ) -> Result<Json<GrantsPage>, ApiError> {
     let Query(q) = query.map_err(|e| bad_query(e, caller.locale))?;
-    let page = app::credits::grants::list(&state.db, &caller.token.actor, &q.status, q.page)
+    let query = TableQuery {
+        q: q.q,
+        status: q.status,
+        of: q.resource,
+        sort: q.sort,
+        dir: q.dir,
+        page: q.page,
+    };
+    let page = app::credits::grants::list(&state.db, &caller.token.actor, &query)
         .await
         .map_err(|e| caller.fail(e))?;
     Ok(Json(GrantsPage {
         items: page.rows.into_iter().map(grant_of).collect(),
         page: page.page,
-        per_page: page.per_page,
-        total: page.total,
+        per_page: app::tables::PER_PAGE,
+        has_more: page.more,
     }))
 }
 

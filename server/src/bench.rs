@@ -189,3 +189,13 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A bare axum handler on the app's runtime, for the page benchmark's ceiling: what this
+/// machine serves when a request does no work at all.
+pub async fn ceiling(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "bare handler listening");
+    axum::serve(listener, app).await?;
+    Ok(())
+}

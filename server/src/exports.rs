@@ -4,6 +4,8 @@ use app::admin::AuditFilter;
 use app::auth::domain::Actor;
 use app::error::AppError;
 use app::state::AppState;
+use app::tables::TableQuery;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -88,3 +90,63 @@ pub async fn report_csv(
         Err(e) => refuse(e, &parts),
     }
 }
+
+/// A table's CSV download: the same view (search, filters, sort) as the page's URL, every
+/// matching row up to the export limit, produced by the table's own domain function.
+macro_rules! table_csv {
+    ($handler:ident, $file:literal, $export:path) => {
+        pub async fn $handler(
+            State(state): State<AppState>,
+            parts: Parts,
+            query: Result<Query<TableQuery>, QueryRejection>,
+        ) -> Response {
+            let result = async {
+                let Query(query) =
+                    query.map_err(|_| AppError::invalid("page", "error.filter_invalid"))?;
+                let actor = actor(&state, &parts).await?;
+                $export(&state.db, &actor, &query).await
+            }
+            .await;
+            match result {
+                Ok(body) => csv_file($file, body),
+                Err(e) => refuse(e, &parts),
+            }
+        }
+    };
+}
+
+table_csv!(
+    startups_csv,
+    "hatchery-startups.csv",
+    app::startups::residency::csv
+);
+
+table_csv!(grants_csv, "hatchery-grants.csv", app::credits::grants::csv);
+
+table_csv!(
+    users_csv,
+    "hatchery-users.csv",
+    app::auth::domain::users_csv
+);
+
+table_csv!(outbox_csv, "hatchery-outbox.csv", app::mail::outbox::csv);
+
+table_csv!(sync_csv, "hatchery-sync-jobs.csv", app::credits::sync::csv);
+
+table_csv!(
+    cohorts_csv,
+    "hatchery-cohorts.csv",
+    app::cohorts::domain::admin_csv
+);
+
+table_csv!(
+    applications_csv,
+    "hatchery-applications.csv",
+    app::review::listing::csv
+);
+
+table_csv!(
+    ledger_csv,
+    "hatchery-ledger.csv",
+    app::credits::ledger_table::csv
+);

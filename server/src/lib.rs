@@ -29,12 +29,17 @@ pub fn leptos_options(config: &config::Config) -> LeptosOptions {
 
 /// Connects, migrates and assembles the shared state.
 pub async fn build_state(config: &config::Config) -> anyhow::Result<AppState> {
-    let db = db::connect(&config.database).await?;
+    let mut db = db::connect(&config.database).await?;
     db::migrate(&db).await?;
+    let sql = Arc::new(app::state::SqlStats::default());
+    let stats = sql.clone();
+    db.set_metric_callback(move |info| stats.record(info.elapsed, info.failed));
     Ok(AppState {
         leptos_options: leptos_options(config),
         db,
         settings: Arc::new(config.settings()),
         mailer: config.mailer(),
+        sql,
+        overview: Default::default(),
     })
 }

@@ -46,6 +46,12 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         workers: usize,
     },
+    /// Serve a bare axum handler (`GET /` → `ok`) on the same runtime as the app: the
+    /// ceiling the page benchmark compares the pages with (see scripts/bench-pages.sh).
+    BenchCeiling {
+        #[arg(long, default_value = "127.0.0.1:3098")]
+        addr: SocketAddr,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +147,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::BenchCeiling { addr } => hatchery::bench::ceiling(addr).await,
         Command::User {
             command: UserCommand::Create { email, name, roles },
         } => {

@@ -192,6 +192,31 @@ async fn render(state: &AppState, metrics: &Metrics) -> Result<String, sea_orm::
     for (status, n) in &mail {
         let _ = writeln!(out, "hatchery_email_outbox{{status=\"{status}\"}} {n}");
     }
+    use std::sync::atomic::Ordering::Relaxed;
+    let sql = &state.sql;
+    let _ = writeln!(out, "# HELP hatchery_sql_statements_total SQL statements this process has run (pages, API, workers).");
+    let _ = writeln!(out, "# TYPE hatchery_sql_statements_total counter");
+    let _ = writeln!(out, "hatchery_sql_statements_total {}", sql.statements());
+    let _ = writeln!(
+        out,
+        "# HELP hatchery_sql_statement_failures_total SQL statements that returned an error."
+    );
+    let _ = writeln!(out, "# TYPE hatchery_sql_statement_failures_total counter");
+    let _ = writeln!(
+        out,
+        "hatchery_sql_statement_failures_total {}",
+        sql.failures.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hatchery_sql_statement_seconds_total Time spent in SQL statements."
+    );
+    let _ = writeln!(out, "# TYPE hatchery_sql_statement_seconds_total counter");
+    let _ = writeln!(
+        out,
+        "hatchery_sql_statement_seconds_total {:.6}",
+        sql.micros.load(Relaxed) as f64 / 1e6
+    );
     Ok(out)
 }
 

@@ -34,6 +34,17 @@ pub fn build(state: AppState) -> Router {
         )
         .route("/admin/audit.csv", get(crate::exports::audit_csv))
         .route("/admin/report.csv", get(crate::exports::report_csv))
+        .route("/admin/startups.csv", get(crate::exports::startups_csv))
+        .route("/admin/grants.csv", get(crate::exports::grants_csv))
+        .route("/admin/users.csv", get(crate::exports::users_csv))
+        .route("/admin/outbox.csv", get(crate::exports::outbox_csv))
+        .route("/admin/sync.csv", get(crate::exports::sync_csv))
+        .route("/admin/cohorts.csv", get(crate::exports::cohorts_csv))
+        .route(
+            "/admin/applications.csv",
+            get(crate::exports::applications_csv),
+        )
+        .route("/admin/ledger.csv", get(crate::exports::ledger_csv))
         .nest("/api/v1", crate::api::routes())
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .leptos_routes_with_context(
@@ -44,6 +55,7 @@ pub fn build(state: AppState) -> Router {
         )
         .fallback(static_or_not_found)
         .layer(middleware::from_fn(cross_origin_guard))
+        .layer(middleware::from_fn(actor_cache))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -86,6 +98,13 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) 
         move || shell(options.clone()),
     );
     handler(req).await.into_response()
+}
+
+/// Gives every request an empty cache for its signed-in person (see `ActorCache`).
+async fn actor_cache(mut req: Request, next: Next) -> Response {
+    req.extensions_mut()
+        .insert(app::auth::server_fns::ssr::ActorCache::default());
+    next.run(req).await
 }
 
 async fn healthz() -> &'static str {

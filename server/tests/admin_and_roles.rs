@@ -26,7 +26,7 @@ async fn only_admins_manage_people() {
 
     // The matrix: every admin-only domain function, for each role.
     for (actor, allowed) in [(&admin, true), (&mentor, false), (&applicant, false)] {
-        let list = domain::list_users(db, actor, "", 0).await;
+        let list = domain::list_users(db, actor, &Default::default()).await;
         let invite = domain::invite(
             db,
             s,
@@ -38,7 +38,7 @@ async fn only_admins_manage_people() {
         .await;
         let roles =
             domain::set_roles(db, actor, applicant_id, &[Role::Applicant, Role::Mentor]).await;
-        let outbox = app::mail::outbox::list(db, actor, 0).await;
+        let outbox = app::mail::outbox::list(db, actor, &Default::default()).await;
         for (what, denied) in [
             ("list_users", list.err() == Some(AppError::Forbidden)),
             ("invite", invite.err() == Some(AppError::Forbidden)),

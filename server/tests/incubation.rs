@@ -298,32 +298,86 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
         .await
         .unwrap();
     }
-    let all = app::startups::residency::list(db, &admin, "incubating", "", 0)
+    let view = |status: &str, q: &str, page: u64| app::tables::TableQuery {
+        status: status.into(),
+        q: q.into(),
+        page,
+        ..Default::default()
+    };
+    let all = app::startups::residency::list(db, &admin, &view("incubating", "", 0))
         .await
         .unwrap();
-    assert_eq!(all.total, 56);
     assert_eq!(all.rows.len(), 50);
-    let second = app::startups::residency::list(db, &admin, "incubating", "", 1)
+    assert!(all.more);
+    let second = app::startups::residency::list(db, &admin, &view("incubating", "", 1))
         .await
         .unwrap();
     assert_eq!(second.rows.len(), 6);
+    assert!(!second.more);
     // LIKE wildcards in the search are taken literally, and case does not matter.
-    let found = app::startups::residency::list(db, &admin, "", "100%_ai", 0)
+    let found = app::startups::residency::list(db, &admin, &view("", "100%_ai", 0))
         .await
         .unwrap();
-    assert_eq!(found.total, 1);
+    assert_eq!(found.rows.len(), 1);
     assert_eq!(found.rows[0].name, "Batch 07 100%_AI");
-    let none = app::startups::residency::list(db, &admin, "", "%", 0)
+    let none = app::startups::residency::list(db, &admin, &view("", "%", 0))
         .await
         .unwrap();
-    assert_eq!(none.total, 1, "only the name with a % in it");
-    let err = app::startups::residency::list(db, &admin, "bogus", "", 0)
+    assert_eq!(none.rows.len(), 1, "only the name with a % in it");
+    let err = app::startups::residency::list(db, &admin, &view("bogus", "", 0))
         .await
         .unwrap_err();
-    assert_eq!(err.message_key(), "incubation.error_status_filter");
+    assert_eq!(err.message_key(), "error.filter_invalid");
+    // Sorted by creation, newest first, then turned over.
+    let newest = app::startups::residency::list(
+        db,
+        &admin,
+        &app::tables::TableQuery {
+            sort: "created".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(newest.rows[0].name, "Batch 54");
+    let oldest = app::startups::residency::list(
+        db,
+        &admin,
+        &app::tables::TableQuery {
+            sort: "created".into(),
+            dir: "asc".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_ne!(oldest.rows[0].name, "Batch 54");
+    let err = app::startups::residency::list(
+        db,
+        &admin,
+        &app::tables::TableQuery {
+            sort: "password".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.message_key(), "error.sort_invalid");
+    // The CSV holds every filtered row, not one page.
+    let csv = p
+        .app
+        .get("/admin/startups.csv?status=incubating&q=batch", &p.admin)
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.body.matches("Batch ").count(), 55);
+    assert!(csv.body.starts_with("\u{feff}id,name,status,sector"));
+    assert_eq!(
+        p.app.get("/admin/startups.csv", &p.mentor).await.status,
+        StatusCode::FORBIDDEN
+    );
     let mentor = p.app.actor("wang@mentors.cn").await;
     assert_eq!(
-        app::startups::residency::list(db, &mentor, "", "", 0)
+        app::startups::residency::list(db, &mentor, &Default::default())
             .await
             .unwrap_err(),
         AppError::Forbidden

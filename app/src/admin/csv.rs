@@ -3,6 +3,8 @@
 
 pub fn field(value: &str) -> String {
     let value = match value.chars().next() {
+        // A number stays a number (a negative adjustment is not a formula).
+        Some('-' | '+') if value.parse::<f64>().is_ok() => value.to_string(),
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
         _ => value.to_string(),
     };
@@ -14,8 +16,12 @@ pub fn field(value: &str) -> String {
 }
 
 /// One line of a CSV file, ended with CRLF.
-pub fn line<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
-    let mut out = cells.into_iter().map(field).collect::<Vec<_>>().join(",");
+pub fn line<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
+    let mut out = cells
+        .into_iter()
+        .map(|c| field(c.as_ref()))
+        .collect::<Vec<_>>()
+        .join(",");
     out.push_str("\r\n");
     out
 }
@@ -31,7 +37,9 @@ mod tests {
             "a,b c,\"x,y\",\"say \"\"hi\"\"\"\r\n"
         );
         assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(field("-5"), "'-5");
+        assert_eq!(field("-5"), "-5", "a negative number stays a number");
+        assert_eq!(field("-2+3"), "'-2+3");
+        assert_eq!(field("+1 555"), "'+1 555");
         assert_eq!(field("多行\n文本"), "\"多行\n文本\"");
     }
 }

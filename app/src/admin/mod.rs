@@ -144,6 +144,8 @@ pub struct ParkOverview {
     /// (month `YYYY-MM`, GPU-minutes consumed), the last 12 months, oldest first.
     pub burn: Vec<(String, i64)>,
     pub cohorts: Vec<crate::cohorts::CohortCard>,
+    /// When these figures were computed (they are kept for a minute).
+    pub as_of: chrono::DateTime<chrono::Utc>,
 }
 
 /// The park's key figures for a date range (both ends included, UTC).

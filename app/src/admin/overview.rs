@@ -37,6 +37,19 @@ fn bigint_sum(e: impl Into<sea_orm::sea_query::Expr>) -> sea_orm::sea_query::Exp
     Func::cast_as(Func::sum(e.into()), Alias::new("bigint")).into()
 }
 
+/// How long the dashboard's figures are kept before they are computed again.
+pub const OVERVIEW_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The overview as the dashboard shows it: computed at most once a minute for every admin
+/// (its aggregates read the whole ledger), with the time it was computed.
+pub async fn cached(state: &crate::state::AppState, actor: &Actor) -> AppResult<ParkOverview> {
+    actor.require(Role::Admin)?;
+    state
+        .overview
+        .get_or_refresh(OVERVIEW_MAX_AGE, || overview(&state.db, actor))
+        .await
+}
+
 pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<ParkOverview> {
     actor.require(Role::Admin)?;
     let rounds = round::Entity::find()
@@ -146,6 +159,7 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<ParkO
         resources,
         burn,
         cohorts,
+        as_of: Utc::now(),
     })
 }
 

@@ -2,7 +2,7 @@
 use super::server_fns::{kpi_report, park_overview};
 use super::{ParkOverview, ResourceCredit, RoundFunnel};
 use crate::cohorts::pages::places_line;
-use crate::components::{data_version, ErrorBanner, ErrorPage};
+use crate::components::{data_version, format_time, ErrorBanner, ErrorPage};
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
 use crate::i18n::use_locale;
@@ -183,6 +183,7 @@ fn OverviewView(o: ParkOverview) -> impl IntoView {
     .into_any();
     view! {
         <div class="title-row"><h2>{locale.t("overview.title")}</h2><a href="/admin/report" data-testid="kpi-link">{locale.t("report.title")}</a></div>
+        <p class="meta" data-testid="overview-as-of">{locale.t_with("overview.as_of", &[("time", &format_time(&o.as_of))])}</p>
         <div class="grid overview">{intake}{people}</div>
         {credit}
     }

@@ -1,14 +1,15 @@
 //! Dashboard (every role) and user administration (admins).
 use crate::auth::server_fns::{list_users, InviteUser, SetUserRoles};
-use crate::auth::types::UserRow;
+use crate::auth::types::{UserRow, USER_COLUMNS};
 use crate::auth::Role;
 use crate::components::{
-    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, LocaleSelect, Pager,
+    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, LocaleSelect,
     TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::shell::use_current_user;
+use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -55,44 +56,50 @@ pub fn Dashboard() -> impl IntoView {
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let locale = use_locale();
-    let query = use_query_map();
-    let params = Memo::new(move |_| {
-        query.with(|q| {
-            (
-                q.get("q").unwrap_or_default(),
-                q.get("page")
-                    .and_then(|p| p.parse::<u64>().ok())
-                    .unwrap_or(0),
-            )
-        })
-    });
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(TableQuery::from_map));
     let users = Resource::new(
-        move || (params.get(), data_version()),
-        |((q, page), _)| list_users(q, page),
+        move || (query.get(), data_version()),
+        |(q, _)| list_users(q),
     );
     let invite = mutation::<InviteUser>();
+    const PATH: &str = "/admin/users";
     view! {
         <h1>{locale.t("users.title")}</h1>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok(page) => {
-                        let q = params.get_untracked().0;
-                        let base = format!("/admin/users?q={}", url_escape(&q));
-                        view! {
-                            <div class="split">
-                                <section class="card">
-                                    <form method="get" action="/admin/users" class="search" role="search">
-                                        <input type="search" name="q" value=q.clone() aria-label=locale.t("users.search") placeholder=locale.t("users.search")/>
-                                        <button type="submit" class="secondary">{locale.t("users.search_button")}</button>
-                                    </form>
+        {move || {
+            let q = query.get();
+            let roles = crate::auth::Role::ALL
+                .iter()
+                .map(|r| (r.as_str().to_string(), locale.t(&format!("role.{}", r.as_str()))))
+                .collect::<Vec<_>>();
+            let verified = ["verified", "unverified"]
+                .iter()
+                .map(|k| (k.to_string(), locale.t(&format!("users.{k}_filter"))))
+                .collect::<Vec<_>>();
+            view! {
+                <TableFilters path=PATH csv="/admin/users.csv" query=q.clone() search_label=locale.t("users.search")>
+                    <FilterSelect name="status" label=locale.t("users.role") value=q.status.clone() options=roles/>
+                    <FilterSelect name="of" label=locale.t("users.verified") value=q.of.clone() options=verified/>
+                </TableFilters>
+            }
+        }}
+        <div class="split">
+            <section class="card">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match users.await {
+                            Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                            Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                            Ok(page) => {
+                                let q = query.get_untracked();
+                                let th = move |key: &'static str| view! { <SortTh path=PATH query=q.clone() columns=USER_COLUMNS key/> };
+                                view! {
                                     <table class="data">
                                         <thead><tr>
-                                            <th>{locale.t("field.name")}</th>
-                                            <th>{locale.t("field.email")}</th>
+                                            {th("name")}
+                                            {th("email")}
                                             <th>{locale.t("users.verified")}</th>
-                                            <th>{locale.t("users.joined")}</th>
+                                            {th("joined")}
                                             <th>{locale.t("account.roles")}</th>
                                         </tr></thead>
                                         <tbody>
@@ -100,37 +107,33 @@ pub fn UsersPage() -> impl IntoView {
                                         </tbody>
                                     </table>
                                     {page.rows.is_empty().then(|| view! { <p class="empty">{locale.t("users.none")}</p> })}
-                                    <Pager base page=page.page per_page=page.per_page total=page.total/>
-                                </section>
-                                <section class="card">
-                                    <h2>{locale.t("users.invite_title")}</h2>
-                                    <p class="hint">{locale.t("users.invite_lead")}</p>
-                                    <ErrorBanner error=action_error(invite)/>
-                                    <ActionForm action=invite attr:class="form" attr:novalidate=true>
-                                        <TextField label=locale.t("field.email") name="email" kind="email"/>
-                                        <div class="field">
-                                            <label for="f-role">{locale.t("users.role")}</label>
-                                            <select id="f-role" name="role">
-                                                <option value="mentor">{locale.t("role.mentor")}</option>
-                                                <option value="admin">{locale.t("role.admin")}</option>
-                                            </select>
-                                        </div>
-                                        <LocaleSelect id="f-lang" label=locale.t("users.invite_language") selected=locale/>
-                                        <button type="submit">{locale.t("users.invite_submit")}</button>
-                                    </ActionForm>
-                                </section>
-                            </div>
+                                    <TablePager path=PATH query=query.get_untracked() page=page.page more=page.more/>
+                                }
+                                .into_any()
+                            }
                         }
-                        .into_any()
-                    }
-                }
-            })}
-        </Transition>
+                    })}
+                </Transition>
+            </section>
+            <section class="card">
+                <h2>{locale.t("users.invite_title")}</h2>
+                <p class="hint">{locale.t("users.invite_lead")}</p>
+                <ErrorBanner error=action_error(invite)/>
+                <ActionForm action=invite attr:class="form" attr:novalidate=true>
+                    <TextField label=locale.t("field.email") name="email" kind="email"/>
+                    <div class="field">
+                        <label for="f-role">{locale.t("users.role")}</label>
+                        <select id="f-role" name="role">
+                            <option value="mentor">{locale.t("role.mentor")}</option>
+                            <option value="admin">{locale.t("role.admin")}</option>
+                        </select>
+                    </div>
+                    <LocaleSelect id="f-lang" label=locale.t("users.invite_language") selected=locale/>
+                    <button type="submit">{locale.t("users.invite_submit")}</button>
+                </ActionForm>
+            </section>
+        </div>
     }
-}
-
-fn url_escape(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[component]

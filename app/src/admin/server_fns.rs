@@ -62,7 +62,7 @@ pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
 pub async fn park_overview() -> Result<super::ParkOverview, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::overview::overview(&state.db, &actor).await
+    super::overview::cached(&state, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "kpi_report")]

@@ -7,11 +7,12 @@ use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
 use crate::startups::entity::{member, startup};
 use crate::state::Settings;
+use crate::tables::{self, TablePage, TableQuery};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Select, Set, SqlErr, TransactionTrait,
 };
 use serde_json::json;
 
@@ -505,33 +506,93 @@ pub async fn login(
     Ok((token, actor_of(user, roles)))
 }
 
-/// The person behind a session cookie, if the session is live.
+/// A session's user, its times and the user's roles, as one row.
+#[derive(sea_orm::FromQueryResult)]
+struct SessionUser {
+    #[sea_orm(nested)]
+    user: user::Model,
+    session_expires_at: DateTime<Utc>,
+    session_last_seen_at: DateTime<Utc>,
+    is_applicant: bool,
+    is_mentor: bool,
+    is_admin: bool,
+}
+
+/// The person behind a session cookie, if the session is live: the session, its user and
+/// their roles in one query (every page asks), and a write at most once an hour to extend it.
 pub async fn session_actor(
     db: &DatabaseConnection,
     settings: &Settings,
     token: &str,
 ) -> AppResult<Option<Actor>> {
     let now = Utc::now();
-    let Some(session) = session::Entity::find_by_id(hash_token(token))
+    let id = hash_token(token);
+    let has_role = |role: Role| {
+        Expr::exists(
+            sea_orm::sea_query::Query::select()
+                .expr(Expr::val(1))
+                .from(user_role::Entity)
+                .and_where(
+                    Expr::col((user_role::Entity, user_role::Column::UserId))
+                        .equals((user::Entity, user::Column::Id)),
+                )
+                .and_where(
+                    Expr::col((user_role::Entity, user_role::Column::Role)).eq(role.as_str()),
+                )
+                .to_owned(),
+        )
+    };
+    let Some(row) = user::Entity::find()
+        .column_as(
+            Expr::col((session::Entity, session::Column::ExpiresAt)),
+            "session_expires_at",
+        )
+        .column_as(
+            Expr::col((session::Entity, session::Column::LastSeenAt)),
+            "session_last_seen_at",
+        )
+        .column_as(has_role(Role::Applicant), "is_applicant")
+        .column_as(has_role(Role::Mentor), "is_mentor")
+        .column_as(has_role(Role::Admin), "is_admin")
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            user::Entity::belongs_to(session::Entity)
+                .from(user::Column::Id)
+                .to(session::Column::UserId)
+                .into(),
+        )
+        .filter(session::Column::Id.eq(id.clone()))
+        .into_model::<SessionUser>()
         .one(db)
         .await?
     else {
         return Ok(None);
     };
-    if session.expires_at <= now {
+    if row.session_expires_at <= now {
         return Ok(None);
     }
-    let Some(user) = user::Entity::find_by_id(session.user_id).one(db).await? else {
-        return Ok(None);
-    };
-    if now - session.last_seen_at > Duration::minutes(SESSION_TOUCH_MINUTES) {
-        let mut active: session::ActiveModel = session.into();
-        active.last_seen_at = Set(now);
-        active.expires_at = Set(now + Duration::days(settings.session_days));
-        active.update(db).await?;
+    if now - row.session_last_seen_at > Duration::minutes(SESSION_TOUCH_MINUTES) {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .col_expr(
+                session::Column::ExpiresAt,
+                Expr::value(now + Duration::days(settings.session_days)),
+            )
+            .filter(session::Column::Id.eq(id))
+            .exec(db)
+            .await?;
     }
-    let roles = roles_of(db, user.id).await?;
-    Ok(Some(actor_of(user, roles)))
+    let roles = [
+        (row.is_applicant, Role::Applicant),
+        (row.is_mentor, Role::Mentor),
+        (row.is_admin, Role::Admin),
+    ]
+    .into_iter()
+    .filter_map(|(has, role)| has.then_some(role))
+    .collect::<Vec<_>>();
+    let mut roles = roles;
+    roles.sort();
+    Ok(Some(actor_of(row.user, roles)))
 }
 
 pub async fn logout(db: &DatabaseConnection, token: &str) -> AppResult<()> {
@@ -907,34 +968,58 @@ pub async fn set_locale(db: &DatabaseConnection, actor: &Actor, locale: Locale) 
     update_profile(db, actor, &actor.name, locale).await
 }
 
-/// One page of the admin's user list, with each user's roles (two queries, whatever the size).
-pub async fn list_users(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    query: &str,
-    page: u64,
-) -> AppResult<super::types::UserPage> {
-    actor.require(Role::Admin)?;
-    const PER_PAGE: u64 = 25;
-    let q = query.trim().to_lowercase();
-    let mut select = user::Entity::find().order_by_asc(user::Column::Id);
-    if !q.is_empty() {
-        let pattern = format!("%{}%", q.replace(['\\', '%', '_'], ""));
+/// The users a table view selects: `status` is a role they hold, `of` is `verified` or
+/// `unverified`, `q` part of their name or email; ordered by the chosen column.
+fn users_select(query: &TableQuery) -> AppResult<Select<user::Entity>> {
+    let mut select = user::Entity::find();
+    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    if let Some(role) = tables::ssr::one_of(&query.status, &roles, "status")? {
         select = select.filter(
-            Condition::any()
-                .add(user::Column::Email.like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(user::Column::Name))).like(pattern)),
+            user::Column::Id.in_subquery(
+                user_role::Entity::find()
+                    .select_only()
+                    .column(user_role::Column::UserId)
+                    .filter(user_role::Column::Role.eq(role))
+                    .into_query(),
+            ),
         );
     }
-    let paginator = select.paginate(db, PER_PAGE);
-    let total = paginator.num_items().await?;
-    let users = paginator.fetch_page(page).await?;
-    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    match tables::ssr::one_of(&query.of, &["verified", "unverified"], "of")? {
+        Some("verified") => select = select.filter(user::Column::EmailVerifiedAt.is_not_null()),
+        Some(_) => select = select.filter(user::Column::EmailVerifiedAt.is_null()),
+        None => {}
+    }
+    if let Some(pattern) = tables::ssr::search(query)? {
+        select = select.filter(
+            Condition::any()
+                .add(tables::ssr::like(Expr::col(user::Column::Email), &pattern))
+                .add(tables::ssr::like(Expr::col(user::Column::Name), &pattern)),
+        );
+    }
+    let (column, order) = tables::ssr::sort(query, super::types::USER_COLUMNS)?;
+    let by = match column.key {
+        "name" => user::Column::Name,
+        "email" => user::Column::Email,
+        _ => user::Column::Id,
+    };
+    Ok(tables::ssr::order(
+        select,
+        Expr::col(by),
+        Expr::col(user::Column::Id),
+        order,
+    ))
+}
+
+/// Rows for these users, with their roles (one query).
+async fn user_rows(
+    db: &impl ConnectionTrait,
+    users: Vec<user::Model>,
+) -> AppResult<Vec<super::types::UserRow>> {
     let roles = user_role::Entity::find()
-        .filter(user_role::Column::UserId.is_in(ids))
+        .filter(user_role::Column::UserId.is_in(users.iter().map(|u| u.id)))
         .all(db)
         .await?;
-    let rows = users
+    Ok(users
         .into_iter()
         .map(|u| {
             let mut user_roles: Vec<Role> = roles
@@ -952,13 +1037,48 @@ pub async fn list_users(
                 created_at: u.created_at,
             }
         })
-        .collect();
-    Ok(super::types::UserPage {
-        rows,
-        total,
-        page,
-        per_page: PER_PAGE,
-    })
+        .collect())
+}
+
+/// One page of the admin's user list, with each user's roles (two queries, whatever the size).
+pub async fn list_users(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    query: &TableQuery,
+) -> AppResult<TablePage<super::types::UserRow>> {
+    actor.require(Role::Admin)?;
+    let (users, more) = tables::ssr::page(db, users_select(query)?, query.page).await?;
+    Ok(tables::ssr::table_page(
+        user_rows(db, users).await?,
+        query.page,
+        more,
+    ))
+}
+
+/// Every user the view selects, as CSV.
+pub async fn users_csv(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    query: &TableQuery,
+) -> AppResult<String> {
+    actor.require(Role::Admin)?;
+    let mut out =
+        crate::admin::csv::line(["id", "name", "email", "roles", "verified", "joined_utc"]);
+    let mut batches = tables::ssr::Batches::new(users_select(query)?);
+    while let Some(batch) = batches.next(db).await? {
+        for u in user_rows(db, batch).await? {
+            let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+            out.push_str(&crate::admin::csv::line([
+                u.id.to_string(),
+                u.name,
+                u.email,
+                roles.join(" "),
+                u.verified.to_string(),
+                u.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            ]));
+        }
+    }
+    Ok(out)
 }
 
 /// An admin sets exactly which roles a user holds.

@@ -1,7 +1,8 @@
 //! Server functions for accounts: thin wrappers that read the request and call the domain.
-use super::types::{Invitation, UserPage};
+use super::types::{Invitation, UserRow};
 use super::Me;
 use crate::error::AppError;
+use crate::tables::{TablePage, TableQuery};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -25,10 +26,40 @@ pub mod ssr {
     /// The signed-in person, if any.
     pub async fn current_actor() -> AppResult<Option<Actor>> {
         let state = app_state()?;
-        let Some(token) = cookie(&parts()?, SESSION_COOKIE) else {
+        let parts = parts()?;
+        let Some(token) = cookie(&parts, SESSION_COOKIE) else {
             return Ok(None);
         };
-        domain::session_actor(&state.db, &state.settings, &token).await
+        let Some(cache) = parts.extensions.get::<ActorCache>() else {
+            return domain::session_actor(&state.db, &state.settings, &token).await;
+        };
+        // Held while the session is read, so the page's other resources wait for this
+        // reading instead of repeating it.
+        let mut known = cache.0.lock().await;
+        if let Some(actor) = known.as_ref() {
+            return Ok(actor.clone());
+        }
+        let actor = domain::session_actor(&state.db, &state.settings, &token).await?;
+        *known = Some(actor.clone());
+        Ok(actor)
+    }
+
+    /// The signed-in person, read once per request: a page's shell, its data and its panels
+    /// all ask, and each asking would otherwise read the session again. The router puts an
+    /// empty one in every request.
+    #[derive(Clone, Default)]
+    pub struct ActorCache(std::sync::Arc<tokio::sync::Mutex<Option<Option<Actor>>>>);
+
+    /// Forgets the request's signed-in person (after signing in or out).
+    pub fn forget_actor() {
+        if let Some(cache) = use_context::<Parts>()
+            .as_ref()
+            .and_then(|p| p.extensions.get::<ActorCache>())
+        {
+            if let Ok(mut known) = cache.0.try_lock() {
+                *known = None;
+            }
+        }
     }
 
     pub async fn require_actor() -> AppResult<Actor> {
@@ -80,11 +111,13 @@ pub mod ssr {
     }
 
     pub fn set_session_cookie(token: &str) -> AppResult<()> {
+        forget_actor();
         let days = app_state()?.settings.session_days;
         set_cookie(SESSION_COOKIE, token, days * 86_400, true)
     }
 
     pub fn clear_session_cookie() -> AppResult<()> {
+        forget_actor();
         set_cookie(SESSION_COOKIE, "", 0, true)
     }
 
@@ -216,13 +249,10 @@ pub async fn update_account(name: String, lang: String) -> Result<(), AppError> 
 }
 
 #[server(prefix = "/api", endpoint = "list_users")]
-pub async fn list_users(
-    #[server(default)] q: String,
-    #[server(default)] page: u64,
-) -> Result<UserPage, AppError> {
+pub async fn list_users(query: TableQuery) -> Result<TablePage<UserRow>, AppError> {
     let actor = ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    crate::auth::domain::list_users(&state.db, &actor, &q, page).await
+    crate::auth::domain::list_users(&state.db, &actor, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "invite_user")]

@@ -162,10 +162,9 @@ pub struct UserRow {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct UserPage {
-    pub rows: Vec<UserRow>,
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-}
+/// The admin's user list: sortable columns (the first is the default order).
+pub const USER_COLUMNS: &[crate::tables::Column] = &[
+    crate::tables::col("joined", "users.joined", false),
+    crate::tables::col("name", "field.name", false),
+    crate::tables::col("email", "field.email", false),
+];

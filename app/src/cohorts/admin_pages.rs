@@ -2,17 +2,20 @@
 //! and attendance chart, and a session's attendance screen.
 use super::pages::{places_line, StatusPill};
 use super::server_fns::{
-    get_cohort_admin, get_session_roster, list_cohorts, AddSession, AdminEnrol, DeleteSession,
+    admin_cohorts, get_cohort_admin, get_session_roster, AddSession, AdminEnrol, DeleteSession,
     MarkAttendance, RemoveEnrolment, SaveCohort,
 };
-use super::{status, CohortAdmin, CohortForm, SessionView, TRACKS};
+use super::{status, CohortAdmin, CohortForm, SessionView, COHORT_COLUMNS, PHASES, TRACKS};
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, TextArea,
     TextField,
 };
+use crate::error::AppError;
 use crate::i18n::use_locale;
+use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 fn percent(part: i64, whole: i64) -> i64 {
     if whole <= 0 {
@@ -25,49 +28,80 @@ fn percent(part: i64, whole: i64) -> i64 {
 #[component]
 pub fn AdminCohortsPage() -> impl IntoView {
     let locale = use_locale();
-    let cohorts = Resource::new(data_version, |_| list_cohorts(true));
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let cohorts = Resource::new(
+        move || (query.get(), data_version()),
+        |(q, _)| admin_cohorts(q),
+    );
+    const PATH: &str = "/admin/cohorts";
     view! {
         <div class="title-row">
             <h1>{locale.t("cohorts.admin_title")}</h1>
             <a class="button" href="/admin/cohorts/new" data-testid="new-cohort">{locale.t("cohorts.new")}</a>
         </div>
+        {move || {
+            let q = query.get();
+            let phases = PHASES
+                .iter()
+                .map(|k| (k.to_string(), locale.t(&format!("cohorts.phase_{k}"))))
+                .collect::<Vec<_>>();
+            let tracks = TRACKS
+                .iter()
+                .map(|k| (k.to_string(), locale.t(&format!("track.{k}"))))
+                .collect::<Vec<_>>();
+            view! {
+                <TableFilters path=PATH csv="/admin/cohorts.csv" query=q.clone() search_label=locale.t("cohorts.search")>
+                    <FilterSelect name="status" label=locale.t("cohorts.phase") value=q.status.clone() options=phases/>
+                    <FilterSelect name="of" label=locale.t("cohorts.track") value=q.of.clone() options=tracks/>
+                </TableFilters>
+            }
+        }}
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match cohorts.await {
+                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
+                    Ok(p) if p.rows.is_empty() && p.page == 0 => view! {
                         <div class="empty"><p>{locale.t("cohorts.none_admin")}</p></div>
                     }.into_any(),
-                    Ok(list) => view! {
-                        <table class="data card">
-                            <thead><tr>
-                                <th>{locale.t("cohorts.cohort")}</th>
-                                <th>{locale.t("cohorts.track")}</th>
-                                <th>{locale.t("cohorts.dates")}</th>
-                                <th>{locale.t("cohorts.fill_rate")}</th>
-                                <th>{locale.t("cohorts.waitlist")}</th>
-                                <th>{locale.t("cohorts.completed")}</th>
-                            </tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|c| {
-                                    let fill = percent(c.taken(), i64::from(c.capacity));
-                                    view! {
-                                        <tr data-cohort=c.id>
-                                            <td><a href=format!("/admin/cohorts/{}", c.id)>{c.title(locale)}</a></td>
-                                            <td>{locale.t(&format!("track.{}", c.track))}</td>
-                                            <td>{c.starts_on.format("%Y-%m-%d").to_string()} " – " {c.ends_on.format("%Y-%m-%d").to_string()}</td>
-                                            <td>
-                                                <meter min="0" max=c.capacity value=c.taken()></meter>
-                                                " " {format!("{} / {} ({fill} %)", c.taken(), c.capacity)}
-                                            </td>
-                                            <td>{c.waitlisted}</td>
-                                            <td>{c.completed}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                    Ok(p) => {
+                        let q = query.get_untracked();
+                        let th = move |key: &'static str| view! { <SortTh path=PATH query=q.clone() columns=COHORT_COLUMNS key/> };
+                        view! {
+                            <table class="data card">
+                                <thead><tr>
+                                    {th("title")}
+                                    {th("track")}
+                                    {th("starts")}
+                                    {th("capacity")}
+                                    <th>{locale.t("cohorts.fill_rate")}</th>
+                                    <th>{locale.t("cohorts.waitlist")}</th>
+                                    <th>{locale.t("cohorts.completed")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {p.rows.into_iter().map(|c| {
+                                        let fill = percent(c.taken(), i64::from(c.capacity));
+                                        view! {
+                                            <tr data-cohort=c.id>
+                                                <td><a href=format!("/admin/cohorts/{}", c.id)>{c.title(locale)}</a></td>
+                                                <td>{locale.t(&format!("track.{}", c.track))}</td>
+                                                <td>{c.starts_on.format("%Y-%m-%d").to_string()} " – " {c.ends_on.format("%Y-%m-%d").to_string()}</td>
+                                                <td class="num">{c.capacity}</td>
+                                                <td>
+                                                    <meter min="0" max=c.capacity value=c.taken()></meter>
+                                                    " " {format!("{} / {} ({fill} %)", c.taken(), c.capacity)}
+                                                </td>
+                                                <td>{c.waitlisted}</td>
+                                                <td>{c.completed}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>

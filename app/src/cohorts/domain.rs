@@ -9,6 +9,7 @@ use crate::auth::domain::{users_by_id, Actor};
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
 use crate::intake::rounds::{format_input_time, parse_time, required};
+use crate::tables::{self, TablePage, TableQuery};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -381,7 +382,7 @@ async fn my_statuses(
     actor: Option<&Actor>,
     cohort_ids: &[i64],
 ) -> AppResult<HashMap<i64, String>> {
-    let Some(actor) = actor else {
+    let Some(actor) = actor.filter(|_| !cohort_ids.is_empty()) else {
         return Ok(HashMap::new());
     };
     Ok(enrolment::Entity::find()
@@ -433,6 +434,118 @@ pub async fn list(
         .all(db)
         .await?;
     cards(db, actor, &cohorts).await
+}
+
+/// The cohorts an admin table view selects: `status` is the cohort's phase (`upcoming`,
+/// `running` or `ended`, by its dates), `of` its track, `q` part of its title in either
+/// language; ordered by the chosen column.
+fn admin_select(query: &TableQuery) -> AppResult<sea_orm::Select<cohort::Entity>> {
+    let today = Utc::now().date_naive();
+    let mut q = cohort::Entity::find();
+    match tables::ssr::one_of(&query.status, super::PHASES, "status")? {
+        Some("upcoming") => q = q.filter(cohort::Column::StartsOn.gt(today)),
+        Some("running") => {
+            q = q
+                .filter(cohort::Column::StartsOn.lte(today))
+                .filter(cohort::Column::EndsOn.gte(today))
+        }
+        Some(_) => q = q.filter(cohort::Column::EndsOn.lt(today)),
+        None => {}
+    }
+    if let Some(track) = tables::ssr::one_of(&query.of, TRACKS, "of")? {
+        q = q.filter(cohort::Column::Track.eq(track));
+    }
+    if let Some(pattern) = tables::ssr::search(query)? {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(tables::ssr::like(
+                    Expr::col(cohort::Column::TitleEn),
+                    &pattern,
+                ))
+                .add(tables::ssr::like(
+                    Expr::col(cohort::Column::TitleZh),
+                    &pattern,
+                )),
+        );
+    }
+    let (column, order) = tables::ssr::sort(query, super::COHORT_COLUMNS)?;
+    let by = match column.key {
+        "title" => cohort::Column::TitleEn,
+        "track" => cohort::Column::Track,
+        "capacity" => cohort::Column::Capacity,
+        _ => cohort::Column::StartsOn,
+    };
+    Ok(tables::ssr::order(
+        q,
+        Expr::col(by),
+        Expr::col(cohort::Column::Id),
+        order,
+    ))
+}
+
+/// One page of the admin's cohort table, with places, waitlist and completions (two queries).
+pub async fn admin_list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    query: &TableQuery,
+) -> AppResult<TablePage<CohortCard>> {
+    actor.require(Role::Admin)?;
+    let (cohorts, more) = tables::ssr::page(db, admin_select(query)?, query.page).await?;
+    let ids: Vec<i64> = cohorts.iter().map(|c| c.id).collect();
+    let counts = counts(db, &ids).await?;
+    let now = Utc::now();
+    Ok(tables::ssr::table_page(
+        cohorts
+            .iter()
+            .map(|c| card(c, &counts, None, now))
+            .collect(),
+        query.page,
+        more,
+    ))
+}
+
+/// Every cohort the view selects, as CSV.
+pub async fn admin_csv(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    query: &TableQuery,
+) -> AppResult<String> {
+    actor.require(Role::Admin)?;
+    let mut out = crate::admin::csv::line([
+        "id",
+        "title_en",
+        "title_zh",
+        "track",
+        "starts_on",
+        "ends_on",
+        "capacity",
+        "enrolled",
+        "waitlisted",
+        "completed",
+        "location",
+    ]);
+    let now = Utc::now();
+    let mut batches = tables::ssr::Batches::new(admin_select(query)?);
+    while let Some(batch) = batches.next(db).await? {
+        let ids: Vec<i64> = batch.iter().map(|c| c.id).collect();
+        let counts = counts(db, &ids).await?;
+        for c in batch.iter().map(|c| card(c, &counts, None, now)) {
+            out.push_str(&crate::admin::csv::line([
+                c.id.to_string(),
+                c.title_en,
+                c.title_zh,
+                c.track,
+                c.starts_on.to_string(),
+                c.ends_on.to_string(),
+                c.capacity.to_string(),
+                c.enrolled.to_string(),
+                c.waitlisted.to_string(),
+                c.completed.to_string(),
+                c.location,
+            ]));
+        }
+    }
+    Ok(out)
 }
 
 fn session_view(
@@ -628,6 +741,14 @@ pub async fn my_training(db: &DatabaseConnection, actor: &Actor) -> AppResult<My
         .filter(enrolment::Column::Status.ne(status::WITHDRAWN))
         .all(db)
         .await?;
+    if mine.is_empty() {
+        // No cohort, so no session ahead and no certificate (one query for most people).
+        return Ok(MyTraining {
+            cohorts: Vec::new(),
+            next_sessions: Vec::new(),
+            certificates: Vec::new(),
+        });
+    }
     let ids: Vec<i64> = mine.iter().map(|e| e.cohort_id).collect();
     let cohorts = cohort::Entity::find()
         .filter(cohort::Column::Id.is_in(ids.iter().copied()))

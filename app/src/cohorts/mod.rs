@@ -34,6 +34,17 @@ pub mod status {
     pub const COMPLETED: &str = "completed";
 }
 
+/// A cohort's phase by its dates, for the admin's filter; each has a label `cohorts.phase_<key>`.
+pub const PHASES: &[&str] = &["upcoming", "running", "ended"];
+
+/// The admin's cohort table: sortable columns (the first is the default order, latest first).
+pub const COHORT_COLUMNS: &[crate::tables::Column] = &[
+    crate::tables::col("starts", "cohorts.dates", true),
+    crate::tables::col("title", "cohorts.cohort", false),
+    crate::tables::col("track", "cohorts.track", false),
+    crate::tables::col("capacity", "cohorts.capacity", true),
+];
+
 /// The cohort's text in the reader's language.
 pub fn pick<'a>(locale: Locale, en: &'a str, zh: &'a str) -> &'a str {
     match locale {

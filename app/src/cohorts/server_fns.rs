@@ -17,6 +17,16 @@ pub async fn list_cohorts(#[server(default)] all: bool) -> Result<Vec<CohortCard
     super::domain::list(&state.db, actor.as_ref(), all).await
 }
 
+/// A page of the admin's cohort table.
+#[server(prefix = "/api", endpoint = "admin_cohorts")]
+pub async fn admin_cohorts(
+    query: crate::tables::TableQuery,
+) -> Result<crate::tables::TablePage<CohortCard>, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::domain::admin_list(&state.db, &actor, &query).await
+}
+
 #[server(prefix = "/api", endpoint = "cohort_detail")]
 pub async fn get_cohort(id: i64) -> Result<CohortDetail, AppError> {
     let actor = current_actor().await?;

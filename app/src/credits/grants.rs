@@ -5,7 +5,7 @@ use super::entity::{grant, ledger as ledger_entity, resource, sync_job};
 use super::ledger::{append, Entry};
 use super::{
     format_gpu_hours, kind, parse_gpu_hours, status, sync_status, BurnDown, GrantDetail,
-    GrantFormOptions, GrantRow, GrantsPage, LedgerRow, StartupCredit, SyncState,
+    GrantFormOptions, GrantRow, LedgerRow, StartupCredit, SyncState, GRANT_COLUMNS,
 };
 use crate::audit::{self, Change};
 use crate::auth::domain::Actor;
@@ -15,11 +15,14 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
 use crate::startups::entity::{member, startup};
+use crate::tables::{self, TablePage, TableQuery};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
+use sea_orm::{FromQueryResult, JoinType, QueryTrait, Select};
 use serde_json::json;
 
 #[derive(Clone, Debug, Default)]
@@ -555,7 +558,7 @@ pub async fn record_usage(
         let take = if i == last {
             left
         } else {
-            left.min(g.remaining_minutes().max(0))
+            Ord::min(left, Ord::max(g.remaining_minutes(), 0))
         };
         if take == 0 {
             continue;
@@ -595,48 +598,93 @@ pub async fn record_usage(
 }
 
 /// Builds table rows for grants with their startup, resource and sync state (three queries).
+/// A grant with its startup's and resource's names, read in one joined query.
+#[derive(FromQueryResult)]
+struct Named {
+    #[sea_orm(nested)]
+    grant: grant::Model,
+    startup_name: String,
+    resource_name: String,
+    gpu_model: String,
+}
+
+/// Grants joined to their startup and resource, the names as extra columns.
+fn named() -> Select<grant::Entity> {
+    grant::Entity::find()
+        .column_as(
+            Expr::col((startup::Entity, startup::Column::Name)),
+            "startup_name",
+        )
+        .column_as(
+            Expr::col((resource::Entity, resource::Column::Name)),
+            "resource_name",
+        )
+        .column_as(
+            Expr::col((resource::Entity, resource::Column::GpuModel)),
+            "gpu_model",
+        )
+        .join(
+            JoinType::InnerJoin,
+            grant::Entity::belongs_to(startup::Entity)
+                .from(grant::Column::StartupId)
+                .to(startup::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::InnerJoin,
+            grant::Entity::belongs_to(resource::Entity)
+                .from(grant::Column::ResourceId)
+                .to(resource::Column::Id)
+                .into(),
+        )
+}
+
+/// Rows for grants already read: their names and sync state (two queries).
 async fn rows_of(db: &impl ConnectionTrait, grants: Vec<grant::Model>) -> AppResult<Vec<GrantRow>> {
-    let startups = startup::Entity::find()
-        .filter(startup::Column::Id.is_in(grants.iter().map(|g| g.startup_id)))
+    let mut named = named()
+        .filter(grant::Column::Id.is_in(grants.iter().map(|g| g.id)))
+        .into_model::<Named>()
         .all(db)
         .await?;
-    let resources = resource::Entity::find()
-        .filter(resource::Column::Id.is_in(grants.iter().map(|g| g.resource_id)))
-        .all(db)
-        .await?;
-    // The newest job per (startup, resource) among these grants' targets; older jobs (the
-    // history grows with every change) are not read.
-    let newest: Vec<Option<i64>> = sync_job::Entity::find()
+    let order: std::collections::HashMap<i64, usize> =
+        grants.iter().enumerate().map(|(i, g)| (g.id, i)).collect();
+    named.sort_by_key(|n| order.get(&n.grant.id).copied().unwrap_or(usize::MAX));
+    with_sync(db, named).await
+}
+
+/// Adds each grant's sync state: the newest job per (startup, resource) among these grants'
+/// targets, in one query (older jobs, a history that grows with every change, are not read).
+async fn with_sync(db: &impl ConnectionTrait, named: Vec<Named>) -> AppResult<Vec<GrantRow>> {
+    let newest = sync_job::Entity::find()
         .select_only()
-        .expr(sea_orm::sea_query::Func::max(
-            sea_orm::sea_query::Expr::col(sync_job::Column::Id),
-        ))
-        .filter(sync_job::Column::StartupId.is_in(grants.iter().map(|g| g.startup_id)))
+        .expr(Func::max(Expr::col(sync_job::Column::Id)))
+        .filter(sync_job::Column::StartupId.is_in(named.iter().map(|n| n.grant.startup_id)))
         .filter(sync_job::Column::Status.ne(sync_status::SUPERSEDED))
         .group_by(sync_job::Column::StartupId)
         .group_by(sync_job::Column::ResourceId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let jobs = sync_job::Entity::find()
-        .filter(sync_job::Column::Id.is_in(newest.into_iter().flatten()))
-        .all(db)
-        .await?;
-    Ok(grants
+        .into_query();
+    let jobs = if named.is_empty() {
+        Vec::new()
+    } else {
+        sync_job::Entity::find()
+            .filter(sync_job::Column::Id.in_subquery(newest))
+            .all(db)
+            .await?
+    };
+    Ok(named
         .into_iter()
-        .map(|g| {
-            let s = startups.iter().find(|s| s.id == g.startup_id);
-            let r = resources.iter().find(|r| r.id == g.resource_id);
+        .map(|n| {
+            let g = n.grant;
             let job = jobs
                 .iter()
                 .find(|j| j.startup_id == g.startup_id && j.resource_id == g.resource_id);
             GrantRow {
                 id: g.id,
                 startup_id: g.startup_id,
-                startup_name: s.map(|s| s.name.clone()).unwrap_or_default(),
+                startup_name: n.startup_name,
                 resource_id: g.resource_id,
-                resource_name: r.map(|r| r.name.clone()).unwrap_or_default(),
-                gpu_model: r.map(|r| r.gpu_model.clone()).unwrap_or_default(),
+                resource_name: n.resource_name,
+                gpu_model: n.gpu_model,
                 status: g.status.clone(),
                 granted_minutes: g.granted_minutes,
                 adjusted_minutes: g.adjusted_minutes,
@@ -663,100 +711,268 @@ pub const PER_PAGE: u64 = 50;
 /// How many points a burn-down chart keeps, whatever the length of the ledger.
 const CHART_POINTS: i64 = 300;
 
-/// A grant's burn-down: its ledger sampled to a few hundred points (every k-th entry by id,
-/// plus the last), and the forecast from the last 14 days' use (three queries).
+/// A grant's ledger length, as a column of a query on grants (a correlated subquery).
+fn ledger_entries_expr() -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, Func, Query};
+    sea_orm::sea_query::SimpleExpr::SubQuery(
+        None,
+        Box::new(sea_orm::sea_query::SubQueryStatement::SelectStatement(
+            Query::select()
+                .expr(Func::count(Expr::col((
+                    ledger_entity::Entity,
+                    ledger_entity::Column::Id,
+                ))))
+                .from(ledger_entity::Entity)
+                .and_where(
+                    Expr::col((ledger_entity::Entity, ledger_entity::Column::GrantId))
+                        .equals((grant::Entity, grant::Column::Id)),
+                )
+                .to_owned(),
+        )),
+    )
+}
+
+/// GPU-minutes a grant's ledger consumed since `since` (negative or none), as a column of a
+/// query on grants.
+fn consumed_since_expr(since: DateTime<Utc>) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Alias, Expr, Func, Query};
+    sea_orm::sea_query::SimpleExpr::SubQuery(
+        None,
+        Box::new(sea_orm::sea_query::SubQueryStatement::SelectStatement(
+            Query::select()
+                // SUM of a bigint is numeric on PostgreSQL: cast it back.
+                .expr(Func::cast_as(
+                    Func::sum(Expr::col((
+                        ledger_entity::Entity,
+                        ledger_entity::Column::Minutes,
+                    ))),
+                    Alias::new("bigint"),
+                ))
+                .from(ledger_entity::Entity)
+                .and_where(
+                    Expr::col((ledger_entity::Entity, ledger_entity::Column::GrantId))
+                        .equals((grant::Entity, grant::Column::Id)),
+                )
+                .and_where(
+                    Expr::col((ledger_entity::Entity, ledger_entity::Column::Kind))
+                        .eq(kind::CONSUMED),
+                )
+                .and_where(
+                    Expr::col((ledger_entity::Entity, ledger_entity::Column::CreatedAt)).gte(since),
+                )
+                .to_owned(),
+        )),
+    )
+}
+
+/// What a burn-down needs beyond the grant: its ledger's length (to sample it) and its use
+/// over the last 14 days (for the forecast).
+#[derive(Clone, Copy, Debug, Default)]
+struct LedgerStats {
+    entries: i64,
+    used_14d: i64,
+}
+
+fn forecast_since(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - chrono::Duration::days(14)
+}
+
+/// A grant's burn-down (two queries).
 pub async fn burn_down(db: &impl ConnectionTrait, g: &grant::Model) -> AppResult<BurnDown> {
-    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
-    let count = ledger_entity::Entity::find()
-        .filter(ledger_entity::Column::GrantId.eq(g.id))
-        .count(db)
-        .await? as i64;
-    let step = Ord::max(count.unsigned_abs().div_ceil(CHART_POINTS as u64), 1) as i64;
-    let mut points: Vec<(DateTime<Utc>, i64, i64)> = ledger_entity::Entity::find()
+    let now = Utc::now();
+    let (entries, used): (i64, Option<i64>) = grant::Entity::find_by_id(g.id)
         .select_only()
+        .expr_as(ledger_entries_expr(), "entries")
+        .expr_as(consumed_since_expr(forecast_since(now)), "used")
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or_default();
+    let stats = LedgerStats {
+        entries,
+        used_14d: used.unwrap_or(0),
+    };
+    Ok(burn_downs(db, &[(g, stats)], now).await?.remove(0))
+}
+
+/// Burn-downs of several grants: each ledger sampled to a few hundred points (every k-th
+/// entry by id, plus the last), and the forecast from the last 14 days' use (one query).
+async fn burn_downs(
+    db: &impl ConnectionTrait,
+    grants: &[(&grant::Model, LedgerStats)],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<BurnDown>> {
+    use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, Query};
+    if grants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let step_of =
+        |entries: i64| Ord::max(entries.unsigned_abs().div_ceil(CHART_POINTS as u64), 1) as i64;
+    let mut sampled = Condition::any().add(
+        ledger_entity::Column::Id.in_subquery(
+            Query::select()
+                .expr(Func::max(Expr::col(ledger_entity::Column::Id)))
+                .from(ledger_entity::Entity)
+                .and_where(
+                    Expr::col(ledger_entity::Column::GrantId)
+                        .is_in(grants.iter().map(|(g, _)| g.id)),
+                )
+                .group_by_col(ledger_entity::Column::GrantId)
+                .to_owned(),
+        ),
+    );
+    for (g, stats) in grants {
+        sampled = sampled.add(
+            Expr::col(ledger_entity::Column::GrantId).eq(g.id).and(
+                Expr::col(ledger_entity::Column::Id)
+                    .modulo(step_of(stats.entries))
+                    .eq(0),
+            ),
+        );
+    }
+    let points: Vec<(i64, DateTime<Utc>, i64, i64)> = ledger_entity::Entity::find()
+        .select_only()
+        .column(ledger_entity::Column::GrantId)
         .column(ledger_entity::Column::CreatedAt)
         .column(ledger_entity::Column::BalanceAfter)
         .column(ledger_entity::Column::Id)
-        .filter(ledger_entity::Column::GrantId.eq(g.id))
-        .filter(
-            Expr::col(ledger_entity::Column::Id)
-                .modulo(step)
-                .eq(0)
-                .or(ledger_entity::Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .expr(Func::max(Expr::col(ledger_entity::Column::Id)))
-                        .from(ledger_entity::Entity)
-                        .and_where(Expr::col(ledger_entity::Column::GrantId).eq(g.id))
-                        .to_owned(),
-                )),
-        )
+        .filter(ledger_entity::Column::GrantId.is_in(grants.iter().map(|(g, _)| g.id)))
+        .filter(sampled)
         .order_by_asc(ledger_entity::Column::Id)
         .into_tuple()
         .all(db)
         .await?;
-    points.dedup_by_key(|p| p.2);
-    let now = Utc::now();
-    let since = now - chrono::Duration::days(14);
-    let used: Option<i64> = ledger_entity::Entity::find()
-        .select_only()
-        // SUM of a bigint is numeric on PostgreSQL: cast it back.
-        .expr_as(
-            Func::cast_as(
-                Func::sum(Expr::col(ledger_entity::Column::Minutes)),
-                Alias::new("bigint"),
-            ),
-            "used",
-        )
-        .filter(ledger_entity::Column::GrantId.eq(g.id))
-        .filter(ledger_entity::Column::Kind.eq(kind::CONSUMED))
-        .filter(ledger_entity::Column::CreatedAt.gte(since))
-        .into_tuple::<Option<i64>>()
-        .one(db)
-        .await?
-        .flatten();
-    let burn_per_day = Ord::max(-used.unwrap_or(0), 0) / 14;
-    let remaining = g.remaining_minutes();
-    let exhausts_at = (burn_per_day > 0 && remaining > 0 && g.status == status::ACTIVE)
-        .then(|| now + chrono::Duration::minutes(remaining * 24 * 60 / burn_per_day))
-        .filter(|t| *t < g.valid_until);
-    let peak = Ord::max(
-        points.iter().map(|p| p.1).max().unwrap_or(0),
-        g.granted_minutes + Ord::max(g.adjusted_minutes, 0),
-    );
-    Ok(BurnDown {
-        grant_id: g.id,
-        points: points.into_iter().map(|(t, b, _)| (t, b)).collect(),
-        valid_from: g.valid_from,
-        valid_until: g.valid_until,
-        peak_minutes: peak,
-        remaining_minutes: remaining,
-        burn_per_day,
-        exhausts_at,
-        as_of: now,
-    })
+    Ok(grants
+        .iter()
+        .map(|(g, stats)| {
+            let mine: Vec<(DateTime<Utc>, i64)> = points
+                .iter()
+                .filter(|p| p.0 == g.id)
+                .map(|p| (p.1, p.2))
+                .collect();
+            let burn_per_day = Ord::max(-stats.used_14d, 0) / 14;
+            let remaining = g.remaining_minutes();
+            let exhausts_at = (burn_per_day > 0 && remaining > 0 && g.status == status::ACTIVE)
+                .then(|| now + chrono::Duration::minutes(remaining * 24 * 60 / burn_per_day))
+                .filter(|t| *t < g.valid_until);
+            let peak = Ord::max(
+                mine.iter().map(|p| p.1).max().unwrap_or(0),
+                g.granted_minutes + Ord::max(g.adjusted_minutes, 0),
+            );
+            BurnDown {
+                grant_id: g.id,
+                points: mine,
+                valid_from: g.valid_from,
+                valid_until: g.valid_until,
+                peak_minutes: peak,
+                remaining_minutes: remaining,
+                burn_per_day,
+                exhausts_at,
+                as_of: now,
+            }
+        })
+        .collect())
 }
 
-/// One page of grants, newest first, optionally of one status (four queries).
+/// The grants a table view selects: `status` is the grant's state, `of` its resource, `q`
+/// part of its startup's name; ordered by the chosen column.
+fn grants_select(query: &TableQuery) -> AppResult<Select<grant::Entity>> {
+    let mut q = named();
+    if let Some(s) = tables::ssr::one_of(&query.status, status::ALL, "status")? {
+        q = q.filter(grant::Column::Status.eq(s));
+    }
+    if let Some(id) = tables::ssr::id_filter(&query.of, "of")? {
+        q = q.filter(grant::Column::ResourceId.eq(id));
+    }
+    if let Some(pattern) = tables::ssr::search(query)? {
+        q = q.filter(tables::ssr::like(
+            Expr::col((startup::Entity, startup::Column::Name)),
+            &pattern,
+        ));
+    }
+    let (column, order) = tables::ssr::sort(query, GRANT_COLUMNS)?;
+    let by: sea_orm::sea_query::SimpleExpr = match column.key {
+        "startup" => Expr::col((startup::Entity, startup::Column::Name)),
+        "status" => Expr::col((grant::Entity, grant::Column::Status)),
+        "until" => Expr::col((grant::Entity, grant::Column::ValidUntil)),
+        "granted" => Expr::col((grant::Entity, grant::Column::GrantedMinutes))
+            .add(Expr::col((grant::Entity, grant::Column::AdjustedMinutes))),
+        "consumed" => Expr::col((grant::Entity, grant::Column::ConsumedMinutes)),
+        "remaining" => Expr::col((grant::Entity, grant::Column::GrantedMinutes))
+            .add(Expr::col((grant::Entity, grant::Column::AdjustedMinutes)))
+            .sub(Expr::col((grant::Entity, grant::Column::ConsumedMinutes)))
+            .sub(Expr::col((grant::Entity, grant::Column::ForfeitedMinutes))),
+        _ => Expr::col((grant::Entity, grant::Column::Id)),
+    };
+    Ok(tables::ssr::order(
+        q,
+        by,
+        Expr::col((grant::Entity, grant::Column::Id)),
+        order,
+    ))
+}
+
+/// One page of grants for admins (two queries: the page with its names, and its sync jobs).
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
-    status_filter: &str,
-    page: u64,
-) -> AppResult<GrantsPage> {
+    query: &TableQuery,
+) -> AppResult<TablePage<GrantRow>> {
     actor.require(Role::Admin)?;
-    let mut q = grant::Entity::find().order_by_desc(grant::Column::Id);
-    if !status_filter.is_empty() {
-        q = q.filter(grant::Column::Status.eq(status_filter));
+    let (named, more) =
+        tables::ssr::page_as::<_, Named>(db, grants_select(query)?, query.page).await?;
+    Ok(tables::ssr::table_page(
+        with_sync(db, named).await?,
+        query.page,
+        more,
+    ))
+}
+
+/// Every grant the view selects, as CSV (GPU-hours, times in UTC).
+pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> AppResult<String> {
+    actor.require(Role::Admin)?;
+    let mut out = crate::admin::csv::line([
+        "id",
+        "startup_id",
+        "startup",
+        "resource",
+        "gpu_model",
+        "status",
+        "granted_gpu_hours",
+        "adjusted_gpu_hours",
+        "consumed_gpu_hours",
+        "forfeited_gpu_hours",
+        "remaining_gpu_hours",
+        "valid_from_utc",
+        "valid_until_utc",
+        "sync_status",
+        "reason",
+    ]);
+    let hours = |m: i64| format!("{:.2}", m as f64 / 60.0);
+    let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut batches = tables::ssr::Batches::new(grants_select(query)?);
+    while let Some(batch) = batches.next_as::<Named>(db).await? {
+        for g in with_sync(db, batch).await? {
+            out.push_str(&crate::admin::csv::line([
+                g.id.to_string(),
+                g.startup_id.to_string(),
+                g.startup_name,
+                g.resource_name,
+                g.gpu_model,
+                g.status,
+                hours(g.granted_minutes),
+                hours(g.adjusted_minutes),
+                hours(g.consumed_minutes),
+                hours(g.forfeited_minutes),
+                hours(g.remaining_minutes),
+                time(g.valid_from),
+                time(g.valid_until),
+                g.sync.map(|s| s.status).unwrap_or_default(),
+                g.reason,
+            ]));
+        }
     }
-    let paginator = q.paginate(db, PER_PAGE);
-    let total = paginator.num_items().await?;
-    let grants = paginator.fetch_page(page).await?;
-    Ok(GrantsPage {
-        rows: rows_of(db, grants).await?,
-        total,
-        page,
-        per_page: PER_PAGE,
-    })
+    Ok(out)
 }
 
 /// A grant and one page of its ledger, for admins.
@@ -805,69 +1021,152 @@ pub async fn detail(
     })
 }
 
-/// What the grant form offers: incubating startups and all resources.
-pub async fn form_options(db: &DatabaseConnection, actor: &Actor) -> AppResult<GrantFormOptions> {
+/// How many matching startups the grant form offers at once.
+const STARTUP_MATCHES: u64 = 20;
+
+/// What the grant form offers: the chosen incubating startup and its planned milestones, or
+/// the incubating startups whose name matches `q` (a park has thousands: they are searched,
+/// not listed); and the resources.
+pub async fn form_options(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    startup_id: i64,
+    q: &str,
+) -> AppResult<GrantFormOptions> {
+    use crate::startups::entity::milestone;
     actor.require(Role::Admin)?;
-    let startups = startup::Entity::find()
-        .filter(startup::Column::Status.eq("incubating"))
-        .order_by_asc(startup::Column::Name)
-        .all(db)
-        .await?;
     let resources = resource::Entity::find()
         .order_by_asc(resource::Column::Name)
         .all(db)
-        .await?;
-    // Planned milestones of those startups, for tranches (the domain checks the pairing).
-    let milestones = crate::startups::entity::milestone::Entity::find()
-        .filter(
-            crate::startups::entity::milestone::Column::StartupId
-                .is_in(startups.iter().map(|s| s.id)),
-        )
-        .filter(crate::startups::entity::milestone::Column::Status.eq("planned"))
-        .order_by_asc(crate::startups::entity::milestone::Column::DueOn)
-        .all(db)
-        .await?;
-    let milestones = milestones
+        .await?
         .into_iter()
-        .filter_map(|m| {
-            let s = startups.iter().find(|s| s.id == m.startup_id)?;
-            Some((
-                m.id,
-                format!("{} — {} ({})", s.name, m.title, m.due_on.format("%Y-%m-%d")),
-            ))
-        })
+        .map(|r| (r.id, format!("{} ({})", r.name, r.gpu_model)))
         .collect();
-    Ok(GrantFormOptions {
-        milestones,
-        startups: startups.into_iter().map(|s| (s.id, s.name)).collect(),
-        resources: resources
+    let incubating = startup::Entity::find().filter(startup::Column::Status.eq("incubating"));
+    if startup_id > 0 {
+        let s = incubating
+            .filter(startup::Column::Id.eq(startup_id))
+            .one(db)
+            .await?
+            .ok_or(AppError::invalid(
+                "startup_id",
+                "incubation.error_not_incubating",
+            ))?;
+        let milestones = milestone::Entity::find()
+            .filter(milestone::Column::StartupId.eq(s.id))
+            .filter(milestone::Column::Status.eq("planned"))
+            .order_by_asc(milestone::Column::DueOn)
+            .all(db)
+            .await?
             .into_iter()
-            .map(|r| (r.id, format!("{} ({})", r.name, r.gpu_model)))
+            .map(|m| {
+                (
+                    m.id,
+                    format!("{} ({})", m.title, m.due_on.format("%Y-%m-%d")),
+                )
+            })
+            .collect();
+        return Ok(GrantFormOptions {
+            startup: Some((s.id, s.name)),
+            matches: Vec::new(),
+            resources,
+            milestones,
+        });
+    }
+    let query = TableQuery {
+        q: q.to_string(),
+        ..Default::default()
+    };
+    let matches = match tables::ssr::search(&query)? {
+        None => Vec::new(),
+        Some(pattern) => incubating
+            .filter(tables::ssr::like(
+                Expr::col((startup::Entity, startup::Column::Name)),
+                &pattern,
+            ))
+            .order_by_asc(startup::Column::Name)
+            .limit(STARTUP_MATCHES)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
             .collect(),
+    };
+    Ok(GrantFormOptions {
+        startup: None,
+        matches,
+        resources,
+        milestones: Vec::new(),
     })
 }
 
-/// The signed-in applicant's own startup's grants; nobody else's.
+/// A grant of the applicant's startup with what its page shows beside it.
+#[derive(FromQueryResult)]
+struct CreditRow {
+    #[sea_orm(nested)]
+    grant: grant::Model,
+    startup_name: String,
+    resource_name: String,
+    gpu_model: String,
+    ledger_entries: i64,
+    used_14d: Option<i64>,
+}
+
+/// The signed-in applicant's own startup's grants; nobody else's. Four queries whatever the
+/// number of grants: the grants with their names and ledger figures, their sync jobs, their
+/// sampled ledgers, their tranches.
 pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Option<StartupCredit>> {
+    use sea_orm::QueryTrait;
     actor.require(Role::Applicant)?;
-    let Some(s) = crate::startups::domain::startup_of(db, actor.user_id).await? else {
-        return Ok(None);
-    };
-    let grants = grant::Entity::find()
-        .filter(grant::Column::StartupId.eq(s.id))
-        .order_by_desc(grant::Column::Id)
+    let now = Utc::now();
+    let mine = member::Entity::find()
+        .select_only()
+        .column(member::Column::StartupId)
+        .filter(member::Column::UserId.eq(actor.user_id))
+        .into_query();
+    let rows = named()
+        .expr_as(ledger_entries_expr(), "ledger_entries")
+        .expr_as(consumed_since_expr(forecast_since(now)), "used_14d")
+        .filter(grant::Column::StartupId.in_subquery(mine))
+        .order_by_desc(Expr::col((grant::Entity, grant::Column::Id)))
+        .into_model::<CreditRow>()
         .all(db)
         .await?;
-    let mut burns = Vec::with_capacity(grants.len());
-    for g in &grants {
-        burns.push(burn_down(db, g).await?);
-    }
-    let ids: Vec<i64> = grants.iter().map(|g| g.id).collect();
+    let startup_name = match rows.first() {
+        Some(r) => r.startup_name.clone(),
+        None => match crate::startups::domain::startup_of(db, actor.user_id).await? {
+            Some(s) => s.name,
+            None => return Ok(None),
+        },
+    };
+    let with_stats: Vec<(&grant::Model, LedgerStats)> = rows
+        .iter()
+        .map(|r| {
+            (
+                &r.grant,
+                LedgerStats {
+                    entries: r.ledger_entries,
+                    used_14d: r.used_14d.unwrap_or(0),
+                },
+            )
+        })
+        .collect();
+    let burns = burn_downs(db, &with_stats, now).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.grant.id).collect();
     let tranches = super::tranches::for_grants(db, &ids).await?;
+    let named = rows
+        .into_iter()
+        .map(|r| Named {
+            grant: r.grant,
+            startup_name: r.startup_name,
+            resource_name: r.resource_name,
+            gpu_model: r.gpu_model,
+        })
+        .collect();
     Ok(Some(StartupCredit {
         tranches,
-        startup_name: s.name,
-        grants: rows_of(db, grants).await?,
+        startup_name,
+        grants: with_sync(db, named).await?,
         burns,
     }))
 }

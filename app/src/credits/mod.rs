@@ -12,6 +12,8 @@ pub mod grants;
 #[cfg(feature = "ssr")]
 pub mod ledger;
 #[cfg(feature = "ssr")]
+pub mod ledger_table;
+#[cfg(feature = "ssr")]
 pub mod members;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -32,7 +34,19 @@ pub mod status {
     pub const SUSPENDED: &str = "suspended";
     pub const EXPIRED: &str = "expired";
     pub const REVOKED: &str = "revoked";
+    pub const ALL: &[&str] = &[ACTIVE, SUSPENDED, EXPIRED, REVOKED];
 }
+
+/// The admin's grant list: sortable columns (the first is the default order, newest first).
+pub const GRANT_COLUMNS: &[crate::tables::Column] = &[
+    crate::tables::col("created", "grants.created", true),
+    crate::tables::col("startup", "grants.startup", false),
+    crate::tables::col("status", "outbox.status", false),
+    crate::tables::col("granted", "grants.granted", true),
+    crate::tables::col("consumed", "grants.consumed", true),
+    crate::tables::col("remaining", "grants.remaining", true),
+    crate::tables::col("until", "grants.valid_until", false),
+];
 
 /// Kinds of ledger entry; each has a label `ledger.<kind>`.
 pub mod kind {
@@ -165,6 +179,36 @@ pub struct LedgerRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// One entry of the admin's ledger across every grant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerListRow {
+    pub id: i64,
+    pub grant_id: i64,
+    pub startup_id: i64,
+    pub startup_name: String,
+    pub resource_name: String,
+    pub kind: String,
+    pub minutes: i64,
+    pub balance_after: i64,
+    pub external_ref: Option<String>,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The ledger is ordered by time only (it is too long to sort by anything unindexed).
+pub const LEDGER_COLUMNS: &[crate::tables::Column] =
+    &[crate::tables::col("when", "ledger.when", true)];
+
+/// Every kind of ledger entry, for the admin ledger's filter.
+pub const LEDGER_KINDS: &[&str] = &[
+    kind::GRANTED,
+    kind::TRANCHE_RELEASED,
+    kind::ADJUSTED,
+    kind::CONSUMED,
+    kind::EXPIRED,
+    kind::REVOKED,
+];
+
 /// A grant's balance over time, and where the recent burn rate takes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BurnDown {
@@ -197,14 +241,6 @@ pub struct GrantDetail {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GrantsPage {
-    pub rows: Vec<GrantRow>,
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncJobRow {
     pub id: i64,
     pub startup_id: i64,
@@ -218,12 +254,25 @@ pub struct SyncJobRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The admin's sync queue: sortable columns (the first is the default order, newest first).
+pub const SYNC_COLUMNS: &[crate::tables::Column] = &[
+    crate::tables::col("created", "sync.created", true),
+    crate::tables::col("startup", "grants.startup", false),
+    crate::tables::col("status", "outbox.status", false),
+    crate::tables::col("attempts", "sync.attempts", true),
+    crate::tables::col("next", "sync.next_attempt", false),
+    crate::tables::col("updated", "sync.updated", true),
+];
+
 /// Choices for the grant form: incubating startups and the resources.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantFormOptions {
-    pub startups: Vec<(i64, String)>,
+    /// The startup the grant is for, once chosen (it must be incubating).
+    pub startup: Option<(i64, String)>,
+    /// Incubating startups whose name matches the search, to choose from (at most 20).
+    pub matches: Vec<(i64, String)>,
     pub resources: Vec<(i64, String)>,
-    /// Planned milestones of those startups, labelled with their startup, for tranches.
+    /// The chosen startup's planned milestones, for tranches.
     pub milestones: Vec<(i64, String)>,
 }
 

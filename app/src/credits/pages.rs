@@ -1,16 +1,21 @@
 //! GPU credit pages: resources, grants and their ledger, the sync queue (admins), and a
 //! startup's own credit (applicants).
 use super::server_fns::{
-    drift_report, get_grant_detail, get_grant_form_options, get_resource, list_grants,
-    list_resources, list_sync_jobs, my_credit, AdjustGrant, CreateGrant, GrantTransition,
-    RepairDrift, RetrySyncJob, SaveResource,
+    drift_report, get_grant_detail, get_grant_form_options, get_resource, ledger_entries,
+    list_grants, list_resources, list_sync_jobs, my_credit, AdjustGrant, CreateGrant,
+    GrantTransition, RepairDrift, RetrySyncJob, SaveResource,
 };
-use super::{format_gpu_hours, status, sync_status, GrantRow, ResourceView, BACKENDS};
+use super::{
+    format_gpu_hours, status, sync_status, GrantRow, ResourceView, BACKENDS, GRANT_COLUMNS,
+    LEDGER_COLUMNS, LEDGER_KINDS, SYNC_COLUMNS,
+};
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Pager,
     TextField,
 };
+use crate::error::AppError;
 use crate::i18n::use_locale;
+use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -248,18 +253,30 @@ pub fn EditResourcePage() -> impl IntoView {
 }
 
 #[component]
-fn GrantsTable(rows: Vec<GrantRow>, #[prop(default = true)] link: bool) -> impl IntoView {
+fn GrantsTable(
+    rows: Vec<GrantRow>,
+    #[prop(default = true)] link: bool,
+    /// The admin list's view: its headers sort the list.
+    #[prop(optional)]
+    query: Option<TableQuery>,
+) -> impl IntoView {
     let locale = use_locale();
+    let th = move |key: &'static str, label: &'static str| match query.clone() {
+        Some(query) => {
+            view! { <SortTh path="/admin/grants" query columns=GRANT_COLUMNS key/> }.into_any()
+        }
+        None => view! { <th>{locale.t(label)}</th> }.into_any(),
+    };
     view! {
         <table class="data">
             <thead><tr>
-                <th>{locale.t("grants.startup")}</th>
+                {th("startup", "grants.startup")}
                 <th>{locale.t("grants.resource")}</th>
-                <th>{locale.t("outbox.status")}</th>
-                <th class="num">{locale.t("grants.granted")}</th>
-                <th class="num">{locale.t("grants.consumed")}</th>
-                <th class="num">{locale.t("grants.remaining")}</th>
-                <th>{locale.t("grants.valid_until")}</th>
+                {th("status", "outbox.status")}
+                {th("granted", "grants.granted")}
+                {th("consumed", "grants.consumed")}
+                {th("remaining", "grants.remaining")}
+                {th("until", "grants.valid_until")}
                 <th>{locale.t("grants.sync")}</th>
             </tr></thead>
             <tbody>
@@ -312,123 +329,182 @@ fn TranchesTable(rows: Vec<crate::startups::incubation::TrancheRow>) -> impl Int
     }
 }
 
-const GRANT_FILTERS: &[&str] = &[
-    status::ACTIVE,
-    status::SUSPENDED,
-    status::EXPIRED,
-    status::REVOKED,
-];
-
+/// The admin's grants: search by startup, filter by state and resource, sort, a page at a
+/// time, CSV of the filtered rows.
 #[component]
 pub fn GrantsPage() -> impl IntoView {
     let locale = use_locale();
-    let q = use_query_map();
-    let filter = Memo::new(move |_| {
-        q.with(|q| q.get("status"))
-            .filter(|s| GRANT_FILTERS.contains(&s.as_str()))
-            .unwrap_or_default()
-    });
-    let page = page_param();
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(TableQuery::from_map));
     let data = Resource::new(
-        move || (filter.get(), page.get(), data_version()),
-        |(f, p, _)| list_grants(f, p),
+        move || (query.get(), data_version()),
+        |(q, _)| list_grants(q),
     );
-    let options = Resource::new(data_version, |_| get_grant_form_options());
-    let create = mutation::<CreateGrant>();
-    let chip = move |key: &'static str| {
-        let href = if key.is_empty() {
-            "/admin/grants".to_string()
-        } else {
-            format!("/admin/grants?status={key}")
-        };
-        let label = if key.is_empty() {
-            locale.t("decide.filter_all")
-        } else {
-            locale.t(&format!("grants.status_{key}"))
-        };
-        view! { <a class="chip" href=href aria-current=move || (filter.get() == key).then_some("true")>{label}</a> }
-    };
+    let resources = Resource::new(|| (), |_| list_resources());
+    const PATH: &str = "/admin/grants";
     view! {
-        <h1>{locale.t("grants.title")}</h1>
-        <div class="split">
-            <section class="card">
-                <nav class="chips" aria-label=locale.t("decide.filter_label")>
-                    {chip("")}
-                    {GRANT_FILTERS.iter().map(|k| chip(k)).collect_view()}
-                </nav>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match data.await {
-                            Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                            Ok(p) => {
-                                let base = if filter.get_untracked().is_empty() { "/admin/grants".to_string() } else { format!("/admin/grants?status={}", filter.get_untracked()) };
-                                view! {
-                                    {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("grants.none")}</p> })}
-                                    <GrantsTable rows=p.rows/>
-                                    <Pager base page=p.page per_page=p.per_page total=p.total/>
-                                }
-                                .into_any()
-                            }
-                        }
-                    })}
-                </Transition>
-            </section>
-            <section class="card">
-                <h2>{locale.t("grants.new_title")}</h2>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        options.await.ok().map(|o| view! {
-                            {o.startups.is_empty().then(|| view! { <p class="hint">{locale.t("grants.no_incubating")}</p> })}
-                            <ErrorBanner error=action_error(create)/>
-                            <ActionForm action=create attr:class="form" attr:novalidate=true>
-                                <div class="field">
-                                    <label for="f-startup_id">{locale.t("grants.startup")}</label>
-                                    <select id="f-startup_id" name="startup_id">
-                                        {o.startups.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
-                                    </select>
-                                </div>
-                                <div class="field">
-                                    <label for="f-resource_id">{locale.t("grants.resource")}</label>
-                                    <select id="f-resource_id" name="resource_id">
-                                        {o.resources.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
-                                    </select>
-                                </div>
-                                <TextField label=locale.t("grants.gpu_hours") name="gpu_hours" hint=locale.t("grants.gpu_hours_hint")/>
-                                <TextField label=locale.t("grants.valid_from") name="valid_from" kind="datetime-local"/>
-                                <TextField label=locale.t("grants.valid_until") name="valid_until" kind="datetime-local"/>
-                                <div class="field">
-                                    <label for="f-reason">{locale.t("grants.reason")}</label>
-                                    <textarea id="f-reason" name="reason" rows="2"></textarea>
-                                </div>
-                                <fieldset class="tranche-rows">
-                                    <legend>{locale.t("tranches.title")}</legend>
-                                    <p class="hint">{locale.t("tranches.lead")}</p>
-                                    {(1..=5).map(|n| {
-                                        let milestones = o.milestones.clone();
-                                        view! {
-                                            <div class="field-row">
-                                                <input
-                                                    type="text"
-                                                    name=format!("tranche_hours_{n}")
-                                                    inputmode="decimal"
-                                                    aria-label=format!("{} {n}", locale.t("tranches.hours"))
-                                                    placeholder=locale.t("tranches.hours")
-                                                />
-                                                <select name=format!("tranche_milestone_{n}") aria-label=format!("{} {n}", locale.t("tranches.milestone"))>
-                                                    <option value="0">{locale.t("tranches.no_milestone")}</option>
-                                                    {milestones.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
-                                                </select>
-                                            </div>
-                                        }
-                                    }).collect_view()}
-                                </fieldset>
-                                <button type="submit" data-testid="create-grant">{locale.t("grants.create")}</button>
-                            </ActionForm>
-                        })
-                    })}
-                </Transition>
-            </section>
+        <div class="title-row">
+            <h1>{locale.t("grants.title")}</h1>
+            <a class="button" href="/admin/grants/new" data-testid="new-grant">{locale.t("grants.new_title")}</a>
         </div>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let q = query.get();
+                let resources = resources
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.gpu_model)))
+                    .collect::<Vec<_>>();
+                let statuses = status::ALL
+                    .iter()
+                    .map(|k| (k.to_string(), locale.t(&format!("grants.status_{k}"))))
+                    .collect::<Vec<_>>();
+                view! {
+                    <TableFilters path=PATH csv="/admin/grants.csv" query=q.clone() search_label=locale.t("grants.search")>
+                        <FilterSelect name="status" label=locale.t("outbox.status") value=q.status.clone() options=statuses/>
+                        <FilterSelect name="of" label=locale.t("grants.resource") value=q.of.clone() options=resources/>
+                    </TableFilters>
+                }
+            })}
+        </Transition>
+        <section class="card">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                        Ok(p) => {
+                            let q = query.get_untracked();
+                            view! {
+                                {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("grants.none")}</p> })}
+                                <GrantsTable rows=p.rows query=q.clone()/>
+                                <TablePager path=PATH query=q page=p.page more=p.more/>
+                            }
+                            .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Issuing a grant: first the startup (searched by name, or given by `?startup=` from its
+/// page), then the amount, validity, reason and optional tranches.
+#[component]
+pub fn NewGrantPage() -> impl IntoView {
+    let locale = use_locale();
+    let params = use_query_map();
+    let choice = Memo::new(move |_| {
+        params.with(|p| {
+            (
+                p.get("startup")
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .unwrap_or(0),
+                p.get("q").unwrap_or_default(),
+            )
+        })
+    });
+    let options = Resource::new(
+        move || choice.get(),
+        |(startup, q)| get_grant_form_options(startup, q),
+    );
+    let create = mutation::<CreateGrant>();
+    view! {
+        <p class="meta"><a href="/admin/grants">{locale.t("grants.back")}</a></p>
+        <h1>{locale.t("grants.new_title")}</h1>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match options.await {
+                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(o) => match o.startup.clone() {
+                        None => view! { <ChooseStartup q=choice.get_untracked().1 matches=o.matches/> }.into_any(),
+                        Some((startup_id, name)) => view! {
+                            <section class="card">
+                                <p class="lead">{locale.t("grants.startup")} ": " <strong data-testid="grant-startup">{name}</strong>
+                                    " · " <a href="/admin/grants/new">{locale.t("grants.other_startup")}</a></p>
+                                <ErrorBanner error=action_error(create)/>
+                                <ActionForm action=create attr:class="form" attr:novalidate=true>
+                                    <input type="hidden" name="startup_id" value=startup_id/>
+                                    <div class="field">
+                                        <label for="f-resource_id">{locale.t("grants.resource")}</label>
+                                        <select id="f-resource_id" name="resource_id">
+                                            {o.resources.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                                        </select>
+                                    </div>
+                                    <TextField label=locale.t("grants.gpu_hours") name="gpu_hours" hint=locale.t("grants.gpu_hours_hint")/>
+                                    <TextField label=locale.t("grants.valid_from") name="valid_from" kind="datetime-local"/>
+                                    <TextField label=locale.t("grants.valid_until") name="valid_until" kind="datetime-local"/>
+                                    <div class="field">
+                                        <label for="f-reason">{locale.t("grants.reason")}</label>
+                                        <textarea id="f-reason" name="reason" rows="2"></textarea>
+                                    </div>
+                                    <TrancheFields milestones=o.milestones/>
+                                    <button type="submit" data-testid="create-grant">{locale.t("grants.create")}</button>
+                                </ActionForm>
+                            </section>
+                        }.into_any(),
+                    },
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The first step of a new grant: find the incubating startup by name.
+#[component]
+fn ChooseStartup(q: String, matches: Vec<(i64, String)>) -> impl IntoView {
+    let locale = use_locale();
+    let searched = !q.trim().is_empty();
+    view! {
+        <form method="get" action="/admin/grants/new" class="card form" role="search">
+            <div class="field">
+                <label for="f-q">{locale.t("grants.find_startup")}</label>
+                <input id="f-q" name="q" type="search" value=q maxlength="100" autofocus/>
+                <small class="hint">{locale.t("grants.find_startup_hint")}</small>
+            </div>
+            <button type="submit" data-testid="find-startup">{locale.t("grants.find")}</button>
+        </form>
+        {(searched && matches.is_empty()).then(|| view! { <p class="empty">{locale.t("grants.no_match")}</p> })}
+        {(!matches.is_empty()).then(|| view! {
+            <ul class="card choices" data-testid="startup-matches">
+                {matches.into_iter().map(|(id, name)| view! {
+                    <li><a href=format!("/admin/grants/new?startup={id}")>{name}</a></li>
+                }).collect_view()}
+            </ul>
+        })}
+    }
+}
+
+/// Up to five tranches: GPU-hours released when a milestone is signed off.
+#[component]
+fn TrancheFields(milestones: Vec<(i64, String)>) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <fieldset class="tranche-rows">
+            <legend>{locale.t("tranches.title")}</legend>
+            <p class="hint">{locale.t("tranches.lead")}</p>
+            {(1..=5).map(|n| {
+                let milestones = milestones.clone();
+                view! {
+                    <div class="field-row">
+                        <input
+                            type="text"
+                            name=format!("tranche_hours_{n}")
+                            inputmode="decimal"
+                            aria-label=format!("{} {n}", locale.t("tranches.hours"))
+                            placeholder=locale.t("tranches.hours")
+                        />
+                        <select name=format!("tranche_milestone_{n}") aria-label=format!("{} {n}", locale.t("tranches.milestone"))>
+                            <option value="0">{locale.t("tranches.no_milestone")}</option>
+                            {milestones.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                        </select>
+                    </div>
+                }
+            }).collect_view()}
+        </fieldset>
     }
 }
 
@@ -545,57 +621,175 @@ pub fn GrantPage() -> impl IntoView {
 #[component]
 pub fn SyncJobsPage() -> impl IntoView {
     let locale = use_locale();
-    let page = page_param();
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(TableQuery::from_map));
     let data = Resource::new(
-        move || (page.get(), data_version()),
-        |(p, _)| list_sync_jobs(p),
+        move || (query.get(), data_version()),
+        |(q, _)| list_sync_jobs(q),
     );
+    let resources = Resource::new(|| (), |_| list_resources());
     let retry = mutation::<RetrySyncJob>();
+    const PATH: &str = "/admin/sync";
     view! {
         <h1>{locale.t("sync.title")}</h1>
         <p class="hint">{locale.t("sync.lead")}</p>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let q = query.get();
+                let resources = resources
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.gpu_model)))
+                    .collect::<Vec<_>>();
+                let states = [
+                    sync_status::PENDING,
+                    sync_status::RUNNING,
+                    sync_status::DONE,
+                    sync_status::DEAD,
+                    sync_status::SUPERSEDED,
+                ]
+                .iter()
+                .map(|k| (k.to_string(), locale.t(&format!("sync.status_{k}"))))
+                .collect::<Vec<_>>();
+                view! {
+                    <TableFilters path=PATH csv="/admin/sync.csv" query=q.clone() search_label=locale.t("grants.search")>
+                        <FilterSelect name="status" label=locale.t("outbox.status") value=q.status.clone() options=states/>
+                        <FilterSelect name="of" label=locale.t("grants.resource") value=q.of.clone() options=resources/>
+                    </TableFilters>
+                }
+            })}
+        </Transition>
         <ErrorBanner error=action_error(retry)/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
+                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok((rows, total)) => view! {
-                        {rows.is_empty().then(|| view! { <p class="empty">{locale.t("sync.none")}</p> })}
-                        <table class="data card">
-                            <thead><tr>
-                                <th>{locale.t("grants.startup")}</th>
-                                <th>{locale.t("grants.resource")}</th>
-                                <th class="num">{locale.t("sync.limit")}</th>
-                                <th>{locale.t("outbox.status")}</th>
-                                <th>{locale.t("sync.attempts")}</th>
-                                <th>{locale.t("sync.error")}</th>
-                                <th></th>
-                            </tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|j| {
-                                    let dead = j.status == sync_status::DEAD;
-                                    view! {
-                                        <tr data-job=j.id data-status=j.status.clone()>
-                                            <td>{j.startup_name}</td>
-                                            <td>{j.resource_name}</td>
-                                            <td class="num">{hours(j.limit_minutes)}</td>
-                                            <td><span class=format!("pill sync-{}", j.status)>{locale.t(&format!("sync.status_{}", j.status))}</span></td>
-                                            <td>{j.attempts}</td>
-                                            <td><small>{j.last_error.unwrap_or_default()}</small></td>
-                                            <td>{dead.then(|| view! {
-                                                <ActionForm action=retry>
-                                                    <input type="hidden" name="id" value=j.id/>
-                                                    <button type="submit" class="small" data-testid="retry">{locale.t("outbox.retry")}</button>
-                                                </ActionForm>
-                                            })}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        <Pager base="/admin/sync".to_string() page=page.get_untracked() per_page=50 total/>
+                    Ok(p) => {
+                        let q = query.get_untracked();
+                        let th = move |key: &'static str| view! { <SortTh path=PATH query=q.clone() columns=SYNC_COLUMNS key/> };
+                        view! {
+                            {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("sync.none")}</p> })}
+                            <table class="data card">
+                                <thead><tr>
+                                    {th("startup")}
+                                    <th>{locale.t("grants.resource")}</th>
+                                    <th class="num">{locale.t("sync.limit")}</th>
+                                    {th("status")}
+                                    {th("attempts")}
+                                    {th("next")}
+                                    <th>{locale.t("sync.error")}</th>
+                                    <th></th>
+                                </tr></thead>
+                                <tbody>
+                                    {p.rows.into_iter().map(|j| {
+                                        let dead = j.status == sync_status::DEAD;
+                                        let waiting = matches!(j.status.as_str(), sync_status::PENDING | sync_status::RUNNING);
+                                        view! {
+                                            <tr data-job=j.id data-status=j.status.clone()>
+                                                <td>{j.startup_name}</td>
+                                                <td>{j.resource_name}</td>
+                                                <td class="num">{hours(j.limit_minutes)}</td>
+                                                <td><span class=format!("pill sync-{}", j.status)>{locale.t(&format!("sync.status_{}", j.status))}</span></td>
+                                                <td>{j.attempts}</td>
+                                                <td>{waiting.then(|| format_time(&j.next_attempt_at))}</td>
+                                                <td><small>{j.last_error.unwrap_or_default()}</small></td>
+                                                <td>{dead.then(|| view! {
+                                                    <ActionForm action=retry>
+                                                        <input type="hidden" name="id" value=j.id/>
+                                                        <button type="submit" class="small" data-testid="retry">{locale.t("outbox.retry")}</button>
+                                                    </ActionForm>
+                                                })}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
+                        }
+                        .into_any()
                     }
-                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Every grant's ledger in one list (admins): by time, filtered by kind, resource and startup
+/// or job, CSV of the filtered entries.
+#[component]
+pub fn LedgerPage() -> impl IntoView {
+    let locale = use_locale();
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let data = Resource::new(
+        move || (query.get(), data_version()),
+        |(q, _)| ledger_entries(q),
+    );
+    let resources = Resource::new(|| (), |_| list_resources());
+    const PATH: &str = "/admin/ledger";
+    view! {
+        <h1>{locale.t("ledger.admin_title")}</h1>
+        <p class="hint">{locale.t("ledger.admin_lead")}</p>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let q = query.get();
+                let resources = resources
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.gpu_model)))
+                    .collect::<Vec<_>>();
+                let kinds = LEDGER_KINDS
+                    .iter()
+                    .map(|k| (k.to_string(), locale.t(&format!("ledger.{k}"))))
+                    .collect::<Vec<_>>();
+                view! {
+                    <TableFilters path=PATH csv="/admin/ledger.csv" query=q.clone() search_label=locale.t("ledger.search")>
+                        <FilterSelect name="status" label=locale.t("ledger.kind") value=q.status.clone() options=kinds/>
+                        <FilterSelect name="of" label=locale.t("grants.resource") value=q.of.clone() options=resources/>
+                    </TableFilters>
+                }
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(p) => {
+                        let q = query.get_untracked();
+                        view! {
+                            {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("ledger.none")}</p> })}
+                            <table class="data card" data-testid="ledger-all">
+                                <thead><tr>
+                                    <SortTh path=PATH query=q.clone() columns=LEDGER_COLUMNS key="when"/>
+                                    <th>{locale.t("grants.startup")}</th>
+                                    <th>{locale.t("grants.resource")}</th>
+                                    <th>{locale.t("ledger.kind")}</th>
+                                    <th class="num">{locale.t("ledger.hours")}</th>
+                                    <th class="num">{locale.t("ledger.balance")}</th>
+                                    <th>{locale.t("ledger.note")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {p.rows.into_iter().map(|e| view! {
+                                        <tr data-entry=e.id data-kind=e.kind.clone()>
+                                            <td>{format_time(&e.created_at)}</td>
+                                            <td><a href=format!("/admin/grants/{}", e.grant_id)>{e.startup_name}</a></td>
+                                            <td>{e.resource_name}</td>
+                                            <td>{locale.t(&format!("ledger.{}", e.kind))}</td>
+                                            <td class="num">{hours(e.minutes)}</td>
+                                            <td class="num">{hours(e.balance_after)}</td>
+                                            <td>{e.external_ref.map(|r| format!("#{r} ")).unwrap_or_default()}{e.note}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <TablePager path=PATH query=q page=p.page more=p.more/>
+                        }
+                        .into_any()
+                    }
                 }
             })}
         </Transition>

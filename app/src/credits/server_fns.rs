@@ -1,8 +1,9 @@
 //! Server functions for GPU credit.
 // A form's fields arrive as arguments, one per input.
 #![allow(clippy::too_many_arguments)]
-use super::{GrantDetail, GrantFormOptions, GrantsPage, ResourceView, StartupCredit, SyncJobRow};
+use super::{GrantDetail, GrantFormOptions, GrantRow, ResourceView, StartupCredit, SyncJobRow};
 use crate::error::AppError;
+use crate::tables::{TablePage, TableQuery};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -53,20 +54,22 @@ pub async fn save_resource(
 }
 
 #[server(prefix = "/api", endpoint = "list_grants")]
-pub async fn list_grants(
-    #[server(default)] status: String,
-    #[server(default)] page: u64,
-) -> Result<GrantsPage, AppError> {
+pub async fn list_grants(query: TableQuery) -> Result<TablePage<GrantRow>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::grants::list(&state.db, &actor, &status, page).await
+    super::grants::list(&state.db, &actor, &query).await
 }
 
+/// The new-grant form's choices: the chosen startup (or the incubating startups whose name
+/// matches `q`), the resources, and the chosen startup's planned milestones.
 #[server(prefix = "/api", endpoint = "grant_form_options")]
-pub async fn get_grant_form_options() -> Result<GrantFormOptions, AppError> {
+pub async fn get_grant_form_options(
+    #[server(default)] startup: i64,
+    #[server(default)] q: String,
+) -> Result<GrantFormOptions, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::grants::form_options(&state.db, &actor).await
+    super::grants::form_options(&state.db, &actor, startup, &q).await
 }
 
 #[server(prefix = "/api", endpoint = "create_grant")]
@@ -153,12 +156,19 @@ pub async fn grant_transition(
 }
 
 #[server(prefix = "/api", endpoint = "list_sync_jobs")]
-pub async fn list_sync_jobs(
-    #[server(default)] page: u64,
-) -> Result<(Vec<SyncJobRow>, u64), AppError> {
+pub async fn list_sync_jobs(query: TableQuery) -> Result<TablePage<SyncJobRow>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::sync::list(&state.db, &actor, page).await
+    super::sync::list(&state.db, &actor, &query).await
+}
+
+#[server(prefix = "/api", endpoint = "ledger_entries")]
+pub async fn ledger_entries(
+    query: TableQuery,
+) -> Result<TablePage<super::LedgerListRow>, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::ledger_table::list(&state.db, &actor, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "retry_sync_job")]

@@ -11,12 +11,14 @@ use crate::auth::entity::user;
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
 use crate::startups::entity::{member, startup};
+use crate::tables::{self, TablePage, TableQuery};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
+    EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set, Statement, TransactionTrait,
 };
+use sea_orm::{JoinType, Select};
 use serde_json::json;
 
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -339,55 +341,147 @@ pub async fn retry(db: &DatabaseConnection, actor: &Actor, job_id: i64) -> AppRe
     Ok(())
 }
 
-/// The jobs admins watch: waiting, failing and dead first, then the latest done (three queries).
+/// A sync job with its startup's and resource's names, read in one joined query.
+#[derive(FromQueryResult)]
+struct NamedJob {
+    #[sea_orm(nested)]
+    job: sync_job::Model,
+    startup_name: String,
+    resource_name: String,
+}
+
+/// The jobs a table view selects: `status` is their state (all but superseded when empty),
+/// `of` their resource, `q` part of their startup's name; ordered by the chosen column.
+fn jobs_select(query: &TableQuery) -> AppResult<Select<sync_job::Entity>> {
+    let mut q = sync_job::Entity::find()
+        .column_as(
+            Expr::col((startup::Entity, startup::Column::Name)),
+            "startup_name",
+        )
+        .column_as(
+            Expr::col((resource::Entity, resource::Column::Name)),
+            "resource_name",
+        )
+        .join(
+            JoinType::InnerJoin,
+            sync_job::Entity::belongs_to(startup::Entity)
+                .from(sync_job::Column::StartupId)
+                .to(startup::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::InnerJoin,
+            sync_job::Entity::belongs_to(resource::Entity)
+                .from(sync_job::Column::ResourceId)
+                .to(resource::Column::Id)
+                .into(),
+        );
+    let states = [
+        sync_status::PENDING,
+        sync_status::RUNNING,
+        sync_status::DONE,
+        sync_status::DEAD,
+        sync_status::SUPERSEDED,
+    ];
+    q = match tables::ssr::one_of(&query.status, &states, "status")? {
+        Some(s) => q.filter(sync_job::Column::Status.eq(s)),
+        None => q.filter(sync_job::Column::Status.ne(sync_status::SUPERSEDED)),
+    };
+    if let Some(id) = tables::ssr::id_filter(&query.of, "of")? {
+        q = q.filter(sync_job::Column::ResourceId.eq(id));
+    }
+    if let Some(pattern) = tables::ssr::search(query)? {
+        q = q.filter(tables::ssr::like(
+            Expr::col((startup::Entity, startup::Column::Name)),
+            &pattern,
+        ));
+    }
+    let (column, order) = tables::ssr::sort(query, super::SYNC_COLUMNS)?;
+    let by = match column.key {
+        "updated" => Expr::col((sync_job::Entity, sync_job::Column::UpdatedAt)),
+        "startup" => Expr::col((startup::Entity, startup::Column::Name)),
+        "status" => Expr::col((sync_job::Entity, sync_job::Column::Status)),
+        "attempts" => Expr::col((sync_job::Entity, sync_job::Column::Attempts)),
+        "next" => Expr::col((sync_job::Entity, sync_job::Column::NextAttemptAt)),
+        _ => Expr::col((sync_job::Entity, sync_job::Column::Id)),
+    };
+    Ok(tables::ssr::order(
+        q,
+        by,
+        Expr::col((sync_job::Entity, sync_job::Column::Id)),
+        order,
+    ))
+}
+
+fn job_row(n: NamedJob) -> SyncJobRow {
+    let j = n.job;
+    let limit = serde_json::from_str::<Desired>(&j.desired)
+        .map(|d| d.limit_minutes)
+        .unwrap_or_default();
+    SyncJobRow {
+        id: j.id,
+        startup_id: j.startup_id,
+        startup_name: n.startup_name,
+        resource_name: n.resource_name,
+        status: j.status,
+        attempts: j.attempts,
+        limit_minutes: limit,
+        next_attempt_at: j.next_attempt_at,
+        last_error: j.last_error,
+        updated_at: j.updated_at,
+    }
+}
+
+/// One page of the sync queue for admins (one query).
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
-    page: u64,
-) -> AppResult<(Vec<SyncJobRow>, u64)> {
-    use sea_orm::PaginatorTrait;
+    query: &TableQuery,
+) -> AppResult<TablePage<SyncJobRow>> {
     actor.require(Role::Admin)?;
-    const PER_PAGE: u64 = 50;
-    let paginator = sync_job::Entity::find()
-        .filter(sync_job::Column::Status.ne(sync_status::SUPERSEDED))
-        .order_by_desc(sync_job::Column::Id)
-        .paginate(db, PER_PAGE);
-    let total = paginator.num_items().await?;
-    let jobs = paginator.fetch_page(page).await?;
-    let startups = startup::Entity::find()
-        .filter(startup::Column::Id.is_in(jobs.iter().map(|j| j.startup_id)))
-        .all(db)
-        .await?;
-    let resources = resource::Entity::find().all(db).await?;
-    let rows = jobs
-        .into_iter()
-        .map(|j| {
-            let limit = serde_json::from_str::<Desired>(&j.desired)
-                .map(|d| d.limit_minutes)
-                .unwrap_or_default();
-            SyncJobRow {
-                id: j.id,
-                startup_id: j.startup_id,
-                startup_name: startups
-                    .iter()
-                    .find(|s| s.id == j.startup_id)
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default(),
-                resource_name: resources
-                    .iter()
-                    .find(|r| r.id == j.resource_id)
-                    .map(|r| r.name.clone())
-                    .unwrap_or_default(),
-                status: j.status,
-                attempts: j.attempts,
-                limit_minutes: limit,
-                next_attempt_at: j.next_attempt_at,
-                last_error: j.last_error,
-                updated_at: j.updated_at,
-            }
-        })
-        .collect();
-    Ok((rows, total))
+    let (jobs, more) =
+        tables::ssr::page_as::<_, NamedJob>(db, jobs_select(query)?, query.page).await?;
+    Ok(tables::ssr::table_page(
+        jobs.into_iter().map(job_row).collect(),
+        query.page,
+        more,
+    ))
+}
+
+/// Every job the view selects, as CSV (the limit in GPU-hours, times in UTC).
+pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> AppResult<String> {
+    actor.require(Role::Admin)?;
+    let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut out = crate::admin::csv::line([
+        "id",
+        "startup_id",
+        "startup",
+        "resource",
+        "limit_gpu_hours",
+        "status",
+        "attempts",
+        "next_attempt_utc",
+        "updated_utc",
+        "last_error",
+    ]);
+    let mut batches = tables::ssr::Batches::new(jobs_select(query)?);
+    while let Some(batch) = batches.next_as::<NamedJob>(db).await? {
+        for j in batch.into_iter().map(job_row) {
+            out.push_str(&crate::admin::csv::line([
+                j.id.to_string(),
+                j.startup_id.to_string(),
+                j.startup_name,
+                j.resource_name,
+                format!("{:.2}", j.limit_minutes as f64 / 60.0),
+                j.status,
+                j.attempts.to_string(),
+                time(j.next_attempt_at),
+                time(j.updated_at),
+                j.last_error.unwrap_or_default(),
+            ]));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

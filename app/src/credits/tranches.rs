@@ -14,7 +14,8 @@ use crate::startups::incubation::{milestone_status, TrancheRow};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -148,46 +149,59 @@ pub(crate) async fn insert(
     Ok(out)
 }
 
-/// Table rows for tranches, with their milestones (one query).
-async fn rows_of(
-    db: &impl ConnectionTrait,
-    tranches: Vec<tranche::Model>,
-) -> AppResult<Vec<TrancheRow>> {
-    let milestones = milestone::Entity::find()
-        .filter(milestone::Column::Id.is_in(tranches.iter().map(|t| t.milestone_id)))
-        .all(db)
-        .await?;
-    Ok(tranches
-        .into_iter()
-        .filter_map(|t| {
-            let m = milestones.iter().find(|m| m.id == t.milestone_id)?;
-            Some(TrancheRow {
-                id: t.id,
-                grant_id: t.grant_id,
-                milestone_id: t.milestone_id,
-                milestone_title: m.title.clone(),
-                due_on: m.due_on,
-                minutes: t.minutes,
-                status: t.status,
-                released_at: t.released_at,
-            })
-        })
-        .collect())
+/// A tranche with its milestone's title and due date, read in one joined query.
+#[derive(sea_orm::FromQueryResult)]
+struct WithMilestone {
+    #[sea_orm(nested)]
+    tranche: tranche::Model,
+    milestone_title: String,
+    milestone_due_on: chrono::NaiveDate,
 }
 
-/// The tranches of these grants, by due date of their milestones (two queries).
+/// The tranches of these grants, by due date of their milestones (one query, none for no
+/// grants).
 pub async fn for_grants(
     db: &impl ConnectionTrait,
     grant_ids: &[i64],
 ) -> AppResult<Vec<TrancheRow>> {
-    let tranches = tranche::Entity::find()
+    if grant_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = tranche::Entity::find()
+        .column_as(
+            Expr::col((milestone::Entity, milestone::Column::Title)),
+            "milestone_title",
+        )
+        .column_as(
+            Expr::col((milestone::Entity, milestone::Column::DueOn)),
+            "milestone_due_on",
+        )
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            tranche::Entity::belongs_to(milestone::Entity)
+                .from(tranche::Column::MilestoneId)
+                .to(milestone::Column::Id)
+                .into(),
+        )
         .filter(tranche::Column::GrantId.is_in(grant_ids.iter().copied()))
-        .order_by_asc(tranche::Column::Id)
+        .order_by_asc(Expr::col((milestone::Entity, milestone::Column::DueOn)))
+        .order_by_asc(Expr::col((tranche::Entity, tranche::Column::Id)))
+        .into_model::<WithMilestone>()
         .all(db)
         .await?;
-    let mut rows = rows_of(db, tranches).await?;
-    rows.sort_by_key(|r| (r.due_on, r.id));
-    Ok(rows)
+    Ok(rows
+        .into_iter()
+        .map(|r| TrancheRow {
+            id: r.tranche.id,
+            grant_id: r.tranche.grant_id,
+            milestone_id: r.tranche.milestone_id,
+            milestone_title: r.milestone_title,
+            due_on: r.milestone_due_on,
+            minutes: r.tranche.minutes,
+            status: r.tranche.status,
+            released_at: r.tranche.released_at,
+        })
+        .collect())
 }
 
 /// The tranches tied to these milestones (one query).

@@ -22,6 +22,14 @@ pub mod status {
     pub const DEAD: &str = "dead";
 }
 
+/// The admin's outbox list: sortable columns (the first is the default order, newest first).
+pub const OUTBOX_COLUMNS: &[crate::tables::Column] = &[
+    crate::tables::col("created", "outbox.created", true),
+    crate::tables::col("to", "outbox.to", false),
+    crate::tables::col("status", "outbox.status", false),
+    crate::tables::col("attempts", "outbox.attempts", true),
+];
+
 /// A row of the admin's outbox list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxRow {
@@ -40,9 +48,9 @@ pub struct OutboxRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxPage {
     pub rows: Vec<OutboxRow>,
-    pub total: u64,
     pub page: u64,
-    pub per_page: u64,
+    /// Whether the next page has rows.
+    pub more: bool,
     /// Where .eml files are written when no SMTP server is configured.
     pub file_dir: Option<String>,
 }

@@ -172,32 +172,97 @@ fn to_row(m: entity::Model) -> (super::OutboxRow, String) {
     )
 }
 
-/// The admin's list, newest first.
+/// The messages a table view selects: `status` is their delivery state, `q` part of the
+/// recipient or subject; ordered by the chosen column.
+fn outbox_select(
+    query: &crate::tables::TableQuery,
+) -> crate::error::AppResult<sea_orm::Select<entity::Entity>> {
+    use crate::tables::ssr;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, Condition, QueryFilter};
+    let mut select = entity::Entity::find();
+    let statuses = [
+        super::status::PENDING,
+        super::status::SENT,
+        super::status::DEAD,
+    ];
+    if let Some(s) = ssr::one_of(&query.status, &statuses, "status")? {
+        select = select.filter(entity::Column::Status.eq(s));
+    }
+    if let Some(pattern) = ssr::search(query)? {
+        select = select.filter(
+            Condition::any()
+                .add(ssr::like(Expr::col(entity::Column::ToAddress), &pattern))
+                .add(ssr::like(Expr::col(entity::Column::Subject), &pattern)),
+        );
+    }
+    let (column, order) = ssr::sort(query, super::OUTBOX_COLUMNS)?;
+    let by = match column.key {
+        "to" => entity::Column::ToAddress,
+        "status" => entity::Column::Status,
+        "attempts" => entity::Column::Attempts,
+        _ => entity::Column::Id,
+    };
+    Ok(ssr::order(
+        select,
+        Expr::col(by),
+        Expr::col(entity::Column::Id),
+        order,
+    ))
+}
+
+/// One page of the admin's outbox (one query).
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: &crate::auth::domain::Actor,
-    page: u64,
+    query: &crate::tables::TableQuery,
 ) -> Result<super::OutboxPage, crate::error::AppError> {
-    use sea_orm::{PaginatorTrait, QueryOrder};
     actor.require(crate::auth::Role::Admin)?;
-    const PER_PAGE: u64 = 50;
-    let paginator = entity::Entity::find()
-        .order_by_desc(entity::Column::Id)
-        .paginate(db, PER_PAGE);
-    let total = paginator.num_items().await?;
-    let rows = paginator
-        .fetch_page(page)
-        .await?
-        .into_iter()
-        .map(|m| to_row(m).0)
-        .collect();
+    let (messages, more) = crate::tables::ssr::page(db, outbox_select(query)?, query.page).await?;
     Ok(super::OutboxPage {
-        rows,
-        total,
-        page,
-        per_page: PER_PAGE,
+        rows: messages.into_iter().map(|m| to_row(m).0).collect(),
+        page: query.page,
+        more,
         file_dir: None,
     })
+}
+
+/// Every message the view selects, as CSV (without bodies).
+pub async fn csv(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::domain::Actor,
+    query: &crate::tables::TableQuery,
+) -> Result<String, crate::error::AppError> {
+    actor.require(crate::auth::Role::Admin)?;
+    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut out = crate::admin::csv::line([
+        "id",
+        "created_utc",
+        "to",
+        "kind",
+        "subject",
+        "status",
+        "attempts",
+        "sent_utc",
+        "last_error",
+    ]);
+    let mut batches = crate::tables::ssr::Batches::new(outbox_select(query)?);
+    while let Some(batch) = batches.next(db).await? {
+        for m in batch {
+            out.push_str(&crate::admin::csv::line([
+                m.id.to_string(),
+                time(m.created_at),
+                m.to_address,
+                m.kind,
+                m.subject,
+                m.status,
+                m.attempts.to_string(),
+                m.sent_at.map(time).unwrap_or_default(),
+                m.last_error.unwrap_or_default(),
+            ]));
+        }
+    }
+    Ok(out)
 }
 
 pub async fn message(

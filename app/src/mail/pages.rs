@@ -1,8 +1,10 @@
 //! The admin's outbox: every email Hatchery sent or will send, and where it went.
 use super::server_fns::{get_outbox_message, outbox, RetryEmail};
-use super::OutboxRow;
-use crate::components::{data_version, format_time, mutation, param_id, ErrorPage, Pager};
+use super::{OutboxRow, OUTBOX_COLUMNS};
+use crate::components::{data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage};
+use crate::error::AppError;
 use crate::i18n::use_locale;
+use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -14,46 +16,55 @@ fn status_key(status: &str) -> String {
 #[component]
 pub fn OutboxPage() -> impl IntoView {
     let locale = use_locale();
-    let query = use_query_map();
-    let page = Memo::new(move |_| {
-        query.with(|q| {
-            q.get("page")
-                .and_then(|p| p.parse::<u64>().ok())
-                .unwrap_or(0)
-        })
-    });
-    let data = Resource::new(
-        move || (page.get(), data_version()),
-        |(page, _)| outbox(page),
-    );
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let data = Resource::new(move || (query.get(), data_version()), |(q, _)| outbox(q));
+    const PATH: &str = "/admin/outbox";
     view! {
         <h1>{locale.t("outbox.title")}</h1>
+        {move || {
+            let q = query.get();
+            let statuses = [super::status::PENDING, super::status::SENT, super::status::DEAD]
+                .iter()
+                .map(|k| (k.to_string(), locale.t(&status_key(k))))
+                .collect::<Vec<_>>();
+            view! {
+                <TableFilters path=PATH csv="/admin/outbox.csv" query=q.clone() search_label=locale.t("outbox.search")>
+                    <FilterSelect name="status" label=locale.t("outbox.status") value=q.status.clone() options=statuses/>
+                </TableFilters>
+            }
+        }}
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
+                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok(p) => view! {
-                        <section class="card">
-                            {p.file_dir.clone().map(|d| view! {
-                                <p class="hint" data-testid="eml-dir">{locale.t_with("outbox.file_mode", &[("dir", &d)])}</p>
-                            })}
-                            <table class="data">
-                                <thead><tr>
-                                    <th>{locale.t("outbox.created")}</th>
-                                    <th>{locale.t("outbox.to")}</th>
-                                    <th>{locale.t("outbox.subject")}</th>
-                                    <th>{locale.t("outbox.status")}</th>
-                                    <th>{locale.t("outbox.attempts")}</th>
-                                </tr></thead>
-                                <tbody>
-                                    {p.rows.clone().into_iter().map(|r| view! { <OutboxRowView row=r/> }).collect_view()}
-                                </tbody>
-                            </table>
-                            {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("outbox.none")}</p> })}
-                            <Pager base="/admin/outbox".to_string() page=p.page per_page=p.per_page total=p.total/>
-                        </section>
+                    Ok(p) => {
+                        let q = query.get_untracked();
+                        let th = move |key: &'static str| view! { <SortTh path=PATH query=q.clone() columns=OUTBOX_COLUMNS key/> };
+                        view! {
+                            <section class="card">
+                                {p.file_dir.clone().map(|d| view! {
+                                    <p class="hint" data-testid="eml-dir">{locale.t_with("outbox.file_mode", &[("dir", &d)])}</p>
+                                })}
+                                <table class="data">
+                                    <thead><tr>
+                                        {th("created")}
+                                        {th("to")}
+                                        <th>{locale.t("outbox.subject")}</th>
+                                        {th("status")}
+                                        {th("attempts")}
+                                    </tr></thead>
+                                    <tbody>
+                                        {p.rows.clone().into_iter().map(|r| view! { <OutboxRowView row=r/> }).collect_view()}
+                                    </tbody>
+                                </table>
+                                {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("outbox.none")}</p> })}
+                                <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
+                            </section>
+                        }
+                        .into_any()
                     }
-                    .into_any(),
                 }
             })}
         </Transition>

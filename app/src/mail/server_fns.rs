@@ -4,10 +4,10 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "outbox")]
-pub async fn outbox(#[server(default)] page: u64) -> Result<OutboxPage, AppError> {
+pub async fn outbox(query: crate::tables::TableQuery) -> Result<OutboxPage, AppError> {
     let actor = crate::auth::server_fns::ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    let mut result = super::outbox::list(&state.db, &actor, page).await?;
+    let mut result = super::outbox::list(&state.db, &actor, &query).await?;
     result.file_dir = state.mailer.file_dir().map(|d| d.display().to_string());
     Ok(result)
 }

@@ -8,6 +8,9 @@ pub mod conflicts;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod entity;
+pub mod list_pages;
+#[cfg(feature = "ssr")]
+pub mod listing;
 pub mod pages;
 pub mod server_fns;
 
@@ -17,6 +20,41 @@ pub mod status {
     pub const SUBMITTED: &str = "submitted";
     pub const RECUSED: &str = "recused";
 }
+
+/// One row of the admin's list of every application.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationListRow {
+    pub id: i64,
+    pub round_id: i64,
+    pub round_title_en: String,
+    pub round_title_zh: String,
+    pub startup_id: i64,
+    pub startup_name: String,
+    pub status: String,
+    pub gpu_model: String,
+    pub gpu_hours: i64,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reviews_submitted: usize,
+    pub reviews_assigned: usize,
+}
+
+/// Every status an application can be in, for the admin list's filter.
+pub fn listing_statuses() -> &'static [&'static str] {
+    use crate::intake::status::*;
+    &[
+        DRAFT, SUBMITTED, IN_REVIEW, ACCEPTED, WAITLISTED, REJECTED, WITHDRAWN,
+    ]
+}
+
+/// The admin's application list: sortable columns (the first is the default, newest first).
+pub const APPLICATION_COLUMNS: &[crate::tables::Column] = &[
+    crate::tables::col("submitted", "applications.submitted", true),
+    crate::tables::col("startup", "grants.startup", false),
+    crate::tables::col("status", "outbox.status", false),
+    crate::tables::col("hours", "applications.gpu_hours", true),
+    crate::tables::col("decided", "applications.decided", true),
+];
 
 /// What a mentor may recommend; each has a label `review.recommend_<key>`.
 pub const RECOMMENDATIONS: &[&str] = &["accept", "waitlist", "reject"];

@@ -133,3 +133,21 @@ pub async fn decide(
     .await?;
     Ok(())
 }
+
+/// A page of every application across rounds (admins), and the rounds for its filter.
+#[server(prefix = "/api", endpoint = "all_applications")]
+pub async fn all_applications(
+    query: crate::tables::TableQuery,
+) -> Result<
+    (
+        crate::tables::TablePage<super::ApplicationListRow>,
+        Vec<(i64, String, String)>,
+    ),
+    AppError,
+> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let page = super::listing::list(&state.db, &actor, &query).await?;
+    let rounds = super::listing::round_options(&state.db, &actor).await?;
+    Ok((page, rounds))
+}

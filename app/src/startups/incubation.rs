@@ -2,6 +2,7 @@
 //! notes, the admin's startup list and the mentor's own list. Rules live in `residency.rs`
 //! and `milestones.rs` (server only).
 use super::{StartupProfile, TeamMember};
+use crate::tables::{col, Column};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,15 @@ pub mod milestone_status {
 /// How many days before its due date a planned milestone's reminder goes out.
 pub const REMINDER_DAYS: i64 = 7;
 
+/// The admin's startup list: sortable columns (the first is the default order).
+pub const STARTUP_COLUMNS: &[Column] = &[
+    col("name", "startup.name", false),
+    col("status", "incubation.status", false),
+    col("sector", "startup.sector", false),
+    col("residency", "incubation.residency", false),
+    col("created", "incubation.created", true),
+];
+
 /// One row of the admin's startup list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StartupRow {
@@ -43,14 +53,6 @@ pub struct StartupRow {
 pub struct NextMilestone {
     pub title: String,
     pub due_on: NaiveDate,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StartupsPage {
-    pub rows: Vec<StartupRow>,
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
 }
 
 /// A tranche of GPU credit waiting on (or released by) a milestone.

@@ -2,22 +2,19 @@
 //! done there, the mentor's list, and the team's own view.
 // A form's fields arrive as arguments, one per input.
 #![allow(clippy::too_many_arguments)]
-use super::incubation::{Mentoring, MyIncubation, StartupDetail, StartupsPage};
+use super::incubation::{Mentoring, MyIncubation, StartupDetail, StartupRow};
 use crate::error::AppError;
+use crate::tables::{TablePage, TableQuery};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::auth::server_fns::ssr::{redirect_with_notice, require_actor};
 
 #[server(prefix = "/api", endpoint = "list_startups")]
-pub async fn list_startups(
-    #[server(default)] status: String,
-    #[server(default)] q: String,
-    #[server(default)] page: u64,
-) -> Result<StartupsPage, AppError> {
+pub async fn list_startups(query: TableQuery) -> Result<TablePage<StartupRow>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::residency::list(&state.db, &actor, &status, &q, page).await
+    super::residency::list(&state.db, &actor, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "add_startup")]

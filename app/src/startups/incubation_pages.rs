@@ -2,7 +2,7 @@
 //! and its mentors (/startups/:id), the mentor's list (/mentoring), and the team's read-only
 //! view of its milestones on /startup.
 use super::incubation::{
-    milestone_status, startup_status, MilestoneRow, StartupDetail, TrancheRow,
+    milestone_status, startup_status, MilestoneRow, StartupDetail, TrancheRow, STARTUP_COLUMNS,
 };
 use super::incubation_fns::{
     get_my_incubation, get_startup_detail, list_startups, my_mentoring, AddStartup, AddStartupNote,
@@ -12,10 +12,12 @@ use super::incubation_fns::{
 use super::{SECTORS, STAGES};
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage,
-    LocaleSelect, Pager, TextField,
+    LocaleSelect, TextField,
 };
 use crate::credits::format_gpu_hours;
+use crate::error::AppError;
 use crate::i18n::use_locale;
+use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
 use chrono::NaiveDate;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -107,73 +109,56 @@ fn MilestoneFacts(m: MilestoneRow, today: NaiveDate) -> impl IntoView {
     }
 }
 
-fn page_param() -> Memo<u64> {
-    let q = use_query_map();
-    Memo::new(move |_| q.with(|q| q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0)))
-}
-
-/// Startups for admins: filter by status, search by name, a page at a time; and a form to
-/// add a startup directly.
+/// Startups for admins: search by name, filter by status and sector, sort, a page at a time,
+/// CSV of the filtered rows; and a form to add a startup directly.
 #[component]
 pub fn StartupsAdminPage() -> impl IntoView {
     let locale = use_locale();
-    let q = use_query_map();
-    let filter = Memo::new(move |_| {
-        q.with(|q| q.get("status"))
-            .filter(|s| startup_status::ALL.contains(&s.as_str()))
-            .unwrap_or_default()
-    });
-    let search = Memo::new(move |_| q.with(|q| q.get("q")).unwrap_or_default());
-    let page = page_param();
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(TableQuery::from_map));
     let data = Resource::new(
-        move || (filter.get(), search.get(), page.get(), data_version()),
-        |(f, s, p, _)| list_startups(f, s, p),
+        move || (query.get(), data_version()),
+        |(q, _)| list_startups(q),
     );
     let add = mutation::<AddStartup>();
-    let chip = move |key: &'static str| {
-        let href = if key.is_empty() {
-            "/admin/startups".to_string()
-        } else {
-            format!("/admin/startups?status={key}")
-        };
-        let label = locale.t(&format!(
-            "incubation.filter_{}",
-            if key.is_empty() { "all" } else { key }
-        ));
-        view! { <a class="chip" href=href data-filter=key aria-current=move || (filter.get() == key).then_some("true")>{label}</a> }
-    };
+    const PATH: &str = "/admin/startups";
     view! {
         <h1>{locale.t("incubation.title")}</h1>
+        {move || {
+            let q = query.get();
+            let statuses = startup_status::ALL
+                .iter()
+                .map(|k| (k.to_string(), locale.t(&format!("incubation.status_{k}"))))
+                .collect::<Vec<_>>();
+            let sectors = SECTORS
+                .iter()
+                .map(|k| (k.to_string(), locale.t(&format!("sector.{k}"))))
+                .collect::<Vec<_>>();
+            view! {
+                <TableFilters path=PATH csv="/admin/startups.csv" query=q.clone() search_label=locale.t("incubation.search")>
+                    <FilterSelect name="status" label=locale.t("incubation.status") value=q.status.clone() options=statuses/>
+                    <FilterSelect name="of" label=locale.t("startup.sector") value=q.of.clone() options=sectors/>
+                </TableFilters>
+            }
+        }}
         <div class="split">
             <section class="card">
-                <nav class="chips" aria-label=locale.t("incubation.filter_label")>
-                    {chip("")}
-                    {startup_status::ALL.iter().map(|k| chip(k)).collect_view()}
-                </nav>
-                <form method="get" action="/admin/startups" class="form compact search" role="search">
-                    <input type="hidden" name="status" value=move || filter.get()/>
-                    <input type="search" name="q" value=move || search.get() aria-label=locale.t("incubation.search") placeholder=locale.t("incubation.search")/>
-                    <button type="submit" class="secondary">{locale.t("incubation.search_submit")}</button>
-                </form>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match data.await {
+                            Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                             Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                             Ok(p) => {
-                                let mut base = format!("/admin/startups?status={}", filter.get_untracked());
-                                let s = search.get_untracked();
-                                if !s.is_empty() {
-                                    base.push_str("&q=");
-                                    base.push_str(&url_escape(&s));
-                                }
+                                let q = query.get_untracked();
+                                let th = move |key: &'static str| view! { <SortTh path=PATH query=q.clone() columns=STARTUP_COLUMNS key/> };
                                 view! {
                                     {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("incubation.none")}</p> })}
                                     <table class="data" data-testid="startups">
                                         <thead><tr>
-                                            <th>{locale.t("startup.name")}</th>
-                                            <th>{locale.t("incubation.status")}</th>
-                                            <th>{locale.t("startup.sector")}</th>
-                                            <th>{locale.t("incubation.residency")}</th>
+                                            {th("name")}
+                                            {th("status")}
+                                            {th("sector")}
+                                            {th("residency")}
                                             <th class="num">{locale.t("incubation.mentors")}</th>
                                             <th>{locale.t("incubation.next_milestone")}</th>
                                         </tr></thead>
@@ -190,7 +175,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table>
-                                    <Pager base page=p.page per_page=p.per_page total=p.total/>
+                                    <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
                                 }
                                 .into_any()
                             }
@@ -232,18 +217,6 @@ pub fn StartupsAdminPage() -> impl IntoView {
             </section>
         </div>
     }
-}
-
-/// Percent-encodes a query value for the pager's links.
-fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            b => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A startup's page for admins and its assigned mentors.
@@ -292,7 +265,12 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                 view! { <a href="/mentoring">{locale.t("mentoring.back")}</a> }.into_any()
             }}
         </p>
-        <h1>{p.name.clone()}" "<StatusPill status=p.status.clone()/></h1>
+        <div class="title-row">
+            <h1>{p.name.clone()}" "<StatusPill status=p.status.clone()/></h1>
+            {(manage && incubating).then(|| view! {
+                <a class="button" href=format!("/admin/grants/new?startup={id}") data-testid="grant-credit">{locale.t("grants.grant_credit")}</a>
+            })}
+        </div>
         <p class="lead">
             {format!(
                 "{} · {} · {}",

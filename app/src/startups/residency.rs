@@ -5,7 +5,7 @@ use super::domain::{startup_of, to_profile, validate, StartupInput};
 use super::entity::{member, mentor, milestone, note, startup};
 use super::incubation::{
     milestone_status, startup_status, MentorRow, Mentoring, MentoringRow, MyIncubation,
-    NextMilestone, NoteRow, StartupDetail, StartupRow, StartupsPage,
+    NextMilestone, NoteRow, StartupDetail, StartupRow, STARTUP_COLUMNS,
 };
 use crate::audit::{self, Change};
 use crate::auth::domain::Actor;
@@ -14,15 +14,15 @@ use crate::auth::{EmailAddress, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
+use crate::tables::{ssr, TablePage, TableQuery};
 use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set, SqlErr, TransactionTrait,
 };
 use serde_json::json;
 
-pub const PER_PAGE: u64 = 50;
 /// The newest notes shown on a startup's page.
 const NOTES_SHOWN: u64 = 200;
 const NOTE_MAX: usize = 5000;
@@ -143,75 +143,124 @@ async fn next_milestones(
         .collect())
 }
 
-/// One page of startups for admins, optionally of one status and matching a name (three
-/// queries: the page, its mentors, its planned milestones).
+/// The startups a table view selects: `status` is the startup's state, `of` its sector,
+/// `q` part of its name; ordered by the chosen column.
+fn startups_select(query: &TableQuery) -> AppResult<Select<startup::Entity>> {
+    let mut q = startup::Entity::find();
+    if let Some(status) = ssr::one_of(&query.status, startup_status::ALL, "status")? {
+        q = q.filter(startup::Column::Status.eq(status));
+    }
+    if let Some(sector) = ssr::one_of(&query.of, super::SECTORS, "of")? {
+        q = q.filter(startup::Column::Sector.eq(sector));
+    }
+    if let Some(pattern) = ssr::search(query)? {
+        q = q.filter(ssr::like(
+            Expr::col((startup::Entity, startup::Column::Name)),
+            &pattern,
+        ));
+    }
+    let (column, order) = ssr::sort(query, STARTUP_COLUMNS)?;
+    let by = match column.key {
+        "status" => startup::Column::Status,
+        "sector" => startup::Column::Sector,
+        "residency" => startup::Column::ResidencyUntil,
+        "created" => startup::Column::CreatedAt,
+        _ => startup::Column::Name,
+    };
+    Ok(ssr::order(
+        q,
+        Expr::col(by),
+        Expr::col(startup::Column::Id),
+        order,
+    ))
+}
+
+/// Rows for these startups: their mentor counts and next milestones (two queries).
+async fn startup_rows(
+    db: &impl ConnectionTrait,
+    startups: Vec<startup::Model>,
+) -> AppResult<Vec<StartupRow>> {
+    let ids: Vec<i64> = startups.iter().map(|s| s.id).collect();
+    let counts: Vec<(i64, i64)> = mentor::Entity::find()
+        .select_only()
+        .column(mentor::Column::StartupId)
+        .expr_as(Func::count(Expr::col(mentor::Column::UserId)), "n")
+        .filter(mentor::Column::StartupId.is_in(ids.iter().copied()))
+        .group_by(mentor::Column::StartupId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let counts: std::collections::HashMap<i64, i64> = counts.into_iter().collect();
+    let next = next_milestones(db, &ids, Utc::now().date_naive()).await?;
+    Ok(startups
+        .into_iter()
+        .zip(next)
+        .map(|(s, (_, next_milestone, _))| StartupRow {
+            mentors: counts.get(&s.id).copied().unwrap_or_default() as usize,
+            id: s.id,
+            name: s.name,
+            sector: s.sector,
+            stage: s.stage,
+            status: s.status,
+            residency_from: s.residency_from,
+            residency_until: s.residency_until,
+            next_milestone,
+        })
+        .collect())
+}
+
+/// One page of startups for admins (three queries: the page, its mentor counts, its
+/// planned milestones).
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
-    status_filter: &str,
-    search: &str,
-    page: u64,
-) -> AppResult<StartupsPage> {
+    query: &TableQuery,
+) -> AppResult<TablePage<StartupRow>> {
     actor.require(Role::Admin)?;
-    let mut q = startup::Entity::find()
-        .order_by_asc(startup::Column::Name)
-        .order_by_asc(startup::Column::Id);
-    if !status_filter.is_empty() {
-        if !startup_status::ALL.contains(&status_filter) {
-            return Err(AppError::invalid(
-                "status",
-                "incubation.error_status_filter",
-            ));
+    let select = startups_select(query)?;
+    let (startups, more) = ssr::page(db, select, query.page).await?;
+    Ok(ssr::table_page(
+        startup_rows(db, startups).await?,
+        query.page,
+        more,
+    ))
+}
+
+/// Every startup the view selects, as CSV (in batches, up to the export limit).
+pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> AppResult<String> {
+    actor.require(Role::Admin)?;
+    let mut out = crate::admin::csv::line([
+        "id",
+        "name",
+        "status",
+        "sector",
+        "stage",
+        "residency_from",
+        "residency_until",
+        "mentors",
+        "next_milestone",
+        "next_milestone_due",
+    ]);
+    let mut batches = ssr::Batches::new(startups_select(query)?);
+    while let Some(batch) = batches.next(db).await? {
+        for r in startup_rows(db, batch).await? {
+            let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            let due = date(r.next_milestone.as_ref().map(|n| n.due_on));
+            out.push_str(&crate::admin::csv::line([
+                r.id.to_string(),
+                r.name,
+                r.status,
+                r.sector,
+                r.stage,
+                date(r.residency_from),
+                date(r.residency_until),
+                r.mentors.to_string(),
+                r.next_milestone.map(|n| n.title).unwrap_or_default(),
+                due,
+            ]));
         }
-        q = q.filter(startup::Column::Status.eq(status_filter));
     }
-    let search = search.trim();
-    if !search.is_empty() {
-        let escaped: String = search
-            .to_lowercase()
-            .chars()
-            .flat_map(|c| match c {
-                '%' | '_' | '\\' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect();
-        q = q.filter(
-            Expr::expr(Func::lower(Expr::col((
-                startup::Entity,
-                startup::Column::Name,
-            ))))
-            .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
-        );
-    }
-    let paginator = q.paginate(db, PER_PAGE);
-    let total = paginator.num_items().await?;
-    let startups = paginator.fetch_page(page).await?;
-    let ids: Vec<i64> = startups.iter().map(|s| s.id).collect();
-    let mentors = mentor::Entity::find()
-        .filter(mentor::Column::StartupId.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    let next = next_milestones(db, &ids, Utc::now().date_naive()).await?;
-    Ok(StartupsPage {
-        rows: startups
-            .into_iter()
-            .zip(next)
-            .map(|(s, (_, next_milestone, _))| StartupRow {
-                mentors: mentors.iter().filter(|m| m.startup_id == s.id).count(),
-                id: s.id,
-                name: s.name,
-                sector: s.sector,
-                stage: s.stage,
-                status: s.status,
-                residency_from: s.residency_from,
-                residency_until: s.residency_until,
-                next_milestone,
-            })
-            .collect(),
-        total,
-        page,
-        per_page: PER_PAGE,
-    })
+    Ok(out)
 }
 
 /// What an admin types to add a startup directly.

@@ -1,0 +1,638 @@
+//! The admin tables: every list searches, filters, sorts and pages on the server, exports
+//! exactly its filtered rows as CSV, refuses a bad view with a translated message, is for
+//! admins only, and renders within the SQL budget of a page.
+mod common;
+
+use app::auth::Role;
+use app::credits::entity::{grant, ledger, resource, sync_job};
+use axum::http::StatusCode;
+use chrono::{Duration, Utc};
+use common::{Jar, TestApp};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+/// Every admin list, by its page's path (its CSV is the same path with `.csv`).
+const LISTS: &[&str] = &[
+    "/admin/users",
+    "/admin/startups",
+    "/admin/applications",
+    "/admin/grants",
+    "/admin/ledger",
+    "/admin/sync",
+    "/admin/cohorts",
+    "/admin/outbox",
+    "/admin/audit",
+];
+
+async fn startup(app: &TestApp, name: &str, sector: &str) -> i64 {
+    let now = Utc::now();
+    app::startups::entity::startup::ActiveModel {
+        name: Set(name.into()),
+        credit_code: Set(None),
+        sector: Set(sector.into()),
+        stage: Set("seed".into()),
+        team_size: Set(3),
+        website: Set(None),
+        founders: Set("F".into()),
+        status: Set("incubating".into()),
+        created_by: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        residency_from: Set(None),
+        residency_until: Set(None),
+        ended_at: Set(None),
+        end_reason: Set(None),
+        ..Default::default()
+    }
+    .insert(app.db())
+    .await
+    .unwrap()
+    .id
+}
+
+async fn resource(app: &TestApp, name: &str) -> i64 {
+    let now = Utc::now();
+    resource::ActiveModel {
+        name: Set(name.into()),
+        gpu_model: Set("H100".into()),
+        backend: Set("none".into()),
+        cluster: Set(String::new()),
+        account_pattern: Set("hat_{id}".into()),
+        settings: Set("{\"base_url\":\"\",\"secret\":\"\"}".into()),
+        repair_mode: Set("auto".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.db())
+    .await
+    .unwrap()
+    .id
+}
+
+/// A grant of `minutes` with `used` of them consumed, its two ledger entries, and a sync job.
+async fn grant(
+    app: &TestApp,
+    startup_id: i64,
+    resource_id: i64,
+    minutes: i64,
+    used: i64,
+    status: &str,
+) {
+    let now = Utc::now();
+    let g = grant::ActiveModel {
+        startup_id: Set(startup_id),
+        resource_id: Set(resource_id),
+        status: Set(status.into()),
+        granted_minutes: Set(minutes),
+        adjusted_minutes: Set(0),
+        consumed_minutes: Set(used),
+        forfeited_minutes: Set(0),
+        valid_from: Set(now - Duration::days(10)),
+        valid_until: Set(now + Duration::days(80)),
+        reason: Set("Programme".into()),
+        created_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    for (kind, m, balance, job) in [
+        ("granted", minutes, minutes, None),
+        (
+            "consumed",
+            -used,
+            minutes - used,
+            Some(format!("job-{}", g.id)),
+        ),
+    ] {
+        ledger::ActiveModel {
+            grant_id: Set(g.id),
+            startup_id: Set(startup_id),
+            resource_id: Set(resource_id),
+            kind: Set(kind.into()),
+            minutes: Set(m),
+            balance_after: Set(balance),
+            external_ref: Set(job),
+            note: Set(String::new()),
+            actor_user_id: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(app.db())
+        .await
+        .unwrap();
+    }
+    sync_job::ActiveModel {
+        startup_id: Set(startup_id),
+        resource_id: Set(resource_id),
+        desired: Set(format!(
+            "{{\"account\":\"hat_{startup_id}\",\"organization\":\"x\",\"limit_minutes\":{},\"members\":[]}}",
+            minutes - used
+        )),
+        idempotency_key: Set(format!("key-{}", g.id)),
+        status: Set(if status == "active" { "done" } else { "dead" }.into()),
+        attempts: Set(1),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+}
+
+fn csv_rows(body: &str) -> Vec<&str> {
+    body.trim_start_matches('\u{feff}')
+        .lines()
+        .skip(1)
+        .collect()
+}
+
+fn table_rows(body: &str, marker: &str) -> usize {
+    body.matches(marker).count()
+}
+
+#[tokio::test]
+async fn every_admin_table_and_its_csv_is_for_admins_only() {
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    app.user_with_roles("mentor@park.cn", "Mentor", &[Role::Mentor])
+        .await;
+    let admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    let mentor = app.sign_in("mentor@park.cn", "correct horse battery").await;
+    for path in LISTS {
+        let csv = format!("{path}.csv");
+        assert_eq!(app.get(path, &admin).await.status, StatusCode::OK, "{path}");
+        let file = app.get(&csv, &admin).await;
+        assert_eq!(file.status, StatusCode::OK, "{csv}");
+        assert!(file.body.starts_with('\u{feff}'), "{csv} starts with a BOM");
+        assert_eq!(
+            app.get(path, &mentor).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+        assert_eq!(
+            app.get(&csv, &mentor).await.status,
+            StatusCode::FORBIDDEN,
+            "{csv}"
+        );
+        assert_eq!(
+            app.get(path, &Jar::default()).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+        assert_eq!(
+            app.get(&csv, &Jar::default()).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{csv}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bad_view_is_refused_with_a_translated_message_and_nothing_else() {
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    for path in LISTS.iter().filter(|p| **p != "/admin/audit") {
+        for bad in [
+            "sort=password",
+            "dir=sideways",
+            "status=bogus",
+            "page=99999",
+        ] {
+            if !bad.starts_with("page=") {
+                // A CSV holds every page, so only the view's other parts can be wrong.
+                let csv = app.get(&format!("{path}.csv?{bad}"), &admin).await;
+                assert_eq!(
+                    csv.status,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "{path}.csv?{bad}"
+                );
+            }
+            let page = app.get(&format!("{path}?{bad}"), &admin).await;
+            assert!(
+                page.body.contains("banner error"),
+                "{path}?{bad}: an error banner"
+            );
+        }
+    }
+    let long = "x".repeat(101);
+    let csv = app
+        .get(&format!("/admin/grants.csv?q={long}"), &admin)
+        .await;
+    assert_eq!(csv.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(csv.body, "This text is too long.");
+    admin.cookies.remove("hatchery_lang");
+    admin.lang = "zh-CN,zh;q=0.9".into();
+    let csv = app.get("/admin/ledger.csv?sort=minutes", &admin).await;
+    assert_eq!(csv.body, "列表不能按此方式排序。");
+    let csv = app.get("/admin/startups.csv?page=abc", &admin).await;
+    assert_eq!(csv.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    let h100 = resource(&app, "Turing H100").await;
+    let a800 = resource(&app, "Turing A800").await;
+    // 60 startups on H100 (every third suspended), 5 on A800; one named with LIKE wildcards.
+    for i in 0..60 {
+        let name = if i == 7 {
+            "Qinghe 100%_Vision 清河".to_string()
+        } else {
+            format!("Batch {i:02}")
+        };
+        let s = startup(&app, &name, "vision").await;
+        let status = if i % 3 == 0 { "suspended" } else { "active" };
+        grant(&app, s, h100, 6000 + i * 60, i * 30, status).await;
+    }
+    for i in 0..5 {
+        let s = startup(&app, &format!("Other {i}"), "language").await;
+        grant(&app, s, a800, 600, 0, "active").await;
+    }
+
+    // Grants: newest first, 50 a page, then the rest.
+    let db = app.db();
+    let admin_actor = app.actor("admin@park.cn").await;
+    let view = |q: &str, status: &str, of: &str, sort: &str, dir: &str, page: u64| {
+        app::tables::TableQuery {
+            q: q.into(),
+            status: status.into(),
+            of: of.into(),
+            sort: sort.into(),
+            dir: dir.into(),
+            page,
+        }
+    };
+    let first = app::credits::grants::list(db, &admin_actor, &view("", "", "", "", "", 0))
+        .await
+        .unwrap();
+    assert_eq!(first.rows.len(), 50);
+    assert!(first.more);
+    assert!(
+        first.rows[0].startup_name.starts_with("Other 4"),
+        "newest first"
+    );
+    let second = app::credits::grants::list(db, &admin_actor, &view("", "", "", "", "", 1))
+        .await
+        .unwrap();
+    assert_eq!(second.rows.len(), 15);
+    assert!(!second.more);
+    let mut ids: Vec<i64> = first
+        .rows
+        .iter()
+        .chain(&second.rows)
+        .map(|g| g.id)
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 65, "no row on two pages");
+    // Filters: state and resource, and a search that takes wildcards literally.
+    let suspended =
+        app::credits::grants::list(db, &admin_actor, &view("", "suspended", "", "", "", 0))
+            .await
+            .unwrap();
+    assert_eq!(suspended.rows.len(), 20);
+    assert!(suspended.rows.iter().all(|g| g.status == "suspended"));
+    let a800_rows = app::credits::grants::list(
+        db,
+        &admin_actor,
+        &view("", "", &a800.to_string(), "", "", 0),
+    )
+    .await
+    .unwrap();
+    assert_eq!(a800_rows.rows.len(), 5);
+    let found =
+        app::credits::grants::list(db, &admin_actor, &view("100%_vision", "", "", "", "", 0))
+            .await
+            .unwrap();
+    assert_eq!(found.rows.len(), 1);
+    assert_eq!(found.rows[0].startup_name, "Qinghe 100%_Vision 清河");
+    assert_eq!(found.rows[0].sync.as_ref().unwrap().status, "done");
+    // Sorted by what remains, most first; turned over, least first.
+    let most =
+        app::credits::grants::list(db, &admin_actor, &view("batch", "", "", "remaining", "", 0))
+            .await
+            .unwrap();
+    let remaining: Vec<i64> = most.rows.iter().map(|g| g.remaining_minutes).collect();
+    assert!(remaining.windows(2).all(|w| w[0] >= w[1]), "{remaining:?}");
+    assert_eq!(most.rows[0].startup_name, "Batch 59");
+    let least = app::credits::grants::list(
+        db,
+        &admin_actor,
+        &view("batch", "", "", "remaining", "asc", 0),
+    )
+    .await
+    .unwrap();
+    assert_eq!(least.rows[0].startup_name, "Batch 00");
+    // The page shows the same, with sorting links that keep the filters.
+    let page = app
+        .get(
+            &format!("/admin/grants?status=active&of={h100}&sort=startup"),
+            &admin,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(table_rows(&page.body, "<tr data-grant="), 40);
+    assert!(
+        page.body.contains(&format!(
+            "href=\"/admin/grants?status=active&amp;of={h100}&amp;sort=startup&amp;dir=desc\""
+        )),
+        "a second click on the sorted column turns the order over"
+    );
+    assert!(page.body.contains("aria-sort=\"ascending\""));
+    // The CSV holds every filtered row, not one page, in GPU-hours.
+    let csv = app
+        .get(&format!("/admin/grants.csv?of={h100}"), &admin)
+        .await;
+    let rows = csv_rows(&csv.body);
+    assert_eq!(rows.len(), 60);
+    assert!(rows
+        .iter()
+        .any(|r| r.contains("Qinghe 100%_Vision 清河") && r.contains(",H100,")));
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(",suspended,100.00,0.00,0.00,0.00,100.00,")),
+        "Batch 00: 100 GPU-hours, none used"
+    );
+
+    // The ledger across grants: by time, filtered by kind, resource, startup or job.
+    let consumed =
+        app::credits::ledger_table::list(db, &admin_actor, &view("", "consumed", "", "", "", 0))
+            .await
+            .unwrap();
+    assert_eq!(consumed.rows.len(), 50);
+    assert!(consumed.more);
+    assert!(consumed
+        .rows
+        .iter()
+        .all(|e| e.kind == "consumed" && e.minutes <= 0));
+    let oldest =
+        app::credits::ledger_table::list(db, &admin_actor, &view("", "", "", "when", "asc", 0))
+            .await
+            .unwrap();
+    assert_eq!(oldest.rows[0].kind, "granted");
+    assert_eq!(oldest.rows[0].startup_name, "Batch 00");
+    let by_job = app::credits::ledger_table::list(
+        db,
+        &admin_actor,
+        &view(&format!("job-{}", found.rows[0].id), "", "", "", "", 0),
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_job.rows.len(), 1);
+    assert_eq!(by_job.rows[0].startup_name, "Qinghe 100%_Vision 清河");
+    let csv = app
+        .get(&format!("/admin/ledger.csv?of={a800}"), &admin)
+        .await;
+    assert_eq!(csv_rows(&csv.body).len(), 10);
+    let csv = app
+        .get("/admin/ledger.csv?status=consumed&q=batch%2007", &admin)
+        .await;
+    assert_eq!(csv_rows(&csv.body).len(), 0, "Batch 07 is the one renamed");
+    let csv = app
+        .get("/admin/ledger.csv?status=consumed&q=batch%2008", &admin)
+        .await;
+    let rows = csv_rows(&csv.body);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].contains(",consumed,-4.00,"), "{}", rows[0]);
+
+    // The sync queue: filtered by state and resource.
+    let dead = app::credits::sync::list(db, &admin_actor, &view("", "dead", "", "", "", 0))
+        .await
+        .unwrap();
+    assert_eq!(dead.rows.len(), 20);
+    let csv = app.get("/admin/sync.csv?status=done", &admin).await;
+    assert_eq!(csv_rows(&csv.body).len(), 45);
+    let page = app
+        .get("/admin/sync?status=dead&sort=attempts", &admin)
+        .await;
+    assert_eq!(table_rows(&page.body, "<tr data-job="), 20);
+    assert_eq!(
+        grant::Entity::find().all(db).await.unwrap().len(),
+        65,
+        "reading changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn people_cohorts_applications_and_outbox_lists_filter_and_export() {
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    app.user_with_roles("mentor@park.cn", "Mentor Li 李", &[Role::Mentor])
+        .await;
+    app.user_with_roles("founder@x.cn", "Founder", &[Role::Applicant])
+        .await;
+    let admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    // Users: by role, by name, as CSV.
+    let page = app.get("/admin/users?status=mentor", &admin).await;
+    assert!(page.body.contains("mentor@park.cn"));
+    assert!(!page.body.contains("founder@x.cn"));
+    let csv = app.get("/admin/users.csv?q=%E6%9D%8E", &admin).await;
+    let rows = csv_rows(&csv.body);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].contains("Mentor Li 李,mentor@park.cn,mentor,true"));
+    let csv = app
+        .get("/admin/users.csv?sort=email&dir=desc", &admin)
+        .await;
+    let rows = csv_rows(&csv.body);
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0].contains("mentor@park.cn") && rows[2].contains("admin@park.cn"));
+
+    // Cohorts: by phase and track.
+    let now = Utc::now();
+    for (title, starts, ends, track) in [
+        ("Past LLM ops", -60, -30, "ai_engineering"),
+        ("Running CUDA", -3, 20, "research"),
+        ("Next LLM ops", 30, 60, "ai_engineering"),
+    ] {
+        app::cohorts::entity::cohort::ActiveModel {
+            title_en: Set(title.into()),
+            title_zh: Set(format!("{title} 中文")),
+            track: Set(track.into()),
+            description_en: Set("d".into()),
+            description_zh: Set("d".into()),
+            capacity: Set(10),
+            enrol_opens_at: Set(now - Duration::days(90)),
+            enrol_closes_at: Set(now + Duration::days(ends)),
+            starts_on: Set((now + Duration::days(starts)).date_naive()),
+            ends_on: Set((now + Duration::days(ends)).date_naive()),
+            location: Set("Hall A".into()),
+            completion_percent: Set(80),
+            roster_version: Set(0),
+            created_by: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(app.db())
+        .await
+        .unwrap();
+    }
+    let page = app.get("/admin/cohorts?status=running", &admin).await;
+    assert_eq!(table_rows(&page.body, "<tr data-cohort="), 1);
+    assert!(page.body.contains("Running CUDA"));
+    let csv = app
+        .get(
+            "/admin/cohorts.csv?of=ai_engineering&sort=starts&dir=asc",
+            &admin,
+        )
+        .await;
+    let rows = csv_rows(&csv.body);
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].contains("Past LLM ops") && rows[1].contains("Next LLM ops"));
+
+    // Applications across rounds: by status and round.
+    let round = app::intake::entity::round::ActiveModel {
+        title_en: Set("Spring 2026".into()),
+        title_zh: Set("2026 春季".into()),
+        description_en: Set("d".into()),
+        description_zh: Set("d".into()),
+        opens_at: Set(now - Duration::days(30)),
+        closes_at: Set(now - Duration::days(5)),
+        review_deadline: Set(None),
+        mentors_per_application: Set(2),
+        blind_review: Set(false),
+        created_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    for (name, status) in [
+        ("Alpha", "accepted"),
+        ("Beta", "rejected"),
+        ("Gamma", "in_review"),
+    ] {
+        let s = startup(&app, name, "language").await;
+        app::intake::entity::application::ActiveModel {
+            round_id: Set(round.id),
+            startup_id: Set(s),
+            status: Set(status.into()),
+            problem: Set("p".into()),
+            solution: Set("s".into()),
+            models_data: Set("m".into()),
+            gpu_model: Set("H100".into()),
+            gpu_hours: Set(500),
+            traction: Set("t".into()),
+            team: Set("t".into()),
+            profile_snapshot: Set(None),
+            decision_message: Set(None),
+            submitted_at: Set(Some(now - Duration::days(10))),
+            decided_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(app.db())
+        .await
+        .unwrap();
+    }
+    let page = app
+        .get(
+            &format!("/admin/applications?of={}&status=in_review", round.id),
+            &admin,
+        )
+        .await;
+    assert_eq!(table_rows(&page.body, "<tr data-application="), 1);
+    assert!(page.body.contains("Gamma"));
+    let csv = app
+        .get("/admin/applications.csv?sort=startup&dir=desc", &admin)
+        .await;
+    let rows = csv_rows(&csv.body);
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0].contains("Gamma") && rows[0].contains("Spring 2026"));
+
+    // The outbox: by state and recipient.
+    app.user_with_roles("another@x.cn", "Another", &[Role::Applicant])
+        .await;
+    let invite = app::auth::domain::invite(
+        app.db(),
+        &app.state.settings,
+        &app.actor("admin@park.cn").await,
+        "new.mentor@x.cn",
+        "mentor",
+        app::i18n::Locale::ZhCn,
+    )
+    .await;
+    assert!(invite.is_ok());
+    let csv = app.get("/admin/outbox.csv?q=new.mentor", &admin).await;
+    let rows = csv_rows(&csv.body);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].contains("new.mentor@x.cn") && rows[0].contains(",pending,"));
+    let page = app.get("/admin/outbox?status=sent", &admin).await;
+    assert!(!page.body.contains("new.mentor@x.cn"));
+}
+
+/// Each list page renders within five SQL statements (the session, the page, its related
+/// rows, a filter's options), whatever the number of rows.
+#[tokio::test]
+async fn each_list_page_stays_within_its_sql_budget() {
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    let founder_id = app
+        .user_with_roles("founder@x.cn", "Founder", &[Role::Applicant])
+        .await;
+    let founder = app.sign_in("founder@x.cn", "correct horse battery").await;
+    let h100 = resource(&app, "Turing H100").await;
+    let a800 = resource(&app, "Turing A800").await;
+    for i in 0..55 {
+        let s = startup(&app, &format!("Batch {i:02}"), "vision").await;
+        grant(&app, s, h100, 600, 60, "active").await;
+        if i == 0 {
+            // The founder's startup holds two grants.
+            grant(&app, s, a800, 1200, 0, "active").await;
+            app::startups::entity::member::ActiveModel {
+                startup_id: Set(s),
+                user_id: Set(founder_id),
+                role: Set("founder".into()),
+                joined_at: Set(Utc::now()),
+            }
+            .insert(app.db())
+            .await
+            .unwrap();
+        }
+    }
+    let mut worst = Vec::new();
+    let pages = LISTS
+        .iter()
+        .chain(&["/dashboard", "/admin/grants/new?q=batch"])
+        .map(|p| (*p, &admin))
+        .chain([("/credits", &founder), ("/dashboard", &founder)]);
+    for (path, jar) in pages {
+        // Once to warm anything lazy (the dashboard's figures are kept a minute), then counted.
+        app.get(path, jar).await;
+        let before = app.state.sql.statements();
+        let page = app.get(path, jar).await;
+        let n = app.state.sql.statements() - before;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        worst.push((n, path));
+    }
+    let credits = app.get("/credits", &founder).await;
+    assert_eq!(
+        credits.body.matches("data-grant=").count(),
+        2,
+        "both grants shown"
+    );
+    worst.sort();
+    eprintln!("SQL statements per page: {worst:?}");
+    let over: Vec<_> = worst.iter().filter(|(n, _)| *n > 5).collect();
+    assert!(
+        over.is_empty(),
+        "pages over 5 statements: {over:?} (all: {worst:?})"
+    );
+}
