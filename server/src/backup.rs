@@ -52,7 +52,15 @@ pub enum BackupError {
         error: std::io::Error,
     },
     #[error("database: {0}")]
-    Db(#[from] DbErr),
+    Db(DbErr),
+}
+
+// Not `#[from]`, which would make the error its source too: the message already holds it, and
+// the CLI prints every source after the message.
+impl From<DbErr> for BackupError {
+    fn from(e: DbErr) -> Self {
+        BackupError::Db(e)
+    }
 }
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BackupError {
@@ -446,9 +454,10 @@ mod sqlite {
                 return Err(e);
             }
         };
-        let lock = if live.exists() {
+        let has_live = live.exists();
+        let lock = if has_live {
             match lock(live).await {
-                Ok(lock) => Some(lock),
+                Ok(lock) => lock,
                 Err(e) => {
                     let _ = remove_with_companions(&staged);
                     return Err(e);
@@ -457,7 +466,7 @@ mod sqlite {
         } else {
             None
         };
-        let swapped = swap(live, &staged, lock.is_some());
+        let swapped = swap(live, &staged, has_live);
         if let Some(lock) = lock {
             let _ = lock.execute_unprepared("ROLLBACK").await;
             let _ = lock.close().await;
@@ -471,15 +480,30 @@ mod sqlite {
     /// Takes the live database for ourselves, or says who holds it. Every connection to a
     /// database in WAL mode (the server keeps at least one open) blocks leaving WAL mode, so
     /// switching to a rollback journal succeeds only when no other process has the file open;
-    /// the exclusive transaction then keeps newcomers out until the swap is done.
-    async fn lock(live: &Path) -> Result<DatabaseConnection, BackupError> {
+    /// the exclusive transaction then keeps newcomers out until the swap is done. A file that
+    /// SQLite cannot read as a database is in no one's use, and is replaced without a lock.
+    async fn lock(live: &Path) -> Result<Option<DatabaseConnection>, BackupError> {
         let in_use = || {
             BackupError::InUse(format!(
                 "by another process (is the server running?): {}",
                 live.display()
             ))
         };
-        let db = open(live, "rw").await?;
+        // SQLite's messages for SQLITE_BUSY/SQLITE_LOCKED and SQLITE_NOTADB.
+        let unusable = |e: DbErr| {
+            let text = e.to_string();
+            if text.contains("locked") || text.contains("busy") {
+                Err(in_use())
+            } else if text.contains("not a database") {
+                Ok(None)
+            } else {
+                Err(BackupError::from(e))
+            }
+        };
+        let db = match open(live, "rw").await {
+            Ok(db) => db,
+            Err(e) => return unusable(e),
+        };
         let locked = async {
             db.execute_unprepared("PRAGMA busy_timeout = 1000").await?;
             let mode = db
@@ -498,19 +522,14 @@ mod sqlite {
         }
         .await;
         match locked {
-            Ok(true) => Ok(db),
+            Ok(true) => Ok(Some(db)),
             Ok(false) => {
                 let _ = db.close().await;
                 Err(in_use())
             }
             Err(e) => {
                 let _ = db.close().await;
-                let text = e.to_string();
-                if text.contains("locked") || text.contains("busy") {
-                    Err(in_use())
-                } else {
-                    Err(e.into())
-                }
+                unusable(e)
             }
         }
     }
@@ -780,16 +799,21 @@ mod postgres {
         check_known(from, &migrations)?;
         let db = connect(url).await?;
         let checked = async {
-            let others = db
+            let sessions = db
                 .query_all_raw(Statement::from_string(
                     DatabaseBackend::Postgres,
-                    "SELECT coalesce(nullif(application_name, ''), 'a session') || ' from ' \
-                     || coalesce(host(client_addr), 'a local socket') \
+                    "SELECT DISTINCT coalesce(nullif(application_name, '') || ' at ', '') \
+                     || coalesce(host(client_addr), 'the local socket'), count(*) OVER () \
                      FROM pg_stat_activity \
                      WHERE datname = current_database() AND pid <> pg_backend_pid() \
                      AND backend_type = 'client backend'",
                 ))
-                .await?
+                .await?;
+            let connections = match sessions.first() {
+                Some(row) => row.try_get_by_index::<i64>(1)?,
+                None => 0,
+            };
+            let others = sessions
                 .iter()
                 .map(|r| r.try_get_by_index::<String>(0))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -802,15 +826,15 @@ mod postgres {
                 .iter()
                 .map(|r| r.try_get_by_index::<String>(0))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok::<_, DbErr>((others, tables))
+            Ok::<_, DbErr>((connections, others, tables))
         }
         .await;
         db.close().await?;
-        let (others, tables) = checked?;
-        if !others.is_empty() {
+        let (connections, others, tables) = checked?;
+        if connections > 0 {
             return Err(BackupError::InUse(format!(
-                "by {} other connection(s): {}",
-                others.len(),
+                "by {} other connection(s), from {}",
+                connections,
                 others.join(", ")
             )));
         }

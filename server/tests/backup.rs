@@ -391,3 +391,28 @@ async fn an_older_backup_is_restored_over_a_newer_schema_and_migrated() {
         .collect();
     assert_eq!(rest, expected);
 }
+
+#[tokio::test]
+async fn a_damaged_sqlite_database_can_be_replaced() {
+    if use_postgres() {
+        return;
+    }
+    let app = TestApp::new().await;
+    let operator = Operator::of(&app);
+    operator.create_user("mentor@park.cn", "Mentor");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("good.db");
+    let file = file.to_str().unwrap();
+    operator.ok(&["backup", "--to", file]);
+    let at_backup = operator.contents().await;
+    stop(&app).await;
+
+    // What a disk failure leaves: not a database any more.
+    let live = app.data_dir.path().join("hatchery.db");
+    std::fs::write(&live, vec![0x5a; 8192]).unwrap();
+    for companion in ["hatchery.db-wal", "hatchery.db-shm"] {
+        let _ = std::fs::remove_file(app.data_dir.path().join(companion));
+    }
+    operator.ok(&["restore", "--from", file]);
+    assert_eq!(operator.contents().await, at_backup);
+}
