@@ -1,5 +1,6 @@
 //! The Hatchery server: configuration, state, router, workers. The binary is `hatchery`.
 pub mod api;
+pub mod backup;
 pub mod bench;
 pub mod config;
 pub mod db;

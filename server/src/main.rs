@@ -1,9 +1,10 @@
 //! `hatchery`: serve the web app (the default), migrate, create users, deliver mail once,
-//! run one GPU-credit sync pass, benchmark reconciliation.
+//! run one GPU-credit sync pass, benchmark reconciliation, back up and restore the database.
 use clap::{Parser, Subcommand};
 use hatchery::config::{Config, LogFormat};
 use std::io::Read;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -32,6 +33,29 @@ enum Command {
     /// One pass of GPU credit, then exit: expire grants, apply due sync jobs, import usage,
     /// and compare every resource with its cluster.
     Sync,
+    /// Write a consistent copy of the database to a file; the server may keep running.
+    ///
+    /// SQLite: a database file (VACUUM INTO), integrity-checked. PostgreSQL: a pg_dump archive in
+    /// custom format (needs pg_dump of the server's major version or later).
+    Backup {
+        /// The file to write.
+        #[arg(long, value_name = "PATH")]
+        to: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the database with a backup, then migrate it. Stop the server first.
+    ///
+    /// The server and every other hatchery command must be stopped: a restore refuses a
+    /// database that another process has open. SQLite: the current database is kept beside it as
+    /// hatchery.db.before-restore-<time>. PostgreSQL: the database's tables are replaced in one
+    /// transaction (needs pg_restore and psql).
+    Restore {
+        /// The backup file, as written by `hatchery backup`.
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+    },
     /// Measure reconciling N startups against a real slurmrestd (see scripts/bench-reconcile.sh).
     BenchReconcile {
         #[arg(long, default_value_t = 1000)]
@@ -102,6 +126,16 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let db = hatchery::db::connect(&config.database).await?;
             hatchery::db::migrate(&db).await?;
             println!("database is up to date");
+            Ok(())
+        }
+        Command::Backup { to, force } => {
+            let report = hatchery::backup::backup(&config.database, &to, force).await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let report = hatchery::backup::restore(&config.database, &from).await?;
+            println!("{report}");
             Ok(())
         }
         Command::DeliverMail => {
