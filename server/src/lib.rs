@@ -3,6 +3,7 @@ pub mod api;
 pub mod bench;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod exports;
 pub mod metrics;
 pub mod router;
