@@ -10,7 +10,7 @@ use rand::Rng;
 impl World {
     pub fn incubation(&mut self) {
         for ci in 0..self.companies.len() {
-            if let Some((_, decided)) = self.companies[ci].admitted {
+            if let Some(decided) = self.companies[ci].admitted {
                 self.residency(ci, decided);
             }
         }
@@ -58,12 +58,14 @@ impl World {
         let startup_id = self.companies[ci].id;
         let zh = self.companies[ci].zh;
         let from = (decided + days(14)).date_naive();
-        let long = ci == 0 || self.chance(0.4);
+        // The showcase founder's startup is mid-way through a long residency; the third
+        // startup is an alumnus of the oldest round.
+        let long = ci == 0 || (ci != 2 && self.chance(0.4));
         let until = from + days(if long { 548 } else { 365 });
         let start = midnight(from);
 
         let mut end: Option<(DateTime<Utc>, &'static str)> = None;
-        if ci != 0 && self.chance(0.07) {
+        if ci > 2 && self.chance(0.07) {
             let at = self.between(start + days(60), midnight(until));
             if at < t0 - days(1) {
                 end = Some((at, startup_status::EXITED));
@@ -71,7 +73,7 @@ impl World {
         }
         if end.is_none() && midnight(until) < t0 {
             let at = midnight(until) + Duration::minutes(self.rng.random_range(60..600));
-            let how = if self.chance(0.88) {
+            let how = if ci == 2 || self.chance(0.88) {
                 startup_status::GRADUATED
             } else {
                 startup_status::EXITED

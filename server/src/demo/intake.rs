@@ -121,6 +121,8 @@ impl World {
             0 => open - 2,
             // The showcase applicant: in review in the open round.
             1 => open,
+            // An alumnus: admitted in the oldest round, graduated since.
+            2 => 0,
             _ => {
                 const WEIGHTS: [u32; ROUNDS] = [9, 11, 15, 18, 22, 25];
                 let mut n = self.rng.random_range(0..WEIGHTS.iter().sum::<u32>());
@@ -255,7 +257,7 @@ impl World {
     }
 
     fn outcome(&mut self, c: usize, ri: usize) -> Outcome {
-        if c == 0 {
+        if c == 0 || c == 2 {
             return Outcome::Decided(status::ACCEPTED);
         }
         if c == 1 {
@@ -459,7 +461,7 @@ impl World {
                 };
                 self.event(id, decision, admin, at);
                 if decision == status::ACCEPTED {
-                    self.companies[ci].admitted = Some((ri, at));
+                    self.companies[ci].admitted = Some(at);
                 }
             }
             Outcome::Draft | Outcome::Submitted => {}

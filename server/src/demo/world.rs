@@ -100,8 +100,8 @@ pub struct Company {
     pub sector: &'static Sector,
     /// Founder first.
     pub members: Vec<i64>,
-    /// The round and time it was admitted in.
-    pub admitted: Option<(usize, DateTime<Utc>)>,
+    /// When its application was accepted.
+    pub admitted: Option<DateTime<Utc>>,
     pub residency: Option<Residency>,
 }
 
