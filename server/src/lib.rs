@@ -4,6 +4,7 @@ pub mod backup;
 pub mod bench;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod exports;
 pub mod metrics;
 pub mod router;

@@ -1,5 +1,6 @@
 //! `hatchery`: serve the web app (the default), migrate, create users, deliver mail once,
-//! run one GPU-credit sync pass, benchmark reconciliation, back up and restore the database.
+//! run one GPU-credit sync pass, load demo data, benchmark reconciliation, back up and
+//! restore the database.
 use clap::{Parser, Subcommand};
 use hatchery::config::{Config, LogFormat};
 use std::io::Read;
@@ -55,6 +56,20 @@ enum Command {
         /// The backup file, as written by `hatchery backup`.
         #[arg(long, value_name = "PATH")]
         from: PathBuf,
+    },
+    /// Load a bilingual demo park into an empty database: intake rounds with applications and
+    /// reviews, incubating and alumni startups, training cohorts with attendance, and GPU
+    /// credit with months of usage (about 100 ledger entries per startup).
+    Demo {
+        /// How many startups.
+        #[arg(long, default_value_t = 200)]
+        startups: usize,
+        /// The same seed makes the same park.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// The password of every demo account (10 characters or more); random when absent.
+        #[arg(long, env = "HATCHERY_DEMO_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
     },
     /// Measure reconciling N startups against a real slurmrestd (see scripts/bench-reconcile.sh).
     BenchReconcile {
@@ -158,6 +173,42 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!(
                 "applied {applied} sync job(s), imported {} job(s), queued {repairs} repair(s)",
                 usage.imported
+            );
+            Ok(())
+        }
+        Command::Demo {
+            startups,
+            seed,
+            password,
+        } => {
+            let db = hatchery::db::connect(&config.database).await?;
+            hatchery::db::migrate(&db).await?;
+            let summary = hatchery::demo::load(
+                &db,
+                hatchery::demo::Options {
+                    startups,
+                    seed,
+                    password,
+                },
+            )
+            .await?;
+            let s = &summary.showcase;
+            println!("Loaded the demo park ({startups} startups, seed {seed}):");
+            print!("{}", summary.report());
+            println!(
+                "\nSign in at {} with the password {}\n  \
+                 {:<34} park administrator\n  \
+                 {:<34} mentor: reviews waiting, startups to mentor\n  \
+                 {:<34} founder of an incubating startup with GPU credit\n  \
+                 {:<34} applicant whose application is in review\n\
+                 Every demo account (…@{}) has this password.",
+                config.public_url,
+                summary.password,
+                s.admin,
+                s.mentor,
+                s.founder,
+                s.applicant,
+                hatchery::demo::DOMAIN,
             );
             Ok(())
         }

@@ -108,6 +108,35 @@ fn the_first_admin_is_created_from_the_command_line() {
 }
 
 #[test]
+fn the_demo_loads_into_an_empty_database_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "demo",
+        "--startups",
+        "5",
+        "--password",
+        "a long enough password",
+    ];
+    let out = hatchery(dir.path(), &args, "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ledger_entries"), "{stdout}");
+    assert!(stdout.contains("admin@demo.hatchery.example"), "{stdout}");
+    assert!(stdout.contains("a long enough password"), "{stdout}");
+
+    // Again: refused, with what is there and what to do instead.
+    let out = hatchery(dir.path(), &args, "");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already holds data"), "{err}");
+    assert!(err.contains("HATCHERY_DATA_DIR"), "{err}");
+}
+
+#[test]
 fn a_bad_setting_stops_the_server_and_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hatchery"))

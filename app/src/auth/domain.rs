@@ -92,7 +92,8 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-async fn hash_password(password: &Password) -> AppResult<String> {
+/// An argon2id hash of a password, with a fresh salt.
+pub async fn hash_password(password: &Password) -> AppResult<String> {
     let password = password.expose().to_string();
     // argon2id costs tens of milliseconds of CPU: keep it off the async workers.
     tokio::task::spawn_blocking(move || {
