@@ -75,13 +75,17 @@ pub(super) async fn round_reviews(
     })
 }
 
-/// The admin's table of a round's submitted applications and their reviewers (six queries).
+/// The admin's table of a round's submitted applications and their reviewers, a page at a
+/// time (six queries).
 pub async fn round_applications(
     db: &DatabaseConnection,
     actor: &Actor,
     round_id: i64,
     locale: Locale,
+    page: u64,
 ) -> AppResult<RoundApplications> {
+    let offset = crate::tables::ssr::offset(page)? as usize;
+    let per_page = crate::tables::PER_PAGE as usize;
     actor.require(Role::Admin)?;
     let r = round::Entity::find_by_id(round_id)
         .one(db)
@@ -125,11 +129,22 @@ pub async fn round_applications(
                 .collect(),
         })
         .collect();
+    let rows: Vec<RoundApplicationRow> = rows;
+    let wanted = usize::try_from(r.mentors_per_application).unwrap_or(1);
+    let short = rows
+        .iter()
+        .filter(|row| super::needs_reviewers(row, wanted))
+        .count();
+    let more = rows.len() > offset + per_page;
+    let rows = rows.into_iter().skip(offset).take(per_page).collect();
     Ok(RoundApplications {
         round_id,
         round_title: r.title(locale),
         mentors_per_application: r.mentors_per_application,
         rows,
+        page,
+        more,
+        short,
         mentors: mentors
             .into_iter()
             .map(|u| MentorOption {

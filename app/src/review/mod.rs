@@ -137,8 +137,26 @@ pub struct RoundApplications {
     pub round_id: i64,
     pub round_title: String,
     pub mentors_per_application: i32,
+    /// One page of the round's applications (50).
     pub rows: Vec<RoundApplicationRow>,
+    pub page: u64,
+    pub more: bool,
+    /// Applications of the whole round still short of reviewers.
+    pub short: usize,
     pub mentors: Vec<MentorOption>,
+}
+
+/// Still under review and with fewer active (not recused) reviewers than the round asks for.
+pub fn needs_reviewers(row: &RoundApplicationRow, wanted: usize) -> bool {
+    matches!(
+        row.status.as_str(),
+        crate::intake::status::SUBMITTED | crate::intake::status::IN_REVIEW
+    ) && row
+        .assignments
+        .iter()
+        .filter(|a| a.status != status::RECUSED)
+        .count()
+        < wanted
 }
 
 #[cfg(feature = "ssr")]

@@ -16,9 +16,17 @@ use leptos::prelude::*;
 pub fn RoundApplicationsPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
+    let query = leptos_router::hooks::use_query_map();
+    let page = Memo::new(move |_| {
+        query.with(|q| {
+            q.get("page")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+    });
     let data = Resource::new(
-        move || (id.get(), data_version()),
-        |(id, _)| get_round_applications(id),
+        move || (id.get(), page.get(), data_version()),
+        |(id, page, _)| get_round_applications(id, page),
     );
     view! {
         <Transition fallback=|| ()>
@@ -28,7 +36,11 @@ pub fn RoundApplicationsPage() -> impl IntoView {
                     Ok(p) => {
                         let mentors = p.mentors.clone();
                         let wanted = usize::try_from(p.mentors_per_application).unwrap_or(1);
-                        let short = p.rows.iter().filter(|r| needs_reviewers(r, wanted)).count();
+                        let short = p.short;
+                        let link = |n: u64| format!("/admin/rounds/{}/applications?page={n}", p.round_id);
+                        let prev = (p.page > 0).then(|| link(p.page - 1));
+                        let next = p.more.then(|| link(p.page + 1));
+                        let page_no = p.page + 1;
                         view! {
                             <p class="meta"><a href=format!("/admin/rounds/{}", p.round_id)>{locale.t("review.back_to_round")}</a></p>
                             <h1>{locale.t_with("review.applications_of", &[("round", &p.round_title)])}</h1>
@@ -46,6 +58,11 @@ pub fn RoundApplicationsPage() -> impl IntoView {
                                     {p.rows.into_iter().map(|row| view! { <ApplicationRow row mentors=mentors.clone() wanted/> }).collect_view()}
                                 </tbody>
                             </table>
+                            <nav class="pager" aria-label=locale.t("pager.label")>
+                                {prev.map(|href| view! { <a href=href rel="prev">{locale.t("pager.prev")}</a> })}
+                                <span>{locale.t_with("table.page", &[("page", &page_no.to_string())])}</span>
+                                {next.map(|href| view! { <a href=href rel="next">{locale.t("pager.next")}</a> })}
+                            </nav>
                         }
                         .into_any()
                     }
@@ -53,19 +70,6 @@ pub fn RoundApplicationsPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// Still under review and with fewer active (not recused) reviewers than the round asks for.
-fn needs_reviewers(row: &RoundApplicationRow, wanted: usize) -> bool {
-    matches!(
-        row.status.as_str(),
-        app_status::SUBMITTED | app_status::IN_REVIEW
-    ) && row
-        .assignments
-        .iter()
-        .filter(|a| a.status != super::status::RECUSED)
-        .count()
-        < wanted
 }
 
 #[component]
@@ -96,7 +100,7 @@ fn ApplicationRow(
         row.status.as_str(),
         app_status::SUBMITTED | app_status::IN_REVIEW
     );
-    let short = needs_reviewers(&row, wanted);
+    let short = super::needs_reviewers(&row, wanted);
     let assigned: Vec<i64> = row.assignments.iter().map(|a| a.mentor_id).collect();
     let free: Vec<_> = mentors
         .into_iter()

@@ -8,10 +8,13 @@ use std::collections::HashMap;
 use crate::auth::server_fns::ssr::{redirect_with_notice, request_locale, require_actor};
 
 #[server(prefix = "/api", endpoint = "round_applications")]
-pub async fn get_round_applications(round_id: i64) -> Result<RoundApplications, AppError> {
+pub async fn get_round_applications(
+    round_id: i64,
+    #[server(default)] page: u64,
+) -> Result<RoundApplications, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::round_applications(&state.db, &actor, round_id, request_locale()).await
+    super::domain::round_applications(&state.db, &actor, round_id, request_locale(), page).await
 }
 
 /// Without a redirect of its own, a plain form post returns to the page it came from.
