@@ -42,7 +42,7 @@ LEDGER=$(grep -Eio 'ledger[^0-9]*[0-9][0-9,]*' "$DATA/demo.txt" | head -n1 | gre
 
 # The workers would otherwise apply the demo's queued sync jobs during the measurement.
 HATCHERY_DATA_DIR="$DATA" HATCHERY_ADDR="127.0.0.1:$PORT" HATCHERY_PUBLIC_URL="$BASE" \
-  HATCHERY_SITE_ROOT="$SITE" HATCHERY_WORKER_POLL_MS=86400000 RUST_LOG=warn \
+  HATCHERY_SITE_ROOT="$SITE" HATCHERY_WORKER_POLL_MS=600000 RUST_LOG=warn \
   "$BIN" serve >"$DATA/server.log" 2>&1 &
 SERVER_PID=$!
 RUST_LOG=warn "$BIN" bench-ceiling --addr "127.0.0.1:$CEILING_PORT" >"$DATA/ceiling.log" 2>&1 &
