@@ -117,13 +117,18 @@ async fn next_milestones(
     startup_ids: &[i64],
     today: NaiveDate,
 ) -> AppResult<Vec<(i64, Option<NextMilestone>, usize)>> {
-    let planned = milestone::Entity::find()
+    // Every milestone of these startups (a few each) through the startup index, and the
+    // planned ones picked here: filtering the state in SQL made SQLite walk the state index
+    // over the whole park's planned milestones instead.
+    let planned: Vec<milestone::Model> = milestone::Entity::find()
         .filter(milestone::Column::StartupId.is_in(startup_ids.iter().copied()))
-        .filter(milestone::Column::Status.eq(milestone_status::PLANNED))
         .order_by_asc(milestone::Column::DueOn)
         .order_by_asc(milestone::Column::Id)
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|m| m.status == milestone_status::PLANNED)
+        .collect();
     Ok(startup_ids
         .iter()
         .map(|id| {
