@@ -329,6 +329,15 @@ fn TranchesTable(rows: Vec<crate::startups::incubation::TrancheRow>) -> impl Int
     }
 }
 
+/// The resources as a table's filter offers them. Without them (an error the table itself
+/// reports) the filter offers only "all".
+fn resource_options(list: Result<Vec<ResourceView>, AppError>) -> Vec<(String, String)> {
+    list.unwrap_or_default()
+        .into_iter()
+        .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.gpu_model)))
+        .collect()
+}
+
 /// The admin's grants: search by startup, filter by state and resource, sort, a page at a
 /// time, CSV of the filtered rows.
 #[component]
@@ -350,12 +359,7 @@ pub fn GrantsPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let q = query.get();
-                let resources = resources
-                    .await
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.gpu_model)))
-                    .collect::<Vec<_>>();
+                let resources = resource_options(resources.await);
                 let statuses = status::ALL
                     .iter()
                     .map(|k| (k.to_string(), locale.t(&format!("grants.status_{k}"))))
@@ -636,12 +640,7 @@ pub fn SyncJobsPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let q = query.get();
-                let resources = resources
-                    .await
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.gpu_model)))
-                    .collect::<Vec<_>>();
+                let resources = resource_options(resources.await);
                 let states = [
                     sync_status::PENDING,
                     sync_status::RUNNING,
@@ -735,12 +734,7 @@ pub fn LedgerPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let q = query.get();
-                let resources = resources
-                    .await
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.gpu_model)))
-                    .collect::<Vec<_>>();
+                let resources = resource_options(resources.await);
                 let kinds = LEDGER_KINDS
                     .iter()
                     .map(|k| (k.to_string(), locale.t(&format!("ledger.{k}"))))
