@@ -11,6 +11,7 @@ mod m20261125_000007_cohorts;
 mod m20261125_000008_incubation;
 mod m20261125_000009_api_tokens;
 mod m20261125_000010_table_indexes;
+mod m20261125_000011_next_milestone_index;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_incubation::Migration),
             Box::new(m20261125_000009_api_tokens::Migration),
             Box::new(m20261125_000010_table_indexes::Migration),
+            Box::new(m20261125_000011_next_milestone_index::Migration),
         ]
     }
 }

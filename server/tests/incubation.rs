@@ -151,6 +151,18 @@ async fn add_milestone(p: &mut Park, title: &str, due_in_days: i64) -> i64 {
         .id
 }
 
+/// The startup's row on the admins' startup list, as HTML.
+async fn list_row(p: &Park) -> String {
+    let page = p.app.get("/admin/startups", &p.admin).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let start = page
+        .body
+        .find(&format!("<tr data-startup=\"{}\"", p.startup))
+        .expect("the startup is listed");
+    let end = start + page.body[start..].find("</tr>").expect("the row ends");
+    page.body[start..end].to_string()
+}
+
 async fn audit_count(app: &TestApp, action: &str) -> u64 {
     app::audit::entity::Entity::find()
         .filter(app::audit::entity::Column::Action.eq(action))
@@ -445,6 +457,11 @@ async fn milestones_are_planned_then_signed_off_once() {
     .await;
     assert_eq!(res.error_key(), "error.forbidden");
 
+    // The list shows the mentor count and the earliest planned milestone.
+    let row = list_row(&p).await;
+    assert!(row.contains(r#"<td class="num">1</td>"#), "{row}");
+    assert!(row.contains(&format!("MVP live · {due}")), "{row}");
+
     // Sign-off needs evidence for done, notes for missed, and a known outcome.
     for (outcome, evidence, notes, key) in [
         ("done", " ", "", "milestones.error_evidence_required"),
@@ -496,6 +513,12 @@ async fn milestones_are_planned_then_signed_off_once() {
     assert_eq!(audit_count(&p.app, "milestone.done").await, 1);
     let mail = p.app.last_mail_to("li@deeppark.cn").await;
     assert!(mail.subject.contains("MVP live"), "{}", mail.subject);
+    // A milestone signed off is no longer the next one.
+    let row = list_row(&p).await;
+    assert!(
+        row.contains(&format!("Paying pilot customer · {}", day(60))),
+        "{row}"
+    );
 
     // Final: no second sign-off, no edit, no delete.
     for (path, fields) in [

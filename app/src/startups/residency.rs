@@ -180,28 +180,21 @@ fn startups_select(query: &TableQuery) -> AppResult<Select<startup::Entity>> {
     ))
 }
 
-/// Rows for these startups: their mentor counts and next milestones (two queries).
-async fn startup_rows(
-    db: &impl ConnectionTrait,
-    startups: Vec<startup::Model>,
-) -> AppResult<Vec<StartupRow>> {
-    let ids: Vec<i64> = startups.iter().map(|s| s.id).collect();
-    let counts: Vec<(i64, i64)> = mentor::Entity::find()
-        .select_only()
-        .column(mentor::Column::StartupId)
-        .expr_as(Func::count(Expr::col(mentor::Column::UserId)), "n")
-        .filter(mentor::Column::StartupId.is_in(ids.iter().copied()))
-        .group_by(mentor::Column::StartupId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let counts: std::collections::HashMap<i64, i64> = counts.into_iter().collect();
-    let next = next_milestones(db, &ids, Utc::now().date_naive()).await?;
-    Ok(startups
-        .into_iter()
-        .zip(next)
-        .map(|(s, (_, next_milestone, _))| StartupRow {
-            mentors: counts.get(&s.id).copied().unwrap_or_default() as usize,
+/// A startup with what its list row shows beside it, read by the page's own query.
+#[derive(sea_orm::FromQueryResult)]
+struct Listed {
+    #[sea_orm(nested)]
+    startup: startup::Model,
+    mentors: i64,
+    next_title: Option<String>,
+    next_due: Option<NaiveDate>,
+}
+
+impl From<Listed> for StartupRow {
+    fn from(l: Listed) -> Self {
+        let s = l.startup;
+        StartupRow {
+            mentors: l.mentors as usize,
             id: s.id,
             name: s.name,
             sector: s.sector,
@@ -209,23 +202,59 @@ async fn startup_rows(
             status: s.status,
             residency_from: s.residency_from,
             residency_until: s.residency_until,
-            next_milestone,
-        })
-        .collect())
+            next_milestone: l.next_title.zip(l.next_due).map(|(title, due_on)| NextMilestone {
+                title,
+                due_on,
+            }),
+        }
+    }
 }
 
-/// One page of startups for admins (three queries: the page, its mentor counts, its
-/// planned milestones).
+/// Adds a list row's mentor count and earliest planned milestone to a query on startups, as
+/// correlated subqueries (the milestones' (startup, status, due) index answers each with one
+/// lookup), so a page is one statement.
+fn with_row_columns(select: Select<startup::Entity>) -> Select<startup::Entity> {
+    use sea_orm::sea_query::{ExprTrait, Order, Query, SelectStatement, SimpleExpr, SubQueryStatement};
+    let sub = |q: SelectStatement| {
+        SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
+    };
+    let this = (startup::Entity, startup::Column::Id);
+    let mentors = Query::select()
+        .expr(Func::count(Expr::col((mentor::Entity, mentor::Column::UserId))))
+        .from(mentor::Entity)
+        .and_where(Expr::col((mentor::Entity, mentor::Column::StartupId)).equals(this))
+        .to_owned();
+    let next = |column: milestone::Column| {
+        Query::select()
+            .column((milestone::Entity, column))
+            .from(milestone::Entity)
+            .and_where(Expr::col((milestone::Entity, milestone::Column::StartupId)).equals(this))
+            .and_where(
+                Expr::col((milestone::Entity, milestone::Column::Status))
+                    .eq(milestone_status::PLANNED),
+            )
+            .order_by((milestone::Entity, milestone::Column::DueOn), Order::Asc)
+            .order_by((milestone::Entity, milestone::Column::Id), Order::Asc)
+            .limit(1)
+            .to_owned()
+    };
+    select
+        .expr_as(sub(mentors), "mentors")
+        .expr_as(sub(next(milestone::Column::Title)), "next_title")
+        .expr_as(sub(next(milestone::Column::DueOn)), "next_due")
+}
+
+/// One page of startups for admins, in one query.
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     query: &TableQuery,
 ) -> AppResult<TablePage<StartupRow>> {
     actor.require(Role::Admin)?;
-    let select = startups_select(query)?;
-    let (startups, more) = ssr::page(db, select, query.page).await?;
+    let select = with_row_columns(startups_select(query)?);
+    let (listed, more) = ssr::page_as::<_, Listed>(db, select, query.page).await?;
     Ok(ssr::table_page(
-        startup_rows(db, startups).await?,
+        listed.into_iter().map(StartupRow::from).collect(),
         query.page,
         more,
     ))
@@ -246,9 +275,9 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
         "next_milestone",
         "next_milestone_due",
     ]);
-    let mut batches = ssr::Batches::new(startups_select(query)?);
-    while let Some(batch) = batches.next(db).await? {
-        for r in startup_rows(db, batch).await? {
+    let mut batches = ssr::Batches::new(with_row_columns(startups_select(query)?));
+    while let Some(batch) = batches.next_as::<Listed>(db).await? {
+        for r in batch.into_iter().map(StartupRow::from) {
             let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
             let due = date(r.next_milestone.as_ref().map(|n| n.due_on));
             out.push_str(&crate::admin::csv::line([
