@@ -1006,6 +1006,8 @@ mod platform {
         pub delay_ms: u64,
         pub in_flight: Mutex<usize>,
         pub max_in_flight: Mutex<usize>,
+        /// (account, idempotency key) of every DELETE.
+        pub deletes: Mutex<Vec<(String, String)>>,
     }
 
     fn verify(p: &Platform, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> bool {
@@ -1092,6 +1094,12 @@ mod platform {
                 None => StatusCode::NOT_FOUND.into_response(),
             },
             Method::DELETE => {
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                p.deletes.lock().unwrap().push((account.clone(), key));
                 p.allocations.lock().unwrap().remove(&account);
                 StatusCode::NO_CONTENT.into_response()
             }
@@ -1232,7 +1240,8 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     assert_eq!(far.allocations.lock().unwrap()[&account].limit_minutes, 600);
 
     // Drift: someone changed the limit on the platform, and left an account Hatchery does not
-    // know. The comparison shows both; repair queues a sync for the known one only.
+    // know. The comparison shows both; the approved repair syncs the known one and freezes the
+    // orphan (on this contract, a signed DELETE with an idempotency key).
     far.allocations
         .lock()
         .unwrap()
@@ -1268,25 +1277,49 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         )
         .await;
     assert_eq!(res.error_param(), Some(AppError::Forbidden));
+    assert!(
+        page.body.contains("data-testid=\"orphan-repair\"")
+            && page
+                .body
+                .contains("Repairing an account unknown to Hatchery freezes it"),
+        "the page says what repairing an orphan does"
+    );
     let res = post(&mut p, "/api/repair_drift", &[("id", &r.to_string())]).await;
     assert_eq!(
         res.location(),
         format!("/admin/resources/{r}/drift?notice=repair_queued")
     );
+    assert!(
+        far.allocations.lock().unwrap().contains_key("startup-999"),
+        "nothing leaves before the worker applies it"
+    );
+    let freeze = newest_job(&p.app).await;
+    assert_eq!((freeze.startup_id, freeze.resource_id), (999, r));
+    let queue = p.app.get("/admin/sync", &p.admin).await;
+    assert!(
+        queue.body.contains("startup-999"),
+        "the freeze is in the queue, named by its account"
+    );
     assert_eq!(
         app::credits::sync::run_due(&db, Utc::now(), 10)
             .await
             .unwrap(),
-        1
+        2
+    );
+    assert_eq!(newest_job(&p.app).await.status, "done");
+    assert!(!far.allocations.lock().unwrap().contains_key("startup-999"));
+    assert_eq!(far.allocations.lock().unwrap()[&account].limit_minutes, 600);
+    assert_eq!(
+        *far.deletes.lock().unwrap(),
+        vec![("startup-999".to_string(), freeze.idempotency_key.clone())]
     );
     let report = app::credits::reconcile::compare(&db, r).await.unwrap();
-    assert_eq!(report.drifts.len(), 1);
-    assert_eq!(report.drifts[0].kind, "orphan");
-    assert_eq!(
-        far.allocations.lock().unwrap()["startup-999"].limit_minutes,
-        60,
-        "left alone"
-    );
+    assert!(report.drifts.is_empty(), "{:?}", report.drifts);
+    let page = p
+        .app
+        .get(&format!("/admin/resources/{r}/drift"), &p.admin)
+        .await;
+    assert!(page.body.contains("The cluster matches the database."));
 
     // A wrong secret is refused by the platform; the job waits with the reason.
     let rm = resource::Entity::find_by_id(r)
@@ -1295,7 +1328,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         .unwrap()
         .unwrap();
     let backend = app::credits::backend::Backend::for_resource(&rm).unwrap();
-    assert_eq!(backend.accounts("startup-").await.unwrap().len(), 2);
+    assert_eq!(backend.accounts("startup-").await.unwrap().len(), 1);
     let mut wrong = rm.into_active_model();
     wrong.settings = Set(format!(
         r#"{{"base_url":"{base}","secret":"not-the-right-secret-at-all"}}"#

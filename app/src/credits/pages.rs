@@ -906,11 +906,13 @@ pub fn DriftPage() -> impl IntoView {
                     }.into_any(),
                     Ok(d) => {
                         let repairable = d.drifts.iter().any(|x| x.startup_id.is_some());
+                        let orphans = d.drifts.iter().any(|x| x.kind == "orphan");
                         view! {
                             <p class="meta"><a href=format!("/admin/resources/{}", d.resource_id)>{locale.t("resources.back")}</a></p>
                             <h1>{locale.t_with("drift.title", &[("resource", &d.resource_name)])}</h1>
                             <p class="lead" data-testid="drift-summary">{locale.t_with("drift.summary", &[("accounts", &d.accounts.to_string()), ("drifts", &d.drifts.len().to_string())])}</p>
                             <p class="hint">{locale.t(if d.repair_mode == "auto" { "drift.mode_auto" } else { "drift.mode_approve" })}</p>
+                            {orphans.then(|| view! { <p class="hint" data-testid="orphan-repair">{locale.t("drift.orphan_repair")}</p> })}
                             {repairable.then(|| view! {
                                 <ErrorBanner error=action_error(repair)/>
                                 <ActionForm action=repair attr:class="actions">
@@ -931,7 +933,10 @@ pub fn DriftPage() -> impl IntoView {
                                         {d.drifts.into_iter().map(|x| view! {
                                             <tr data-drift=x.kind.clone()>
                                                 <td><code>{x.account}</code></td>
-                                                <td>{locale.t(&format!("drift.kind_{}", x.kind))}</td>
+                                                <td>
+                                                    {locale.t(&format!("drift.kind_{}", x.kind))}
+                                                    {(x.kind == "orphan" && x.startup_id.is_none()).then(|| view! { " " <small class="hint">{locale.t("drift.orphan_foreign")}</small> })}
+                                                </td>
                                                 <td class="diff-want">{x.desired}</td>
                                                 <td class="diff-have">{x.remote}</td>
                                             </tr>
