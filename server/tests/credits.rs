@@ -1006,6 +1006,8 @@ mod platform {
         pub delay_ms: u64,
         pub in_flight: Mutex<usize>,
         pub max_in_flight: Mutex<usize>,
+        /// (account, idempotency key) of every DELETE.
+        pub deletes: Mutex<Vec<(String, String)>>,
     }
 
     fn verify(p: &Platform, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> bool {
@@ -1092,6 +1094,12 @@ mod platform {
                 None => StatusCode::NOT_FOUND.into_response(),
             },
             Method::DELETE => {
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                p.deletes.lock().unwrap().push((account.clone(), key));
                 p.allocations.lock().unwrap().remove(&account);
                 StatusCode::NO_CONTENT.into_response()
             }
@@ -1232,7 +1240,8 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     assert_eq!(far.allocations.lock().unwrap()[&account].limit_minutes, 600);
 
     // Drift: someone changed the limit on the platform, and left an account Hatchery does not
-    // know. The comparison shows both; repair queues a sync for the known one only.
+    // know. The comparison shows both; the approved repair syncs the known one and freezes the
+    // orphan (on this contract, a signed DELETE with an idempotency key).
     far.allocations
         .lock()
         .unwrap()
@@ -1268,25 +1277,49 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         )
         .await;
     assert_eq!(res.error_param(), Some(AppError::Forbidden));
+    assert!(
+        page.body.contains("data-testid=\"orphan-repair\"")
+            && page
+                .body
+                .contains("Repairing an account unknown to Hatchery freezes it"),
+        "the page says what repairing an orphan does"
+    );
     let res = post(&mut p, "/api/repair_drift", &[("id", &r.to_string())]).await;
     assert_eq!(
         res.location(),
         format!("/admin/resources/{r}/drift?notice=repair_queued")
     );
+    assert!(
+        far.allocations.lock().unwrap().contains_key("startup-999"),
+        "nothing leaves before the worker applies it"
+    );
+    let freeze = newest_job(&p.app).await;
+    assert_eq!((freeze.startup_id, freeze.resource_id), (999, r));
+    let queue = p.app.get("/admin/sync", &p.admin).await;
+    assert!(
+        queue.body.contains("startup-999"),
+        "the freeze is in the queue, named by its account"
+    );
     assert_eq!(
         app::credits::sync::run_due(&db, Utc::now(), 10)
             .await
             .unwrap(),
-        1
+        2
+    );
+    assert_eq!(newest_job(&p.app).await.status, "done");
+    assert!(!far.allocations.lock().unwrap().contains_key("startup-999"));
+    assert_eq!(far.allocations.lock().unwrap()[&account].limit_minutes, 600);
+    assert_eq!(
+        *far.deletes.lock().unwrap(),
+        vec![("startup-999".to_string(), freeze.idempotency_key.clone())]
     );
     let report = app::credits::reconcile::compare(&db, r).await.unwrap();
-    assert_eq!(report.drifts.len(), 1);
-    assert_eq!(report.drifts[0].kind, "orphan");
-    assert_eq!(
-        far.allocations.lock().unwrap()["startup-999"].limit_minutes,
-        60,
-        "left alone"
-    );
+    assert!(report.drifts.is_empty(), "{:?}", report.drifts);
+    let page = p
+        .app
+        .get(&format!("/admin/resources/{r}/drift"), &p.admin)
+        .await;
+    assert!(page.body.contains("The cluster matches the database."));
 
     // A wrong secret is refused by the platform; the job waits with the reason.
     let rm = resource::Entity::find_by_id(r)
@@ -1295,7 +1328,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         .unwrap()
         .unwrap();
     let backend = app::credits::backend::Backend::for_resource(&rm).unwrap();
-    assert_eq!(backend.accounts("startup-").await.unwrap().len(), 2);
+    assert_eq!(backend.accounts("startup-").await.unwrap().len(), 1);
     let mut wrong = rm.into_active_model();
     wrong.settings = Set(format!(
         r#"{{"base_url":"{base}","secret":"not-the-right-secret-at-all"}}"#
@@ -2024,5 +2057,313 @@ async fn ending_an_incubation_cancels_the_tranches_still_waiting() {
     assert_eq!(
         g.granted_minutes, 900,
         "what was released stays; the rest never comes"
+    );
+}
+
+/// Sets how a resource repairs drift (`auto` or `approve`).
+async fn set_repair_mode(app: &TestApp, resource_id: i64, mode: &str) {
+    let r = resource::Entity::find_by_id(resource_id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut a = r.into_active_model();
+    a.repair_mode = Set(mode.into());
+    a.update(app.db()).await.unwrap();
+}
+
+/// The periodic pass repairs drift on a resource that repairs automatically, with nobody
+/// approving, and only reports it on one that waits for an admin.
+#[tokio::test]
+async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() {
+    use std::sync::Arc;
+    let secret = "a-shared-secret-of-32-characters";
+    let auto_far = Arc::new(platform::Platform {
+        secret: secret.into(),
+        ..Default::default()
+    });
+    let approve_far = Arc::new(platform::Platform {
+        secret: secret.into(),
+        ..Default::default()
+    });
+    let auto_base = platform::start(auto_far.clone()).await;
+    let approve_base = platform::start(approve_far.clone()).await;
+    let mut p = park().await;
+    let auto = add_resource(&mut p, "Partner cloud", "http", &auto_base, secret).await;
+    let approve = add_resource(&mut p, "Other cloud", "http", &approve_base, secret).await;
+    set_repair_mode(&p.app, auto, "auto").await;
+    let startup = p.startup;
+    grant_hours(&mut p, startup, auto, "10").await;
+    grant_hours(&mut p, startup, approve, "10").await;
+    let db = p.app.db().clone();
+    assert_eq!(
+        app::credits::sync::run_due(&db, Utc::now(), 10)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        app::credits::reconcile::pass(&db).await.unwrap(),
+        0,
+        "nothing to repair"
+    );
+
+    // On both platforms someone lowers the limit and leaves an account Hatchery never made.
+    let account = format!("startup-{startup}");
+    for far in [&auto_far, &approve_far] {
+        let mut allocations = far.allocations.lock().unwrap();
+        allocations.get_mut(&account).unwrap().limit_minutes = 5;
+        allocations.insert(
+            "startup-777".into(),
+            app::credits::backend::http::AllocationBody {
+                account: "startup-777".into(),
+                organization: "Unknown".into(),
+                limit_minutes: 60,
+                members: vec!["mallory".into()],
+            },
+        );
+    }
+    let jobs_before = p.app.count(sync_job::Entity).await;
+    assert_eq!(
+        app::credits::reconcile::pass(&db).await.unwrap(),
+        2,
+        "the limit and the orphan, on the automatic resource only"
+    );
+    assert_eq!(p.app.count(sync_job::Entity).await, jobs_before + 2);
+    let queued: Vec<sync_job::Model> = sync_job::Entity::find()
+        .filter(sync_job::Column::Status.eq("pending"))
+        .all(&db)
+        .await
+        .unwrap();
+    assert!(queued.iter().all(|j| j.resource_id == auto), "{queued:?}");
+    let audit = app::audit::entity::Entity::find()
+        .filter(app::audit::entity::Column::Action.eq("resource.reconciled"))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (audit[0].entity_id.clone(), audit[0].actor_user_id),
+        (auto.to_string(), None),
+        "repaired by the pass, not by an admin"
+    );
+    assert_eq!(
+        app::credits::sync::run_due(&db, Utc::now(), 10)
+            .await
+            .unwrap(),
+        2
+    );
+    {
+        let allocations = auto_far.allocations.lock().unwrap();
+        assert_eq!(allocations[&account].limit_minutes, 600);
+        assert!(!allocations.contains_key("startup-777"), "frozen (deleted)");
+    }
+    let after = app::credits::reconcile::compare(&db, auto).await.unwrap();
+    assert!(after.drifts.is_empty(), "{:?}", after.drifts);
+
+    // The other resource still differs, as the admin will see it; the next pass changes
+    // nothing there either.
+    let waiting = app::credits::reconcile::compare(&db, approve)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = waiting.drifts.iter().map(|d| d.kind.as_str()).collect();
+    assert_eq!(kinds, ["limit", "orphan"]);
+    assert_eq!(app::credits::reconcile::pass(&db).await.unwrap(), 0);
+    {
+        let allocations = approve_far.allocations.lock().unwrap();
+        assert_eq!(allocations[&account].limit_minutes, 5);
+        assert_eq!(allocations["startup-777"].limit_minutes, 60);
+    }
+    assert!(approve_far.deletes.lock().unwrap().is_empty());
+}
+
+/// A startup's grants on one resource are shown together (balance, burn-down, forecast) to its
+/// team on /credits, and to admins and its own mentors on its page; nobody else sees them.
+#[tokio::test]
+async fn each_resource_shows_the_startups_balance_burn_down_and_forecast() {
+    let mut p = park().await;
+    let h100 = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let a800 = add_resource(&mut p, "Turing A800", "none", "", "").await;
+    let startup = p.startup;
+    grant_hours(&mut p, startup, h100, "100").await;
+    grant_hours(&mut p, startup, h100, "50").await;
+    grant_hours(&mut p, startup, a800, "20").await;
+    // The grants started a month ago, so that the last 14 days' use counts against them.
+    for g in grant::Entity::find().all(p.app.db()).await.unwrap() {
+        let mut a = g.into_active_model();
+        a.valid_from = Set(Utc::now() - Duration::days(30));
+        a.update(p.app.db()).await.unwrap();
+    }
+    // Eight GPU-hours a day on the H100s for the last 14 days: 112 of their 150 hours.
+    for day in 0..14 {
+        app::credits::grants::record_usage(
+            p.app.db(),
+            &p.app.state.settings,
+            startup,
+            h100,
+            &format!("ci:{day}:0"),
+            480,
+            Utc::now() - Duration::days(day) - Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    }
+
+    // Another incubating startup with its own credit, and two mentors: one of each startup.
+    let other = incubating(&p.app, "wang@other.cn", "Other AI", None).await;
+    grant_hours(&mut p, other, h100, "7").await;
+    let other_founder = p
+        .app
+        .sign_in("wang@other.cn", "correct horse battery")
+        .await;
+    let mentor_id = p
+        .app
+        .user_with_roles("zhou@mentors.cn", "Zhou", &[Role::Mentor])
+        .await;
+    let other_mentor_id = p
+        .app
+        .user_with_roles("liu@mentors.cn", "Liu", &[Role::Mentor])
+        .await;
+    for (s, m) in [(startup, mentor_id), (other, other_mentor_id)] {
+        let res = post(
+            &mut p,
+            "/api/assign_mentor",
+            &[("id", &s.to_string()), ("user_id", &m.to_string())],
+        )
+        .await;
+        assert_eq!(res.location(), format!("/startups/{s}?notice=saved"));
+    }
+    let mentor = p
+        .app
+        .sign_in("zhou@mentors.cn", "correct horse battery")
+        .await;
+    let other_mentor = p
+        .app
+        .sign_in("liu@mentors.cn", "correct horse battery")
+        .await;
+
+    // The figures, from the domain.
+    let founder = p.app.actor("li@deeppark.cn").await;
+    let credit = app::credits::grants::my_credit(p.app.db(), &founder)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(credit.startup_id, startup);
+    let names: Vec<&str> = credit
+        .resources
+        .iter()
+        .map(|r| r.resource_name.as_str())
+        .collect();
+    assert_eq!(names, ["Turing A800", "Turing H100"]);
+    let (a, h) = (&credit.resources[0], &credit.resources[1]);
+    assert_eq!(
+        (
+            a.grants,
+            a.granted_minutes,
+            a.consumed_minutes,
+            a.remaining_minutes
+        ),
+        (1, 1200, 0, 1200)
+    );
+    assert_eq!((a.burn.burn_per_day, a.burn.exhausts_at), (0, None));
+    assert_eq!(
+        (
+            h.grants,
+            h.granted_minutes,
+            h.consumed_minutes,
+            h.remaining_minutes
+        ),
+        (2, 9000, 6720, 2280)
+    );
+    assert_eq!(h.burn.burn_per_day, 480);
+    assert_eq!(h.burn.remaining_minutes, 2280);
+    assert_eq!(
+        h.burn.points.last().unwrap().1,
+        2280,
+        "the chart ends at the balance"
+    );
+    assert!(h.burn.points.iter().all(|p| p.1 <= h.burn.peak_minutes));
+    // 2,280 GPU-minutes at 480 a day: 4.75 days.
+    let days = (h.burn.exhausts_at.unwrap() - Utc::now()).num_minutes() as f64 / 1440.0;
+    assert!(
+        (4.7..=4.8).contains(&days),
+        "runs out in 4.75 days, not {days}"
+    );
+    let exhausts = h.burn.exhausts_at.unwrap().format("%Y-%m-%d").to_string();
+
+    // The team's page.
+    let card = |body: &str, id: i64| -> String {
+        let start = body
+            .find(&format!("data-resource-credit=\"{id}\""))
+            .unwrap_or_else(|| panic!("no card for resource {id}"));
+        let end = body[start..].find("</section>").unwrap();
+        body[start..start + end].to_string()
+    };
+    let page = p.app.get("/credits", &p.founder).await;
+    let h_card = card(&page.body, h100);
+    assert!(h_card.contains("data-remaining=\"2280\""), "{h_card}");
+    assert!(h_card.contains("38 of 150 GPU-hours left"), "{h_card}");
+    assert!(h_card.contains("<svg"));
+    assert!(
+        h_card.contains(&format!("data-exhausts=\"{exhausts}\"")),
+        "{h_card}"
+    );
+    assert!(card(&page.body, a800).contains("20 of 20 GPU-hours left"));
+    // Each H100 grant keeps its own chart too; the A800's only grant is its resource's chart.
+    assert_eq!(page.body.matches("data-grant-burn=").count(), 2);
+
+    // The other startup's founder sees only their own.
+    let page = p.app.get("/credits", &other_founder).await;
+    assert!(!page.body.contains("38 of 150"));
+    assert!(page.body.contains("7 of 7 GPU-hours left"));
+
+    // The startup's page: admins and its mentor see its credit; the other startup's mentor
+    // and founders are refused.
+    let path = format!("/startups/{startup}");
+    for jar in [&p.admin, &mentor] {
+        let page = p.app.get(&path, jar).await;
+        assert_eq!(page.status, axum::http::StatusCode::OK);
+        assert!(page.body.contains("data-testid=\"startup-credit\""));
+        assert!(card(&page.body, h100).contains("38 of 150 GPU-hours left"));
+        assert!(card(&page.body, h100).contains(&format!("data-exhausts=\"{exhausts}\"")));
+        assert!(card(&page.body, a800).contains("20 of 20 GPU-hours left"));
+        assert!(!page.body.contains("7 of 7"), "not the other startup's");
+    }
+    for jar in [&other_mentor, &other_founder, &p.founder] {
+        let page = p.app.get(&path, jar).await;
+        assert_eq!(page.status, axum::http::StatusCode::FORBIDDEN);
+        assert!(!page.body.contains("GPU-hours left"));
+    }
+    // The server function itself refuses them too.
+    for jar in [&other_mentor, &other_founder] {
+        let mut jar = jar.clone();
+        let res = p
+            .app
+            .post_form(
+                "/api/startup_credit",
+                "/dashboard",
+                &[("id", &startup.to_string())],
+                &mut jar,
+            )
+            .await;
+        assert_eq!(res.error_param(), Some(AppError::Forbidden));
+    }
+    let credit = app::credits::grants::startup_credit(
+        p.app.db(),
+        &p.app.actor("zhou@mentors.cn").await,
+        startup,
+    )
+    .await
+    .unwrap();
+    assert_eq!(credit.resources.len(), 2);
+    assert_eq!(
+        app::credits::grants::startup_credit(
+            p.app.db(),
+            &p.app.actor("liu@mentors.cn").await,
+            startup
+        )
+        .await
+        .unwrap_err(),
+        AppError::Forbidden
     );
 }

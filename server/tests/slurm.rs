@@ -290,6 +290,48 @@ async fn grants_are_in_force_on_a_real_slurm() {
         .drifts
         .is_empty());
 
+    // An account in Hatchery's names that no grant explains is frozen once approved: no GPU
+    // minutes, nobody in it, the account (and its usage) kept.
+    let orphan = format!("{prefix}-999999");
+    run(Command::new("sacctmgr").args(["-i", "add", "account", &orphan, "Cluster=ci"]));
+    run(Command::new("sacctmgr").args([
+        "-i",
+        "add",
+        "user",
+        &login.0,
+        &format!("Account={orphan}"),
+        "Cluster=ci",
+    ]));
+    run(Command::new("sacctmgr").args([
+        "-i",
+        "modify",
+        "account",
+        "where",
+        &format!("name={orphan}"),
+        "set",
+        "GrpTRESMins=gres/gpu=60",
+    ]));
+    let report = app::credits::reconcile::compare(app.db(), r.id)
+        .await
+        .unwrap();
+    assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
+    assert_eq!(
+        (report.drifts[0].kind.as_str(), report.drifts[0].startup_id),
+        ("orphan", Some(999_999))
+    );
+    app::credits::reconcile::repair(app.db(), None, &report)
+        .await
+        .unwrap();
+    let job = sync(&app).await;
+    assert_eq!(job.startup_id, 999_999);
+    let frozen = backend.read(&orphan).await.unwrap().expect("kept");
+    assert_eq!((frozen.limit_minutes, frozen.members), (Some(0), vec![]));
+    assert!(app::credits::reconcile::compare(app.db(), r.id)
+        .await
+        .unwrap()
+        .drifts
+        .is_empty());
+
     // Down to half an hour, suspended (nothing more may be used), resumed.
     post(
         &app,

@@ -5,7 +5,7 @@ use super::entity::{grant, ledger as ledger_entity, resource, sync_job};
 use super::ledger::{append, Entry};
 use super::{
     format_gpu_hours, kind, parse_gpu_hours, status, sync_status, BurnDown, GrantDetail,
-    GrantFormOptions, GrantRow, LedgerRow, StartupCredit, SyncState, GRANT_COLUMNS,
+    GrantFormOptions, GrantRow, LedgerRow, ResourceCredit, StartupCredit, SyncState, GRANT_COLUMNS,
 };
 use crate::audit::{self, Change};
 use crate::auth::domain::Actor;
@@ -1112,33 +1112,65 @@ struct CreditRow {
     used_14d: Option<i64>,
 }
 
-/// The signed-in applicant's own startup's grants; nobody else's. Four queries whatever the
-/// number of grants: the grants with their names and ledger figures, their sync jobs, their
-/// sampled ledgers, their tranches.
+/// The signed-in applicant's own startup's credit; nobody else's (four queries).
 pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Option<StartupCredit>> {
     use sea_orm::QueryTrait;
     actor.require(Role::Applicant)?;
-    let now = Utc::now();
     let mine = member::Entity::find()
         .select_only()
         .column(member::Column::StartupId)
         .filter(member::Column::UserId.eq(actor.user_id))
         .into_query();
+    let credit = credit_of(db, grant::Column::StartupId.in_subquery(mine)).await?;
+    if credit.startup_id > 0 {
+        return Ok(Some(credit));
+    }
+    Ok(crate::startups::domain::startup_of(db, actor.user_id)
+        .await?
+        .map(|s| StartupCredit {
+            startup_id: s.id,
+            startup_name: s.name,
+            ..credit
+        }))
+}
+
+/// A startup's credit for its startup page: admins and the startup's own mentors only (the
+/// same rule as the page itself).
+pub async fn startup_credit(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    startup_id: i64,
+) -> AppResult<StartupCredit> {
+    let (s, _) = crate::startups::residency::access(db, actor, startup_id).await?;
+    let credit = credit_of(db, grant::Column::StartupId.eq(s.id)).await?;
+    Ok(StartupCredit {
+        startup_id: s.id,
+        startup_name: s.name,
+        ..credit
+    })
+}
+
+/// The credit of the startup whose grants `which` selects (one startup's). Four queries
+/// whatever the number of grants: the grants with their names and ledger figures, their sync
+/// jobs, their sampled ledgers, their tranches; the per-resource totals are computed from
+/// the grants' burn-downs. Without grants, the startup's id and name are left empty.
+async fn credit_of(
+    db: &DatabaseConnection,
+    which: sea_orm::sea_query::SimpleExpr,
+) -> AppResult<StartupCredit> {
+    let now = Utc::now();
     let rows = named()
         .expr_as(ledger_entries_expr(), "ledger_entries")
         .expr_as(consumed_since_expr(forecast_since(now)), "used_14d")
-        .filter(grant::Column::StartupId.in_subquery(mine))
+        .filter(which)
         .order_by_desc(Expr::col((grant::Entity, grant::Column::Id)))
         .into_model::<CreditRow>()
         .all(db)
         .await?;
-    let startup_name = match rows.first() {
-        Some(r) => r.startup_name.clone(),
-        None => match crate::startups::domain::startup_of(db, actor.user_id).await? {
-            Some(s) => s.name,
-            None => return Ok(None),
-        },
-    };
+    let (startup_id, startup_name) = rows
+        .first()
+        .map(|r| (r.grant.startup_id, r.startup_name.clone()))
+        .unwrap_or_default();
     let with_stats: Vec<(&grant::Model, LedgerStats)> = rows
         .iter()
         .map(|r| {
@@ -1152,6 +1184,7 @@ pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Opti
         })
         .collect();
     let burns = burn_downs(db, &with_stats, now).await?;
+    let resources = by_resource(&rows, &with_stats, &burns, now);
     let ids: Vec<i64> = rows.iter().map(|r| r.grant.id).collect();
     let tranches = super::tranches::for_grants(db, &ids).await?;
     let named = rows
@@ -1163,10 +1196,134 @@ pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Opti
             gpu_model: r.gpu_model,
         })
         .collect();
-    Ok(Some(StartupCredit {
-        tranches,
+    Ok(StartupCredit {
+        startup_id,
         startup_name,
         grants: with_sync(db, named).await?,
         burns,
-    }))
+        resources,
+        tranches,
+    })
+}
+
+/// A startup's grants grouped by resource, each group's figures summed and its burn-downs
+/// combined; ordered by resource name.
+fn by_resource(
+    rows: &[CreditRow],
+    stats: &[(&grant::Model, LedgerStats)],
+    burns: &[BurnDown],
+    now: DateTime<Utc>,
+) -> Vec<ResourceCredit> {
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.grant.resource_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out: Vec<ResourceCredit> = ids
+        .into_iter()
+        .filter_map(|rid| {
+            let at: Vec<usize> = (0..rows.len())
+                .filter(|i| rows[*i].grant.resource_id == rid)
+                .collect();
+            let first = &rows[*at.first()?];
+            let grants: Vec<(&grant::Model, LedgerStats)> = at.iter().map(|i| stats[*i]).collect();
+            let their_burns: Vec<&BurnDown> = at.iter().map(|i| &burns[*i]).collect();
+            Some(ResourceCredit {
+                resource_id: rid,
+                resource_name: first.resource_name.clone(),
+                gpu_model: first.gpu_model.clone(),
+                grants: at.len(),
+                granted_minutes: grants
+                    .iter()
+                    .map(|(g, _)| g.granted_minutes + g.adjusted_minutes)
+                    .sum(),
+                consumed_minutes: grants.iter().map(|(g, _)| g.consumed_minutes).sum(),
+                remaining_minutes: grants.iter().map(|(g, _)| g.remaining_minutes()).sum(),
+                burn: combined_burn_down(&grants, &their_burns, now),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.resource_name.cmp(&b.resource_name));
+    out
+}
+
+/// Several grants' burn-downs as one (on one resource): at each point in time, the sum of
+/// every grant's latest balance; the burn rate from their summed use over the last 14 days;
+/// exhaustion when the active grants' balance runs out at that rate, if before the last of
+/// them ends. `burns` are the grants' own, in the same order.
+fn combined_burn_down(
+    grants: &[(&grant::Model, LedgerStats)],
+    burns: &[&BurnDown],
+    now: DateTime<Utc>,
+) -> BurnDown {
+    // Merged by time, each grant's points kept in their own (ledger) order: imported usage
+    // can be dated before a later entry, and a grant's last point must stay its balance.
+    let mut next = vec![0_usize; burns.len()];
+    let mut latest = vec![0_i64; burns.len()];
+    let mut points: Vec<(DateTime<Utc>, i64)> =
+        Vec::with_capacity(burns.iter().map(|b| b.points.len()).sum());
+    while let Some(i) = (0..burns.len())
+        .filter(|i| next[*i] < burns[*i].points.len())
+        .min_by_key(|i| burns[*i].points[next[*i]].0)
+    {
+        let (t, m) = burns[i].points[next[i]];
+        next[i] += 1;
+        latest[i] = m;
+        let total = latest.iter().sum();
+        match points.last_mut() {
+            // Changes at the same moment are one step.
+            Some(last) if last.0 == t => last.1 = total,
+            _ => points.push((t, total)),
+        }
+    }
+    if points.len() > CHART_POINTS as usize {
+        let step = points.len().div_ceil(CHART_POINTS as usize);
+        let last = points.last().copied();
+        points = points.into_iter().step_by(step).collect();
+        if points.last().copied() != last {
+            points.extend(last);
+        }
+    }
+    let active: Vec<&grant::Model> = grants
+        .iter()
+        .map(|(g, _)| *g)
+        .filter(|g| g.status == status::ACTIVE)
+        .collect();
+    let usable: i64 = active
+        .iter()
+        .map(|g| Ord::max(g.remaining_minutes(), 0))
+        .sum();
+    let burn_per_day = Ord::max(-grants.iter().map(|(_, s)| s.used_14d).sum::<i64>(), 0) / 14;
+    let exhausts_at = active
+        .iter()
+        .map(|g| g.valid_until)
+        .max()
+        .filter(|_| burn_per_day > 0 && usable > 0)
+        .and_then(|ends| {
+            Some(now + chrono::Duration::minutes(usable * 24 * 60 / burn_per_day))
+                .filter(|t| *t < ends)
+        });
+    let peak = points
+        .iter()
+        .map(|p| p.1)
+        .chain(burns.iter().map(|b| b.peak_minutes))
+        .max()
+        .unwrap_or(0);
+    BurnDown {
+        grant_id: 0,
+        points,
+        valid_from: grants
+            .iter()
+            .map(|(g, _)| g.valid_from)
+            .min()
+            .unwrap_or(now),
+        valid_until: grants
+            .iter()
+            .map(|(g, _)| g.valid_until)
+            .max()
+            .unwrap_or(now),
+        peak_minutes: peak,
+        remaining_minutes: grants.iter().map(|(g, _)| g.remaining_minutes()).sum(),
+        burn_per_day,
+        exhausts_at,
+        as_of: now,
+    }
 }

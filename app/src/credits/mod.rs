@@ -276,13 +276,35 @@ pub struct GrantFormOptions {
     pub milestones: Vec<(i64, String)>,
 }
 
-/// A startup's own view of its credit.
+/// A startup's credit: its team sees it on /credits, its mentors and admins on its page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StartupCredit {
+    pub startup_id: i64,
     pub startup_name: String,
     pub grants: Vec<GrantRow>,
+    /// One per grant, in the order of `grants`.
     pub burns: Vec<BurnDown>,
+    /// The grants taken together, one entry per resource.
+    pub resources: Vec<ResourceCredit>,
     pub tranches: Vec<crate::startups::incubation::TrancheRow>,
+}
+
+/// A startup's grants on one resource taken together. GPU-minutes on different resources are
+/// different things, so they are never summed across resources.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceCredit {
+    pub resource_id: i64,
+    pub resource_name: String,
+    pub gpu_model: String,
+    pub grants: usize,
+    /// Granted and adjusted, over all the grants.
+    pub granted_minutes: i64,
+    pub consumed_minutes: i64,
+    /// The balance: what the grants still hold, usable or not (a suspended grant's too).
+    pub remaining_minutes: i64,
+    /// The grants' balances summed over time (`grant_id` 0), and the forecast from their
+    /// combined use over the last 14 days.
+    pub burn: BurnDown,
 }
 
 /// One difference between the database and the cluster. `kind` is missing, limit, members or

@@ -1,9 +1,9 @@
 //! GPU credit pages: resources, grants and their ledger, the sync queue (admins), and a
 //! startup's own credit (applicants).
 use super::server_fns::{
-    drift_report, get_grant_detail, get_grant_form_options, get_resource, ledger_entries,
-    list_grants, list_resources, list_sync_jobs, my_credit, AdjustGrant, CreateGrant,
-    GrantTransition, RepairDrift, RetrySyncJob, SaveResource,
+    drift_report, get_grant_detail, get_grant_form_options, get_resource, get_startup_credit,
+    ledger_entries, list_grants, list_resources, list_sync_jobs, my_credit, AdjustGrant,
+    CreateGrant, GrantTransition, RepairDrift, RetrySyncJob, SaveResource,
 };
 use super::{
     format_gpu_hours, status, sync_status, GrantRow, ResourceView, BACKENDS, GRANT_COLUMNS,
@@ -790,6 +790,60 @@ pub fn LedgerPage() -> impl IntoView {
     }
 }
 
+/// A startup's credit on one resource: the balance of all its grants there, and their
+/// burn-down and forecast taken together.
+#[component]
+fn ResourceCreditCard(c: super::ResourceCredit) -> impl IntoView {
+    let locale = use_locale();
+    let title = locale.t_with(
+        "credits.on_resource",
+        &[(
+            "resource",
+            &format!("{} ({})", c.resource_name, c.gpu_model),
+        )],
+    );
+    view! {
+        <section class="card" data-resource-credit=c.resource_id data-remaining=c.remaining_minutes>
+            <h2>{title}</h2>
+            <dl class="facts">
+                <dt>{locale.t("credits.balance")}</dt>
+                <dd data-testid="balance">{locale.t_with("credits.balance_of", &[("remaining", &hours(c.remaining_minutes)), ("granted", &hours(c.granted_minutes))])}</dd>
+                <dt>{locale.t("grants.consumed")}</dt>
+                <dd data-testid="consumed">{format!("{} GPU-h", hours(c.consumed_minutes))}</dd>
+                <dt>{locale.t("credits.grants")}</dt>
+                <dd>{c.grants}</dd>
+            </dl>
+            <BurnDownChart burn=c.burn/>
+        </section>
+    }
+}
+
+/// A startup's credit on its startup page, for admins and its mentors: its grants, then each
+/// resource's balance, burn-down and forecast.
+#[component]
+pub fn StartupCreditSection(startup_id: i64, #[prop(default = false)] link: bool) -> impl IntoView {
+    let locale = use_locale();
+    let data = Resource::new(data_version, move |_| get_startup_credit(startup_id));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(c) => view! {
+                        <section class="card" id="credit" data-testid="startup-credit">
+                            <h2>{locale.t("credits.title")}</h2>
+                            {c.grants.is_empty().then(|| view! { <p class="empty">{locale.t("credits.startup_none")}</p> })}
+                            {(!c.grants.is_empty()).then(|| view! { <GrantsTable rows=c.grants.clone() link/> })}
+                        </section>
+                        {c.resources.into_iter().map(|r| view! { <ResourceCreditCard c=r/> }).collect_view()}
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
 /// The applicant's own GPU credit.
 #[component]
 pub fn CreditsPage() -> impl IntoView {
@@ -812,9 +866,14 @@ pub fn CreditsPage() -> impl IntoView {
                                 <TranchesTable rows=c.tranches.clone()/>
                             </section>
                         })}
-                        {c.burns.into_iter().zip(c.grants).map(|(b, g)| view! {
-                            <section class="card">
-                                <h2>{format!("{} ({})", g.resource_name, g.gpu_model)}</h2>
+                        {c.resources.iter().cloned().map(|r| view! { <ResourceCreditCard c=r/> }).collect_view()}
+                        // A grant's own chart only where the resource has several (with one,
+                        // the resource's chart is the grant's).
+                        {c.burns.into_iter().zip(c.grants).filter(|(_, g)| {
+                            c.resources.iter().any(|r| r.resource_id == g.resource_id && r.grants > 1)
+                        }).map(|(b, g)| view! {
+                            <section class="card" data-grant-burn=g.id>
+                                <h2>{locale.t_with("credits.grant_on", &[("id", &g.id.to_string()), ("resource", &format!("{} ({})", g.resource_name, g.gpu_model))])}</h2>
                                 <BurnDownChart burn=b/>
                             </section>
                         }).collect_view()}
@@ -847,11 +906,13 @@ pub fn DriftPage() -> impl IntoView {
                     }.into_any(),
                     Ok(d) => {
                         let repairable = d.drifts.iter().any(|x| x.startup_id.is_some());
+                        let orphans = d.drifts.iter().any(|x| x.kind == "orphan");
                         view! {
                             <p class="meta"><a href=format!("/admin/resources/{}", d.resource_id)>{locale.t("resources.back")}</a></p>
                             <h1>{locale.t_with("drift.title", &[("resource", &d.resource_name)])}</h1>
                             <p class="lead" data-testid="drift-summary">{locale.t_with("drift.summary", &[("accounts", &d.accounts.to_string()), ("drifts", &d.drifts.len().to_string())])}</p>
                             <p class="hint">{locale.t(if d.repair_mode == "auto" { "drift.mode_auto" } else { "drift.mode_approve" })}</p>
+                            {orphans.then(|| view! { <p class="hint" data-testid="orphan-repair">{locale.t("drift.orphan_repair")}</p> })}
                             {repairable.then(|| view! {
                                 <ErrorBanner error=action_error(repair)/>
                                 <ActionForm action=repair attr:class="actions">
@@ -872,7 +933,10 @@ pub fn DriftPage() -> impl IntoView {
                                         {d.drifts.into_iter().map(|x| view! {
                                             <tr data-drift=x.kind.clone()>
                                                 <td><code>{x.account}</code></td>
-                                                <td>{locale.t(&format!("drift.kind_{}", x.kind))}</td>
+                                                <td>
+                                                    {locale.t(&format!("drift.kind_{}", x.kind))}
+                                                    {(x.kind == "orphan" && x.startup_id.is_none()).then(|| view! { " " <small class="hint">{locale.t("drift.orphan_foreign")}</small> })}
+                                                </td>
                                                 <td class="diff-want">{x.desired}</td>
                                                 <td class="diff-have">{x.remote}</td>
                                             </tr>

@@ -1,9 +1,11 @@
 //! Reconciliation: compares what the database wants on a resource with what the cluster holds
 //! (limit values, members, missing and orphan accounts) and repairs drift by queueing sync
-//! jobs, at once or after an admin approves, as the resource says.
+//! jobs, at once or after an admin approves, as the resource says. An orphan account is
+//! repaired by freezing it (no further use, no members), never by deleting it: on Slurm that
+//! would also delete its usage history.
 use super::backend::{AllocationBackend, Backend, Desired};
 use super::entity::{grant, resource};
-use super::sync::{account_name, enqueue, limit_of};
+use super::sync::{account_name, enqueue, enqueue_freeze, limit_of, startup_of_account};
 use super::{Drift, DriftReport};
 use crate::audit::{self, Change};
 use crate::auth::domain::Actor;
@@ -63,6 +65,7 @@ pub async fn desired_all(
                     organization: startups.get(&sid).cloned().unwrap_or_default(),
                     limit_minutes: limit_of(&grants),
                     members: team,
+                    freeze: false,
                 },
             )
         })
@@ -132,14 +135,17 @@ pub async fn compare(db: &DatabaseConnection, resource_id: i64) -> AppResult<Dri
     }
     let known: std::collections::HashSet<&str> =
         wanted.iter().map(|(_, d)| d.account.as_str()).collect();
+    // A frozen orphan is as a repair leaves it: no drift.
     let mut orphans: Vec<&&super::backend::Remote> = remote
         .values()
-        .filter(|a| !known.contains(a.account.as_str()))
+        .filter(|a| !known.contains(a.account.as_str()) && !a.is_frozen())
         .collect();
     orphans.sort_by(|a, b| a.account.cmp(&b.account));
     for a in orphans {
         drifts.push(Drift {
-            startup_id: None,
+            // The startup the pattern names: its freeze job is serialised with any later
+            // grant's. None (not repairable) for a name the pattern cannot give.
+            startup_id: startup_of_account(&r, &a.account),
             account: a.account.clone(),
             kind: "orphan".into(),
             desired: String::new(),
@@ -158,8 +164,9 @@ pub async fn compare(db: &DatabaseConnection, resource_id: i64) -> AppResult<Dri
     })
 }
 
-/// Queues a sync job for every startup whose allocation drifted; returns how many. Orphan
-/// accounts are only reported: deleting a Slurm account would also forget its usage.
+/// Queues a sync job for every startup whose allocation drifted, and one freezing each orphan
+/// account that the resource's pattern names; returns how many jobs. An orphan whose name the
+/// pattern cannot give is someone else's account: it is only reported.
 pub async fn repair(
     db: &DatabaseConnection,
     actor: Option<&Actor>,
@@ -169,12 +176,24 @@ pub async fn repair(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut startups: Vec<i64> = report.drifts.iter().filter_map(|d| d.startup_id).collect();
-    startups.sort();
-    startups.dedup();
+    let targets = |orphan: bool| {
+        let mut ids: Vec<i64> = report
+            .drifts
+            .iter()
+            .filter(|d| (d.kind == "orphan") == orphan)
+            .filter_map(|d| d.startup_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let (startups, orphans) = (targets(false), targets(true));
     let txn = db.begin().await?;
     for sid in &startups {
         enqueue(&txn, &r, *sid).await?;
+    }
+    for sid in &orphans {
+        enqueue_freeze(&txn, &r, *sid).await?;
     }
     audit::record(
         &txn,
@@ -184,12 +203,15 @@ pub async fn repair(
             entity_type: "resource",
             entity_id: r.id.to_string(),
             before: Some(json!({"drifts": report.drifts.len()})),
-            after: Some(json!({"queued": startups.len()})),
+            after: Some(json!({
+                "queued": startups.len(),
+                "frozen": orphans.iter().map(|sid| account_name(&r, *sid)).collect::<Vec<_>>(),
+            })),
         },
     )
     .await?;
     txn.commit().await?;
-    Ok(startups.len())
+    Ok(startups.len() + orphans.len())
 }
 
 /// The admin's view: the live comparison for one resource.

@@ -98,6 +98,7 @@ pub async fn desired(
         organization: s.name,
         limit_minutes: limit_of(&grants),
         members,
+        freeze: false,
     })
 }
 
@@ -109,6 +110,39 @@ pub async fn enqueue(
     startup_id: i64,
 ) -> AppResult<i64> {
     let d = desired(txn, r, startup_id).await?;
+    write_job(txn, r, startup_id, &d).await
+}
+
+/// Writes a job that freezes an orphan account, inside the caller's transaction. The account
+/// is the one the resource's pattern gives `startup_id` (see `startup_of_account`), so that a
+/// later grant to that startup supersedes the freeze, and the two are never applied at once.
+pub async fn enqueue_freeze(
+    txn: &impl ConnectionTrait,
+    r: &resource::Model,
+    startup_id: i64,
+) -> AppResult<i64> {
+    let d = Desired::frozen(&account_name(r, startup_id));
+    write_job(txn, r, startup_id, &d).await
+}
+
+/// The startup whose account on a resource this is, by the resource's pattern: the inverse of
+/// `account_name`. None for a name the pattern cannot give.
+pub fn startup_of_account(r: &resource::Model, account: &str) -> Option<i64> {
+    let (before, after) = r.account_pattern.split_once("{id}")?;
+    let digits = account.strip_prefix(before)?.strip_suffix(after)?;
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let id: i64 = digits.parse().ok()?;
+    (id > 0 && account_name(r, id) == account).then_some(id)
+}
+
+async fn write_job(
+    txn: &impl ConnectionTrait,
+    r: &resource::Model,
+    startup_id: i64,
+    d: &Desired,
+) -> AppResult<i64> {
     let now = Utc::now();
     sync_job::Entity::update_many()
         .col_expr(
@@ -124,7 +158,7 @@ pub async fn enqueue(
     let job = sync_job::ActiveModel {
         startup_id: Set(startup_id),
         resource_id: Set(r.id),
-        desired: Set(serde_json::to_string(&d).map_err(|_| AppError::Internal)?),
+        desired: Set(serde_json::to_string(d).map_err(|_| AppError::Internal)?),
         idempotency_key: Set(uuid::Uuid::new_v4().simple().to_string()),
         status: Set(sync_status::PENDING.into()),
         attempts: Set(0),
@@ -303,10 +337,12 @@ async fn apply(db: &DatabaseConnection, job: &sync_job::Model) -> Result<(), Str
         .ok_or("the resource no longer exists")?;
     let desired: Desired = serde_json::from_str(&job.desired).map_err(|e| e.to_string())?;
     let backend = Backend::for_resource(&r).map_err(|e| e.to_string())?;
-    backend
-        .apply(&desired, &job.idempotency_key)
-        .await
-        .map_err(|e| e.to_string())
+    let outcome = if desired.freeze {
+        backend.freeze(&desired.account, &job.idempotency_key).await
+    } else {
+        backend.apply(&desired, &job.idempotency_key).await
+    };
+    outcome.map_err(|e| e.to_string())
 }
 
 /// An admin sends a dead job back to the queue.
@@ -346,7 +382,8 @@ pub async fn retry(db: &DatabaseConnection, actor: &Actor, job_id: i64) -> AppRe
 struct NamedJob {
     #[sea_orm(nested)]
     job: sync_job::Model,
-    startup_name: String,
+    /// None for a job freezing an orphan account whose startup is not in the database.
+    startup_name: Option<String>,
     resource_name: String,
 }
 
@@ -363,7 +400,7 @@ fn jobs_select(query: &TableQuery) -> AppResult<Select<sync_job::Entity>> {
             "resource_name",
         )
         .join(
-            JoinType::InnerJoin,
+            JoinType::LeftJoin,
             sync_job::Entity::belongs_to(startup::Entity)
                 .from(sync_job::Column::StartupId)
                 .to(startup::Column::Id)
@@ -415,13 +452,19 @@ fn jobs_select(query: &TableQuery) -> AppResult<Select<sync_job::Entity>> {
 
 fn job_row(n: NamedJob) -> SyncJobRow {
     let j = n.job;
-    let limit = serde_json::from_str::<Desired>(&j.desired)
+    let desired = serde_json::from_str::<Desired>(&j.desired).ok();
+    let limit = desired
+        .as_ref()
         .map(|d| d.limit_minutes)
         .unwrap_or_default();
     SyncJobRow {
         id: j.id,
         startup_id: j.startup_id,
-        startup_name: n.startup_name,
+        // An orphan's freeze may be for a startup the database does not hold: its account.
+        startup_name: n
+            .startup_name
+            .or_else(|| desired.map(|d| d.account))
+            .unwrap_or_default(),
         resource_name: n.resource_name,
         status: j.status,
         attempts: j.attempts,
@@ -486,7 +529,35 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::backoff;
+    use super::{account_name, backoff, startup_of_account};
+    use crate::credits::entity::resource;
+
+    #[test]
+    fn an_account_names_its_startup_by_the_pattern() {
+        let r = resource::Model {
+            id: 1,
+            name: "H100".into(),
+            gpu_model: "H100".into(),
+            backend: "slurm".into(),
+            cluster: "ci".into(),
+            account_pattern: "hx-{id}-gpu".into(),
+            settings: "{}".into(),
+            repair_mode: "approve".into(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        assert_eq!(startup_of_account(&r, &account_name(&r, 42)), Some(42));
+        for foreign in [
+            "hx--gpu",
+            "hx-042-gpu",
+            "hx-4a-gpu",
+            "hx-0-gpu",
+            "hx-42",
+            "x-42-gpu",
+        ] {
+            assert_eq!(startup_of_account(&r, foreign), None, "{foreign}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

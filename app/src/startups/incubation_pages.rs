@@ -352,6 +352,8 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
             </section>
         </div>
 
+        <crate::credits::pages::StartupCreditSection startup_id=id link=manage/>
+
         <section class="card" id="milestones">
             <h2>{locale.t("milestones.title")}</h2>
             <ErrorBanner error=action_error(sign)/>

@@ -606,6 +606,7 @@ impl World {
                 organization: name.clone(),
                 limit_minutes: app::credits::sync::limit_of(&grants),
                 members: logins.clone(),
+                freeze: false,
             };
             let done = Ord::min(
                 changed + Duration::seconds(self.rng.random_range(2..50)),

@@ -151,6 +151,24 @@ impl AllocationBackend for HttpContract {
         Ok(())
     }
 
+    /// A signed DELETE of the allocation (404 counts as done: already absent), read back.
+    async fn freeze(&self, account: &str, key: &str) -> SyncResult<()> {
+        self.call(
+            reqwest::Method::DELETE,
+            &Self::path_of(account),
+            None,
+            None,
+            Some(key),
+        )
+        .await?;
+        match self.read(account).await? {
+            None => Ok(()),
+            Some(_) => Err(SyncError::NotApplied(format!(
+                "the allocation {account} is still there"
+            ))),
+        }
+    }
+
     async fn read(&self, account: &str) -> SyncResult<Option<Remote>> {
         let Some(text) = self
             .call(

@@ -18,6 +18,30 @@ pub struct Desired {
     pub limit_minutes: i64,
     /// Cluster logins of the team, sorted.
     pub members: Vec<String>,
+    /// An orphan account (no startup's grants explain it) to freeze rather than an allocation
+    /// to apply: the limit is 0 and there are no members.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub freeze: bool,
+}
+
+impl Desired {
+    /// What the cluster should hold for an orphan account: no further use, nobody in it.
+    pub fn frozen(account: &str) -> Desired {
+        Desired {
+            account: account.to_string(),
+            organization: String::new(),
+            limit_minutes: 0,
+            members: Vec::new(),
+            freeze: true,
+        }
+    }
+}
+
+impl Remote {
+    /// As a freeze leaves an account: a limit of 0 GPU-minutes and no members.
+    pub fn is_frozen(&self) -> bool {
+        self.limit_minutes == Some(0) && self.members.is_empty()
+    }
 }
 
 /// What the cluster holds for one account.
@@ -61,6 +85,15 @@ pub trait AllocationBackend {
     fn apply(
         &self,
         desired: &Desired,
+        idempotency_key: &str,
+    ) -> impl Future<Output = SyncResult<()>> + Send;
+    /// Freezes an orphan account: no further GPU use and no members, checked by reading back.
+    /// The account is not deleted where that would lose its usage history (Slurm sets its
+    /// limit to 0); an allocation API removes the allocation, which stops its use. An absent
+    /// account is already frozen.
+    fn freeze(
+        &self,
+        account: &str,
         idempotency_key: &str,
     ) -> impl Future<Output = SyncResult<()>> + Send;
     fn read(&self, account: &str) -> impl Future<Output = SyncResult<Option<Remote>>> + Send;
@@ -121,6 +154,14 @@ impl AllocationBackend for Backend {
         match self {
             Backend::Slurm(b) => b.apply(desired, key).await,
             Backend::Http(b) => b.apply(desired, key).await,
+            Backend::None => Ok(()),
+        }
+    }
+
+    async fn freeze(&self, account: &str, key: &str) -> SyncResult<()> {
+        match self {
+            Backend::Slurm(b) => b.freeze(account, key).await,
+            Backend::Http(b) => b.freeze(account, key).await,
             Backend::None => Ok(()),
         }
     }

@@ -106,16 +106,11 @@ impl Slurm {
             .collect())
     }
 
-    async fn set_limit(&self, desired: &Desired, parent: &str) -> SyncResult<()> {
+    async fn set_limit(&self, account: &str, limit: i64, parent: &str) -> SyncResult<()> {
         let errs = self
             .post(
                 "/associations",
-                &dialect::account_association_body(
-                    &desired.account,
-                    &self.cluster,
-                    parent,
-                    Some(desired.limit_minutes),
-                ),
+                &dialect::account_association_body(account, &self.cluster, parent, Some(limit)),
             )
             .await?;
         match errs
@@ -154,6 +149,80 @@ impl Slurm {
     }
 }
 
+impl Slurm {
+    /// Makes an existing account's GPU-minute cap and members equal to these, and checks by
+    /// reading back that they are.
+    async fn converge(&self, account: &str, limit: i64, members: &[String]) -> SyncResult<()> {
+        // The cap, read back; if 22.05 ignored it, once more under the other parent.
+        let rows = self.rows(account).await?;
+        let own = rows.iter().find(|a| a.user.is_none());
+        if own.and_then(|a| a.gpu_minutes) != Some(limit) {
+            let parent = own
+                .and_then(|a| a.parent.clone())
+                .unwrap_or_else(|| "root".to_string());
+            self.set_limit(account, limit, &parent).await?;
+            let after = self.rows(account).await?;
+            let now = after.iter().find(|a| a.user.is_none());
+            if now.and_then(|a| a.gpu_minutes) != Some(limit) {
+                let other = if parent == UMBRELLA { "root" } else { UMBRELLA };
+                if other == UMBRELLA {
+                    self.ensure_umbrella().await?;
+                }
+                self.set_limit(account, limit, other).await?;
+            }
+        }
+        // The members: added as users of the account, removed when they left the team.
+        let rows = self.rows(account).await?;
+        let present: Vec<String> = rows.iter().filter_map(|a| a.user.clone()).collect();
+        for login in members.iter().filter(|m| !present.contains(m)) {
+            let errs = self
+                .post("/users", &dialect::user_body(login, account))
+                .await?;
+            if let Some(e) = errs.first() {
+                return Err(SyncError::Refused(e.clone()));
+            }
+            let errs = self
+                .post(
+                    "/associations",
+                    &dialect::member_association_body(account, &self.cluster, login),
+                )
+                .await?;
+            if let Some(e) = errs.first() {
+                return Err(SyncError::Refused(e.clone()));
+            }
+        }
+        for login in present.iter().filter(|p| !members.contains(p)) {
+            self.delete(
+                "/association",
+                &[
+                    ("account", account),
+                    ("cluster", &self.cluster),
+                    ("user", login),
+                ],
+            )
+            .await?;
+        }
+        // Verify.
+        let remote = self
+            .read(account)
+            .await?
+            .ok_or_else(|| SyncError::NotApplied(format!("account {account} is missing")))?;
+        if remote.limit_minutes != Some(limit) {
+            return Err(SyncError::NotApplied(format!(
+                "GrpTRESMins gres/gpu is {:?}, wanted {limit}",
+                remote.limit_minutes
+            )));
+        }
+        if remote.members != members {
+            return Err(SyncError::NotApplied(format!(
+                "members are {:?}, wanted {members:?}",
+                remote.members
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl AllocationBackend for Slurm {
     async fn apply(&self, desired: &Desired, _idempotency_key: &str) -> SyncResult<()> {
         // The account (posting it again updates it).
@@ -166,72 +235,17 @@ impl AllocationBackend for Slurm {
         if let Some(e) = errs.first() {
             return Err(SyncError::Refused(e.clone()));
         }
-        // The cap, read back; if 22.05 ignored it, once more under the other parent.
-        let rows = self.rows(&desired.account).await?;
-        let own = rows.iter().find(|a| a.user.is_none());
-        if own.and_then(|a| a.gpu_minutes) != Some(desired.limit_minutes) {
-            let parent = own
-                .and_then(|a| a.parent.clone())
-                .unwrap_or_else(|| "root".to_string());
-            self.set_limit(desired, &parent).await?;
-            let after = self.rows(&desired.account).await?;
-            let now = after.iter().find(|a| a.user.is_none());
-            if now.and_then(|a| a.gpu_minutes) != Some(desired.limit_minutes) {
-                let other = if parent == UMBRELLA { "root" } else { UMBRELLA };
-                if other == UMBRELLA {
-                    self.ensure_umbrella().await?;
-                }
-                self.set_limit(desired, other).await?;
-            }
+        self.converge(&desired.account, desired.limit_minutes, &desired.members)
+            .await
+    }
+
+    /// GrpTRESMins gres/gpu=0 and every user's association removed; the account and its
+    /// usage stay in slurmdbd.
+    async fn freeze(&self, account: &str, _idempotency_key: &str) -> SyncResult<()> {
+        if self.read(account).await?.is_none() {
+            return Ok(());
         }
-        // The members: added as users of the account, removed when they left the team.
-        let rows = self.rows(&desired.account).await?;
-        let present: Vec<String> = rows.iter().filter_map(|a| a.user.clone()).collect();
-        for login in desired.members.iter().filter(|m| !present.contains(m)) {
-            let errs = self
-                .post("/users", &dialect::user_body(login, &desired.account))
-                .await?;
-            if let Some(e) = errs.first() {
-                return Err(SyncError::Refused(e.clone()));
-            }
-            let errs = self
-                .post(
-                    "/associations",
-                    &dialect::member_association_body(&desired.account, &self.cluster, login),
-                )
-                .await?;
-            if let Some(e) = errs.first() {
-                return Err(SyncError::Refused(e.clone()));
-            }
-        }
-        for login in present.iter().filter(|p| !desired.members.contains(p)) {
-            self.delete(
-                "/association",
-                &[
-                    ("account", &desired.account),
-                    ("cluster", &self.cluster),
-                    ("user", login),
-                ],
-            )
-            .await?;
-        }
-        // Verify.
-        let remote = self.read(&desired.account).await?.ok_or_else(|| {
-            SyncError::NotApplied(format!("account {} is missing", desired.account))
-        })?;
-        if remote.limit_minutes != Some(desired.limit_minutes) {
-            return Err(SyncError::NotApplied(format!(
-                "GrpTRESMins gres/gpu is {:?}, wanted {}",
-                remote.limit_minutes, desired.limit_minutes
-            )));
-        }
-        if remote.members != desired.members {
-            return Err(SyncError::NotApplied(format!(
-                "members are {:?}, wanted {:?}",
-                remote.members, desired.members
-            )));
-        }
-        Ok(())
+        self.converge(account, 0, &[]).await
     }
 
     async fn read(&self, account: &str) -> SyncResult<Option<Remote>> {
