@@ -47,22 +47,20 @@ pub fn BurnDownChart(burn: super::BurnDown) -> impl IntoView {
         LEFT + ((t - start).num_seconds() as f64 / span).clamp(0.0, 1.0) * (W - LEFT - 8.0)
     };
     let y = move |m: i64| TOP + (1.0 - (m.max(0) as f64 / peak).min(1.0)) * (H - TOP - BOTTOM);
-    let mut path = String::new();
+    // Written in place: a chart has up to a few hundred points.
+    use std::fmt::Write as _;
+    let mut path = String::with_capacity(burn.points.len() * 26 + 16);
     let mut last: Option<i64> = None;
     for (t, b) in &burn.points {
         let px = x(*t);
-        match last {
-            None => path.push_str(&format!("M{px:.1},{:.1}", y(*b))),
-            Some(prev) => path.push_str(&format!(" L{px:.1},{:.1} L{px:.1},{:.1}", y(prev), y(*b))),
-        }
+        let _ = match last {
+            None => write!(path, "M{px:.1},{:.1}", y(*b)),
+            Some(prev) => write!(path, " L{px:.1},{:.1} L{px:.1},{:.1}", y(prev), y(*b)),
+        };
         last = Some(*b);
     }
     if let Some(b) = last {
-        path.push_str(&format!(
-            " L{:.1},{:.1}",
-            x(now.min(burn.valid_until)),
-            y(b)
-        ));
+        let _ = write!(path, " L{:.1},{:.1}", x(now.min(burn.valid_until)), y(b));
     }
     let forecast = (burn.burn_per_day > 0 && burn.remaining_minutes > 0).then(|| {
         let until = burn.exhausts_at.unwrap_or(burn.valid_until);

@@ -202,10 +202,10 @@ impl From<Listed> for StartupRow {
             status: s.status,
             residency_from: s.residency_from,
             residency_until: s.residency_until,
-            next_milestone: l.next_title.zip(l.next_due).map(|(title, due_on)| NextMilestone {
-                title,
-                due_on,
-            }),
+            next_milestone: l
+                .next_title
+                .zip(l.next_due)
+                .map(|(title, due_on)| NextMilestone { title, due_on }),
         }
     }
 }
@@ -214,13 +214,18 @@ impl From<Listed> for StartupRow {
 /// correlated subqueries (the milestones' (startup, status, due) index answers each with one
 /// lookup), so a page is one statement.
 fn with_row_columns(select: Select<startup::Entity>) -> Select<startup::Entity> {
-    use sea_orm::sea_query::{ExprTrait, Order, Query, SelectStatement, SimpleExpr, SubQueryStatement};
+    use sea_orm::sea_query::{
+        ExprTrait, Order, Query, SelectStatement, SimpleExpr, SubQueryStatement,
+    };
     let sub = |q: SelectStatement| {
         SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
     };
     let this = (startup::Entity, startup::Column::Id);
     let mentors = Query::select()
-        .expr(Func::count(Expr::col((mentor::Entity, mentor::Column::UserId))))
+        .expr(Func::count(Expr::col((
+            mentor::Entity,
+            mentor::Column::UserId,
+        ))))
         .from(mentor::Entity)
         .and_where(Expr::col((mentor::Entity, mentor::Column::StartupId)).equals(this))
         .to_owned();
