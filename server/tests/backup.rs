@@ -346,10 +346,10 @@ async fn an_older_backup_is_restored_over_a_newer_schema_and_migrated() {
     let operator = Operator::of(&app);
     operator.create_user("mentor@park.cn", "Mentor");
     stop(&app).await;
-    // A backup made before the two newest migrations existed (the newest adds only indexes;
-    // the one before it adds a table).
+    // A backup made before the three newest migrations existed (the two newest add only
+    // indexes; the one before them adds a table).
     let db = operator.connect().await;
-    Migrator::down(&db, Some(2)).await.unwrap();
+    Migrator::down(&db, Some(3)).await.unwrap();
     db.close().await.unwrap();
     let old = operator.contents().await;
     let dir = tempfile::tempdir().unwrap();
@@ -370,8 +370,8 @@ async fn an_older_backup_is_restored_over_a_newer_schema_and_migrated() {
     let printed = operator.ok(&["restore", "--from", file]);
     assert!(
         printed.contains(&format!(
-            "brought up to date with 2 migration(s): {}",
-            newest_migrations(2).join(", ")
+            "brought up to date with 3 migration(s): {}",
+            newest_migrations(3).join(", ")
         )),
         "{printed}"
     );
@@ -394,7 +394,7 @@ async fn an_older_backup_is_restored_over_a_newer_schema_and_migrated() {
     // The migrations are compared by name, below the counts.
     let counted = |l: &String| !l.starts_with("seaql_migrations:");
     let mut expected: Vec<String> = old.iter().filter(|l| counted(l)).cloned().collect();
-    expected.extend(newest_migrations(2));
+    expected.extend(newest_migrations(3));
     let rest: Vec<String> = restored
         .into_iter()
         .filter(|l| !is_new_table(l) && counted(l))
