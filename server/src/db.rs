@@ -27,11 +27,6 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
         options
             .max_connections(8)
             .min_connections(1)
-            // sqlx runs each SQLite connection on a thread of its own that hands rows over
-            // through a channel of 50: past 50 rows the two threads woke each other for every
-            // row, and a credit page's burn-downs (hundreds of points) spent a quarter of its
-            // CPU in futex calls. A page's rows now fit in the channel at once.
-            .map_sqlx_sqlite_opts(|o| o.row_buffer_size(ROW_CHANNEL))
             .map_sqlx_sqlite_pool_opts(stable_plans);
     } else {
         options.max_connections(20).min_connections(1);
@@ -43,9 +38,6 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
     }
     Ok(db)
 }
-
-/// Rows a SQLite connection's thread may hand over before the reader takes them.
-const ROW_CHANNEL: usize = 4096;
 
 /// Turns on SQLite's query planner stability guarantee on every new connection.
 ///
