@@ -19,6 +19,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// How long a session lasts without activity.
     pub session_days: i64,
+    /// How long a rendered page may be served again to the same person while no data has
+    /// changed (see the server's page cache); zero renders every request.
+    pub page_cache_seconds: u64,
 }
 
 impl Settings {
@@ -30,6 +33,7 @@ impl Settings {
             mail_from: "Hatchery <noreply@hatchery.localhost>".into(),
             secure_cookies: false,
             session_days: 14,
+            page_cache_seconds: 5,
         }
     }
 
@@ -102,22 +106,57 @@ pub struct SqlStats {
     pub failures: std::sync::atomic::AtomicU64,
     /// Time spent in statements, in microseconds.
     pub micros: std::sync::atomic::AtomicU64,
+    /// The data version: moves on every statement that may change data, and again whenever a
+    /// unit of work that changed data has committed (`note_change`). What was read while it
+    /// stood still is still what the database holds, as far as this process can tell.
+    changes: std::sync::atomic::AtomicU64,
 }
 
 impl SqlStats {
-    pub fn record(&self, elapsed: std::time::Duration, failed: bool) {
-        use std::sync::atomic::Ordering::Relaxed;
+    pub fn record(&self, sql: &str, elapsed: std::time::Duration, failed: bool) {
+        use std::sync::atomic::Ordering::{Relaxed, SeqCst};
         self.statements.fetch_add(1, Relaxed);
         self.micros
             .fetch_add(elapsed.as_micros().min(u64::MAX as u128) as u64, Relaxed);
         if failed {
             self.failures.fetch_add(1, Relaxed);
         }
+        if may_write(sql) {
+            self.changes.fetch_add(1, SeqCst);
+        }
     }
 
     pub fn statements(&self) -> u64 {
         self.statements.load(std::sync::atomic::Ordering::Relaxed)
     }
+
+    /// The data version (see the field); equal readings mean no change was seen in between.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Marks that a change has committed. A write statement already moved the version, but
+    /// before its commit: a reader in between could still have read the old rows.
+    pub fn note_change(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Whether a statement may change data: anything but a plain query. A `WITH` query counts as
+/// a write when it holds a data-changing verb (sea-query writes keywords in capitals).
+fn may_write(sql: &str) -> bool {
+    let sql = sql.trim_start();
+    let head = sql.get(..6).unwrap_or(sql);
+    if head.eq_ignore_ascii_case("SELECT") {
+        return false;
+    }
+    if sql.get(..4).is_some_and(|h| h.eq_ignore_ascii_case("WITH")) {
+        return ["INSERT ", "UPDATE ", "DELETE "]
+            .iter()
+            .any(|verb| sql.contains(verb));
+    }
+    true
 }
 
 /// The shared state inside a server function (provided by the router's context).
@@ -126,4 +165,33 @@ pub fn app_state() -> Result<AppState, crate::error::AppError> {
         tracing::error!("AppState missing from the server function context");
         crate::error::AppError::Internal
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_queries_leave_the_data_version_alone() {
+        let stats = SqlStats::default();
+        let seen = |sql: &str| {
+            let before = stats.changes();
+            stats.record(sql, std::time::Duration::ZERO, false);
+            stats.changes() != before
+        };
+        assert!(!seen(r#"SELECT "id" FROM "startups" LIMIT $1"#));
+        assert!(!seen("  select 1"));
+        assert!(!seen("WITH t AS (SELECT 1) SELECT * FROM t"));
+        assert!(seen(r#"INSERT INTO "audit_log" ("action") VALUES ($1)"#));
+        assert!(seen(r#"UPDATE "sessions" SET "seen_at" = $1"#));
+        assert!(seen(r#"DELETE FROM "sessions" WHERE "id" = $1"#));
+        assert!(seen(
+            "WITH due AS (SELECT id FROM outbox) UPDATE outbox SET x = 1"
+        ));
+        assert!(seen("PRAGMA wal_checkpoint"));
+        assert!(seen(""));
+        let before = stats.changes();
+        stats.note_change();
+        assert_eq!(stats.changes(), before + 1);
+    }
 }

@@ -54,6 +54,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub worker_poll_ms: u64,
     pub session_days: i64,
+    pub page_cache_seconds: u64,
 }
 
 /// The raw layer as read from a file or the environment; every field optional.
@@ -70,6 +71,7 @@ struct Layer {
     log_format: Option<String>,
     worker_poll_ms: Option<String>,
     session_days: Option<String>,
+    page_cache_seconds: Option<String>,
 }
 
 impl Layer {
@@ -87,7 +89,8 @@ impl Layer {
             site_root,
             log_format,
             worker_poll_ms,
-            session_days
+            session_days,
+            page_cache_seconds
         );
     }
 }
@@ -134,6 +137,7 @@ impl Config {
             log_format: var("HATCHERY_LOG_FORMAT"),
             worker_poll_ms: var("HATCHERY_WORKER_POLL_MS"),
             session_days: var("HATCHERY_SESSION_DAYS"),
+            page_cache_seconds: var("HATCHERY_PAGE_CACHE_SECONDS"),
         });
         Self::validate(layer)
     }
@@ -216,6 +220,19 @@ impl Config {
                     "expected a whole number of days from 1 to 365",
                 )
             })?;
+        let page_cache_seconds = l
+            .page_cache_seconds
+            .as_deref()
+            .unwrap_or("5")
+            .parse::<u64>()
+            .ok()
+            .filter(|v| *v <= 60)
+            .ok_or_else(|| {
+                invalid(
+                    "HATCHERY_PAGE_CACHE_SECONDS",
+                    "expected a whole number of seconds from 0 (off) to 60",
+                )
+            })?;
         Ok(Config {
             addr,
             data_dir,
@@ -227,6 +244,7 @@ impl Config {
             log_format,
             worker_poll_ms,
             session_days,
+            page_cache_seconds,
         })
     }
 
@@ -237,6 +255,7 @@ impl Config {
         s.mail_from = self.mail_from.clone();
         s.secure_cookies = self.public_url.starts_with("https://");
         s.session_days = self.session_days;
+        s.page_cache_seconds = self.page_cache_seconds;
         s
     }
 

@@ -7,6 +7,7 @@ pub mod db;
 pub mod demo;
 pub mod exports;
 pub mod metrics;
+pub mod page_cache;
 pub mod router;
 pub mod worker;
 
@@ -35,7 +36,9 @@ pub async fn build_state(config: &config::Config) -> anyhow::Result<AppState> {
     db::migrate(&db).await?;
     let sql = Arc::new(app::state::SqlStats::default());
     let stats = sql.clone();
-    db.set_metric_callback(move |info| stats.record(info.elapsed, info.failed));
+    db.set_metric_callback(move |info| {
+        stats.record(&info.statement.sql, info.elapsed, info.failed)
+    });
     Ok(AppState {
         leptos_options: leptos_options(config),
         db,

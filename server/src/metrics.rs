@@ -1,6 +1,7 @@
 //! Prometheus metrics at `/metrics`: request latency per route as a histogram, and, read from
 //! the database at scrape time, the depth of the cluster sync queue and of the email outbox
 //! (so every replica reports the same queue, whichever one is scraped).
+use crate::page_cache::PageCache;
 use app::credits::entity::sync_job;
 use app::credits::sync_status;
 use app::mail::entity as outbox;
@@ -150,7 +151,11 @@ where
     Ok(out)
 }
 
-async fn render(state: &AppState, metrics: &Metrics) -> Result<String, sea_orm::DbErr> {
+async fn render(
+    state: &AppState,
+    metrics: &Metrics,
+    pages: &PageCache,
+) -> Result<String, sea_orm::DbErr> {
     let mut out = String::new();
     metrics.render_requests(&mut out);
 
@@ -217,11 +222,29 @@ async fn render(state: &AppState, metrics: &Metrics) -> Result<String, sea_orm::
         "hatchery_sql_statement_seconds_total {:.6}",
         sql.micros.load(Relaxed) as f64 / 1e6
     );
+    let _ = writeln!(out, "# HELP hatchery_page_cache_requests_total Page requests answered from the page cache (hit) or rendered (miss).");
+    let _ = writeln!(out, "# TYPE hatchery_page_cache_requests_total counter");
+    let _ = writeln!(
+        out,
+        "hatchery_page_cache_requests_total{{result=\"hit\"}} {}",
+        pages.hits.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "hatchery_page_cache_requests_total{{result=\"miss\"}} {}",
+        pages.misses.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hatchery_page_cache_bytes Rendered pages held by the page cache."
+    );
+    let _ = writeln!(out, "# TYPE hatchery_page_cache_bytes gauge");
+    let _ = writeln!(out, "hatchery_page_cache_bytes {}", pages.bytes());
     Ok(out)
 }
 
-pub async fn handler(state: AppState, metrics: Arc<Metrics>) -> Response {
-    match render(&state, &metrics).await {
+pub async fn handler(state: AppState, metrics: Arc<Metrics>, pages: Arc<PageCache>) -> Response {
+    match render(&state, &metrics, &pages).await {
         Ok(body) => (
             [(
                 header::CONTENT_TYPE,

@@ -22,14 +22,18 @@ pub fn build(state: AppState) -> Router {
     let ctx = state.clone();
     let shell_options = state.leptos_options.clone();
     let metrics = Arc::new(crate::metrics::Metrics::default());
-    let scrape = metrics.clone();
+    let pages = Arc::new(crate::page_cache::PageCache::new(
+        std::time::Duration::from_secs(state.settings.page_cache_seconds),
+        state.sql.clone(),
+    ));
+    let scrape = (metrics.clone(), pages.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route(
             "/metrics",
             get(move |State(state): State<AppState>| {
-                crate::metrics::handler(state, scrape.clone())
+                crate::metrics::handler(state, scrape.0.clone(), scrape.1.clone())
             }),
         )
         .route("/admin/audit.csv", get(crate::exports::audit_csv))
@@ -68,6 +72,10 @@ pub fn build(state: AppState) -> Router {
             header::REFERRER_POLICY,
             // Same-origin referers are what send a no-JS form back to its page.
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(middleware::from_fn_with_state(
+            pages,
+            crate::page_cache::layer,
         ))
         .layer(middleware::from_fn_with_state(
             metrics,

@@ -48,6 +48,7 @@ pub fn spawn(
         let mut last_usage: Option<tokio::time::Instant> = None;
         let mut last_reconcile: Option<tokio::time::Instant> = None;
         loop {
+            let version = state.sql.changes();
             if last_reconcile.is_none_or(|t| t.elapsed() >= RECONCILE_EVERY) {
                 last_reconcile = Some(tokio::time::Instant::now());
                 if let Err(e) = app::credits::reconcile::pass(&state.db).await {
@@ -78,6 +79,10 @@ pub fn spawn(
             }
             if let Err(e) = deliver_mail(&state).await {
                 tracing::error!(error = %e, "mail worker pass failed");
+            }
+            if state.sql.changes() != version {
+                // Everything this pass wrote has committed: pages read meanwhile are stale.
+                state.sql.note_change();
             }
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}

@@ -580,7 +580,8 @@ async fn people_cohorts_applications_and_outbox_lists_filter_and_export() {
 /// rows, a filter's options), whatever the number of rows.
 #[tokio::test]
 async fn each_list_page_stays_within_its_sql_budget() {
-    let app = TestApp::new().await;
+    // What rendering costs: with the page cache on, the second request would be free.
+    let app = TestApp::with_env(&[("HATCHERY_PAGE_CACHE_SECONDS", "0")]).await;
     app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
         .await;
     let admin = app.sign_in("admin@park.cn", "correct horse battery").await;
@@ -635,4 +636,106 @@ async fn each_list_page_stays_within_its_sql_budget() {
         over.is_empty(),
         "pages over 5 statements: {over:?} (all: {worst:?})"
     );
+}
+
+/// A page asked for again by the same person is answered from memory, without a statement,
+/// until the data changes; nobody else gets it, and a hard reload renders it afresh.
+#[tokio::test]
+async fn a_repeated_page_is_served_from_memory_until_data_changes() {
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    app.user_with_roles("mentor@park.cn", "Mentor", &[Role::Mentor])
+        .await;
+    let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    let mentor = app.sign_in("mentor@park.cn", "correct horse battery").await;
+    startup(&app, "Abacus Vision", "vision").await;
+    let statements_for = |path: &'static str, jar: Jar| {
+        let app = &app;
+        async move {
+            let before = app.state.sql.statements();
+            let page = app.get(path, &jar).await;
+            (app.state.sql.statements() - before, page)
+        }
+    };
+
+    let (rendered, first) = statements_for("/admin/startups", admin.clone()).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert!(rendered > 0);
+    let (again, second) = statements_for("/admin/startups", admin.clone()).await;
+    assert_eq!(again, 0, "the same page again, from memory");
+    assert_eq!(second.body, first.body);
+    assert_eq!(second.status, StatusCode::OK);
+    assert!(second.headers.get("set-cookie").is_none());
+
+    // Another person, or another language, is another page.
+    let (n, other) = statements_for("/admin/startups", mentor.clone()).await;
+    assert!(n > 0);
+    assert_ne!(
+        other.status,
+        StatusCode::OK,
+        "a mentor is not shown the admin list"
+    );
+    let mut chinese = admin.clone();
+    chinese.lang = Jar::chinese().lang;
+    let (n, zh) = statements_for("/admin/startups", chinese).await;
+    assert!(n > 0);
+    assert_ne!(zh.body, first.body);
+
+    // A change made anywhere in the process is seen at once.
+    startup(&app, "Bramble Robotics", "robotics").await;
+    let (n, changed) = statements_for("/admin/startups", admin.clone()).await;
+    assert!(n > 0);
+    assert!(changed.body.contains("Bramble Robotics"));
+    let (n, _) = statements_for("/admin/startups", admin.clone()).await;
+    assert_eq!(n, 0);
+
+    // A hard reload renders afresh.
+    let before = app.state.sql.statements();
+    let req = axum::http::Request::get("/admin/startups")
+        .header("host", "127.0.0.1:3000")
+        .header("accept-language", admin.lang.clone())
+        .header("cookie", admin.header())
+        .header("cache-control", "no-cache")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::OK);
+    assert!(app.state.sql.statements() > before);
+
+    // Signing out ends the session's pages: the old cookie gets no list.
+    let old = admin.clone();
+    let out = app
+        .post_form("/api/logout", "/admin/startups", &[], &mut admin)
+        .await;
+    assert!(
+        out.status.is_success() || out.status.is_redirection(),
+        "{}",
+        out.status
+    );
+    let (_, after) = statements_for("/admin/startups", old).await;
+    assert_ne!(after.status, StatusCode::OK);
+    assert!(!after.body.contains("Abacus Vision"));
+
+    let metrics = app.get("/metrics", &Jar::default()).await.body;
+    assert!(
+        metrics.contains("hatchery_page_cache_requests_total{result=\"hit\"} 2"),
+        "{metrics}"
+    );
+}
+
+/// Entries expire: with a one-second cache, a page is rendered again after a second even
+/// though nothing this process can see has changed (another process may have written).
+#[tokio::test]
+async fn kept_pages_expire() {
+    let app = TestApp::with_env(&[("HATCHERY_PAGE_CACHE_SECONDS", "1")]).await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    app.get("/admin/users", &admin).await;
+    let before = app.state.sql.statements();
+    app.get("/admin/users", &admin).await;
+    assert_eq!(app.state.sql.statements(), before);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.get("/admin/users", &admin).await;
+    assert!(app.state.sql.statements() > before);
 }
