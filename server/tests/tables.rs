@@ -318,6 +318,60 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
     assert_eq!(found.rows.len(), 1);
     assert_eq!(found.rows[0].startup_name, "Qinghe 100%_Vision 清河");
     assert_eq!(found.rows[0].sync.as_ref().unwrap().status, "done");
+    // A grant's sync state is its target's newest job that was not superseded.
+    let target = &found.rows[0];
+    for (status, attempts, error) in [
+        ("pending", 3, Some("slurmrestd: 503")),
+        ("superseded", 0, None),
+    ] {
+        let now = Utc::now();
+        sync_job::ActiveModel {
+            startup_id: Set(target.startup_id),
+            resource_id: Set(target.resource_id),
+            desired: Set("{}".into()),
+            idempotency_key: Set(format!("newer-{status}")),
+            status: Set(status.into()),
+            attempts: Set(attempts),
+            next_attempt_at: Set(now),
+            last_error: Set(error.map(String::from)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+    let again =
+        app::credits::grants::list(db, &admin_actor, &view("100%_vision", "", "", "", "", 0))
+            .await
+            .unwrap();
+    let sync = again.rows[0].sync.as_ref().unwrap();
+    assert_eq!(
+        (
+            sync.status.as_str(),
+            sync.attempts,
+            sync.last_error.as_deref()
+        ),
+        ("pending", 3, Some("slurmrestd: 503"))
+    );
+    // The page and the CSV (which reads the jobs separately) agree on every row.
+    let page = app::credits::grants::list(db, &admin_actor, &view("", "", "", "", "", 0))
+        .await
+        .unwrap();
+    let export = app::credits::grants::csv(db, &admin_actor, &view("", "", "", "", "", 0))
+        .await
+        .unwrap();
+    let exported = csv_rows(&export);
+    for row in &page.rows {
+        let line = exported
+            .iter()
+            .find(|l| l.starts_with(&format!("{},", row.id)))
+            .expect("the row is exported");
+        let status = row.sync.as_ref().map(|s| s.status.as_str()).unwrap_or("");
+        // The sync state is the fourteenth column (no name here holds a comma).
+        assert_eq!(line.split(',').nth(13), Some(status), "{line}");
+    }
     // Sorted by what remains, most first; turned over, least first.
     let most =
         app::credits::grants::list(db, &admin_actor, &view("batch", "", "", "remaining", "", 0))

@@ -674,36 +674,134 @@ async fn with_sync(db: &impl ConnectionTrait, named: Vec<Named>) -> AppResult<Ve
     Ok(named
         .into_iter()
         .map(|n| {
-            let g = n.grant;
-            let job = jobs
-                .iter()
-                .find(|j| j.startup_id == g.startup_id && j.resource_id == g.resource_id);
-            GrantRow {
-                id: g.id,
-                startup_id: g.startup_id,
-                startup_name: n.startup_name,
-                resource_id: g.resource_id,
-                resource_name: n.resource_name,
-                gpu_model: n.gpu_model,
-                status: g.status.clone(),
-                granted_minutes: g.granted_minutes,
-                adjusted_minutes: g.adjusted_minutes,
-                consumed_minutes: g.consumed_minutes,
-                forfeited_minutes: g.forfeited_minutes,
-                remaining_minutes: g.remaining_minutes(),
-                valid_from: g.valid_from,
-                valid_until: g.valid_until,
-                reason: g.reason.clone(),
-                sync: job.map(|j| SyncState {
-                    job_id: j.id,
-                    status: j.status.clone(),
-                    attempts: j.attempts,
-                    last_error: j.last_error.clone(),
-                    updated_at: j.updated_at,
-                }),
-            }
+            let job = jobs.iter().find(|j| {
+                j.startup_id == n.grant.startup_id && j.resource_id == n.grant.resource_id
+            });
+            let sync = job.map(|j| SyncState {
+                job_id: j.id,
+                status: j.status.clone(),
+                attempts: j.attempts,
+                last_error: j.last_error.clone(),
+                updated_at: j.updated_at,
+            });
+            grant_row(n, sync)
         })
         .collect())
+}
+
+fn grant_row(n: Named, sync: Option<SyncState>) -> GrantRow {
+    let g = n.grant;
+    let remaining_minutes = g.remaining_minutes();
+    GrantRow {
+        id: g.id,
+        startup_id: g.startup_id,
+        startup_name: n.startup_name,
+        resource_id: g.resource_id,
+        resource_name: n.resource_name,
+        gpu_model: n.gpu_model,
+        status: g.status,
+        granted_minutes: g.granted_minutes,
+        adjusted_minutes: g.adjusted_minutes,
+        consumed_minutes: g.consumed_minutes,
+        forfeited_minutes: g.forfeited_minutes,
+        remaining_minutes,
+        valid_from: g.valid_from,
+        valid_until: g.valid_until,
+        reason: g.reason,
+        sync,
+    }
+}
+
+/// A grant with its names and its target's newest sync job, read in the page's own query.
+#[derive(FromQueryResult)]
+struct Synced {
+    #[sea_orm(nested)]
+    grant: grant::Model,
+    startup_name: String,
+    resource_name: String,
+    gpu_model: String,
+    #[sea_orm(nested)]
+    job: NewestJob,
+}
+
+impl Synced {
+    fn into_row(self) -> GrantRow {
+        let named = Named {
+            grant: self.grant,
+            startup_name: self.startup_name,
+            resource_name: self.resource_name,
+            gpu_model: self.gpu_model,
+        };
+        grant_row(named, self.job.state())
+    }
+}
+
+/// The `sync_*` columns `with_newest_job` adds; all null when the target has no job.
+#[derive(FromQueryResult)]
+struct NewestJob {
+    sync_job_id: Option<i64>,
+    sync_status: Option<String>,
+    sync_attempts: Option<i32>,
+    sync_last_error: Option<String>,
+    sync_updated_at: Option<DateTime<Utc>>,
+}
+
+impl NewestJob {
+    fn state(self) -> Option<SyncState> {
+        Some(SyncState {
+            job_id: self.sync_job_id?,
+            status: self.sync_status?,
+            attempts: self.sync_attempts.unwrap_or(0),
+            last_error: self.sync_last_error,
+            updated_at: self.sync_updated_at?,
+        })
+    }
+}
+
+/// Adds to a select of grants the newest sync job of each grant's target (not superseded),
+/// as `sync_*` columns: a left join on the one job a correlated subquery picks through the
+/// `(startup_id, resource_id, id)` index.
+fn with_newest_job(q: Select<grant::Entity>) -> Select<grant::Entity> {
+    use sea_orm::sea_query::{Alias, IntoCondition, Query, SimpleExpr, SubQueryStatement};
+    let newest = Alias::new("newest");
+    let pick = SimpleExpr::SubQuery(
+        None,
+        Box::new(SubQueryStatement::SelectStatement(
+            Query::select()
+                .expr(Func::max(Expr::col((newest.clone(), sync_job::Column::Id))))
+                .from_as(sync_job::Entity, newest.clone())
+                .and_where(
+                    Expr::col((newest.clone(), sync_job::Column::StartupId))
+                        .equals((grant::Entity, grant::Column::StartupId)),
+                )
+                .and_where(
+                    Expr::col((newest.clone(), sync_job::Column::ResourceId))
+                        .equals((grant::Entity, grant::Column::ResourceId)),
+                )
+                .and_where(
+                    Expr::col((newest, sync_job::Column::Status)).ne(sync_status::SUPERSEDED),
+                )
+                .to_owned(),
+        )),
+    );
+    let job = |c: sync_job::Column| Expr::col((sync_job::Entity, c));
+    q.column_as(job(sync_job::Column::Id), "sync_job_id")
+        .column_as(job(sync_job::Column::Status), "sync_status")
+        .column_as(job(sync_job::Column::Attempts), "sync_attempts")
+        .column_as(job(sync_job::Column::LastError), "sync_last_error")
+        .column_as(job(sync_job::Column::UpdatedAt), "sync_updated_at")
+        .join(
+            JoinType::LeftJoin,
+            grant::Entity::belongs_to(sync_job::Entity)
+                .from(grant::Column::StartupId)
+                .to(sync_job::Column::StartupId)
+                .on_condition(move |_, job| {
+                    Expr::col((job, sync_job::Column::Id))
+                        .eq(pick.clone())
+                        .into_condition()
+                })
+                .into(),
+        )
 }
 
 pub const PER_PAGE: u64 = 50;
@@ -912,17 +1010,17 @@ fn grants_select(query: &TableQuery) -> AppResult<Select<grant::Entity>> {
     ))
 }
 
-/// One page of grants for admins (two queries: the page with its names, and its sync jobs).
+/// One page of grants for admins, with their names and sync state, in one query.
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     query: &TableQuery,
 ) -> AppResult<TablePage<GrantRow>> {
     actor.require(Role::Admin)?;
-    let (named, more) =
-        tables::ssr::page_as::<_, Named>(db, grants_select(query)?, query.page).await?;
+    let select = with_newest_job(grants_select(query)?);
+    let (rows, more) = tables::ssr::page_as::<_, Synced>(db, select, query.page).await?;
     Ok(tables::ssr::table_page(
-        with_sync(db, named).await?,
+        rows.into_iter().map(Synced::into_row).collect(),
         query.page,
         more,
     ))
@@ -1110,9 +1208,11 @@ struct CreditRow {
     gpu_model: String,
     ledger_entries: i64,
     used_14d: Option<i64>,
+    #[sea_orm(nested)]
+    job: NewestJob,
 }
 
-/// The signed-in applicant's own startup's credit; nobody else's (four queries).
+/// The signed-in applicant's own startup's credit; nobody else's (three queries).
 pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Option<StartupCredit>> {
     use sea_orm::QueryTrait;
     actor.require(Role::Applicant)?;
@@ -1150,16 +1250,16 @@ pub async fn startup_credit(
     })
 }
 
-/// The credit of the startup whose grants `which` selects (one startup's). Four queries
-/// whatever the number of grants: the grants with their names and ledger figures, their sync
-/// jobs, their sampled ledgers, their tranches; the per-resource totals are computed from
+/// The credit of the startup whose grants `which` selects (one startup's). Three queries
+/// whatever the number of grants: the grants with their names, ledger figures and sync state,
+/// their sampled ledgers, their tranches; the per-resource totals are computed from
 /// the grants' burn-downs. Without grants, the startup's id and name are left empty.
 async fn credit_of(
     db: &DatabaseConnection,
     which: sea_orm::sea_query::SimpleExpr,
 ) -> AppResult<StartupCredit> {
     let now = Utc::now();
-    let rows = named()
+    let rows = with_newest_job(named())
         .expr_as(ledger_entries_expr(), "ledger_entries")
         .expr_as(consumed_since_expr(forecast_since(now)), "used_14d")
         .filter(which)
@@ -1187,19 +1287,22 @@ async fn credit_of(
     let resources = by_resource(&rows, &with_stats, &burns, now);
     let ids: Vec<i64> = rows.iter().map(|r| r.grant.id).collect();
     let tranches = super::tranches::for_grants(db, &ids).await?;
-    let named = rows
+    let grants = rows
         .into_iter()
-        .map(|r| Named {
-            grant: r.grant,
-            startup_name: r.startup_name,
-            resource_name: r.resource_name,
-            gpu_model: r.gpu_model,
+        .map(|r| {
+            let named = Named {
+                grant: r.grant,
+                startup_name: r.startup_name,
+                resource_name: r.resource_name,
+                gpu_model: r.gpu_model,
+            };
+            grant_row(named, r.job.state())
         })
         .collect();
     Ok(StartupCredit {
         startup_id,
         startup_name,
-        grants: with_sync(db, named).await?,
+        grants,
         burns,
         resources,
         tranches,
