@@ -267,6 +267,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let state = hatchery::build_state(&config).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let replicas = hatchery::changes::listen(state.clone(), stop_rx.clone());
     let worker = hatchery::worker::spawn(
         state.clone(),
         Duration::from_millis(config.worker_poll_ms),
@@ -283,6 +284,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     .await?;
     let _ = stop_tx.send(true);
     let _ = worker.await;
+    if let Some(replicas) = replicas {
+        let _ = replicas.await;
+    }
     Ok(())
 }
 

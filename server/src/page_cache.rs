@@ -8,12 +8,15 @@
 //!
 //! - every statement that may write moves the version, so a change made through this process
 //!   (a form, a server function, the API, a worker, a test's own set-up) empties the cache;
-//! - a non-GET request moves it again once answered, and a worker pass that wrote moves it
-//!   again when done: a write statement moves it before its commit, and a page read between
-//!   the two would otherwise be kept;
+//! - a non-GET request that wrote moves it again once answered, and so does a worker pass
+//!   that wrote, when done: a write statement moves it before its commit, and a page read
+//!   between the two would otherwise be kept;
+//! - on PostgreSQL those two also tell the other replicas, whose versions move in turn
+//!   (`changes`);
 //! - a page whose rendering saw the version move is not kept at all;
-//! - what the version can't see (another process writing to the same database, the clock
-//!   crossing a due date) shows at the latest when the entry expires.
+//! - what the version can't see (a command-line process writing to the same database, a
+//!   notification lost with its connection, the clock crossing a due date) shows at the latest
+//!   when the entry expires.
 //!
 //! Only complete `200 text/html` answers without `Set-Cookie` are kept. A browser's reload
 //! (`Cache-Control: max-age=0`, or `no-cache` for a hard one) always renders afresh.
@@ -24,6 +27,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use futures_util::{Stream, StreamExt};
+use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -39,6 +43,8 @@ const MAX_TOTAL_BYTES: usize = 64 << 20;
 pub struct PageCache {
     ttl: Duration,
     sql: Arc<SqlStats>,
+    /// Where changes are announced to other replicas (see `changes`).
+    db: DatabaseConnection,
     slots: Mutex<Slots>,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
@@ -59,10 +65,11 @@ struct Entry {
 }
 
 impl PageCache {
-    pub fn new(ttl: Duration, sql: Arc<SqlStats>) -> Self {
+    pub fn new(ttl: Duration, sql: Arc<SqlStats>, db: DatabaseConnection) -> Self {
         PageCache {
             ttl,
             sql,
+            db,
             slots: Mutex::default(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -128,12 +135,16 @@ impl PageCache {
     }
 }
 
-/// The middleware: answers a repeated page from the cache, keeps what it may, and marks every
+/// The middleware: answers a repeated page from the cache, keeps what it may, and marks a
 /// non-GET request's changes as committed once it is answered.
 pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        let version = cache.sql.changes();
         let res = next.run(req).await;
-        cache.sql.note_change();
+        if cache.sql.changes() != version {
+            cache.sql.note_change();
+            crate::changes::announce(&cache.db).await;
+        }
         return res;
     }
     if req.method() != Method::GET || !cache.enabled() || !is_page_request(&req) {

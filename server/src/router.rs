@@ -25,6 +25,7 @@ pub fn build(state: AppState) -> Router {
     let pages = Arc::new(crate::page_cache::PageCache::new(
         std::time::Duration::from_secs(state.settings.page_cache_seconds),
         state.sql.clone(),
+        state.db.clone(),
     ));
     let scrape = (metrics.clone(), pages.clone());
     Router::new()

@@ -83,6 +83,7 @@ pub fn spawn(
             if state.sql.changes() != version {
                 // Everything this pass wrote has committed: pages read meanwhile are stale.
                 state.sql.note_change();
+                crate::changes::announce(&state.db).await;
             }
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}

@@ -793,3 +793,92 @@ async fn kept_pages_expire() {
     app.get("/admin/users", &admin).await;
     assert!(app.state.sql.statements() > before);
 }
+
+/// On PostgreSQL several replicas may serve one database: a change made through one of them is
+/// announced, and the others stop serving the pages they kept. (On SQLite one process owns the
+/// database, and there is nobody to tell.)
+#[tokio::test]
+async fn a_change_through_one_replica_is_not_hidden_by_another_replicas_kept_page() {
+    let app = TestApp::new().await;
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let Some(url) = app.database_url.clone() else {
+        assert!(hatchery::changes::listen(app.state.clone(), stop_rx).is_none());
+        return;
+    };
+    // The second replica: its own pool, data version and page cache, on the same database.
+    let dir = tempfile::tempdir().unwrap();
+    let env = std::collections::HashMap::from([
+        (
+            "HATCHERY_DATA_DIR".to_string(),
+            dir.path().display().to_string(),
+        ),
+        ("HATCHERY_DATABASE_URL".to_string(), url.clone()),
+    ]);
+    let config = hatchery::config::Config::from_sources(&env).unwrap();
+    let state = hatchery::build_state(&config).await.unwrap();
+    let start = state.sql.changes();
+    let listening =
+        hatchery::changes::listen(state.clone(), stop_rx).expect("listens on PostgreSQL");
+    // Subscribing counts as a change (what was announced before is unknown): wait for it, so
+    // that what moves the version below can only be the announcement.
+    for _ in 0..500 {
+        if state.sql.changes() != start {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_ne!(state.sql.changes(), start, "the second replica listens");
+    let other = TestApp {
+        router: hatchery::router::build(state.clone()),
+        state,
+        data_dir: dir,
+        database_url: Some(url),
+    };
+
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    startup(&app, "Abacus Vision", "vision").await;
+    let first = other.get("/admin/startups", &admin).await;
+    assert!(first.body.contains("Abacus Vision"));
+    let before = other.state.sql.statements();
+    other.get("/admin/startups", &admin).await;
+    assert_eq!(
+        other.state.sql.statements(),
+        before,
+        "kept by the second replica"
+    );
+
+    let version = other.state.sql.changes();
+    let fields = [
+        ("name", "Bramble Robotics"),
+        ("sector", "robotics"),
+        ("stage", "prototype"),
+        ("team_size", "4"),
+        ("founders", "Zhang San"),
+        ("residency_from", "2027-01-01"),
+        ("residency_until", "2027-12-31"),
+        ("founder_email", "zhang@bramble.cn"),
+        ("lang", "en"),
+    ];
+    let res = app
+        .post_form("/api/add_startup", "/admin/startups", &fields, &mut admin)
+        .await;
+    assert!(res.error_param().is_none(), "{:?}", res.error_param());
+    // The announcement arrives asynchronously; it takes milliseconds.
+    for _ in 0..200 {
+        if other.state.sql.changes() != version {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_ne!(
+        other.state.sql.changes(),
+        version,
+        "the second replica heard of the change"
+    );
+    let after = other.get("/admin/startups", &admin).await;
+    assert!(after.body.contains("Bramble Robotics"));
+    drop(stop);
+    listening.await.unwrap();
+}
