@@ -235,9 +235,15 @@ pub fn FilterSelect(
 /// Previous and next links under a table.
 #[component]
 pub fn TablePager(path: &'static str, query: TableQuery, page: u64, more: bool) -> impl IntoView {
-    let locale = use_locale();
     let prev = (page > 0).then(|| query.href(path, page - 1));
     let next = more.then(|| query.href(path, page + 1));
+    view! { <Pager page prev next/> }
+}
+
+/// Previous and next links under a list, given their addresses, with the page's number.
+#[component]
+pub fn Pager(page: u64, prev: Option<String>, next: Option<String>) -> impl IntoView {
+    let locale = use_locale();
     view! {
         <nav class="pager" aria-label=locale.t("pager.label")>
             {prev.map(|href| view! { <a href=href rel="prev">{locale.t("pager.prev")}</a> })}

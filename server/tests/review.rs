@@ -856,10 +856,15 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
         .await
         .unwrap()
         .unwrap();
-    let board =
-        app::review::decisions::board(s.app.db(), &admin, a.round_id, app::i18n::Locale::En)
-            .await
-            .unwrap();
+    let board = app::review::decisions::board(
+        s.app.db(),
+        &admin,
+        a.round_id,
+        &Default::default(),
+        app::i18n::Locale::En,
+    )
+    .await
+    .unwrap();
     let row = |id: i64| {
         board
             .rows
@@ -884,9 +889,15 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
     // Only admins see the board or decide.
     let mentor_actor = s.app.actor("wang@park.cn").await;
     assert_eq!(
-        app::review::decisions::board(s.app.db(), &mentor_actor, a.round_id, app::i18n::Locale::En)
-            .await
-            .err(),
+        app::review::decisions::board(
+            s.app.db(),
+            &mentor_actor,
+            a.round_id,
+            &Default::default(),
+            app::i18n::Locale::En
+        )
+        .await
+        .err(),
         Some(AppError::Forbidden)
     );
     let page = s
@@ -1069,4 +1080,84 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
         deeppark < visionary,
         "the higher normalised score comes first"
     );
+}
+
+/// The board is narrowed, ranked and paged on the server, 50 rows a page, with the view in
+/// the address; a very large round is not sent whole.
+#[tokio::test]
+async fn the_board_pages_its_ranked_rows() {
+    let s = setup(false).await;
+    let db = s.app.db();
+    let first = application::Entity::find_by_id(s.application)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let founder_startup = app::startups::entity::startup::Entity::find_by_id(first.startup_id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    for i in 0..60 {
+        let mut st = founder_startup.clone().into_active_model();
+        st.id = sea_orm::NotSet;
+        st.name = Set(format!("Batch {i:02}"));
+        st.credit_code = Set(None);
+        let st = st.insert(db).await.unwrap();
+        let mut a = first.clone().into_active_model();
+        a.id = sea_orm::NotSet;
+        a.startup_id = Set(st.id);
+        a.submitted_at = Set(first.submitted_at.map(|t| t + Duration::seconds(i + 1)));
+        a.insert(db).await.unwrap();
+    }
+    let admin = &s.app.actor("admin@park.cn").await;
+    let board = |page: u64, status: &str| {
+        let view = app::review::BoardView {
+            sort: String::new(),
+            status: status.to_string(),
+            page,
+        };
+        async move {
+            app::review::decisions::board(db, admin, first.round_id, &view, app::i18n::Locale::En)
+                .await
+                .unwrap()
+        }
+    };
+    let p0 = board(0, "").await;
+    let p1 = board(1, "").await;
+    assert_eq!((p0.rows.len(), p0.matching, p0.more), (50, 61, true));
+    assert_eq!((p1.rows.len(), p1.matching, p1.more), (11, 61, false));
+    let mut ids: Vec<i64> = p0
+        .rows
+        .iter()
+        .chain(&p1.rows)
+        .map(|r| r.application_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 61, "no row on two pages");
+    // Unreviewed, they tie, and stay in the order they were submitted.
+    assert_eq!(p0.rows[0].application_id, first.id);
+    assert_eq!(p1.rows.last().unwrap().startup_name, "Batch 59");
+    let none = board(0, "withdrawn").await;
+    assert_eq!((none.rows.len(), none.matching, none.more), (0, 0, false));
+
+    // The page shows its slice and links to the next one, keeping the view.
+    let rows = |body: &str| body.matches("<tr data-application=").count();
+    let url = format!("/admin/rounds/{}/decisions?sort=normalised", first.round_id);
+    let page = s.app.get(&url, &s.admin).await;
+    assert_eq!(rows(&page.body), 50);
+    assert!(page.body.contains("61 applications"));
+    assert!(
+        page.body
+            .contains("decisions?sort=normalised&amp;page=1\" rel=\"next\""),
+        "{}",
+        page.body
+    );
+    let second = s.app.get(&format!("{url}&page=1"), &s.admin).await;
+    assert_eq!(rows(&second.body), 11);
+    assert!(second.body.contains("rel=\"prev\""));
+    // A page past the last allowed one is refused like any table's.
+    let far = s.app.get(&format!("{url}&page=999999"), &s.admin).await;
+    assert_eq!(rows(&far.body), 0);
 }

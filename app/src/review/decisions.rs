@@ -2,7 +2,7 @@
 //! spread (mentors disagree), and a normalised score that calibrates harsh and lenient mentors.
 use super::entity::{assignment, score};
 use super::status::SUBMITTED;
-use super::{BoardRow, DecisionBoard, ReviewSummary};
+use super::{BoardRow, BoardView, DecisionBoard, ReviewSummary};
 use crate::audit::{self, Change};
 use crate::auth::domain::Actor;
 use crate::auth::entity::user;
@@ -47,14 +47,20 @@ fn z_scores(totals: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// The round's submitted applications with their review aggregates (seven queries).
+/// One page of the round's submitted applications with their review aggregates, narrowed and
+/// ordered as `view` says (seven queries). Every review of the round is read: a mentor's
+/// normalised scores depend on all of their reviews. Rows are ranked best first (no score
+/// last), ties in the order of submission.
 pub async fn board(
     db: &DatabaseConnection,
     actor: &Actor,
     round_id: i64,
+    view: &BoardView,
     locale: Locale,
 ) -> AppResult<DecisionBoard> {
     actor.require(Role::Admin)?;
+    let offset = crate::tables::ssr::offset(view.page)? as usize;
+    let per_page = crate::tables::PER_PAGE as usize;
     let r = round::Entity::find_by_id(round_id)
         .one(db)
         .await?
@@ -82,10 +88,15 @@ pub async fn board(
             .or_default()
             .push((s.criterion_id, s.score));
     }
-    let mentors = user::Entity::find()
+    let mentors: HashMap<i64, String> = user::Entity::find()
         .filter(user::Column::Id.is_in(assignments.iter().map(|a| a.mentor_id)))
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let startup_names: HashMap<i64, &str> =
+        startups.iter().map(|s| (s.id, s.name.as_str())).collect();
 
     // Each submitted review's total, then each mentor's totals normalised across the round.
     let totals: HashMap<i64, f64> = assignments
@@ -100,8 +111,12 @@ pub async fn board(
         })
         .collect();
     let mut by_mentor: HashMap<i64, Vec<i64>> = HashMap::new();
-    for x in assignments.iter().filter(|x| totals.contains_key(&x.id)) {
-        by_mentor.entry(x.mentor_id).or_default().push(x.id);
+    let mut by_application: HashMap<i64, Vec<&assignment::Model>> = HashMap::new();
+    for x in &assignments {
+        by_application.entry(x.application_id).or_default().push(x);
+        if totals.contains_key(&x.id) {
+            by_mentor.entry(x.mentor_id).or_default().push(x.id);
+        }
     }
     let mut z: HashMap<i64, f64> = HashMap::new();
     for ids in by_mentor.values() {
@@ -111,59 +126,94 @@ pub async fn board(
         }
     }
 
-    let rows = apps
+    // The figures of every application, to narrow and rank them; the page's rows only then.
+    struct Ranked<'a> {
+        app: &'a application::Model,
+        reviews: Vec<&'a assignment::Model>,
+        assigned: usize,
+        mean: Option<f64>,
+        spread: Option<f64>,
+        normalised: Option<f64>,
+    }
+    let mut ranked: Vec<Ranked> = apps
         .iter()
         .map(|a| {
-            let reviews: Vec<&assignment::Model> = assignments
+            let all = by_application.get(&a.id).map(Vec::as_slice).unwrap_or(&[]);
+            let reviews: Vec<&assignment::Model> = all
                 .iter()
-                .filter(|x| x.application_id == a.id && totals.contains_key(&x.id))
+                .copied()
+                .filter(|x| totals.contains_key(&x.id))
                 .collect();
             let t: Vec<f64> = reviews.iter().map(|x| totals[&x.id]).collect();
             let n = t.len() as f64;
-            let mean = (!t.is_empty()).then(|| t.iter().sum::<f64>() / n);
-            let spread = (!t.is_empty()).then(|| {
-                t.iter().cloned().fold(f64::MIN, f64::max)
-                    - t.iter().cloned().fold(f64::MAX, f64::min)
-            });
-            let normalised =
-                (!t.is_empty()).then(|| reviews.iter().map(|x| z[&x.id]).sum::<f64>() / n);
-            BoardRow {
-                application_id: a.id,
-                startup_name: startups
+            Ranked {
+                app: a,
+                assigned: all
                     .iter()
-                    .find(|s| s.id == a.startup_id)
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default(),
-                status: a.status.clone(),
-                assigned: assignments
-                    .iter()
-                    .filter(|x| x.application_id == a.id && x.status != super::status::RECUSED)
+                    .filter(|x| x.status != super::status::RECUSED)
                     .count(),
-                weighted_mean: mean,
-                spread,
-                disagreement: spread.is_some_and(|s| s >= DISAGREEMENT_SPREAD),
-                normalised,
-                reviews: reviews
-                    .iter()
-                    .map(|x| ReviewSummary {
-                        mentor_name: mentors
-                            .iter()
-                            .find(|u| u.id == x.mentor_id)
-                            .map(|u| u.name.clone())
-                            .unwrap_or_default(),
-                        total: totals[&x.id],
-                        recommendation: x.recommendation.clone().unwrap_or_default(),
-                        feedback_applicant: x.feedback_applicant.clone(),
-                        notes_committee: x.notes_committee.clone(),
-                    })
-                    .collect(),
+                mean: (!t.is_empty()).then(|| t.iter().sum::<f64>() / n),
+                spread: (!t.is_empty()).then(|| {
+                    t.iter().cloned().fold(f64::MIN, f64::max)
+                        - t.iter().cloned().fold(f64::MAX, f64::min)
+                }),
+                normalised: (!t.is_empty())
+                    .then(|| reviews.iter().map(|x| z[&x.id]).sum::<f64>() / n),
+                reviews,
             }
+        })
+        .filter(|r| match view.filter() {
+            None => true,
+            Some("disagreement") => r.spread.is_some_and(|s| s >= DISAGREEMENT_SPREAD),
+            Some(status) => r.app.status == status,
+        })
+        .collect();
+    let key = |r: &Ranked| {
+        if view.by_normalised() {
+            r.normalised
+        } else {
+            r.mean
+        }
+        .unwrap_or(f64::MIN)
+    };
+    ranked.sort_by(|x, y| key(y).total_cmp(&key(x)));
+    let matching = ranked.len();
+    let rows = ranked
+        .into_iter()
+        .skip(offset)
+        .take(per_page)
+        .map(|r| BoardRow {
+            application_id: r.app.id,
+            startup_name: startup_names
+                .get(&r.app.startup_id)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            status: r.app.status.clone(),
+            assigned: r.assigned,
+            weighted_mean: r.mean,
+            spread: r.spread,
+            disagreement: r.spread.is_some_and(|s| s >= DISAGREEMENT_SPREAD),
+            normalised: r.normalised,
+            reviews: r
+                .reviews
+                .iter()
+                .map(|x| ReviewSummary {
+                    mentor_name: mentors.get(&x.mentor_id).cloned().unwrap_or_default(),
+                    total: totals[&x.id],
+                    recommendation: x.recommendation.clone().unwrap_or_default(),
+                    feedback_applicant: x.feedback_applicant.clone(),
+                    notes_committee: x.notes_committee.clone(),
+                })
+                .collect(),
         })
         .collect();
     Ok(DecisionBoard {
         round_id,
         round_title: r.title(locale),
         rows,
+        matching,
+        page: view.page,
+        more: matching > offset + per_page,
     })
 }
 

@@ -186,9 +186,66 @@ pub struct BoardRow {
     pub reviews: Vec<ReviewSummary>,
 }
 
+/// One page of a round's decision board, as narrowed and ordered by `BoardView`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DecisionBoard {
     pub round_id: i64,
     pub round_title: String,
     pub rows: Vec<BoardRow>,
+    /// Applications the view matches, on every page.
+    pub matching: usize,
+    pub page: u64,
+    pub more: bool,
 }
+
+/// How the board is narrowed, ordered and paged: the page's address (`?sort=normalised`,
+/// `?status=…`, `?page=…`), so it works without JavaScript and can be shared.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardView {
+    /// `normalised`, or anything else for the weighted mean.
+    pub sort: String,
+    /// One of `BOARD_FILTERS`, or anything else for every application.
+    pub status: String,
+    pub page: u64,
+}
+
+impl BoardView {
+    pub fn by_normalised(&self) -> bool {
+        self.sort == "normalised"
+    }
+
+    /// The filter in force, if it is one the board offers.
+    pub fn filter(&self) -> Option<&str> {
+        BOARD_FILTERS.iter().copied().find(|f| *f == self.status)
+    }
+
+    /// This view's address on the board of `round_id`, at `page`.
+    pub fn href(&self, round_id: i64, page: u64) -> String {
+        let mut params = Vec::new();
+        if self.by_normalised() {
+            params.push("sort=normalised".to_string());
+        }
+        if let Some(s) = self.filter() {
+            params.push(format!("status={s}"));
+        }
+        if page > 0 {
+            params.push(format!("page={page}"));
+        }
+        let base = format!("/admin/rounds/{round_id}/decisions");
+        if params.is_empty() {
+            base
+        } else {
+            format!("{base}?{}", params.join("&"))
+        }
+    }
+}
+
+/// What the board can be narrowed to: a status, or the applications whose reviewers disagree.
+pub const BOARD_FILTERS: &[&str] = &[
+    crate::intake::status::IN_REVIEW,
+    crate::intake::status::WAITLISTED,
+    crate::intake::status::ACCEPTED,
+    crate::intake::status::REJECTED,
+    crate::intake::status::WITHDRAWN,
+    "disagreement",
+];

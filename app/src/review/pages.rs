@@ -3,12 +3,13 @@ use super::server_fns::{
     get_review, get_round_applications, my_affiliations, review_queue, AssignReviewer, AutoAssign,
     DeclareConflict, SaveAffiliations, SubmitReview,
 };
-use super::{RoundApplicationRow, RECOMMENDATIONS};
+use super::{BoardView, RoundApplicationRow, BOARD_FILTERS, RECOMMENDATIONS};
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage,
 };
 use crate::i18n::use_locale;
 use crate::intake::status as app_status;
+use crate::tables::Pager;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
@@ -40,7 +41,7 @@ pub fn RoundApplicationsPage() -> impl IntoView {
                         let link = |n: u64| format!("/admin/rounds/{}/applications?page={n}", p.round_id);
                         let prev = (p.page > 0).then(|| link(p.page - 1));
                         let next = p.more.then(|| link(p.page + 1));
-                        let page_no = p.page + 1;
+                        let page = p.page;
                         view! {
                             <p class="meta"><a href=format!("/admin/rounds/{}", p.round_id)>{locale.t("review.back_to_round")}</a></p>
                             <h1>{locale.t_with("review.applications_of", &[("round", &p.round_title)])}</h1>
@@ -58,11 +59,7 @@ pub fn RoundApplicationsPage() -> impl IntoView {
                                     {p.rows.into_iter().map(|row| view! { <ApplicationRow row mentors=mentors.clone() wanted/> }).collect_view()}
                                 </tbody>
                             </table>
-                            <nav class="pager" aria-label=locale.t("pager.label")>
-                                {prev.map(|href| view! { <a href=href rel="prev">{locale.t("pager.prev")}</a> })}
-                                <span>{locale.t_with("table.page", &[("page", &page_no.to_string())])}</span>
-                                {next.map(|href| view! { <a href=href rel="next">{locale.t("pager.next")}</a> })}
-                            </nav>
+                            <Pager page prev next/>
                         }
                         .into_any()
                     }
@@ -336,16 +333,6 @@ pub fn ReviewFormPage() -> impl IntoView {
     }
 }
 
-/// What the board can be narrowed to: a status, or the applications whose reviewers disagree.
-const BOARD_FILTERS: &[&str] = &[
-    app_status::IN_REVIEW,
-    app_status::WAITLISTED,
-    app_status::ACCEPTED,
-    app_status::REJECTED,
-    app_status::WITHDRAWN,
-    "disagreement",
-];
-
 fn two_places(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
 }
@@ -354,88 +341,61 @@ fn two_places(v: Option<f64>) -> String {
 pub fn DecisionBoardPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(
-        move || (id.get(), data_version()),
-        |(id, _)| super::server_fns::get_decision_board(id),
-    );
-    // Sorting and filtering live in the address, so they work without JavaScript and can be shared.
+    // Ranking, narrowing and paging live in the address, so they work without JavaScript and
+    // can be shared; the server does them, a page of rows at a time.
     let query = leptos_router::hooks::use_query_map();
-    let sort_by_normalised = move || query.with(|q| q.get("sort").as_deref() == Some("normalised"));
-    let status_filter = move || {
-        query
-            .with(|q| q.get("status"))
-            .filter(|s| BOARD_FILTERS.contains(&s.as_str()))
-    };
+    let board_view = Memo::new(move |_| {
+        query.with(|q| BoardView {
+            sort: q.get("sort").unwrap_or_default(),
+            status: q.get("status").unwrap_or_default(),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+        })
+    });
+    let data = Resource::new(
+        move || (id.get(), board_view.get(), data_version()),
+        |(id, view, _)| super::server_fns::get_decision_board(id, view),
+    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(b) => {
-                        let base = format!("/admin/rounds/{}/decisions", b.round_id);
-                        let rows = move || {
-                            let by_norm = sort_by_normalised();
-                            let filter = status_filter();
-                            let mut rows: Vec<_> = b
-                                .rows
-                                .iter()
-                                .filter(|r| match filter.as_deref() {
-                                    None => true,
-                                    Some("disagreement") => r.disagreement,
-                                    Some(s) => r.status == s,
-                                })
-                                .cloned()
-                                .collect();
-                            let key = |r: &super::BoardRow| if by_norm { r.normalised } else { r.weighted_mean };
-                            rows.sort_by(|x, y| key(y).unwrap_or(f64::MIN).total_cmp(&key(x).unwrap_or(f64::MIN)));
-                            if rows.is_empty() {
-                                view! { <tr><td colspan="7" class="empty">{locale.t("decide.none_match")}</td></tr> }.into_any()
-                            } else {
-                                rows.into_iter().map(|row| view! { <BoardRowView row/> }).collect_view().into_any()
+                        let current = board_view.get_untracked();
+                        let round_id = b.round_id;
+                        let sort_link = |key: &'static str, label: &'static str| {
+                            let target = BoardView { sort: key.to_string(), ..current.clone() };
+                            let active = current.by_normalised() == target.by_normalised();
+                            view! {
+                                <a class="chip" href=target.href(round_id, 0) aria-current=active.then_some("true")>
+                                    {locale.t(label)}
+                                </a>
                             }
                         };
-                        let href = {
-                            let base = base.clone();
-                            move |sort: Option<&str>, status: Option<&str>| {
-                                let mut params = Vec::new();
-                                if let Some(s) = sort {
-                                    params.push(format!("sort={s}"));
-                                }
-                                if let Some(s) = status {
-                                    params.push(format!("status={s}"));
-                                }
-                                if params.is_empty() { base.clone() } else { format!("{base}?{}", params.join("&")) }
-                            }
-                        };
-                        let sort_link = {
-                            let href = href.clone();
-                            move |key: &'static str, label: &'static str| {
-                                let href = href.clone();
-                                let target = (key == "normalised").then_some(key);
-                                view! {
-                                    <a class="chip" href=move || href(target, status_filter().as_deref())
-                                        aria-current=move || (sort_by_normalised() == (key == "normalised")).then_some("true")>
-                                        {locale.t(label)}
-                                    </a>
-                                }
-                            }
-                        };
-                        let filter_link = move |key: Option<&'static str>| {
-                            let href = href.clone();
+                        let filter_link = |key: Option<&'static str>| {
+                            let target = BoardView { status: key.unwrap_or_default().to_string(), ..current.clone() };
                             let label = match key {
                                 None => locale.t("decide.filter_all"),
                                 Some("disagreement") => locale.t("decide.disagree"),
                                 Some(s) => locale.t(&app_status::label_key(s)),
                             };
                             view! {
-                                <a class="chip" href=move || href(sort_by_normalised().then_some("normalised"), key)
-                                    aria-current=move || (status_filter().as_deref() == key).then_some("true")>
+                                <a class="chip" href=target.href(round_id, 0)
+                                    aria-current=(current.filter() == key).then_some("true")>
                                     {label}
                                 </a>
                             }
                         };
+                        let prev = (b.page > 0).then(|| current.href(round_id, b.page - 1));
+                        let next = b.more.then(|| current.href(round_id, b.page + 1));
+                        let page = b.page;
+                        let rows = if b.rows.is_empty() {
+                            view! { <tr><td colspan="7" class="empty">{locale.t("decide.none_match")}</td></tr> }.into_any()
+                        } else {
+                            b.rows.into_iter().map(|row| view! { <BoardRowView row/> }).collect_view().into_any()
+                        };
                         view! {
-                            <p class="meta"><a href=format!("/admin/rounds/{}", b.round_id)>{locale.t("review.back_to_round")}</a></p>
+                            <p class="meta"><a href=format!("/admin/rounds/{round_id}")>{locale.t("review.back_to_round")}</a></p>
                             <h1>{locale.t_with("decide.title", &[("round", &b.round_title)])}</h1>
                             <p class="hint">{locale.t("decide.lead")}</p>
                             <nav class="chips" aria-label=locale.t("decide.sort_label")>
@@ -446,6 +406,7 @@ pub fn DecisionBoardPage() -> impl IntoView {
                                 {filter_link(None)}
                                 {BOARD_FILTERS.iter().map(|k| filter_link(Some(*k))).collect_view()}
                             </nav>
+                            <p class="meta" data-testid="matching">{locale.t_with("decide.matching", &[("n", &b.matching.to_string())])}</p>
                             <table class="data card">
                                 <thead><tr>
                                     <th>{locale.t("review.startup")}</th>
@@ -458,6 +419,7 @@ pub fn DecisionBoardPage() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>{rows}</tbody>
                             </table>
+                            <Pager page prev next/>
                         }
                         .into_any()
                     }

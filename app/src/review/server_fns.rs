@@ -110,10 +110,13 @@ pub async fn declare_conflict(id: i64, #[server(default)] reason: String) -> Res
 }
 
 #[server(prefix = "/api", endpoint = "decision_board")]
-pub async fn get_decision_board(round_id: i64) -> Result<super::DecisionBoard, AppError> {
+pub async fn get_decision_board(
+    round_id: i64,
+    #[server(default)] view: super::BoardView,
+) -> Result<super::DecisionBoard, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::decisions::board(&state.db, &actor, round_id, request_locale()).await
+    super::decisions::board(&state.db, &actor, round_id, &view, request_locale()).await
 }
 
 /// Returns to the board it came from (the default for a plain form post).
