@@ -118,6 +118,10 @@ impl PageCache {
             return;
         }
         let mut slots = self.lock();
+        if version < slots.version {
+            // A newer page was kept while this one was being finished.
+            return;
+        }
         if slots.version != version || slots.bytes + body.len() > MAX_TOTAL_BYTES {
             slots.entries.clear();
             slots.bytes = 0;
