@@ -33,42 +33,31 @@ pub fn listen(state: AppState, mut shutdown: watch::Receiver<bool>) -> Option<Jo
         return None;
     }
     Some(tokio::spawn(async move {
-        loop {
-            let pool = state.db.get_postgres_connection_pool();
-            let subscribed = async {
-                let mut listener = PgListener::connect_with(pool).await?;
-                listener.listen(CHANNEL).await?;
-                Ok::<_, sea_orm::sqlx::Error>(listener)
-            };
-            let mut listener = match subscribed.await {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for other replicas' changes");
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                        _ = shutdown.changed() => return,
-                    }
-                }
-            };
-            state.sql.note_change();
-            loop {
-                tokio::select! {
-                    received = listener.try_recv() => {
-                        // Ok(None): the connection was lost (the next call reconnects), and
-                        // what was announced meanwhile is lost: count it as a change.
-                        state.sql.note_change();
-                        if let Err(e) = received {
-                            tracing::warn!(error = %e, "lost the connection that hears other replicas' changes");
-                            break;
-                        }
-                    }
-                    _ = shutdown.changed() => return,
-                }
-            }
+        // `hear` returns Ok only at shutdown; after a failure, try again a second later.
+        while let Err(e) = hear(&state, &mut shutdown).await {
+            tracing::warn!(error = %e, "not hearing other replicas' changes; retrying");
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 _ = shutdown.changed() => return,
             }
         }
     }))
+}
+
+/// Subscribes, then moves the data version on every announcement until `shutdown`.
+async fn hear(
+    state: &AppState,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), sea_orm::sqlx::Error> {
+    let mut listener = PgListener::connect_with(state.db.get_postgres_connection_pool()).await?;
+    listener.listen(CHANNEL).await?;
+    loop {
+        // Subscribing, an announcement, and a lost connection (`Ok(None)`: what was announced
+        // meanwhile is unknown) all count as a change.
+        state.sql.note_change();
+        tokio::select! {
+            received = listener.try_recv() => { received?; }
+            _ = shutdown.changed() => return Ok(()),
+        }
+    }
 }

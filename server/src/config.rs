@@ -194,45 +194,27 @@ impl Config {
             "json" => LogFormat::Json,
             _ => return Err(invalid("HATCHERY_LOG_FORMAT", "expected pretty or json")),
         };
-        let worker_poll_ms = l
-            .worker_poll_ms
-            .as_deref()
-            .unwrap_or("1000")
-            .parse::<u64>()
-            .ok()
-            .filter(|v| (50..=600_000).contains(v))
-            .ok_or_else(|| {
-                invalid(
-                    "HATCHERY_WORKER_POLL_MS",
-                    "expected milliseconds between 50 and 600000",
-                )
-            })?;
-        let session_days = l
-            .session_days
-            .as_deref()
-            .unwrap_or("14")
-            .parse::<i64>()
-            .ok()
-            .filter(|v| (1..=365).contains(v))
-            .ok_or_else(|| {
-                invalid(
-                    "HATCHERY_SESSION_DAYS",
-                    "expected a whole number of days from 1 to 365",
-                )
-            })?;
-        let page_cache_seconds = l
-            .page_cache_seconds
-            .as_deref()
-            .unwrap_or("5")
-            .parse::<u64>()
-            .ok()
-            .filter(|v| *v <= 60)
-            .ok_or_else(|| {
-                invalid(
-                    "HATCHERY_PAGE_CACHE_SECONDS",
-                    "expected a whole number of seconds from 0 (off) to 60",
-                )
-            })?;
+        let worker_poll_ms = number(
+            l.worker_poll_ms.as_deref(),
+            1000,
+            50..=600_000,
+            "HATCHERY_WORKER_POLL_MS",
+            "expected milliseconds between 50 and 600000",
+        )?;
+        let session_days = number(
+            l.session_days.as_deref(),
+            14,
+            1..=365,
+            "HATCHERY_SESSION_DAYS",
+            "expected a whole number of days from 1 to 365",
+        )?;
+        let page_cache_seconds = number(
+            l.page_cache_seconds.as_deref(),
+            5,
+            0..=60,
+            "HATCHERY_PAGE_CACHE_SECONDS",
+            "expected a whole number of seconds from 0 (off) to 60",
+        )?;
         Ok(Config {
             addr,
             data_dir,
@@ -272,6 +254,27 @@ impl Config {
     fn file_mailer(&self) -> app::mail::Mailer {
         app::mail::Mailer::files(self.data_dir.join("mail"))
     }
+}
+
+/// A whole number setting: `default` when unset, else parsed and within `range`.
+fn number<T>(
+    value: Option<&str>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    setting: &'static str,
+    problem: &str,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd,
+{
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    value
+        .parse::<T>()
+        .ok()
+        .filter(|v| range.contains(v))
+        .ok_or_else(|| invalid(setting, problem))
 }
 
 fn read_file(path: &Path) -> Result<Layer, ConfigError> {

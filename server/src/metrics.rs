@@ -67,11 +67,12 @@ impl Metrics {
             Err(poisoned) => poisoned.into_inner(),
         };
         let name = "hatchery_http_request_duration_seconds";
-        let _ = writeln!(
+        family(
             out,
-            "# HELP {name} Time to answer an HTTP request, by route template."
+            name,
+            "histogram",
+            "Time to answer an HTTP request, by route template.",
         );
-        let _ = writeln!(out, "# TYPE {name} histogram");
         for ((method, route, status), h) in map.iter() {
             let labels = format!(
                 "method=\"{}\",route=\"{}\",status=\"{status}\"",
@@ -170,8 +171,12 @@ async fn render(
         ],
     )
     .await?;
-    let _ = writeln!(out, "# HELP hatchery_sync_jobs Cluster sync jobs not yet done, by state (dead ones wait for an admin).");
-    let _ = writeln!(out, "# TYPE hatchery_sync_jobs gauge");
+    family(
+        &mut out,
+        "hatchery_sync_jobs",
+        "gauge",
+        "Cluster sync jobs not yet done, by state (dead ones wait for an admin).",
+    );
     for (status, n) in &sync {
         let _ = writeln!(out, "hatchery_sync_jobs{{status=\"{status}\"}} {n}");
     }
@@ -181,8 +186,12 @@ async fn render(
         .filter(sync_job::Column::LastError.is_not_null())
         .count(&state.db)
         .await?;
-    let _ = writeln!(out, "# HELP hatchery_sync_jobs_failing Sync jobs whose last attempt failed and that will be retried.");
-    let _ = writeln!(out, "# TYPE hatchery_sync_jobs_failing gauge");
+    family(
+        &mut out,
+        "hatchery_sync_jobs_failing",
+        "gauge",
+        "Sync jobs whose last attempt failed and that will be retried.",
+    );
     let _ = writeln!(out, "hatchery_sync_jobs_failing {failing}");
 
     let mail = count_by_status::<outbox::Entity, _>(
@@ -192,55 +201,70 @@ async fn render(
         &[outbox::PENDING, outbox::DEAD],
     )
     .await?;
-    let _ = writeln!(out, "# HELP hatchery_email_outbox Emails waiting to be sent, by state (dead ones wait for an admin).");
-    let _ = writeln!(out, "# TYPE hatchery_email_outbox gauge");
+    family(
+        &mut out,
+        "hatchery_email_outbox",
+        "gauge",
+        "Emails waiting to be sent, by state (dead ones wait for an admin).",
+    );
     for (status, n) in &mail {
         let _ = writeln!(out, "hatchery_email_outbox{{status=\"{status}\"}} {n}");
     }
     use std::sync::atomic::Ordering::Relaxed;
     let sql = &state.sql;
-    let _ = writeln!(out, "# HELP hatchery_sql_statements_total SQL statements this process has run (pages, API, workers).");
-    let _ = writeln!(out, "# TYPE hatchery_sql_statements_total counter");
-    let _ = writeln!(out, "hatchery_sql_statements_total {}", sql.statements());
-    let _ = writeln!(
-        out,
-        "# HELP hatchery_sql_statement_failures_total SQL statements that returned an error."
+    family(
+        &mut out,
+        "hatchery_sql_statements_total",
+        "counter",
+        "SQL statements this process has run (pages, API, workers).",
     );
-    let _ = writeln!(out, "# TYPE hatchery_sql_statement_failures_total counter");
+    let _ = writeln!(out, "hatchery_sql_statements_total {}", sql.statements());
+    family(
+        &mut out,
+        "hatchery_sql_statement_failures_total",
+        "counter",
+        "SQL statements that returned an error.",
+    );
     let _ = writeln!(
         out,
         "hatchery_sql_statement_failures_total {}",
         sql.failures.load(Relaxed)
     );
-    let _ = writeln!(
-        out,
-        "# HELP hatchery_sql_statement_seconds_total Time spent in SQL statements."
+    family(
+        &mut out,
+        "hatchery_sql_statement_seconds_total",
+        "counter",
+        "Time spent in SQL statements.",
     );
-    let _ = writeln!(out, "# TYPE hatchery_sql_statement_seconds_total counter");
     let _ = writeln!(
         out,
         "hatchery_sql_statement_seconds_total {:.6}",
         sql.micros.load(Relaxed) as f64 / 1e6
     );
-    let _ = writeln!(out, "# HELP hatchery_page_cache_requests_total Page requests answered from the page cache (hit) or rendered (miss).");
-    let _ = writeln!(out, "# TYPE hatchery_page_cache_requests_total counter");
-    let _ = writeln!(
-        out,
-        "hatchery_page_cache_requests_total{{result=\"hit\"}} {}",
-        pages.hits.load(Relaxed)
+    let name = "hatchery_page_cache_requests_total";
+    family(
+        &mut out,
+        name,
+        "counter",
+        "Page requests answered from the page cache (hit) or rendered (miss).",
     );
-    let _ = writeln!(
-        out,
-        "hatchery_page_cache_requests_total{{result=\"miss\"}} {}",
-        pages.misses.load(Relaxed)
+    for (result, n) in [("hit", &pages.hits), ("miss", &pages.misses)] {
+        let _ = writeln!(out, "{name}{{result=\"{result}\"}} {}", n.load(Relaxed));
+    }
+    family(
+        &mut out,
+        "hatchery_page_cache_bytes",
+        "gauge",
+        "Rendered pages held by the page cache.",
     );
-    let _ = writeln!(
-        out,
-        "# HELP hatchery_page_cache_bytes Rendered pages held by the page cache."
-    );
-    let _ = writeln!(out, "# TYPE hatchery_page_cache_bytes gauge");
     let _ = writeln!(out, "hatchery_page_cache_bytes {}", pages.bytes());
     Ok(out)
+}
+
+/// The `# HELP` and `# TYPE` lines that open a metric family.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
 pub async fn handler(state: AppState, metrics: Arc<Metrics>, pages: Arc<PageCache>) -> Response {

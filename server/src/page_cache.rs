@@ -96,19 +96,14 @@ impl PageCache {
         if slots.version != version {
             return None;
         }
-        let expired = match slots.entries.get(key) {
-            None => return None,
-            Some(e) if e.stored.elapsed() < self.ttl => {
-                let mut res = Response::new(Body::from(e.body.clone()));
-                *res.headers_mut() = e.headers.clone();
-                return Some(res);
-            }
-            Some(_) => true,
-        };
-        if expired {
-            if let Some(old) = slots.entries.remove(key) {
-                slots.bytes -= old.body.len();
-            }
+        let e = slots.entries.get(key)?;
+        if e.stored.elapsed() < self.ttl {
+            let mut res = Response::new(Body::from(e.body.clone()));
+            *res.headers_mut() = e.headers.clone();
+            return Some(res);
+        }
+        if let Some(old) = slots.entries.remove(key) {
+            slots.bytes -= old.body.len();
         }
         None
     }

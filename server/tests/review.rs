@@ -1147,7 +1147,7 @@ async fn the_board_pages_its_ranked_rows() {
     let url = format!("/admin/rounds/{}/decisions?sort=normalised", first.round_id);
     let page = s.app.get(&url, &s.admin).await;
     assert_eq!(rows(&page.body), 50);
-    assert!(page.body.contains("61 applications"));
+    assert!(page.body.contains("Matching applications: 61"));
     assert!(
         page.body
             .contains("decisions?sort=normalised&amp;page=1\" rel=\"next\""),

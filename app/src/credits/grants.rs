@@ -716,23 +716,14 @@ fn grant_row(n: Named, sync: Option<SyncState>) -> GrantRow {
 #[derive(FromQueryResult)]
 struct Synced {
     #[sea_orm(nested)]
-    grant: grant::Model,
-    startup_name: String,
-    resource_name: String,
-    gpu_model: String,
+    named: Named,
     #[sea_orm(nested)]
     job: NewestJob,
 }
 
 impl Synced {
     fn into_row(self) -> GrantRow {
-        let named = Named {
-            grant: self.grant,
-            startup_name: self.startup_name,
-            resource_name: self.resource_name,
-            gpu_model: self.gpu_model,
-        };
-        grant_row(named, self.job.state())
+        grant_row(self.named, self.job.state())
     }
 }
 
