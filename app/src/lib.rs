@@ -22,6 +22,8 @@ pub mod startups;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod txn;
 
 pub use shell::{shell, App};
 

@@ -22,6 +22,8 @@ pub struct Settings {
     /// How long a rendered page may be served again to the same person while no data has
     /// changed (see the server's page cache); zero renders every request.
     pub page_cache_seconds: u64,
+    /// The most a request may take before it is answered with an error page.
+    pub request_timeout_seconds: u64,
 }
 
 impl Settings {
@@ -34,6 +36,7 @@ impl Settings {
             secure_cookies: false,
             session_days: 14,
             page_cache_seconds: 5,
+            request_timeout_seconds: 30,
         }
     }
 

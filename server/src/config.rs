@@ -55,6 +55,8 @@ pub struct Config {
     pub worker_poll_ms: u64,
     pub session_days: i64,
     pub page_cache_seconds: u64,
+    /// The most a request may take before it is answered with an error.
+    pub request_timeout_seconds: u64,
 }
 
 /// The raw layer as read from a file or the environment; every field optional.
@@ -72,6 +74,7 @@ struct Layer {
     worker_poll_ms: Option<String>,
     session_days: Option<String>,
     page_cache_seconds: Option<String>,
+    request_timeout_seconds: Option<String>,
 }
 
 impl Layer {
@@ -90,7 +93,8 @@ impl Layer {
             log_format,
             worker_poll_ms,
             session_days,
-            page_cache_seconds
+            page_cache_seconds,
+            request_timeout_seconds
         );
     }
 }
@@ -138,6 +142,7 @@ impl Config {
             worker_poll_ms: var("HATCHERY_WORKER_POLL_MS"),
             session_days: var("HATCHERY_SESSION_DAYS"),
             page_cache_seconds: var("HATCHERY_PAGE_CACHE_SECONDS"),
+            request_timeout_seconds: var("HATCHERY_REQUEST_TIMEOUT_SECONDS"),
         });
         Self::validate(layer)
     }
@@ -215,6 +220,13 @@ impl Config {
             "HATCHERY_PAGE_CACHE_SECONDS",
             "expected a whole number of seconds from 0 (off) to 60",
         )?;
+        let request_timeout_seconds = number(
+            l.request_timeout_seconds.as_deref(),
+            30,
+            1..=600,
+            "HATCHERY_REQUEST_TIMEOUT_SECONDS",
+            "expected a whole number of seconds from 1 to 600",
+        )?;
         Ok(Config {
             addr,
             data_dir,
@@ -227,6 +239,7 @@ impl Config {
             worker_poll_ms,
             session_days,
             page_cache_seconds,
+            request_timeout_seconds,
         })
     }
 
@@ -238,6 +251,7 @@ impl Config {
         s.secure_cookies = self.public_url.starts_with("https://");
         s.session_days = self.session_days;
         s.page_cache_seconds = self.page_cache_seconds;
+        s.request_timeout_seconds = self.request_timeout_seconds;
         s
     }
 

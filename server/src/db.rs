@@ -7,6 +7,9 @@ use std::ffi::c_int;
 use std::ptr::NonNull;
 use std::time::Duration;
 
+/// How long a statement waits for SQLite's write lock; shorter than a request's time limit.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(20);
+
 pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
     let url = match database {
         Database::Sqlite(path) => {
@@ -27,6 +30,9 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
         options
             .max_connections(8)
             .min_connections(1)
+            // Writers queue for SQLite's one write lock (write transactions begin IMMEDIATE,
+            // see `app::txn`); this is how long one waits before giving up.
+            .map_sqlx_sqlite_opts(|o| o.busy_timeout(SQLITE_BUSY_TIMEOUT))
             .map_sqlx_sqlite_pool_opts(stable_plans);
     } else {
         options.max_connections(20).min_connections(1);

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod exports;
+pub mod guard;
 pub mod metrics;
 pub mod page_cache;
 pub mod router;

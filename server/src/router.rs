@@ -18,6 +18,14 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub fn build(state: AppState) -> Router {
+    build_with(state, Router::new())
+}
+
+/// The router with `extra` routes beside the app's, under the same guards (tests use it for
+/// routes that misbehave on purpose).
+pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
+    crate::guard::install();
+    let limit = std::time::Duration::from_secs(state.settings.request_timeout_seconds);
     let routes = generate_route_list(App);
     let ctx = state.clone();
     let shell_options = state.leptos_options.clone();
@@ -58,6 +66,7 @@ pub fn build(state: AppState) -> Router {
             move || provide_context(ctx.clone()),
             move || shell(shell_options.clone()),
         )
+        .merge(extra)
         .fallback(static_or_not_found)
         .layer(middleware::from_fn(cross_origin_guard))
         .layer(middleware::from_fn(actor_cache))
@@ -78,6 +87,9 @@ pub fn build(state: AppState) -> Router {
             pages,
             crate::page_cache::layer,
         ))
+        .layer(middleware::from_fn(move |req, next| {
+            crate::guard::layer(limit, req, next)
+        }))
         .layer(middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,
@@ -102,7 +114,9 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) 
     }
     let options = state.leptos_options.clone();
     let ctx = state.clone();
-    let handler = leptos_axum::render_app_to_stream_with_context(
+    // Rendered whole before the first byte, like every page (`SsrMode::Async`), so a failure
+    // while rendering becomes an error answer rather than a cut-off page.
+    let handler = leptos_axum::render_app_async_with_context(
         move || provide_context(ctx.clone()),
         move || shell(options.clone()),
     );

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{header, Request};
 use chrono::{DateTime, Duration, Utc};
 use common::{Jar, TestApp, ORIGIN};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use tower::ServiceExt;
 
 fn input_time(t: DateTime<Utc>) -> String {
@@ -20,44 +20,7 @@ fn input_time(t: DateTime<Utc>) -> String {
 /// A verified applicant with a live session, made straight in the database: argon2 in a
 /// debug build is too slow for the dozens of people these tests enrol.
 async fn person(app: &TestApp, email: &str, name: &str) -> (i64, Jar) {
-    use app::auth::entity::{session as login, user, user_role};
-    let now = Utc::now();
-    let u = user::ActiveModel {
-        email: Set(email.into()),
-        name: Set(name.into()),
-        password_hash: Set("not-a-password".into()),
-        locale: Set("en".into()),
-        email_verified_at: Set(Some(now)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        cluster_login: Set(None),
-        ..Default::default()
-    }
-    .insert(app.db())
-    .await
-    .unwrap();
-    user_role::ActiveModel {
-        user_id: Set(u.id),
-        role: Set("applicant".into()),
-        granted_at: Set(now),
-    }
-    .insert(app.db())
-    .await
-    .unwrap();
-    let token = app::auth::domain::new_token();
-    login::ActiveModel {
-        id: Set(app::auth::domain::hash_token(&token)),
-        user_id: Set(u.id),
-        created_at: Set(now),
-        expires_at: Set(now + Duration::days(1)),
-        last_seen_at: Set(now),
-    }
-    .insert(app.db())
-    .await
-    .unwrap();
-    let mut jar = Jar::default();
-    jar.cookies.insert("hatchery_session".into(), token);
-    (u.id, jar)
+    app.person(email, name, "applicant").await
 }
 
 struct Park {

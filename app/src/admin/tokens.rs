@@ -10,7 +10,6 @@ use crate::error::{AppError, AppResult};
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -64,7 +63,7 @@ pub async fn issue(
         return Err(AppError::invalid("scope", "error.scope_invalid"));
     }
     let token = format!("{TOKEN_PREFIX}{}", crate::auth::domain::new_token());
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let row = entity::ActiveModel {
         name: Set(name.to_string()),
         token_hash: Set(hash_token(&token)),
@@ -96,7 +95,7 @@ pub async fn issue(
 
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<()> {
     actor.require(Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let t = entity::Entity::find_by_id(id)
         .one(&txn)
         .await?

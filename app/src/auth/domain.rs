@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Select, Set, SqlErr, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Select, Set, SqlErr,
 };
 use serde_json::json;
 
@@ -326,7 +326,7 @@ pub async fn register(
     }
     let password_hash = hash_password(&password).await?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let user = insert_user(
         &txn,
         NewUser {
@@ -383,7 +383,7 @@ async fn send_verification(
 
 /// Marks the address behind a verification link as verified.
 pub async fn verify_email(db: &DatabaseConnection, token: &str) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let tok = consume_token(&txn, token, TokenPurpose::Verify).await?;
     let user = user::Entity::find_by_id(tok.user_id.unwrap_or_default())
         .one(&txn)
@@ -473,14 +473,14 @@ pub async fn login(
             .count(db)
             .await?;
         if recent == 0 {
-            let txn = db.begin().await?;
+            let txn = crate::txn::begin(db).await?;
             send_verification(&txn, settings, &user).await?;
             txn.commit().await?;
         }
         return Err(AppError::conflict("error.email_unverified"));
     }
     let token = new_token();
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     session::ActiveModel {
         id: Set(hash_token(&token)),
         user_id: Set(user.id),
@@ -598,7 +598,7 @@ pub async fn session_actor(
 
 pub async fn logout(db: &DatabaseConnection, token: &str) -> AppResult<()> {
     let id = hash_token(token);
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     if let Some(session) = session::Entity::find_by_id(id).one(&txn).await? {
         session::Entity::delete_by_id(session.id.clone())
             .exec(&txn)
@@ -640,7 +640,7 @@ pub async fn request_password_reset(
         tracing::warn!(user_id = user.id, "password reset rate limit reached");
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let token = issue_token(
         &txn,
         NewToken {
@@ -679,7 +679,7 @@ pub async fn reset_password(db: &DatabaseConnection, token: &str, password: &str
     let password = Password::parse(password)?;
     find_token(db, token, TokenPurpose::Reset).await?;
     let password_hash = hash_password(&password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let tok = consume_token(&txn, token, TokenPurpose::Reset).await?;
     let user = user::Entity::find_by_id(tok.user_id.unwrap_or_default())
         .one(&txn)
@@ -732,7 +732,7 @@ pub async fn invite(
             return Err(AppError::conflict("error.already_has_role"));
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let token = issue_token(
         &txn,
         NewToken {
@@ -825,7 +825,7 @@ pub async fn accept_invitation(
         }
     };
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     consume_token(&txn, token, TokenPurpose::Invite).await?;
     let user_id = match (existing, new_account) {
         (Some(user), _) => {
@@ -934,7 +934,7 @@ pub async fn update_profile(
     locale: Locale,
 ) -> AppResult<()> {
     let name = PersonName::parse(name)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let user = user::Entity::find_by_id(actor.user_id)
         .one(&txn)
         .await?
@@ -1093,7 +1093,7 @@ pub async fn set_roles(
     if user_id == actor.user_id && !roles.contains(&Role::Admin) {
         return Err(AppError::conflict("error.cannot_remove_own_admin"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
@@ -1146,7 +1146,7 @@ pub async fn create_user(
     }
     let password_hash = hash_password(&password).await?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let user = insert_user(
         &txn,
         NewUser {

@@ -14,7 +14,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -118,7 +118,7 @@ pub async fn mark(
     if listed.is_empty() {
         return Err(AppError::invalid("roster", "error.roster_empty"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let s = session::Entity::find_by_id(session_id)
         .one(&txn)
         .await?
@@ -221,7 +221,7 @@ pub async fn check_in(
     if code.is_empty() {
         return Err(AppError::invalid("code", "error.checkin_code_required"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let c = lock_roster(&txn, cohort_id).await?;
     let me = enrolment::Entity::find()
         .filter(enrolment::Column::CohortId.eq(c.id))

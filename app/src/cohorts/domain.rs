@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -155,7 +155,7 @@ pub async fn save(
     actor.require(Role::Admin)?;
     let v = validate(&input)?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (id, action, before) = if input.id > 0 {
         let c = lock_roster(&txn, input.id).await?;
         let taken = super::enrolment::places_taken(&txn, c.id).await?;
@@ -256,7 +256,7 @@ pub async fn add_session(
     }
     let topic = required(topic, "topic", 200)?;
     let instructor = required(instructor, "instructor", 120)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let c = lock_roster(&txn, cohort_id).await?;
     let s = session::ActiveModel {
         cohort_id: Set(c.id),
@@ -297,7 +297,7 @@ pub async fn delete_session(
     session_id: i64,
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let s = session::Entity::find_by_id(session_id)
         .one(&txn)
         .await?

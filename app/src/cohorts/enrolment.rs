@@ -15,7 +15,7 @@ use crate::state::Settings;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -216,7 +216,7 @@ pub async fn enrol(
     actor: &Actor,
     cohort_id: i64,
 ) -> AppResult<String> {
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let c = lock_roster(&txn, cohort_id).await?;
     let now = Utc::now();
     if now < c.enrol_opens_at {
@@ -275,7 +275,7 @@ pub async fn withdraw(
     actor: &Actor,
     cohort_id: i64,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let c = lock_roster(&txn, cohort_id).await?;
     leave(
         &txn,
@@ -301,7 +301,7 @@ pub async fn admin_enrol(
 ) -> AppResult<String> {
     actor.require(Role::Admin)?;
     let email = crate::auth::types::EmailAddress::parse(email)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let c = lock_roster(&txn, cohort_id).await?;
     let person = crate::auth::domain::find_user_by_email(&txn, &email)
         .await?
@@ -320,7 +320,7 @@ pub async fn remove(
     user_id: i64,
 ) -> AppResult<()> {
     actor.require(Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let c = lock_roster(&txn, cohort_id).await?;
     leave(
         &txn,

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use sea_orm::{FromQueryResult, JoinType, QueryTrait, Select};
 use serde_json::json;
@@ -167,7 +167,7 @@ pub async fn expiry_alerts(
         .await?;
     let mut sent = 0;
     for g in due {
-        let txn = db.begin().await?;
+        let txn = crate::txn::begin(db).await?;
         let (g, r) = load(&txn, g.id).await?;
         if claim_alert(&txn, &g, grant::Column::AlertedExpiryAt, now).await? {
             tell_team(&txn, settings, &g, &r, "expiring").await?;
@@ -233,7 +233,7 @@ pub async fn create(
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(AppError::invalid("reason", "error.reason_required"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let s = startup::Entity::find_by_id(input.startup_id)
         .one(&txn)
         .await?
@@ -321,7 +321,7 @@ pub async fn adjust(
     if note.is_empty() {
         return Err(AppError::invalid("note", "error.reason_required"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (g, r) = load(&txn, id).await?;
     if !matches!(g.status.as_str(), status::ACTIVE | status::SUSPENDED) {
         return Err(AppError::conflict("error.grant_closed"));
@@ -382,7 +382,7 @@ pub async fn transition(
 ) -> AppResult<()> {
     actor.require(Role::Admin)?;
     let note = note_of(note)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (g, r) = load(&txn, id).await?;
     let now = Utc::now();
     let allowed = match (g.status.as_str(), to) {
@@ -449,7 +449,7 @@ pub async fn expire_due(
         .await?;
     let mut expired = 0;
     for candidate in due {
-        let txn = db.begin().await?;
+        let txn = crate::txn::begin(db).await?;
         let (g, r) = load(&txn, candidate.id).await?;
         // Another process may have got there first.
         if !matches!(g.status.as_str(), status::ACTIVE | status::SUSPENDED) {
@@ -527,7 +527,7 @@ pub async fn record_usage(
     if gpu_minutes <= 0 {
         return Ok(false);
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let seen = ledger_entity::Entity::find()
         .filter(ledger_entity::Column::ResourceId.eq(resource_id))
         .filter(ledger_entity::Column::ExternalRef.eq(job_ref))
@@ -941,9 +941,9 @@ async fn burn_downs(
                 .collect();
             let burn_per_day = Ord::max(-stats.used_14d, 0) / 14;
             let remaining = g.remaining_minutes();
-            let exhausts_at = (burn_per_day > 0 && remaining > 0 && g.status == status::ACTIVE)
-                .then(|| now + chrono::Duration::minutes(remaining * 24 * 60 / burn_per_day))
-                .filter(|t| *t < g.valid_until);
+            let exhausts_at = (g.status == status::ACTIVE)
+                .then(|| exhaustion(now, remaining, burn_per_day, g.valid_until))
+                .flatten();
             let peak = Ord::max(
                 mine.iter().map(|p| p.1).max().unwrap_or(0),
                 g.granted_minutes + Ord::max(g.adjusted_minutes, 0),
@@ -1072,6 +1072,10 @@ pub async fn detail(
     page: u64,
 ) -> AppResult<GrantDetail> {
     actor.require(Role::Admin)?;
+    // Past it the offset would not fit the database's integers (and no ledger is that long).
+    if page > crate::tables::MAX_PAGE {
+        return Err(AppError::invalid("page", "error.page_too_deep"));
+    }
     let g = grant::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -1390,11 +1394,7 @@ fn combined_burn_down(
         .iter()
         .map(|g| g.valid_until)
         .max()
-        .filter(|_| burn_per_day > 0 && usable > 0)
-        .and_then(|ends| {
-            Some(now + chrono::Duration::minutes(usable * 24 * 60 / burn_per_day))
-                .filter(|t| *t < ends)
-        });
+        .and_then(|ends| exhaustion(now, usable, burn_per_day, ends));
     let peak = points
         .iter()
         .map(|p| p.1)
@@ -1419,5 +1419,50 @@ fn combined_burn_down(
         burn_per_day,
         exhausts_at,
         as_of: now,
+    }
+}
+
+/// When `remaining` GPU-minutes run out at `burn_per_day`, if that is before `ends`. None when
+/// nothing burns, nothing is left, or the date lies beyond what a date can hold (a huge grant
+/// barely used): such a grant does not run out in any time worth showing.
+fn exhaustion(
+    now: DateTime<Utc>,
+    remaining: i64,
+    burn_per_day: i64,
+    ends: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    if burn_per_day <= 0 || remaining <= 0 {
+        return None;
+    }
+    let minutes = remaining.checked_mul(24 * 60)? / burn_per_day;
+    now.checked_add_signed(chrono::Duration::try_minutes(minutes)?)
+        .filter(|t| *t < ends)
+}
+
+#[cfg(test)]
+mod exhaustion_tests {
+    use super::exhaustion;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn a_forecast_never_overflows() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        let far = now + Duration::days(365);
+        // 2,000,000 GPU-hours with 20 GPU-minutes used in 14 days: out of any date's range.
+        assert_eq!(exhaustion(now, 120_000_000, 1, far), None);
+        assert_eq!(exhaustion(now, i64::MAX, 1, far), None);
+        assert_eq!(
+            exhaustion(now, i64::MAX / 1440, 1, chrono::DateTime::<Utc>::MAX_UTC),
+            None
+        );
+        // An ordinary grant: 1,440 minutes left at 720 a day lasts two days.
+        assert_eq!(
+            exhaustion(now, 1_440, 720, far),
+            Some(now + Duration::days(2))
+        );
+        // Past the end of the grant, or nothing burning, or nothing left: no date.
+        assert_eq!(exhaustion(now, 1_440, 720, now + Duration::days(1)), None);
+        assert_eq!(exhaustion(now, 1_440, 0, far), None);
+        assert_eq!(exhaustion(now, 0, 720, far), None);
     }
 }

@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, Set, SqlErr, TransactionTrait,
+    QuerySelect, Set, SqlErr,
 };
 use serde_json::json;
 
@@ -66,7 +66,7 @@ pub async fn set_cluster_login(
             "error.cluster_login_invalid",
         ));
     };
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let u = user::Entity::find_by_id(actor.user_id)
         .one(&txn)
         .await?

@@ -13,7 +13,7 @@ use crate::auth::entity::user;
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
 use crate::startups::entity::{member, startup};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -188,7 +188,7 @@ pub async fn repair(
         ids
     };
     let (startups, orphans) = (targets(false), targets(true));
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     for sid in &startups {
         enqueue(&txn, &r, *sid).await?;
     }

@@ -8,9 +8,7 @@ use crate::auth::domain::Actor;
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set, SqlErr, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set, SqlErr};
 use serde_json::json;
 
 #[derive(Clone, Debug, Default)]
@@ -134,7 +132,7 @@ pub async fn save(
     input: ResourceInput,
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let existing = match id {
         Some(id) => Some(
             resource::Entity::find_by_id(id)

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set, Statement, TransactionTrait,
+    EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set, Statement,
 };
 use sea_orm::{JoinType, Select};
 use serde_json::json;
@@ -247,7 +247,7 @@ async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<
         // Claims from all processes take turns (they are short), so that the count of running
         // jobs per resource each claim sees is exact; SKIP LOCKED keeps them from waiting on
         // rows that another transaction holds.
-        let txn = db.begin().await?;
+        let txn = crate::txn::begin(db).await?;
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(724243)")
             .await?;
         let c = Claimed::find_by_statement(stmt).one(&txn).await?;

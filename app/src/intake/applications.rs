@@ -16,7 +16,7 @@ use crate::startups::StartupProfile;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -189,7 +189,7 @@ pub async fn save_application(
     let startup = own_startup(db, actor).await?;
     let parsed = parse_fields(input)?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let r = round::Entity::find_by_id(round_id)
         .one(&txn)
         .await?
@@ -299,7 +299,7 @@ fn can_withdraw(status: &str) -> bool {
 
 /// Withdraws an application before any decision.
 pub async fn withdraw(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let a = visible_application(&txn, actor, id).await?;
     let owns = startup_of(&txn, actor.user_id)
         .await?

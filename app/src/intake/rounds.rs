@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -127,7 +127,7 @@ pub async fn save_round(
     actor.require(Role::Admin)?;
     let v = validate(&input)?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let after = round_json(&v);
     let (id, action, before) = match id {
         Some(id) => {
@@ -311,7 +311,7 @@ pub async fn add_criterion(
         .ok()
         .filter(|w| (1..=100).contains(w))
         .ok_or_else(|| AppError::invalid("weight", "error.weight_invalid"))?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     entity::Entity::find_by_id(round_id)
         .one(&txn)
         .await?
@@ -358,7 +358,7 @@ pub async fn remove_criterion(
     criterion_id: i64,
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let c = criterion::Entity::find_by_id(criterion_id)
         .one(&txn)
         .await?

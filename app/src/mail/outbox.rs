@@ -285,9 +285,8 @@ pub async fn retry(
     actor: &crate::auth::domain::Actor,
     id: i64,
 ) -> Result<(), crate::error::AppError> {
-    use sea_orm::TransactionTrait;
     actor.require(crate::auth::Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let m = entity::Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -14,10 +14,7 @@ use crate::intake::status as app_status;
 use crate::mail::{outbox, templates};
 use crate::startups::entity::{member, startup};
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -238,7 +235,7 @@ pub async fn decide(
     if message.chars().count() > 5000 {
         return Err(AppError::invalid("message", "error.too_long"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let a = application::Entity::find_by_id(application_id)
         .one(&txn)
         .await?

@@ -21,7 +21,7 @@ use crate::startups::StartupProfile;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -241,7 +241,7 @@ pub async fn assign(
     mentor_id: i64,
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let a = application::Entity::find_by_id(application_id)
         .one(&txn)
         .await?
@@ -321,7 +321,7 @@ pub async fn auto_assign(
     round_id: i64,
 ) -> AppResult<AutoAssignOutcome> {
     actor.require(Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let r = round::Entity::find_by_id(round_id)
         .one(&txn)
         .await?
@@ -463,7 +463,7 @@ pub async fn save_affiliations(
     if text.chars().count() > 4000 {
         return Err(AppError::invalid("affiliations", "error.too_long"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let before = affiliations_of(&txn, actor.user_id).await?;
     let row = mentor_profile::ActiveModel {
         user_id: Set(actor.user_id),
@@ -681,7 +681,7 @@ pub async fn submit_review(
     id: i64,
     input: ReviewInput,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let x = own_assignment(&txn, actor, id).await?;
     if x.status == RECUSED {
         return Err(AppError::conflict("error.recused"));
@@ -789,7 +789,7 @@ pub async fn declare_conflict(
             "error.conflict_reason_required",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let x = own_assignment(&txn, actor, id).await?;
     if x.status == RECUSED {
         return Err(AppError::conflict("error.recused"));

@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, SqlErr, TransactionTrait,
+    Set, SqlErr,
 };
 use serde_json::json;
 
@@ -135,7 +135,7 @@ pub async fn save_startup(
     actor.require(Role::Applicant)?;
     let v = validate(&input)?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let existing = startup_of(&txn, actor.user_id).await?;
     let after = json!({
         "name": v.name, "credit_code": v.credit_code.as_ref().map(|c| c.as_str()),

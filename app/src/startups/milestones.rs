@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -175,7 +175,7 @@ pub async fn create(
     actor.require(Role::Admin)?;
     let now = Utc::now();
     let v = validate(&input, now.date_naive())?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (s, _) = access(&txn, actor, startup_id).await?;
     require_incubating(&s)?;
     let m = milestone::ActiveModel {
@@ -211,7 +211,7 @@ pub async fn update(
     actor.require(Role::Admin)?;
     let now = Utc::now();
     let v = validate(&input, now.date_naive())?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (m, s, _) = load(&txn, actor, id).await?;
     require_incubating(&s)?;
     require_planned(&m)?;
@@ -242,7 +242,7 @@ pub async fn update(
 /// An admin deletes a planned milestone that no GPU credit waits on. Returns the startup's id.
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<i64> {
     actor.require(Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (m, s, _) = load(&txn, actor, id).await?;
     require_planned(&m)?;
     if crate::credits::tranches::any_for_milestone(&txn, m.id).await? {
@@ -290,7 +290,7 @@ pub async fn sign_off(
     if notes.chars().count() > TEXT_MAX {
         return Err(AppError::invalid("notes", "error.too_long"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (m, s, _) = load(&txn, actor, id).await?;
     require_incubating(&s)?;
     require_planned(&m)?;
@@ -374,7 +374,7 @@ pub async fn send_reminders(
         .await?;
     let mut sent = 0;
     for m in due {
-        let txn = db.begin().await?;
+        let txn = crate::txn::begin(db).await?;
         // Claimed by whoever sets reminded_at first: two workers send it once.
         let claimed = milestone::Entity::update_many()
             .col_expr(milestone::Column::RemindedAt, Expr::value(now))

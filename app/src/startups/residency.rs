@@ -19,7 +19,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Set, SqlErr, TransactionTrait,
+    QueryOrder, QuerySelect, Select, Set, SqlErr,
 };
 use serde_json::json;
 
@@ -333,7 +333,7 @@ pub async fn add(
         };
     let locale = Locale::from_tag(&input.lang).unwrap_or(actor.locale);
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let s = startup::ActiveModel {
         name: Set(v.name),
         credit_code: Set(v.credit_code.map(|c| c.as_str().to_string())),
@@ -488,7 +488,7 @@ pub async fn set_residency(
 ) -> AppResult<()> {
     actor.require(Role::Admin)?;
     let (from, until) = parse_window(from, until)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (s, _) = access(&txn, actor, id).await?;
     require_incubating(&s)?;
     let before = json!({"residency_from": s.residency_from, "residency_until": s.residency_until});
@@ -525,7 +525,7 @@ pub async fn assign_mentor(
     user_id: i64,
 ) -> AppResult<()> {
     actor.require(Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (s, _) = access(&txn, actor, id).await?;
     require_incubating(&s)?;
     let is_mentor = user_role::Entity::find()
@@ -590,7 +590,7 @@ pub async fn unassign_mentor(
     user_id: i64,
 ) -> AppResult<()> {
     actor.require(Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (s, _) = access(&txn, actor, id).await?;
     let deleted = mentor::Entity::delete_by_id((s.id, user_id))
         .exec(&txn)
@@ -628,7 +628,7 @@ pub async fn add_note(
     if body.chars().count() > NOTE_MAX {
         return Err(AppError::invalid("body", "error.too_long"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (s, _) = access(&txn, actor, id).await?;
     let n = note::ActiveModel {
         startup_id: Set(s.id),
@@ -680,7 +680,7 @@ pub async fn end(
     if reason.chars().count() > REASON_MAX {
         return Err(AppError::invalid("reason", "error.too_long"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let (s, _) = access(&txn, actor, id).await?;
     require_incubating(&s)?;
     let now = Utc::now();

@@ -12,7 +12,6 @@ use crate::mail::{outbox, templates};
 use chrono::{Duration, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -89,7 +88,7 @@ pub async fn invite(
 ) -> AppResult<()> {
     actor.require(Role::Applicant)?;
     let email = EmailAddress::parse(email)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let s = startup_of(&txn, actor.user_id)
         .await?
         .ok_or_else(|| AppError::conflict("error.no_startup"))?;
@@ -105,7 +104,7 @@ pub async fn cancel_invitation(
     invitation_id: i64,
 ) -> AppResult<()> {
     actor.require(Role::Applicant)?;
-    let txn = db.begin().await?;
+    let txn = crate::txn::begin(db).await?;
     let s = startup_of(&txn, actor.user_id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -24,9 +24,7 @@ use app::cohorts::entity::cohort;
 use app::credits::entity::resource;
 use app::intake::entity::round;
 use app::startups::entity::startup;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait};
 use std::time::{Duration, Instant};
 
 /// The largest park the demo makes (a ledger of about 10⁸ entries).
@@ -166,7 +164,7 @@ pub async fn load(db: &DatabaseConnection, o: Options) -> Result<Summary, DemoEr
 
     let started = Instant::now();
     let showcase = world.showcase.clone();
-    let txn = db.begin().await?;
+    let txn = app::txn::begin(db).await?;
     if let Some(found) = existing(&txn).await? {
         return Err(DemoError::NotEmpty(found));
     }

@@ -272,6 +272,142 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A verified user with one role and a live session, made straight in the database (no
+    /// sign-in, so no sign-in limit); returns their id and cookie jar.
+    pub async fn person(&self, email: &str, name: &str, role: &str) -> (i64, Jar) {
+        use app::auth::entity::{session as login, user, user_role};
+        use sea_orm::{ActiveModelTrait, Set};
+        let now = chrono::Utc::now();
+        let u = user::ActiveModel {
+            email: Set(email.into()),
+            name: Set(name.into()),
+            password_hash: Set("not-a-password".into()),
+            locale: Set("en".into()),
+            email_verified_at: Set(Some(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            cluster_login: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await
+        .unwrap();
+        user_role::ActiveModel {
+            user_id: Set(u.id),
+            role: Set(role.into()),
+            granted_at: Set(now),
+        }
+        .insert(self.db())
+        .await
+        .unwrap();
+        let token = app::auth::domain::new_token();
+        login::ActiveModel {
+            id: Set(app::auth::domain::hash_token(&token)),
+            user_id: Set(u.id),
+            created_at: Set(now),
+            expires_at: Set(now + chrono::Duration::days(1)),
+            last_seen_at: Set(now),
+        }
+        .insert(self.db())
+        .await
+        .unwrap();
+        let mut jar = Jar::default();
+        jar.cookies.insert("hatchery_session".into(), token);
+        (u.id, jar)
+    }
+
+    /// A park with GPU credit: an admin (`admin@park.cn`, signed in as `admin`), an incubating
+    /// startup whose founder is signed in as `founder`, a resource (backend `none`), a grant of
+    /// `gpu_hours` on it valid from yesterday for 90 days, and a write API token.
+    pub async fn credit_park(&self, gpu_hours: &str) -> CreditPark {
+        use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+        self.user_with_roles("admin@park.cn", "Admin", &[app::auth::Role::Admin])
+            .await;
+        let actor = self.actor("admin@park.cn").await;
+        let (_, admin) = self.person("ops@park.cn", "Ops", "admin").await;
+        let (_, mut founder) = self.person("li@deeppark.cn", "Li Lei", "applicant").await;
+        let res = self
+            .post_form(
+                "/api/save_startup",
+                "/startup",
+                &[
+                    ("name", "DeepPark AI"),
+                    ("sector", "language"),
+                    ("stage", "seed"),
+                    ("team_size", "5"),
+                    ("founders", "Li Lei"),
+                ],
+                &mut founder,
+            )
+            .await;
+        assert_eq!(res.location(), "/startup?notice=saved");
+        let s = app::startups::entity::startup::Entity::find()
+            .one(self.db())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut a = s.clone().into_active_model();
+        a.status = Set("incubating".into());
+        a.update(self.db()).await.unwrap();
+        let resource = app::credits::resources::save(
+            self.db(),
+            &actor,
+            None,
+            app::credits::resources::ResourceInput {
+                name: "Turing A800".into(),
+                gpu_model: "A800".into(),
+                backend: "none".into(),
+                cluster: "turing".into(),
+                account_pattern: "startup-{id}".into(),
+                base_url: String::new(),
+                secret: String::new(),
+                repair_mode: "auto".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let now = chrono::Utc::now();
+        let input_time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+        let grant = app::credits::grants::create(
+            self.db(),
+            &self.state.settings,
+            &actor,
+            app::credits::grants::GrantInput {
+                startup_id: s.id,
+                resource_id: resource,
+                gpu_hours: gpu_hours.into(),
+                valid_from: input_time(now - chrono::Duration::days(1)),
+                valid_until: input_time(now + chrono::Duration::days(90)),
+                reason: "Seed programme".into(),
+                tranches: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        let (_, token) = app::admin::tokens::issue(self.db(), &actor, "Slurm push", "write")
+            .await
+            .unwrap();
+        CreditPark {
+            admin,
+            founder,
+            startup: s.id,
+            resource,
+            grant,
+            token,
+        }
+    }
+
+    /// Sends a JSON API request with a bearer token.
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<String>,
+    ) -> TestResponse {
+        self.send(api_request(method, path, token, body)).await
+    }
+
     pub async fn actor(&self, email: &str) -> app::auth::domain::Actor {
         let jar = self.sign_in(email, "correct horse battery").await;
         let token = jar.cookies.get("hatchery_session").unwrap().clone();
@@ -279,6 +415,33 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap()
+    }
+}
+
+/// What `TestApp::credit_park` made.
+pub struct CreditPark {
+    pub admin: Jar,
+    pub founder: Jar,
+    pub startup: i64,
+    pub resource: i64,
+    pub grant: i64,
+    pub token: String,
+}
+
+/// A JSON API request with a bearer token, as the park's other systems send one.
+pub fn api_request(method: &str, path: &str, token: &str, body: Option<String>) -> Request<Body> {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::ACCEPT, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    match body {
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b))
+            .unwrap(),
+        None => req.body(Body::empty()).unwrap(),
     }
 }
 

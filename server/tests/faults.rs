@@ -1,0 +1,166 @@
+//! No request waits forever: a panic in a handler or in a page's resource becomes a 500 page at
+//! once, a stuck request an error page at its time limit; and the inputs that used to panic
+//! (a huge grant's forecast, a ledger page past any integer) are answered normally.
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use chrono::{Duration, Utc};
+use common::TestApp;
+use leptos::prelude::*;
+use std::time::Instant;
+use tower::ServiceExt;
+
+/// A page whose data comes from a resource that panics, as a page's server call would.
+#[component]
+fn PanickingPage() -> impl IntoView {
+    let data = Resource::new(
+        || (),
+        |_| async move {
+            tokio::task::yield_now().await;
+            if std::hint::black_box(true) {
+                panic!("a resource that fails on purpose");
+            }
+            String::new()
+        },
+    );
+    view! { <Suspense fallback=|| ()>{move || data.get()}</Suspense> }
+}
+
+async fn app_with_faulty_routes(timeout_seconds: &str) -> (TestApp, Router) {
+    let app = TestApp::with_env(&[("HATCHERY_REQUEST_TIMEOUT_SECONDS", timeout_seconds)]).await;
+    let page = leptos_axum::render_app_async_with_context(|| (), PanickingPage);
+    let extra: Router<app::state::AppState> = Router::new()
+        .route(
+            "/test/panic",
+            get(|| async {
+                if std::hint::black_box(true) {
+                    panic!("a handler that fails on purpose");
+                }
+                "unreachable"
+            }),
+        )
+        .route("/test/stuck", get(|| std::future::pending::<String>()))
+        .route(
+            "/test/resource-panic",
+            get(move |req: Request<Body>| page(req)),
+        );
+    let router = hatchery::router::build_with(app.state.clone(), extra);
+    (app, router)
+}
+
+async fn get_page(router: &Router, path: &str, lang: &str) -> (StatusCode, String, f64) {
+    let started = Instant::now();
+    let req = Request::get(path)
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::ACCEPT, "text/html")
+        .header(header::ACCEPT_LANGUAGE, lang)
+        .body(Body::empty())
+        .unwrap();
+    let res = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        router.clone().oneshot(req),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{path} hung for a minute"))
+    .unwrap();
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        String::from_utf8_lossy(&body).into_owned(),
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_becomes_an_error_page_at_once() {
+    // A long limit: the answers below must come from the panic, not from the limit.
+    let (_app, router) = app_with_faulty_routes("30").await;
+    for path in ["/test/panic", "/test/resource-panic"] {
+        let (status, body, secs) = get_page(&router, path, "en").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}: {body}");
+        assert!(
+            body.contains("Something went wrong on our side"),
+            "{path}: {body}"
+        );
+        assert!(secs < 5.0, "{path} answered after {secs} s");
+    }
+    let (status, body, _) = get_page(&router, "/test/resource-panic", "zh-CN").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.contains("系统出现问题"), "{body}");
+    // The server goes on answering.
+    let (status, _, _) = get_page(&router, "/healthz", "en").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_stuck_request_is_answered_at_its_time_limit() {
+    let (_app, router) = app_with_faulty_routes("1").await;
+    let (status, body, secs) = get_page(&router, "/test/stuck", "en").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.contains("took too long"), "{body}");
+    assert!((1.0..5.0).contains(&secs), "answered after {secs} s");
+    let (status, body, _) = get_page(&router, "/test/stuck", "zh-CN").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("处理时间过长"), "{body}");
+}
+
+/// A 2,000,000 GPU-hour grant with 20 GPU-minutes used: its exhaustion forecast lay past any
+/// date, and computing it panicked, so every page showing the grant hung.
+#[tokio::test]
+async fn a_huge_grant_with_a_little_use_shows_everywhere() {
+    let app = TestApp::new().await;
+    let park = app.credit_park("2000000").await;
+    let job = serde_json::json!({
+        "resource_id": park.resource, "startup_id": park.startup, "job_id": "1",
+        "gpu_minutes": 20, "ended_at": (Utc::now() - Duration::hours(1)).to_rfc3339(),
+    });
+    let res = app
+        .api("POST", "/api/v1/usage", &park.token, Some(job.to_string()))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    for (path, jar) in [
+        (format!("/startups/{}", park.startup), &park.admin),
+        (format!("/admin/grants/{}", park.grant), &park.admin),
+        ("/credits".to_string(), &park.founder),
+    ] {
+        let page = app.get(&path, jar).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(
+            page.body.contains("2,000,000") || page.body.contains("2000000"),
+            "{path}"
+        );
+    }
+    let res = app
+        .api(
+            "GET",
+            &format!("/api/v1/grants/{}/ledger", park.grant),
+            &park.token,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // A ledger page past any integer is refused, not a panic.
+    for page in ["9223372036854775808", "184467440737095516", "2001"] {
+        let res = app
+            .api(
+                "GET",
+                &format!("/api/v1/grants/{}/ledger?page={page}", park.grant),
+                &park.token,
+                None,
+            )
+            .await;
+        assert!(
+            res.status.is_client_error(),
+            "page {page}: {} {}",
+            res.status,
+            res.body
+        );
+        assert!(res.body.contains("\"error\""), "page {page}: {}", res.body);
+    }
+}
