@@ -47,6 +47,28 @@ pub fn TextField(
     }
 }
 
+/// The text inside a `<textarea>`, safe to put there. Leptos writes a textarea's children into
+/// the server's HTML without escaping them (as raw text), so a stored `</textarea><script>`
+/// would end the field and run; on the server the text is escaped here, and the browser
+/// decodes it back into the field's value. In the browser the text goes into the DOM as is.
+pub fn textarea_text(text: impl Into<String>) -> String {
+    let text = text.into();
+    if cfg!(feature = "ssr") {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                c => out.push(c),
+            }
+        }
+        out
+    } else {
+        text
+    }
+}
+
 /// A labelled multi-line field named `name` (its id is `f-<name>`).
 #[component]
 pub fn TextArea(
@@ -60,7 +82,7 @@ pub fn TextArea(
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
-            <textarea id=id name=name rows=rows>{value}</textarea>
+            <textarea id=id name=name rows=rows>{textarea_text(value)}</textarea>
             {hint.map(|h| view! { <small class="hint">{h}</small> })}
         </div>
     }

@@ -36,33 +36,8 @@ async fn park() -> Park {
     Park { app, admin }
 }
 
-/// The cohort form's fields, valid, with enrolment open now.
 fn cohort_fields(capacity: &str) -> Vec<(String, String)> {
-    let now = Utc::now();
-    [
-        ("id", "0".to_string()),
-        ("title_en", "Fine-tuning LLMs".to_string()),
-        ("title_zh", "大模型微调".to_string()),
-        ("track", "ai_engineering".to_string()),
-        ("description_en", "Six evenings on fine-tuning.".to_string()),
-        ("description_zh", "六个晚上学习微调。".to_string()),
-        ("capacity", capacity.to_string()),
-        ("enrol_opens_at", input_time(now - Duration::days(1))),
-        ("enrol_closes_at", input_time(now + Duration::days(7))),
-        (
-            "starts_on",
-            (now + Duration::days(10)).format("%Y-%m-%d").to_string(),
-        ),
-        (
-            "ends_on",
-            (now + Duration::days(40)).format("%Y-%m-%d").to_string(),
-        ),
-        ("location", "Turing Town, Building 3, Room 201".to_string()),
-        ("completion_percent", "60".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    common::cohort_form(capacity)
 }
 
 fn with(fields: &[(String, String)], key: &str, value: &str) -> Vec<(String, String)> {

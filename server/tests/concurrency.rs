@@ -39,27 +39,7 @@ async fn fifty_concurrent_writes_all_succeed() {
     let park = app.credit_park("100").await;
     let (admin, token, resource) = (park.admin.clone(), park.token.clone(), park.resource);
     let now = Utc::now();
-    let cohort_fields = [
-        ("id", "0".to_string()),
-        ("title_en", "Fine-tuning LLMs".to_string()),
-        ("title_zh", "大模型微调".to_string()),
-        ("track", "ai_engineering".to_string()),
-        ("description_en", "Six evenings.".to_string()),
-        ("description_zh", "六个晚上。".to_string()),
-        ("capacity", "5".to_string()),
-        ("enrol_opens_at", input_time(now - Duration::days(1))),
-        ("enrol_closes_at", input_time(now + Duration::days(7))),
-        (
-            "starts_on",
-            (now + Duration::days(10)).format("%Y-%m-%d").to_string(),
-        ),
-        (
-            "ends_on",
-            (now + Duration::days(40)).format("%Y-%m-%d").to_string(),
-        ),
-        ("location", "Building 3".to_string()),
-        ("completion_percent", "60".to_string()),
-    ];
+    let cohort_fields = common::cohort_form("5");
     let pairs: Vec<(&str, &str)> = cohort_fields
         .iter()
         .map(|(k, v)| (*k, v.as_str()))

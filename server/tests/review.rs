@@ -1161,3 +1161,217 @@ async fn the_board_pages_its_ranked_rows() {
     let far = s.app.get(&format!("{url}&page=999999"), &s.admin).await;
     assert_eq!(rows(&far.body), 0);
 }
+
+/// What a co-founder, an applicant, a mentor or an admin types into any multi-line field comes
+/// back as text in that field, never as markup: a stored `</textarea><img onerror>` used to end
+/// the field and run in the next reader's browser.
+#[tokio::test]
+async fn text_typed_into_any_field_comes_back_as_text() {
+    const PAYLOAD: &str = "x</textarea><img src=x onerror=alert(document.domain)>";
+    const ESCAPED: &str = "x&lt;/textarea&gt;&lt;img src=x onerror=alert(document.domain)&gt;";
+    let mut s = setup(false).await;
+    let check_as = |page: common::TestResponse, what: &str, escaped: &str| {
+        assert_eq!(page.status, StatusCode::OK, "{what}");
+        assert!(
+            !page.body.contains("<img src=x"),
+            "{what}: the payload is live markup"
+        );
+        assert!(
+            page.body.contains(escaped),
+            "{what}: the text is not in its field"
+        );
+        // The second line of defence: scripts run only from Hatchery or with this nonce.
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{what}: no nonce in {csp}"));
+        let scripts: Vec<&str> = page
+            .body
+            .match_indices("<script")
+            .map(|(at, _)| page.body[at..].split('>').next().unwrap())
+            .collect();
+        assert!(!scripts.is_empty(), "{what}: the hydration scripts");
+        for tag in scripts {
+            assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "{what}: {tag}");
+        }
+    };
+    let check = |page: common::TestResponse, what: &str| check_as(page, what, ESCAPED);
+
+    // A co-founder's founders list, on the team's own profile page.
+    s.app
+        .post_form(
+            "/api/save_startup",
+            "/startup",
+            &[
+                ("name", "DeepPark AI"),
+                ("sector", "language"),
+                ("stage", "seed"),
+                ("team_size", "9"),
+                ("founders", PAYLOAD),
+            ],
+            &mut s.founder,
+        )
+        .await;
+    check(s.app.get("/startup", &s.founder).await, "founders");
+
+    // A round's descriptions, on its edit page.
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let res = s
+        .app
+        .post_form(
+            "/api/save_round",
+            "/admin/rounds/new",
+            &[
+                ("title_en", "Autumn 2027"),
+                ("title_zh", "2027 秋季批次"),
+                ("description_en", PAYLOAD),
+                ("description_zh", PAYLOAD),
+                ("opens_at", &fmt(Utc::now() - Duration::hours(1))),
+                ("closes_at", &fmt(Utc::now() + Duration::days(10))),
+                ("review_deadline", &fmt(Utc::now() + Duration::days(20))),
+                ("mentors_per_application", "2"),
+            ],
+            &mut s.admin,
+        )
+        .await;
+    let round = res
+        .location()
+        .trim_start_matches("/admin/rounds/")
+        .trim_end_matches("?notice=saved")
+        .to_string();
+    check(
+        s.app.get(&format!("/admin/rounds/{round}"), &s.admin).await,
+        "round descriptions",
+    );
+
+    // An application's draft, on the team's apply page.
+    let mut other = s.app.signed_in_applicant("wu@x.cn", "Wu Fang").await;
+    s.app
+        .post_form(
+            "/api/save_startup",
+            "/startup",
+            &[
+                ("name", "Other AI"),
+                ("sector", "language"),
+                ("stage", "seed"),
+                ("team_size", "2"),
+                ("founders", "Wu Fang"),
+            ],
+            &mut other,
+        )
+        .await;
+    let res = s
+        .app
+        .post_form(
+            "/api/save_application",
+            &format!("/apply/{round}"),
+            &[
+                ("round_id", &round),
+                ("problem", PAYLOAD),
+                ("solution", PAYLOAD),
+                ("models_data", PAYLOAD),
+                ("traction", PAYLOAD),
+                ("gpu_model", "A800"),
+                ("gpu_hours", "10"),
+                ("team", PAYLOAD),
+                ("intent", "draft"),
+            ],
+            &mut other,
+        )
+        .await;
+    assert!(res.error_param().is_none(), "{:?}", res.error_param());
+    let page = s.app.get(&format!("/apply/{round}"), &other).await;
+    // Five fields, and the round's description above them.
+    assert_eq!(page.body.matches(ESCAPED).count(), 6, "every draft field");
+    check(page, "application draft");
+
+    // A mentor's affiliations, and their review's feedback and notes.
+    let (wang, mut wang_jar) = mentor(&s.app, "wang@mentors.cn", "Wang").await;
+    s.app
+        .post_form(
+            "/api/save_affiliations",
+            "/reviews",
+            &[("affiliations", PAYLOAD)],
+            &mut wang_jar,
+        )
+        .await;
+    // Affiliations are kept one per line, split at slashes and commas too.
+    check_as(
+        s.app.get("/reviews", &wang_jar).await,
+        "affiliations",
+        "x&lt;\ntextarea&gt;&lt;img src=x onerror=alert(document.domain)&gt;",
+    );
+    assign(&mut s, wang).await;
+    let mine = assignment_of(&s.app, wang).await.id;
+    let (team, tech) = (s.criteria[0], s.criteria[1]);
+    let mut form = review_form(mine, &[(team, "4"), (tech, "3")], "accept", PAYLOAD);
+    form[3].1 = PAYLOAD.into();
+    let res = post(&s.app, "/api/submit_review", &form, &mut wang_jar).await;
+    assert!(res.error_param().is_none(), "{:?}", res.error_param());
+    let page = s.app.get(&format!("/reviews/{mine}"), &wang_jar).await;
+    assert_eq!(page.body.matches(ESCAPED).count(), 2, "feedback and notes");
+    check(page, "review");
+
+    // A cohort's descriptions, on its admin page.
+    let mut cohort = common::cohort_form("5");
+    for (k, v) in cohort.iter_mut() {
+        if k.starts_with("description_") {
+            *v = PAYLOAD.into();
+        }
+    }
+    let refs: Vec<(&str, &str)> = cohort
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let res = s
+        .app
+        .post_form(
+            "/api/save_cohort",
+            "/admin/cohorts/new",
+            &refs,
+            &mut s.admin,
+        )
+        .await;
+    let cohort_page = res.location().split('?').next().unwrap().to_string();
+    check(
+        s.app.get(&cohort_page, &s.admin).await,
+        "cohort descriptions",
+    );
+
+    // A milestone's description, on the incubating startup's page.
+    let startup = app::startups::entity::startup::Entity::find()
+        .filter(app::startups::entity::startup::Column::Name.eq("DeepPark AI"))
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut active = startup.clone().into_active_model();
+    active.status = Set("incubating".into());
+    active.update(s.app.db()).await.unwrap();
+    let id = startup.id.to_string();
+    let due = (Utc::now() + Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let res = s
+        .app
+        .post_form(
+            "/api/create_milestone",
+            &format!("/startups/{id}"),
+            &[
+                ("startup_id", &id),
+                ("title", "Pilot"),
+                ("description", PAYLOAD),
+                ("due_on", &due),
+            ],
+            &mut s.admin,
+        )
+        .await;
+    assert!(res.error_param().is_none(), "{:?}", res.error_param());
+    check(
+        s.app.get(&format!("/startups/{id}"), &s.admin).await,
+        "milestone description",
+    );
+}

@@ -193,7 +193,7 @@ fn AffiliationsForm() -> impl IntoView {
                             <ActionForm action attr:class="form">
                                 <div class="field">
                                     <label for="f-affiliations">{locale.t("review.affiliations")}</label>
-                                    <textarea id="f-affiliations" name="affiliations" rows="4">{text}</textarea>
+                                    <textarea id="f-affiliations" name="affiliations" rows="4">{crate::components::textarea_text(text)}</textarea>
                                     <small class="hint">{locale.t("review.affiliations_hint")}</small>
                                 </div>
                                 <button type="submit" class="small" data-testid="save-affiliations">{locale.t("form.save")}</button>
@@ -298,12 +298,12 @@ pub fn ReviewFormPage() -> impl IntoView {
                                                 </div>
                                                 <div class="field">
                                                     <label for="f-feedback">{locale.t("review.feedback_applicant")}</label>
-                                                    <textarea id="f-feedback" name="feedback_applicant" rows="4" disabled=!editable>{r.feedback_applicant.clone()}</textarea>
+                                                    <textarea id="f-feedback" name="feedback_applicant" rows="4" disabled=!editable>{crate::components::textarea_text(r.feedback_applicant.clone())}</textarea>
                                                     <small class="hint">{locale.t("review.feedback_hint")}</small>
                                                 </div>
                                                 <div class="field">
                                                     <label for="f-notes">{locale.t("review.notes_committee")}</label>
-                                                    <textarea id="f-notes" name="notes_committee" rows="3" disabled=!editable>{r.notes_committee.clone()}</textarea>
+                                                    <textarea id="f-notes" name="notes_committee" rows="3" disabled=!editable>{crate::components::textarea_text(r.notes_committee.clone())}</textarea>
                                                     <small class="hint">{locale.t("review.notes_hint")}</small>
                                                 </div>
                                                 {editable.then(|| view! { <button type="submit" data-testid="submit-review">{locale.t("review.submit")}</button> })}

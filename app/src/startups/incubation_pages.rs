@@ -403,7 +403,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                                         <TextField label=locale.t("milestones.title_field") name="title" value=title/>
                                         <div class="field">
                                             <label for=format!("f-description-{mid}")>{locale.t("milestones.description")}</label>
-                                            <textarea id=format!("f-description-{mid}") name="description" rows="2">{description}</textarea>
+                                            <textarea id=format!("f-description-{mid}") name="description" rows="2">{crate::components::textarea_text(description)}</textarea>
                                         </div>
                                         <TextField label=locale.t("milestones.due_on") name="due_on" kind="date" value=due/>
                                         <button type="submit" class="secondary">{locale.t("form.save")}</button>

@@ -64,7 +64,7 @@ pub fn StartupPage() -> impl IntoView {
                                     <TextField label=locale.t("startup.website") name="website" kind="url" value=p.website.clone().unwrap_or_default()/>
                                     <div class="field">
                                         <label for="f-founders">{locale.t("startup.founders")}</label>
-                                        <textarea id="f-founders" name="founders" rows="3">{p.founders.clone()}</textarea>
+                                        <textarea id="f-founders" name="founders" rows="3">{crate::components::textarea_text(p.founders.clone())}</textarea>
                                         <small class="hint">{locale.t("startup.founders_hint")}</small>
                                     </div>
                                     <button type="submit">{locale.t("form.save")}</button>

@@ -418,6 +418,41 @@ impl TestApp {
     }
 }
 
+/// The cohort form's fields, valid, with enrolment open now.
+pub fn cohort_form(capacity: &str) -> Vec<(String, String)> {
+    let now = chrono::Utc::now();
+    let input_time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let day = |d: i64| {
+        (now + chrono::Duration::days(d))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    [
+        ("id", "0".to_string()),
+        ("title_en", "Fine-tuning LLMs".to_string()),
+        ("title_zh", "大模型微调".to_string()),
+        ("track", "ai_engineering".to_string()),
+        ("description_en", "Six evenings on fine-tuning.".to_string()),
+        ("description_zh", "六个晚上学习微调。".to_string()),
+        ("capacity", capacity.to_string()),
+        (
+            "enrol_opens_at",
+            input_time(now - chrono::Duration::days(1)),
+        ),
+        (
+            "enrol_closes_at",
+            input_time(now + chrono::Duration::days(7)),
+        ),
+        ("starts_on", day(10)),
+        ("ends_on", day(40)),
+        ("location", "Turing Town, Building 3, Room 201".to_string()),
+        ("completion_percent", "60".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 /// What `TestApp::credit_park` made.
 pub struct CreditPark {
     pub admin: Jar,
