@@ -30,8 +30,47 @@ pub fn routes() -> Router<AppState> {
         // Below `/api/v1`, an unknown path is the API's 404, not a server function's.
         .route(
             "/{*rest}",
-            axum::routing::any(|| async { ApiError(AppError::NotFound, Locale::En) }),
+            axum::routing::any(|headers: axum::http::HeaderMap| async move {
+                ApiError(AppError::NotFound, locale_of(&headers))
+            }),
         )
+        .layer(axum::middleware::from_fn(json_errors))
+}
+
+fn locale_of(headers: &axum::http::HeaderMap) -> Locale {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Locale::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// Every error of the API is JSON: also axum's own refusals, which are plain text (a path
+/// segment that is not a number, a method the path does not take).
+async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let locale = locale_of(req.headers());
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let err = match status {
+        StatusCode::NOT_FOUND => AppError::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => AppError::invalid("method", "error.api_method"),
+        s if s.is_client_error() => AppError::invalid("path", "error.api_bad_request"),
+        _ => AppError::Internal,
+    };
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let mut json = ApiError(err, locale).into_response();
+    *json.status_mut() = status;
+    if let Some(allow) = allow {
+        json.headers_mut().insert(header::ALLOW, allow);
+    }
+    json
 }
 
 #[derive(OpenApi)]

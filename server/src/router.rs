@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use sea_orm::ConnectionTrait;
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -59,7 +59,7 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route("/admin/ledger.csv", get(crate::exports::ledger_csv))
         .nest("/api/v1", crate::api::routes())
-        .route("/api/{*fn_name}", get(server_fn).post(server_fn))
+        .route("/api/{*fn_name}", axum::routing::any(unknown_server_fn))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -68,6 +68,7 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .merge(extra)
         .fallback(static_or_not_found)
+        .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn(cross_origin_guard))
         .layer(middleware::from_fn(actor_cache))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -98,8 +99,40 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+/// Below `/api/`, a path that names no server function. (Each server function has a route of
+/// its own, which `leptos_routes_with_context` adds.)
+async fn unknown_server_fn(req: Request<Body>) -> Response {
+    let locale = request_locale(&req);
+    (StatusCode::NOT_FOUND, locale.t("error.not_found")).into_response()
+}
+
+/// A server function's refusal carries its own status (401, 403, 404, 409, 422, 429) instead of
+/// the 500 that server functions answer every error with: only real faults are 5xx.
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // The body is the error itself, a few hundred bytes of JSON.
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status = err.status();
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn request_locale(req: &Request<Body>) -> app::i18n::Locale {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(app::i18n::Locale::from_accept_language)
+        .unwrap_or_default()
 }
 
 /// Built assets from the site root; anything else is the app's own 404 page.

@@ -164,3 +164,79 @@ async fn a_huge_grant_with_a_little_use_shows_everywhere() {
         assert!(res.body.contains("\"error\""), "page {page}: {}", res.body);
     }
 }
+
+/// A server function called from the page's script (no redirect back): refusals carry their
+/// own 4xx status, only faults are 5xx; an unknown function is 404.
+#[tokio::test]
+async fn refusals_are_4xx_and_only_faults_5xx() {
+    let app = TestApp::new().await;
+    let park = app.credit_park("10").await;
+    let (_, applicant) = app.person("wu@x.cn", "Wu", "applicant").await;
+    let admin = park.admin.clone();
+    let call = |path: &'static str, body: &'static str, jar: common::Jar| {
+        let app = &app;
+        async move {
+            let req = Request::post(path)
+                .header(header::HOST, "127.0.0.1:3000")
+                .header(header::ORIGIN, common::ORIGIN)
+                .header("sec-fetch-site", "same-origin")
+                .header(header::ACCEPT, "application/json")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, jar.header())
+                .body(Body::from(body))
+                .unwrap();
+            app.send(req).await
+        }
+    };
+    let anonymous = common::Jar::default();
+    let cases = [
+        (
+            "/api/park_overview",
+            "",
+            anonymous.clone(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "/api/park_overview",
+            "",
+            applicant.clone(),
+            StatusCode::FORBIDDEN,
+        ),
+        ("/api/park_overview", "", admin.clone(), StatusCode::OK),
+        (
+            "/api/add_startup_note",
+            "id=999&body=x",
+            admin.clone(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/save_affiliations",
+            "affiliations=x",
+            admin.clone(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "/api/create_grant",
+            "startup_id=1&resource_id=1&gpu_hours=lots&valid_from=&valid_until=&reason=",
+            admin.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("/api/x1", "", admin.clone(), StatusCode::NOT_FOUND),
+    ];
+    for (path, body, jar, status) in cases {
+        let res = call(path, body, jar).await;
+        assert_eq!(res.status, status, "{path} {body}: {}", res.body);
+    }
+    // The API's own refusals are JSON, axum's included.
+    for (method, path, status) in [
+        ("GET", "/api/v1/grants/abc/ledger", StatusCode::BAD_REQUEST),
+        ("DELETE", "/api/v1/grants", StatusCode::METHOD_NOT_ALLOWED),
+        ("GET", "/api/v1/nothing-here", StatusCode::NOT_FOUND),
+    ] {
+        let res = app.api(method, path, &park.token, None).await;
+        assert_eq!(res.status, status, "{method} {path}");
+        let body: serde_json::Value = serde_json::from_str(&res.body)
+            .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {}", res.body));
+        assert!(body["error"]["message"].as_str().is_some(), "{}", res.body);
+    }
+}
