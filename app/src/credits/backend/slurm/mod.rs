@@ -4,6 +4,7 @@ use super::{AllocationBackend, Desired, JobUsage, Remote, SyncError, SyncResult,
 use serde_json::Value;
 
 pub mod v0038;
+pub mod v0042;
 use v0038 as dialect;
 
 /// An empty account that startup accounts are moved under and back: 22.05 can silently ignore
