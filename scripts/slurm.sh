@@ -36,7 +36,18 @@ die() { printf '\033[1;31m==>\033[0m %s\n' "$*" >&2; exit 1; }
 need_root() { [ "$(id -u)" -eq 0 ] || die "run as root: sudo $0 $*"; }
 
 # ---- processes this script started: $PIDS/NAME.pid holds "PID TOKEN" --------------------------
-# TOKEN must occur in /proc/PID/cmdline, so a recycled PID is never mistaken for ours.
+# TOKEN must occur in /proc/PID/cmdline and the process must run in this machine's root (not in
+# a chroot such as scripts/slurm-2411.sh's Slurm 24.11, whose daemons have the same names), so
+# neither a recycled PID nor the other cluster's process is mistaken for ours. No process is
+# ever matched by its name alone.
+
+in_host_root() { [ "$(readlink "/proc/$1/root" 2> /dev/null)" = / ]; }
+
+host_pids() { # NAME → PIDs of the processes named exactly NAME in this machine's root
+  local p
+  for p in $(pgrep -x "$1" || true); do in_host_root "$p" && echo "$p"; done
+  return 0
+}
 
 pid_of() { # NAME → PID of the live process we started, or nothing (status 1)
   local f="$PIDS/$1.pid" pid token
@@ -44,6 +55,7 @@ pid_of() { # NAME → PID of the live process we started, or nothing (status 1)
   read -r pid token < "$f" || return 1
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
   tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$token" || return 1
+  in_host_root "$pid" || return 1
   echo "$pid"
 }
 
@@ -99,7 +111,8 @@ mariadb_ok() { mariadb-admin --connect-timeout=2 ping > /dev/null 2>&1; }
 slurmdbd_ok() { timeout 10 sacctmgr -n show cluster > /dev/null 2>&1; }
 cluster_ok() { timeout 10 sacctmgr -n -P show cluster format=cluster 2>/dev/null | grep -qx "$CLUSTER"; }
 slurmctld_ok() { timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP'; }
-slurmd_running() { pid_of slurmd > /dev/null || pgrep -x slurmd > /dev/null; }
+slurmd_running() { pid_of slurmd > /dev/null || [ -n "$(host_pids slurmd)" ]; }
+no_steps() { [ -z "$(host_pids slurmstepd)" ]; }
 node_state() { timeout 10 sinfo -h -n "$NODE" -o %T 2>/dev/null | head -n1; }
 node_ok() { case "$(node_state)" in idle|mixed|allocated|completing|planned) return 0;; *) return 1;; esac; }
 rest_ok() { curl -s --max-time 5 "$BASE/slurmdb/v0.0.38/associations" 2>/dev/null | grep -q '"associations"'; }
@@ -224,7 +237,7 @@ ensure_munge() {
 
 ensure_mariadb() {
   if ! mariadb_ok; then
-    if pgrep -x mariadbd > /dev/null || pgrep -x mysqld > /dev/null; then
+    if [ -n "$(host_pids mariadbd)$(host_pids mysqld)" ]; then
       log "waiting for the MariaDB that is starting"
     else
       mkdir -p /run/mysqld; chown mysql:mysql /run/mysqld
@@ -361,14 +374,18 @@ cmd_down() {
         log "cancelling jobs on $NODE: $jobs"
         # shellcheck disable=SC2086
         scancel $jobs 2> /dev/null || true
-        wait_for 15 "job steps" bash -c '! pgrep -x slurmstepd' || warn "job steps still running"
+        wait_for 15 "job steps" no_steps || warn "job steps still running"
       fi
     fi
   fi
   stop_group socat slurmrestd slurmd
   rm -f "$SOCK"
-  # Only our slurmd may run on this machine (up starts none beside another), so its steps are ours.
-  [ "$had_slurmd" -eq 0 ] || pkill -KILL -x slurmstepd 2> /dev/null || true
+  # Only our slurmd may run in this machine's root (up starts none beside another), so the
+  # steps there are ours; those of the 24.11 chroot are not touched.
+  if [ "$had_slurmd" -eq 1 ]; then
+    local step
+    for step in $(host_pids slurmstepd); do kill -KILL "$step" 2> /dev/null || true; done
+  fi
   stop_group slurmctld            # saves its state and flushes to slurmdbd: needs munge and slurmdbd
   stop_group slurmdbd munged
   stop_group mariadb

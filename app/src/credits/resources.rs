@@ -76,9 +76,11 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<Strin
         "" => stored.map(|s| s.secret.clone()).unwrap_or_default(),
         s => s.to_string(),
     };
+    // The form does not edit the Slurm token's file and user yet: they are kept as stored.
     let settings = Settings {
         base_url: input.base_url.trim().trim_end_matches('/').to_string(),
         secret,
+        ..stored.cloned().unwrap_or_default()
     };
     // Building the backend checks what it needs: a URL, a cluster name, a long enough secret.
     let probe = resource::Model {

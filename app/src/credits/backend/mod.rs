@@ -105,15 +105,18 @@ pub trait AllocationBackend {
 
 /// One HTTP client for the whole process, with timeouts that keep a dead cluster from
 /// holding a worker.
-pub(crate) static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
-    // The process's TLS provider, if nothing installed one yet (ring, as lettre and sqlx use).
+pub(crate) static CLIENT: LazyLock<reqwest::Client> =
+    LazyLock::new(|| client_builder().build().unwrap_or_default());
+
+/// A client's settings: those timeouts, and the process's TLS provider installed first if
+/// nothing installed one yet (ring, as lettre and sqlx use): reqwest panics when it builds a
+/// client without one.
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap_or_default()
-});
+}
 
 /// A resource's backend, built from its row.
 pub enum Backend {
@@ -122,12 +125,42 @@ pub enum Backend {
     None,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
+    /// `http(s)://host[:port]`; for Slurm also `unix:///path/slurmrestd.sock`.
     #[serde(default)]
     pub base_url: String,
+    /// The HTTP contract's signing secret, or a Slurm resource's fixed JWT. Never sent back to
+    /// the browser, never logged.
     #[serde(default)]
     pub secret: String,
+    /// Slurm: a file holding the current JWT, renewed by the operator (e.g. from cron with
+    /// `scontrol token lifespan=…`); read again when slurmrestd refuses the token. Takes
+    /// precedence over a fixed token in `secret`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token_file: String,
+    /// Slurm: the user the token acts as (`X-SLURM-USER-NAME`); empty sends the token alone,
+    /// which names its user.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token_user: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("base_url", &self.base_url)
+            .field(
+                "secret",
+                &if self.secret.is_empty() {
+                    ""
+                } else {
+                    "[redacted]"
+                },
+            )
+            .field("token_file", &self.token_file)
+            .field("token_user", &self.token_user)
+            .finish()
+    }
 }
 
 impl Backend {
@@ -135,10 +168,7 @@ impl Backend {
         let settings: Settings = serde_json::from_str(&r.settings)
             .map_err(|e| SyncError::Config(format!("settings: {e}")))?;
         match r.backend.as_str() {
-            "slurm" => Ok(Backend::Slurm(slurm::Slurm::new(
-                &settings.base_url,
-                &r.cluster,
-            )?)),
+            "slurm" => Ok(Backend::Slurm(slurm::Slurm::new(&settings, &r.cluster)?)),
             "http" => Ok(Backend::Http(http::HttpContract::new(
                 &settings.base_url,
                 &settings.secret,

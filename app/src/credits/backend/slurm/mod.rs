@@ -1,9 +1,19 @@
 //! Slurm through slurmrestd: one Slurm account per startup, the grant as the account
 //! association's GrpTRESMins on gres/gpu, team members as Slurm users. Every write is read back.
-use super::{AllocationBackend, Desired, JobUsage, Remote, SyncError, SyncResult, CLIENT};
+//! slurmrestd is reached over TCP (`http(s)://host:port`) or its unix socket
+//! (`unix:///path/slurmrestd.sock`), with a JWT (fixed, or read from a file an operator renews)
+//! or without one (rest_auth/local behind a socket).
+use super::{
+    AllocationBackend, Desired, JobUsage, Remote, Settings, SyncError, SyncResult, CLIENT,
+};
+use reqwest::header::HeaderValue;
+use reqwest::Method;
 use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 pub mod v0038;
+pub mod v0042;
 use v0038 as dialect;
 
 /// An empty account that startup accounts are moved under and back: 22.05 can silently ignore
@@ -12,29 +22,142 @@ use v0038 as dialect;
 const UMBRELLA: &str = "hatchery-umbrella";
 
 pub struct Slurm {
+    /// Where requests go: for a unix socket, `http://localhost` plus the paths (the host is
+    /// not used), with a client bound to the socket.
     base: url::Url,
+    client: reqwest::Client,
     cluster: String,
+    auth: Auth,
+}
+
+/// How slurmrestd learns who is asking.
+enum Auth {
+    /// No token: slurmrestd with rest_auth/local trusts the process at the other end of its
+    /// unix socket (Slurm 22.05's test rig).
+    Local,
+    /// `X-SLURM-USER-TOKEN` (and `X-SLURM-USER-NAME` when a user is set; the token names its
+    /// user otherwise).
+    Jwt { user: Option<String>, token: Token },
+}
+
+enum Token {
+    /// Stored in the resource's settings as a secret.
+    Fixed(String),
+    /// A file an operator renews (`scontrol token lifespan=… > FILE` from cron): read on first
+    /// use and again when slurmrestd refuses the token it held.
+    File {
+        path: PathBuf,
+        current: Mutex<Option<String>>,
+    },
+}
+
+/// A token file's text: the bare JWT, or `scontrol token`'s `SLURM_JWT=…` line.
+pub fn token_from_file_text(text: &str) -> Option<String> {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let jwt = line.strip_prefix("SLURM_JWT=").unwrap_or(line).trim();
+    (!jwt.is_empty()).then(|| jwt.to_string())
+}
+
+impl Token {
+    async fn read_file(path: &PathBuf) -> SyncResult<String> {
+        let text = tokio::fs::read_to_string(path)
+            .await
+            .map_err(|e| SyncError::Config(format!("Slurm token file {}: {e}", path.display())))?;
+        token_from_file_text(&text).ok_or_else(|| {
+            SyncError::Config(format!("Slurm token file {} is empty", path.display()))
+        })
+    }
+
+    async fn current(&self) -> SyncResult<String> {
+        match self {
+            Token::Fixed(t) => Ok(t.clone()),
+            Token::File { path, current } => {
+                if let Some(t) = current.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                    return Ok(t);
+                }
+                let t = Token::read_file(path).await?;
+                *current.lock().unwrap_or_else(|e| e.into_inner()) = Some(t.clone());
+                Ok(t)
+            }
+        }
+    }
+
+    /// Reads the file again; true when it now holds another token (worth one more try).
+    async fn reread(&self) -> SyncResult<bool> {
+        match self {
+            Token::Fixed(_) => Ok(false),
+            Token::File { path, current } => {
+                let fresh = Token::read_file(path).await?;
+                let mut held = current.lock().unwrap_or_else(|e| e.into_inner());
+                let changed = held.as_deref() != Some(fresh.as_str());
+                *held = Some(fresh);
+                Ok(changed)
+            }
+        }
+    }
+}
+
+/// `unix:///path/to/slurmrestd.sock` → the socket's path.
+fn unix_socket(base_url: &str) -> Option<SyncResult<PathBuf>> {
+    let path = base_url.trim().strip_prefix("unix://")?;
+    Some(if path.starts_with('/') && path.len() > 1 {
+        Ok(PathBuf::from(path))
+    } else {
+        Err(SyncError::Config(
+            "base URL must be http(s)://host or unix:///absolute/path.sock".into(),
+        ))
+    })
 }
 
 impl Slurm {
-    pub fn new(base_url: &str, cluster: &str) -> SyncResult<Slurm> {
+    pub fn new(settings: &Settings, cluster: &str) -> SyncResult<Slurm> {
         if cluster.trim().is_empty() {
             return Err(SyncError::Config("the Slurm cluster name is empty".into()));
         }
+        let (base, client) = match unix_socket(&settings.base_url) {
+            Some(path) => {
+                // One client per socket (reqwest binds a client to one); its pool is this
+                // backend's.
+                let client = super::client_builder()
+                    .unix_socket(path?)
+                    .build()
+                    .map_err(|e| SyncError::Config(format!("unix socket: {e}")))?;
+                let base = url::Url::parse("http://localhost").expect("a valid URL");
+                (base, client)
+            }
+            None => (super::base_url(&settings.base_url)?, CLIENT.clone()),
+        };
+        let user = Some(settings.token_user.trim().to_string()).filter(|u| !u.is_empty());
+        let auth = match (settings.token_file.trim(), settings.secret.trim()) {
+            ("", "") => Auth::Local,
+            ("", fixed) => Auth::Jwt {
+                user,
+                token: Token::Fixed(fixed.to_string()),
+            },
+            (path, _) => Auth::Jwt {
+                user,
+                token: Token::File {
+                    path: PathBuf::from(path),
+                    current: Mutex::new(None),
+                },
+            },
+        };
         Ok(Slurm {
-            base: super::base_url(base_url)?,
+            base,
+            client,
             cluster: cluster.trim().to_string(),
+            auth,
         })
     }
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> url::Url {
+        self.url_of(&format!("{}{path}", dialect::PREFIX), query)
+    }
+
+    /// A URL outside the dialect's prefix (e.g. `/openapi/v3`).
+    fn url_of(&self, full_path: &str, query: &[(&str, &str)]) -> url::Url {
         let mut u = self.base.clone();
-        let joined = format!(
-            "{}{}{}",
-            u.path().trim_end_matches('/'),
-            dialect::PREFIX,
-            path
-        );
+        let joined = format!("{}{full_path}", u.path().trim_end_matches('/'));
         u.set_path(&joined);
         if !query.is_empty() {
             u.query_pairs_mut().extend_pairs(query);
@@ -42,17 +165,70 @@ impl Slurm {
         u
     }
 
-    async fn send(&self, req: reqwest::RequestBuilder) -> SyncResult<Value> {
+    /// The accounting dialects slurmrestd serves, e.g. `["v0.0.40", "v0.0.41", "v0.0.42"]`
+    /// for Slurm 24.11, from its OpenAPI description (one read; the groundwork of choosing a
+    /// resource's dialect automatically).
+    pub async fn served_dialects(&self) -> SyncResult<Vec<String>> {
+        let v = self
+            .send(Method::GET, self.url_of("/openapi/v3", &[]), None)
+            .await?;
+        Ok(dialects_in(&v))
+    }
+
+    /// One request and its reply's status and text, with the credentials of the moment.
+    async fn exchange(
+        &self,
+        method: &Method,
+        url: &url::Url,
+        body: Option<&Value>,
+    ) -> SyncResult<(reqwest::StatusCode, String)> {
+        let mut req = self
+            .client
+            .request(method.clone(), url.clone())
+            .header("Accept", "application/json");
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        if let Auth::Jwt { user, token } = &self.auth {
+            let mut value = HeaderValue::from_str(&token.current().await?)
+                .map_err(|_| SyncError::Config("the Slurm token is not a valid header".into()))?;
+            // Kept out of debug output and HTTP/2 header tables.
+            value.set_sensitive(true);
+            req = req.header("X-SLURM-USER-TOKEN", value);
+            if let Some(user) = user {
+                req = req.header("X-SLURM-USER-NAME", user);
+            }
+        }
         let res = req
-            .header("Accept", "application/json")
             .send()
             .await
             .map_err(|e| SyncError::Unreachable(e.to_string()))?;
         let status = res.status();
-        let body = res
+        let text = res
             .text()
             .await
             .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        Ok((status, text))
+    }
+
+    /// Sends, and when slurmrestd refuses the token (401; 502 with error 7000 "authentication
+    /// error"; 511 with 1007) reads the token file again and, if it changed, tries once more
+    /// before the reply counts as a failure.
+    async fn send(&self, method: Method, url: url::Url, body: Option<&Value>) -> SyncResult<Value> {
+        let (mut status, mut text) = self.exchange(&method, &url, body).await?;
+        if let Auth::Jwt { token, .. } = &self.auth {
+            if token_refused(status.as_u16(), &text) {
+                if token.reread().await? {
+                    (status, text) = self.exchange(&method, &url, body).await?;
+                }
+                if token_refused(status.as_u16(), &text) {
+                    return Err(SyncError::Refused(format!(
+                        "slurmrestd refused the token (HTTP {status})"
+                    )));
+                }
+            }
+        }
+        let body = text;
         let v: Value = serde_json::from_str(&body).map_err(|_| {
             SyncError::Refused(format!(
                 "HTTP {status}: {}",
@@ -74,19 +250,21 @@ impl Slurm {
     }
 
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> SyncResult<Value> {
-        self.send(CLIENT.get(self.url(path, query))).await
+        self.send(Method::GET, self.url(path, query), None).await
     }
 
     /// Posts and returns the reply's errors, which the caller weighs (some are bogus).
     async fn post(&self, path: &str, body: &Value) -> SyncResult<Vec<String>> {
         let v = self
-            .send(CLIENT.post(self.url(path, &[])).json(body))
+            .send(Method::POST, self.url(path, &[]), Some(body))
             .await?;
         Ok(dialect::errors(&v))
     }
 
     async fn delete(&self, path: &str, query: &[(&str, &str)]) -> SyncResult<()> {
-        let v = self.send(CLIENT.delete(self.url(path, query))).await?;
+        let v = self
+            .send(Method::DELETE, self.url(path, query), None)
+            .await?;
         match dialect::errors(&v) {
             errs if errs.is_empty() => Ok(()),
             errs => Err(SyncError::Refused(errs.join("; "))),
@@ -147,6 +325,34 @@ impl Slurm {
             members,
         })
     }
+}
+
+/// The `v0.0.NN` of every `/slurmdb/v0.0.NN/…` path of an OpenAPI description, sorted.
+pub fn dialects_in(openapi: &Value) -> Vec<String> {
+    let mut found: Vec<String> = openapi
+        .get("paths")
+        .and_then(Value::as_object)
+        .map(|paths| {
+            paths
+                .keys()
+                .filter_map(|p| p.strip_prefix("/slurmdb/")?.split('/').next())
+                .filter(|v| v.starts_with("v0.0."))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort_by_key(|v| v["v0.0.".len()..].parse::<u32>().unwrap_or(0));
+    found.dedup();
+    found
+}
+
+/// Whether a reply says the credentials were missing or the token refused (the same in every
+/// dialect that has JWT).
+fn token_refused(status: u16, text: &str) -> bool {
+    matches!(
+        v0042::classify(status, text),
+        Err(v0042::Failure::NoCredentials | v0042::Failure::BadToken(_))
+    )
 }
 
 impl Slurm {
@@ -281,5 +487,207 @@ impl AllocationBackend for Slurm {
             .into_iter()
             .filter(|j| j.account == account)
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(base_url: &str) -> Settings {
+        Settings {
+            base_url: base_url.into(),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn a_token_file_holds_the_jwt_or_scontrols_line() {
+        assert_eq!(token_from_file_text("eyJabc\n").as_deref(), Some("eyJabc"));
+        assert_eq!(
+            token_from_file_text("SLURM_JWT=eyJabc\n").as_deref(),
+            Some("eyJabc")
+        );
+        assert_eq!(token_from_file_text("\n  \n"), None);
+        assert_eq!(token_from_file_text("SLURM_JWT="), None);
+    }
+
+    #[test]
+    fn base_urls_may_be_a_unix_socket() {
+        let s = Slurm::new(&settings("unix:///run/slurmrestd/slurmrestd.sock"), "ci").unwrap();
+        assert_eq!(
+            s.url("/associations", &[("account", "a,b")]).as_str(),
+            "http://localhost/slurmdb/v0.0.38/associations?account=a%2Cb"
+        );
+        assert!(matches!(s.auth, Auth::Local));
+        for bad in [
+            "unix://relative.sock",
+            "unix://",
+            "ftp://host",
+            "localhost:6820",
+        ] {
+            assert!(
+                matches!(Slurm::new(&settings(bad), "ci"), Err(SyncError::Config(_))),
+                "{bad}"
+            );
+        }
+        let tcp = Slurm::new(&settings("http://127.0.0.1:6920/"), "ci").unwrap();
+        assert_eq!(
+            tcp.url_of("/openapi/v3", &[]).as_str(),
+            "http://127.0.0.1:6920/openapi/v3"
+        );
+    }
+
+    #[test]
+    fn a_token_file_wins_over_a_fixed_token() {
+        let mut s = settings("http://127.0.0.1:6920");
+        s.secret = "eyJfixed".into();
+        s.token_user = " slurm ".into();
+        match Slurm::new(&s, "ci").unwrap().auth {
+            Auth::Jwt {
+                user,
+                token: Token::Fixed(t),
+            } => {
+                assert_eq!(user.as_deref(), Some("slurm"));
+                assert_eq!(t, "eyJfixed");
+            }
+            _ => panic!("a fixed token"),
+        }
+        s.token_file = "/var/lib/hatchery/slurm.jwt".into();
+        assert!(matches!(
+            Slurm::new(&s, "ci").unwrap().auth,
+            Auth::Jwt {
+                token: Token::File { .. },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn settings_keep_old_rows_readable_and_the_token_out_of_logs() {
+        let old: Settings = serde_json::from_str(r#"{"base_url":"http://x","secret":""}"#).unwrap();
+        assert_eq!(old.token_file, "");
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            r#"{"base_url":"http://x","secret":""}"#
+        );
+        let s = Settings {
+            secret: "eyJsecret-token".into(),
+            token_file: "/etc/slurm.jwt".into(),
+            ..old
+        };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("eyJsecret-token"), "{shown}");
+        assert!(shown.contains("[redacted]") && shown.contains("/etc/slurm.jwt"));
+    }
+
+    #[test]
+    fn a_refused_token_is_told_from_other_failures() {
+        assert!(token_refused(401, "Authentication failure"));
+        assert!(token_refused(502, include_str!("fixtures/error_7000.json")));
+        assert!(token_refused(511, include_str!("fixtures/error_1007.json")));
+        assert!(!token_refused(
+            502,
+            include_str!("fixtures/error_7000_slurmdbd_down.json")
+        ));
+        assert!(!token_refused(
+            500,
+            include_str!("fixtures/error_2002.json")
+        ));
+        assert!(!token_refused(200, r#"{"errors":[],"warnings":[]}"#));
+    }
+
+    #[test]
+    fn reads_the_dialects_a_slurmrestd_serves() {
+        let v: Value = serde_json::from_str(include_str!("fixtures/openapi_paths.json")).unwrap();
+        assert_eq!(dialects_in(&v), ["v0.0.40", "v0.0.41", "v0.0.42"]);
+        assert!(dialects_in(&serde_json::json!({})).is_empty());
+    }
+
+    /// Against the Slurm 24.11 of scripts/slurm-2411.sh, when its variables are set (`eval
+    /// "$(scripts/slurm-2411.sh env)"`, as root: the token file is root's): the unix socket,
+    /// a token file replaced while in use, a fixed token over TCP, no token at all.
+    #[tokio::test]
+    async fn slurm_2411_socket_and_tokens() {
+        let (Ok(socket), Ok(tcp), Ok(token_file)) = (
+            std::env::var("SLURM2411_SOCKET_URL"),
+            std::env::var("SLURM2411_URL"),
+            std::env::var("SLURM2411_TOKEN_FILE"),
+        ) else {
+            eprintln!("SLURM2411_* not set: skipped (run scripts/slurm-2411.sh up)");
+            return;
+        };
+        let good = token_from_file_text(&std::fs::read_to_string(&token_file).unwrap()).unwrap();
+        let file = std::env::temp_dir().join(format!("hatchery-jwt-{}", std::process::id()));
+        std::fs::write(&file, "SLURM_JWT=eyJnot-a-token\n").unwrap();
+        let mut s = settings(&socket);
+        s.token_file = file.display().to_string();
+        s.token_user = "slurm".into();
+        let slurm = Slurm::new(&s, "ci2411").unwrap();
+        let diag = || {
+            slurm.send(
+                Method::GET,
+                slurm.url_of("/slurmdb/v0.0.42/diag", &[]),
+                None,
+            )
+        };
+
+        // The OpenAPI description needs a token but does not check it.
+        let dialects = slurm.served_dialects().await.unwrap();
+        assert!(dialects.contains(&"v0.0.42".to_string()), "{dialects:?}");
+        // A bad token, and the file still holds it: one re-read, then a failure that names
+        // neither token.
+        match diag().await {
+            Err(SyncError::Refused(m)) => {
+                assert!(m.contains("refused the token"), "{m}");
+                assert!(!m.contains("eyJ"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The operator's cron replaces the file: the held (bad) token is refused, the file is
+        // read again and the request goes through.
+        std::fs::write(&file, format!("{good}\n")).unwrap();
+        let v = diag().await.unwrap();
+        assert!(v.get("statistics").is_some(), "{v}");
+        std::fs::remove_file(&file).unwrap();
+        // A missing token file is the resource's misconfiguration.
+        match Slurm::new(&s, "ci2411")
+            .unwrap()
+            .send(
+                Method::GET,
+                slurm.url_of("/slurmdb/v0.0.42/diag", &[]),
+                None,
+            )
+            .await
+        {
+            Err(SyncError::Config(m)) => assert!(m.contains("token file"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+
+        // A fixed token over TCP.
+        let mut fixed = settings(&tcp);
+        fixed.secret = good;
+        let slurm = Slurm::new(&fixed, "ci2411").unwrap();
+        slurm
+            .send(
+                Method::GET,
+                slurm.url_of("/slurmdb/v0.0.42/diag", &[]),
+                None,
+            )
+            .await
+            .unwrap();
+        // No token at all: 401.
+        let slurm = Slurm::new(&settings(&socket), "ci2411").unwrap();
+        match slurm
+            .send(
+                Method::GET,
+                slurm.url_of("/slurmdb/v0.0.42/diag", &[]),
+                None,
+            )
+            .await
+        {
+            Err(SyncError::Refused(m)) => assert!(m.contains("401"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 }
