@@ -142,6 +142,41 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
     }
 }
 
+/// Shows `children` to admins only; anyone else gets the refusal other admin pages give (sign
+/// in first, or 403), instead of an empty admin form.
+#[component]
+pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
+    let me = crate::shell::use_current_user().0;
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(m)) if m.has(crate::auth::Role::Admin) => children().into_any(),
+                        Ok(Some(_)) => view! { <ErrorPage error=AppError::Forbidden/> }.into_any(),
+                        Ok(None) => view! { <ErrorPage error=AppError::Unauthenticated/> }.into_any(),
+                        Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// A button that prints the page (a certificate, a report). Wired by the wasm bundle: the
+/// Content-Security-Policy allows no inline `onclick`.
+#[component]
+pub fn PrintButton(#[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <button type="button" data-testid=testid on:click=move |_| {
+            #[cfg(feature = "hydrate")]
+            let _ = window().print();
+        }>{locale.t("certificate.print")}</button>
+    }
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! { <ErrorPage error=AppError::NotFound/> }

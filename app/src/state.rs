@@ -24,6 +24,8 @@ pub struct Settings {
     pub page_cache_seconds: u64,
     /// The most a request may take before it is answered with an error page.
     pub request_timeout_seconds: u64,
+    /// Reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: Arc<crate::auth::client::TrustedProxies>,
 }
 
 impl Settings {
@@ -37,6 +39,7 @@ impl Settings {
             session_days: 14,
             page_cache_seconds: 5,
             request_timeout_seconds: 30,
+            trusted_proxies: Default::default(),
         }
     }
 

@@ -6,7 +6,10 @@
 //! waiting (the busy timeout does not apply to that upgrade). Beginning `IMMEDIATE` takes the
 //! write lock at `BEGIN`, where the busy timeout does apply: concurrent writers queue.
 //! PostgreSQL ignores the SQLite mode and begins as usual.
-use sea_orm::{DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
+};
 
 /// Begins a transaction that will write. Every state change goes through this.
 pub async fn begin<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
@@ -15,4 +18,24 @@ pub async fn begin<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr>
         ..Default::default()
     })
     .await
+}
+
+/// Holds a lock named `key` until the transaction ends, so transactions that check and then
+/// write under the same key run one after another. On SQLite a write transaction already holds
+/// the database's one write lock; on PostgreSQL this takes an advisory lock.
+pub async fn lock<C: ConnectionTrait>(txn: &C, key: &str) -> Result<(), DbErr> {
+    use sha2::Digest;
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&digest[..8]);
+    txn.query_one_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [i64::from_be_bytes(id).into()],
+    ))
+    .await?;
+    Ok(())
 }

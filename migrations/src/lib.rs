@@ -12,6 +12,7 @@ mod m20261125_000008_incubation;
 mod m20261125_000009_api_tokens;
 mod m20261125_000010_table_indexes;
 mod m20261125_000011_next_milestone_index;
+mod m20261206_000012_request_limits;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_api_tokens::Migration),
             Box::new(m20261125_000010_table_indexes::Migration),
             Box::new(m20261125_000011_next_milestone_index::Migration),
+            Box::new(m20261206_000012_request_limits::Migration),
         ]
     }
 }

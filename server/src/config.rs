@@ -57,6 +57,8 @@ pub struct Config {
     pub page_cache_seconds: u64,
     /// The most a request may take before it is answered with an error.
     pub request_timeout_seconds: u64,
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client.
+    pub trusted_proxies: app::auth::client::TrustedProxies,
 }
 
 /// The raw layer as read from a file or the environment; every field optional.
@@ -75,6 +77,7 @@ struct Layer {
     session_days: Option<String>,
     page_cache_seconds: Option<String>,
     request_timeout_seconds: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 impl Layer {
@@ -94,7 +97,8 @@ impl Layer {
             worker_poll_ms,
             session_days,
             page_cache_seconds,
-            request_timeout_seconds
+            request_timeout_seconds,
+            trusted_proxies
         );
     }
 }
@@ -143,6 +147,7 @@ impl Config {
             session_days: var("HATCHERY_SESSION_DAYS"),
             page_cache_seconds: var("HATCHERY_PAGE_CACHE_SECONDS"),
             request_timeout_seconds: var("HATCHERY_REQUEST_TIMEOUT_SECONDS"),
+            trusted_proxies: var("HATCHERY_TRUSTED_PROXIES"),
         });
         Self::validate(layer)
     }
@@ -227,6 +232,14 @@ impl Config {
             "HATCHERY_REQUEST_TIMEOUT_SECONDS",
             "expected a whole number of seconds from 1 to 600",
         )?;
+        let trusted_proxies =
+            app::auth::client::TrustedProxies::parse(l.trusted_proxies.as_deref().unwrap_or(""))
+                .map_err(|entry| {
+                    invalid(
+                        "HATCHERY_TRUSTED_PROXIES",
+                        &format!("{entry:?} is not an address or network (e.g. 10.0.0.0/8)"),
+                    )
+                })?;
         Ok(Config {
             addr,
             data_dir,
@@ -240,6 +253,7 @@ impl Config {
             session_days,
             page_cache_seconds,
             request_timeout_seconds,
+            trusted_proxies,
         })
     }
 
@@ -252,6 +266,7 @@ impl Config {
         s.session_days = self.session_days;
         s.page_cache_seconds = self.page_cache_seconds;
         s.request_timeout_seconds = self.request_timeout_seconds;
+        s.trusted_proxies = std::sync::Arc::new(self.trusted_proxies.clone());
         s
     }
 

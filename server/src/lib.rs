@@ -3,6 +3,7 @@ pub mod api;
 pub mod backup;
 pub mod bench;
 pub mod changes;
+pub mod client;
 pub mod config;
 pub mod db;
 pub mod demo;

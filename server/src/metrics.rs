@@ -7,7 +7,7 @@ use app::credits::sync_status;
 use app::mail::entity as outbox;
 use app::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -104,24 +104,28 @@ fn escape(value: &str) -> String {
 /// raw path, so the number of series stays bounded whatever clients send.
 pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_string();
+    // A label per method HTTP defines; anything else a client invents is one `other`.
+    let method = match *req.method() {
+        Method::GET
+        | Method::POST
+        | Method::PUT
+        | Method::DELETE
+        | Method::PATCH
+        | Method::HEAD
+        | Method::OPTIONS => req.method().as_str().to_string(),
+        _ => "other".to_string(),
+    };
     let matched = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string());
-    let path = req.uri().path().to_string();
+    let is_asset = req.uri().path().starts_with("/pkg/");
     let res = next.run(req).await;
     let route = match matched {
-        // Server functions share one route; their names are a fixed set, unknown ones 404.
-        Some(r) if r.starts_with("/api/{") => {
-            if res.status() == StatusCode::NOT_FOUND {
-                "/api/unknown".to_string()
-            } else {
-                path
-            }
-        }
+        // Each server function has its own route; this catch-all only answers unknown names.
+        Some(r) if r.starts_with("/api/{") => "/api/unknown".to_string(),
         Some(r) => r,
-        None if path.starts_with("/pkg/") => "/pkg".to_string(),
+        None if is_asset => "/pkg".to_string(),
         None => "unmatched".to_string(),
     };
     metrics.observe(&method, &route, res.status(), started.elapsed());

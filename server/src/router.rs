@@ -69,8 +69,13 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(extra)
         .fallback(static_or_not_found)
         .layer(middleware::from_fn(server_fn_status))
+        .layer(middleware::from_fn(cache_control))
         .layer(middleware::from_fn(cross_origin_guard))
         .layer(middleware::from_fn(actor_cache))
+        .layer(middleware::from_fn_with_state(
+            state.settings.trusted_proxies.clone(),
+            crate::client::layer,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -123,6 +128,12 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
     };
     if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
         parts.status = err.status();
+        if err == app::error::AppError::RateLimited {
+            // The limits count the last quarter of an hour (sign-in) or hour (sign-up).
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("900"));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -154,6 +165,40 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) 
         move || shell(options.clone()),
     );
     handler(req).await.into_response()
+}
+
+/// What browsers and proxies may keep. Anything answered to a signed-in person is theirs alone
+/// (`private, no-store`: a shared computer's back button or a proxy must not show it to the
+/// next person); other pages are revalidated every time (`no-cache`). Assets set their own.
+async fn cache_control(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/pkg/") || path == "/favicon.svg" {
+        return next.run(req).await;
+    }
+    let personal = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("hatchery_session="));
+    let mut res = next.run(req).await;
+    if res.headers().contains_key(header::CACHE_CONTROL) {
+        return res;
+    }
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let value = if personal {
+        "private, no-store"
+    } else if html {
+        "no-cache"
+    } else {
+        return res;
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    res
 }
 
 /// Gives every request an empty cache for its signed-in person (see `ActorCache`).

@@ -1446,6 +1446,9 @@ async fn cluster_logins_and_team_changes_reach_the_allocation() {
     for (login, key) in [
         ("Li Lei", "error.cluster_login_invalid"),
         ("9lives", "error.cluster_login_invalid"),
+        ("root", "error.cluster_login_reserved"),
+        ("slurm", "error.cluster_login_reserved"),
+        ("munge", "error.cluster_login_reserved"),
     ] {
         let res = p
             .app

@@ -240,3 +240,72 @@ async fn refusals_are_4xx_and_only_faults_5xx() {
         assert!(body["error"]["message"].as_str().is_some(), "{}", res.body);
     }
 }
+
+/// Anonymous requests to made-up paths and methods add no metric series: only known routes
+/// and methods are labels, the rest is `/api/unknown`, `unmatched` and `other`.
+#[tokio::test]
+async fn made_up_paths_and_methods_do_not_grow_the_metrics() {
+    let app = TestApp::new().await;
+    let series = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("hatchery_http_request_duration_seconds_count"))
+            .count()
+    };
+    let scrape = || async {
+        let req = Request::get("/metrics").body(Body::empty()).unwrap();
+        app.send(req).await.body
+    };
+    for i in 0..3 {
+        let req = Request::post(format!("/api/x{i}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.send(req).await.status, StatusCode::NOT_FOUND);
+    }
+    let before = series(&scrape().await);
+    for i in 0..200 {
+        let req = Request::post(format!("/api/x{i}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.send(req).await.status, StatusCode::NOT_FOUND);
+        let req = Request::builder()
+            .method(format!("FOO{}", i % 50).as_str())
+            .uri(format!("/nowhere/{i}"))
+            .body(Body::empty())
+            .unwrap();
+        app.send(req).await;
+    }
+    let text = scrape().await;
+    assert!(series(&text) <= before + 3, "{text}");
+    assert!(!text.contains("/api/x1") && !text.contains("FOO"), "{text}");
+}
+
+/// Admin pages that are forms (a new round, a new cohort, the report) refuse visitors who are
+/// not admins like every other admin page; personal pages are never stored by browsers or
+/// proxies.
+#[tokio::test]
+async fn admin_forms_refuse_others_and_personal_pages_are_not_stored() {
+    let app = TestApp::new().await;
+    let (_, admin) = app.person("ops@park.cn", "Ops", "admin").await;
+    let (_, applicant) = app.person("li@x.cn", "Li", "applicant").await;
+    let anonymous = common::Jar::default();
+    for (path, field) in [
+        ("/admin/report", "id=\"f-from\""),
+        ("/admin/rounds/new", "name=\"title_en\""),
+        ("/admin/cohorts/new", "name=\"title_en\""),
+    ] {
+        let page = app.get(path, &anonymous).await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(page.body.contains("href=\"/login\""), "{path}");
+        assert!(!page.body.contains(field), "{path}: no form for visitors");
+        let page = app.get(path, &applicant).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+        let page = app.get(path, &admin).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(page.body.contains(field), "{path}");
+        assert_eq!(page.headers["cache-control"], "private, no-store", "{path}");
+    }
+    let page = app.get("/", &anonymous).await;
+    assert_eq!(page.headers["cache-control"], "no-cache");
+    let page = app.get("/dashboard", &applicant).await;
+    assert_eq!(page.headers["cache-control"], "private, no-store");
+}

@@ -450,6 +450,9 @@ async fn blind_review_hides_who_applied() {
         page.body
     );
     assert!(page.body.contains("Slow legal review."));
+    // Nor its id, in the page's data for the browser.
+    let data = page.body.replace("\\\"", "\"");
+    assert!(data.contains(r#""profile":{"id":0,"name":"""#), "{data}");
     // The admin still sees the name.
     let a = application::Entity::find_by_id(s.application)
         .one(s.app.db())

@@ -2,7 +2,9 @@
 use super::server_fns::{kpi_report, park_overview};
 use super::{ParkOverview, ResourceCredit, RoundFunnel};
 use crate::cohorts::pages::places_line;
-use crate::components::{data_version, format_time, ErrorBanner, ErrorPage};
+use crate::components::{
+    data_version, format_time, AdminOnly, ErrorBanner, ErrorPage, PrintButton,
+};
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
 use crate::i18n::use_locale;
@@ -216,6 +218,7 @@ pub fn ReportPage() -> impl IntoView {
         },
     );
     view! {
+        <AdminOnly>
         <h1>{locale.t("report.title")}</h1>
         <p class="lead no-print">{locale.t("report.lead")}</p>
         {move || {
@@ -256,7 +259,7 @@ pub fn ReportPage() -> impl IntoView {
                                     }).collect_view()}
                                 </dl>
                                 <p class="actions no-print">
-                                    <button type="button" onclick="window.print()">{locale.t("certificate.print")}</button>
+                                    <PrintButton/>
                                     <a href=csv download data-testid="report-csv">{locale.t("audit.csv")}</a>
                                 </p>
                             </section>
@@ -265,5 +268,6 @@ pub fn ReportPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        </AdminOnly>
     }
 }

@@ -1,5 +1,5 @@
 //! Account rules. Every function here checks its own authorization and writes its audit entry.
-use super::entity::{email_token, login_attempt, session, user, user_role};
+use super::entity::{email_token, login_attempt, request_limit, session, user, user_role};
 use super::{EmailAddress, Me, Password, PersonName, Role};
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
@@ -24,6 +24,9 @@ pub const MAX_FAILED_LOGINS_PER_EMAIL: u64 = 5;
 pub const MAX_FAILED_LOGINS_PER_IP: u64 = 50;
 const LOGIN_WINDOW_MINUTES: i64 = 15;
 const MAX_RESETS_PER_HOUR: u64 = 3;
+/// Sign-ups, and password-reset requests, allowed per client address and hour.
+pub const MAX_REGISTRATIONS_PER_HOUR: u64 = 10;
+pub const MAX_RESET_REQUESTS_PER_HOUR: u64 = 10;
 /// A session's expiry is pushed forward at most this often, to avoid a write per request.
 const SESSION_TOUCH_MINUTES: i64 = 60;
 
@@ -317,10 +320,12 @@ pub async fn register(
     db: &DatabaseConnection,
     settings: &Settings,
     input: Registration,
+    client: &str,
 ) -> AppResult<i64> {
     let name = PersonName::parse(&input.name)?;
     let email = EmailAddress::parse(&input.email)?;
     let password = Password::parse(&input.password)?;
+    count_request(db, "register", client, MAX_REGISTRATIONS_PER_HOUR).await?;
     if find_user_by_email(db, &email).await?.is_some() {
         return Err(AppError::conflict("error.email_taken"));
     }
@@ -412,6 +417,46 @@ pub async fn verify_email(db: &DatabaseConnection, token: &str) -> AppResult<()>
     Ok(())
 }
 
+/// Counts a request of `action` against its client's hourly limit, refusing it past `max`. One
+/// write transaction under a lock on (action, client), so simultaneous requests are counted
+/// one after another.
+async fn count_request(
+    db: &DatabaseConnection,
+    action: &str,
+    client: &str,
+    max: u64,
+) -> AppResult<()> {
+    // Without a connection's address (a request made inside the process) there is no client
+    // to count.
+    if client == "unknown" {
+        return Ok(());
+    }
+    let client: String = client.chars().take(64).collect();
+    let now = Utc::now();
+    let txn = crate::txn::begin(db).await?;
+    crate::txn::lock(&txn, &format!("{action}:{client}")).await?;
+    let recent = request_limit::Entity::find()
+        .filter(request_limit::Column::Action.eq(action))
+        .filter(request_limit::Column::Client.eq(client.as_str()))
+        .filter(request_limit::Column::CreatedAt.gt(now - Duration::hours(1)))
+        .count(&txn)
+        .await?;
+    if recent >= max {
+        tracing::warn!(action, client, "request limit reached");
+        return Err(AppError::RateLimited);
+    }
+    request_limit::ActiveModel {
+        action: Set(action.into()),
+        client: Set(client),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 async fn failed_logins_since(
     db: &impl ConnectionTrait,
     column: login_attempt::Column,
@@ -439,27 +484,40 @@ pub async fn login(
     if password.is_empty() {
         return Err(AppError::invalid("password", "error.password_required"));
     }
+    // The check and the attempt's row go in one write transaction, under a lock on the
+    // address, so simultaneous guesses are counted one after another: at most the limit of
+    // them are ever checked. The attempt counts as failed until the password is verified.
     let since = Utc::now() - Duration::minutes(LOGIN_WINDOW_MINUTES);
-    if failed_logins_since(db, login_attempt::Column::Email, email.as_str(), since).await?
+    let txn = crate::txn::begin(db).await?;
+    crate::txn::lock(&txn, &format!("login:{}", email.as_str())).await?;
+    if failed_logins_since(&txn, login_attempt::Column::Email, email.as_str(), since).await?
         >= MAX_FAILED_LOGINS_PER_EMAIL
-        || failed_logins_since(db, login_attempt::Column::Ip, ip, since).await?
+        || failed_logins_since(&txn, login_attempt::Column::Ip, ip, since).await?
             >= MAX_FAILED_LOGINS_PER_IP
     {
         tracing::warn!(email = email.as_str(), ip, "sign-in rate limit reached");
         return Err(AppError::RateLimited);
     }
-    let user = find_user_by_email(db, &email).await?;
-    let ok = verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await;
     let now = Utc::now();
-    login_attempt::ActiveModel {
+    let attempt = login_attempt::ActiveModel {
         email: Set(email.as_str().into()),
         ip: Set(ip.chars().take(64).collect()),
-        succeeded: Set(ok),
+        succeeded: Set(false),
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
+    let user = find_user_by_email(db, &email).await?;
+    let ok = verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await;
+    if ok {
+        login_attempt::Entity::update_many()
+            .col_expr(login_attempt::Column::Succeeded, Expr::value(true))
+            .filter(login_attempt::Column::Id.eq(attempt.id))
+            .exec(db)
+            .await?;
+    }
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => return Err(AppError::invalid("password", "error.login_failed")),
@@ -625,8 +683,10 @@ pub async fn request_password_reset(
     db: &DatabaseConnection,
     settings: &Settings,
     email: &str,
+    client: &str,
 ) -> AppResult<()> {
     let email = EmailAddress::parse(email)?;
+    count_request(db, "password_reset", client, MAX_RESET_REQUESTS_PER_HOUR).await?;
     let Some(user) = find_user_by_email(db, &email).await? else {
         return Ok(());
     };
@@ -1191,10 +1251,15 @@ pub async fn purge_expired(db: &impl ConnectionTrait) -> AppResult<u64> {
         .exec(db)
         .await?
         .rows_affected;
+    let limits = request_limit::Entity::delete_many()
+        .filter(request_limit::Column::CreatedAt.lt(now - Duration::days(1)))
+        .exec(db)
+        .await?
+        .rows_affected;
     let tokens = email_token::Entity::delete_many()
         .filter(email_token::Column::ExpiresAt.lt(now - Duration::days(30)))
         .exec(db)
         .await?
         .rows_affected;
-    Ok(sessions + attempts + tokens)
+    Ok(sessions + attempts + limits + tokens)
 }

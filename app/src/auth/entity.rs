@@ -96,6 +96,28 @@ pub mod email_token {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// A request counted against its client's limit (see `auth::domain::count_request`).
+pub mod request_limit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "request_limits")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// What was asked: `register`, `password_reset`.
+        pub action: String,
+        /// Who asked: the client's address.
+        pub client: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod login_attempt {
     use sea_orm::entity::prelude::*;
 

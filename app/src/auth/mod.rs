@@ -2,6 +2,8 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+pub mod client;
+#[cfg(feature = "ssr")]
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod entity;
@@ -43,6 +45,12 @@ impl Role {
         }
     }
 }
+
+/// The client's address, as the server worked it out (believing forwarding headers only from
+/// configured proxies).
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct ClientAddr(pub String);
 
 /// The signed-in user as the pages see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

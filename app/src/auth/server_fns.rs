@@ -72,12 +72,13 @@ pub mod ssr {
             .unwrap_or_default()
     }
 
+    /// The client's address (see the server's `client` module).
     pub fn client_ip() -> String {
         use_context::<Parts>()
             .and_then(|p| {
                 p.extensions
-                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|ci| ci.0.ip().to_string())
+                    .get::<crate::auth::ClientAddr>()
+                    .map(|c| c.0.clone())
             })
             .unwrap_or_else(|| "unknown".into())
     }
@@ -152,6 +153,7 @@ pub async fn register(email: String, name: String, password: String) -> Result<(
             password,
             locale,
         },
+        &ssr::client_ip(),
     )
     .await?;
     ssr::redirect_with_notice("/login", "registered");
@@ -192,7 +194,13 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "forgot_password")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    crate::auth::domain::request_password_reset(&state.db, &state.settings, &email).await?;
+    crate::auth::domain::request_password_reset(
+        &state.db,
+        &state.settings,
+        &email,
+        &ssr::client_ip(),
+    )
+    .await?;
     ssr::redirect_with_notice("/login", "reset_sent");
     Ok(())
 }

@@ -7,8 +7,8 @@ use super::server_fns::{
 };
 use super::{status, CohortAdmin, CohortForm, SessionView, COHORT_COLUMNS, PHASES, TRACKS};
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, TextArea,
-    TextField,
+    action_error, data_version, format_time, mutation, param_id, AdminOnly, ErrorBanner, ErrorPage,
+    TextArea, TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
@@ -118,11 +118,13 @@ pub fn NewCohortPage() -> impl IntoView {
         ..Default::default()
     };
     view! {
-        <p class="meta"><a href="/admin/cohorts">{locale.t("cohorts.back_admin")}</a></p>
-        <section class="card narrow wide">
-            <h1>{locale.t("cohorts.new")}</h1>
-            <CohortSettings form/>
-        </section>
+        <AdminOnly>
+            <p class="meta"><a href="/admin/cohorts">{locale.t("cohorts.back_admin")}</a></p>
+            <section class="card narrow wide">
+                <h1>{locale.t("cohorts.new")}</h1>
+                <CohortSettings form=form.clone()/>
+            </section>
+        </AdminOnly>
     }
 }
 

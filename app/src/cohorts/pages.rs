@@ -7,6 +7,7 @@ use super::server_fns::{
 use super::{pick, status, CertificateView, CohortCard, CohortDetail};
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage,
+    PrintButton,
 };
 use crate::error::AppError;
 use crate::i18n::{use_locale, Locale};
@@ -306,7 +307,7 @@ pub fn CertificatePage() -> impl IntoView {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(cert) => view! {
                         <p class="no-print actions">
-                            <button type="button" onclick="window.print()" data-testid="print">{locale.t("certificate.print")}</button>
+                            <PrintButton testid="print"/>
                             <a href=format!("/verify-certificate?code={}", cert.code)>{locale.t("certificate.verify_link")}</a>
                         </p>
                         <CertificateCard cert/>

@@ -32,6 +32,28 @@ pub async fn resync_startup(txn: &impl ConnectionTrait, startup_id: i64) -> AppR
     Ok(resources.len())
 }
 
+/// System accounts of a cluster's machines: a startup's credit opened to one of them would give
+/// the whole machine's daemons (or its administrator) the startup's GPUs.
+const RESERVED_LOGINS: &[&str] = &[
+    "root",
+    "daemon",
+    "bin",
+    "sys",
+    "sync",
+    "nobody",
+    "slurm",
+    "slurmrestd",
+    "munge",
+    "mysql",
+    "postgres",
+    "www-data",
+    "sshd",
+    "systemd-network",
+    "messagebus",
+    "admin",
+    "operator",
+];
+
 /// A POSIX login as clusters accept it: a lower-case letter or _, then up to 31 of
 /// lower-case letters, digits, _ and -.
 fn valid_login(s: &str) -> bool {
@@ -58,6 +80,11 @@ pub async fn set_cluster_login(
     let login = login.trim();
     let value = if login.is_empty() {
         None
+    } else if RESERVED_LOGINS.contains(&login) {
+        return Err(AppError::invalid(
+            "cluster_login",
+            "error.cluster_login_reserved",
+        ));
     } else if valid_login(login) {
         Some(login.to_string())
     } else {

@@ -2,8 +2,8 @@
 use super::server_fns::{get_round_form, list_rounds, AddCriterion, RemoveCriterion, SaveRound};
 use super::RoundForm;
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, TextArea,
-    TextField,
+    action_error, data_version, format_time, mutation, param_id, AdminOnly, ErrorBanner, ErrorPage,
+    TextArea, TextField,
 };
 use crate::i18n::use_locale;
 use leptos::form::ActionForm;
@@ -59,10 +59,12 @@ pub fn RoundsPage() -> impl IntoView {
 pub fn NewRoundPage() -> impl IntoView {
     let locale = use_locale();
     view! {
-        <section class="card narrow wide">
-            <h1>{locale.t("rounds.new")}</h1>
-            <RoundSettings form=RoundForm { mentors_per_application: 2, ..Default::default() }/>
-        </section>
+        <AdminOnly>
+            <section class="card narrow wide">
+                <h1>{locale.t("rounds.new")}</h1>
+                <RoundSettings form=RoundForm { mentors_per_application: 2, ..Default::default() }/>
+            </section>
+        </AdminOnly>
     }
 }
 

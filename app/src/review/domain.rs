@@ -615,6 +615,8 @@ pub async fn review_page(
         None => return Err(AppError::NotFound),
     };
     if c.round.blind_review {
+        // The startup's id would name it too (it is in the page's data and in its URLs).
+        profile.id = 0;
         profile.name = String::new();
         profile.founders = String::new();
         profile.credit_code = None;
