@@ -1,5 +1,7 @@
 //! Requests counted per client for their limits: sign-ups and password-reset requests from one
-//! address (sign-in attempts have their own table, `login_attempts`).
+//! address (sign-in attempts have their own table, `login_attempts`). And the one-time token of
+//! an email's link, kept beside the message only until it is delivered, so the outbox that
+//! admins read never holds a live link.
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -12,6 +14,12 @@ enum RequestLimits {
     Action,
     Client,
     CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum EmailOutbox {
+    Table,
+    Secret,
 }
 
 #[async_trait::async_trait]
@@ -36,10 +44,24 @@ impl MigrationTrait for Migration {
                 .col(RequestLimits::CreatedAt)
                 .to_owned(),
         )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(EmailOutbox::Table)
+                .add_column(text_null(EmailOutbox::Secret))
+                .to_owned(),
+        )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(EmailOutbox::Table)
+                .drop_column(EmailOutbox::Secret)
+                .to_owned(),
+        )
+        .await?;
         m.drop_table(Table::drop().table(RequestLimits::Table).to_owned())
             .await
     }

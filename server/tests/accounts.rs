@@ -541,3 +541,72 @@ async fn housekeeping_removes_expired_sessions_and_tokens_only() {
         .is_none());
     assert_eq!(app.get("/dashboard", &live).await.status, StatusCode::OK);
 }
+
+/// A reset or invitation link is a live key to an account: the outbox that admins read shows
+/// where it goes, never the token, which is held beside the message only until delivery.
+#[tokio::test]
+async fn one_time_links_never_show_in_the_outbox() {
+    use sea_orm::EntityTrait;
+    let app = TestApp::new().await;
+    let (_, admin) = app.person("ops@park.cn", "Ops", "admin").await;
+    app.signed_in_applicant("reset@example.com", "Reset Me")
+        .await;
+    let mut jar = Jar::default();
+    app.post_form(
+        "/api/forgot_password",
+        "/forgot",
+        &[("email", "reset@example.com")],
+        &mut jar,
+    )
+    .await;
+    let mail = app.last_mail_to("reset@example.com").await;
+    let token = link_token(&mail.body_text, "/reset?token=");
+    let stored = app::mail::entity::Entity::find_by_id(mail.id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.body_text.contains(&token));
+    assert!(stored.body_text.contains("/reset?token={one-time-token}"));
+    let page = app.get(&format!("/admin/outbox/{}", mail.id), &admin).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("{one-time-token}") && !page.body.contains(&token));
+
+    // Delivered: the link with its token is in the message, and no longer beside it.
+    let sent = app::mail::outbox::deliver_due(
+        app.db(),
+        &app.state.mailer,
+        &app.state.settings.mail_from,
+        100,
+    )
+    .await
+    .unwrap();
+    assert!(sent >= 1);
+    let stored = app::mail::entity::Entity::find_by_id(mail.id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((stored.status.as_str(), stored.secret), ("sent", None));
+    let delivered: Vec<String> = std::fs::read_dir(app.data_dir.path().join("mail"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        // Undo quoted-printable: soft line breaks and the encoded `=`.
+        .map(|m| m.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="))
+        .filter(|m| m.contains("/reset?token="))
+        .collect();
+    assert_eq!(delivered.len(), 1);
+    assert!(delivered[0].contains(&token), "{}", delivered[0]);
+    let page = app.get(&format!("/admin/outbox/{}", mail.id), &admin).await;
+    assert!(!page.body.contains(&token));
+    // The link still works for its owner.
+    let res = app
+        .post_form(
+            "/api/reset_password",
+            &format!("/reset?token={token}"),
+            &[("token", &token), ("password", "a brand new passphrase")],
+            &mut jar,
+        )
+        .await;
+    assert!(res.error_param().is_none(), "{:?}", res.error_param());
+}

@@ -380,8 +380,8 @@ async fn send_verification(
     )
     .await?;
     let locale = Locale::from_tag(&user.locale).unwrap_or_default();
-    let link = settings.link(&format!("/verify?token={token}"));
-    let content = templates::verify_email(locale, &user.name, &link);
+    let link = settings.link(&format!("/verify?token={}", templates::TOKEN_SLOT));
+    let content = templates::verify_email(locale, &user.name, &link).with_secret(token);
     outbox::enqueue(db, &user.email, &user.name, locale, &content).await?;
     Ok(())
 }
@@ -715,8 +715,8 @@ pub async fn request_password_reset(
     )
     .await?;
     let locale = Locale::from_tag(&user.locale).unwrap_or_default();
-    let link = settings.link(&format!("/reset?token={token}"));
-    let content = templates::password_reset(locale, &user.name, &link);
+    let link = settings.link(&format!("/reset?token={}", templates::TOKEN_SLOT));
+    let content = templates::password_reset(locale, &user.name, &link).with_secret(token);
     outbox::enqueue(&txn, &user.email, &user.name, locale, &content).await?;
     audit::record(
         &txn,
@@ -806,8 +806,8 @@ pub async fn invite(
         },
     )
     .await?;
-    let link = settings.link(&format!("/invite?token={token}"));
-    let content = templates::invitation(locale, &actor.name, role, &link);
+    let link = settings.link(&format!("/invite?token={}", templates::TOKEN_SLOT));
+    let content = templates::invitation(locale, &actor.name, role, &link).with_secret(token);
     outbox::enqueue(&txn, email.as_str(), "", locale, &content).await?;
     audit::record(
         &txn,

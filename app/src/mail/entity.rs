@@ -22,6 +22,9 @@ pub struct Model {
     pub delivery_ref: Option<String>,
     pub sent_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The one-time token that replaces `TOKEN_SLOT` in the body when the message is sent;
+    /// cleared once it has been delivered.
+    pub secret: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -36,11 +36,20 @@ pub async fn enqueue(
         delivery_ref: Set(None),
         sent_at: Set(None),
         created_at: Set(now),
+        secret: Set(content.secret.clone()),
         ..Default::default()
     }
     .insert(db)
     .await?;
     Ok(row.id)
+}
+
+/// The body as it is sent: the one-time token, while it is held, in its slot.
+pub fn delivered_body(row: &entity::Model) -> String {
+    match &row.secret {
+        Some(token) => row.body_text.replace(super::templates::TOKEN_SLOT, token),
+        None => row.body_text.clone(),
+    }
 }
 
 /// The delay before attempt `n + 1` after `n` failures: 30 s doubling, capped at an hour.
@@ -103,7 +112,7 @@ fn build_message(from: &str, row: &entity::Model) -> Result<lettre::Message, Str
         .subject(row.subject.clone())
         .message_id(Some(format!("<outbox-{}@hatchery>", row.id)))
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
-        .body(row.body_text.clone())
+        .body(delivered_body(row))
         .map_err(|e| e.to_string())
 }
 
@@ -136,6 +145,8 @@ pub async fn deliver_due(
                 active.sent_at = Set(Some(now));
                 active.delivery_ref = Set(Some(reference));
                 active.last_error = Set(None);
+                // Delivered: the token now lives only in the recipient's mailbox.
+                active.secret = Set(None);
                 sent += 1;
                 tracing::info!(outbox_id = row.id, kind = row.kind, "email sent");
             }

@@ -8,6 +8,20 @@ pub struct MailContent {
     pub kind: &'static str,
     pub subject: String,
     pub body: String,
+    /// A one-time token the body's link holds as `TOKEN_SLOT`, put in only on delivery.
+    pub secret: Option<String>,
+}
+
+/// Where a one-time token stands in a message's stored body (`/reset?token={one-time-token}`):
+/// the outbox, which admins read, never holds the live link.
+pub const TOKEN_SLOT: &str = "{one-time-token}";
+
+impl MailContent {
+    /// The message carries `token` in its link, until delivery only.
+    pub fn with_secret(mut self, token: String) -> Self {
+        self.secret = Some(token);
+        self
+    }
 }
 
 fn compose(
@@ -32,6 +46,7 @@ fn compose(
         kind,
         subject: locale.t(&format!("mail.{kind}.subject")),
         body,
+        secret: None,
     }
 }
 

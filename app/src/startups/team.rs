@@ -170,8 +170,9 @@ pub(crate) async fn send_invitation(
         },
     )
     .await?;
-    let link = settings.link(&format!("/invite?token={token}"));
-    let content = templates::team_invitation(locale, &actor.name, &s.name, &link);
+    let link = settings.link(&format!("/invite?token={}", templates::TOKEN_SLOT));
+    let content =
+        templates::team_invitation(locale, &actor.name, &s.name, &link).with_secret(token);
     outbox::enqueue(txn, email.as_str(), "", locale, &content).await?;
     audit::record(
         txn,

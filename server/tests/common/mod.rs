@@ -205,16 +205,19 @@ impl TestApp {
         E::find().count(self.db()).await.unwrap()
     }
 
-    /// The newest email sent to an address, from the outbox.
+    /// The newest email to an address, from the outbox, with its body as it is delivered
+    /// (one-time links filled in).
     pub async fn last_mail_to(&self, to: &str) -> app::mail::entity::Model {
         use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
-        app::mail::entity::Entity::find()
+        let mut m = app::mail::entity::Entity::find()
             .filter(app::mail::entity::Column::ToAddress.eq(to))
             .order_by_desc(app::mail::entity::Column::Id)
             .one(self.db())
             .await
             .unwrap()
-            .unwrap_or_else(|| panic!("no email to {to}"))
+            .unwrap_or_else(|| panic!("no email to {to}"));
+        m.body_text = app::mail::outbox::delivered_body(&m);
+        m
     }
 
     /// Registers, verifies and signs in an applicant; returns their cookie jar.
