@@ -213,6 +213,7 @@ fn bad_query(e: QueryRejection, locale: Locale) -> ApiError {
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct StartupQuery {
     /// `incubating`, `graduated`, `exited` or `applicant`; all when empty.
@@ -226,6 +227,7 @@ pub struct StartupQuery {
     /// `asc` or `desc`; each sort has its natural order.
     dir: String,
     /// From 0; 50 per page.
+    #[param(maximum = 2000)]
     page: u64,
 }
 
@@ -252,7 +254,8 @@ pub struct StartupsPage {
 
 /// Startups, by name.
 #[utoipa::path(get, path = "/api/v1/startups", params(StartupQuery),
-    responses((status = 200, body = StartupsPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = StartupsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_startups(
     State(state): State<AppState>,
     caller: Caller,
@@ -292,6 +295,7 @@ async fn list_startups(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct GrantQuery {
     /// `active`, `suspended`, `expired` or `revoked`; all when empty.
@@ -306,6 +310,7 @@ pub struct GrantQuery {
     /// `asc` or `desc`; each sort has its natural order.
     dir: String,
     /// From 0; 50 per page.
+    #[param(maximum = 2000)]
     page: u64,
 }
 
@@ -361,7 +366,8 @@ fn grant_of(g: app::credits::GrantRow) -> Grant {
 
 /// GPU grants, newest first unless sorted otherwise.
 #[utoipa::path(get, path = "/api/v1/grants", params(GrantQuery),
-    responses((status = 200, body = GrantsPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = GrantsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_grants(
     State(state): State<AppState>,
     caller: Caller,
@@ -388,8 +394,11 @@ async fn list_grants(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct PageQuery {
+    /// From 0; 50 per page.
+    #[param(maximum = 2000)]
     page: u64,
 }
 
@@ -417,7 +426,8 @@ pub struct LedgerPage {
 
 /// A grant and its ledger, newest entry first.
 #[utoipa::path(get, path = "/api/v1/grants/{id}/ledger", params(("id" = i64, Path, description = "The grant"), PageQuery),
-    responses((status = 200, body = LedgerPage), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = LedgerPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn grant_ledger(
     State(state): State<AppState>,
     caller: Caller,
@@ -468,7 +478,7 @@ pub struct Cohort {
 
 /// Training cohorts, newest first.
 #[utoipa::path(get, path = "/api/v1/cohorts",
-    responses((status = 200, body = [Cohort]), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = [Cohort]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_cohorts(
     State(state): State<AppState>,
     caller: Caller,
@@ -503,8 +513,10 @@ pub struct UsageReport {
     resource_id: i64,
     startup_id: i64,
     /// The cluster's job id; a job is counted once per resource however often it is sent.
+    #[schema(min_length = 1, max_length = 120)]
     job_id: String,
     /// GPUs × elapsed minutes.
+    #[schema(minimum = 1, maximum = 1000000000)]
     gpu_minutes: i64,
     ended_at: DateTime<Utc>,
 }
@@ -521,7 +533,8 @@ pub struct UsageResult {
 #[utoipa::path(post, path = "/api/v1/usage", request_body = UsageReport,
     responses((status = 201, body = UsageResult, description = "Recorded"),
               (status = 200, body = UsageResult, description = "Duplicate, or no grant covers it"),
-              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 async fn push_usage(
     State(state): State<AppState>,
     caller: Caller,

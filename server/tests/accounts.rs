@@ -592,7 +592,11 @@ async fn one_time_links_never_show_in_the_outbox() {
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         // Undo quoted-printable: soft line breaks and the encoded `=`.
-        .map(|m| m.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="))
+        .map(|m| {
+            m.replace("=\r\n", "")
+                .replace("=\n", "")
+                .replace("=3D", "=")
+        })
         .filter(|m| m.contains("/reset?token="))
         .collect();
     assert_eq!(delivered.len(), 1);
