@@ -237,7 +237,7 @@ impl Config {
                 .map_err(|entry| {
                     invalid(
                         "HATCHERY_TRUSTED_PROXIES",
-                        &format!("{entry:?} is not an address or network (e.g. 10.0.0.0/8)"),
+                        format!("{entry:?} is not an address or network (e.g. 10.0.0.0/8)"),
                     )
                 })?;
         Ok(Config {

@@ -9,10 +9,6 @@ use common::{Jar, TestApp, ORIGIN};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tower::ServiceExt;
 
-fn input_time(t: chrono::DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M").to_string()
-}
-
 /// A no-JS form post, as a browser sends it from `from`.
 fn form(path: &str, from: &str, fields: &[(&str, &str)], jar: &Jar) -> Request<Body> {
     let body: String = url::form_urlencoded::Serializer::new(String::new())
@@ -42,7 +38,7 @@ async fn fifty_concurrent_writes_all_succeed() {
     let cohort_fields = common::cohort_form("5");
     let pairs: Vec<(&str, &str)> = cohort_fields
         .iter()
-        .map(|(k, v)| (*k, v.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let res = app
         .send(form(

@@ -42,7 +42,7 @@ async fn app_with_faulty_routes(timeout_seconds: &str) -> (TestApp, Router) {
                 "unreachable"
             }),
         )
-        .route("/test/stuck", get(|| std::future::pending::<String>()))
+        .route("/test/stuck", get(std::future::pending::<String>))
         .route(
             "/test/resource-panic",
             get(move |req: Request<Body>| page(req)),
