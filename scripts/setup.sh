@@ -94,6 +94,14 @@ ensure_cargo_leptos() {
     cargo install --force --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads
 }
 
+# cargo-nextest runs each test in its own process with a time limit (.config/nextest.toml), so a
+# hung test fails in minutes and names itself.
+ensure_nextest() {
+  if cargo nextest --version >/dev/null 2>&1; then return 0; fi
+  log "installing cargo-nextest"
+  cargo install --locked cargo-nextest
+}
+
 ensure_node() {
   if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then return 0; fi
   apt_install nodejs npm
@@ -121,6 +129,7 @@ ensure_e2e_tools() {
 ensure_build_tools() {
   ensure_base
   ensure_rust
+  ensure_nextest
   ensure_wasm_target
   ensure_wasm_bindgen
   ensure_cargo_leptos

@@ -70,10 +70,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 log "clippy (the wasm bundle, -D warnings)"
 cargo clippy -p hatchery-app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
+# Every test in a process of its own, killed (and failed, by name) after 5 minutes.
 log "tests on SQLite"
-HATCHERY_TEST_DATABASE=sqlite cargo test --workspace
+HATCHERY_TEST_DATABASE=sqlite cargo nextest run --workspace
 log "tests on PostgreSQL"
-HATCHERY_TEST_DATABASE=postgres cargo test --workspace
+HATCHERY_TEST_DATABASE=postgres cargo nextest run --workspace
 
 log "building the app for the end-to-end tests"
 cargo leptos build
@@ -99,4 +100,6 @@ if ! (cd end2end && HATCHERY_E2E_URL="http://127.0.0.1:$PORT" HATCHERY_E2E_MAIL_
       node --test --test-concurrency=1 tests/); then
   warn "end-to-end tests failed; the server's log:"; tail -n 80 "$E2E_DIR/server.log"; exit 1
 fi
+log "the JSON API against its OpenAPI document (schemathesis)"
+bash scripts/schemathesis.sh "$BIN"
 log "all tests passed in $(( $(date +%s) - T0 )) s (target directory: $(du -sh "${CARGO_TARGET_DIR:-$HATCHERY_ROOT/target}" 2>/dev/null | cut -f1))"

@@ -217,14 +217,21 @@ fn bad_query(e: QueryRejection, locale: Locale) -> ApiError {
 #[serde(default)]
 pub struct StartupQuery {
     /// `incubating`, `graduated`, `exited` or `applicant`; all when empty.
+    #[param(pattern = "^(incubating|graduated|exited|applicant)?$")]
     status: String,
-    /// A sector key (`llm`, `vision`, …); all when empty.
+    /// A sector key (`language`, `computer_vision`, …); all when empty.
+    #[param(
+        pattern = "^(foundation_models|computer_vision|language|speech|robotics|autonomous_driving|healthcare|finance|industry|education|other)?$"
+    )]
     sector: String,
     /// Part of the startup's name.
+    #[param(max_length = 100)]
     q: String,
     /// `name` (the default), `status`, `sector`, `residency` or `created`.
+    #[param(pattern = "^(name|status|sector|residency|created)?$")]
     sort: String,
     /// `asc` or `desc`; each sort has its natural order.
+    #[param(pattern = "^(asc|desc)?$")]
     dir: String,
     /// From 0; 50 per page.
     #[param(maximum = 2000)]
@@ -299,15 +306,20 @@ async fn list_startups(
 #[serde(default)]
 pub struct GrantQuery {
     /// `active`, `suspended`, `expired` or `revoked`; all when empty.
+    #[param(pattern = "^(active|suspended|expired|revoked)?$")]
     status: String,
     /// A resource's id; all when empty.
+    #[param(pattern = "^[0-9]{0,18}$")]
     resource: String,
     /// Part of the startup's name.
+    #[param(max_length = 100)]
     q: String,
     /// `created` (the default, newest first), `startup`, `status`, `granted`, `consumed`,
     /// `remaining` or `until`.
+    #[param(pattern = "^(created|startup|status|granted|consumed|remaining|until)?$")]
     sort: String,
     /// `asc` or `desc`; each sort has its natural order.
+    #[param(pattern = "^(asc|desc)?$")]
     dir: String,
     /// From 0; 50 per page.
     #[param(maximum = 2000)]
@@ -510,15 +522,33 @@ async fn list_cohorts(
 /// A finished job, as the cluster reports it.
 #[derive(Deserialize, ToSchema)]
 pub struct UsageReport {
+    #[serde(deserialize_with = "whole_number")]
     resource_id: i64,
+    #[serde(deserialize_with = "whole_number")]
     startup_id: i64,
     /// The cluster's job id; a job is counted once per resource however often it is sent.
     #[schema(min_length = 1, max_length = 120)]
     job_id: String,
     /// GPUs × elapsed minutes.
     #[schema(minimum = 1, maximum = 1000000000)]
+    #[serde(deserialize_with = "whole_number")]
     gpu_minutes: i64,
     ended_at: DateTime<Utc>,
+}
+
+/// An integer as JSON Schema counts one: `7` or `7.0` (some clients write every number as a
+/// float), not `7.5`.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    match n.as_f64() {
+        // Below 2^53 every whole float is exact.
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(D::Error::custom(format!("{n} is not a whole number"))),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -569,4 +599,90 @@ async fn push_usage(
         }),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiDoc;
+    use utoipa::OpenApi;
+
+    /// The lists' parameters are optional query parameters (generated clients send them), and
+    /// each filter's documented pattern admits every value the list accepts.
+    #[test]
+    fn list_parameters_are_optional_queries_that_match_the_filters() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+        let params = |path: &str| {
+            doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let pattern = |path: &str, name: &str| {
+            params(path)
+                .into_iter()
+                .find(|p| p["name"] == name)
+                .and_then(|p| p["schema"]["pattern"].as_str().map(str::to_string))
+                .unwrap_or_else(|| panic!("{path} {name} has a pattern"))
+        };
+        for path in ["/api/v1/startups", "/api/v1/grants"] {
+            let list = params(path);
+            assert!(list.len() >= 6, "{path}");
+            for p in list {
+                assert_eq!(
+                    (&p["in"], &p["required"]),
+                    (&"query".into(), &false.into()),
+                    "{p}"
+                );
+            }
+        }
+        let ledger = params("/api/v1/grants/{id}/ledger");
+        assert!(ledger
+            .iter()
+            .any(|p| p["name"] == "page" && p["in"] == "query"));
+        let cases: [(&str, &str, Vec<&str>); 5] = [
+            (
+                "/api/v1/startups",
+                "status",
+                app::startups::incubation::startup_status::ALL.to_vec(),
+            ),
+            (
+                "/api/v1/startups",
+                "sector",
+                app::startups::SECTORS.to_vec(),
+            ),
+            (
+                "/api/v1/startups",
+                "sort",
+                app::startups::incubation::STARTUP_COLUMNS
+                    .iter()
+                    .map(|c| c.key)
+                    .collect(),
+            ),
+            (
+                "/api/v1/grants",
+                "status",
+                app::credits::status::ALL.to_vec(),
+            ),
+            (
+                "/api/v1/grants",
+                "sort",
+                app::credits::GRANT_COLUMNS.iter().map(|c| c.key).collect(),
+            ),
+        ];
+        for (path, name, values) in cases {
+            let pattern = pattern(path, name);
+            for v in values {
+                assert!(
+                    pattern.contains(&format!("|{v}|"))
+                        || pattern.contains(&format!("({v}|"))
+                        || pattern.contains(&format!("|{v})")),
+                    "{path} {name}: {v} not in {pattern}"
+                );
+            }
+        }
+        let usage = &doc["components"]["schemas"]["UsageReport"]["properties"];
+        assert_eq!(usage["gpu_minutes"]["minimum"], 1);
+        assert_eq!(usage["gpu_minutes"]["maximum"], 1_000_000_000);
+        assert_eq!(usage["job_id"]["minLength"], 1);
+    }
 }

@@ -69,7 +69,6 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(extra)
         .fallback(static_or_not_found)
         .layer(middleware::from_fn(server_fn_status))
-        .layer(middleware::from_fn(cache_control))
         .layer(middleware::from_fn(cross_origin_guard))
         .layer(middleware::from_fn(actor_cache))
         .layer(middleware::from_fn_with_state(
@@ -93,6 +92,8 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
             pages,
             crate::page_cache::layer,
         ))
+        // Outside the page cache: what browsers may keep is not what the server keeps.
+        .layer(middleware::from_fn(cache_control))
         .layer(middleware::from_fn(move |req, next| {
             crate::guard::layer(limit, req, next)
         }))

@@ -281,6 +281,7 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
         ("{not json".into(), StatusCode::BAD_REQUEST, "error.api_bad_request", Some("body")),
         (json!({"resource_id": resource}).to_string(), StatusCode::BAD_REQUEST, "error.api_bad_request", Some("body")),
         (json!({"resource_id": resource, "startup_id": startup, "job_id": "1", "gpu_minutes": "many", "ended_at": ended}).to_string(), StatusCode::BAD_REQUEST, "error.api_bad_request", Some("body")),
+        (json!({"resource_id": resource, "startup_id": startup, "job_id": "1", "gpu_minutes": 5.5, "ended_at": ended}).to_string(), StatusCode::BAD_REQUEST, "error.api_bad_request", Some("body")),
         (json!({"resource_id": resource, "startup_id": startup, "job_id": "1", "gpu_minutes": 0, "ended_at": ended}).to_string(), StatusCode::UNPROCESSABLE_ENTITY, "error.gpu_minutes_invalid", Some("gpu_minutes")),
         (json!({"resource_id": resource, "startup_id": startup, "job_id": " ", "gpu_minutes": 5, "ended_at": ended}).to_string(), StatusCode::UNPROCESSABLE_ENTITY, "error.job_id_invalid", Some("job_id")),
         (json!({"resource_id": resource, "startup_id": startup, "job_id": "1", "gpu_minutes": 5, "ended_at": future}).to_string(), StatusCode::UNPROCESSABLE_ENTITY, "error.ended_in_future", Some("ended_at")),
