@@ -1,5 +1,6 @@
 //! Compute resources (admin): a GPU model on a cluster, the backend that reaches it, and the
 //! rule that names a startup's account there.
+use super::backend::slurm::DialectChoice;
 use super::backend::{Backend, Settings};
 use super::entity::resource;
 use super::{ResourceView, BACKENDS};
@@ -22,6 +23,10 @@ pub struct ResourceInput {
     /// Empty keeps the stored secret.
     pub secret: String,
     pub repair_mode: String,
+    /// Slurm: `auto` (also when empty), `v0038` or `v0042`.
+    pub dialect: String,
+    pub token_file: String,
+    pub token_user: String,
 }
 
 pub fn view(r: &resource::Model) -> ResourceView {
@@ -36,6 +41,9 @@ pub fn view(r: &resource::Model) -> ResourceView {
         base_url: s.base_url,
         has_secret: !s.secret.is_empty(),
         repair_mode: r.repair_mode.clone(),
+        dialect: r.dialect.clone(),
+        token_file: s.token_file,
+        token_user: s.token_user,
     }
 }
 
@@ -46,6 +54,16 @@ fn account_pattern_ok(p: &str) -> bool {
         && sample
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// The dialect as stored: `auto` when none was chosen.
+fn dialect_of(input: &ResourceInput) -> AppResult<String> {
+    match input.dialect.trim() {
+        "" => Ok("auto".into()),
+        d => DialectChoice::parse(d)
+            .map(|_| d.to_string())
+            .map_err(|_| AppError::invalid("dialect", "error.dialect_invalid")),
+    }
 }
 
 /// Checks the input and returns the settings JSON to store.
@@ -76,11 +94,12 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<Strin
         "" => stored.map(|s| s.secret.clone()).unwrap_or_default(),
         s => s.to_string(),
     };
-    // The form does not edit the Slurm token's file and user yet: they are kept as stored.
+    let dialect = dialect_of(input)?;
     let settings = Settings {
         base_url: input.base_url.trim().trim_end_matches('/').to_string(),
         secret,
-        ..stored.cloned().unwrap_or_default()
+        token_file: input.token_file.trim().to_string(),
+        token_user: input.token_user.trim().to_string(),
     };
     // Building the backend checks what it needs: a URL, a cluster name, a long enough secret.
     let probe = resource::Model {
@@ -92,6 +111,7 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<Strin
         account_pattern: input.account_pattern.trim().into(),
         settings: serde_json::to_string(&settings).map_err(|_| AppError::Internal)?,
         repair_mode: input.repair_mode.clone(),
+        dialect,
         created_at: Utc::now(),
         updated_at: Utc::now(),
     };
@@ -170,6 +190,7 @@ pub async fn save(
     a.account_pattern = Set(input.account_pattern.trim().into());
     a.settings = Set(settings);
     a.repair_mode = Set(input.repair_mode.clone());
+    a.dialect = Set(dialect_of(&input)?);
     a.updated_at = Set(now);
     let saved = a.save(&txn).await.map_err(taken)?;
     let saved: resource::Model = saved.try_into().map_err(|_| AppError::Internal)?;
