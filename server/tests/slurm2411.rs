@@ -573,3 +573,111 @@ async fn auto_picks_each_clusters_dialect() {
         }
     }
 }
+
+/// Bad settings on the resource page: each is told by name, in the admin's language, and
+/// nothing is saved.
+#[tokio::test]
+async fn the_resource_page_tells_what_is_wrong_and_saves_nothing() {
+    let Some(c) = cluster() else { return };
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    let bad_token = std::env::temp_dir().join(format!("hatchery-bad-jwt-{}", std::process::id()));
+    std::fs::write(&bad_token, "SLURM_JWT=eyJnot-a-token\n").unwrap();
+    let bad_token = bad_token.display().to_string();
+    let old_url = std::env::var("HATCHERY_SLURM_URL").unwrap_or_default();
+    let good = [
+        ("name", "Turing H100 (24.11)"),
+        ("gpu_model", "H100"),
+        ("backend", "slurm"),
+        ("cluster", c.cluster.as_str()),
+        ("account_pattern", "hcb-{id}"),
+        ("base_url", c.socket_url.as_str()),
+        ("token_file", c.token_file.as_str()),
+        ("token_user", c.user.as_str()),
+        ("dialect", "auto"),
+        ("repair_mode", "approve"),
+    ];
+    let mut cases: Vec<(&str, &str, &str)> = vec![
+        ("base_url", "http://127.0.0.1:9", "error.slurm_unreachable"),
+        (
+            "base_url",
+            "unix:///nonexistent/slurmrestd.sock",
+            "error.slurm_unreachable",
+        ),
+        ("token_file", &bad_token, "error.slurm_token_refused"),
+        (
+            "token_file",
+            "/nonexistent/slurm.jwt",
+            "error.slurm_token_file",
+        ),
+        ("cluster", "nope", "error.slurm_cluster_unknown"),
+        // 24.11 serves v0.0.40-42, not v0.0.38.
+        ("dialect", "v0038", "error.slurm_dialect_not_served"),
+        ("dialect", "v0.0.42", "error.dialect_invalid"),
+    ];
+    if !old_url.is_empty() {
+        // 22.05 serves v0.0.38 only.
+        cases.push(("base_url", &old_url, "error.slurm_dialect_not_served"));
+    }
+    for (field, value, key) in cases {
+        let mut fields = good.to_vec();
+        for f in fields.iter_mut() {
+            if f.0 == field {
+                f.1 = value;
+            }
+        }
+        if field == "base_url" && value == old_url {
+            fields.retain(|f| !matches!(f.0, "token_file" | "token_user"));
+            fields.iter_mut().for_each(|f| {
+                if f.0 == "dialect" {
+                    f.1 = "v0042";
+                }
+            });
+        }
+        let t = std::time::Instant::now();
+        let res = app
+            .post_form("/api/save_resource", "/admin", &fields, &mut admin)
+            .await;
+        assert_eq!(res.error_key(), key, "{field}={value}");
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "{field}={value}"
+        );
+        assert_eq!(
+            resource::Entity::find().all(app.db()).await.unwrap().len(),
+            0,
+            "{field}={value}"
+        );
+    }
+    // A fixed token that slurmrestd refuses is told on the secret's field.
+    let mut fixed = good.to_vec();
+    fixed.retain(|f| f.0 != "token_file");
+    fixed.push(("secret", "eyJnot-a-token"));
+    let res = app
+        .post_form("/api/save_resource", "/admin", &fixed, &mut admin)
+        .await;
+    assert_eq!(res.error_key(), "error.slurm_token_refused");
+    match res.error_param() {
+        Some(app::error::AppError::Invalid { field, .. }) => assert_eq!(field, "secret"),
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_file(&bad_token).unwrap();
+    // And good settings are saved, pinned or not.
+    let mut pinned = good.to_vec();
+    pinned.iter_mut().for_each(|f| {
+        if f.0 == "dialect" {
+            f.1 = "v0042";
+        }
+    });
+    let res = app
+        .post_form("/api/save_resource", "/admin", &pinned, &mut admin)
+        .await;
+    assert_eq!(
+        res.location(),
+        "/admin/resources?notice=saved",
+        "{:?}",
+        res.error_param()
+    );
+}

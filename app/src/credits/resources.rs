@@ -1,6 +1,6 @@
 //! Compute resources (admin): a GPU model on a cluster, the backend that reaches it, and the
 //! rule that names a startup's account there.
-use super::backend::slurm::DialectChoice;
+use super::backend::slurm::{DialectChoice, ProbeError};
 use super::backend::{Backend, Settings};
 use super::entity::resource;
 use super::{ResourceView, BACKENDS};
@@ -66,8 +66,9 @@ fn dialect_of(input: &ResourceInput) -> AppResult<String> {
     }
 }
 
-/// Checks the input and returns the settings JSON to store.
-fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<String> {
+/// Checks the input and returns the resource as it would be stored (its settings JSON and
+/// dialect are what to store).
+fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<resource::Model> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("name", "error.resource_name_invalid"));
@@ -123,7 +124,35 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<Strin
         };
         return Err(AppError::invalid(field, key));
     }
-    Ok(probe.settings)
+    Ok(probe)
+}
+
+/// A Slurm resource is checked against its cluster before it is stored, so that a wrong
+/// address, token, cluster name or dialect is told at once, by name, and nothing is saved.
+async fn check_cluster(candidate: &resource::Model) -> AppResult<()> {
+    let Ok(Backend::Slurm(slurm)) = Backend::for_resource(candidate) else {
+        return Ok(());
+    };
+    let Err(e) = slurm.probe().await else {
+        return Ok(());
+    };
+    tracing::info!(cluster = %candidate.cluster, error = ?e, "Slurm resource refused");
+    let token_field = if serde_json::from_str::<Settings>(&candidate.settings)
+        .is_ok_and(|s| !s.token_file.is_empty())
+    {
+        "token_file"
+    } else {
+        "secret"
+    };
+    let (field, key) = match e {
+        ProbeError::Unreachable(_) => ("base_url", "error.slurm_unreachable"),
+        ProbeError::TokenFile(_) => ("token_file", "error.slurm_token_file"),
+        ProbeError::TokenRefused => (token_field, "error.slurm_token_refused"),
+        ProbeError::DialectNotServed { .. } => ("dialect", "error.slurm_dialect_not_served"),
+        ProbeError::NoDialect { .. } => ("dialect", "error.slurm_no_dialect"),
+        ProbeError::UnknownCluster => ("cluster", "error.slurm_cluster_unknown"),
+    };
+    Err(AppError::invalid(field, key))
 }
 
 pub async fn list(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<ResourceView>> {
@@ -154,6 +183,19 @@ pub async fn save(
     input: ResourceInput,
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
+    // Checked before the transaction: asking the cluster may take seconds.
+    let stored: Option<Settings> = match id {
+        Some(id) => Some(
+            resource::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    }
+    .and_then(|r| serde_json::from_str(&r.settings).ok());
+    let candidate = validate(&input, stored.as_ref())?;
+    check_cluster(&candidate).await?;
     let txn = crate::txn::begin(db).await?;
     let existing = match id {
         Some(id) => Some(
@@ -164,10 +206,6 @@ pub async fn save(
         ),
         None => None,
     };
-    let stored: Option<Settings> = existing
-        .as_ref()
-        .and_then(|r| serde_json::from_str(&r.settings).ok());
-    let settings = validate(&input, stored.as_ref())?;
     let now = Utc::now();
     let taken = |e: sea_orm::DbErr| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
@@ -188,9 +226,9 @@ pub async fn save(
     a.backend = Set(input.backend.clone());
     a.cluster = Set(input.cluster.trim().into());
     a.account_pattern = Set(input.account_pattern.trim().into());
-    a.settings = Set(settings);
+    a.settings = Set(candidate.settings);
     a.repair_mode = Set(input.repair_mode.clone());
-    a.dialect = Set(dialect_of(&input)?);
+    a.dialect = Set(candidate.dialect);
     a.updated_at = Set(now);
     let saved = a.save(&txn).await.map_err(taken)?;
     let saved: resource::Model = saved.try_into().map_err(|_| AppError::Internal)?;
