@@ -7,7 +7,7 @@ mod common;
 
 use app::auth::Role;
 use app::credits::backend::slurm::{Dialect, DialectChoice, Slurm};
-use app::credits::backend::{AllocationBackend, Backend, Settings};
+use app::credits::backend::{AllocationBackend, Backend, Desired, Settings};
 use app::credits::entity::{grant, resource, sync_job};
 use chrono::{Duration, Utc};
 use common::{Jar, TestApp};
@@ -680,4 +680,61 @@ async fn the_resource_page_tells_what_is_wrong_and_saves_nothing() {
         "{:?}",
         res.error_param()
     );
+}
+
+/// A startup whose team has no cluster login yet still gets its account and QOS; its rename
+/// reaches the account; a freeze leaves the cap at 0.
+#[tokio::test]
+async fn a_team_without_cluster_logins_still_gets_its_account_and_qos() {
+    let Some(c) = cluster() else { return };
+    let prefix = format!("hcn{:05}", rand::random::<u32>() % 100_000);
+    let slurm = Slurm::new(
+        &Settings {
+            base_url: c.socket_url.clone(),
+            token_file: c.token_file.clone(),
+            token_user: c.user.clone(),
+            ..Settings::default()
+        },
+        &c.cluster,
+    )
+    .unwrap()
+    .with_dialect(DialectChoice::Pinned(Dialect::V0042));
+    let account = format!("{prefix}-1");
+    let mut desired = Desired {
+        account: account.clone(),
+        organization: "No Logins AI".into(),
+        limit_minutes: 120,
+        members: Vec::new(),
+        freeze: false,
+    };
+    slurm.apply(&desired, "k1").await.unwrap();
+    let remote = slurm
+        .read(&account)
+        .await
+        .unwrap()
+        .expect("the account exists");
+    assert_eq!((remote.limit_minutes, remote.members.len()), (Some(120), 0));
+    assert_eq!(
+        c.qos(&account),
+        format!("{account}|DenyOnLimit,NoDecay|gres/gpu=120")
+    );
+    desired.organization = "Renamed AI".into();
+    slurm.apply(&desired, "k2").await.unwrap();
+    assert_eq!(
+        c.client(
+            "sacctmgr",
+            &[
+                "-nP",
+                "show",
+                "account",
+                &account,
+                "format=account,descr,org"
+            ]
+        ),
+        format!("{account}|Hatchery: Renamed AI|Renamed AI")
+    );
+    slurm.freeze(&account, "k3").await.unwrap();
+    assert!(slurm.read(&account).await.unwrap().unwrap().is_frozen());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/slurm-2411.sh");
+    run(Command::new("bash").args([script, "reset-accounts", &prefix]));
 }

@@ -168,8 +168,11 @@ impl Slurm {
             // A startup's rename reaches the account's organization and description.
             let v = self.get_42(&format!("/account/{account}"), &[]).await?;
             let held = v0042::accounts(&v).into_iter().find(|a| a.name == account);
+            // An account made by accounts_association has its organization in lower case
+            // (POST /accounts keeps the case): a change of case alone is no rename.
             if held.is_some_and(|a| {
-                a.description != description || a.organization != desired.organization
+                a.description != description
+                    || a.organization.to_lowercase() != desired.organization.to_lowercase()
             }) {
                 self.post_42(
                     "/accounts/",
