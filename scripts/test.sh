@@ -22,6 +22,7 @@ if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
 
 STARTED_PG=""
 STARTED_SLURM=""
+STARTED_SLURM2411=""
 SERVER_PID=""
 E2E_DIR=""
 cleanup() {
@@ -32,6 +33,7 @@ cleanup() {
       | while read -r db; do psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
   fi
   if [ -n "$STARTED_SLURM" ]; then log "stopping the Slurm we started"; bash "$HATCHERY_ROOT/scripts/slurm.sh" down || true; fi
+  if [ -n "$STARTED_SLURM2411" ]; then log "stopping the Slurm 24.11 we started"; bash "$HATCHERY_ROOT/scripts/slurm-2411.sh" down || true; fi
   if [ -n "$STARTED_PG" ]; then log "stopping the PostgreSQL we started"; pg_ctlcluster --skip-systemctl-redirect "$STARTED_PG" main stop || true; fi
 }
 trap cleanup EXIT
@@ -59,6 +61,17 @@ if ! bash scripts/slurm.sh status >/dev/null 2>&1; then
 fi
 export HATCHERY_SLURM_URL="http://127.0.0.1:${HATCHERY_SLURM_PORT:-6820}"
 export SLURM_CONF="${HATCHERY_SLURM_DIR:-/run/hatchery-slurm}/etc/slurm.conf"
+# A real Slurm 24.11 (REST v0.0.42, JWT) in its chroot beside it: its daemons are found by PID
+# and chroot only, so the two clusters run at once. The first run on a machine debootstraps
+# the chroot (about 75 s); later runs bring it up in a few seconds.
+T_SLURM2411=$(date +%s)
+if ! bash scripts/slurm-2411.sh status >/dev/null 2>&1; then
+  STARTED_SLURM2411=1
+  bash scripts/slurm-2411.sh up >/dev/null
+fi
+eval "$(bash scripts/slurm-2411.sh env)"
+export SLURM2411_URL SLURM2411_SOCKET_URL SLURM2411_CLUSTER SLURM2411_USER SLURM2411_TOKEN_FILE SLURM2411_ROOT
+log "Slurm 24.11 ready after $(( $(date +%s) - T_SLURM2411 )) s"
 PG_URL="${HATCHERY_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export HATCHERY_TEST_POSTGRES_URL="$PG_URL"
 

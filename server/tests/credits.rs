@@ -213,7 +213,15 @@ async fn admins_configure_compute_resources() {
     assert_eq!(res.error_key(), "error.secret_too_short");
     assert_eq!(p.app.count(resource::Entity).await, 0);
 
-    let id = add_resource(&mut p, "Turing H100", "slurm", "http://127.0.0.1:6820/", "").await;
+    // (A Slurm resource is checked against its cluster before it is saved: see slurm2411.rs.)
+    let id = add_resource(
+        &mut p,
+        "Turing H100",
+        "http",
+        "https://alloc.turing.example.cn/v1/",
+        "fedcba9876543210",
+    )
+    .await;
     let r = resource::Entity::find_by_id(id)
         .one(p.app.db())
         .await
@@ -221,7 +229,7 @@ async fn admins_configure_compute_resources() {
         .unwrap();
     assert!(r
         .settings
-        .contains("\"base_url\":\"http://127.0.0.1:6820\""));
+        .contains("\"base_url\":\"https://alloc.turing.example.cn/v1\""));
     let res = post(
         &mut p,
         "/api/save_resource",
@@ -919,8 +927,26 @@ async fn the_ledger_balances_under_random_operations() {
 #[tokio::test]
 async fn failing_sync_backs_off_then_dies_and_admins_retry_it() {
     let mut p = park().await;
-    // Nothing listens on port 9 of loopback: every attempt fails to connect.
-    let r = add_resource(&mut p, "Turing H100", "slurm", "http://127.0.0.1:9", "").await;
+    // A cluster that went away after it was configured (the form refuses one that does not
+    // answer): nothing listens on port 9 of loopback, every attempt fails to connect.
+    let now = Utc::now();
+    let r = resource::ActiveModel {
+        name: Set("Turing H100".into()),
+        gpu_model: Set("H100".into()),
+        backend: Set("slurm".into()),
+        cluster: Set("ci".into()),
+        account_pattern: Set("startup-{id}".into()),
+        settings: Set(r#"{"base_url":"http://127.0.0.1:9","secret":""}"#.into()),
+        repair_mode: Set("approve".into()),
+        dialect: Set("v0038".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(p.app.db())
+    .await
+    .unwrap()
+    .id;
     let startup = p.startup;
     grant_hours(&mut p, startup, r, "10").await;
     let db = p.app.db().clone();

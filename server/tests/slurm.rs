@@ -380,7 +380,7 @@ async fn grants_are_in_force_on_a_real_slurm() {
         let backend = &backend;
         let account = &account;
         async move {
-            let jobs = backend.usage(account).await.unwrap();
+            let jobs = backend.usage(account, None).await.unwrap();
             (!jobs.is_empty()).then_some(jobs)
         }
     })

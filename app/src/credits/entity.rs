@@ -22,6 +22,9 @@ pub mod resource {
         pub settings: String,
         /// `auto` repairs drift at once; `approve` waits for an admin.
         pub repair_mode: String,
+        /// Slurm: the slurmrestd dialect, `auto` (the newest both sides speak) or pinned
+        /// (`v0038`, `v0042`).
+        pub dialect: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

@@ -133,9 +133,14 @@ pub struct ResourceView {
     pub cluster: String,
     pub account_pattern: String,
     pub base_url: String,
-    /// Whether a signing secret is stored (it is never sent back).
+    /// Whether a signing secret or fixed Slurm token is stored (it is never sent back).
     pub has_secret: bool,
     pub repair_mode: String,
+    /// Slurm: `auto`, `v0038` or `v0042`.
+    pub dialect: String,
+    /// Slurm: the file holding the JWT, and the user it acts as.
+    pub token_file: String,
+    pub token_user: String,
 }
 
 /// The sync state of one startup's allocation on one resource: its newest job.

@@ -136,6 +136,11 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
     let action = mutation::<SaveResource>();
     let backend = r.backend.clone();
     let repair = r.repair_mode.clone();
+    let dialect = if r.dialect.is_empty() {
+        "auto".to_string()
+    } else {
+        r.dialect.clone()
+    };
     view! {
         <ErrorBanner error=action_error(action)/>
         <ActionForm action attr:class="form" attr:novalidate=true>
@@ -158,6 +163,17 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
                 kind="password"
                 hint=locale.t(if r.has_secret { "resources.secret_kept" } else { "resources.secret_hint" })
             />
+            <div class="field">
+                <label for="f-dialect">{locale.t("resources.dialect")}</label>
+                <select id="f-dialect" name="dialect">
+                    {["auto", "v0038", "v0042"].into_iter().map(|d| view! {
+                        <option value=d selected=d == dialect>{locale.t(&format!("resources.dialect_{d}"))}</option>
+                    }).collect_view()}
+                </select>
+                <small class="hint">{locale.t("resources.dialect_hint")}</small>
+            </div>
+            <TextField label=locale.t("resources.token_file") name="token_file" value=r.token_file.clone() hint=locale.t("resources.token_file_hint")/>
+            <TextField label=locale.t("resources.token_user") name="token_user" value=r.token_user.clone() hint=locale.t("resources.token_user_hint")/>
             <TextField
                 label=locale.t("resources.account_pattern")
                 name="account_pattern"

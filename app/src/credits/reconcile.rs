@@ -109,16 +109,21 @@ pub async fn compare(db: &DatabaseConnection, resource_id: i64) -> AppResult<Dri
                 remote: String::new(),
             }),
             Some(a) => {
-                if a.limit_minutes != Some(d.limit_minutes) {
+                // A QOS cap without its flags (e.g. NO_DECAY) is no lifetime cap: drift too.
+                if a.limit_minutes != Some(d.limit_minutes) || !a.cap_flags_missing.is_empty() {
+                    let mut remote = a
+                        .limit_minutes
+                        .map(|m| format!("{m} GPU-min"))
+                        .unwrap_or_else(|| "∞".into());
+                    if !a.cap_flags_missing.is_empty() {
+                        remote = format!("{remote}, without {}", a.cap_flags_missing.join(", "));
+                    }
                     drifts.push(Drift {
                         startup_id: Some(*sid),
                         account: d.account.clone(),
                         kind: "limit".into(),
                         desired: format!("{} GPU-min", d.limit_minutes),
-                        remote: a
-                            .limit_minutes
-                            .map(|m| format!("{m} GPU-min"))
-                            .unwrap_or_else(|| "∞".into()),
+                        remote,
                     });
                 }
                 if a.members != d.members {

@@ -1,5 +1,6 @@
 //! Compute resources (admin): a GPU model on a cluster, the backend that reaches it, and the
 //! rule that names a startup's account there.
+use super::backend::slurm::{DialectChoice, ProbeError};
 use super::backend::{Backend, Settings};
 use super::entity::resource;
 use super::{ResourceView, BACKENDS};
@@ -22,6 +23,10 @@ pub struct ResourceInput {
     /// Empty keeps the stored secret.
     pub secret: String,
     pub repair_mode: String,
+    /// Slurm: `auto` (also when empty), `v0038` or `v0042`.
+    pub dialect: String,
+    pub token_file: String,
+    pub token_user: String,
 }
 
 pub fn view(r: &resource::Model) -> ResourceView {
@@ -36,6 +41,9 @@ pub fn view(r: &resource::Model) -> ResourceView {
         base_url: s.base_url,
         has_secret: !s.secret.is_empty(),
         repair_mode: r.repair_mode.clone(),
+        dialect: r.dialect.clone(),
+        token_file: s.token_file,
+        token_user: s.token_user,
     }
 }
 
@@ -48,8 +56,19 @@ fn account_pattern_ok(p: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-/// Checks the input and returns the settings JSON to store.
-fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<String> {
+/// The dialect as stored: `auto` when none was chosen.
+fn dialect_of(input: &ResourceInput) -> AppResult<String> {
+    match input.dialect.trim() {
+        "" => Ok("auto".into()),
+        d => DialectChoice::parse(d)
+            .map(|_| d.to_string())
+            .map_err(|_| AppError::invalid("dialect", "error.dialect_invalid")),
+    }
+}
+
+/// Checks the input and returns the resource as it would be stored (its settings JSON and
+/// dialect are what to store).
+fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<resource::Model> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("name", "error.resource_name_invalid"));
@@ -76,11 +95,12 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<Strin
         "" => stored.map(|s| s.secret.clone()).unwrap_or_default(),
         s => s.to_string(),
     };
-    // The form does not edit the Slurm token's file and user yet: they are kept as stored.
+    let dialect = dialect_of(input)?;
     let settings = Settings {
         base_url: input.base_url.trim().trim_end_matches('/').to_string(),
         secret,
-        ..stored.cloned().unwrap_or_default()
+        token_file: input.token_file.trim().to_string(),
+        token_user: input.token_user.trim().to_string(),
     };
     // Building the backend checks what it needs: a URL, a cluster name, a long enough secret.
     let probe = resource::Model {
@@ -92,6 +112,7 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<Strin
         account_pattern: input.account_pattern.trim().into(),
         settings: serde_json::to_string(&settings).map_err(|_| AppError::Internal)?,
         repair_mode: input.repair_mode.clone(),
+        dialect,
         created_at: Utc::now(),
         updated_at: Utc::now(),
     };
@@ -103,7 +124,35 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<Strin
         };
         return Err(AppError::invalid(field, key));
     }
-    Ok(probe.settings)
+    Ok(probe)
+}
+
+/// A Slurm resource is checked against its cluster before it is stored, so that a wrong
+/// address, token, cluster name or dialect is told at once, by name, and nothing is saved.
+async fn check_cluster(candidate: &resource::Model) -> AppResult<()> {
+    let Ok(Backend::Slurm(slurm)) = Backend::for_resource(candidate) else {
+        return Ok(());
+    };
+    let Err(e) = slurm.probe().await else {
+        return Ok(());
+    };
+    tracing::info!(cluster = %candidate.cluster, error = ?e, "Slurm resource refused");
+    let token_field = if serde_json::from_str::<Settings>(&candidate.settings)
+        .is_ok_and(|s| !s.token_file.is_empty())
+    {
+        "token_file"
+    } else {
+        "secret"
+    };
+    let (field, key) = match e {
+        ProbeError::Unreachable(_) => ("base_url", "error.slurm_unreachable"),
+        ProbeError::TokenFile(_) => ("token_file", "error.slurm_token_file"),
+        ProbeError::TokenRefused => (token_field, "error.slurm_token_refused"),
+        ProbeError::DialectNotServed { .. } => ("dialect", "error.slurm_dialect_not_served"),
+        ProbeError::NoDialect { .. } => ("dialect", "error.slurm_no_dialect"),
+        ProbeError::UnknownCluster => ("cluster", "error.slurm_cluster_unknown"),
+    };
+    Err(AppError::invalid(field, key))
 }
 
 pub async fn list(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<ResourceView>> {
@@ -134,6 +183,19 @@ pub async fn save(
     input: ResourceInput,
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
+    // Checked before the transaction: asking the cluster may take seconds.
+    let stored: Option<Settings> = match id {
+        Some(id) => Some(
+            resource::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    }
+    .and_then(|r| serde_json::from_str(&r.settings).ok());
+    let candidate = validate(&input, stored.as_ref())?;
+    check_cluster(&candidate).await?;
     let txn = crate::txn::begin(db).await?;
     let existing = match id {
         Some(id) => Some(
@@ -144,10 +206,6 @@ pub async fn save(
         ),
         None => None,
     };
-    let stored: Option<Settings> = existing
-        .as_ref()
-        .and_then(|r| serde_json::from_str(&r.settings).ok());
-    let settings = validate(&input, stored.as_ref())?;
     let now = Utc::now();
     let taken = |e: sea_orm::DbErr| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
@@ -168,8 +226,9 @@ pub async fn save(
     a.backend = Set(input.backend.clone());
     a.cluster = Set(input.cluster.trim().into());
     a.account_pattern = Set(input.account_pattern.trim().into());
-    a.settings = Set(settings);
+    a.settings = Set(candidate.settings);
     a.repair_mode = Set(input.repair_mode.clone());
+    a.dialect = Set(candidate.dialect);
     a.updated_at = Set(now);
     let saved = a.save(&txn).await.map_err(taken)?;
     let saved: resource::Model = saved.try_into().map_err(|_| AppError::Internal)?;

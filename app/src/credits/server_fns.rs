@@ -35,6 +35,9 @@ pub async fn save_resource(
     #[server(default)] base_url: String,
     #[server(default)] secret: String,
     #[server(default)] repair_mode: String,
+    #[server(default)] dialect: String,
+    #[server(default)] token_file: String,
+    #[server(default)] token_user: String,
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
@@ -47,6 +50,9 @@ pub async fn save_resource(
         base_url,
         secret,
         repair_mode,
+        dialect,
+        token_file,
+        token_user,
     };
     super::resources::save(&state.db, &actor, (id > 0).then_some(id), input).await?;
     redirect_with_notice("/admin/resources", "saved");

@@ -543,6 +543,7 @@ mod tests {
             account_pattern: "hx-{id}-gpu".into(),
             settings: "{}".into(),
             repair_mode: "approve".into(),
+            dialect: "auto".into(),
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         };

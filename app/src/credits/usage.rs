@@ -4,7 +4,35 @@ use super::backend::{AllocationBackend, Backend};
 use super::entity::{grant, ledger, resource};
 use super::sync::account_name;
 use crate::error::{AppError, AppResult};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+/// How far back each pass reaches before the newest job already imported: slurmdbd may record a
+/// job's end a little after it happened, and a window that overlaps costs nothing (the import
+/// is idempotent per job).
+const WINDOW_OVERLAP: Duration = Duration::hours(1);
+
+/// Where an account's next import window starts: the end of the newest job imported for the
+/// startup on the resource (its ledger entry is dated by it), less the overlap; None (the
+/// whole history) before the first.
+async fn window_start(
+    db: &DatabaseConnection,
+    resource_id: i64,
+    startup_id: i64,
+) -> AppResult<Option<DateTime<Utc>>> {
+    let newest: Option<DateTime<Utc>> = ledger::Entity::find()
+        .select_only()
+        .column(ledger::Column::CreatedAt)
+        .filter(ledger::Column::ResourceId.eq(resource_id))
+        .filter(ledger::Column::StartupId.eq(startup_id))
+        .filter(ledger::Column::Kind.eq(super::kind::CONSUMED))
+        .filter(ledger::Column::ExternalRef.is_not_null())
+        .order_by_desc(ledger::Column::CreatedAt)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(newest.map(|t| t - WINDOW_OVERLAP))
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImportOutcome {
@@ -38,7 +66,8 @@ pub async fn import(
     let mut outcome = ImportOutcome::default();
     for startup_id in startups {
         let account = account_name(&r, startup_id);
-        let jobs = backend.usage(&account).await.map_err(|e| {
+        let since = window_start(db, r.id, startup_id).await?;
+        let jobs = backend.usage(&account, since).await.map_err(|e| {
             tracing::warn!(resource = r.id, account, error = %e, "usage import failed");
             AppError::conflict("error.cluster_unreachable")
         })?;

@@ -141,6 +141,7 @@ impl World {
                 account_pattern: (*pattern).into(),
                 settings: r#"{"base_url":"","secret":""}"#.into(),
                 repair_mode: "approve".into(),
+                dialect: "auto".into(),
                 created_at: created,
                 updated_at: created,
             });

@@ -365,6 +365,7 @@ impl TestApp {
                 base_url: String::new(),
                 secret: String::new(),
                 repair_mode: "auto".into(),
+                ..Default::default()
             },
         )
         .await

@@ -189,6 +189,7 @@ impl AllocationBackend for HttpContract {
             account: a.account,
             limit_minutes: Some(a.limit_minutes),
             members,
+            cap_flags_missing: Vec::new(),
         }))
     }
 
@@ -214,12 +215,18 @@ impl AllocationBackend for HttpContract {
                     account: a.account,
                     limit_minutes: Some(a.limit_minutes),
                     members,
+                    cap_flags_missing: Vec::new(),
                 }
             })
             .collect())
     }
 
-    async fn usage(&self, account: &str) -> SyncResult<Vec<JobUsage>> {
+    /// The contract has no window: every finished job of the account comes back.
+    async fn usage(
+        &self,
+        account: &str,
+        _since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> SyncResult<Vec<JobUsage>> {
         let Some(text) = self
             .call(
                 reqwest::Method::GET,

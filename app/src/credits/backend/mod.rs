@@ -51,6 +51,10 @@ pub struct Remote {
     /// None when no GPU-minute limit is set (the account could use GPUs without bound).
     pub limit_minutes: Option<i64>,
     pub members: Vec<String>,
+    /// Where the cap is a QOS (Slurm v0.0.42): the flags it needs and lacks, e.g. `NO_DECAY`
+    /// (without it the cap decays with fair-share and is no lifetime cap). Empty elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cap_flags_missing: Vec<String>,
 }
 
 /// One finished job's GPU use.
@@ -99,8 +103,13 @@ pub trait AllocationBackend {
     fn read(&self, account: &str) -> impl Future<Output = SyncResult<Option<Remote>>> + Send;
     /// Every account on the cluster whose name starts with `prefix`.
     fn accounts(&self, prefix: &str) -> impl Future<Output = SyncResult<Vec<Remote>>> + Send;
-    /// Finished jobs of an account.
-    fn usage(&self, account: &str) -> impl Future<Output = SyncResult<Vec<JobUsage>>> + Send;
+    /// Finished jobs of an account; with `since`, at least those that ended from then on (a
+    /// backend may return more: the import is idempotent per job).
+    fn usage(
+        &self,
+        account: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = SyncResult<Vec<JobUsage>>> + Send;
 }
 
 /// One HTTP client for the whole process, with timeouts that keep a dead cluster from
@@ -168,7 +177,10 @@ impl Backend {
         let settings: Settings = serde_json::from_str(&r.settings)
             .map_err(|e| SyncError::Config(format!("settings: {e}")))?;
         match r.backend.as_str() {
-            "slurm" => Ok(Backend::Slurm(slurm::Slurm::new(&settings, &r.cluster)?)),
+            "slurm" => Ok(Backend::Slurm(
+                slurm::Slurm::new(&settings, &r.cluster)?
+                    .with_dialect(slurm::DialectChoice::parse(&r.dialect)?),
+            )),
             "http" => Ok(Backend::Http(http::HttpContract::new(
                 &settings.base_url,
                 &settings.secret,
@@ -212,10 +224,14 @@ impl AllocationBackend for Backend {
         }
     }
 
-    async fn usage(&self, account: &str) -> SyncResult<Vec<JobUsage>> {
+    async fn usage(
+        &self,
+        account: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> SyncResult<Vec<JobUsage>> {
         match self {
-            Backend::Slurm(b) => b.usage(account).await,
-            Backend::Http(b) => b.usage(account).await,
+            Backend::Slurm(b) => b.usage(account, since).await,
+            Backend::Http(b) => b.usage(account, since).await,
             Backend::None => Ok(Vec::new()),
         }
     }

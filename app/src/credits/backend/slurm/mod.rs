@@ -1,20 +1,90 @@
-//! Slurm through slurmrestd: one Slurm account per startup, the grant as the account
-//! association's GrpTRESMins on gres/gpu, team members as Slurm users. Every write is read back.
+//! Slurm through slurmrestd: one Slurm account per startup, team members as Slurm users, and
+//! the grant as a cap on gres/gpu minutes: on v0.0.42 (Slurm 24.11 … 26.05) a NoDecay QOS per
+//! account (see `qos.rs`), on v0.0.38 (22.05, 23.11) the account association's GrpTRESMins.
+//! Every write is read back. The dialect is the resource's choice: pinned, or `auto`, the
+//! newest both sides speak, read once from the server's OpenAPI description.
 //! slurmrestd is reached over TCP (`http(s)://host:port`) or its unix socket
 //! (`unix:///path/slurmrestd.sock`), with a JWT (fixed, or read from a file an operator renews)
 //! or without one (rest_auth/local behind a socket).
 use super::{
     AllocationBackend, Desired, JobUsage, Remote, Settings, SyncError, SyncResult, CLIENT,
 };
+use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
 use reqwest::Method;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
+mod qos;
 pub mod v0038;
 pub mod v0042;
 use v0038 as dialect;
+
+/// The slurmrestd dialects Hatchery speaks, oldest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// `/slurmdb/v0.0.38`: Slurm 22.05 and 23.11.
+    V0038,
+    /// `/slurmdb/v0.0.42`: Slurm 24.11, 25.05, 25.11 and 26.05.
+    V0042,
+}
+
+impl Dialect {
+    pub const ALL: [Dialect; 2] = [Dialect::V0038, Dialect::V0042];
+
+    /// The resource setting's value, e.g. `v0042`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::V0038 => "v0038",
+            Dialect::V0042 => "v0042",
+        }
+    }
+
+    /// As it appears in slurmrestd's paths, e.g. `v0.0.42`.
+    pub fn version(self) -> &'static str {
+        match self {
+            Dialect::V0038 => "v0.0.38",
+            Dialect::V0042 => "v0.0.42",
+        }
+    }
+
+    /// The newest dialect of ours among those a slurmrestd serves (`dialects_in`).
+    pub fn newest_of(served: &[String]) -> Option<Dialect> {
+        Dialect::ALL
+            .into_iter()
+            .rev()
+            .find(|d| served.iter().any(|s| s == d.version()))
+    }
+}
+
+/// A resource's choice of dialect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialectChoice {
+    /// The newest dialect both sides speak, read from `GET /openapi/v3` once.
+    Auto,
+    Pinned(Dialect),
+}
+
+impl DialectChoice {
+    /// The resource's `dialect` column: `auto` (also when empty), `v0038` or `v0042`.
+    pub fn parse(text: &str) -> SyncResult<DialectChoice> {
+        match text.trim() {
+            "" | "auto" => Ok(DialectChoice::Auto),
+            other => Dialect::ALL
+                .into_iter()
+                .find(|d| d.name() == other)
+                .map(DialectChoice::Pinned)
+                .ok_or_else(|| SyncError::Config(format!("unknown Slurm dialect {other}"))),
+        }
+    }
+}
+
+/// What `auto` found per slurmrestd (its base URL), for the life of the process: one read of
+/// its OpenAPI description, not one per sync job.
+static DETECTED: LazyLock<Mutex<HashMap<String, Dialect>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// An empty account that startup accounts are moved under and back: 22.05 can silently ignore
 /// a limit update on an association that is its parent's first child, and a change of parent
@@ -28,6 +98,11 @@ pub struct Slurm {
     client: reqwest::Client,
     cluster: String,
     auth: Auth,
+    choice: DialectChoice,
+    /// The dialect in use, once known.
+    dialect: tokio::sync::OnceCell<Dialect>,
+    /// The base URL as configured: what `DETECTED` is keyed by.
+    origin: String,
 }
 
 /// How slurmrestd learns who is asking.
@@ -147,7 +222,48 @@ impl Slurm {
             client,
             cluster: cluster.trim().to_string(),
             auth,
+            choice: DialectChoice::Auto,
+            dialect: tokio::sync::OnceCell::new(),
+            origin: settings.base_url.trim().trim_end_matches('/').to_string(),
         })
+    }
+
+    pub fn with_dialect(mut self, choice: DialectChoice) -> Slurm {
+        self.choice = choice;
+        self
+    }
+
+    /// The dialect this backend speaks: the pinned one, or the newest one the server serves
+    /// of those Hatchery speaks (read once per server and process).
+    pub async fn dialect(&self) -> SyncResult<Dialect> {
+        if let DialectChoice::Pinned(d) = self.choice {
+            return Ok(d);
+        }
+        self.dialect
+            .get_or_try_init(|| async {
+                let known = DETECTED
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&self.origin)
+                    .copied();
+                if let Some(d) = known {
+                    return Ok(d);
+                }
+                let served = self.served_dialects().await?;
+                let d = Dialect::newest_of(&served).ok_or_else(|| {
+                    SyncError::Config(format!(
+                        "slurmrestd serves none of the dialects Hatchery speaks (v0.0.38, \
+                         v0.0.42); it serves {served:?}"
+                    ))
+                })?;
+                DETECTED
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(self.origin.clone(), d);
+                Ok(d)
+            })
+            .await
+            .copied()
     }
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> url::Url {
@@ -215,19 +331,7 @@ impl Slurm {
     /// error"; 511 with 1007) reads the token file again and, if it changed, tries once more
     /// before the reply counts as a failure.
     async fn send(&self, method: Method, url: url::Url, body: Option<&Value>) -> SyncResult<Value> {
-        let (mut status, mut text) = self.exchange(&method, &url, body).await?;
-        if let Auth::Jwt { token, .. } = &self.auth {
-            if token_refused(status.as_u16(), &text) {
-                if token.reread().await? {
-                    (status, text) = self.exchange(&method, &url, body).await?;
-                }
-                if token_refused(status.as_u16(), &text) {
-                    return Err(SyncError::Refused(format!(
-                        "slurmrestd refused the token (HTTP {status})"
-                    )));
-                }
-            }
-        }
+        let (status, text) = self.exchange_authed(&method, &url, body).await?;
         let body = text;
         let v: Value = serde_json::from_str(&body).map_err(|_| {
             SyncError::Refused(format!(
@@ -247,6 +351,29 @@ impl Slurm {
             )));
         }
         Ok(v)
+    }
+
+    /// One request with the credentials of the moment, the token re-read once if refused.
+    async fn exchange_authed(
+        &self,
+        method: &Method,
+        url: &url::Url,
+        body: Option<&Value>,
+    ) -> SyncResult<(reqwest::StatusCode, String)> {
+        let (mut status, mut text) = self.exchange(method, url, body).await?;
+        if let Auth::Jwt { token, .. } = &self.auth {
+            if token_refused(status.as_u16(), &text) {
+                if token.reread().await? {
+                    (status, text) = self.exchange(method, url, body).await?;
+                }
+                if token_refused(status.as_u16(), &text) {
+                    return Err(SyncError::Refused(format!(
+                        "slurmrestd refused the token (HTTP {status})"
+                    )));
+                }
+            }
+        }
+        Ok((status, text))
     }
 
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> SyncResult<Value> {
@@ -323,7 +450,84 @@ impl Slurm {
             account: account.to_string(),
             limit_minutes: own.gpu_minutes,
             members,
+            cap_flags_missing: Vec::new(),
         })
+    }
+}
+
+/// What is wrong with a Slurm resource's settings, as found by asking its slurmrestd: each
+/// names the one setting to fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProbeError {
+    /// Nothing answers at the base URL (or not slurmrestd).
+    Unreachable(String),
+    /// The token file cannot be read or is empty.
+    TokenFile(String),
+    /// slurmrestd wants a token and got none, or refused the one given.
+    TokenRefused,
+    /// The pinned dialect is not among those the server serves.
+    DialectNotServed { served: Vec<String> },
+    /// The server serves none of the dialects Hatchery speaks.
+    NoDialect { served: Vec<String> },
+    /// slurmdbd knows no cluster of that name.
+    UnknownCluster,
+}
+
+impl Slurm {
+    /// Checks a resource's settings against its cluster before they are stored: slurmrestd
+    /// answers, serves the dialect (pinned, or one for `auto`), accepts the token, and its
+    /// slurmdbd knows the cluster. Only reads. Returns the dialect the resource will speak.
+    pub async fn probe(&self) -> Result<Dialect, ProbeError> {
+        let served = self.served_dialects().await.map_err(|e| match e {
+            SyncError::Config(m) => ProbeError::TokenFile(m),
+            SyncError::Refused(m) if m.contains("token") || m.contains("HTTP 401") => {
+                ProbeError::TokenRefused
+            }
+            other => ProbeError::Unreachable(other.to_string()),
+        })?;
+        let dialect = match self.choice {
+            DialectChoice::Pinned(d) if served.iter().any(|s| s == d.version()) => d,
+            DialectChoice::Pinned(_) => return Err(ProbeError::DialectNotServed { served }),
+            DialectChoice::Auto => {
+                Dialect::newest_of(&served).ok_or(ProbeError::NoDialect { served })?
+            }
+        };
+        // slurmdbd checks the token (the OpenAPI description does not) and knows the cluster.
+        let path = format!("/slurmdb/{}/cluster/{}", dialect.version(), self.cluster);
+        let (status, text) = self
+            .exchange_authed(&Method::GET, &self.url_of(&path, &[]), None)
+            .await
+            .map_err(|e| match e {
+                SyncError::Config(m) => ProbeError::TokenFile(m),
+                SyncError::Refused(_) => ProbeError::TokenRefused,
+                other => ProbeError::Unreachable(other.to_string()),
+            })?;
+        if status.as_u16() == 401 {
+            return Err(ProbeError::TokenRefused);
+        }
+        let v: Value = serde_json::from_str(&text).map_err(|_| {
+            ProbeError::Unreachable(format!(
+                "HTTP {status}: {}",
+                text.chars().take(200).collect::<String>()
+            ))
+        })?;
+        let known = v
+            .get("clusters")
+            .and_then(Value::as_array)
+            .is_some_and(|l| {
+                l.iter()
+                    .any(|c| c.get("name").and_then(Value::as_str) == Some(self.cluster.as_str()))
+            });
+        if !known {
+            return Err(ProbeError::UnknownCluster);
+        }
+        if self.choice == DialectChoice::Auto {
+            DETECTED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(self.origin.clone(), dialect);
+        }
+        Ok(dialect)
     }
 }
 
@@ -410,7 +614,7 @@ impl Slurm {
         }
         // Verify.
         let remote = self
-            .read(account)
+            .read_38(account)
             .await?
             .ok_or_else(|| SyncError::NotApplied(format!("account {account} is missing")))?;
         if remote.limit_minutes != Some(limit) {
@@ -431,6 +635,49 @@ impl Slurm {
 
 impl AllocationBackend for Slurm {
     async fn apply(&self, desired: &Desired, _idempotency_key: &str) -> SyncResult<()> {
+        match self.dialect().await? {
+            Dialect::V0038 => self.apply_38(desired).await,
+            Dialect::V0042 => self.apply_42(desired).await,
+        }
+    }
+
+    async fn freeze(&self, account: &str, _idempotency_key: &str) -> SyncResult<()> {
+        match self.dialect().await? {
+            Dialect::V0038 => self.freeze_38(account).await,
+            Dialect::V0042 => self.freeze_42(account).await,
+        }
+    }
+
+    async fn read(&self, account: &str) -> SyncResult<Option<Remote>> {
+        match self.dialect().await? {
+            Dialect::V0038 => self.read_38(account).await,
+            Dialect::V0042 => self.read_42(account).await,
+        }
+    }
+
+    async fn accounts(&self, prefix: &str) -> SyncResult<Vec<Remote>> {
+        match self.dialect().await? {
+            Dialect::V0038 => self.accounts_38(prefix).await,
+            Dialect::V0042 => self.accounts_42(prefix).await,
+        }
+    }
+
+    async fn usage(
+        &self,
+        account: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> SyncResult<Vec<JobUsage>> {
+        match self.dialect().await? {
+            // 22.05's jobs query takes no window: the whole history each pass.
+            Dialect::V0038 => self.usage_38(account).await,
+            Dialect::V0042 => self.usage_42(account, since).await,
+        }
+    }
+}
+
+/// v0.0.38: the cap is the account association's GrpTRESMins.
+impl Slurm {
+    async fn apply_38(&self, desired: &Desired) -> SyncResult<()> {
         // The account (posting it again updates it).
         let errs = self
             .post(
@@ -447,19 +694,19 @@ impl AllocationBackend for Slurm {
 
     /// GrpTRESMins gres/gpu=0 and every user's association removed; the account and its
     /// usage stay in slurmdbd.
-    async fn freeze(&self, account: &str, _idempotency_key: &str) -> SyncResult<()> {
-        if self.read(account).await?.is_none() {
+    async fn freeze_38(&self, account: &str) -> SyncResult<()> {
+        if self.read_38(account).await?.is_none() {
             return Ok(());
         }
         self.converge(account, 0, &[]).await
     }
 
-    async fn read(&self, account: &str) -> SyncResult<Option<Remote>> {
+    async fn read_38(&self, account: &str) -> SyncResult<Option<Remote>> {
         let rows = self.rows(account).await?;
         Ok(Slurm::remote_of(account, &rows))
     }
 
-    async fn accounts(&self, prefix: &str) -> SyncResult<Vec<Remote>> {
+    async fn accounts_38(&self, prefix: &str) -> SyncResult<Vec<Remote>> {
         let v = self
             .get("/associations", &[("cluster", &self.cluster)])
             .await?;
@@ -481,7 +728,7 @@ impl AllocationBackend for Slurm {
             .collect())
     }
 
-    async fn usage(&self, account: &str) -> SyncResult<Vec<JobUsage>> {
+    async fn usage_38(&self, account: &str) -> SyncResult<Vec<JobUsage>> {
         let v = self.get("/jobs", &[("account", account)]).await?;
         Ok(dialect::finished_jobs(&v, &self.cluster)
             .into_iter()
@@ -595,6 +842,35 @@ mod tests {
             include_str!("fixtures/error_2002.json")
         ));
         assert!(!token_refused(200, r#"{"errors":[],"warnings":[]}"#));
+    }
+
+    #[test]
+    fn auto_takes_the_newest_dialect_both_sides_speak() {
+        let served = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // 24.11 serves 40-42; 22.05 only 38; 25.11 serves 41-44; master has dropped 42.
+        assert_eq!(
+            Dialect::newest_of(&served(&["v0.0.40", "v0.0.41", "v0.0.42"])),
+            Some(Dialect::V0042)
+        );
+        assert_eq!(
+            Dialect::newest_of(&served(&["v0.0.38"])),
+            Some(Dialect::V0038)
+        );
+        assert_eq!(
+            Dialect::newest_of(&served(&["v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"])),
+            Some(Dialect::V0042)
+        );
+        assert_eq!(Dialect::newest_of(&served(&["v0.0.43", "v0.0.44"])), None);
+        assert_eq!(DialectChoice::parse("").unwrap(), DialectChoice::Auto);
+        assert_eq!(DialectChoice::parse("auto").unwrap(), DialectChoice::Auto);
+        assert_eq!(
+            DialectChoice::parse("v0042").unwrap(),
+            DialectChoice::Pinned(Dialect::V0042)
+        );
+        assert!(matches!(
+            DialectChoice::parse("v0.0.42"),
+            Err(SyncError::Config(_))
+        ));
     }
 
     #[test]
