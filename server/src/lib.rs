@@ -35,8 +35,14 @@ pub fn leptos_options(config: &config::Config) -> LeptosOptions {
 
 /// Connects, migrates and assembles the shared state.
 pub async fn build_state(config: &config::Config) -> anyhow::Result<AppState> {
+    // Migrate on a pool of its own: an SQLite connection that read the schema before a
+    // migration changed a table keeps the old shape for statements it prepares, and sqlx
+    // panics when SQLite then re-prepares one with more columns (seen with `RETURNING *`
+    // after a column was added). The serving pool starts with the final schema.
+    let migrating = db::connect(&config.database).await?;
+    db::migrate(&migrating).await?;
+    migrating.close().await?;
     let mut db = db::connect(&config.database).await?;
-    db::migrate(&db).await?;
     let sql = Arc::new(app::state::SqlStats::default());
     let stats = sql.clone();
     db.set_metric_callback(move |info| {

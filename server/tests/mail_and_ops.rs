@@ -140,7 +140,12 @@ async fn failed_deliveries_back_off_then_die_and_an_admin_can_retry() {
         .await;
     let mut jar = app.sign_in("admin@park.cn", "correct horse battery").await;
     let page = app.get("/admin/outbox", &jar).await;
-    assert!(page.body.contains("data-status=\"dead\""));
+    assert!(
+        page.body.contains("data-status=\"dead\""),
+        "{} {}",
+        page.status,
+        page.body
+    );
     let res = app
         .post_form(
             "/api/retry_email",
@@ -338,7 +343,7 @@ async fn metrics_report_request_latency_and_queue_depths() {
     assert_eq!(
         line("hatchery_http_request_duration_seconds_count{method=\"GET\",route=\"/cohorts/{id}\",status=\"4xx\"}"),
         "2",
-        "both cohorts share one series"
+        "both cohorts share one series:\n{body}"
     );
     assert!(body.contains("le=\"+Inf\""));
     assert!(
