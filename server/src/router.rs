@@ -26,7 +26,7 @@ pub fn build(state: AppState) -> Router {
 pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
     crate::guard::install();
     let limit = std::time::Duration::from_secs(state.settings.request_timeout_seconds);
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let ctx = state.clone();
     let shell_options = state.leptos_options.clone();
     let metrics = Arc::new(crate::metrics::Metrics::default());
@@ -103,6 +103,18 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The app's routes, listed once per process. Listing them runs the whole app with resource
+/// loading suppressed by a process-wide flag (leptos's `SuppressResourceLoad`): a page that
+/// another thread is rendering at that moment waits forever for a resource first polled then
+/// (leptos-rs/leptos#4773). With one listing, made before any router can serve, no render ever
+/// overlaps it. (Tests build many routers at once in one process: 1 run in ~16 of a test file
+/// had a page stuck until its time limit.)
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Below `/api/`, a path that names no server function. (Each server function has a route of
