@@ -3,14 +3,14 @@
 //! ledger, and a job is held back once the grant is used up.
 mod common;
 
+use common::slurm::{post, sync, wait_for};
+
 use app::auth::Role;
 use app::credits::backend::{AllocationBackend, Backend};
 use app::credits::entity::{grant, resource, sync_job};
 use chrono::{Duration, Utc};
-use common::{Jar, TestApp};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-};
+use common::TestApp;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use std::process::Command;
 
 /// One test at a time talks to Slurm: its accounting daemon is shared, and fragile under
@@ -101,61 +101,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-async fn wait_for<F, Fut, T>(what: &str, seconds: u64, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    }
-}
-
-async fn post(
-    app: &TestApp,
-    jar: &mut Jar,
-    path: &str,
-    fields: Vec<(&str, String)>,
-) -> common::TestResponse {
-    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    app.post_form(path, "/admin", &refs, jar).await
-}
-
-/// Applies the newest job, as the worker would: a transient failure of the cluster (slurmdbd
-/// restarting) is retried after the job's backoff, which the test does not wait out.
-async fn sync(app: &TestApp) -> sync_job::Model {
-    let newest = || async {
-        sync_job::Entity::find()
-            .order_by_desc(sync_job::Column::Id)
-            .one(app.db())
-            .await
-            .unwrap()
-            .unwrap()
-    };
-    for _ in 0..app::credits::sync::MAX_ATTEMPTS {
-        let due = newest().await.next_attempt_at.max(Utc::now());
-        app::credits::sync::run_due(app.db(), due, 10)
-            .await
-            .unwrap();
-        let job = newest().await;
-        if job.status == "done" {
-            return job;
-        }
-        eprintln!("sync attempt failed, retrying: {:?}", job.last_error);
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    }
-    let job = newest().await;
-    panic!("the job did not apply: {:?}", job.last_error);
 }
 
 #[tokio::test]

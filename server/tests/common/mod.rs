@@ -2,6 +2,8 @@
 //! `HATCHERY_TEST_DATABASE=postgres`), a cookie jar, and a real SMTP listener.
 #![allow(dead_code)]
 
+pub mod slurm;
+
 use app::state::AppState;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
