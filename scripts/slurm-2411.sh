@@ -77,7 +77,9 @@ pid_of() { # NAME → PID of the live process we started, or nothing (status 1)
 
 start_bg() { # NAME TOKEN CMD…: CMD in a session of its own, detached, its PID recorded
   local name="$1" token="$2"; shift 2
-  setsid "$@" < /dev/null >> "$LOGS/$name.out" 2>&1 &
+  # None of the host's Slurm variables: the suite exports SLURM_CONF for its 22.05 cluster, and
+  # the chroot's daemons would read that file instead of their own.
+  setsid env -u SLURM_CONF -u SLURM_JWT -u SLURMRESTD_SECURITY "$@" < /dev/null >> "$LOGS/$name.out" 2>&1 &
   echo "$! $token" > "$PIDS/$name.pid"
 }
 
