@@ -84,11 +84,16 @@ pub fn use_locale() -> Locale {
 /// Resolves the language of the current request on the server: the cookie, else the browser's.
 #[cfg(feature = "ssr")]
 pub fn request_locale(parts: &http::request::Parts) -> Locale {
-    let from_cookie = cookie(parts, LANG_COOKIE).and_then(|v| Locale::from_tag(&v));
+    headers_locale(&parts.headers)
+}
+
+/// The same, from a request's headers alone (middleware and error pages have no `Parts`).
+#[cfg(feature = "ssr")]
+pub fn headers_locale(headers: &http::HeaderMap) -> Locale {
+    let from_cookie = cookie_in(headers, LANG_COOKIE).and_then(|v| Locale::from_tag(&v));
     from_cookie
         .or_else(|| {
-            parts
-                .headers
+            headers
                 .get(http::header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(Locale::from_accept_language)
@@ -99,8 +104,13 @@ pub fn request_locale(parts: &http::request::Parts) -> Locale {
 /// The value of one cookie of the request.
 #[cfg(feature = "ssr")]
 pub fn cookie(parts: &http::request::Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+    cookie_in(&parts.headers, name)
+}
+
+/// The value of one cookie among these headers.
+#[cfg(feature = "ssr")]
+pub fn cookie_in(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

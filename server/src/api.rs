@@ -31,24 +31,16 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/{*rest}",
             axum::routing::any(|headers: axum::http::HeaderMap| async move {
-                ApiError(AppError::NotFound, locale_of(&headers))
+                ApiError(AppError::NotFound, app::i18n::headers_locale(&headers))
             }),
         )
         .layer(axum::middleware::from_fn(json_errors))
 }
 
-fn locale_of(headers: &axum::http::HeaderMap) -> Locale {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Locale::from_accept_language)
-        .unwrap_or_default()
-}
-
 /// Every error of the API is JSON: also axum's own refusals, which are plain text (a path
 /// segment that is not a number, a method the path does not take).
 async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let locale = locale_of(req.headers());
+    let locale = app::i18n::headers_locale(req.headers());
     let res = next.run(req).await;
     let status = res.status();
     let is_json = res

@@ -122,7 +122,7 @@ pub fn install() {
 
 /// The middleware: answers within `limit`, and at once after a panic.
 pub async fn layer(limit: Duration, req: Request, next: Next) -> Response {
-    let locale = locale_of(&req);
+    let locale = app::i18n::headers_locale(req.headers());
     let api = req.uri().path().starts_with("/api/v1");
     let path = req.uri().path().to_string();
     let alarm = Arc::new(Alarm::default());
@@ -189,12 +189,4 @@ pub fn error_page(locale: app::i18n::Locale, message: &str) -> axum::response::H
         message = escape(message),
         home = escape(&locale.t("nav.home")),
     ))
-}
-
-fn locale_of(req: &Request) -> app::i18n::Locale {
-    req.headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(app::i18n::Locale::from_accept_language)
-        .unwrap_or_default()
 }

@@ -120,7 +120,7 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 /// Below `/api/`, a path that names no server function. (Each server function has a route of
 /// its own, which `leptos_routes_with_context` adds.)
 async fn unknown_server_fn(req: Request<Body>) -> Response {
-    let locale = request_locale(&req);
+    let locale = app::i18n::headers_locale(req.headers());
     (StatusCode::NOT_FOUND, locale.t("error.not_found")).into_response()
 }
 
@@ -149,14 +149,6 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
         }
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-fn request_locale(req: &Request<Body>) -> app::i18n::Locale {
-    req.headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(app::i18n::Locale::from_accept_language)
-        .unwrap_or_default()
 }
 
 /// Built assets from the site root; anything else is the app's own 404 page.
@@ -188,12 +180,8 @@ async fn cache_control(req: Request, next: Next) -> Response {
     if path.starts_with("/pkg/") || path == "/favicon.svg" {
         return next.run(req).await;
     }
-    let personal = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("hatchery_session="));
+    let personal =
+        app::i18n::cookie_in(req.headers(), app::auth::server_fns::ssr::SESSION_COOKIE).is_some();
     let mut res = next.run(req).await;
     if res.headers().contains_key(header::CACHE_CONTROL) {
         return res;
@@ -267,11 +255,7 @@ async fn cross_origin_guard(req: Request, next: Next) -> Response {
     if allowed {
         next.run(req).await
     } else {
-        let locale = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(app::i18n::Locale::from_accept_language)
-            .unwrap_or_default();
+        let locale = app::i18n::headers_locale(headers);
         tracing::warn!(path = %req.uri().path(), "cross-site request refused");
         (
             StatusCode::FORBIDDEN,

@@ -41,43 +41,7 @@ async fn park() -> Park {
 
 /// A startup with one founder, admitted (as an intake decision does).
 async fn incubating(app: &TestApp, email: &str, name: &str, login: Option<&str>) -> i64 {
-    let mut jar = app.signed_in_applicant(email, name).await;
-    let res = app
-        .post_form(
-            "/api/save_startup",
-            "/startup",
-            &[
-                ("name", name),
-                ("sector", "language"),
-                ("stage", "seed"),
-                ("team_size", "5"),
-                ("founders", name),
-            ],
-            &mut jar,
-        )
-        .await;
-    assert_eq!(res.location(), "/startup?notice=saved");
-    let s = app::startups::entity::startup::Entity::find()
-        .filter(app::startups::entity::startup::Column::Name.eq(name))
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut a = s.clone().into_active_model();
-    a.status = Set("incubating".into());
-    a.update(app.db()).await.unwrap();
-    if let Some(login) = login {
-        let u = app::auth::entity::user::Entity::find()
-            .filter(app::auth::entity::user::Column::Email.eq(email))
-            .one(app.db())
-            .await
-            .unwrap()
-            .unwrap();
-        let mut u = u.into_active_model();
-        u.cluster_login = Set(Some(login.into()));
-        u.update(app.db()).await.unwrap();
-    }
-    s.id
+    app.incubating_startup(email, name, name, login).await
 }
 
 async fn post(p: &mut Park, path: &str, fields: &[(&str, &str)]) -> common::TestResponse {

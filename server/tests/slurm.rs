@@ -115,37 +115,14 @@ async fn grants_are_in_force_on_a_real_slurm() {
     app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
         .await;
     let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
-    let mut founder = app.signed_in_applicant("li@deeppark.cn", "Li Lei").await;
-    app.post_form(
-        "/api/save_startup",
-        "/startup",
-        &[
-            ("name", "DeepPark AI"),
-            ("sector", "language"),
-            ("stage", "seed"),
-            ("team_size", "5"),
-            ("founders", "Li Lei"),
-        ],
-        &mut founder,
-    )
-    .await;
-    let s = app::startups::entity::startup::Entity::find()
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut a = s.clone().into_active_model();
-    a.status = Set("incubating".into());
-    a.update(app.db()).await.unwrap();
-    let u = app::auth::entity::user::Entity::find()
-        .filter(app::auth::entity::user::Column::Email.eq("li@deeppark.cn"))
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut u = u.into_active_model();
-    u.cluster_login = Set(Some(login.0.clone()));
-    u.update(app.db()).await.unwrap();
+    let startup = app
+        .incubating_startup(
+            "li@deeppark.cn",
+            "Li Lei",
+            "DeepPark AI",
+            Some(login.0.as_str()),
+        )
+        .await;
 
     let pattern = format!("{prefix}-{{id}}");
     let res = app
@@ -176,14 +153,14 @@ async fn grants_are_in_force_on_a_real_slurm() {
         .unwrap()
         .unwrap();
     let backend = Backend::for_resource(&r).unwrap();
-    let account = format!("{prefix}-{}", s.id);
+    let account = format!("{prefix}-{}", startup);
     let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
     let res = post(
         &app,
         &mut admin,
         "/api/create_grant",
         vec![
-            ("startup_id", s.id.to_string()),
+            ("startup_id", startup.to_string()),
             ("resource_id", r.id.to_string()),
             ("gpu_hours", "10".into()),
             ("valid_from", fmt(Utc::now() - Duration::hours(1))),

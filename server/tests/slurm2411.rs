@@ -13,7 +13,7 @@ use app::credits::backend::{AllocationBackend, Backend, Desired, Settings};
 use app::credits::entity::{grant, resource};
 use chrono::{Duration, Utc};
 use common::TestApp;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::EntityTrait;
 use std::process::Command;
 
 /// What scripts/slurm-2411.sh prints (`eval "$(scripts/slurm-2411.sh env)"`).
@@ -171,37 +171,14 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
     app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
         .await;
     let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
-    let mut founder = app.signed_in_applicant("li@deeppark.cn", "Li Lei").await;
-    app.post_form(
-        "/api/save_startup",
-        "/startup",
-        &[
-            ("name", "DeepPark AI"),
-            ("sector", "language"),
-            ("stage", "seed"),
-            ("team_size", "5"),
-            ("founders", "Li Lei"),
-        ],
-        &mut founder,
-    )
-    .await;
-    let s = app::startups::entity::startup::Entity::find()
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut a = s.clone().into_active_model();
-    a.status = Set("incubating".into());
-    a.update(app.db()).await.unwrap();
-    let u = app::auth::entity::user::Entity::find()
-        .filter(app::auth::entity::user::Column::Email.eq("li@deeppark.cn"))
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut u = u.into_active_model();
-    u.cluster_login = Set(Some(login.name.clone()));
-    u.update(app.db()).await.unwrap();
+    let startup = app
+        .incubating_startup(
+            "li@deeppark.cn",
+            "Li Lei",
+            "DeepPark AI",
+            Some(login.name.as_str()),
+        )
+        .await;
 
     // The resource as an admin enters it: slurmrestd's unix socket, the token file an
     // operator renews, the dialect left to `auto`.
@@ -247,11 +224,11 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
         panic!("a Slurm backend")
     };
     assert_eq!(slurm.dialect().await.unwrap(), Dialect::V0042);
-    let account = format!("{prefix}-{}", s.id);
+    let account = format!("{prefix}-{}", startup);
     let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
     let grant_hours = |hours: &str| {
         vec![
-            ("startup_id", s.id.to_string()),
+            ("startup_id", startup.to_string()),
             ("resource_id", r.id.to_string()),
             ("gpu_hours", hours.to_string()),
             ("valid_from", fmt(Utc::now() - Duration::hours(1))),

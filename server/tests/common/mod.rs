@@ -321,6 +321,56 @@ impl TestApp {
         (u.id, jar)
     }
 
+    /// A startup with one founder (`person`, signed up through the pages), admitted as an intake
+    /// decision does, the founder's cluster login set when given; returns the startup's id.
+    pub async fn incubating_startup(
+        &self,
+        email: &str,
+        person: &str,
+        startup: &str,
+        login: Option<&str>,
+    ) -> i64 {
+        use app::startups::entity::startup as s;
+        use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
+        let mut jar = self.signed_in_applicant(email, person).await;
+        let res = self
+            .post_form(
+                "/api/save_startup",
+                "/startup",
+                &[
+                    ("name", startup),
+                    ("sector", "language"),
+                    ("stage", "seed"),
+                    ("team_size", "5"),
+                    ("founders", person),
+                ],
+                &mut jar,
+            )
+            .await;
+        assert_eq!(res.location(), "/startup?notice=saved");
+        let row = s::Entity::find()
+            .filter(s::Column::Name.eq(startup))
+            .one(self.db())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut a = row.clone().into_active_model();
+        a.status = Set("incubating".into());
+        a.update(self.db()).await.unwrap();
+        if let Some(login) = login {
+            let u = app::auth::entity::user::Entity::find()
+                .filter(app::auth::entity::user::Column::Email.eq(email))
+                .one(self.db())
+                .await
+                .unwrap()
+                .unwrap();
+            let mut u = u.into_active_model();
+            u.cluster_login = Set(Some(login.into()));
+            u.update(self.db()).await.unwrap();
+        }
+        row.id
+    }
+
     /// A park with GPU credit: an admin (`admin@park.cn`, signed in as `admin`), an incubating
     /// startup whose founder is signed in as `founder`, a resource (backend `none`), a grant of
     /// `gpu_hours` on it valid from yesterday for 90 days, and a write API token.
