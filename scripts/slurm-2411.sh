@@ -10,6 +10,8 @@
 #   scripts/slurm-2411.sh env                    print the variables tests need (as `up` does)
 #   scripts/slurm-2411.sh token [USER [SECS]]    print a fresh JWT for USER (default slurm, an admin)
 #   scripts/slurm-2411.sh purge                  down, then drop the database and the Slurm state
+#   scripts/slurm-2411.sh rest-stop | rest-start  stop slurmrestd alone (by PID) / start it again
+#                                                (a fresh token too): the tests' outage of the API
 #   scripts/slurm-2411.sh reset-accounts PREFIX  delete the accounts named PREFIX*, their test users,
 #                                                QOS and finished job records
 #
@@ -585,5 +587,7 @@ case "${1:-}" in
   env) print_env ;;
   token) need_root token; new_token "${2:-$TOKEN_USER}" "${3:-86400}" ;;
   reset-accounts) shift; cmd_reset_accounts "$@" ;;
-  *) echo "usage: $0 up|down|status|env|token [USER [SECS]]|purge|reset-accounts PREFIX" >&2; exit 2 ;;
+  rest-stop) need_root rest-stop; [ ! -d "$PIDS" ] || stop_group slurmrestd; rm -f "$SOCK" ;;
+  rest-start) need_root rest-start; ensure_rest ;;
+  *) echo "usage: $0 up|down|status|env|token [USER [SECS]]|purge|reset-accounts PREFIX|rest-stop|rest-start" >&2; exit 2 ;;
 esac

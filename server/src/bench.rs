@@ -18,6 +18,8 @@ pub struct Options {
     pub cluster: String,
     pub prefix: String,
     pub workers: usize,
+    pub token_file: String,
+    pub token_user: String,
 }
 
 pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
@@ -48,7 +50,13 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         backend: Set("slurm".into()),
         cluster: Set(o.cluster.clone()),
         account_pattern: Set(format!("{}-{{id}}", o.prefix)),
-        settings: Set(serde_json::json!({"base_url": o.slurm_url, "secret": ""}).to_string()),
+        settings: Set(serde_json::json!({
+            "base_url": o.slurm_url,
+            "secret": "",
+            "token_file": o.token_file,
+            "token_user": o.token_user,
+        })
+        .to_string()),
         repair_mode: Set("approve".into()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -130,6 +138,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
     let queued = app::credits::reconcile::repair(db, Some(&actor), &report)
         .await
         .map_err(|e| anyhow::anyhow!("repair: {e:?}"))?;
+    let requests_before = slurm_requests();
     let mut tasks = Vec::new();
     for _ in 0..o.workers.max(1) {
         let db = db.clone();
@@ -152,6 +161,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         applied += t.await?;
     }
     let elapsed = t.elapsed();
+    let requests = slurm_requests() - requests_before;
     let t2 = Instant::now();
     let after = app::credits::reconcile::compare(db, r.id)
         .await
@@ -180,6 +190,10 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         queued as f64 / elapsed.as_secs_f64()
     );
     println!(
+        "REST calls to apply them: {requests} ({:.2} per startup)",
+        requests as f64 / o.startups.max(1) as f64
+    );
+    println!(
         "second comparison: {} differences in {:.2} s",
         after.drifts.len(),
         compare_warm.as_secs_f64()
@@ -188,6 +202,10 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         anyhow::bail!("the cluster is not in step with the database");
     }
     Ok(())
+}
+
+fn slurm_requests() -> u64 {
+    app::credits::backend::slurm::REQUESTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A bare axum handler on the app's runtime, for the page benchmark's ceiling: what this

@@ -89,6 +89,12 @@ enum Command {
         prefix: String,
         #[arg(long, default_value_t = 4)]
         workers: usize,
+        /// A file holding slurmrestd's JWT (Slurm 24.11+); without it, no token is sent.
+        #[arg(long, default_value = "")]
+        token_file: String,
+        /// The user the token acts as (X-SLURM-USER-NAME).
+        #[arg(long, default_value = "")]
+        token_user: String,
     },
     /// Serve a bare axum handler (`GET /` → `ok`) on the same runtime as the app: the
     /// ceiling the page benchmark compares the pages with (see scripts/bench-pages.sh).
@@ -223,6 +229,8 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             cluster,
             prefix,
             workers,
+            token_file,
+            token_user,
         } => {
             let state = hatchery::build_state(&config).await?;
             hatchery::bench::reconcile(
@@ -233,6 +241,8 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                     cluster,
                     prefix,
                     workers,
+                    token_file,
+                    token_user,
                 },
             )
             .await

@@ -8,12 +8,13 @@ mod common;
 use common::slurm::{post, sync, wait_for};
 
 use app::auth::Role;
-use app::credits::backend::slurm::{Dialect, DialectChoice, Slurm};
-use app::credits::backend::{AllocationBackend, Backend, Desired, Settings};
+use app::credits::backend::slurm::{Dialect, DialectChoice, ProbeError, Slurm};
+use app::credits::backend::{AllocationBackend, Backend, Desired, Settings, SyncError};
+use app::credits::entity::sync_job;
 use app::credits::entity::{grant, resource};
 use chrono::{Duration, Utc};
 use common::TestApp;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, QueryOrder};
 use std::process::Command;
 
 /// What scripts/slurm-2411.sh prints (`eval "$(scripts/slurm-2411.sh env)"`).
@@ -65,7 +66,24 @@ fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/slurm-2411.sh");
+
 impl Cluster {
+    /// The resource settings of this cluster: its unix socket, the token file, the user.
+    fn settings(&self) -> Settings {
+        Settings {
+            base_url: self.socket_url.clone(),
+            token_file: self.token_file.clone(),
+            token_user: self.user.clone(),
+            ..Settings::default()
+        }
+    }
+
+    /// scripts/slurm-2411.sh with these arguments.
+    fn script(&self, args: &[&str]) -> String {
+        run(Command::new("bash").arg(SCRIPT).args(args))
+    }
+
     /// A Slurm client command inside the chroot (its /etc/slurm is the cluster's).
     fn client(&self, program: &str, args: &[&str]) -> String {
         // The chroot's clients read its own /etc/slurm, not the 22.05 one's SLURM_CONF.
@@ -82,6 +100,18 @@ impl Cluster {
             "sacctmgr",
             &["-nP", "show", "qos", name, "format=name,flags,grptresmins"],
         )
+    }
+
+    /// GPU-minutes a QOS has used, as slurmctld counts them against its GrpTRESMins
+    /// (`gres/gpu=CAP(USED)` in `scontrol show assoc_mgr flags=qos`).
+    fn qos_used_gpu_minutes(&self, qos: &str) -> Option<i64> {
+        let out = self.client(
+            "scontrol",
+            &["show", "assoc_mgr", "flags=qos", &format!("qos={qos}")],
+        );
+        let line = out.lines().find(|l| l.trim_start().starts_with("GrpTRESMins="))?;
+        let gpu = line.split(',').find_map(|t| t.trim().strip_prefix("gres/gpu="))?;
+        gpu.split_once('(')?.1.trim_end_matches(')').parse().ok()
     }
 
     /// The account association's QOS list and default QOS, as sacctmgr shows them:
@@ -397,6 +427,9 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
         .unwrap()
         .unwrap();
     assert_eq!(g.consumed_minutes, 1);
+    // What Hatchery imported is what Slurm charged the QOS (there is no REST view of a QOS's
+    // usage in v0.0.42: slurmctld's own, in whole GPU-minutes).
+    assert_eq!(c.qos_used_gpu_minutes(&account), Some(g.consumed_minutes));
 
     // Used up: suspended, the cap is what was used, and Slurm holds the next job.
     post(
@@ -456,8 +489,7 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
 
     // Tidy the cluster for the next run (accounts, users, QOS, job records).
     drop(login);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/slurm-2411.sh");
-    run(Command::new("bash").args([script, "reset-accounts", &prefix]));
+    c.script(&["reset-accounts", &prefix]);
 }
 
 /// A resource on `auto` takes the newest dialect its slurmrestd serves: v0.0.42 on 24.11,
@@ -521,6 +553,8 @@ async fn the_resource_page_tells_what_is_wrong_and_saves_nothing() {
         ("token_user", c.user.as_str()),
         ("dialect", "auto"),
         ("repair_mode", "approve"),
+        ("parent_account", ""),
+        ("enforcement", "qos"),
     ];
     let mut cases: Vec<(&str, &str, &str)> = vec![
         ("base_url", "http://127.0.0.1:9", "error.slurm_unreachable"),
@@ -539,6 +573,15 @@ async fn the_resource_page_tells_what_is_wrong_and_saves_nothing() {
         // 24.11 serves v0.0.40-42, not v0.0.38.
         ("dialect", "v0038", "error.slurm_dialect_not_served"),
         ("dialect", "v0.0.42", "error.dialect_invalid"),
+        // 24.11 serves no v0.0.43 (25.05 does).
+        ("dialect", "v0043", "error.slurm_dialect_not_served"),
+        (
+            "parent_account",
+            "hcb-no-such-parent",
+            "error.slurm_parent_unknown",
+        ),
+        ("parent_account", "Park Accounts", "error.parent_account_invalid"),
+        ("enforcement", "fairshare", "error.enforcement_invalid"),
     ];
     if !old_url.is_empty() {
         // 22.05 serves v0.0.38 only.
@@ -611,17 +654,9 @@ async fn the_resource_page_tells_what_is_wrong_and_saves_nothing() {
 async fn a_team_without_cluster_logins_still_gets_its_account_and_qos() {
     let Some(c) = cluster() else { return };
     let prefix = format!("hcn{:05}", rand::random::<u32>() % 100_000);
-    let slurm = Slurm::new(
-        &Settings {
-            base_url: c.socket_url.clone(),
-            token_file: c.token_file.clone(),
-            token_user: c.user.clone(),
-            ..Settings::default()
-        },
-        &c.cluster,
-    )
-    .unwrap()
-    .with_dialect(DialectChoice::Pinned(Dialect::V0042));
+    let slurm = Slurm::new(&c.settings(), &c.cluster)
+        .unwrap()
+        .with_dialect(DialectChoice::Pinned(Dialect::V0042));
     let account = format!("{prefix}-1");
     let mut desired = Desired {
         account: account.clone(),
@@ -658,6 +693,349 @@ async fn a_team_without_cluster_logins_still_gets_its_account_and_qos() {
     );
     slurm.freeze(&account, "k3").await.unwrap();
     assert!(slurm.read(&account).await.unwrap().unwrap().is_frozen());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/slurm-2411.sh");
-    run(Command::new("bash").args([script, "reset-accounts", &prefix]));
+    c.script(&["reset-accounts", &prefix]);
+}
+
+/// Many startups are written in a few calls (lists), each read back, changed together, and a
+/// batch that changes nothing only reads.
+#[tokio::test]
+async fn many_accounts_are_written_in_a_few_calls() {
+    let Some(c) = cluster() else { return };
+    let prefix = format!("hcb{:05}", rand::random::<u32>() % 100_000);
+    let slurm = Slurm::new(&c.settings(), &c.cluster)
+        .unwrap()
+        .with_dialect(DialectChoice::Pinned(Dialect::V0042));
+    let shared = format!("{prefix}s");
+    let mut all: Vec<Desired> = (1..=40)
+        .map(|i| {
+            let mut members = match i % 4 {
+                0 => Vec::new(),
+                _ => vec![format!("{prefix}u{i}")],
+            };
+            if i % 5 == 0 {
+                members.push(shared.clone());
+            }
+            members.sort();
+            Desired {
+                account: format!("{prefix}-{i}"),
+                organization: format!("Batch {i} AI"),
+                limit_minutes: 60 + i,
+                members,
+                freeze: false,
+            }
+        })
+        .collect();
+    let check = |held: &[app::credits::backend::Remote], all: &[Desired]| {
+        assert_eq!(held.len(), all.len());
+        for d in all {
+            let r = held.iter().find(|r| r.account == d.account).unwrap();
+            if d.freeze {
+                assert!(r.is_frozen(), "{r:?}");
+            } else {
+                assert_eq!(
+                    (r.limit_minutes, &r.members, r.cap_flags_missing.len()),
+                    (Some(d.limit_minutes), &d.members, 0),
+                    "{}",
+                    d.account
+                );
+            }
+        }
+    };
+
+    let before = slurm.requests();
+    let outcomes = slurm.apply_batch(&all).await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let calls = slurm.requests() - before;
+    assert!(calls <= 12, "{calls} calls for 40 new accounts");
+    check(&slurm.accounts(&format!("{prefix}-")).await.unwrap(), &all);
+    // As sacctmgr shows them: each account its own name, its QOS with the flags, attached as
+    // the only one and the default; a member of two startups keeps the first as default.
+    let seventh = &all[6].account;
+    assert_eq!(
+        c.client(
+            "sacctmgr",
+            &["-nP", "show", "account", seventh, "format=account,descr,org"]
+        ),
+        format!("{seventh}|Hatchery: Batch 7 AI|Batch 7 AI")
+    );
+    assert_eq!(
+        c.qos(seventh),
+        format!("{seventh}|DenyOnLimit,NoDecay|gres/gpu=67")
+    );
+    assert_eq!(c.account_qos(seventh), format!("{seventh}|{seventh}|{seventh}"));
+    assert_eq!(
+        c.client(
+            "sacctmgr",
+            &["-nP", "show", "user", &shared, "format=user,defaultaccount"]
+        ),
+        format!("{shared}|{prefix}-5")
+    );
+
+    // Changed together: a rename, a top-up, a member leaves, one joins, a freeze.
+    all[0].organization = "Renamed AI".into();
+    all[1].limit_minutes += 10;
+    all[2].members.clear();
+    all[3].members.push(format!("{prefix}v4"));
+    all[3].members.sort();
+    all[4] = Desired::frozen(&all[4].account);
+    let before = slurm.requests();
+    let outcomes = slurm.apply_batch(&all).await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let calls = slurm.requests() - before;
+    assert!(calls <= 15, "{calls} calls for 5 changes among 40 accounts");
+    check(&slurm.accounts(&format!("{prefix}-")).await.unwrap(), &all);
+    assert_eq!(
+        c.client(
+            "sacctmgr",
+            &["-nP", "show", "account", &all[0].account, "format=descr,org"]
+        ),
+        "Hatchery: Renamed AI|Renamed AI"
+    );
+
+    // Nothing to change: reads only (the accounts' rows, QOS and names, and the read-back).
+    let before = slurm.requests();
+    let outcomes = slurm.apply_batch(&all).await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    assert_eq!(slurm.requests() - before, 5);
+    c.script(&["reset-accounts", &prefix]);
+}
+
+/// The association-limit way, under a parent account of the park's: the cap is the account
+/// row's GrpTRESMins, no QOS is made, drift is seen and repaired; a parent that does not exist
+/// is told before anything is saved.
+#[tokio::test]
+async fn an_association_cap_under_a_parent_account() {
+    let Some(c) = cluster() else { return };
+    let prefix = format!("hcp{:05}", rand::random::<u32>() % 100_000);
+    let parent = format!("{prefix}-park");
+    c.client(
+        "sacctmgr",
+        &[
+            "-i",
+            "add",
+            "account",
+            &parent,
+            &format!("cluster={}", c.cluster),
+            "description=park",
+            "organization=park",
+        ],
+    );
+    let settings = Settings {
+        parent_account: parent.clone(),
+        enforcement: "association".into(),
+        ..c.settings()
+    };
+    let slurm = Slurm::new(&settings, &c.cluster).unwrap();
+    assert_eq!(slurm.probe().await, Ok(Dialect::V0042));
+    let desired = |i: i64| Desired {
+        account: format!("{prefix}-{i}"),
+        organization: format!("Assoc {i} AI"),
+        limit_minutes: 90 + i,
+        members: vec![format!("{prefix}u{i}")],
+        freeze: false,
+    };
+    let first = desired(1);
+    slurm.apply(&first, "k1").await.unwrap();
+    let rows = |account: &str| {
+        c.client(
+            "sacctmgr",
+            &[
+                "-nP",
+                "show",
+                "assoc",
+                "where",
+                &format!("account={account}"),
+                "format=account,user,parentname,grptresmins",
+            ],
+        )
+    };
+    let own = format!("{}||{parent}|gres/gpu=91", first.account);
+    assert!(rows(&first.account).lines().any(|l| l == own), "{}", rows(&first.account));
+    assert_eq!(c.qos(&first.account), "", "no QOS of Hatchery's");
+    // An operator raises the cap by hand: a read sees it, an apply puts it back.
+    c.client(
+        "sacctmgr",
+        &[
+            "-i",
+            "modify",
+            "account",
+            &first.account,
+            "set",
+            "grptresmins=gres/gpu=999",
+        ],
+    );
+    let read = slurm.read(&first.account).await.unwrap().unwrap();
+    assert_eq!(read.limit_minutes, Some(999));
+    slurm.apply(&first, "k2").await.unwrap();
+    let read = slurm.read(&first.account).await.unwrap().unwrap();
+    assert_eq!((read.limit_minutes, read.members), (Some(91), first.members));
+    // Accounts made in one batch are under the parent too, each with its own cap.
+    let batch = [desired(2), desired(3)];
+    let outcomes = slurm.apply_batch(&batch).await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    for d in &batch {
+        let own = format!("{}||{parent}|gres/gpu={}", d.account, d.limit_minutes);
+        assert!(rows(&d.account).lines().any(|l| l == own), "{}", rows(&d.account));
+    }
+    let wrong = Slurm::new(
+        &Settings {
+            parent_account: format!("{prefix}-nope"),
+            ..c.settings()
+        },
+        &c.cluster,
+    )
+    .unwrap();
+    assert_eq!(wrong.probe().await, Err(ProbeError::UnknownParent));
+    c.script(&["reset-accounts", &prefix]);
+}
+
+/// The token file an operator renews from cron: a token that expired mid-run is refused, and
+/// once the file holds a new one the next call reads it again and succeeds.
+#[tokio::test]
+async fn a_token_renewed_mid_run_is_read_again() {
+    let Some(c) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("slurm.jwt");
+    std::fs::write(&file, c.script(&["token", &c.user, "3"])).unwrap();
+    let slurm = Slurm::new(
+        &Settings {
+            token_file: file.display().to_string(),
+            ..c.settings()
+        },
+        &c.cluster,
+    )
+    .unwrap()
+    .with_dialect(DialectChoice::Pinned(Dialect::V0042));
+    assert_eq!(slurm.read("hct-none-1").await.unwrap(), None);
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    // Expired, and the file not renewed yet: refused, as a token problem.
+    let e = slurm.read("hct-none-1").await.unwrap_err();
+    assert!(matches!(&e, SyncError::Refused(m) if m.contains("token")), "{e:?}");
+    // Renewed: refused once with the old token, read again, and answered.
+    std::fs::write(&file, c.script(&["token", &c.user, "600"])).unwrap();
+    let before = slurm.requests();
+    assert_eq!(slurm.read("hct-none-1").await.unwrap(), None);
+    assert_eq!(slurm.requests() - before, 2);
+}
+
+/// Starts slurmrestd again when dropped, even if the test fails while it is stopped.
+struct RestartRest<'a>(&'a Cluster);
+
+impl Drop for RestartRest<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").args([SCRIPT, "rest-start"]).output();
+        let _ = self.0;
+    }
+}
+
+/// slurmrestd stopped for a minute: the change waits in the outbox (retried, not dead), and
+/// once slurmrestd is back it is applied, once.
+#[tokio::test]
+async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
+    let Some(c) = cluster() else { return };
+    let prefix = format!("hcd{:05}", rand::random::<u32>() % 100_000);
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let admin = app.actor("admin@park.cn").await;
+    let login = format!("{prefix}u");
+    let startup = app
+        .incubating_startup("li@deeppark.cn", "Li Lei", "DeepPark AI", Some(&login))
+        .await;
+    let now = Utc::now();
+    let settings = serde_json::to_string(&c.settings()).unwrap();
+    let r = app::credits::entity::resource::ActiveModel {
+        name: sea_orm::Set("Turing H100 (24.11)".into()),
+        gpu_model: sea_orm::Set("H100".into()),
+        backend: sea_orm::Set("slurm".into()),
+        cluster: sea_orm::Set(c.cluster.clone()),
+        account_pattern: sea_orm::Set(format!("{prefix}-{{id}}")),
+        settings: sea_orm::Set(settings),
+        repair_mode: sea_orm::Set("approve".into()),
+        dialect: sea_orm::Set("auto".into()),
+        created_at: sea_orm::Set(now),
+        updated_at: sea_orm::Set(now),
+        ..Default::default()
+    };
+    let r = sea_orm::ActiveModelTrait::insert(r, app.db()).await.unwrap();
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let g = app::credits::grants::create(
+        app.db(),
+        &app.state.settings,
+        &admin,
+        app::credits::grants::GrantInput {
+            startup_id: startup,
+            resource_id: r.id,
+            gpu_hours: "10".into(),
+            valid_from: fmt(now - Duration::hours(1)),
+            valid_until: fmt(now + Duration::days(30)),
+            reason: "Seed".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    sync(&app).await;
+
+    let _restart = RestartRest(&c);
+    c.script(&["rest-stop"]);
+    let stopped = std::time::Instant::now();
+    app::credits::grants::adjust(app.db(), &app.state.settings, &admin, g, "5", "top-up")
+        .await
+        .unwrap();
+    let newest = || async {
+        sync_job::Entity::find()
+            .order_by_desc(sync_job::Column::Id)
+            .one(app.db())
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let mut passes = 0;
+    while stopped.elapsed() < std::time::Duration::from_secs(60) {
+        // The worker's pass, each at the job's next attempt (its backoff is not waited out).
+        let due = newest().await.next_attempt_at.max(Utc::now());
+        app::credits::sync::run_due(app.db(), due, 10).await.unwrap();
+        let job = newest().await;
+        assert_eq!(job.status, "pending", "{:?}", job.last_error);
+        let error = job.last_error.unwrap_or_default();
+        assert!(error.contains("cannot reach"), "{error}");
+        passes += 1;
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    }
+    assert!(passes >= 5, "{passes} passes");
+    c.script(&["rest-start"]);
+    let job = sync(&app).await;
+    assert_eq!(job.attempts, passes + 1);
+    // Applied once: two changes, two jobs, both done; the cluster holds the ledger's cap.
+    let jobs = sync_job::Entity::find().all(app.db()).await.unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| j.status.as_str()).collect::<Vec<_>>(),
+        ["done", "done"]
+    );
+    let g = grant::Entity::find_by_id(g).one(app.db()).await.unwrap().unwrap();
+    let backend = Backend::for_resource(&r).unwrap();
+    let remote = backend
+        .read(&format!("{prefix}-{startup}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(remote.limit_minutes, Some(app::credits::sync::limit_of(&[g])));
+    assert_eq!(remote.limit_minutes, Some(15 * 60));
+    assert_eq!(remote.members, [login]);
+    c.script(&["reset-accounts", &prefix]);
+}
+
+/// The crash test of 22.05 (see common::slurm), on 24.11: the cluster equals the ledger.
+#[tokio::test]
+async fn killing_hatchery_mid_sync_loses_nothing_on_2411() {
+    let Some(c) = cluster() else { return };
+    let prefix = format!("hcx{:05}", rand::random::<u32>() % 100_000);
+    common::slurm::kill_mid_sync_and_compare(
+        &c.cluster,
+        serde_json::to_value(c.settings()).unwrap(),
+        &prefix,
+    )
+    .await;
+    c.script(&["reset-accounts", &prefix]);
 }

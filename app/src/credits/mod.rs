@@ -141,6 +141,10 @@ pub struct ResourceView {
     /// Slurm: the file holding the JWT, and the user it acts as.
     pub token_file: String,
     pub token_user: String,
+    /// Slurm v0.0.42: the parent of startup accounts (empty: root), and `qos` or
+    /// `association` (how the cap is enforced).
+    pub parent_account: String,
+    pub enforcement: String,
 }
 
 /// The sync state of one startup's allocation on one resource: its newest job.

@@ -166,7 +166,7 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
             <div class="field">
                 <label for="f-dialect">{locale.t("resources.dialect")}</label>
                 <select id="f-dialect" name="dialect">
-                    {["auto", "v0038", "v0042"].into_iter().map(|d| view! {
+                    {["auto", "v0038", "v0042", "v0043", "v0044"].into_iter().map(|d| view! {
                         <option value=d selected=d == dialect>{locale.t(&format!("resources.dialect_{d}"))}</option>
                     }).collect_view()}
                 </select>
@@ -174,6 +174,15 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
             </div>
             <TextField label=locale.t("resources.token_file") name="token_file" value=r.token_file.clone() hint=locale.t("resources.token_file_hint")/>
             <TextField label=locale.t("resources.token_user") name="token_user" value=r.token_user.clone() hint=locale.t("resources.token_user_hint")/>
+            <TextField label=locale.t("resources.parent_account") name="parent_account" value=r.parent_account.clone() hint=locale.t("resources.parent_account_hint")/>
+            <div class="field">
+                <label for="f-enforcement">{locale.t("resources.enforcement")}</label>
+                <select id="f-enforcement" name="enforcement" aria-describedby="f-enforcement-hint">
+                    <option value="qos" selected=r.enforcement != "association">{locale.t("resources.enforcement_qos")}</option>
+                    <option value="association" selected=r.enforcement == "association">{locale.t("resources.enforcement_association")}</option>
+                </select>
+                <small class="hint" id="f-enforcement-hint">{locale.t("resources.enforcement_hint")}</small>
+            </div>
             <TextField
                 label=locale.t("resources.account_pattern")
                 name="account_pattern"

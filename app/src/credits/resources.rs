@@ -27,6 +27,10 @@ pub struct ResourceInput {
     pub dialect: String,
     pub token_file: String,
     pub token_user: String,
+    /// Slurm v0.0.42: the account startup accounts are made under (empty: root).
+    pub parent_account: String,
+    /// Slurm v0.0.42: `qos` (also when empty) or `association`.
+    pub enforcement: String,
 }
 
 pub fn view(r: &resource::Model) -> ResourceView {
@@ -44,6 +48,8 @@ pub fn view(r: &resource::Model) -> ResourceView {
         dialect: r.dialect.clone(),
         token_file: s.token_file,
         token_user: s.token_user,
+        parent_account: s.parent_account,
+        enforcement: s.enforcement,
     }
 }
 
@@ -52,6 +58,14 @@ fn account_pattern_ok(p: &str) -> bool {
     p.contains("{id}")
         && (3..=60).contains(&sample.len())
         && sample
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// A Slurm account name as Hatchery accepts one: lower case letters, digits, `-` and `_`.
+fn slurm_name_ok(name: &str) -> bool {
+    (1..=60).contains(&name.len())
+        && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
@@ -96,11 +110,30 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<resou
         s => s.to_string(),
     };
     let dialect = dialect_of(input)?;
+    let parent_account = input.parent_account.trim();
+    if !parent_account.is_empty() && !slurm_name_ok(parent_account) {
+        return Err(AppError::invalid(
+            "parent_account",
+            "error.parent_account_invalid",
+        ));
+    }
+    let enforcement = match input.enforcement.trim() {
+        "" | "qos" => "",
+        "association" => "association",
+        _ => {
+            return Err(AppError::invalid(
+                "enforcement",
+                "error.enforcement_invalid",
+            ))
+        }
+    };
     let settings = Settings {
         base_url: input.base_url.trim().trim_end_matches('/').to_string(),
         secret,
         token_file: input.token_file.trim().to_string(),
         token_user: input.token_user.trim().to_string(),
+        parent_account: parent_account.to_string(),
+        enforcement: enforcement.to_string(),
     };
     // Building the backend checks what it needs: a URL, a cluster name, a long enough secret.
     let probe = resource::Model {
@@ -151,6 +184,7 @@ async fn check_cluster(candidate: &resource::Model) -> AppResult<()> {
         ProbeError::DialectNotServed { .. } => ("dialect", "error.slurm_dialect_not_served"),
         ProbeError::NoDialect { .. } => ("dialect", "error.slurm_no_dialect"),
         ProbeError::UnknownCluster => ("cluster", "error.slurm_cluster_unknown"),
+        ProbeError::UnknownParent => ("parent_account", "error.slurm_parent_unknown"),
     };
     Err(AppError::invalid(field, key))
 }

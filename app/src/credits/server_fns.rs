@@ -38,6 +38,8 @@ pub async fn save_resource(
     #[server(default)] dialect: String,
     #[server(default)] token_file: String,
     #[server(default)] token_user: String,
+    #[server(default)] parent_account: String,
+    #[server(default)] enforcement: String,
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
@@ -53,6 +55,8 @@ pub async fn save_resource(
         dialect,
         token_file,
         token_user,
+        parent_account,
+        enforcement,
     };
     super::resources::save(&state.db, &actor, (id > 0).then_some(id), input).await?;
     redirect_with_notice("/admin/resources", "saved");

@@ -2,7 +2,7 @@
 //! holds the whole desired allocation for (startup, resource) and an idempotency key. Workers
 //! claim jobs with a lease (and `FOR UPDATE SKIP LOCKED` on PostgreSQL), apply them through the
 //! resource's backend, and retry with exponential backoff; after MAX_ATTEMPTS a job is dead.
-use super::backend::{AllocationBackend, Backend, Desired};
+use super::backend::{Backend, Desired};
 use super::entity::{grant, resource, sync_job};
 use super::{status, sync_status, SyncJobRow};
 use crate::audit::{self, Change};
@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set, Statement,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use sea_orm::{JoinType, Select};
 use serde_json::json;
@@ -180,87 +180,135 @@ struct Claimed {
     id: i64,
 }
 
-/// Claims one due job: pending (or running with an expired lease), and not for a target that
-/// another worker is applying right now, so that an older state never lands after a newer one.
-async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<sync_job::Model>> {
-    let backend = db.get_database_backend();
-    let lease = now + Duration::seconds(*LEASE_SECONDS);
-    let (p, lock) = match backend {
-        DatabaseBackend::Postgres => ("$", " FOR UPDATE SKIP LOCKED"),
-        _ => ("?", ""),
-    };
-    let ph = |n: usize| {
-        if p == "$" {
-            format!("${n}")
-        } else {
-            "?".into()
+/// Placeholders in the order they appear: `$1, $2, …` on PostgreSQL, `?` on SQLite.
+struct Params {
+    postgres: bool,
+    values: Vec<sea_orm::Value>,
+}
+
+impl Params {
+    fn new(backend: DatabaseBackend) -> Params {
+        Params {
+            postgres: backend == DatabaseBackend::Postgres,
+            values: Vec::new(),
         }
+    }
+
+    fn bind(&mut self, v: impl Into<sea_orm::Value>) -> String {
+        self.values.push(v.into());
+        if self.postgres {
+            format!("${}", self.values.len())
+        } else {
+            "?".to_string()
+        }
+    }
+}
+
+/// Claims due jobs with one `UPDATE … WHERE id IN (…) RETURNING id`: pending (or running with
+/// an expired lease), and only a target's newest job that is not superseded (an older one
+/// must never land after it), and not for a target that another worker is applying right
+/// now. `extra` narrows the candidates further (its placeholders bound through `p`).
+async fn claim_where(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    limit: usize,
+    extra: impl FnOnce(&mut Params) -> String,
+) -> AppResult<Vec<sync_job::Model>> {
+    let backend = db.get_database_backend();
+    let mut p = Params::new(backend);
+    let lease = now + Duration::seconds(*LEASE_SECONDS);
+    let set = format!(
+        "status = {}, lease_until = {}, attempts = attempts + 1, updated_at = {}",
+        p.bind(sync_status::RUNNING),
+        p.bind(lease),
+        p.bind(now)
+    );
+    let due = format!(
+        "(j.status = {} OR (j.status = {} AND j.lease_until < {})) AND j.next_attempt_at <= {}",
+        p.bind(sync_status::PENDING),
+        p.bind(sync_status::RUNNING),
+        p.bind(now),
+        p.bind(now)
+    );
+    let newest = format!(
+        "NOT EXISTS (SELECT 1 FROM sync_jobs n WHERE n.startup_id = j.startup_id \
+           AND n.resource_id = j.resource_id AND n.id > j.id AND n.status <> {})",
+        p.bind(sync_status::SUPERSEDED)
+    );
+    let free = format!(
+        "NOT EXISTS (SELECT 1 FROM sync_jobs k WHERE k.startup_id = j.startup_id \
+           AND k.resource_id = j.resource_id AND k.id <> j.id \
+           AND k.status = {} AND k.lease_until >= {})",
+        p.bind(sync_status::RUNNING),
+        p.bind(now)
+    );
+    let extra = extra(&mut p);
+    let still_due = format!(
+        "(status = {} OR (status = {} AND lease_until < {}))",
+        p.bind(sync_status::PENDING),
+        p.bind(sync_status::RUNNING),
+        p.bind(now)
+    );
+    let lock = if p.postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
     };
     let sql = format!(
-        "UPDATE sync_jobs SET status = {s1}, lease_until = {l}, attempts = attempts + 1, updated_at = {u} \
-         WHERE id = (SELECT j.id FROM sync_jobs j \
-           WHERE (j.status = {pending} OR (j.status = {running} AND j.lease_until < {now1})) \
-             AND j.next_attempt_at <= {now2} \
-             AND NOT EXISTS (SELECT 1 FROM sync_jobs k WHERE k.startup_id = j.startup_id \
-                 AND k.resource_id = j.resource_id AND k.id <> j.id \
-                 AND k.status = {running2} AND k.lease_until >= {now3}) \
-             AND (SELECT COUNT(*) FROM sync_jobs c WHERE c.resource_id = j.resource_id \
-                 AND c.status = {running4} AND c.lease_until >= {now5}) < {parallel} \
-           ORDER BY j.id LIMIT 1{lock}) \
-         AND (status = {pending2} OR (status = {running3} AND lease_until < {now4})) \
-         RETURNING id",
-        s1 = ph(1),
-        l = ph(2),
-        u = ph(3),
-        pending = ph(4),
-        running = ph(5),
-        now1 = ph(6),
-        now2 = ph(7),
-        running2 = ph(8),
-        now3 = ph(9),
-        running4 = ph(10),
-        now5 = ph(11),
-        pending2 = ph(12),
-        running3 = ph(13),
-        now4 = ph(14),
-        parallel = PER_RESOURCE_PARALLEL,
+        "UPDATE sync_jobs SET {set} WHERE id IN (SELECT j.id FROM sync_jobs j \
+           WHERE {due} AND {newest} AND {free}{extra} ORDER BY j.id LIMIT {limit}{lock}) \
+         AND {still_due} RETURNING id"
     );
-    // In the order the placeholders appear (SQLite's `?` are positional).
-    let values: Vec<sea_orm::Value> = vec![
-        sync_status::RUNNING.into(),
-        lease.into(),
-        now.into(),
-        sync_status::PENDING.into(),
-        sync_status::RUNNING.into(),
-        now.into(),
-        now.into(),
-        sync_status::RUNNING.into(),
-        now.into(),
-        sync_status::RUNNING.into(),
-        now.into(),
-        sync_status::PENDING.into(),
-        sync_status::RUNNING.into(),
-        now.into(),
-    ];
-    let stmt = Statement::from_sql_and_values(backend, sql, values);
-    let claimed = if backend == DatabaseBackend::Postgres {
+    let stmt = Statement::from_sql_and_values(backend, sql, p.values);
+    let claimed = if p.postgres {
         // Claims from all processes take turns (they are short), so that the count of running
         // jobs per resource each claim sees is exact; SKIP LOCKED keeps them from waiting on
         // rows that another transaction holds.
         let txn = crate::txn::begin(db).await?;
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(724243)")
             .await?;
-        let c = Claimed::find_by_statement(stmt).one(&txn).await?;
+        let c = Claimed::find_by_statement(stmt).all(&txn).await?;
         txn.commit().await?;
         c
     } else {
         // SQLite has one writer at a time: the statement is the critical section.
-        Claimed::find_by_statement(stmt).one(db).await?
+        Claimed::find_by_statement(stmt).all(db).await?
     };
-    match claimed {
-        Some(c) => Ok(sync_job::Entity::find_by_id(c.id).one(db).await?),
-        None => Ok(None),
+    if claimed.is_empty() {
+        return Ok(Vec::new());
     }
+    Ok(sync_job::Entity::find()
+        .filter(sync_job::Column::Id.is_in(claimed.into_iter().map(|c| c.id)))
+        .order_by_asc(sync_job::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Claims one due job, on a resource with fewer than PER_RESOURCE_PARALLEL jobs running.
+async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<sync_job::Model>> {
+    let jobs = claim_where(db, now, 1, |p| {
+        format!(
+            " AND (SELECT COUNT(*) FROM sync_jobs c WHERE c.resource_id = j.resource_id \
+               AND c.status = {} AND c.lease_until >= {}) < {PER_RESOURCE_PARALLEL}",
+            p.bind(sync_status::RUNNING),
+            p.bind(now)
+        )
+    })
+    .await?;
+    Ok(jobs.into_iter().next())
+}
+
+/// Claims up to `n` more due jobs of one resource, to apply with a job just claimed.
+async fn claim_more(
+    db: &DatabaseConnection,
+    resource_id: i64,
+    n: usize,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<sync_job::Model>> {
+    claim_where(db, now, n, |p| {
+        format!(" AND j.resource_id = {}", p.bind(resource_id))
+    })
+    .await
 }
 
 /// Records the outcome, only if this worker still holds the job (same attempt, still running).
@@ -299,16 +347,43 @@ async fn finish(
                 )
         }
     };
-    update
+    let done = outcome.is_ok();
+    let updated = update
         .filter(sync_job::Column::Id.eq(job.id))
         .filter(sync_job::Column::Status.eq(sync_status::RUNNING))
         .filter(sync_job::Column::Attempts.eq(job.attempts))
         .exec(db)
         .await?;
+    if done && updated.rows_affected == 1 {
+        // Older jobs of the target that are still open (one whose worker died holding it, say)
+        // are replaced by this one: the claims never take them again.
+        sync_job::Entity::update_many()
+            .col_expr(
+                sync_job::Column::Status,
+                Expr::value(sync_status::SUPERSEDED),
+            )
+            .col_expr(
+                sync_job::Column::LeaseUntil,
+                Expr::value(None::<DateTime<Utc>>),
+            )
+            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
+            .filter(sync_job::Column::StartupId.eq(job.startup_id))
+            .filter(sync_job::Column::ResourceId.eq(job.resource_id))
+            .filter(sync_job::Column::Id.lt(job.id))
+            .filter(sync_job::Column::Status.is_in([
+                sync_status::PENDING,
+                sync_status::RUNNING,
+                sync_status::DEAD,
+            ]))
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 
 /// Applies due jobs until none is left or `limit` were tried; returns how many were tried.
+/// Where the resource's backend writes lists (Slurm v0.0.42), a claimed job takes other due
+/// jobs of its resource along, and all are applied in one batch.
 pub async fn run_due(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
@@ -319,30 +394,61 @@ pub async fn run_due(
         let Some(job) = claim(db, now).await? else {
             break;
         };
-        tried += 1;
-        let outcome = apply(db, &job).await;
-        if let Err(e) = &outcome {
-            tracing::warn!(job = job.id, attempts = job.attempts, error = %e, "sync job failed");
+        let (jobs, outcomes) = apply(db, job, now).await?;
+        tried += jobs.len();
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            if let Err(e) = &outcome {
+                tracing::warn!(job = job.id, attempts = job.attempts, error = %e, "sync job failed");
+            }
+            finish(db, job, outcome, Utc::now().max(now)).await?;
         }
-        finish(db, &job, outcome, Utc::now().max(now)).await?;
     }
     Ok(tried)
 }
 
-async fn apply(db: &DatabaseConnection, job: &sync_job::Model) -> Result<(), String> {
-    let r = resource::Entity::find_by_id(job.resource_id)
-        .one(db)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the resource no longer exists")?;
-    let desired: Desired = serde_json::from_str(&job.desired).map_err(|e| e.to_string())?;
-    let backend = Backend::for_resource(&r).map_err(|e| e.to_string())?;
-    let outcome = if desired.freeze {
-        backend.freeze(&desired.account, &job.idempotency_key).await
-    } else {
-        backend.apply(&desired, &job.idempotency_key).await
+/// Applies a claimed job, with the other due jobs of its resource that its backend takes
+/// along; returns the jobs and their outcomes.
+async fn apply(
+    db: &DatabaseConnection,
+    job: sync_job::Model,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<sync_job::Model>, Vec<Result<(), String>>)> {
+    let backend = match resource::Entity::find_by_id(job.resource_id).one(db).await? {
+        None => Err("the resource no longer exists".to_string()),
+        Some(r) => Backend::for_resource(&r).map_err(|e| e.to_string()),
     };
-    outcome.map_err(|e| e.to_string())
+    let backend = match backend {
+        Ok(b) => b,
+        Err(e) => return Ok((vec![job], vec![Err(e)])),
+    };
+    let more = backend.batch_limit().await.saturating_sub(1);
+    let resource_id = job.resource_id;
+    let mut jobs = vec![job];
+    if more > 0 {
+        jobs.extend(claim_more(db, resource_id, more, now).await?);
+    }
+    // Each job's desired state; one that cannot be read fails alone.
+    let parsed: Vec<Result<Desired, String>> = jobs
+        .iter()
+        .map(|j| serde_json::from_str::<Desired>(&j.desired).map_err(|e| e.to_string()))
+        .collect();
+    let batch: Vec<(Desired, String)> = jobs
+        .iter()
+        .zip(&parsed)
+        .filter_map(|(j, d)| Some((d.as_ref().ok()?.clone(), j.idempotency_key.clone())))
+        .collect();
+    let mut applied = backend.apply_batch(&batch).await.into_iter();
+    let outcomes = parsed
+        .into_iter()
+        .map(|d| match d {
+            Err(e) => Err(e),
+            Ok(_) => applied
+                .next()
+                .unwrap_or_else(|| Err(super::backend::SyncError::NotApplied("no outcome".into())))
+                .map_err(|e| e.to_string()),
+        })
+        .collect();
+    Ok((jobs, outcomes))
 }
 
 /// An admin sends a dead job back to the queue.

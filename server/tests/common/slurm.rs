@@ -1,8 +1,12 @@
 //! Helpers shared by the tests against real Slurm clusters (22.05 and 24.11).
 use super::{Jar, TestApp, TestResponse};
-use app::credits::entity::sync_job;
-use chrono::Utc;
-use sea_orm::{EntityTrait, QueryOrder};
+use app::auth::Role;
+use app::credits::backend::{AllocationBackend, Backend};
+use app::credits::entity::{grant, resource, sync_job};
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
 
 /// Polls `f` every second until it gives a value, failing the test after `seconds`.
 pub async fn wait_for<F, Fut, T>(what: &str, seconds: u64, mut f: F) -> T
@@ -60,4 +64,219 @@ pub async fn sync(app: &TestApp) -> sync_job::Model {
     }
     let job = newest().await;
     panic!("the job did not apply: {:?}", job.last_error);
+}
+
+/// A server process of the test's own, killed (SIGKILL) when dropped, even if the test fails.
+struct Server(std::process::Child);
+
+impl Server {
+    fn kill(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The crash test, on any cluster: six startups with grants on a resource with these
+/// settings (accounts named `prefix-{id}`); Hatchery (the real binary) is killed with SIGKILL
+/// at random moments while its worker applies random grant changes, twelve times, then runs
+/// until its queue is empty; the cluster must then equal the ledger, account by account.
+/// The caller removes the accounts.
+pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Value, prefix: &str) {
+    use rand::{Rng, SeedableRng};
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let admin = app.actor("admin@park.cn").await;
+    let mut startups = Vec::new();
+    for i in 0..6 {
+        let mut jar = app
+            .signed_in_applicant(&format!("f{i}@t{i}.cn"), &format!("Founder {i}"))
+            .await;
+        app.post_form(
+            "/api/save_startup",
+            "/startup",
+            &[
+                ("name", &format!("Team {i}")),
+                ("sector", "language"),
+                ("stage", "seed"),
+                ("team_size", "3"),
+                ("founders", "F"),
+            ],
+            &mut jar,
+        )
+        .await;
+        let s = app::startups::entity::startup::Entity::find()
+            .filter(app::startups::entity::startup::Column::Name.eq(format!("Team {i}")))
+            .one(app.db())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut a = s.clone().into_active_model();
+        a.status = Set("incubating".into());
+        a.update(app.db()).await.unwrap();
+        let u = app::auth::entity::user::Entity::find()
+            .filter(app::auth::entity::user::Column::Email.eq(format!("f{i}@t{i}.cn")))
+            .one(app.db())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut u = u.into_active_model();
+        u.cluster_login = Set(Some(format!("{prefix}u{i}")));
+        u.update(app.db()).await.unwrap();
+        startups.push(s.id);
+    }
+    let now = Utc::now();
+    let r = resource::ActiveModel {
+        name: Set("Turing H100".into()),
+        gpu_model: Set("H100".into()),
+        backend: Set("slurm".into()),
+        cluster: Set(cluster.into()),
+        account_pattern: Set(format!("{prefix}-{{id}}")),
+        settings: Set(settings.to_string()),
+        repair_mode: Set("approve".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let mut grants = Vec::new();
+    for s in &startups {
+        let id = app::credits::grants::create(
+            app.db(),
+            &app.state.settings,
+            &admin,
+            app::credits::grants::GrantInput {
+                startup_id: *s,
+                resource_id: r.id,
+                gpu_hours: "20".into(),
+                valid_from: fmt(now - Duration::hours(1)),
+                valid_until: fmt(now + Duration::days(30)),
+                reason: "Seed".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        grants.push(id);
+    }
+
+    let port = 39000 + rand::random::<u16>() % 2000;
+    let spawn = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hatchery"));
+        cmd.arg("serve")
+            .env("HATCHERY_DATA_DIR", app.data_dir.path())
+            .env("HATCHERY_ADDR", format!("127.0.0.1:{port}"))
+            .env("HATCHERY_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env("HATCHERY_WORKER_POLL_MS", "100")
+            .env("HATCHERY_SYNC_LEASE_SECONDS", "3")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if let Some(db) = &app.database_url {
+            cmd.env("HATCHERY_DATABASE_URL", db);
+        }
+        Server(cmd.spawn().expect("the server starts"))
+    };
+    let seed: u64 = rand::random();
+    eprintln!("crash test seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut kills = 0;
+    for cycle in 0..12 {
+        // A change while Hatchery is down or about to be killed.
+        let g = grants[rng.random_range(0..grants.len())];
+        let outcome = match rng.random_range(0..3) {
+            0 => {
+                app::credits::grants::adjust(
+                    app.db(),
+                    &app.state.settings,
+                    &admin,
+                    g,
+                    &format!("{}", rng.random_range(1..5)),
+                    "more",
+                )
+                .await
+            }
+            1 => {
+                app::credits::grants::adjust(app.db(), &app.state.settings, &admin, g, "-1", "less")
+                    .await
+            }
+            _ => {
+                let to = if rng.random_bool(0.5) {
+                    "suspended"
+                } else {
+                    "active"
+                };
+                app::credits::grants::transition(
+                    app.db(),
+                    &app.state.settings,
+                    &admin,
+                    g,
+                    to,
+                    "cycle",
+                )
+                .await
+            }
+        };
+        if let Err(e) = outcome {
+            assert!(
+                matches!(e, app::error::AppError::Conflict { .. }),
+                "cycle {cycle}: {e:?}"
+            );
+        }
+        let child = spawn();
+        tokio::time::sleep(std::time::Duration::from_millis(
+            rng.random_range(300..3000),
+        ))
+        .await;
+        child.kill(); // SIGKILL
+        kills += 1;
+    }
+    // Restarted for good: it catches up.
+    let child = spawn();
+    wait_for("the queue to drain", 240, || {
+        let db = app.db().clone();
+        async move {
+            let open = sync_job::Entity::find()
+                .filter(sync_job::Column::Status.is_in(["pending", "running", "dead"]))
+                .all(&db)
+                .await
+                .unwrap();
+            open.is_empty().then_some(())
+        }
+    })
+    .await;
+    child.kill();
+    assert_eq!(kills, 12);
+
+    // The cluster equals the ledger, account by account.
+    let report = app::credits::reconcile::compare(app.db(), r.id)
+        .await
+        .unwrap();
+    assert_eq!(report.accounts, startups.len());
+    assert!(report.drifts.is_empty(), "{:?}", report.drifts);
+    let backend = Backend::for_resource(&r).unwrap();
+    for (s, g) in startups.iter().zip(&grants) {
+        let g = grant::Entity::find_by_id(*g)
+            .one(app.db())
+            .await
+            .unwrap()
+            .unwrap();
+        let remote = backend
+            .read(&format!("{prefix}-{s}"))
+            .await
+            .unwrap()
+            .unwrap();
+        let want = app::credits::sync::limit_of(&[g]);
+        assert_eq!(remote.limit_minutes, Some(want));
+    }
 }

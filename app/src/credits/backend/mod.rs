@@ -152,6 +152,12 @@ pub struct Settings {
     /// which names its user.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token_user: String,
+    /// Slurm v0.0.42: the account that startup accounts are made under (empty: `root`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub parent_account: String,
+    /// Slurm v0.0.42: `qos` (empty: the default) or `association` (see `slurm::Enforcement`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub enforcement: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -168,6 +174,8 @@ impl std::fmt::Debug for Settings {
             )
             .field("token_file", &self.token_file)
             .field("token_user", &self.token_user)
+            .field("parent_account", &self.parent_account)
+            .field("enforcement", &self.enforcement)
             .finish()
     }
 }
@@ -188,6 +196,34 @@ impl Backend {
             "none" => Ok(Backend::None),
             other => Err(SyncError::Config(format!("unknown backend {other}"))),
         }
+    }
+}
+
+impl Backend {
+    /// How many jobs of one resource are worth applying together (1: one at a time).
+    pub async fn batch_limit(&self) -> usize {
+        match self {
+            Backend::Slurm(b) => b.batch_limit().await,
+            Backend::Http(_) | Backend::None => 1,
+        }
+    }
+
+    /// Applies (or freezes) the desired states of distinct accounts, each with its job's
+    /// idempotency key; one outcome per entry, in order.
+    pub async fn apply_batch(&self, jobs: &[(Desired, String)]) -> Vec<SyncResult<()>> {
+        if let Backend::Slurm(b) = self {
+            let all: Vec<Desired> = jobs.iter().map(|(d, _)| d.clone()).collect();
+            return b.apply_batch(&all).await;
+        }
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for (d, key) in jobs {
+            outcomes.push(if d.freeze {
+                self.freeze(&d.account, key).await
+            } else {
+                self.apply(d, key).await
+            });
+        }
+        outcomes
     }
 }
 

@@ -27,18 +27,29 @@ use v0038 as dialect;
 pub enum Dialect {
     /// `/slurmdb/v0.0.38`: Slurm 22.05 and 23.11.
     V0038,
-    /// `/slurmdb/v0.0.42`: Slurm 24.11, 25.05, 25.11 and 26.05.
+    /// `/slurmdb/v0.0.42`: Slurm 24.11, 25.05, 25.11 and 26.05 (deprecated there).
     V0042,
+    /// `/slurmdb/v0.0.43`: Slurm 25.05 to 26.05; the JSON Hatchery uses is v0.0.42's.
+    V0043,
+    /// `/slurmdb/v0.0.44`: Slurm 25.11 and 26.05; the JSON Hatchery uses is v0.0.42's.
+    V0044,
 }
 
 impl Dialect {
-    pub const ALL: [Dialect; 2] = [Dialect::V0038, Dialect::V0042];
+    pub const ALL: [Dialect; 4] = [
+        Dialect::V0038,
+        Dialect::V0042,
+        Dialect::V0043,
+        Dialect::V0044,
+    ];
 
     /// The resource setting's value, e.g. `v0042`.
     pub fn name(self) -> &'static str {
         match self {
             Dialect::V0038 => "v0038",
             Dialect::V0042 => "v0042",
+            Dialect::V0043 => "v0043",
+            Dialect::V0044 => "v0044",
         }
     }
 
@@ -47,7 +58,15 @@ impl Dialect {
         match self {
             Dialect::V0038 => "v0.0.38",
             Dialect::V0042 => "v0.0.42",
+            Dialect::V0043 => "v0.0.43",
+            Dialect::V0044 => "v0.0.44",
         }
+    }
+
+    /// Whether this is one of the list-writing dialects whose JSON is v0.0.42's (v0.0.43 and
+    /// v0.0.44 differ from it only in fields Hatchery does not use: see `v0042`'s header).
+    pub fn is_v0042_family(self) -> bool {
+        self != Dialect::V0038
     }
 
     /// The newest dialect of ours among those a slurmrestd serves (`dialects_in`).
@@ -58,6 +77,39 @@ impl Dialect {
             .find(|d| served.iter().any(|s| s == d.version()))
     }
 }
+
+/// How a v0.0.42 resource holds a startup to its cap (the resource's `enforcement` setting).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Enforcement {
+    /// A QOS per account with `NO_DECAY,DENY_LIMIT`: a lifetime cap whatever the site's
+    /// fair-share decay.
+    #[default]
+    Qos,
+    /// GrpTRESMins on the account's association: a lifetime cap only where
+    /// `PriorityDecayHalfLife=0` (otherwise used minutes decay and the cap is exceeded).
+    Association,
+}
+
+impl Enforcement {
+    /// The setting's value: `qos` (also when empty) or `association`.
+    pub fn parse(text: &str) -> SyncResult<Enforcement> {
+        match text.trim() {
+            "" | "qos" => Ok(Enforcement::Qos),
+            "association" => Ok(Enforcement::Association),
+            other => Err(SyncError::Config(format!(
+                "unknown enforcement {other} (qos or association)"
+            ))),
+        }
+    }
+}
+
+/// Requests sent to slurmrestd by this process (the reconciliation benchmark reports them per
+/// startup).
+pub static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many accounts one batch of v0.0.42 calls carries: 250 accounts' lists are about 100 KB
+/// and slurmdbd 24.11 applies them in about a second per call.
+pub const BATCH: usize = 250;
 
 /// A resource's choice of dialect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +155,11 @@ pub struct Slurm {
     dialect: tokio::sync::OnceCell<Dialect>,
     /// The base URL as configured: what `DETECTED` is keyed by.
     origin: String,
+    /// The account startup accounts are made under (v0.0.42; `root` by default).
+    parent: String,
+    enforcement: Enforcement,
+    /// Requests this backend sent.
+    requests: std::sync::atomic::AtomicU64,
 }
 
 /// How slurmrestd learns who is asking.
@@ -225,7 +282,18 @@ impl Slurm {
             choice: DialectChoice::Auto,
             dialect: tokio::sync::OnceCell::new(),
             origin: settings.base_url.trim().trim_end_matches('/').to_string(),
+            parent: match settings.parent_account.trim() {
+                "" => "root".to_string(),
+                p => p.to_string(),
+            },
+            enforcement: Enforcement::parse(&settings.enforcement)?,
+            requests: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// How many requests this backend has sent to slurmrestd.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn with_dialect(mut self, choice: DialectChoice) -> Slurm {
@@ -253,7 +321,7 @@ impl Slurm {
                 let d = Dialect::newest_of(&served).ok_or_else(|| {
                     SyncError::Config(format!(
                         "slurmrestd serves none of the dialects Hatchery speaks (v0.0.38, \
-                         v0.0.42); it serves {served:?}"
+                         v0.0.42 to v0.0.44); it serves {served:?}"
                     ))
                 })?;
                 DETECTED
@@ -298,6 +366,9 @@ impl Slurm {
         url: &url::Url,
         body: Option<&Value>,
     ) -> SyncResult<(reqwest::StatusCode, String)> {
+        REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut req = self
             .client
             .request(method.clone(), url.clone())
@@ -471,6 +542,8 @@ pub enum ProbeError {
     NoDialect { served: Vec<String> },
     /// slurmdbd knows no cluster of that name.
     UnknownCluster,
+    /// The parent account (v0.0.42) is not an account of the cluster.
+    UnknownParent,
 }
 
 impl Slurm {
@@ -520,6 +593,24 @@ impl Slurm {
             });
         if !known {
             return Err(ProbeError::UnknownCluster);
+        }
+        // Startup accounts are made under the parent: it must be there (root always is).
+        if dialect.is_v0042_family() && self.parent != "root" {
+            let path = format!("/slurmdb/{}/associations/", dialect.version());
+            let query = [("account", self.parent.as_str()), ("cluster", &self.cluster)];
+            let (_, text) = self
+                .exchange_authed(&Method::GET, &self.url_of(&path, &query), None)
+                .await
+                .map_err(|e| ProbeError::Unreachable(e.to_string()))?;
+            let rows = serde_json::from_str::<Value>(&text)
+                .map(|v| v0042::associations(&v, &self.cluster))
+                .unwrap_or_default();
+            if !rows
+                .iter()
+                .any(|a| a.account == self.parent && a.is_account_row())
+            {
+                return Err(ProbeError::UnknownParent);
+            }
         }
         if self.choice == DialectChoice::Auto {
             DETECTED
@@ -633,32 +724,61 @@ impl Slurm {
     }
 }
 
+impl Slurm {
+    /// How many accounts `apply_batch` takes at once: many where the dialect writes lists.
+    pub async fn batch_limit(&self) -> usize {
+        match self.dialect().await {
+            Ok(d) if d.is_v0042_family() => BATCH,
+            _ => 1,
+        }
+    }
+
+    /// Desired states of distinct accounts, one outcome each, in order.
+    pub async fn apply_batch(&self, all: &[Desired]) -> Vec<SyncResult<()>> {
+        match self.dialect().await {
+            Ok(d) if d.is_v0042_family() => self.apply_many_42(all).await,
+            Ok(_) => {
+                let mut outcomes = Vec::with_capacity(all.len());
+                for d in all {
+                    outcomes.push(if d.freeze {
+                        self.freeze_38(&d.account).await
+                    } else {
+                        self.apply_38(d).await
+                    });
+                }
+                outcomes
+            }
+            Err(e) => all.iter().map(|_| Err(e.clone())).collect(),
+        }
+    }
+}
+
 impl AllocationBackend for Slurm {
     async fn apply(&self, desired: &Desired, _idempotency_key: &str) -> SyncResult<()> {
         match self.dialect().await? {
             Dialect::V0038 => self.apply_38(desired).await,
-            Dialect::V0042 => self.apply_42(desired).await,
+            _ => self.apply_42(desired).await,
         }
     }
 
     async fn freeze(&self, account: &str, _idempotency_key: &str) -> SyncResult<()> {
         match self.dialect().await? {
             Dialect::V0038 => self.freeze_38(account).await,
-            Dialect::V0042 => self.freeze_42(account).await,
+            _ => self.freeze_42(account).await,
         }
     }
 
     async fn read(&self, account: &str) -> SyncResult<Option<Remote>> {
         match self.dialect().await? {
             Dialect::V0038 => self.read_38(account).await,
-            Dialect::V0042 => self.read_42(account).await,
+            _ => self.read_42(account).await,
         }
     }
 
     async fn accounts(&self, prefix: &str) -> SyncResult<Vec<Remote>> {
         match self.dialect().await? {
             Dialect::V0038 => self.accounts_38(prefix).await,
-            Dialect::V0042 => self.accounts_42(prefix).await,
+            _ => self.accounts_42(prefix).await,
         }
     }
 
@@ -670,7 +790,7 @@ impl AllocationBackend for Slurm {
         match self.dialect().await? {
             // 22.05's jobs query takes no window: the whole history each pass.
             Dialect::V0038 => self.usage_38(account).await,
-            Dialect::V0042 => self.usage_42(account, since).await,
+            _ => self.usage_42(account, since).await,
         }
     }
 }
@@ -858,9 +978,21 @@ mod tests {
         );
         assert_eq!(
             Dialect::newest_of(&served(&["v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"])),
-            Some(Dialect::V0042)
+            Some(Dialect::V0044)
         );
-        assert_eq!(Dialect::newest_of(&served(&["v0.0.43", "v0.0.44"])), None);
+        assert_eq!(
+            Dialect::newest_of(&served(&["v0.0.40", "v0.0.41", "v0.0.42", "v0.0.43"])),
+            Some(Dialect::V0043)
+        );
+        // 26.11 will serve v0.0.43 and newer only.
+        assert_eq!(
+            Dialect::newest_of(&served(&["v0.0.43", "v0.0.44", "v0.0.45"])),
+            Some(Dialect::V0044)
+        );
+        assert_eq!(Dialect::newest_of(&served(&["v0.0.40", "v0.0.41"])), None);
+        for d in Dialect::ALL {
+            assert_eq!(DialectChoice::parse(d.name()), Ok(DialectChoice::Pinned(d)));
+        }
         assert_eq!(DialectChoice::parse("").unwrap(), DialectChoice::Auto);
         assert_eq!(DialectChoice::parse("auto").unwrap(), DialectChoice::Auto);
         assert_eq!(

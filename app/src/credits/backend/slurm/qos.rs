@@ -1,17 +1,16 @@
-//! v0.0.42: the budget as a QOS per account. The QOS is named as the account, carries
-//! `NO_DECAY,DENY_LIMIT` and GrpTRESMins gres/gpu = the cap, and is the account association's
-//! only QOS and its default, so the cap is a lifetime cap that users cannot dodge with another
-//! QOS, while fair-share decay stays on for everything else. Every write is read back.
-use super::v0042::{self, AssocChange, Failure, NewAccount, Qos, Reply};
-use super::{Slurm, SyncError, SyncResult};
+//! v0.0.42: the budget as a QOS per account (the default) or as the account association's own
+//! GrpTRESMins (a resource setting, for sites with `PriorityDecayHalfLife=0`). The QOS is named
+//! as the account, carries `NO_DECAY,DENY_LIMIT` and GrpTRESMins gres/gpu = the cap, and is the
+//! account association's only QOS and its default, so the cap is a lifetime cap that users
+//! cannot dodge with another QOS, while fair-share decay stays on for everything else. Many
+//! accounts are written in a few calls (lists), and every write is read back.
+use super::v0042::{self, Account, AssocChange, Failure, NewAccount, Qos, Reply};
+use super::{Enforcement, Slurm, SyncError, SyncResult};
 use crate::credits::backend::{Desired, JobUsage, Remote};
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-
-/// The parent of every startup account.
-const PARENT: &str = "root";
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Why a v0.0.42 request failed, in the sync job's terms.
 fn sync_error(f: Failure) -> SyncError {
@@ -33,8 +32,23 @@ fn body(reply: Reply) -> Value {
     }
 }
 
-/// The remote state of one account: its rows, and its QOS as Hatchery names it.
-pub(super) fn remote_of(account: &str, rows: &[v0042::Assoc], qos: Option<&Qos>) -> Option<Remote> {
+/// The description of a startup's QOS; a freeze keeps the one it had.
+fn qos_description(d: &Desired, held: Option<&Qos>) -> String {
+    match (held, d.freeze) {
+        (Some(q), true) => q.description.clone(),
+        (None, true) => "Hatchery: frozen".to_string(),
+        _ => v0042::description(&d.organization),
+    }
+}
+
+/// The remote state of one account: its rows, and (enforced by QOS) its QOS as Hatchery names
+/// it.
+pub(super) fn remote_of(
+    account: &str,
+    rows: &[v0042::Assoc],
+    qos: Option<&Qos>,
+    enforcement: Enforcement,
+) -> Option<Remote> {
     let own = rows
         .iter()
         .find(|a| a.account == account && a.is_account_row())?;
@@ -45,6 +59,14 @@ pub(super) fn remote_of(account: &str, rows: &[v0042::Assoc], qos: Option<&Qos>)
         .collect();
     members.sort();
     members.dedup();
+    if enforcement == Enforcement::Association {
+        return Some(Remote {
+            account: account.to_string(),
+            limit_minutes: own.gpu_minutes,
+            members,
+            cap_flags_missing: Vec::new(),
+        });
+    }
     // The QOS caps the account only as its only QOS (another one in the list would let users
     // dodge the cap with `sbatch -q`) and its default; otherwise nothing bounds its GPU use.
     let attached = own.qos == [account] && own.default_qos.as_deref() == Some(account);
@@ -74,7 +96,8 @@ impl Slurm {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> SyncResult<Reply> {
-        let url = self.url_of(&format!("{}{path}", v0042::PREFIX), query);
+        let version = self.dialect().await?.version();
+        let url = self.url_of(&format!("/slurmdb/{version}{path}"), query);
         let (status, text) = self.exchange_authed(&method, &url, body).await?;
         v0042::classify(status.as_u16(), &text).map_err(sync_error)
     }
@@ -88,133 +111,285 @@ impl Slurm {
         Ok(())
     }
 
-    async fn rows_42(&self, account: &str) -> SyncResult<Vec<v0042::Assoc>> {
-        let v = self
-            .get_42(
-                "/associations/",
-                &[("account", account), ("cluster", &self.cluster)],
-            )
-            .await?;
-        Ok(v0042::associations(&v, &self.cluster)
+    /// The association rows of `accounts`, by account: a filtered read for one account, the
+    /// cluster's rows for several (`account=a,b` is "Unable to parse query" in 24.11).
+    async fn rows_of(&self, accounts: &[&str]) -> SyncResult<BTreeMap<String, Vec<v0042::Assoc>>> {
+        let v = match accounts {
+            [one] => {
+                self.get_42("/associations/", &[("account", one), ("cluster", &self.cluster)])
+                    .await?
+            }
+            _ => {
+                self.get_42("/associations/", &[("cluster", &self.cluster)])
+                    .await?
+            }
+        };
+        let wanted: HashSet<&str> = accounts.iter().copied().collect();
+        let mut by_account: BTreeMap<String, Vec<v0042::Assoc>> = BTreeMap::new();
+        for a in v0042::associations(&v, &self.cluster) {
+            if wanted.contains(a.account.as_str()) {
+                by_account.entry(a.account.clone()).or_default().push(a);
+            }
+        }
+        Ok(by_account)
+    }
+
+    /// The QOS named as `accounts`: `GET /qos/NAME` for one, every QOS for several (`GET /qos/`
+    /// has no filter that works).
+    async fn qos_of(&self, accounts: &[&str]) -> SyncResult<HashMap<String, Qos>> {
+        let v = match accounts {
+            [one] => self.get_42(&format!("/qos/{one}"), &[]).await?,
+            _ => self.get_42("/qos/", &[]).await?,
+        };
+        let wanted: HashSet<&str> = accounts.iter().copied().collect();
+        Ok(v0042::qos_list(&v)
             .into_iter()
-            .filter(|a| a.account == account)
+            .filter(|q| wanted.contains(q.name.as_str()))
+            .map(|q| (q.name.clone(), q))
             .collect())
     }
 
-    async fn qos_42(&self, name: &str) -> SyncResult<Option<Qos>> {
-        let v = self.get_42(&format!("/qos/{name}"), &[]).await?;
-        Ok(v0042::qos_list(&v).into_iter().find(|q| q.name == name))
+    /// The account records (description, organization) of `accounts`.
+    async fn account_records(&self, accounts: &[&str]) -> SyncResult<HashMap<String, Account>> {
+        let v = match accounts {
+            [one] => self.get_42(&format!("/account/{one}"), &[]).await?,
+            _ => self.get_42("/accounts/", &[]).await?,
+        };
+        let wanted: HashSet<&str> = accounts.iter().copied().collect();
+        Ok(v0042::accounts(&v)
+            .into_iter()
+            .filter(|a| wanted.contains(a.name.as_str()))
+            .map(|a| (a.name.clone(), a))
+            .collect())
     }
 
     pub(super) async fn read_42(&self, account: &str) -> SyncResult<Option<Remote>> {
-        let rows = self.rows_42(account).await?;
-        if rows.is_empty() {
+        let rows = self.rows_of(&[account]).await?;
+        let Some(rows) = rows.get(account) else {
             return Ok(None);
-        }
-        let qos = self.qos_42(account).await?;
-        Ok(remote_of(account, &rows, qos.as_ref()))
+        };
+        let qos = match self.enforcement {
+            Enforcement::Qos => self.qos_of(&[account]).await?.remove(account),
+            Enforcement::Association => None,
+        };
+        Ok(remote_of(account, rows, qos.as_ref(), self.enforcement))
     }
 
-    /// Makes the QOS, the account and its members equal to `desired`, in the order that keeps
-    /// the cap in force throughout: the QOS first (a new account is born under it), then the
-    /// account, then its members. Each step only when the read says it is needed.
-    pub(super) async fn apply_42(&self, desired: &Desired) -> SyncResult<()> {
-        let account = desired.account.as_str();
-        let limit = desired.limit_minutes;
-        let description = v0042::description(&desired.organization);
-
-        // The QOS: the cap and the flags, always sent together (flags left out are cleared).
-        let qos = self.qos_42(account).await?;
-        let qos_description = match (&qos, desired.freeze) {
-            (Some(q), true) => q.description.clone(),
-            (None, true) => "Hatchery: frozen".to_string(),
-            _ => description.clone(),
+    /// Makes every account of `all` equal to its desired state (distinct accounts), in a few
+    /// calls whatever their number, in the order that keeps each cap in force throughout: the
+    /// QOS first, then the accounts (a new one has no member yet, so nothing runs under it
+    /// before its cap is attached), then the account rows, then the members; then one read of
+    /// everything, which decides each account's outcome. An error is a call that failed for
+    /// the whole batch.
+    pub(super) async fn apply_all_42(&self, all: &[Desired]) -> SyncResult<Vec<SyncResult<()>>> {
+        let names: Vec<&str> = all.iter().map(|d| d.account.as_str()).collect();
+        let mut rows = self.rows_of(&names).await?;
+        let has_row = |rows: &BTreeMap<String, Vec<v0042::Assoc>>, account: &str| {
+            rows.get(account)
+                .is_some_and(|r| r.iter().any(v0042::Assoc::is_account_row))
         };
-        if !qos
-            .as_ref()
-            .is_some_and(|q| q.enforces(limit) && q.description == qos_description)
-        {
-            self.post_42(
-                "/qos/",
-                &v0042::qos_body(vec![v0042::qos_row(
-                    account,
-                    &qos_description,
-                    limit,
-                    qos.as_ref(),
-                )]),
-            )
-            .await?;
+        // Freezing an account that is not there is done: nothing can run under it.
+        let todo: Vec<&Desired> = all
+            .iter()
+            .filter(|d| !(d.freeze && !rows.contains_key(&d.account)))
+            .collect();
+        if todo.is_empty() {
+            return Ok(all.iter().map(|_| Ok(())).collect());
+        }
+        let todo_names: Vec<&str> = todo.iter().map(|d| d.account.as_str()).collect();
+        let by_qos = self.enforcement == Enforcement::Qos;
+
+        // 1. The QOS: the cap and the flags, always sent together (flags left out are cleared).
+        if by_qos {
+            let held = self.qos_of(&todo_names).await?;
+            let writes: Vec<Value> = todo
+                .iter()
+                .filter_map(|d| {
+                    let q = held.get(&d.account);
+                    let description = qos_description(d, q);
+                    let in_force = q.is_some_and(|q| {
+                        q.enforces(d.limit_minutes) && q.description == description
+                    });
+                    (!in_force).then(|| {
+                        v0042::qos_row(&d.account, &description, d.limit_minutes, q)
+                    })
+                })
+                .collect();
+            if !writes.is_empty() {
+                self.post_42("/qos/", &v0042::qos_body(writes)).await?;
+            }
         }
 
-        // The account with its association, born with the QOS as its only and default one.
-        let mut rows = self.rows_42(account).await?;
-        if !rows.iter().any(v0042::Assoc::is_account_row) {
-            let names = [account.to_string()];
+        // 2. New accounts, each with its association under the parent, in one call. One new
+        // account is born capped; several share the call's settings, so their names and caps
+        // follow in steps 3 and 4.
+        let new: Vec<String> = todo
+            .iter()
+            .filter(|d| !has_row(&rows, &d.account))
+            .map(|d| d.account.clone())
+            .collect();
+        if let Some(first) = todo.iter().find(|d| new.len() == 1 && d.account == new[0]) {
+            let description = v0042::description(&first.organization);
             self.post_42(
                 "/accounts_association/",
                 &v0042::accounts_association_body(&NewAccount {
-                    accounts: &names,
+                    accounts: &new,
                     cluster: &self.cluster,
-                    parent: PARENT,
+                    parent: &self.parent,
                     description: &description,
-                    organization: &desired.organization,
-                    gpu_minutes: None,
-                    qos: Some(account),
+                    organization: &first.organization,
+                    gpu_minutes: (!by_qos).then_some(first.limit_minutes),
+                    qos: by_qos.then_some(first.account.as_str()),
                 }),
             )
             .await?;
-            rows = self.rows_42(account).await?;
-        } else if !desired.freeze {
-            // A startup's rename reaches the account's organization and description.
-            let v = self.get_42(&format!("/account/{account}"), &[]).await?;
-            let held = v0042::accounts(&v).into_iter().find(|a| a.name == account);
-            // An account made by accounts_association has its organization in lower case
-            // (POST /accounts keeps the case): a change of case alone is no rename.
-            if held.is_some_and(|a| {
-                a.description != description
-                    || a.organization.to_lowercase() != desired.organization.to_lowercase()
-            }) {
-                self.post_42(
-                    "/accounts/",
-                    &v0042::accounts_body(&[(account, &desired.organization)]),
-                )
-                .await?;
-            }
-        }
-        let own = rows
-            .iter()
-            .find(|a| a.is_account_row())
-            .ok_or_else(|| SyncError::NotApplied(format!("account {account} was not created")))?;
-        if !(own.qos == [account] && own.default_qos.as_deref() == Some(account)) {
-            // Sent with every TRES list as read: an association update clears those left out.
-            let row = v0042::association_update(
-                own,
-                &AssocChange {
-                    gpu_minutes: None,
-                    qos: Some((vec![account.to_string()], account.to_string())),
-                },
-            );
-            self.post_42("/associations/", &v0042::associations_body(vec![row]))
-                .await?;
-        }
-
-        // The members: added in one call (their default account stays theirs), removed one
-        // by one when they left the team.
-        let present: Vec<String> = rows.iter().filter_map(|a| a.user.clone()).collect();
-        let missing: Vec<String> = desired
-            .members
-            .iter()
-            .filter(|m| !present.contains(m))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
+        } else if !new.is_empty() {
             self.post_42(
-                "/users_association/",
-                &v0042::users_association_body(account, &self.cluster, &missing),
+                "/accounts_association/",
+                &v0042::accounts_association_body(&NewAccount {
+                    accounts: &new,
+                    cluster: &self.cluster,
+                    parent: &self.parent,
+                    description: "Hatchery",
+                    organization: "hatchery",
+                    gpu_minutes: None,
+                    qos: None,
+                }),
             )
             .await?;
         }
-        for login in present.iter().filter(|p| !desired.members.contains(p)) {
+
+        // 3. Names: a startup's rename reaches its account's organization and description, and
+        // accounts made together get their own.
+        let existing: Vec<&str> = todo
+            .iter()
+            .filter(|d| !d.freeze && !new.contains(&d.account))
+            .map(|d| d.account.as_str())
+            .collect();
+        let held = if existing.is_empty() {
+            HashMap::new()
+        } else {
+            self.account_records(&existing).await?
+        };
+        let renamed: Vec<(&str, &str)> = todo
+            .iter()
+            .filter(|d| !d.freeze)
+            .filter(|d| match held.get(&d.account) {
+                // An account made by accounts_association has its organization in lower case
+                // (POST /accounts keeps the case): a change of case alone is no rename.
+                Some(a) => {
+                    a.description != v0042::description(&d.organization)
+                        || a.organization.to_lowercase() != d.organization.to_lowercase()
+                }
+                None => new.len() > 1 && new.contains(&d.account),
+            })
+            .map(|d| (d.account.as_str(), d.organization.as_str()))
+            .collect();
+        if !renamed.is_empty() {
+            self.post_42("/accounts/", &v0042::accounts_body(&renamed))
+                .await?;
+        }
+        if !new.is_empty() {
+            rows = self.rows_of(&todo_names).await?;
+        }
+
+        // 4. The account rows: the QOS as their only and default one, or their own cap. Sent
+        // with every TRES list as read: an association update clears those left out.
+        let updates: Vec<Value> = todo
+            .iter()
+            .filter_map(|d| {
+                let own = rows.get(&d.account)?.iter().find(|a| a.is_account_row())?;
+                let change = if by_qos {
+                    let attached = own.qos == [d.account.as_str()]
+                        && own.default_qos.as_deref() == Some(d.account.as_str());
+                    (!attached).then(|| AssocChange {
+                        gpu_minutes: None,
+                        qos: Some((vec![d.account.clone()], d.account.clone())),
+                    })?
+                } else {
+                    (own.gpu_minutes != Some(d.limit_minutes)).then_some(AssocChange {
+                        gpu_minutes: Some(Some(d.limit_minutes)),
+                        qos: None,
+                    })?
+                };
+                Some(v0042::association_update(own, &change))
+            })
+            .collect();
+        if !updates.is_empty() {
+            self.post_42("/associations/", &v0042::associations_body(updates))
+                .await?;
+        }
+
+        // 5. Members: users who are new to Slurm are made with this account as their default,
+        // then every missing membership in one call; those who left are removed one by one.
+        let mut missing: Vec<(&str, &str)> = Vec::new();
+        let mut left: Vec<(&str, String)> = Vec::new();
+        for d in &todo {
+            let Some(account_rows) = rows.get(&d.account) else {
+                continue;
+            };
+            let present: Vec<&str> = account_rows
+                .iter()
+                .filter_map(|a| a.user.as_deref())
+                .collect();
+            for m in &d.members {
+                if !present.contains(&m.as_str()) {
+                    missing.push((d.account.as_str(), m.as_str()));
+                }
+            }
+            for p in present {
+                if !d.members.iter().any(|m| m == p) {
+                    left.push((d.account.as_str(), p.to_string()));
+                }
+            }
+        }
+        let users = if missing.is_empty() && left.is_empty() {
+            Vec::new()
+        } else {
+            let v = self.get_42("/users/", &v0042::USERS_QUERY).await?;
+            v0042::users(&v, &self.cluster)
+        };
+        if !missing.is_empty() {
+            let mut new_users: Vec<(&str, &str)> = Vec::new();
+            for (account, login) in &missing {
+                if !users.iter().any(|u| u.name == *login)
+                    && !new_users.iter().any(|(l, _)| l == login)
+                {
+                    new_users.push((login, account));
+                }
+            }
+            if !new_users.is_empty() {
+                self.post_42("/users/", &v0042::default_accounts_body(&new_users))
+                    .await?;
+            }
+            self.post_42(
+                "/associations/",
+                &v0042::member_rows_body(&self.cluster, &missing),
+            )
+            .await?;
+        }
+        // slurmdbd refuses to remove the association of a user's default account while they have
+        // others (7009): such a member's default moves first to an account they stay in.
+        let moves: Vec<(&str, &str)> = users
+            .iter()
+            .filter(|u| {
+                left.iter()
+                    .any(|(account, login)| *login == u.name && *account == u.default_account)
+            })
+            .filter_map(|u| {
+                let stays = u.accounts.iter().find(|a| {
+                    !left
+                        .iter()
+                        .any(|(account, login)| *login == u.name && account == a)
+                })?;
+                Some((u.name.as_str(), stays.as_str()))
+            })
+            .collect();
+        if !moves.is_empty() {
+            self.post_42("/users/", &v0042::default_accounts_body(&moves))
+                .await?;
+        }
+        for (account, login) in &left {
             self.call(
                 Method::DELETE,
                 "/association/",
@@ -224,15 +399,40 @@ impl Slurm {
             .await?;
         }
 
-        // Read back.
-        let remote = self
-            .read_42(account)
-            .await?
-            .ok_or_else(|| SyncError::NotApplied(format!("account {account} is missing")))?;
-        if remote.limit_minutes != Some(limit) {
+        // 6. One read of everything written decides each account's outcome.
+        let rows = self.rows_of(&todo_names).await?;
+        let qos = if by_qos {
+            self.qos_of(&todo_names).await?
+        } else {
+            HashMap::new()
+        };
+        Ok(all
+            .iter()
+            .map(|d| {
+                if !todo.iter().any(|t| t.account == d.account) {
+                    return Ok(());
+                }
+                let remote = rows
+                    .get(&d.account)
+                    .and_then(|r| remote_of(&d.account, r, qos.get(&d.account), self.enforcement));
+                self.verify(d, remote)
+            })
+            .collect())
+    }
+
+    /// Whether what was read back is the desired state, and if not, what differs.
+    fn verify(&self, d: &Desired, remote: Option<Remote>) -> SyncResult<()> {
+        let account = &d.account;
+        let remote =
+            remote.ok_or_else(|| SyncError::NotApplied(format!("account {account} is missing")))?;
+        if remote.limit_minutes != Some(d.limit_minutes) {
+            let holder = match self.enforcement {
+                Enforcement::Qos => format!("QOS {account} (the account's only QOS)"),
+                Enforcement::Association => format!("the association of account {account}"),
+            };
             return Err(SyncError::NotApplied(format!(
-                "QOS {account} (the account's only QOS) caps gres/gpu at {:?} minutes, wanted {limit}",
-                remote.limit_minutes
+                "{holder} caps gres/gpu at {:?} minutes, wanted {}",
+                remote.limit_minutes, d.limit_minutes
             )));
         }
         if !remote.cap_flags_missing.is_empty() {
@@ -241,21 +441,44 @@ impl Slurm {
                 remote.cap_flags_missing
             )));
         }
-        if remote.members != desired.members {
+        if remote.members != d.members {
             return Err(SyncError::NotApplied(format!(
                 "members are {:?}, wanted {:?}",
-                remote.members, desired.members
+                remote.members, d.members
             )));
         }
         Ok(())
     }
 
-    /// The QOS cap at 0 and every member removed; the account, its QOS and its usage stay.
+    /// One account's desired state.
+    pub(super) async fn apply_42(&self, desired: &Desired) -> SyncResult<()> {
+        self.apply_all_42(std::slice::from_ref(desired))
+            .await?
+            .pop()
+            .unwrap_or(Ok(()))
+    }
+
+    /// The cap at 0 and every member removed; the account, its QOS and its usage stay.
     pub(super) async fn freeze_42(&self, account: &str) -> SyncResult<()> {
-        if self.rows_42(account).await?.is_empty() {
-            return Ok(());
-        }
         self.apply_42(&Desired::frozen(account)).await
+    }
+
+    /// Many accounts' desired states: in one batch, or, when a call of the batch fails for a
+    /// reason other than an unreachable server, one account at a time, so that one account
+    /// Slurm refuses does not hold back the others.
+    pub(super) async fn apply_many_42(&self, all: &[Desired]) -> Vec<SyncResult<()>> {
+        match self.apply_all_42(all).await {
+            Ok(outcomes) => outcomes,
+            Err(e) if all.len() > 1 && !matches!(e, SyncError::Unreachable(_)) => {
+                tracing::warn!(accounts = all.len(), error = %e, "batch refused: one account at a time");
+                let mut outcomes = Vec::with_capacity(all.len());
+                for d in all {
+                    outcomes.push(self.apply_42(d).await);
+                }
+                outcomes
+            }
+            Err(e) => all.iter().map(|_| Err(e.clone())).collect(),
+        }
     }
 
     /// Every account whose name starts with `prefix`, in two reads whatever their number.
@@ -272,11 +495,20 @@ impl Slurm {
         if by_account.is_empty() {
             return Ok(Vec::new());
         }
-        // `GET /qos/` lists every QOS (it has no filter that works).
-        let qos = v0042::qos_list(&self.get_42("/qos/", &[]).await?);
+        let qos = match self.enforcement {
+            Enforcement::Qos => v0042::qos_list(&self.get_42("/qos/", &[]).await?),
+            Enforcement::Association => Vec::new(),
+        };
         Ok(by_account
             .iter()
-            .filter_map(|(name, rows)| remote_of(name, rows, qos.iter().find(|q| &q.name == name)))
+            .filter_map(|(name, rows)| {
+                remote_of(
+                    name,
+                    rows,
+                    qos.iter().find(|q| &q.name == name),
+                    self.enforcement,
+                )
+            })
             .collect())
     }
 
@@ -323,18 +555,18 @@ mod tests {
         let mut rows = rows();
         // As read: the account row has `normal` only: nothing caps it.
         let q = qos("startup-1", &["DENY_LIMIT", "NO_DECAY"], 600);
-        let r = remote_of("startup-1", &rows, Some(&q)).unwrap();
+        let r = remote_of("startup-1", &rows, Some(&q), Enforcement::Qos).unwrap();
         assert_eq!(r.limit_minutes, None);
         assert_eq!(r.members, ["alice", "bob", "carol"]);
         let own = rows.iter_mut().find(|a| a.is_account_row()).unwrap();
         own.qos = vec!["startup-1".into()];
         own.default_qos = Some("startup-1".into());
-        let r = remote_of("startup-1", &rows, Some(&q)).unwrap();
+        let r = remote_of("startup-1", &rows, Some(&q), Enforcement::Qos).unwrap();
         assert_eq!(r.limit_minutes, Some(600));
         assert!(r.cap_flags_missing.is_empty());
         // A QOS that decays is drift.
         let decaying = qos("startup-1", &["DENY_LIMIT"], 600);
-        let r = remote_of("startup-1", &rows, Some(&decaying)).unwrap();
+        let r = remote_of("startup-1", &rows, Some(&decaying), Enforcement::Qos).unwrap();
         assert_eq!(r.cap_flags_missing, ["NO_DECAY"]);
         // `normal` beside it lets users dodge the cap.
         rows.iter_mut()
@@ -343,12 +575,12 @@ mod tests {
             .qos
             .push("normal".into());
         assert_eq!(
-            remote_of("startup-1", &rows, Some(&q))
+            remote_of("startup-1", &rows, Some(&q), Enforcement::Qos)
                 .unwrap()
                 .limit_minutes,
             None
         );
-        assert!(remote_of("startup-2", &rows, Some(&q)).is_none());
+        assert!(remote_of("startup-2", &rows, Some(&q), Enforcement::Qos).is_none());
     }
 
     #[test]

@@ -9,14 +9,18 @@
 //! made in one call (`/accounts_association/`), a write that changes nothing is 304 with an
 //! empty body, a read that finds nothing is 200 with a warning, and an association update
 //! clears every TRES list it leaves out.
+//!
+//! v0.0.43 (Slurm 25.05+) and v0.0.44 (25.11+) are spoken with this module too: read from
+//! Slurm's data_parser sources (`src/plugins/data_parser/v0.0.4x/parsers.c`, 25.05.8 and
+//! 25.11.7), their associations, accounts, QOS (`limits.max.tres.minutes.total`, flag
+//! spellings), `/accounts_association/`, `/users/` and `DELETE /association/` are the same;
+//! their jobs differ only where Hatchery does not read (`association` of a job is no longer
+//! looked up: the top-level `account` is what counts here), and plain integers that have no
+//! value draw a warning. Those two have not been run against a live slurmrestd here.
 use super::super::JobUsage;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 
-/// slurmdbd's side: accounts, associations, QOS, finished jobs.
-pub const PREFIX: &str = "/slurmdb/v0.0.42";
-/// slurmctld's side: live jobs and why they wait.
-pub const CTLD_PREFIX: &str = "/slurm/v0.0.42";
 
 /// The flags of every QOS Hatchery keeps: its usage never decays, so its GrpTRESMins is a
 /// lifetime cap while fair-share decay stays on for everything else; and a job that could never
@@ -348,14 +352,70 @@ pub fn accounts(v: &Value) -> Vec<Account> {
         .unwrap_or_default()
 }
 
-/// Members: users of an account, in one call (users are created if missing). `user` must be
-/// present but stays empty: `{"defaultaccount": …}` would move the default account of a user
-/// who already has one (a member of two startups); a new user gets this account as default.
-pub fn users_association_body(account: &str, cluster: &str, logins: &[String]) -> Value {
-    json!({
-        "association_condition": {"accounts": [account], "users": logins, "clusters": [cluster]},
-        "user": {},
-    })
+/// A Slurm user as `GET /users/?with_assocs=true` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    /// "" for none.
+    pub default_account: String,
+    /// The accounts of its associations on the cluster.
+    pub accounts: Vec<String>,
+}
+
+/// The query of `GET /users/` that makes `users` complete: without `with_assocs`, 24.11 sends
+/// every user's `default.account` as "".
+pub const USERS_QUERY: [(&str, &str); 1] = [("with_assocs", "true")];
+
+/// The users of a `GET /users/?with_assocs=true` reply, with their associations on `cluster`.
+pub fn users(v: &Value, cluster: &str) -> Vec<User> {
+    v.get("users")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|u| {
+                    Some(User {
+                        name: non_empty(text(u, "name"))?,
+                        default_account: u
+                            .pointer("/default/account")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                        accounts: u
+                            .get("associations")
+                            .and_then(Value::as_array)
+                            .map(|a| {
+                                a.iter()
+                                    .filter(|a| text(a, "cluster") == cluster)
+                                    .filter_map(|a| non_empty(text(a, "account")))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `POST /users/`: users with the default account each should have. A user who does not exist
+/// yet is made; an existing one gets that default (so send an existing user only to move it:
+/// slurmdbd refuses to remove the association of a user's default account, 7009, while they
+/// have others).
+pub fn default_accounts_body(users: &[(&str, &str)]) -> Value {
+    json!({"users": users
+        .iter()
+        .map(|(name, account)| json!({"name": name, "default": {"account": account}}))
+        .collect::<Vec<_>>()})
+}
+
+/// Members of many accounts in one `POST /associations/`: one row per (account, login) of
+/// users that exist. `partition` is left out on purpose: with `""` slurmdbd 24.11 makes the
+/// row's lineage `/acct/0-user//` instead of `/acct/0-user/` as `users_association` does.
+pub fn member_rows_body(cluster: &str, members: &[(&str, &str)]) -> Value {
+    json!({"associations": members
+        .iter()
+        .map(|(account, login)| json!({"account": account, "cluster": cluster, "user": login}))
+        .collect::<Vec<_>>()})
 }
 
 /// The query of `DELETE /association/` that removes one member from an account.
@@ -991,14 +1051,39 @@ mod tests {
     }
 
     #[test]
-    fn members_are_added_without_moving_their_default_account() {
-        let logins = vec!["alice".to_string(), "bob".to_string()];
-        let body = users_association_body("startup-1", "ci2411", &logins);
+    fn members_of_many_accounts_are_added_in_two_calls_without_moving_defaults() {
+        let v = json!({"users": [
+            {"name": "root", "default": {"account": ""}, "associations": []},
+            {"name": "alice", "default": {"account": "startup-9"}, "associations": [
+                {"account": "startup-9", "cluster": "ci2411", "partition": "", "user": "alice", "id": 31},
+                {"account": "startup-2", "cluster": "ci2411", "partition": "", "user": "alice", "id": 32},
+                {"account": "other", "cluster": "elsewhere", "partition": "", "user": "alice", "id": 33}]}]});
         assert_eq!(
-            body,
-            json!({"association_condition": {"accounts": ["startup-1"], "users": ["alice", "bob"],
-                                             "clusters": ["ci2411"]},
-                   "user": {}})
+            users(&v, "ci2411"),
+            [
+                User {
+                    name: "root".into(),
+                    default_account: String::new(),
+                    accounts: vec![]
+                },
+                User {
+                    name: "alice".into(),
+                    default_account: "startup-9".into(),
+                    accounts: vec!["startup-9".into(), "startup-2".into()]
+                }
+            ]
+        );
+        // Only users that do not exist yet are created, with the account they join as default.
+        assert_eq!(
+            default_accounts_body(&[("bob", "startup-1")]),
+            json!({"users": [{"name": "bob", "default": {"account": "startup-1"}}]})
+        );
+        // One association row per membership, with no `partition` (see member_rows_body).
+        assert_eq!(
+            member_rows_body("ci2411", &[("startup-1", "alice"), ("startup-2", "bob")]),
+            json!({"associations": [
+                {"account": "startup-1", "cluster": "ci2411", "user": "alice"},
+                {"account": "startup-2", "cluster": "ci2411", "user": "bob"}]})
         );
         let added = include_str!("fixtures/users_association_added.json");
         assert!(matches!(classify(200, added), Ok(Reply::Json(_))));
