@@ -109,8 +109,12 @@ impl Cluster {
             "scontrol",
             &["show", "assoc_mgr", "flags=qos", &format!("qos={qos}")],
         );
-        let line = out.lines().find(|l| l.trim_start().starts_with("GrpTRESMins="))?;
-        let gpu = line.split(',').find_map(|t| t.trim().strip_prefix("gres/gpu="))?;
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with("GrpTRESMins="))?;
+        let gpu = line
+            .split(',')
+            .find_map(|t| t.trim().strip_prefix("gres/gpu="))?;
         gpu.split_once('(')?.1.trim_end_matches(')').parse().ok()
     }
 
@@ -580,7 +584,11 @@ async fn the_resource_page_tells_what_is_wrong_and_saves_nothing() {
             "hcb-no-such-parent",
             "error.slurm_parent_unknown",
         ),
-        ("parent_account", "Park Accounts", "error.parent_account_invalid"),
+        (
+            "parent_account",
+            "Park Accounts",
+            "error.parent_account_invalid",
+        ),
         ("enforcement", "fairshare", "error.enforcement_invalid"),
     ];
     if !old_url.is_empty() {
@@ -754,7 +762,13 @@ async fn many_accounts_are_written_in_a_few_calls() {
     assert_eq!(
         c.client(
             "sacctmgr",
-            &["-nP", "show", "account", seventh, "format=account,descr,org"]
+            &[
+                "-nP",
+                "show",
+                "account",
+                seventh,
+                "format=account,descr,org"
+            ]
         ),
         format!("{seventh}|Hatchery: Batch 7 AI|Batch 7 AI")
     );
@@ -762,7 +776,10 @@ async fn many_accounts_are_written_in_a_few_calls() {
         c.qos(seventh),
         format!("{seventh}|DenyOnLimit,NoDecay|gres/gpu=67")
     );
-    assert_eq!(c.account_qos(seventh), format!("{seventh}|{seventh}|{seventh}"));
+    assert_eq!(
+        c.account_qos(seventh),
+        format!("{seventh}|{seventh}|{seventh}")
+    );
     assert_eq!(
         c.client(
             "sacctmgr",
@@ -787,7 +804,13 @@ async fn many_accounts_are_written_in_a_few_calls() {
     assert_eq!(
         c.client(
             "sacctmgr",
-            &["-nP", "show", "account", &all[0].account, "format=descr,org"]
+            &[
+                "-nP",
+                "show",
+                "account",
+                &all[0].account,
+                "format=descr,org"
+            ]
         ),
         "Hatchery: Renamed AI|Renamed AI"
     );
@@ -850,7 +873,11 @@ async fn an_association_cap_under_a_parent_account() {
         )
     };
     let own = format!("{}||{parent}|gres/gpu=91", first.account);
-    assert!(rows(&first.account).lines().any(|l| l == own), "{}", rows(&first.account));
+    assert!(
+        rows(&first.account).lines().any(|l| l == own),
+        "{}",
+        rows(&first.account)
+    );
     assert_eq!(c.qos(&first.account), "", "no QOS of Hatchery's");
     // An operator raises the cap by hand: a read sees it, an apply puts it back.
     c.client(
@@ -868,14 +895,21 @@ async fn an_association_cap_under_a_parent_account() {
     assert_eq!(read.limit_minutes, Some(999));
     slurm.apply(&first, "k2").await.unwrap();
     let read = slurm.read(&first.account).await.unwrap().unwrap();
-    assert_eq!((read.limit_minutes, read.members), (Some(91), first.members));
+    assert_eq!(
+        (read.limit_minutes, read.members),
+        (Some(91), first.members)
+    );
     // Accounts made in one batch are under the parent too, each with its own cap.
     let batch = [desired(2), desired(3)];
     let outcomes = slurm.apply_batch(&batch).await;
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
     for d in &batch {
         let own = format!("{}||{parent}|gres/gpu={}", d.account, d.limit_minutes);
-        assert!(rows(&d.account).lines().any(|l| l == own), "{}", rows(&d.account));
+        assert!(
+            rows(&d.account).lines().any(|l| l == own),
+            "{}",
+            rows(&d.account)
+        );
     }
     let wrong = Slurm::new(
         &Settings {
@@ -910,7 +944,10 @@ async fn a_token_renewed_mid_run_is_read_again() {
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     // Expired, and the file not renewed yet: refused, as a token problem.
     let e = slurm.read("hct-none-1").await.unwrap_err();
-    assert!(matches!(&e, SyncError::Refused(m) if m.contains("token")), "{e:?}");
+    assert!(
+        matches!(&e, SyncError::Refused(m) if m.contains("token")),
+        "{e:?}"
+    );
     // Renewed: refused once with the old token, read again, and answered.
     std::fs::write(&file, c.script(&["token", &c.user, "600"])).unwrap();
     let before = slurm.requests();
@@ -929,7 +966,7 @@ impl Drop for RestartRest<'_> {
 }
 
 /// slurmrestd stopped for a minute: the change waits in the outbox (retried, not dead), and
-/// once slurmrestd is back it is applied, once.
+/// once slurmrestd is back it is applied, once. Then a rename reaches the account.
 #[tokio::test]
 async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     let Some(c) = cluster() else { return };
@@ -957,7 +994,9 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
         updated_at: sea_orm::Set(now),
         ..Default::default()
     };
-    let r = sea_orm::ActiveModelTrait::insert(r, app.db()).await.unwrap();
+    let r = sea_orm::ActiveModelTrait::insert(r, app.db())
+        .await
+        .unwrap();
     let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
     let g = app::credits::grants::create(
         app.db(),
@@ -995,7 +1034,9 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     while stopped.elapsed() < std::time::Duration::from_secs(60) {
         // The worker's pass, each at the job's next attempt (its backoff is not waited out).
         let due = newest().await.next_attempt_at.max(Utc::now());
-        app::credits::sync::run_due(app.db(), due, 10).await.unwrap();
+        app::credits::sync::run_due(app.db(), due, 10)
+            .await
+            .unwrap();
         let job = newest().await;
         assert_eq!(job.status, "pending", "{:?}", job.last_error);
         let error = job.last_error.unwrap_or_default();
@@ -1013,16 +1054,81 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
         jobs.iter().map(|j| j.status.as_str()).collect::<Vec<_>>(),
         ["done", "done"]
     );
-    let g = grant::Entity::find_by_id(g).one(app.db()).await.unwrap().unwrap();
+    let g = grant::Entity::find_by_id(g)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     let backend = Backend::for_resource(&r).unwrap();
     let remote = backend
         .read(&format!("{prefix}-{startup}"))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(remote.limit_minutes, Some(app::credits::sync::limit_of(&[g])));
+    assert_eq!(
+        remote.limit_minutes,
+        Some(app::credits::sync::limit_of(&[g]))
+    );
     assert_eq!(remote.limit_minutes, Some(15 * 60));
     assert_eq!(remote.members, [login]);
+
+    // A name changed behind Hatchery's back is drift; the founder's rename queues the sync that
+    // takes the name to the account.
+    let report = app::credits::reconcile::compare(app.db(), r.id)
+        .await
+        .unwrap();
+    assert!(report.drifts.is_empty(), "{:?}", report.drifts);
+    use app::startups::entity::startup as s;
+    let row = s::Entity::find_by_id(startup)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut renamed: s::ActiveModel = row.into();
+    renamed.name = sea_orm::Set("Quietly Renamed AI".into());
+    sea_orm::ActiveModelTrait::update(renamed, app.db())
+        .await
+        .unwrap();
+    let report = app::credits::reconcile::compare(app.db(), r.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        report
+            .drifts
+            .iter()
+            .map(|d| (d.kind.as_str(), d.desired.as_str()))
+            .collect::<Vec<_>>(),
+        [("organization", "Quietly Renamed AI")]
+    );
+    let mut founder = app.sign_in("li@deeppark.cn", "correct horse battery").await;
+    let res = app
+        .post_form(
+            "/api/save_startup",
+            "/startup",
+            &[
+                ("name", "Renamed Park AI"),
+                ("sector", "language"),
+                ("stage", "seed"),
+                ("team_size", "5"),
+                ("founders", "Li Lei"),
+            ],
+            &mut founder,
+        )
+        .await;
+    assert_eq!(res.location(), "/startup?notice=saved");
+    sync(&app).await;
+    let report = app::credits::reconcile::compare(app.db(), r.id)
+        .await
+        .unwrap();
+    assert!(report.drifts.is_empty(), "{:?}", report.drifts);
+    let account = format!("{prefix}-{startup}");
+    assert_eq!(
+        c.client(
+            "sacctmgr",
+            &["-nP", "show", "account", &account, "format=descr,org"]
+        ),
+        "Hatchery: Renamed Park AI|Renamed Park AI"
+    );
     c.script(&["reset-accounts", &prefix]);
 }
 

@@ -126,6 +126,18 @@ pub async fn compare(db: &DatabaseConnection, resource_id: i64) -> AppResult<Dri
                         remote,
                     });
                 }
+                // An account made by accounts_association has its organization in lower case.
+                if let Some(org) = &a.organization {
+                    if org.to_lowercase() != d.organization.to_lowercase() {
+                        drifts.push(Drift {
+                            startup_id: Some(*sid),
+                            account: d.account.clone(),
+                            kind: "organization".into(),
+                            desired: d.organization.clone(),
+                            remote: org.clone(),
+                        });
+                    }
+                }
                 if a.members != d.members {
                     drifts.push(Drift {
                         startup_id: Some(*sid),

@@ -413,7 +413,10 @@ async fn apply(
     job: sync_job::Model,
     now: DateTime<Utc>,
 ) -> AppResult<(Vec<sync_job::Model>, Vec<Result<(), String>>)> {
-    let backend = match resource::Entity::find_by_id(job.resource_id).one(db).await? {
+    let backend = match resource::Entity::find_by_id(job.resource_id)
+        .one(db)
+        .await?
+    {
         None => Err("the resource no longer exists".to_string()),
         Some(r) => Backend::for_resource(&r).map_err(|e| e.to_string()),
     };

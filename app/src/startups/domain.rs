@@ -149,6 +149,7 @@ pub async fn save_startup(
     let (id, action, before) = match existing {
         Some(s) => {
             let before = json!({"name": s.name, "credit_code": s.credit_code});
+            let renamed = s.name != v.name;
             let mut a: startup::ActiveModel = s.into();
             a.name = Set(v.name);
             a.credit_code = Set(v.credit_code.map(|c| c.as_str().to_string()));
@@ -159,6 +160,10 @@ pub async fn save_startup(
             a.founders = Set(v.founders);
             a.updated_at = Set(now);
             let s = a.update(&txn).await.map_err(taken)?;
+            if renamed {
+                // The name is the organization of its accounts on the clusters.
+                crate::credits::members::resync_startup(&txn, s.id).await?;
+            }
             (s.id, "startup.updated", Some(before))
         }
         None => {

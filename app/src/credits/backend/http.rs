@@ -190,6 +190,7 @@ impl AllocationBackend for HttpContract {
             limit_minutes: Some(a.limit_minutes),
             members,
             cap_flags_missing: Vec::new(),
+            organization: None,
         }))
     }
 
@@ -216,6 +217,7 @@ impl AllocationBackend for HttpContract {
                     limit_minutes: Some(a.limit_minutes),
                     members,
                     cap_flags_missing: Vec::new(),
+                    organization: None,
                 }
             })
             .collect())

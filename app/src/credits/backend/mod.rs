@@ -55,6 +55,9 @@ pub struct Remote {
     /// (without it the cap decays with fair-share and is no lifetime cap). Empty elsewhere.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cap_flags_missing: Vec<String>,
+    /// The account's organization where the backend reports it (Slurm v0.0.42+), else None.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
 }
 
 /// One finished job's GPU use.

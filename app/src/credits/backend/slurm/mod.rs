@@ -522,6 +522,7 @@ impl Slurm {
             limit_minutes: own.gpu_minutes,
             members,
             cap_flags_missing: Vec::new(),
+            organization: None,
         })
     }
 }
@@ -597,7 +598,10 @@ impl Slurm {
         // Startup accounts are made under the parent: it must be there (root always is).
         if dialect.is_v0042_family() && self.parent != "root" {
             let path = format!("/slurmdb/{}/associations/", dialect.version());
-            let query = [("account", self.parent.as_str()), ("cluster", &self.cluster)];
+            let query = [
+                ("account", self.parent.as_str()),
+                ("cluster", &self.cluster),
+            ];
             let (_, text) = self
                 .exchange_authed(&Method::GET, &self.url_of(&path, &query), None)
                 .await

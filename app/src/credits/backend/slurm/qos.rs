@@ -65,6 +65,7 @@ pub(super) fn remote_of(
             limit_minutes: own.gpu_minutes,
             members,
             cap_flags_missing: Vec::new(),
+            organization: None,
         });
     }
     // The QOS caps the account only as its only QOS (another one in the list would let users
@@ -84,6 +85,7 @@ pub(super) fn remote_of(
         limit_minutes: qos.filter(|_| attached).and_then(|q| q.gpu_minutes),
         members,
         cap_flags_missing,
+        organization: None,
     })
 }
 
@@ -116,8 +118,11 @@ impl Slurm {
     async fn rows_of(&self, accounts: &[&str]) -> SyncResult<BTreeMap<String, Vec<v0042::Assoc>>> {
         let v = match accounts {
             [one] => {
-                self.get_42("/associations/", &[("account", one), ("cluster", &self.cluster)])
-                    .await?
+                self.get_42(
+                    "/associations/",
+                    &[("account", one), ("cluster", &self.cluster)],
+                )
+                .await?
             }
             _ => {
                 self.get_42("/associations/", &[("cluster", &self.cluster)])
@@ -191,7 +196,7 @@ impl Slurm {
         // Freezing an account that is not there is done: nothing can run under it.
         let todo: Vec<&Desired> = all
             .iter()
-            .filter(|d| !(d.freeze && !rows.contains_key(&d.account)))
+            .filter(|d| !d.freeze || rows.contains_key(&d.account))
             .collect();
         if todo.is_empty() {
             return Ok(all.iter().map(|_| Ok(())).collect());
@@ -210,9 +215,8 @@ impl Slurm {
                     let in_force = q.is_some_and(|q| {
                         q.enforces(d.limit_minutes) && q.description == description
                     });
-                    (!in_force).then(|| {
-                        v0042::qos_row(&d.account, &description, d.limit_minutes, q)
-                    })
+                    (!in_force)
+                        .then(|| v0042::qos_row(&d.account, &description, d.limit_minutes, q))
                 })
                 .collect();
             if !writes.is_empty() {
@@ -481,7 +485,7 @@ impl Slurm {
         }
     }
 
-    /// Every account whose name starts with `prefix`, in two reads whatever their number.
+    /// Every account whose name starts with `prefix`, in three reads whatever their number.
     pub(super) async fn accounts_42(&self, prefix: &str) -> SyncResult<Vec<Remote>> {
         let v = self
             .get_42("/associations/", &[("cluster", &self.cluster)])
@@ -499,15 +503,22 @@ impl Slurm {
             Enforcement::Qos => v0042::qos_list(&self.get_42("/qos/", &[]).await?),
             Enforcement::Association => Vec::new(),
         };
+        // The organization too: a startup's rename must reach its account.
+        let names = v0042::accounts(&self.get_42("/accounts/", &[]).await?);
         Ok(by_account
             .iter()
             .filter_map(|(name, rows)| {
-                remote_of(
+                let mut remote = remote_of(
                     name,
                     rows,
                     qos.iter().find(|q| &q.name == name),
                     self.enforcement,
-                )
+                )?;
+                remote.organization = names
+                    .iter()
+                    .find(|a| &a.name == name)
+                    .map(|a| a.organization.clone());
+                Some(remote)
             })
             .collect())
     }

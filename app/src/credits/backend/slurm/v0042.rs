@@ -21,7 +21,6 @@ use super::super::JobUsage;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 
-
 /// The flags of every QOS Hatchery keeps: its usage never decays, so its GrpTRESMins is a
 /// lifetime cap while fair-share decay stays on for everything else; and a job that could never
 /// fit is refused at submission instead of pending forever. REST names (sacctmgr's `NoDecay`
