@@ -67,12 +67,54 @@ impl Locale {
         rust_i18n::t!(key, locale = self.tag()).into_owned()
     }
 
+    /// Translates a counted message by the language's CLDR plural rules: the key names a map
+    /// of plural categories (`one`, `other`, …; Chinese has only `other`), and `%{n}` is the
+    /// count. A category the language file lacks falls back to `other`.
+    pub fn t_count(self, key: &str, n: i64, args: &[(&str, &str)]) -> String {
+        let category = plural_category(self, n);
+        let count = n.to_string();
+        let mut all: Vec<(&str, &str)> = vec![("n", count.as_str())];
+        all.extend_from_slice(args);
+        let wanted = format!("{key}.{category}");
+        let text = self.t(&wanted);
+        if text == wanted || text.ends_with(&wanted) {
+            self.t_with(&format!("{key}.other"), &all)
+        } else {
+            self.t_with(&wanted, &all)
+        }
+    }
+
     /// Translates a message key, filling `%{name}` placeholders.
     pub fn t_with(self, key: &str, args: &[(&str, &str)]) -> String {
         let text: Cow<str> = rust_i18n::t!(key, locale = self.tag());
         let patterns: Vec<&str> = args.iter().map(|(k, _)| *k).collect();
         let values: Vec<String> = args.iter().map(|(_, v)| v.to_string()).collect();
         rust_i18n::replace_patterns(&text, &patterns, &values)
+    }
+}
+
+/// The CLDR plural category of `n` in this language (`one`, `other`, …).
+pub fn plural_category(locale: Locale, n: i64) -> &'static str {
+    use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
+    use std::sync::OnceLock;
+    static RULES: OnceLock<Vec<Option<PluralRules>>> = OnceLock::new();
+    let rules = RULES.get_or_init(|| {
+        Locale::ALL
+            .iter()
+            .map(|l| {
+                let id: unic_langid::LanguageIdentifier = l.tag().parse().ok()?;
+                PluralRules::create(id, PluralRuleType::CARDINAL).ok()
+            })
+            .collect()
+    });
+    let index = Locale::ALL.iter().position(|l| *l == locale).unwrap_or(0);
+    match rules[index].as_ref().and_then(|r| r.select(n).ok()) {
+        Some(PluralCategory::ZERO) => "zero",
+        Some(PluralCategory::ONE) => "one",
+        Some(PluralCategory::TWO) => "two",
+        Some(PluralCategory::FEW) => "few",
+        Some(PluralCategory::MANY) => "many",
+        _ => "other",
     }
 }
 
@@ -166,6 +208,9 @@ mod tests {
                 out.push(prefix.to_string());
             }
         }
+        // A counted message's plural forms are the language's own (English one/other, Chinese
+        // other only): compared by the message, with its `other` form required everywhere.
+        const CATEGORIES: [&str; 5] = [".zero", ".one", ".two", ".few", ".many"];
         let load = |f: &str| {
             let text =
                 std::fs::read_to_string(format!("{}/locales/{f}", env!("CARGO_MANIFEST_DIR")))
@@ -173,9 +218,30 @@ mod tests {
             let v: serde_json::Value = serde_yaml::from_str(&text).unwrap();
             let mut out = vec![];
             keys(&v, "", &mut out);
+            out.retain(|k| !CATEGORIES.iter().any(|c| k.ends_with(c)));
             out.sort();
             out
         };
         assert_eq!(load("en.yml"), load("zh-CN.yml"));
+    }
+
+    #[test]
+    fn counted_messages_follow_each_languages_plural_rules() {
+        assert_eq!(plural_category(Locale::En, 1), "one");
+        assert_eq!(plural_category(Locale::En, 0), "other");
+        assert_eq!(plural_category(Locale::En, 2), "other");
+        assert_eq!(plural_category(Locale::ZhCn, 1), "other");
+        assert_eq!(
+            Locale::En.t_count("review.per_application", 1, &[]),
+            "1 mentor should review each application."
+        );
+        assert_eq!(
+            Locale::En.t_count("review.per_application", 3, &[]),
+            "3 mentors should review each application."
+        );
+        assert_eq!(
+            Locale::ZhCn.t_count("review.per_application", 1, &[]),
+            "每份申请应由 1 位导师评审。"
+        );
     }
 }

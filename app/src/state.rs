@@ -64,10 +64,11 @@ pub struct AppState {
     pub overview: Arc<Cached<crate::admin::ParkOverview>>,
 }
 
-/// A value computed at most once per `max_age`; callers arriving while it is being computed
-/// wait for that computation instead of starting their own.
+/// A value computed at most once per `max_age`, and again once the data it was read from has
+/// changed (the data version moved) and it is at least `min_age` old; callers arriving while
+/// it is being computed wait for that computation instead of starting their own.
 pub struct Cached<T> {
-    slot: tokio::sync::Mutex<Option<(std::time::Instant, T)>>,
+    slot: tokio::sync::Mutex<Option<(std::time::Instant, u64, T)>>,
 }
 
 impl<T> Default for Cached<T> {
@@ -81,7 +82,8 @@ impl<T> Default for Cached<T> {
 impl<T: Clone> Cached<T> {
     pub async fn get_or_refresh<F, Fut, E>(
         &self,
-        max_age: std::time::Duration,
+        ages: std::ops::Range<std::time::Duration>,
+        version: u64,
         compute: F,
     ) -> Result<T, E>
     where
@@ -89,13 +91,14 @@ impl<T: Clone> Cached<T> {
         Fut: std::future::Future<Output = Result<T, E>>,
     {
         let mut slot = self.slot.lock().await;
-        if let Some((at, value)) = slot.as_ref() {
-            if at.elapsed() < max_age {
+        if let Some((at, read_at, value)) = slot.as_ref() {
+            let age = at.elapsed();
+            if age < ages.start || (age < ages.end && *read_at == version) {
                 return Ok(value.clone());
             }
         }
         let value = compute().await?;
-        *slot = Some((std::time::Instant::now(), value.clone()));
+        *slot = Some((std::time::Instant::now(), version, value.clone()));
         Ok(value)
     }
 

@@ -66,6 +66,21 @@ test('register → verify by the emailed link → sign in → switch to 中文 �
   assert.match(await page.textContent('[data-notice="signed_out"]'), /您已退出登录/);
   assert.match(await page.textContent('header'), /登录/);
   await context.close();
+
+  // Signing in from an English page (another browser): the account's language shows at once,
+  // without a reload.
+  const other = await browser.newContext({ locale: 'en-US' });
+  const page2 = await other.newPage();
+  await page2.goto(`${BASE}/login`);
+  await hydrated(page2);
+  assert.equal(await page2.evaluate(() => document.documentElement.lang), 'en');
+  await page2.fill('#f-email', email);
+  await page2.fill('#f-password', 'correct horse battery');
+  await page2.click('main button[type="submit"]');
+  await page2.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  await page2.waitForSelector('[data-testid="dashboard-title"]');
+  assert.equal(await page2.textContent('[data-testid="dashboard-title"]'), '欢迎，Ada Founder');
+  await other.close();
 });
 
 test('the same registration with JavaScript disabled', async () => {

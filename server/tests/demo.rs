@@ -392,6 +392,34 @@ async fn the_demo_park_keeps_every_rule_and_loads_once() {
     assert_eq!(page.status, 200);
     let showcase = &column(&app, "SELECT name FROM startups WHERE id = 1").await[0];
     assert!(page.body.contains(showcase.as_str()), "{}", page.body);
+    // The report's GPU-hours granted over the whole history are the grants list's: issued,
+    // released and adjusted.
+    let all_time = app::admin::overview::kpis(
+        app.db(),
+        &admin,
+        chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        all_time.gpu_minutes_granted,
+        number(
+            &app,
+            "SELECT CAST(SUM(granted_minutes + adjusted_minutes) AS BIGINT) FROM grants"
+        )
+        .await
+    );
+    assert!(
+        number(
+            &app,
+            "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'adjusted'"
+        )
+        .await
+            > 0,
+        "the demo park has adjustments"
+    );
+
     // The pages each role opens first show the demo's rows.
     let pages: [(&str, &[&str]); 4] = [
         (

@@ -119,7 +119,7 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
         resource_id: Set(r.id),
         status: Set("active".into()),
         granted_minutes: Set(6000),
-        adjusted_minutes: Set(0),
+        adjusted_minutes: Set(600),
         consumed_minutes: Set(2400),
         forfeited_minutes: Set(0),
         valid_from: Set(now - Duration::days(500)),
@@ -139,6 +139,8 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
     for (kind, minutes, days_ago, job) in [
         ("granted", 6000, 500, None),
         ("consumed", -600, 400, Some("j1")),
+        // A 10-hour top-up this month counts as granted, as on the grants list.
+        ("adjusted", 600, 5, None),
         ("consumed", -1800, 0, Some("j2")),
     ] {
         ledger::ActiveModel {
@@ -175,8 +177,8 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
         "one accepted application"
     );
     assert!(
-        page.body.contains("data-remaining=\"3600\""),
-        "100 h - 40 h used"
+        page.body.contains("data-remaining=\"4200\""),
+        "100 h + 10 h top-up - 40 h used"
     );
     let month = now.format("%Y-%m").to_string();
     assert!(
@@ -204,13 +206,14 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
     assert_eq!(kpi("graduated"), "1");
     assert_eq!(kpi("exited"), "1");
     assert_eq!(kpi("gpu_consumed"), "30");
-    assert_eq!(kpi("gpu_granted"), "0");
+    assert_eq!(kpi("gpu_granted"), "10");
     let csv = app
         .get(&format!("/admin/report.csv?from={from}&to={to}"), &admin)
         .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.contains("Startups admitted,1,"), "{}", csv.body);
     assert!(csv.body.contains("GPU-hours used (subsidised),30,"));
+    assert!(csv.body.contains("GPU-hours granted,10,"), "{}", csv.body);
     let zh = Jar {
         lang: "zh-CN".into(),
         ..admin.clone()
@@ -253,4 +256,55 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
         .status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// The dashboard's figures are kept for speed but follow the data: a round created a moment
+/// ago is on the admin's dashboard within seconds, not a minute later.
+#[tokio::test]
+async fn the_dashboard_shows_a_new_round_within_seconds() {
+    let app = TestApp::new().await;
+    app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
+        .await;
+    let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
+    let page = app.get("/dashboard", &admin).await;
+    assert!(page
+        .body
+        .contains(&app::i18n::Locale::En.t("overview.no_rounds")));
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let (opens, closes, due) = (
+        fmt(Utc::now() - Duration::hours(1)),
+        fmt(Utc::now() + Duration::days(10)),
+        fmt(Utc::now() + Duration::days(20)),
+    );
+    let res = app
+        .post_form(
+            "/api/save_round",
+            "/admin/rounds/new",
+            &[
+                ("title_en", "Autumn 2027"),
+                ("title_zh", "2027 秋季批次"),
+                ("description_en", "AI startups."),
+                ("description_zh", "人工智能创业企业。"),
+                ("opens_at", &opens),
+                ("closes_at", &closes),
+                ("review_deadline", &due),
+                ("mentors_per_application", "2"),
+            ],
+            &mut admin,
+        )
+        .await;
+    assert!(
+        res.location().ends_with("?notice=saved"),
+        "{}",
+        res.location()
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let page = app.get("/dashboard", &admin).await;
+    assert!(
+        page.body.contains("Autumn 2027"),
+        "the new round is on the dashboard"
+    );
+    assert!(!page
+        .body
+        .contains(&app::i18n::Locale::En.t("overview.no_rounds")));
 }

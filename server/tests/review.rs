@@ -1378,3 +1378,225 @@ async fn text_typed_into_any_field_comes_back_as_text() {
         "milestone description",
     );
 }
+
+/// No decision is chosen for the admin: the board's select starts on "Choose…", an empty
+/// decision is refused, and an application nobody has reviewed is decided only with the
+/// admin's confirmation ("Decide without a review"), which the board offers on such rows only.
+#[tokio::test]
+async fn no_decision_is_preselected_and_an_unreviewed_one_asks_first() {
+    let mut s = setup(false).await;
+    let first = s.application;
+    let a = application::Entity::find_by_id(first)
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let page = s
+        .app
+        .get(&format!("/admin/rounds/{}/decisions", a.round_id), &s.admin)
+        .await;
+    assert!(
+        page.body
+            .contains(r#"<option value="" selected disabled>Choose…</option>"#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"<option value="accept" selected"#));
+    assert!(page.body.contains(r#"data-testid="without-review""#));
+
+    let form = |id: i64, decision: &str, without_review: Option<&str>| {
+        let mut f = vec![
+            ("application_id".to_string(), id.to_string()),
+            ("decision".to_string(), decision.to_string()),
+            ("message".to_string(), String::new()),
+        ];
+        if let Some(v) = without_review {
+            f.push(("without_review".to_string(), v.to_string()));
+        }
+        f
+    };
+    let status = |app: &TestApp, id: i64| {
+        let db = app.db().clone();
+        async move {
+            application::Entity::find_by_id(id)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+        }
+    };
+    // Pressing Decide on the untouched select.
+    let res = post(&s.app, "/api/decide", &form(first, "", None), &mut s.admin).await;
+    assert_eq!(res.error_key(), "error.decision_required");
+    // Accept, with 0 of 0 reviews: the admin is asked first, nothing changes.
+    let res = post(
+        &s.app,
+        "/api/decide",
+        &form(first, "accept", None),
+        &mut s.admin,
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.decide_without_review");
+    assert_eq!(status(&s.app, first).await, "submitted");
+    assert!(app::i18n::Locale::ZhCn
+        .t("error.decide_without_review")
+        .contains("无评审直接决定"));
+    // Confirmed: decided.
+    let res = post(
+        &s.app,
+        "/api/decide",
+        &form(first, "waitlist", Some("yes")),
+        &mut s.admin,
+    )
+    .await;
+    assert_eq!(res.error_param(), None, "{}", res.location());
+    assert_eq!(status(&s.app, first).await, "waitlisted");
+
+    // Reviewed rows need no confirmation, and the board offers none on them.
+    let second = second_application(&s).await;
+    s.application = second;
+    let (wang, mut wang_jar) = mentor(&s.app, "wang@park.cn", "Mentor Wang").await;
+    assign(&mut s, wang).await;
+    let x = assignment::Entity::find()
+        .filter(assignment::Column::MentorId.eq(wang))
+        .filter(assignment::Column::ApplicationId.eq(second))
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let review = review_form(
+        x,
+        &[(s.criteria[0], "4"), (s.criteria[1], "4")],
+        "accept",
+        "Good.",
+    );
+    let res = post(&s.app, "/api/submit_review", &review, &mut wang_jar).await;
+    assert!(res.location().ends_with("notice=review_saved"));
+    let page = s
+        .app
+        .get(&format!("/admin/rounds/{}/decisions", a.round_id), &s.admin)
+        .await;
+    let row = |body: &str, id: i64| {
+        let at = body
+            .find(&format!("<tr data-application=\"{id}\""))
+            .unwrap_or_else(|| panic!("no row {id}"));
+        body[at..at + body[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(!row(&page.body, second).contains(r#"data-testid="without-review""#));
+    assert!(row(&page.body, first).contains(r#"data-testid="without-review""#));
+    let res = post(
+        &s.app,
+        "/api/decide",
+        &form(second, "accept", None),
+        &mut s.admin,
+    )
+    .await;
+    assert_eq!(res.error_param(), None, "{}", res.location());
+    assert_eq!(status(&s.app, second).await, "accepted");
+}
+
+/// Each dashboard card says what is true now: a mentor with an assigned review is told how many
+/// wait and when the next is due; an applicant follows their application; once accepted the
+/// founder is sent to their startup and credit, no longer invited to apply.
+#[tokio::test]
+async fn dashboards_say_what_is_true_now() {
+    let mut s = setup(false).await;
+    let en = app::i18n::Locale::En;
+    let card = |body: &str, role: &str| {
+        let marker = format!("data-testid=\"dashboard-{role}\">");
+        let at = body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {role} card"));
+        let text = &body[at + marker.len()..];
+        text[..text.find("</p>").unwrap()].to_string()
+    };
+    // The application's back link goes where each reader came from.
+    let round = application::Entity::find_by_id(s.application)
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .round_id;
+    let path = format!("/applications/{}", s.application);
+    let page = s.app.get(&path, &s.admin).await;
+    assert!(page
+        .body
+        .contains(&format!(r#"href="/admin/rounds/{round}/applications""#)));
+    assert!(!page.body.contains("← Your applications"));
+    let page = s.app.get(&path, &s.founder).await;
+    assert!(page.body.contains("← Your applications"));
+
+    let page = s.app.get("/dashboard", &s.founder).await;
+    assert_eq!(
+        card(&page.body, "applicant"),
+        en.t_with(
+            "dashboard.application_open",
+            &[("status", &en.t("application.status_submitted"))]
+        )
+    );
+    let (wang, wang_jar) = mentor(&s.app, "wang@park.cn", "Mentor Wang").await;
+    let page = s.app.get("/dashboard", &wang_jar).await;
+    assert_eq!(card(&page.body, "mentor"), en.t("dashboard.mentor_none"));
+    assign(&mut s, wang).await;
+    let page = s.app.get("/dashboard", &wang_jar).await;
+    let text = card(&page.body, "mentor");
+    assert!(
+        text.starts_with("1 review is waiting for you. The next is due "),
+        "{text}"
+    );
+    let res = post(
+        &s.app,
+        "/api/decide",
+        &[
+            ("application_id".to_string(), s.application.to_string()),
+            ("decision".to_string(), "accept".to_string()),
+            ("without_review".to_string(), "yes".to_string()),
+        ],
+        &mut s.admin,
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    let page = s.app.get("/dashboard", &s.founder).await;
+    assert_eq!(
+        card(&page.body, "applicant"),
+        en.t_with("dashboard.founder_body", &[("startup", "DeepPark AI")])
+    );
+    assert!(page.body.contains(r#"href="/credits""#));
+    assert!(!page.body.contains(&en.t("dashboard.applicant_body")));
+    // A decided application waits for no review.
+    let page = s.app.get("/dashboard", &wang_jar).await;
+    assert_eq!(card(&page.body, "mentor"), en.t("dashboard.mentor_none"));
+
+    // Founders entered one per line are shown one per line.
+    let res = s
+        .app
+        .post_form(
+            "/api/save_startup",
+            "/startup",
+            &[
+                ("name", "DeepPark AI"),
+                ("sector", "language"),
+                ("stage", "seed"),
+                ("team_size", "9"),
+                ("founders", "Li Lei (CEO)\nHan Meimei (CTO)"),
+            ],
+            &mut s.founder,
+        )
+        .await;
+    assert_eq!(res.location(), "/startup?notice=saved");
+    let startup = application::Entity::find_by_id(s.application)
+        .one(s.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .startup_id;
+    let page = s.app.get(&format!("/startups/{startup}"), &s.admin).await;
+    assert!(
+        page.body
+            .contains("<dd class=\"answer\">Li Lei (CEO)\nHan Meimei (CTO)</dd>"),
+        "{}",
+        page.body
+    );
+}

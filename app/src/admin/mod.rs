@@ -9,6 +9,8 @@ pub mod audit_pages;
 #[cfg(feature = "ssr")]
 pub mod csv;
 #[cfg(feature = "ssr")]
+pub mod dashboard;
+#[cfg(feature = "ssr")]
 pub mod overview;
 pub mod overview_pages;
 pub mod pages;
@@ -16,6 +18,21 @@ pub mod server_fns;
 pub mod token_pages;
 #[cfg(feature = "ssr")]
 pub mod tokens;
+
+/// Where a person stands, for their dashboard's cards: each card says what is true now rather
+/// than what will one day be listed there.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardSummary {
+    /// The person's startup: its name and status (`applicant`, `incubating`, `graduated`,
+    /// `exited`).
+    pub startup: Option<(String, String)>,
+    /// The status of the startup's newest application while it is still being considered
+    /// (draft, submitted, in review, waitlisted).
+    pub application_open: Option<String>,
+    /// Reviews assigned to the person (a mentor) and not yet submitted, and the soonest due.
+    pub reviews_open: i64,
+    pub next_review_due: Option<DateTime<Utc>>,
+}
 
 /// Entity types that audit entries name, offered as suggestions in the filter.
 pub const AUDITED_ENTITIES: &[&str] = &[

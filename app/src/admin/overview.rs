@@ -37,16 +37,21 @@ fn bigint_sum(e: impl Into<sea_orm::sea_query::Expr>) -> sea_orm::sea_query::Exp
     Func::cast_as(Func::sum(e.into()), Alias::new("bigint")).into()
 }
 
-/// How long the dashboard's figures are kept before they are computed again.
-pub const OVERVIEW_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long the dashboard's figures are kept: computed again once the data changed and they
+/// are at least 2 s old (a busy park does not recompute them on every request), and at least
+/// once a minute.
+pub const OVERVIEW_AGES: std::ops::Range<std::time::Duration> =
+    std::time::Duration::from_secs(2)..std::time::Duration::from_secs(60);
 
-/// The overview as the dashboard shows it: computed at most once a minute for every admin
-/// (its aggregates read the whole ledger), with the time it was computed.
+/// The overview as the dashboard shows it, shared by every admin (its aggregates read the whole
+/// ledger), with the time it was computed.
 pub async fn cached(state: &crate::state::AppState, actor: &Actor) -> AppResult<ParkOverview> {
     actor.require(Role::Admin)?;
+    // Read before computing: a change during the computation makes the next reader recompute.
+    let version = state.sql.changes();
     state
         .overview
-        .get_or_refresh(OVERVIEW_MAX_AGE, || overview(&state.db, actor))
+        .get_or_refresh(OVERVIEW_AGES, version, || overview(&state.db, actor))
         .await
 }
 
@@ -262,7 +267,12 @@ pub async fn kpis(
         .select_only()
         .column(ledger::Column::Kind)
         .expr_as(bigint_sum(Expr::col(ledger::Column::Minutes)), "minutes")
-        .filter(ledger::Column::Kind.is_in([kind::GRANTED, kind::TRANCHE_RELEASED, kind::CONSUMED]))
+        .filter(ledger::Column::Kind.is_in([
+            kind::GRANTED,
+            kind::TRANCHE_RELEASED,
+            kind::ADJUSTED,
+            kind::CONSUMED,
+        ]))
         .filter(ledger::Column::CreatedAt.gte(start))
         .filter(ledger::Column::CreatedAt.lt(end))
         .group_by(ledger::Column::Kind)
@@ -295,7 +305,9 @@ pub async fn kpis(
         admitted: admitted.len() as i64,
         graduated,
         exited,
-        gpu_minutes_granted: sum(kind::GRANTED) + sum(kind::TRANCHE_RELEASED),
+        // As the grants list counts them: issued, released by milestones, and adjusted (a
+        // top-up or a correction) within the period.
+        gpu_minutes_granted: sum(kind::GRANTED) + sum(kind::TRANCHE_RELEASED) + sum(kind::ADJUSTED),
         gpu_minutes_consumed: -sum(kind::CONSUMED),
         people_trained: trained.len() as i64,
         certificates,

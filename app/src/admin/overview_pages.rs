@@ -66,7 +66,7 @@ fn BurnChart(burn: Vec<(String, i64)>) -> impl IntoView {
             let hours = format_gpu_hours(*minutes);
             view! {
                 <g data-month=month.clone() data-minutes=*minutes>
-                    <rect x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{:.1}", slot * 0.7) height=format!("{h:.1}") class="bar"><title>{format!("{month}: {hours} GPU-h")}</title></rect>
+                    <rect x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{:.1}", slot * 0.7) height=format!("{h:.1}") class="bar"><title>{format!("{month}: {}", locale.t_with("units.gpu_hours_short", &[("hours", &hours)]))}</title></rect>
                     <text x=format!("{:.1}", x + slot * 0.35) y=H - 6.0 text-anchor="middle" class="tick">{month[5..].to_string()}</text>
                     {(*minutes > 0).then(|| view! { <text x=format!("{:.1}", x + slot * 0.35) y=format!("{:.1}", y - 3.0) text-anchor="middle" class="tick">{hours.clone()}</text> })}
                 </g>

@@ -18,25 +18,13 @@ use leptos_router::hooks::use_query_map;
 pub fn Dashboard() -> impl IntoView {
     let locale = use_locale();
     let me = use_current_user().0;
+    let summary = Resource::new(data_version, |_| super::server_fns::dashboard_summary());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(me)) => {
-                        let cards = me.roles.iter().map(|role| {
-                            let (title, body, link, link_text) = match role {
-                                Role::Applicant => ("dashboard.applicant_title", "dashboard.applicant_body", "/applications", "dashboard.applicant_link"),
-                                Role::Mentor => ("dashboard.mentor_title", "dashboard.mentor_body", "/reviews", "dashboard.mentor_link"),
-                                Role::Admin => ("dashboard.admin_title", "dashboard.admin_body", "/admin/rounds", "dashboard.admin_link"),
-                            };
-                            view! {
-                                <article class="card" data-role=role.as_str()>
-                                    <h2>{locale.t(title)}</h2>
-                                    <p>{locale.t(body)}</p>
-                                    <a href=link>{locale.t(link_text)}</a>
-                                </article>
-                            }
-                        }).collect_view();
+                match (me.await, summary.await) {
+                    (Ok(Some(me)), Ok(summary)) => {
+                        let cards = me.roles.iter().map(|role| role_card(locale, *role, &summary)).collect_view();
                         view! {
                             <h1 data-testid="dashboard-title">{locale.t_with("dashboard.welcome", &[("name", &me.name)])}</h1>
                             <div class="grid">{cards}</div>
@@ -44,12 +32,86 @@ pub fn Dashboard() -> impl IntoView {
                         }
                         .into_any()
                     }
-                    Ok(None) => view! { <ErrorPage error=AppError::Unauthenticated/> }.into_any(),
-                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    (Ok(None), _) => view! { <ErrorPage error=AppError::Unauthenticated/> }.into_any(),
+                    (Err(e), _) | (_, Err(e)) => view! { <ErrorPage error=e/> }.into_any(),
                 }
             })}
         </Transition>
         <crate::admin::overview_pages::ParkOverviewPanel/>
+    }
+}
+
+/// A role's card: what is true for this person now, and where to act on it.
+fn role_card(
+    locale: crate::i18n::Locale,
+    role: Role,
+    summary: &super::DashboardSummary,
+) -> impl IntoView {
+    let (title, body, links): (String, String, Vec<(&str, String)>) = match role {
+        Role::Applicant => match (&summary.startup, &summary.application_open) {
+            (Some((name, status)), _) if status == "incubating" => (
+                locale.t("dashboard.founder_title"),
+                locale.t_with("dashboard.founder_body", &[("startup", name)]),
+                vec![
+                    ("/startup", locale.t("dashboard.founder_link")),
+                    ("/credits", locale.t("dashboard.credits_link")),
+                ],
+            ),
+            (Some((name, status)), _) if status == "graduated" || status == "exited" => (
+                locale.t("dashboard.founder_title"),
+                locale.t_with(
+                    &format!("dashboard.alumni_body_{status}"),
+                    &[("startup", name)],
+                ),
+                vec![("/startup", locale.t("dashboard.founder_link"))],
+            ),
+            (_, Some(status)) => (
+                locale.t("dashboard.applicant_title"),
+                locale.t_with(
+                    "dashboard.application_open",
+                    &[(
+                        "status",
+                        &locale.t(&crate::intake::status::label_key(status)),
+                    )],
+                ),
+                vec![("/applications", locale.t("dashboard.applicant_link"))],
+            ),
+            _ => (
+                locale.t("dashboard.applicant_title"),
+                locale.t("dashboard.applicant_body"),
+                vec![("/applications", locale.t("dashboard.applicant_link"))],
+            ),
+        },
+        Role::Mentor => {
+            let body = match (summary.reviews_open, summary.next_review_due) {
+                (0, _) => locale.t("dashboard.mentor_none"),
+                (n, Some(due)) => format!(
+                    "{} {}",
+                    locale.t_count("dashboard.mentor_open", n, &[]),
+                    locale.t_with("dashboard.mentor_due", &[("when", &format_time(&due))])
+                ),
+                (n, None) => locale.t_count("dashboard.mentor_open", n, &[]),
+            };
+            (
+                locale.t("dashboard.mentor_title"),
+                body,
+                vec![("/reviews", locale.t("dashboard.mentor_link"))],
+            )
+        }
+        Role::Admin => (
+            locale.t("dashboard.admin_title"),
+            locale.t("dashboard.admin_body"),
+            vec![("/admin/rounds", locale.t("dashboard.admin_link"))],
+        ),
+    };
+    view! {
+        <article class="card" data-role=role.as_str()>
+            <h2>{title}</h2>
+            <p data-testid=format!("dashboard-{}", role.as_str())>{body}</p>
+            <p class="actions">
+                {links.into_iter().map(|(href, text)| view! { <a href=href>{text}</a> }).collect_view()}
+            </p>
+        </article>
     }
 }
 

@@ -6,6 +6,14 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::auth::server_fns::ssr::require_actor;
 
+/// The signed-in person's dashboard figures.
+#[server(prefix = "/api", endpoint = "dashboard_summary")]
+pub async fn dashboard_summary() -> Result<super::DashboardSummary, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    super::dashboard::summary(&state.db, &actor).await
+}
+
 #[server(prefix = "/api", endpoint = "audit_log")]
 pub async fn audit_log(
     #[server(default)] filter: AuditFilter,

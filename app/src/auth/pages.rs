@@ -46,6 +46,16 @@ pub fn RegisterPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let locale = use_locale();
     let action = mutation::<Login>();
+    // The page was drawn in the visitor's language; an account in another one gets its
+    // dashboard drawn whole in theirs (the client-side navigation would keep this page's).
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(Ok(chosen)) = action.value().get() {
+            if chosen != locale {
+                let _ = window().location().set_href("/dashboard");
+            }
+        }
+    });
     view! {
         <section class="card narrow">
             <h1>{locale.t("login.title")}</h1>

@@ -168,8 +168,10 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Signs in and goes to the dashboard; returns the account's language (the page reloads in it
+/// when it was drawn in another).
 #[server(prefix = "/api", endpoint = "login")]
-pub async fn login(email: String, password: String) -> Result<(), AppError> {
+pub async fn login(email: String, password: String) -> Result<crate::i18n::Locale, AppError> {
     let state = crate::state::app_state()?;
     let ip = ssr::client_ip();
     let (token, actor) =
@@ -177,7 +179,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     ssr::set_session_cookie(&token)?;
     ssr::set_lang_cookie(actor.locale)?;
     leptos_axum::redirect("/dashboard");
-    Ok(())
+    Ok(actor.locale)
 }
 
 #[server(prefix = "/api", endpoint = "logout")]

@@ -217,7 +217,7 @@ pub fn AttendanceChart(sessions: Vec<SessionView>, taken: i64) -> impl IntoView 
                 <text x=LEFT - 4.0 y=format!("{:.1}", capacity_y + 4.0) text-anchor="end" class="tick">{taken}</text>
                 {bars}
             </svg>
-            <figcaption>{locale.t_with("cohorts.attendance_caption", &[("taken", &taken.to_string())])}</figcaption>
+            <figcaption>{locale.t_count("cohorts.attendance_caption", taken, &[])}</figcaption>
         </figure>
     }
 }

@@ -90,7 +90,10 @@ pub fn BurnDownChart(burn: super::BurnDown) -> impl IntoView {
         "burn.label",
         &[("hours", &format_gpu_hours(burn.remaining_minutes))],
     );
-    let peak_label = format!("{} GPU-h", format_gpu_hours(burn.peak_minutes));
+    let peak_label = locale.t_with(
+        "units.gpu_hours_short",
+        &[("hours", &format_gpu_hours(burn.peak_minutes))],
+    );
     let today = x(now);
     view! {
         <figure class="chart" data-testid="burn-down" data-exhausts=burn.exhausts_at.map(|t| t.format("%Y-%m-%d").to_string())>
@@ -832,7 +835,7 @@ fn ResourceCreditCard(c: super::ResourceCredit) -> impl IntoView {
                 <dt>{locale.t("credits.balance")}</dt>
                 <dd data-testid="balance">{locale.t_with("credits.balance_of", &[("remaining", &hours(c.remaining_minutes)), ("granted", &hours(c.granted_minutes))])}</dd>
                 <dt>{locale.t("grants.consumed")}</dt>
-                <dd data-testid="consumed">{format!("{} GPU-h", hours(c.consumed_minutes))}</dd>
+                <dd data-testid="consumed">{locale.t_with("units.gpu_hours_short", &[("hours", &hours(c.consumed_minutes))])}</dd>
                 <dt>{locale.t("credits.grants")}</dt>
                 <dd>{c.grants}</dd>
             </dl>

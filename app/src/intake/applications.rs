@@ -428,6 +428,16 @@ pub async fn application_detail(
         decision_message: a.decision_message.clone(),
         feedback,
         can_withdraw: owns && can_withdraw(&a.status),
+        back: if owns {
+            ("/applications".into(), "applications.back".into())
+        } else if actor.has(crate::auth::Role::Admin) {
+            (
+                format!("/admin/rounds/{}/applications", a.round_id),
+                "applications.back_round".into(),
+            )
+        } else {
+            ("/reviews".into(), "applications.back_reviews".into())
+        },
     })
 }
 

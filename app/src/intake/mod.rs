@@ -157,4 +157,7 @@ pub struct ApplicationDetail {
     /// Mentors' feedback meant for the applicant, shown once a decision is made (never their notes).
     pub feedback: Vec<String>,
     pub can_withdraw: bool,
+    /// Where the page's back link goes, and its label's key: the applicant's list for their
+    /// team, the round's list for admins, the review queue for mentors.
+    pub back: (String, String),
 }

@@ -198,7 +198,7 @@ pub fn ApplicationPage() -> impl IntoView {
                         view! {
                             <div class="split">
                                 <section class="card">
-                                    <p class="meta"><a href="/applications">{locale.t("applications.back")}</a></p>
+                                    <p class="meta"><a href=d.back.0.clone()>{locale.t(&d.back.1)}</a></p>
                                     <h1>{s.round_title.clone()} " " <StatusPill status=s.status.clone()/></h1>
                                     {draft.then(|| view! {
                                         <p><a class="button small" href=format!("/apply/{}", s.round_id)>{locale.t("applications.continue")}</a></p>
@@ -208,7 +208,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                         <dt>{locale.t("startup.sector")}</dt><dd>{locale.t(&format!("sector.{}", d.profile.sector))}</dd>
                                         <dt>{locale.t("startup.stage")}</dt><dd>{locale.t(&format!("stage.{}", d.profile.stage))}</dd>
                                         <dt>{locale.t("startup.team_size")}</dt><dd>{d.profile.team_size}</dd>
-                                        <dt>{locale.t("startup.founders")}</dt><dd>{d.profile.founders.clone()}</dd>
+                                        <dt>{locale.t("startup.founders")}</dt><dd class="answer">{d.profile.founders.clone()}</dd>
                                         {d.profile.credit_code.clone().map(|c| view! { <dt>{locale.t("startup.credit_code")}</dt><dd>{c}</dd> })}
                                         {d.profile.website.clone().map(|w| view! { <dt>{locale.t("startup.website")}</dt><dd>{w}</dd> })}
                                     </dl>

@@ -14,7 +14,10 @@ use crate::intake::status as app_status;
 use crate::mail::{outbox, templates};
 use crate::startups::entity::{member, startup};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -216,6 +219,8 @@ pub async fn board(
 
 /// An admin accepts, rejects or waitlists an application, with a message for the applicant.
 /// A waitlisted application can later be accepted or rejected; other decisions are final.
+/// There is no default decision, and deciding an application that no mentor has reviewed
+/// needs `without_review` (the admin's confirmation).
 pub async fn decide(
     db: &DatabaseConnection,
     settings: &crate::state::Settings,
@@ -223,9 +228,11 @@ pub async fn decide(
     application_id: i64,
     decision: &str,
     message: &str,
+    without_review: bool,
 ) -> AppResult<()> {
     actor.require(Role::Admin)?;
     let new_status = match decision {
+        "" => return Err(AppError::invalid("decision", "error.decision_required")),
         "accept" => app_status::ACCEPTED,
         "reject" => app_status::REJECTED,
         "waitlist" => app_status::WAITLISTED,
@@ -246,6 +253,19 @@ pub async fn decide(
     );
     if !decidable || a.status == new_status {
         return Err(AppError::conflict("error.cannot_decide"));
+    }
+    if !without_review {
+        let reviewed = assignment::Entity::find()
+            .filter(assignment::Column::ApplicationId.eq(a.id))
+            .filter(assignment::Column::Status.eq(SUBMITTED))
+            .count(&txn)
+            .await?;
+        if reviewed == 0 {
+            return Err(AppError::invalid(
+                "without_review",
+                "error.decide_without_review",
+            ));
+        }
     }
     let now = Utc::now();
     let before = a.status.clone();

@@ -45,7 +45,7 @@ pub fn RoundApplicationsPage() -> impl IntoView {
                         view! {
                             <p class="meta"><a href=format!("/admin/rounds/{}", p.round_id)>{locale.t("review.back_to_round")}</a></p>
                             <h1>{locale.t_with("review.applications_of", &[("round", &p.round_title)])}</h1>
-                            <p class="hint">{locale.t_with("review.per_application", &[("n", &p.mentors_per_application.to_string())])}</p>
+                            <p class="hint">{locale.t_count("review.per_application", i64::from(p.mentors_per_application), &[])}</p>
                             {(short > 0).then(|| view! { <AutoAssignForm round_id=p.round_id short/> })}
                             {p.rows.is_empty().then(|| view! { <div class="empty"><p>{locale.t("review.no_applications")}</p></div> })}
                             <table class="data card">
@@ -75,7 +75,7 @@ fn AutoAssignForm(round_id: i64, short: usize) -> impl IntoView {
     let action = mutation::<AutoAssign>();
     view! {
         <div class="card callout">
-            <p>{locale.t_with("review.auto_lead", &[("n", &short.to_string())])}</p>
+            <p>{locale.t_count("review.auto_lead", short as i64, &[])}</p>
             <ErrorBanner error=action_error(action)/>
             <ActionForm action attr:class="actions">
                 <input type="hidden" name="round_id" value=round_id/>
@@ -241,7 +241,7 @@ pub fn ReviewFormPage() -> impl IntoView {
                                         <dt>{locale.t("startup.sector")}</dt><dd>{locale.t(&format!("sector.{}", r.profile.sector))}</dd>
                                         <dt>{locale.t("startup.stage")}</dt><dd>{locale.t(&format!("stage.{}", r.profile.stage))}</dd>
                                         <dt>{locale.t("startup.team_size")}</dt><dd>{r.profile.team_size}</dd>
-                                        {(!r.blind).then(|| view! { <dt>{locale.t("startup.founders")}</dt><dd>{r.profile.founders.clone()}</dd> })}
+                                        {(!r.blind).then(|| view! { <dt>{locale.t("startup.founders")}</dt><dd class="answer">{r.profile.founders.clone()}</dd> })}
                                     </dl>
                                     <dl class="answers">
                                         {answer("apply.problem", f.problem)}
@@ -437,6 +437,8 @@ fn BoardRowView(row: super::BoardRow) -> impl IntoView {
         row.status.as_str(),
         app_status::SUBMITTED | app_status::IN_REVIEW | app_status::WAITLISTED
     );
+    // Nobody has reviewed it: deciding asks for a confirmation.
+    let unreviewed = row.reviews.is_empty();
     view! {
         <tr data-application=row.application_id>
             <td>
@@ -468,12 +470,19 @@ fn BoardRowView(row: super::BoardRow) -> impl IntoView {
                     <ErrorBanner error=action_error(decide)/>
                     <ActionForm action=decide attr:class="form compact">
                         <input type="hidden" name="application_id" value=row.application_id/>
-                        <select name="decision" aria-label=locale.t("decide.decision")>
+                        <select name="decision" required aria-label=locale.t("decide.decision")>
+                            <option value="" selected disabled>{locale.t("decide.choose")}</option>
                             <option value="accept">{locale.t("review.recommend_accept")}</option>
                             <option value="waitlist">{locale.t("review.recommend_waitlist")}</option>
                             <option value="reject">{locale.t("review.recommend_reject")}</option>
                         </select>
                         <textarea name="message" rows="2" aria-label=locale.t("decide.message") placeholder=locale.t("decide.message")></textarea>
+                        {unreviewed.then(|| view! {
+                            <label class="check">
+                                <input type="checkbox" name="without_review" value="yes" data-testid="without-review"/>
+                                {locale.t("decide.without_review")}
+                            </label>
+                        })}
                         <button type="submit" class="small" data-testid="decide">{locale.t("decide.submit")}</button>
                     </ActionForm>
                 })}

@@ -125,6 +125,7 @@ pub async fn decide(
     application_id: i64,
     #[server(default)] decision: String,
     #[server(default)] message: String,
+    #[server(default)] without_review: String,
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
@@ -135,6 +136,7 @@ pub async fn decide(
         application_id,
         &decision,
         &message,
+        without_review == "yes",
     )
     .await?;
     Ok(())

@@ -282,7 +282,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
         <dl class="facts card" data-testid="profile">
             <dt>{locale.t("incubation.residency")}</dt>
             <dd data-testid="residency">{window(d.residency_from, d.residency_until)}</dd>
-            <dt>{locale.t("startup.founders")}</dt><dd>{p.founders.clone()}</dd>
+            <dt>{locale.t("startup.founders")}</dt><dd class="answer">{p.founders.clone()}</dd>
             <dt>{locale.t("startup.credit_code")}</dt><dd>{p.credit_code.clone().unwrap_or_else(|| "—".into())}</dd>
             <dt>{locale.t("startup.website")}</dt>
             <dd>{p.website.clone().map(|w| view! { <a href=w.clone() rel="noopener noreferrer">{w.clone()}</a> })}</dd>
