@@ -249,16 +249,23 @@ async fn claim_where(
         p.bind(sync_status::RUNNING),
         p.bind(now)
     );
-    let lock = if p.postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "UPDATE sync_jobs SET {set} WHERE id IN (SELECT j.id FROM sync_jobs j \
-           WHERE {due} AND {newest} AND {free}{extra} ORDER BY j.id LIMIT {limit}{lock}) \
-         AND {still_due} RETURNING id"
+    let pick = format!(
+        "SELECT j.id FROM sync_jobs j WHERE {due} AND {newest} AND {free}{extra} \
+         ORDER BY j.id LIMIT {limit}"
     );
+    let sql = if p.postgres {
+        // Picked once, in a materialised CTE: inside `IN (…)` PostgreSQL may run a LIMIT …
+        // SKIP LOCKED subquery again for each row it updates, and each run skips the rows
+        // the previous ones locked, so more than `limit` jobs were claimed.
+        format!(
+            "WITH picked AS MATERIALIZED ({pick} FOR UPDATE SKIP LOCKED) \
+             UPDATE sync_jobs SET {set} WHERE id IN (SELECT id FROM picked) \
+             AND {still_due} RETURNING id"
+        )
+    } else {
+        // SQLite has one writer at a time and evaluates the list once.
+        format!("UPDATE sync_jobs SET {set} WHERE id IN ({pick}) AND {still_due} RETURNING id")
+    };
     let stmt = Statement::from_sql_and_values(backend, sql, p.values);
     let claimed = if p.postgres {
         // Claims from all processes take turns (they are short), so that the count of running
