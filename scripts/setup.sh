@@ -120,7 +120,7 @@ ensure_wasm_opt() {
 ensure_e2e_tools() {
   ensure_node
   apt_install chromium fonts-noto-cjk
-  if [ ! -d "$HATCHERY_ROOT/end2end/node_modules/playwright-core" ]; then
+  if [ ! -d "$HATCHERY_ROOT/end2end/node_modules/playwright-core" ] || [ ! -d "$HATCHERY_ROOT/end2end/node_modules/axe-core" ]; then
     log "installing the end-to-end test packages"
     (cd "$HATCHERY_ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
   fi

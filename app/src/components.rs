@@ -1,22 +1,265 @@
 //! Small pieces every page uses: form fields, error and notice banners, status pages.
 use crate::error::AppError;
 use crate::i18n::use_locale;
+use leptos::context::Provider;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-/// The translated message of a failed action, announced to screen readers.
+/// The translated message of a failed action, announced to screen readers. When several fields
+/// are at fault, each is listed with a link to its field.
 #[component]
 pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     let locale = use_locale();
     move || {
         error.get().map(|e| {
             let field = e.field().unwrap_or("").to_string();
-            view! {
-                <div class="banner error" role="alert" data-field=field>
-                    {e.message(locale)}
-                </div>
+            let faults: Vec<(String, String)> = e
+                .field_errors()
+                .into_iter()
+                .map(|(f, k)| (f.to_string(), k.to_string()))
+                .collect();
+            if faults.len() > 1 {
+                let n = faults.len() as i64;
+                view! {
+                    <div class="banner error" role="alert" data-field=field tabindex="-1">
+                        <p>{locale.t_count("error.fix_fields", n, &[])}</p>
+                        <ul>
+                            {faults.into_iter().map(|(f, k)| view! {
+                                <li><a href=format!("#f-{f}") data-field=f>{locale.t(&k)}</a></li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <div class="banner error" role="alert" data-field=field tabindex="-1">
+                        {e.message(locale)}
+                    </div>
+                }
+                .into_any()
             }
         })
     }
+}
+
+/// What a form's fields and buttons read from the form around them: the action's error (for
+/// each field's own message and `aria-invalid`), whether it is running, and what was typed
+/// into a rejected submission made without JavaScript (the page is drawn again with it).
+#[derive(Clone, Copy)]
+pub struct FormState {
+    pub error: Signal<Option<AppError>>,
+    pub pending: Signal<bool>,
+    typed: StoredValue<Vec<(String, String)>>,
+}
+
+impl FormState {
+    /// The message key of `name`'s fault in the last run, if it is at fault.
+    pub fn fault(&self, name: &str) -> Option<String> {
+        self.error.with(|e| {
+            e.as_ref().and_then(|e| {
+                e.field_errors()
+                    .into_iter()
+                    .find(|(f, _)| *f == name)
+                    .map(|(_, k)| k.to_string())
+            })
+        })
+    }
+
+    /// What was typed into `name` in a rejected submission, to put back.
+    pub fn typed(&self, name: &str) -> Option<String> {
+        self.typed
+            .with_value(|t| t.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+}
+
+/// The form's state where a field is drawn, if it is inside a [`Form`].
+pub fn form_state() -> Option<FormState> {
+    use_context::<FormState>()
+}
+
+/// The fields of a rejected no-JS submission, which the server attaches to the request that
+/// draws the page again (see the server's `nojs` layer): the server function's path and the
+/// fields as typed (passwords left out).
+#[derive(Clone, Debug, Default)]
+pub struct Submitted {
+    pub path: String,
+    pub url: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// The rejected submission being drawn again, if this request is one.
+pub fn submitted() -> Option<Submitted> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Submitted>().cloned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The address of the page a form is on, sent with it as `__page`: without JavaScript the
+/// server sends the person back there (a rejected form's page is drawn at the form's own
+/// `/api/…` address, so the browser's `Referer` would not lead back). The server takes the
+/// field out before the server function reads the form.
+#[component]
+pub fn PageField() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let fixed = submitted().map(|s| s.url);
+    let value = move || {
+        fixed.clone().unwrap_or_else(|| {
+            let search = location.search.get();
+            if search.is_empty() {
+                location.pathname.get()
+            } else {
+                format!("{}?{search}", location.pathname.get())
+            }
+        })
+    };
+    view! { <input type="hidden" name="__page" value=value/> }
+}
+
+/// A form that runs a server action: with JavaScript through the action, without it as a plain
+/// POST. Its errors are shown at its top (unless `banner` is false, where one banner above
+/// serves many row forms) and at each field at fault; focus moves to the first such field.
+/// `reset` empties the form after a successful run (forms that add something). Its
+/// [`Submit`] buttons are disabled and marked busy while the action runs.
+#[component]
+pub fn Form<S, O, P>(
+    action: ServerAction<S>,
+    #[prop(optional)] class: &'static str,
+    #[prop(default = true)] banner: bool,
+    #[prop(optional)] reset: bool,
+    children: Children,
+) -> impl IntoView
+where
+    S: leptos::server_fn::ServerFn<
+            Protocol = leptos::server_fn::Http<leptos::server_fn::codec::PostUrl, P>,
+            Error = AppError,
+            Output = O,
+        > + serde::de::DeserializeOwned
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <<S::Client as leptos::server_fn::client::Client<AppError>>::Request as leptos::server_fn::request::ClientReq<
+        AppError,
+    >>::FormData: From<leptos::web_sys::FormData>,
+    S::Client: leptos::server_fn::client::Client<AppError>,
+    O: Clone + Send + Sync + 'static,
+    P: 'static,
+{
+    let error = action_error(action);
+    let typed = submitted()
+        .filter(|s| s.path == S::url())
+        .map(|s| s.fields)
+        .unwrap_or_default();
+    let state = FormState {
+        error,
+        pending: action.pending().into(),
+        typed: StoredValue::new(typed),
+    };
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        let version = action.version().get();
+        #[cfg(feature = "hydrate")]
+        if version > 0 {
+            let outcome = action.value().get_untracked();
+            after_run(form, outcome.as_ref().map(|r| r.as_ref().err()), reset);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (version, reset);
+    });
+    view! {
+        <Provider value=state>
+            <ActionForm action node_ref=form attr:class=class attr:novalidate=true attr:data-action="true">
+                <PageField/>
+                {banner.then(|| view! { <ErrorBanner error/> })}
+                {children()}
+            </ActionForm>
+        </Provider>
+    }
+    .into_any()
+}
+
+/// After a run in the browser: on success, empty the form if asked; on failure, focus the
+/// first field at fault (or the form's error banner).
+#[cfg(feature = "hydrate")]
+fn after_run(form: NodeRef<leptos::html::Form>, failed: Option<Option<&AppError>>, reset: bool) {
+    use leptos::wasm_bindgen::JsCast;
+    let Some(el) = form.get_untracked() else {
+        return;
+    };
+    match failed {
+        Some(None) if reset => el.reset(),
+        Some(Some(e)) => {
+            let target = e
+                .field()
+                .and_then(|f| document().get_element_by_id(&format!("f-{f}")))
+                .or_else(|| el.query_selector(".banner.error").ok().flatten());
+            if let Some(t) = target.and_then(|t| t.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+            {
+                let _ = t.focus();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A form's submit button: disabled and marked busy (`aria-busy`) while its form's action
+/// runs, so it cannot be pressed twice. Outside a [`Form`] (plain GET forms, sign-out), the
+/// page's script marks it busy when the browser submits (see `shell::mark_busy_forms`).
+#[component]
+pub fn Submit(
+    #[prop(optional, into)] class: Option<String>,
+    #[prop(optional, into)] testid: Option<String>,
+    #[prop(optional)] name: Option<&'static str>,
+    #[prop(optional)] value: Option<&'static str>,
+    #[prop(optional, into)] disabled: MaybeProp<bool>,
+    children: Children,
+) -> impl IntoView {
+    let pending = form_state()
+        .map(|s| s.pending)
+        .unwrap_or_else(|| Signal::stored(false));
+    view! {
+        <button
+            type="submit"
+            class=class
+            data-testid=testid
+            name=name
+            value=value
+            disabled=move || pending.get() || disabled.get().unwrap_or(false)
+            aria-busy=move || pending.get().then_some("true")
+        >
+            {children()}
+        </button>
+    }
+}
+
+/// The `aria-*` and message of field `name` at fault, read from the form around it.
+fn field_fault(name: &'static str) -> (Signal<Option<String>>, String) {
+    let state = form_state();
+    let fault = Signal::derive(move || state.and_then(|s| s.fault(name)));
+    (fault, format!("f-{name}-error"))
+}
+
+/// The message under a field at fault.
+#[component]
+pub fn FieldError(#[prop(into)] fault: Signal<Option<String>>, id: String) -> impl IntoView {
+    let locale = use_locale();
+    move || {
+        fault
+            .get()
+            .map(|k| view! { <small class="field-error" id=id.clone()>{locale.t(&k)}</small> })
+    }
+}
+
+/// The value a field starts with: what was typed into a rejected no-JS submission, else `value`.
+pub fn initial_value(name: &str, value: String) -> String {
+    form_state().and_then(|s| s.typed(name)).unwrap_or(value)
 }
 
 /// The error of the last run of a server action, if it failed.
@@ -38,11 +281,112 @@ pub fn TextField(
     #[prop(optional, into)] hint: Option<String>,
 ) -> impl IntoView {
     let id = format!("f-{name}");
+    let (fault, error_id) = field_fault(name);
+    let hint_id = format!("f-{name}-hint");
+    let described = described_by(
+        fault,
+        error_id.clone(),
+        hint.is_some().then(|| hint_id.clone()),
+    );
+    let value = initial_value(name, value);
     view! {
-        <div class="field">
+        <div class="field" class:invalid=move || fault.get().is_some()>
             <label for=id.clone()>{label}</label>
-            <input id=id type=kind name=name autocomplete=autocomplete value=value/>
-            {hint.map(|h| view! { <small class="hint">{h}</small> })}
+            <input
+                id=id
+                type=kind
+                name=name
+                autocomplete=autocomplete
+                value=value
+                aria-invalid=move || fault.get().map(|_| "true")
+                aria-describedby=move || described.get()
+            />
+            <FieldError fault id=error_id/>
+            {hint.map(|h| view! { <small class="hint" id=hint_id>{h}</small> })}
+        </div>
+    }
+}
+
+/// The ids a field's `aria-describedby` names: its error (while at fault) and its hint.
+pub fn described_by(
+    fault: Signal<Option<String>>,
+    error_id: String,
+    hint_id: Option<String>,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        let ids: Vec<&str> = fault
+            .get()
+            .map(|_| error_id.as_str())
+            .into_iter()
+            .chain(hint_id.as_deref())
+            .collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    })
+}
+
+/// `aria-invalid`, `aria-describedby` and the message for a field drawn by hand (a select, a
+/// date, a number): `let f = FieldFault::of("name")`, then the attributes and `{f.message()}`.
+#[derive(Clone)]
+pub struct FieldFault {
+    pub fault: Signal<Option<String>>,
+    pub error_id: String,
+}
+
+impl FieldFault {
+    pub fn of(name: &'static str) -> Self {
+        let (fault, error_id) = field_fault(name);
+        Self { fault, error_id }
+    }
+
+    pub fn invalid(&self) -> Signal<Option<&'static str>> {
+        let fault = self.fault;
+        Signal::derive(move || fault.get().map(|_| "true"))
+    }
+
+    pub fn described(&self) -> Signal<Option<String>> {
+        described_by(self.fault, self.error_id.clone(), None)
+    }
+
+    pub fn message(&self) -> impl IntoView {
+        view! { <FieldError fault=self.fault id=self.error_id.clone()/> }
+    }
+}
+
+/// A labelled `<select>` named `name` (id `f-<name>`) of `(value, label)` options, `value`
+/// chosen (or what was chosen in a rejected no-JS submission).
+#[component]
+pub fn SelectField(
+    #[prop(into)] label: String,
+    name: &'static str,
+    #[prop(optional, into)] value: String,
+    options: Vec<(String, String)>,
+    #[prop(optional, into)] hint: Option<String>,
+) -> impl IntoView {
+    let id = format!("f-{name}");
+    let (fault, error_id) = field_fault(name);
+    let hint_id = format!("f-{name}-hint");
+    let described = described_by(
+        fault,
+        error_id.clone(),
+        hint.is_some().then(|| hint_id.clone()),
+    );
+    let chosen = initial_value(name, value);
+    view! {
+        <div class="field" class:invalid=move || fault.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <select
+                id=id
+                name=name
+                aria-invalid=move || fault.get().map(|_| "true")
+                aria-describedby=move || described.get()
+            >
+                {options.into_iter().map(|(v, l)| {
+                    let selected = v == chosen;
+                    view! { <option value=v selected=selected>{l}</option> }
+                }).collect_view()}
+            </select>
+            <FieldError fault id=error_id/>
+            {hint.map(|h| view! { <small class="hint" id=hint_id>{h}</small> })}
         </div>
     }
 }
@@ -79,11 +423,28 @@ pub fn TextArea(
     #[prop(optional, into)] hint: Option<String>,
 ) -> impl IntoView {
     let id = format!("f-{name}");
+    let (fault, error_id) = field_fault(name);
+    let hint_id = format!("f-{name}-hint");
+    let described = described_by(
+        fault,
+        error_id.clone(),
+        hint.is_some().then(|| hint_id.clone()),
+    );
+    let value = initial_value(name, value);
     view! {
-        <div class="field">
+        <div class="field" class:invalid=move || fault.get().is_some()>
             <label for=id.clone()>{label}</label>
-            <textarea id=id name=name rows=rows>{textarea_text(value)}</textarea>
-            {hint.map(|h| view! { <small class="hint">{h}</small> })}
+            <textarea
+                id=id
+                name=name
+                rows=rows
+                aria-invalid=move || fault.get().map(|_| "true")
+                aria-describedby=move || described.get()
+            >
+                {textarea_text(value)}
+            </textarea>
+            <FieldError fault id=error_id/>
+            {hint.map(|h| view! { <small class="hint" id=hint_id>{h}</small> })}
         </div>
     }
 }
@@ -99,8 +460,15 @@ pub fn PasswordField(
     let locale = use_locale();
     let (shown, set_shown) = signal(false);
     let id = format!("f-{name}");
+    let (fault, error_id) = field_fault(name);
+    let hint_id = format!("f-{name}-hint");
+    let described = described_by(
+        fault,
+        error_id.clone(),
+        hint.is_some().then(|| hint_id.clone()),
+    );
     view! {
-        <div class="field">
+        <div class="field" class:invalid=move || fault.get().is_some()>
             <label for=id.clone()>{label}</label>
             <div class="password-row">
                 <input
@@ -108,6 +476,8 @@ pub fn PasswordField(
                     type=move || if shown.get() { "text" } else { "password" }
                     name=name
                     autocomplete=autocomplete
+                    aria-invalid=move || fault.get().map(|_| "true")
+                    aria-describedby=move || described.get()
                 />
                 <button
                     type="button"
@@ -119,7 +489,8 @@ pub fn PasswordField(
                     {move || if shown.get() { locale.t("form.hide") } else { locale.t("form.show") }}
                 </button>
             </div>
-            {hint.map(|h| view! { <small class="hint">{h}</small> })}
+            <FieldError fault id=error_id/>
+            {hint.map(|h| view! { <small class="hint" id=hint_id>{h}</small> })}
         </div>
     }
 }

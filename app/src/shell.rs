@@ -1,7 +1,7 @@
 //! The document, the router and the frame around every page: header, navigation, notices.
 use crate::auth::server_fns::{current_user, Logout, SetLanguage};
 use crate::auth::{Me, Role};
-use crate::components::NotFound;
+use crate::components::{NotFound, PageField, Submit};
 use crate::i18n::{use_locale, Locale};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -22,6 +22,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
+                {restore_url()}
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -29,6 +30,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// A rejected form submitted without JavaScript is answered with its page drawn again (see
+/// the server's `nojs` layer) at the form's own address (`/api/…`): before the bundle starts,
+/// the address bar is set back to the page's, which the router then reads.
+fn restore_url() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        crate::components::submitted().map(|s| {
+            // A JSON string with `<`, `>` and `&` escaped: it cannot end the script, and the
+            // page's HTML writer has nothing in it to escape.
+            let url = serde_json::to_string(&s.url)
+                .unwrap_or_else(|_| "\"/\"".into())
+                .replace('<', "\\u003c")
+                .replace('>', "\\u003e")
+                .replace('&', "\\u0026");
+            let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
+            view! { <script nonce=nonce>{format!("history.replaceState(null,\"\",{url});")}</script> }
+        })
     }
 }
 
@@ -96,18 +117,68 @@ pub fn App() -> impl IntoView {
     // Marks the page once the wasm bundle has taken over (tests and scripts wait for it).
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
+        {
+            mark_busy_forms();
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
         }
     });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/hatchery.css"/>
-        <Title text=locale.t("app.name")/>
         <Router>
             <Frame/>
         </Router>
     }
+}
+
+/// Plain forms (filters, sign-out, language) navigate the whole page: once submitted, the form
+/// is marked as submitting and its button busy, and a second press is ignored until the page
+/// is left. (Forms of server actions show their own state: see `components::Form`.) A page
+/// restored from the back-forward cache is cleared.
+#[cfg(feature = "hydrate")]
+fn mark_busy_forms() {
+    use leptos::wasm_bindgen::{closure::Closure, JsCast};
+    use leptos::web_sys::{Event, HtmlFormElement, SubmitEvent};
+    let on_submit = Closure::<dyn Fn(SubmitEvent)>::new(|ev: SubmitEvent| {
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        if form.has_attribute("data-action") {
+            return;
+        }
+        if form.has_attribute("data-submitting") {
+            ev.prevent_default();
+            return;
+        }
+        let _ = form.set_attribute("data-submitting", "true");
+        if let Some(button) = ev.submitter() {
+            let _ = button.set_attribute("aria-busy", "true");
+        }
+    });
+    let on_show = Closure::<dyn Fn(Event)>::new(|_: Event| {
+        if let Ok(forms) = document().query_selector_all("form[data-submitting]") {
+            for i in 0..forms.length() {
+                if let Some(form) = forms
+                    .item(i)
+                    .and_then(|n| n.dyn_into::<HtmlFormElement>().ok())
+                {
+                    let _ = form.remove_attribute("data-submitting");
+                    if let Ok(Some(b)) = form.query_selector("[aria-busy]") {
+                        let _ = b.remove_attribute("aria-busy");
+                    }
+                }
+            }
+        }
+    });
+    let _ = window().add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
+    let _ = window().add_event_listener_with_callback("pageshow", on_show.as_ref().unchecked_ref());
+    on_submit.forget();
+    on_show.forget();
 }
 
 #[component]
@@ -121,6 +192,7 @@ fn Frame() -> impl IntoView {
     );
     provide_context(CurrentUser(me));
     view! {
+        <PageTitle/>
         <Header/>
         <main class="container">
             <Notice/>
@@ -184,18 +256,32 @@ fn Frame() -> impl IntoView {
 fn Header() -> impl IntoView {
     let locale = use_locale();
     let me = use_current_user().0;
+    // The phone menu closes when a link in it is followed.
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        if let Some(menu) = menu.get_untracked() {
+            menu.set_open(false);
+        }
+    });
     view! {
         <header class="site-header">
             <div class="container header-row">
                 <A href="/" attr:class="brand">{locale.t("app.name")}</A>
-                <nav class="main-nav" aria-label=locale.t("nav.label")>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let me = me.await.ok().flatten();
-                            view! { <NavLinks me/> }
-                        })}
-                    </Suspense>
-                </nav>
+                // On a phone the links fold into a menu (a `<details>`: it opens without the
+                // wasm bundle); on wider screens they are always shown and the toggle is not.
+                <details class="nav-menu" node_ref=menu>
+                    <summary data-testid="nav-toggle">{locale.t("nav.menu")}</summary>
+                    <nav class="main-nav" aria-label=locale.t("nav.label")>
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let me = me.await.ok().flatten();
+                                view! { <NavLinks me/> }
+                            })}
+                        </Suspense>
+                    </nav>
+                </details>
                 <LanguageSwitch/>
             </div>
         </header>
@@ -242,12 +328,80 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
                 })}
                 <A href="/account" attr:class="who">{me.name.clone()}</A>
                 <form method="post" action=Logout::PATH class="inline">
-                    <button type="submit" class="ghost" data-testid="logout">{locale.t("nav.logout")}</button>
+                    <Submit class="ghost" testid="logout">{locale.t("nav.logout")}</Submit>
                 </form>
             }
             .into_any()
         }
     }
+}
+
+/// The message key of a page's title, from its path (`/admin/grants/7` → `title.grant`). One
+/// table for every route, so tabs, history and screen readers tell pages apart.
+pub fn title_key(path: &str) -> &'static str {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [] => "title.home",
+        ["register"] => "title.register",
+        ["login"] => "title.login",
+        ["verify"] => "title.verify",
+        ["forgot"] => "title.forgot",
+        ["reset"] => "title.reset",
+        ["invite"] => "title.invite",
+        ["account"] => "title.account",
+        ["startup"] => "title.startup",
+        ["applications"] => "title.my_applications",
+        ["admin", "rounds"] => "title.rounds",
+        ["admin", "rounds", "new"] => "title.new_round",
+        ["admin", "applications"] => "title.applications",
+        ["reviews"] => "title.reviews",
+        ["dashboard"] => "title.dashboard",
+        ["credits"] => "title.credits",
+        ["admin", "resources"] => "title.resources",
+        ["admin", "grants"] => "title.grants",
+        ["admin", "grants", "new"] => "title.new_grant",
+        ["admin", "ledger"] => "title.ledger",
+        ["admin", "sync"] => "title.sync",
+        ["cohorts"] => "title.cohorts",
+        ["verify-certificate"] => "title.verify_certificate",
+        ["admin", "cohorts"] => "title.admin_cohorts",
+        ["admin", "cohorts", "new"] => "title.new_cohort",
+        ["admin", "api-tokens"] => "title.api_tokens",
+        ["admin", "report"] => "title.report",
+        ["admin", "audit"] => "title.audit",
+        ["admin", "startups"] => "title.startups",
+        ["mentoring"] => "title.mentoring",
+        ["admin", "users"] => "title.users",
+        ["admin", "outbox"] => "title.outbox",
+        ["apply", _] => "title.apply",
+        ["applications", _] => "title.application",
+        ["admin", "rounds", _] => "title.edit_round",
+        ["admin", "rounds", _, "applications"] => "title.round_applications",
+        ["admin", "rounds", _, "decisions"] => "title.decisions",
+        ["reviews", _] => "title.review",
+        ["admin", "resources", _] => "title.resource",
+        ["admin", "resources", _, "drift"] => "title.drift",
+        ["admin", "grants", _] => "title.grant",
+        ["cohorts", _] => "title.cohort",
+        ["certificates", _] => "title.certificate",
+        ["admin", "cohorts", _] => "title.admin_cohort",
+        ["admin", "sessions", _] => "title.attendance",
+        ["startups", _] => "title.startup_detail",
+        ["admin", "outbox", _] => "title.outbox_message",
+        _ => "title.not_found",
+    }
+}
+
+/// The document's title: the page's, then the product's name.
+#[component]
+fn PageTitle() -> impl IntoView {
+    let locale = use_locale();
+    let location = use_location();
+    let text = move || {
+        let page = locale.t(title_key(&location.pathname.get()));
+        format!("{page} · {}", locale.t("app.name"))
+    };
+    view! { <Title text/> }
 }
 
 /// Plain forms, so switching works without the wasm bundle and reloads the page in the new language.
@@ -263,15 +417,10 @@ fn LanguageSwitch() -> impl IntoView {
                     view! {
                         <form method="post" action=SetLanguage::PATH class="inline">
                             <input type="hidden" name="lang" value=l.tag()/>
-                            <button
-                                type="submit"
-                                class="ghost"
-                                lang=l.tag()
-                                aria-current=current.then_some("true")
-                                data-testid=format!("lang-{}", l.tag())
-                            >
-                                {l.native_name()}
-                            </button>
+                            <PageField/>
+                            <Submit class="ghost" testid=format!("lang-{}", l.tag())>
+                                <span lang=l.tag() aria-current=current.then_some("true")>{l.native_name()}</span>
+                            </Submit>
                         </form>
                     }
                 })
@@ -326,5 +475,41 @@ fn Notice() -> impl IntoView {
                 }
             })
         })
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    /// Every route names a title of its own, translated (a new route without one fails here).
+    #[tokio::test]
+    async fn every_route_has_a_title_of_its_own() {
+        let routes = leptos_axum::generate_route_list(App);
+        let mut keys = std::collections::HashMap::new();
+        for route in &routes {
+            let path: String = route
+                .path()
+                .split('/')
+                .map(|s| {
+                    if s.starts_with('{') || s.starts_with(':') {
+                        "7"
+                    } else {
+                        s
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let key = title_key(&path);
+            assert_ne!(key, "title.not_found", "{path} has no title");
+            for l in Locale::ALL {
+                assert_ne!(l.t(key), key, "{key} is not translated");
+            }
+            if let Some(other) = keys.insert(key, path.clone()) {
+                panic!("{path} and {other} share the title {key}");
+            }
+        }
+        assert!(routes.len() >= 40, "{} routes", routes.len());
+        assert_eq!(title_key("/nowhere/at/all"), "title.not_found");
     }
 }

@@ -1,6 +1,7 @@
 //! Admin tables: the search, filters, sort and page that travel in a list's URL, the controls
 //! every list shows (filter form, sortable headers, pager, CSV link), and on the server the
 //! helpers that turn them into one indexed query.
+use crate::components::Submit;
 use crate::i18n::use_locale;
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;
@@ -200,7 +201,7 @@ pub fn TableFilters(
             {(!query.sort.is_empty()).then(|| view! { <input type="hidden" name="sort" value=query.sort.clone()/> })}
             {(!query.dir.is_empty()).then(|| view! { <input type="hidden" name="dir" value=query.dir.clone()/> })}
             <div class="actions">
-                <button type="submit" data-testid="table-filter">{locale.t("table.filter")}</button>
+                <Submit testid="table-filter">{locale.t("table.filter")}</Submit>
                 <a href=path>{locale.t("table.clear")}</a>
                 <a href=csv_href data-testid="table-csv" rel="nofollow" download>{locale.t("table.csv")}</a>
             </div>

@@ -88,3 +88,57 @@ export async function signIn(page, email, password) {
   await page.click('main button[type="submit"]');
   await page.waitForURL(/\/dashboard$/);
 }
+
+/// A phone's screen (an iPhone 12–15's CSS size).
+export const PHONE = { width: 390, height: 844 };
+
+/// A new person in a browser context of their own: registered, verified and signed in.
+export async function newPerson(browser, name, tag, { viewport } = {}) {
+  const context = await browser.newContext({ locale: 'en-US', ...(viewport ? { viewport } : {}) });
+  const page = await context.newPage();
+  const email = uniqueEmail(tag);
+  await page.goto(`${BASE}/register`);
+  await hydrated(page);
+  await page.fill('#f-name', name);
+  await page.fill('#f-email', email);
+  await page.fill('#f-password', 'correct horse battery');
+  await page.click('main button[type="submit"]');
+  await page.waitForURL(/\/login\?notice=registered/);
+  const verify = await readMail(email, { kind: 'verify' });
+  await page.goto(linkIn(verify.body, '/verify?token='));
+  await hydrated(page);
+  await page.click('[data-testid="verify"]');
+  await page.waitForURL(/notice=verified/);
+  await signIn(page, email, 'correct horse battery');
+  return { context, page, email };
+}
+
+/// axe-core's serious and critical violations on the page as it is now (WCAG 2 A/AA rules).
+/// Evaluated through the DevTools protocol, which the page's Content-Security-Policy allows.
+export async function axeViolations(page) {
+  const { default: axe } = await import('axe-core');
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+    await page.evaluate(axe.source);
+  }
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return r.violations.map((v) => ({
+      id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    }));
+  });
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/// The page does not scroll sideways: nothing is wider than the screen.
+export async function fitsWidth(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((e) => !e.closest('.table-scroll') || e.classList.contains('table-scroll'))
+      .filter((e) => e.getBoundingClientRect().right > width + 1)
+      .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`);
+    return { ok: document.documentElement.scrollWidth <= width, wide: wide.slice(0, 5) };
+  });
+}

@@ -1,4 +1,5 @@
 //! The Hatchery server: configuration, state, router, workers. The binary is `hatchery`.
+#![recursion_limit = "256"]
 pub mod api;
 pub mod backup;
 pub mod bench;
@@ -10,6 +11,7 @@ pub mod demo;
 pub mod exports;
 pub mod guard;
 pub mod metrics;
+pub mod nojs;
 pub mod page_cache;
 pub mod router;
 pub mod worker;

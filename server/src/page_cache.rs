@@ -146,7 +146,12 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, req: Request, next: Next
         }
         return res;
     }
-    if req.method() != Method::GET || !cache.enabled() || !is_page_request(&req) {
+    // A rejected form's page, drawn again with what one person typed, is theirs alone.
+    let redrawn = req
+        .extensions()
+        .get::<app::components::Submitted>()
+        .is_some();
+    if req.method() != Method::GET || !cache.enabled() || !is_page_request(&req) || redrawn {
         return next.run(req).await;
     }
     let key = key_of(&req);

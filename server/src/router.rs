@@ -36,7 +36,7 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         state.db.clone(),
     ));
     let scrape = (metrics.clone(), pages.clone());
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route(
@@ -102,7 +102,13 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
             crate::metrics::track,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    // Around the whole router (a `Router::layer` runs after routing, per route): a rejected
+    // no-JS form's page is drawn again by a request through all of it, like any other page.
+    let forms = tower::ServiceBuilder::new()
+        .layer(middleware::from_fn(crate::nojs::layer))
+        .service(app);
+    Router::new().fallback_service(forms)
 }
 
 /// The app's routes, listed once per process. Listing them runs the whole app with resource

@@ -1,7 +1,7 @@
 //! The audit log viewer: who did what, when, with the state before and after.
 use super::server_fns::audit_log;
 use super::{AuditFilter, AuditRow, AUDITED_ENTITIES};
-use crate::components::{format_time, ErrorBanner, ErrorPage};
+use crate::components::{format_time, ErrorBanner, ErrorPage, Submit};
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use leptos::prelude::*;
@@ -59,7 +59,7 @@ pub fn AuditPage() -> impl IntoView {
                         {AUDITED_ENTITIES.iter().map(|e| view! { <option value=*e></option> }).collect_view()}
                     </datalist>
                     <div class="actions">
-                        <button type="submit" data-testid="filter-audit">{locale.t("audit.filter")}</button>
+                        <Submit testid="filter-audit">{locale.t("audit.filter")}</Submit>
                         <a href="/admin/audit">{locale.t("audit.clear")}</a>
                         <a href=format!("/admin/audit.csv?{}", f.query()) data-testid="audit-csv" rel="nofollow" download>{locale.t("audit.csv")}</a>
                     </div>
@@ -69,7 +69,7 @@ pub fn AuditPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match entries.await {
-                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(page) => {
                         let (f, n) = params.get_untracked();
@@ -82,7 +82,7 @@ pub fn AuditPage() -> impl IntoView {
                         view! {
                             {page.rows.is_empty().then(|| view! { <p class="empty">{locale.t("audit.none")}</p> })}
                             {(!page.rows.is_empty()).then(|| view! {
-                                <table class="data card audit">
+                                <div class="table-scroll" tabindex="0"><table class="data card audit">
                                     <thead><tr>
                                         <th>{locale.t("audit.when")}</th>
                                         <th>{locale.t("audit.actor")}</th>
@@ -93,7 +93,7 @@ pub fn AuditPage() -> impl IntoView {
                                     <tbody>
                                         {page.rows.into_iter().map(|r| view! { <AuditRowView r/> }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             })}
                             <nav class="pager" aria-label=locale.t("pager.label")>
                                 {prev.map(|href| view! { <a href=href rel="prev">{locale.t("pager.prev")}</a> })}

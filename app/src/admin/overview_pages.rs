@@ -3,7 +3,7 @@ use super::server_fns::{kpi_report, park_overview};
 use super::{ParkOverview, ResourceCredit, RoundFunnel};
 use crate::cohorts::pages::places_line;
 use crate::components::{
-    data_version, format_time, AdminOnly, ErrorBanner, ErrorPage, PrintButton,
+    data_version, format_time, AdminOnly, ErrorBanner, ErrorPage, PrintButton, Submit,
 };
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
@@ -100,7 +100,7 @@ fn Funnel(round: RoundFunnel) -> impl IntoView {
 fn Credit(resources: Vec<ResourceCredit>) -> impl IntoView {
     let locale = use_locale();
     view! {
-        <table class="data">
+        <div class="table-scroll" tabindex="0"><table class="data">
             <thead><tr>
                 <th>{locale.t("overview.resource")}</th>
                 <th>{locale.t("overview.granted")}</th>
@@ -117,7 +117,7 @@ fn Credit(resources: Vec<ResourceCredit>) -> impl IntoView {
                     </tr>
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
 }
 
@@ -221,23 +221,26 @@ pub fn ReportPage() -> impl IntoView {
         <AdminOnly>
         <h1>{locale.t("report.title")}</h1>
         <p class="lead no-print">{locale.t("report.lead")}</p>
-        {move || {
-            let (from, to) = range.get();
-            view! {
-                <form method="get" action="/admin/report" class="search no-print">
-                    <label for="f-from">{locale.t("audit.from")}</label>
-                    <input id="f-from" type="date" name="from" value=from.clone()/>
-                    <label for="f-to">{locale.t("audit.to")}</label>
-                    <input id="f-to" type="date" name="to" value=to.clone()/>
-                    <button type="submit" data-testid="run-report">{locale.t("report.run")}</button>
-                </form>
-            }
-        }}
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match report.await {
+                let result = report.await;
+                // The boxes show the range the report covers (a box left empty is filled in).
+                let (from, to) = match &result {
+                    Some(Ok(r)) => (r.from.to_string(), r.to.to_string()),
+                    _ => range.get_untracked(),
+                };
+                let form = view! {
+                    <form method="get" action="/admin/report" class="search no-print">
+                        <label for="f-from">{locale.t("audit.from")}</label>
+                        <input id="f-from" type="date" name="from" value=from/>
+                        <label for="f-to">{locale.t("audit.to")}</label>
+                        <input id="f-to" type="date" name="to" value=to/>
+                        <Submit testid="run-report">{locale.t("report.run")}</Submit>
+                    </form>
+                };
+                let body = match result {
                     None => view! { <p class="empty">{locale.t("report.pick")}</p> }.into_any(),
-                    Some(Err(e @ AppError::Invalid { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    Some(Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. }))) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Some(Err(e)) => view! { <ErrorPage error=e/> }.into_any(),
                     Some(Ok(r)) => {
                         let csv = format!("/admin/report.csv?from={}&to={}", r.from, r.to);
@@ -265,7 +268,8 @@ pub fn ReportPage() -> impl IntoView {
                             </section>
                         }.into_any()
                     }
-                }
+                };
+                view! { {form} {body} }
             })}
         </Transition>
         </AdminOnly>

@@ -3,14 +3,13 @@ use crate::auth::server_fns::{list_users, InviteUser, SetUserRoles};
 use crate::auth::types::{UserRow, USER_COLUMNS};
 use crate::auth::Role;
 use crate::components::{
-    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, LocaleSelect,
+    data_version, format_time, mutation, ErrorBanner, ErrorPage, Form, LocaleSelect, Submit,
     TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::shell::use_current_user;
 use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -150,13 +149,13 @@ pub fn UsersPage() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match users.await {
-                            Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                            Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                             Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                             Ok(page) => {
                                 let q = query.get_untracked();
                                 let th = move |key: &'static str| view! { <SortTh path=PATH query=q.clone() columns=USER_COLUMNS key/> };
                                 view! {
-                                    <table class="data">
+                                    <div class="table-scroll" tabindex="0"><table class="data">
                                         <thead><tr>
                                             {th("name")}
                                             {th("email")}
@@ -167,7 +166,7 @@ pub fn UsersPage() -> impl IntoView {
                                         <tbody>
                                             {page.rows.clone().into_iter().map(|u| view! { <UserRowView user=u/> }).collect_view()}
                                         </tbody>
-                                    </table>
+                                    </table></div>
                                     {page.rows.is_empty().then(|| view! { <p class="empty">{locale.t("users.none")}</p> })}
                                     <TablePager path=PATH query=query.get_untracked() page=page.page more=page.more/>
                                 }
@@ -180,8 +179,7 @@ pub fn UsersPage() -> impl IntoView {
             <section class="card">
                 <h2>{locale.t("users.invite_title")}</h2>
                 <p class="hint">{locale.t("users.invite_lead")}</p>
-                <ErrorBanner error=action_error(invite)/>
-                <ActionForm action=invite attr:class="form" attr:novalidate=true>
+                <Form action=invite class="form" reset=true>
                     <TextField label=locale.t("field.email") name="email" kind="email"/>
                     <div class="field">
                         <label for="f-role">{locale.t("users.role")}</label>
@@ -191,8 +189,8 @@ pub fn UsersPage() -> impl IntoView {
                         </select>
                     </div>
                     <LocaleSelect id="f-lang" label=locale.t("users.invite_language") selected=locale/>
-                    <button type="submit">{locale.t("users.invite_submit")}</button>
-                </ActionForm>
+                    <Submit>{locale.t("users.invite_submit")}</Submit>
+                </Form>
             </section>
         </div>
     }
@@ -217,12 +215,11 @@ fn UserRowView(user: UserRow) -> impl IntoView {
             <td>{locale.t(if user.verified { "form.yes" } else { "form.no" })}</td>
             <td>{format_time(&user.created_at)}</td>
             <td>
-                <ErrorBanner error=action_error(action)/>
-                <ActionForm action attr:class="roles-form">
+                <Form action class="roles-form">
                     <input type="hidden" name="user_id" value=user.id/>
                     {Role::ALL.into_iter().map(|r| checkbox(r, user.roles.contains(&r))).collect_view()}
-                    <button type="submit" class="small secondary">{locale.t("form.save")}</button>
-                </ActionForm>
+                    <Submit class="small secondary">{locale.t("form.save")}</Submit>
+                </Form>
             </td>
         </tr>
     }

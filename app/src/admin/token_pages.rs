@@ -1,10 +1,10 @@
 //! API tokens (admins): issue one (shown once), see when each was last used, revoke.
 use super::server_fns::{get_api_tokens, IssueApiToken, RevokeApiToken};
 use crate::components::{
-    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, TextField,
+    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, Form, Submit,
+    TextField,
 };
 use crate::i18n::use_locale;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 #[component]
@@ -35,7 +35,7 @@ pub fn ApiTokensPage() -> impl IntoView {
                                     })}
                                     {t.tokens.is_empty().then(|| view! { <p class="empty">{locale.t("tokens.none")}</p> })}
                                     {(!t.tokens.is_empty()).then(|| view! {
-                                        <table class="data">
+                                        <div class="table-scroll" tabindex="0"><table class="data">
                                             <thead><tr>
                                                 <th>{locale.t("tokens.name")}</th>
                                                 <th>{locale.t("tokens.scope")}</th>
@@ -54,17 +54,17 @@ pub fn ApiTokensPage() -> impl IntoView {
                                                             {match row.revoked_at {
                                                                 Some(at) => view! { <span class="pill dead">{locale.t_with("tokens.revoked_at", &[("time", &format_time(&at))])}</span> }.into_any(),
                                                                 None => view! {
-                                                                    <ActionForm action=revoke attr:class="inline">
+                                                                    <Form action=revoke class="inline" banner=false>
                                                                         <input type="hidden" name="id" value=row.id/>
-                                                                        <button type="submit" class="ghost small" data-testid="revoke-token">{locale.t("tokens.revoke")}</button>
-                                                                    </ActionForm>
+                                                                        <Submit class="ghost small" testid="revoke-token">{locale.t("tokens.revoke")}</Submit>
+                                                                    </Form>
                                                                 }.into_any(),
                                                             }}
                                                         </td>
                                                     </tr>
                                                 }).collect_view()}
                                             </tbody>
-                                        </table>
+                                        </table></div>
                                     })}
                                 }.into_any()
                             }
@@ -74,8 +74,7 @@ pub fn ApiTokensPage() -> impl IntoView {
             </section>
             <section class="card">
                 <h2>{locale.t("tokens.issue")}</h2>
-                <ErrorBanner error=action_error(issue)/>
-                <ActionForm action=issue attr:class="form" attr:novalidate=true>
+                <Form action=issue class="form" reset=true>
                     <TextField label=locale.t("tokens.name") name="name" hint=locale.t("tokens.name_hint")/>
                     <div class="field">
                         <label for="f-scope">{locale.t("tokens.scope")}</label>
@@ -84,8 +83,8 @@ pub fn ApiTokensPage() -> impl IntoView {
                             <option value="write">{locale.t("tokens.scope_write")}</option>
                         </select>
                     </div>
-                    <button type="submit" data-testid="issue-token">{locale.t("tokens.issue")}</button>
-                </ActionForm>
+                    <Submit testid="issue-token">{locale.t("tokens.issue")}</Submit>
+                </Form>
                 <p class="hint">{locale.t("tokens.docs")} " " <a href="/api/v1/openapi.json">"/api/v1/openapi.json"</a></p>
             </section>
         </div>

@@ -322,9 +322,14 @@ pub async fn register(
     input: Registration,
     client: &str,
 ) -> AppResult<i64> {
-    let name = PersonName::parse(&input.name)?;
-    let email = EmailAddress::parse(&input.email)?;
-    let password = Password::parse(&input.password)?;
+    let mut checks = crate::error::Checks::new();
+    let name = checks.take(PersonName::parse(&input.name));
+    let email = checks.take(EmailAddress::parse(&input.email));
+    let password = checks.take(Password::parse(&input.password));
+    checks.finish()?;
+    let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+        return Err(AppError::Internal);
+    };
     count_request(db, "register", client, MAX_REGISTRATIONS_PER_HOUR).await?;
     if find_user_by_email(db, &email).await?.is_some() {
         return Err(AppError::conflict("error.email_taken"));

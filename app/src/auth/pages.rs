@@ -4,12 +4,11 @@ use super::server_fns::{
     UpdateAccount, VerifyEmail,
 };
 use crate::components::{
-    action_error, mutation, ErrorBanner, ErrorPage, LocaleSelect, PasswordField, TextField,
+    mutation, ErrorPage, Form, LocaleSelect, PasswordField, Submit, TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::shell::use_current_user;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -26,8 +25,7 @@ pub fn RegisterPage() -> impl IntoView {
         <section class="card narrow">
             <h1>{locale.t("register.title")}</h1>
             <p class="lead">{locale.t("register.lead")}</p>
-            <ErrorBanner error=action_error(action)/>
-            <ActionForm action attr:class="form" attr:novalidate=true>
+            <Form action class="form">
                 <TextField label=locale.t("field.name") name="name" autocomplete="name"/>
                 <TextField label=locale.t("field.email") name="email" kind="email" autocomplete="email"/>
                 <PasswordField
@@ -35,8 +33,8 @@ pub fn RegisterPage() -> impl IntoView {
                     autocomplete="new-password"
                     hint=locale.t("field.password_hint")
                 />
-                <button type="submit" disabled=move || action.pending().get()>{locale.t("register.submit")}</button>
-            </ActionForm>
+                <Submit>{locale.t("register.submit")}</Submit>
+            </Form>
             <p class="aside">{locale.t("register.have_account")} " " <a href="/login">{locale.t("nav.login")}</a></p>
         </section>
     }
@@ -59,12 +57,11 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>{locale.t("login.title")}</h1>
-            <ErrorBanner error=action_error(action)/>
-            <ActionForm action attr:class="form" attr:novalidate=true>
+            <Form action class="form">
                 <TextField label=locale.t("field.email") name="email" kind="email" autocomplete="email"/>
                 <PasswordField label=locale.t("field.password")/>
-                <button type="submit" disabled=move || action.pending().get()>{locale.t("login.submit")}</button>
-            </ActionForm>
+                <Submit>{locale.t("login.submit")}</Submit>
+            </Form>
             <p class="aside">
                 <a href="/forgot">{locale.t("login.forgot")}</a>
                 " · "
@@ -84,11 +81,10 @@ pub fn VerifyPage() -> impl IntoView {
         <section class="card narrow">
             <h1>{locale.t("verify.title")}</h1>
             <p>{locale.t("verify.lead")}</p>
-            <ErrorBanner error=action_error(action)/>
-            <ActionForm action attr:class="form">
+            <Form action class="form">
                 <input type="hidden" name="token" value=move || token.get()/>
-                <button type="submit" data-testid="verify">{locale.t("verify.submit")}</button>
-            </ActionForm>
+                <Submit testid="verify">{locale.t("verify.submit")}</Submit>
+            </Form>
         </section>
     }
 }
@@ -101,11 +97,10 @@ pub fn ForgotPage() -> impl IntoView {
         <section class="card narrow">
             <h1>{locale.t("forgot.title")}</h1>
             <p>{locale.t("forgot.lead")}</p>
-            <ErrorBanner error=action_error(action)/>
-            <ActionForm action attr:class="form" attr:novalidate=true>
+            <Form action class="form">
                 <TextField label=locale.t("field.email") name="email" kind="email" autocomplete="email"/>
-                <button type="submit">{locale.t("forgot.submit")}</button>
-            </ActionForm>
+                <Submit>{locale.t("forgot.submit")}</Submit>
+            </Form>
         </section>
     }
 }
@@ -118,16 +113,15 @@ pub fn ResetPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>{locale.t("reset.title")}</h1>
-            <ErrorBanner error=action_error(action)/>
-            <ActionForm action attr:class="form" attr:novalidate=true>
+            <Form action class="form">
                 <input type="hidden" name="token" value=move || token.get()/>
                 <PasswordField
                     label=locale.t("field.new_password")
                     autocomplete="new-password"
                     hint=locale.t("field.password_hint")
                 />
-                <button type="submit">{locale.t("reset.submit")}</button>
-            </ActionForm>
+                <Submit>{locale.t("reset.submit")}</Submit>
+            </Form>
         </section>
     }
 }
@@ -152,8 +146,7 @@ pub fn InvitePage() -> impl IntoView {
                                     Some(startup) => locale.t_with("invite.team_lead", &[("email", &inv.email), ("startup", startup)]),
                                     None => locale.t_with("invite.lead", &[("email", &inv.email), ("role", &role)]),
                                 }}</p>
-                                <ErrorBanner error=action_error(action)/>
-                                <ActionForm action attr:class="form" attr:novalidate=true>
+                                <Form action class="form">
                                     <input type="hidden" name="token" value=token.get_untracked()/>
                                     {(!inv.has_account).then(|| view! {
                                         <TextField label=locale.t("field.name") name="name" autocomplete="name"/>
@@ -162,8 +155,8 @@ pub fn InvitePage() -> impl IntoView {
                                         label=locale.t(if inv.has_account { "invite.existing_password" } else { "field.password" })
                                         autocomplete=if inv.has_account { "current-password" } else { "new-password" }
                                     />
-                                    <button type="submit">{locale.t("invite.submit")}</button>
-                                </ActionForm>
+                                    <Submit>{locale.t("invite.submit")}</Submit>
+                                </Form>
                             }
                             .into_any()
                         }
@@ -192,12 +185,11 @@ pub fn AccountPage() -> impl IntoView {
                                 <dt>{locale.t("account.roles")}</dt>
                                 <dd>{me.roles.iter().map(|r| locale.t(r.label_key())).collect::<Vec<_>>().join(", ")}</dd>
                             </dl>
-                            <ErrorBanner error=action_error(action)/>
-                            <ActionForm action attr:class="form" attr:novalidate=true>
+                            <Form action class="form">
                                 <TextField label=locale.t("field.name") name="name" autocomplete="name" value=me.name.clone()/>
                                 <LocaleSelect id="f-lang" label=locale.t("account.language") selected=me.locale/>
-                                <button type="submit">{locale.t("form.save")}</button>
-                            </ActionForm>
+                                <Submit>{locale.t("form.save")}</Submit>
+                            </Form>
                         </section>
                         <ClusterLoginForm/>
                     }
@@ -223,8 +215,7 @@ fn ClusterLoginForm() -> impl IntoView {
                 current.await.ok().map(|login| view! {
                     <section class="card narrow">
                         <h2>{locale.t("account.cluster_title")}</h2>
-                        <ErrorBanner error=action_error(action)/>
-                        <ActionForm action attr:class="form" attr:novalidate=true>
+                        <Form action class="form">
                             <TextField
                                 label=locale.t("account.cluster_login")
                                 name="cluster_login"
@@ -232,8 +223,8 @@ fn ClusterLoginForm() -> impl IntoView {
                                 value=login.unwrap_or_default()
                                 hint=locale.t("account.cluster_login_hint")
                             />
-                            <button type="submit" data-testid="save-cluster-login">{locale.t("form.save")}</button>
-                        </ActionForm>
+                            <Submit testid="save-cluster-login">{locale.t("form.save")}</Submit>
+                        </Form>
                     </section>
                 })
             })}

@@ -8,12 +8,11 @@ use super::server_fns::{
 use super::{status, CohortAdmin, CohortForm, SessionView, COHORT_COLUMNS, PHASES, TRACKS};
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, AdminOnly, ErrorBanner, ErrorPage,
-    TextArea, TextField,
+    Form, Submit, TextArea, TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -60,7 +59,7 @@ pub fn AdminCohortsPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match cohorts.await {
-                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(p) if p.rows.is_empty() && p.page == 0 => view! {
                         <div class="empty"><p>{locale.t("cohorts.none_admin")}</p></div>
@@ -69,7 +68,7 @@ pub fn AdminCohortsPage() -> impl IntoView {
                         let q = query.get_untracked();
                         let th = move |key: &'static str| view! { <SortTh path=PATH query=q.clone() columns=COHORT_COLUMNS key/> };
                         view! {
-                            <table class="data card">
+                            <div class="table-scroll" tabindex="0"><table class="data card">
                                 <thead><tr>
                                     {th("title")}
                                     {th("track")}
@@ -98,7 +97,7 @@ pub fn AdminCohortsPage() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                             <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
                         }.into_any()
                     }
@@ -134,8 +133,7 @@ fn CohortSettings(form: CohortForm) -> impl IntoView {
     let action = mutation::<SaveCohort>();
     let track = form.track.clone();
     view! {
-        <ErrorBanner error=action_error(action)/>
-        <ActionForm action attr:class="form" attr:novalidate=true>
+        <Form action class="form">
             <input type="hidden" name="id" value=form.id/>
             <div class="row">
                 <TextField label=locale.t("cohorts.title_en") name="title_en" value=form.title_en.clone()/>
@@ -164,8 +162,8 @@ fn CohortSettings(form: CohortForm) -> impl IntoView {
                 <TextField label=locale.t("cohorts.ends_on") name="ends_on" kind="date" value=form.ends_on.clone()/>
             </div>
             <TextField label=locale.t("cohorts.location") name="location" value=form.location.clone() hint=locale.t("cohorts.location_hint")/>
-            <button type="submit" data-testid="save-cohort">{locale.t("form.save")}</button>
-        </ActionForm>
+            <Submit testid="save-cohort">{locale.t("form.save")}</Submit>
+        </Form>
     }
 }
 
@@ -304,7 +302,7 @@ fn Sessions(cohort_id: i64, sessions: Vec<SessionView>) -> impl IntoView {
         <ErrorBanner error=action_error(delete)/>
         {sessions.is_empty().then(|| view! { <p class="empty">{locale.t("cohorts.no_sessions")}</p> })}
         {(!sessions.is_empty()).then(|| view! {
-            <table class="data">
+            <div class="table-scroll" tabindex="0"><table class="data">
                 <thead><tr>
                     <th>{locale.t("cohorts.session_time")}</th>
                     <th>{locale.t("cohorts.topic")}</th>
@@ -323,19 +321,18 @@ fn Sessions(cohort_id: i64, sessions: Vec<SessionView>) -> impl IntoView {
                             <td>{s.present}</td>
                             <td class="actions">
                                 <a href=format!("/admin/sessions/{}", s.id) data-testid="take-attendance">{locale.t("cohorts.take_attendance")}</a>
-                                <ActionForm action=delete attr:class="inline">
+                                <Form action=delete class="inline" banner=false>
                                     <input type="hidden" name="session_id" value=s.id/>
-                                    <button type="submit" class="ghost small">{locale.t("cohorts.delete_session")}</button>
-                                </ActionForm>
+                                    <Submit class="ghost small">{locale.t("cohorts.delete_session")}</Submit>
+                                </Form>
                             </td>
                         </tr>
                     }).collect_view()}
                 </tbody>
-            </table>
+            </table></div>
         })}
         <h3>{locale.t("cohorts.add_session")}</h3>
-        <ErrorBanner error=action_error(add)/>
-        <ActionForm action=add attr:class="form" attr:novalidate=true>
+        <Form action=add class="form" reset=true>
             <input type="hidden" name="cohort_id" value=cohort_id/>
             <div class="row">
                 <TextField label=locale.t("cohorts.session_starts") name="starts_at" kind="datetime-local" hint=locale.t("rounds.utc")/>
@@ -345,8 +342,8 @@ fn Sessions(cohort_id: i64, sessions: Vec<SessionView>) -> impl IntoView {
                 <TextField label=locale.t("cohorts.topic") name="topic"/>
                 <TextField label=locale.t("cohorts.instructor") name="instructor"/>
             </div>
-            <button type="submit" class="secondary" data-testid="add-session">{locale.t("cohorts.add_session")}</button>
-        </ActionForm>
+            <Submit class="secondary" testid="add-session">{locale.t("cohorts.add_session")}</Submit>
+        </Form>
     }
 }
 
@@ -360,7 +357,7 @@ fn Roster(cohort_id: i64, rows: Vec<super::RosterRow>) -> impl IntoView {
         <ErrorBanner error=action_error(remove)/>
         {rows.is_empty().then(|| view! { <p class="empty">{locale.t("cohorts.roster_empty")}</p> })}
         {(!rows.is_empty()).then(|| view! {
-            <table class="data">
+            <div class="table-scroll" tabindex="0"><table class="data">
                 <thead><tr>
                     <th>{locale.t("field.name")}</th>
                     <th>{locale.t("field.email")}</th>
@@ -384,27 +381,26 @@ fn Roster(cohort_id: i64, rows: Vec<super::RosterRow>) -> impl IntoView {
                                 <td>
                                     {r.certificate_code.clone().map(|code| view! { <a href=format!("/certificates/{code}")>{code.clone()}</a> })}
                                     {removable.then(|| view! {
-                                        <ActionForm action=remove attr:class="inline">
+                                        <Form action=remove class="inline" banner=false>
                                             <input type="hidden" name="cohort_id" value=cohort_id/>
                                             <input type="hidden" name="user_id" value=r.user_id/>
-                                            <button type="submit" class="ghost small" data-testid="remove-person">{locale.t("cohorts.remove")}</button>
-                                        </ActionForm>
+                                            <Submit class="ghost small" testid="remove-person">{locale.t("cohorts.remove")}</Submit>
+                                        </Form>
                                     })}
                                 </td>
                             </tr>
                         }
                     }).collect_view()}
                 </tbody>
-            </table>
+            </table></div>
         })}
         <h3>{locale.t("cohorts.enrol_someone")}</h3>
-        <ErrorBanner error=action_error(add)/>
-        <ActionForm action=add attr:class="search" attr:novalidate=true>
+        <Form action=add class="search" reset=true>
             <input type="hidden" name="cohort_id" value=cohort_id/>
             <label class="visually-hidden" for="f-enrol-email">{locale.t("field.email")}</label>
             <input id="f-enrol-email" type="email" name="email" placeholder=locale.t("field.email")/>
-            <button type="submit" class="secondary" data-testid="admin-enrol">{locale.t("cohorts.enrol")}</button>
-        </ActionForm>
+            <Submit class="secondary" testid="admin-enrol">{locale.t("cohorts.enrol")}</Submit>
+        </Form>
     }
 }
 
@@ -441,9 +437,9 @@ pub fn AttendancePage() -> impl IntoView {
                             <ErrorBanner error=action_error(mark)/>
                             {empty.then(|| view! { <p class="empty">{locale.t("cohorts.roster_empty")}</p> })}
                             {(!empty).then(|| view! {
-                                <ActionForm action=mark attr:class="card">
+                                <Form action=mark class="card" banner=false>
                                     <input type="hidden" name="session_id" value=s.id/>
-                                    <table class="data attendance">
+                                    <div class="table-scroll" tabindex="0"><table class="data attendance">
                                         <thead><tr>
                                             <th>{locale.t("cohorts.present")}</th>
                                             <th>{locale.t("field.name")}</th>
@@ -472,9 +468,9 @@ pub fn AttendancePage() -> impl IntoView {
                                                 }
                                             }).collect_view()}
                                         </tbody>
-                                    </table>
-                                    <button type="submit" data-testid="save-attendance">{locale.t("cohorts.save_attendance")}</button>
-                                </ActionForm>
+                                    </table></div>
+                                    <Submit testid="save-attendance">{locale.t("cohorts.save_attendance")}</Submit>
+                                </Form>
                             })}
                         }.into_any()
                     }

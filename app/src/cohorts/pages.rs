@@ -6,12 +6,11 @@ use super::server_fns::{
 };
 use super::{pick, status, CertificateView, CohortCard, CohortDetail};
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage,
-    PrintButton,
+    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
+    PrintButton, Submit,
 };
 use crate::error::AppError;
 use crate::i18n::{use_locale, Locale};
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -157,7 +156,7 @@ fn CohortView(d: CohortDetail) -> impl IntoView {
                 <h2>{locale.t("cohorts.sessions")}</h2>
                 {d.sessions.is_empty().then(|| view! { <p class="empty">{locale.t("cohorts.no_sessions")}</p> })}
                 {(!d.sessions.is_empty()).then(|| view! {
-                    <table class="data">
+                    <div class="table-scroll" tabindex="0"><table class="data">
                         <thead><tr>
                             <th>{locale.t("cohorts.session_time")}</th>
                             <th>{locale.t("cohorts.topic")}</th>
@@ -181,7 +180,7 @@ fn CohortView(d: CohortDetail) -> impl IntoView {
                                 }
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 })}
             </section>
             <section class="card" data-testid="my-place">
@@ -235,31 +234,30 @@ fn MyPlace(d: CohortDetail, any_open: bool) -> impl IntoView {
             <p><a class="button" href="/login">{locale.t("cohorts.sign_in_to_enrol")}</a></p>
         })}
         {(d.signed_in && can_enrol).then(|| view! {
-            <ActionForm action=enrol>
+            <Form action=enrol banner=false>
                 <input type="hidden" name="cohort_id" value=id/>
-                <button type="submit" data-testid="enrol">{locale.t("cohorts.enrol")}</button>
-            </ActionForm>
+                <Submit testid="enrol">{locale.t("cohorts.enrol")}</Submit>
+            </Form>
         })}
         {(d.signed_in && !open && !can_withdraw && state.as_deref() != Some(status::COMPLETED)).then(|| view! {
             <p class="hint">{locale.t("cohorts.enrolment_closed")}</p>
         })}
         {(attending && any_open).then(|| view! {
             <h3>{locale.t("cohorts.check_in")}</h3>
-            <ErrorBanner error=action_error(check_in)/>
-            <ActionForm action=check_in attr:class="form compact" attr:novalidate=true>
+            <Form action=check_in class="form compact">
                 <input type="hidden" name="cohort_id" value=id/>
                 <div class="field">
                     <label for="f-code">{locale.t("cohorts.checkin_code")}</label>
                     <input id="f-code" name="code" autocomplete="off" autocapitalize="characters" maxlength="12"/>
                 </div>
-                <button type="submit" data-testid="check-in">{locale.t("cohorts.check_in")}</button>
-            </ActionForm>
+                <Submit testid="check-in">{locale.t("cohorts.check_in")}</Submit>
+            </Form>
         })}
         {can_withdraw.then(|| view! {
-            <ActionForm action=withdraw attr:class="aside">
+            <Form action=withdraw class="aside" banner=false>
                 <input type="hidden" name="cohort_id" value=id/>
-                <button type="submit" class="secondary" data-testid="withdraw">{locale.t("cohorts.withdraw")}</button>
-            </ActionForm>
+                <Submit class="secondary" testid="withdraw">{locale.t("cohorts.withdraw")}</Submit>
+            </Form>
         })}
     }
 }
@@ -341,7 +339,7 @@ pub fn VerifyPage() -> impl IntoView {
             <form method="get" action="/verify-certificate" class="search">
                 <label class="visually-hidden" for="f-code">{locale.t("certificate.code")}</label>
                 <input id="f-code" name="code" value=move || code.get() placeholder="HC-XXXX-XXXX-XXXX" autocomplete="off"/>
-                <button type="submit" data-testid="verify">{locale.t("certificate.verify")}</button>
+                <Submit testid="verify">{locale.t("certificate.verify")}</Submit>
             </form>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {

@@ -10,13 +10,12 @@ use super::{
     LEDGER_COLUMNS, LEDGER_KINDS, SYNC_COLUMNS,
 };
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Pager,
-    TextField,
+    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
+    Pager, SelectField, Submit, TextArea, TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -145,8 +144,7 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
         r.dialect.clone()
     };
     view! {
-        <ErrorBanner error=action_error(action)/>
-        <ActionForm action attr:class="form" attr:novalidate=true>
+        <Form action class="form">
             <input type="hidden" name="id" value=r.id/>
             <TextField label=locale.t("resources.name") name="name" value=r.name.clone()/>
             <TextField label=locale.t("resources.gpu_model") name="gpu_model" value=r.gpu_model.clone() hint=locale.t("resources.gpu_model_hint")/>
@@ -199,8 +197,8 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
                     <option value="auto" selected=repair == "auto">{locale.t("resources.repair_auto")}</option>
                 </select>
             </div>
-            <button type="submit" data-testid="save-resource">{locale.t("form.save")}</button>
-        </ActionForm>
+            <Submit testid="save-resource">{locale.t("form.save")}</Submit>
+        </Form>
     }
 }
 
@@ -218,7 +216,7 @@ pub fn ResourcesPage() -> impl IntoView {
                         <div class="split">
                             <section class="card">
                                 {list.is_empty().then(|| view! { <p class="empty">{locale.t("resources.none")}</p> })}
-                                <table class="data">
+                                <div class="table-scroll" tabindex="0"><table class="data">
                                     <thead><tr>
                                         <th>{locale.t("resources.name")}</th>
                                         <th>{locale.t("resources.gpu_model")}</th>
@@ -235,7 +233,7 @@ pub fn ResourcesPage() -> impl IntoView {
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             </section>
                             <section class="card">
                                 <h2>{locale.t("resources.new_title")}</h2>
@@ -294,7 +292,7 @@ fn GrantsTable(
         None => view! { <th>{locale.t(label)}</th> }.into_any(),
     };
     view! {
-        <table class="data">
+        <div class="table-scroll" tabindex="0"><table class="data">
             <thead><tr>
                 {th("startup", "grants.startup")}
                 <th>{locale.t("grants.resource")}</th>
@@ -322,7 +320,7 @@ fn GrantsTable(
                     }
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
 }
 
@@ -331,7 +329,7 @@ fn GrantsTable(
 fn TranchesTable(rows: Vec<crate::startups::incubation::TrancheRow>) -> impl IntoView {
     let locale = use_locale();
     view! {
-        <table class="data" data-testid="tranches">
+        <div class="table-scroll" tabindex="0"><table class="data" data-testid="tranches">
             <thead><tr>
                 <th>{locale.t("tranches.milestone")}</th>
                 <th>{locale.t("milestones.due_on")}</th>
@@ -351,7 +349,7 @@ fn TranchesTable(rows: Vec<crate::startups::incubation::TrancheRow>) -> impl Int
                     </tr>
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
 }
 
@@ -402,7 +400,7 @@ pub fn GrantsPage() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                         Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                         Ok(p) => {
                             let q = query.get_untracked();
@@ -447,7 +445,7 @@ pub fn NewGrantPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match options.await {
-                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(o) => match o.startup.clone() {
                         None => view! { <ChooseStartup q=choice.get_untracked().1 matches=o.matches/> }.into_any(),
@@ -455,25 +453,20 @@ pub fn NewGrantPage() -> impl IntoView {
                             <section class="card">
                                 <p class="lead">{locale.t("grants.startup")} ": " <strong data-testid="grant-startup">{name}</strong>
                                     " · " <a href="/admin/grants/new">{locale.t("grants.other_startup")}</a></p>
-                                <ErrorBanner error=action_error(create)/>
-                                <ActionForm action=create attr:class="form" attr:novalidate=true>
+                                <Form action=create class="form">
                                     <input type="hidden" name="startup_id" value=startup_id/>
-                                    <div class="field">
-                                        <label for="f-resource_id">{locale.t("grants.resource")}</label>
-                                        <select id="f-resource_id" name="resource_id">
-                                            {o.resources.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
-                                        </select>
-                                    </div>
+                                    <SelectField
+                                        label=locale.t("grants.resource")
+                                        name="resource_id"
+                                        options=o.resources.into_iter().map(|(id, name)| (id.to_string(), name)).collect()
+                                    />
                                     <TextField label=locale.t("grants.gpu_hours") name="gpu_hours" hint=locale.t("grants.gpu_hours_hint")/>
                                     <TextField label=locale.t("grants.valid_from") name="valid_from" kind="datetime-local"/>
                                     <TextField label=locale.t("grants.valid_until") name="valid_until" kind="datetime-local"/>
-                                    <div class="field">
-                                        <label for="f-reason">{locale.t("grants.reason")}</label>
-                                        <textarea id="f-reason" name="reason" rows="2"></textarea>
-                                    </div>
+                                    <TextArea label=locale.t("grants.reason") name="reason" rows=2/>
                                     <TrancheFields milestones=o.milestones/>
-                                    <button type="submit" data-testid="create-grant">{locale.t("grants.create")}</button>
-                                </ActionForm>
+                                    <Submit testid="create-grant">{locale.t("grants.create")}</Submit>
+                                </Form>
                             </section>
                         }.into_any(),
                     },
@@ -495,7 +488,7 @@ fn ChooseStartup(q: String, matches: Vec<(i64, String)>) -> impl IntoView {
                 <input id="f-q" name="q" type="search" value=q maxlength="100" autofocus/>
                 <small class="hint">{locale.t("grants.find_startup_hint")}</small>
             </div>
-            <button type="submit" data-testid="find-startup">{locale.t("grants.find")}</button>
+            <Submit testid="find-startup">{locale.t("grants.find")}</Submit>
         </form>
         {(searched && matches.is_empty()).then(|| view! { <p class="empty">{locale.t("grants.no_match")}</p> })}
         {(!matches.is_empty()).then(|| view! {
@@ -593,31 +586,30 @@ pub fn GrantPage() -> impl IntoView {
                                 <div class="split">
                                     <section class="card">
                                         <h2>{locale.t("grants.adjust_title")}</h2>
-                                        <ErrorBanner error=action_error(adjust)/>
-                                        <ActionForm action=adjust attr:class="form" attr:novalidate=true>
+                                        <Form action=adjust class="form" reset=true>
                                             <input type="hidden" name="id" value=g.id/>
                                             <TextField label=locale.t("grants.adjust_hours") name="gpu_hours" hint=locale.t("grants.adjust_hint")/>
                                             <TextField label=locale.t("grants.note") name="note"/>
-                                            <button type="submit" data-testid="adjust">{locale.t("grants.adjust")}</button>
-                                        </ActionForm>
+                                            <Submit testid="adjust">{locale.t("grants.adjust")}</Submit>
+                                        </Form>
                                     </section>
                                     <section class="card">
                                         <h2>{locale.t("grants.state_title")}</h2>
                                         <ErrorBanner error=action_error(transition)/>
                                         {moves.into_iter().map(|(to, label)| view! {
-                                            <ActionForm action=transition attr:class="form compact">
+                                            <Form action=transition class="form compact" banner=false>
                                                 <input type="hidden" name="id" value=g.id/>
                                                 <input type="hidden" name="to" value=to/>
                                                 <input type="text" name="note" aria-label=locale.t("grants.note") placeholder=locale.t("grants.note")/>
-                                                <button type="submit" class=if to == status::REVOKED { "danger" } else { "secondary" } data-testid=format!("to-{to}")>{locale.t(label)}</button>
-                                            </ActionForm>
+                                                <Submit class=if to == status::REVOKED { "danger" } else { "secondary" } testid=format!("to-{to}")>{locale.t(label)}</Submit>
+                                            </Form>
                                         }).collect_view()}
                                     </section>
                                 </div>
                             })}
                             <section class="card">
                                 <h2>{locale.t("ledger.title")}</h2>
-                                <table class="data" data-testid="ledger">
+                                <div class="table-scroll" tabindex="0"><table class="data" data-testid="ledger">
                                     <thead><tr>
                                         <th>{locale.t("ledger.when")}</th>
                                         <th>{locale.t("ledger.kind")}</th>
@@ -636,7 +628,7 @@ pub fn GrantPage() -> impl IntoView {
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                                 <Pager base=format!("/admin/grants/{}", g.id) page=d.page per_page=d.per_page total=d.ledger_total/>
                             </section>
                         }
@@ -689,14 +681,14 @@ pub fn SyncJobsPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(p) => {
                         let q = query.get_untracked();
                         let th = move |key: &'static str| view! { <SortTh path=PATH query=q.clone() columns=SYNC_COLUMNS key/> };
                         view! {
                             {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("sync.none")}</p> })}
-                            <table class="data card">
+                            <div class="table-scroll" tabindex="0"><table class="data card">
                                 <thead><tr>
                                     {th("startup")}
                                     <th>{locale.t("grants.resource")}</th>
@@ -721,16 +713,16 @@ pub fn SyncJobsPage() -> impl IntoView {
                                                 <td>{waiting.then(|| format_time(&j.next_attempt_at))}</td>
                                                 <td><small>{j.last_error.unwrap_or_default()}</small></td>
                                                 <td>{dead.then(|| view! {
-                                                    <ActionForm action=retry>
+                                                    <Form action=retry banner=false>
                                                         <input type="hidden" name="id" value=j.id/>
-                                                        <button type="submit" class="small" data-testid="retry">{locale.t("outbox.retry")}</button>
-                                                    </ActionForm>
+                                                        <Submit class="small" testid="retry">{locale.t("outbox.retry")}</Submit>
+                                                    </Form>
                                                 })}</td>
                                             </tr>
                                         }
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                             <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
                         }
                         .into_any()
@@ -776,13 +768,13 @@ pub fn LedgerPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(p) => {
                         let q = query.get_untracked();
                         view! {
                             {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("ledger.none")}</p> })}
-                            <table class="data card" data-testid="ledger-all">
+                            <div class="table-scroll" tabindex="0"><table class="data card" data-testid="ledger-all">
                                 <thead><tr>
                                     <SortTh path=PATH query=q.clone() columns=LEDGER_COLUMNS key="when"/>
                                     <th>{locale.t("grants.startup")}</th>
@@ -805,7 +797,7 @@ pub fn LedgerPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                             <TablePager path=PATH query=q page=p.page more=p.more/>
                         }
                         .into_any()
@@ -940,15 +932,14 @@ pub fn DriftPage() -> impl IntoView {
                             <p class="hint">{locale.t(if d.repair_mode == "auto" { "drift.mode_auto" } else { "drift.mode_approve" })}</p>
                             {orphans.then(|| view! { <p class="hint" data-testid="orphan-repair">{locale.t("drift.orphan_repair")}</p> })}
                             {repairable.then(|| view! {
-                                <ErrorBanner error=action_error(repair)/>
-                                <ActionForm action=repair attr:class="actions">
+                                <Form action=repair class="actions">
                                     <input type="hidden" name="id" value=d.resource_id/>
-                                    <button type="submit" data-testid="repair">{locale.t("drift.repair")}</button>
-                                </ActionForm>
+                                    <Submit testid="repair">{locale.t("drift.repair")}</Submit>
+                                </Form>
                             })}
                             {d.drifts.is_empty().then(|| view! { <div class="empty"><p>{locale.t("drift.none")}</p></div> })}
                             {(!d.drifts.is_empty()).then(|| view! {
-                                <table class="data card">
+                                <div class="table-scroll" tabindex="0"><table class="data card">
                                     <thead><tr>
                                         <th>{locale.t("drift.account")}</th>
                                         <th>{locale.t("drift.kind")}</th>
@@ -968,7 +959,7 @@ pub fn DriftPage() -> impl IntoView {
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             })}
                         }
                         .into_any()

@@ -83,50 +83,53 @@ fn dialect_of(input: &ResourceInput) -> AppResult<String> {
 /// Checks the input and returns the resource as it would be stored (its settings JSON and
 /// dialect are what to store).
 fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<resource::Model> {
+    let mut checks = crate::error::Checks::new();
     let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid("name", "error.resource_name_invalid"));
-    }
-    if input.gpu_model.trim().is_empty() || input.gpu_model.chars().count() > 60 {
-        return Err(AppError::invalid("gpu_model", "error.gpu_model_invalid"));
-    }
-    if !BACKENDS.contains(&input.backend.as_str()) {
-        return Err(AppError::invalid("backend", "error.backend_invalid"));
-    }
-    if !account_pattern_ok(input.account_pattern.trim()) {
-        return Err(AppError::invalid(
-            "account_pattern",
-            "error.account_pattern_invalid",
-        ));
-    }
-    if !matches!(input.repair_mode.as_str(), "auto" | "approve") {
-        return Err(AppError::invalid(
-            "repair_mode",
-            "error.repair_mode_invalid",
-        ));
-    }
+    checks.check(
+        !name.is_empty() && name.chars().count() <= 100,
+        "name",
+        "error.resource_name_invalid",
+    );
+    checks.check(
+        !input.gpu_model.trim().is_empty() && input.gpu_model.chars().count() <= 60,
+        "gpu_model",
+        "error.gpu_model_invalid",
+    );
+    checks.check(
+        BACKENDS.contains(&input.backend.as_str()),
+        "backend",
+        "error.backend_invalid",
+    );
+    checks.check(
+        account_pattern_ok(input.account_pattern.trim()),
+        "account_pattern",
+        "error.account_pattern_invalid",
+    );
+    checks.check(
+        matches!(input.repair_mode.as_str(), "auto" | "approve"),
+        "repair_mode",
+        "error.repair_mode_invalid",
+    );
     let secret = match input.secret.trim() {
         "" => stored.map(|s| s.secret.clone()).unwrap_or_default(),
         s => s.to_string(),
     };
-    let dialect = dialect_of(input)?;
+    let dialect = checks.take(dialect_of(input)).unwrap_or_default();
     let parent_account = input.parent_account.trim();
-    if !parent_account.is_empty() && !slurm_name_ok(parent_account) {
-        return Err(AppError::invalid(
-            "parent_account",
-            "error.parent_account_invalid",
-        ));
-    }
+    checks.check(
+        parent_account.is_empty() || slurm_name_ok(parent_account),
+        "parent_account",
+        "error.parent_account_invalid",
+    );
     let enforcement = match input.enforcement.trim() {
         "" | "qos" => "",
         "association" => "association",
         _ => {
-            return Err(AppError::invalid(
-                "enforcement",
-                "error.enforcement_invalid",
-            ))
+            checks.fault("enforcement", "error.enforcement_invalid");
+            ""
         }
     };
+    checks.finish()?;
     let settings = Settings {
         base_url: input.base_url.trim().trim_end_matches('/').to_string(),
         secret,

@@ -128,6 +128,7 @@ fn parse_fields(input: ApplicationFields) -> AppResult<ParsedFields> {
         traction: trim(&input.traction),
         team: trim(&input.team),
     };
+    let mut checks = crate::error::Checks::new();
     for (name, value) in [
         ("problem", &f.problem),
         ("solution", &f.solution),
@@ -135,30 +136,38 @@ fn parse_fields(input: ApplicationFields) -> AppResult<ParsedFields> {
         ("traction", &f.traction),
         ("team", &f.team),
     ] {
-        if value.chars().count() > MAX_ANSWER_CHARS {
-            return Err(AppError::invalid(name, "error.too_long"));
-        }
+        checks.check(
+            value.chars().count() <= MAX_ANSWER_CHARS,
+            name,
+            "error.too_long",
+        );
     }
-    if f.gpu_model.chars().count() > 64 {
-        return Err(AppError::invalid("gpu_model", "error.too_long"));
-    }
+    checks.check(
+        f.gpu_model.chars().count() <= 64,
+        "gpu_model",
+        "error.too_long",
+    );
     let gpu_hours = if f.gpu_hours.is_empty() {
         0
     } else {
-        f.gpu_hours
+        let hours = f
+            .gpu_hours
             .parse::<i64>()
             .ok()
-            .filter(|h| (1..=100_000_000).contains(h))
-            .ok_or_else(|| AppError::invalid("gpu_hours", "error.gpu_hours_invalid"))?
+            .filter(|h| (1..=100_000_000).contains(h));
+        checks.check(hours.is_some(), "gpu_hours", "error.gpu_hours_invalid");
+        hours.unwrap_or(0)
     };
+    checks.finish()?;
     Ok(ParsedFields {
         fields: f,
         gpu_hours,
     })
 }
 
-/// What a submission must have; the first missing field is named.
+/// What a submission must have; every missing field is named at once.
 fn require_complete(p: &ParsedFields) -> AppResult<()> {
+    let mut checks = crate::error::Checks::new();
     for (name, value) in [
         ("problem", &p.fields.problem),
         ("solution", &p.fields.solution),
@@ -166,14 +175,10 @@ fn require_complete(p: &ParsedFields) -> AppResult<()> {
         ("gpu_model", &p.fields.gpu_model),
         ("team", &p.fields.team),
     ] {
-        if value.is_empty() {
-            return Err(AppError::invalid(name, "error.field_required"));
-        }
+        checks.check(!value.is_empty(), name, "error.field_required");
     }
-    if p.gpu_hours <= 0 {
-        return Err(AppError::invalid("gpu_hours", "error.gpu_hours_invalid"));
-    }
-    Ok(())
+    checks.check(p.gpu_hours > 0, "gpu_hours", "error.gpu_hours_invalid");
+    checks.finish()
 }
 
 /// Saves the team's application to a round as a draft, or submits it (`submit`).

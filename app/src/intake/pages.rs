@@ -5,11 +5,9 @@ use super::server_fns::{
 };
 use super::{status, ApplicationFields, Phase};
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, TextArea,
-    TextField,
+    data_version, format_time, mutation, param_id, ErrorPage, Form, Submit, TextArea, TextField,
 };
 use crate::i18n::use_locale;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 #[component]
@@ -104,8 +102,7 @@ pub fn ApplyPage() -> impl IntoView {
                             view! {
                                 {(!open).then(|| view! { <div class="banner error" role="alert">{locale.t("error.round_not_open")}</div> })}
                                 <p class="hint">{locale.t_with("apply.as_startup", &[("name", p.startup_name.as_deref().unwrap_or(""))])}</p>
-                                <ErrorBanner error=action_error(action)/>
-                                <ActionForm action attr:class="form" attr:novalidate=true>
+                                <Form action class="form">
                                     <input type="hidden" name="round_id" value=p.round_id/>
                                     <TextArea label=locale.t("apply.problem") name="problem" value=f.problem/>
                                     <TextArea label=locale.t("apply.solution") name="solution" value=f.solution/>
@@ -117,11 +114,11 @@ pub fn ApplyPage() -> impl IntoView {
                                     <TextArea label=locale.t("apply.traction") name="traction" value=f.traction hint=locale.t("apply.optional")/>
                                     <TextArea label=locale.t("apply.team") name="team" value=f.team/>
                                     <div class="actions">
-                                        <button type="submit" name="intent" value="save" class="secondary" data-testid="save-draft">{locale.t("apply.save_draft")}</button>
-                                        <button type="submit" name="intent" value="submit" data-testid="submit-application" disabled=!open>{locale.t("apply.submit")}</button>
+                                        <Submit name="intent" value="save" class="secondary" testid="save-draft">{locale.t("apply.save_draft")}</Submit>
+                                        <Submit name="intent" value="submit" testid="submit-application" disabled=!open>{locale.t("apply.submit")}</Submit>
                                     </div>
                                     <p class="hint">{locale.t("apply.freeze_warning")}</p>
-                                </ActionForm>
+                                </Form>
                             }
                             .into_any()
                         };
@@ -151,7 +148,7 @@ pub fn MyApplicationsPage() -> impl IntoView {
                     }
                     .into_any(),
                     Ok(list) => view! {
-                        <table class="data card">
+                        <div class="table-scroll" tabindex="0"><table class="data card">
                             <thead><tr>
                                 <th>{locale.t("applications.round")}</th>
                                 <th>{locale.t("outbox.status")}</th>
@@ -166,7 +163,7 @@ pub fn MyApplicationsPage() -> impl IntoView {
                                     </tr>
                                 }).collect_view()}
                             </tbody>
-                        </table>
+                        </table></div>
                     }
                     .into_any(),
                 }
@@ -243,11 +240,10 @@ pub fn ApplicationPage() -> impl IntoView {
                                         </ul>
                                     })}
                                     {d.can_withdraw.then(|| view! {
-                                        <ErrorBanner error=action_error(withdraw)/>
-                                        <ActionForm action=withdraw attr:class="inline">
+                                        <Form action=withdraw class="inline">
                                             <input type="hidden" name="id" value=s.id/>
-                                            <button type="submit" class="secondary" data-testid="withdraw">{locale.t("applications.withdraw")}</button>
-                                        </ActionForm>
+                                            <Submit class="secondary" testid="withdraw">{locale.t("applications.withdraw")}</Submit>
+                                        </Form>
                                         <p class="hint">{locale.t("applications.withdraw_hint")}</p>
                                     })}
                                 </aside>

@@ -2,11 +2,10 @@
 use super::server_fns::{get_round_form, list_rounds, AddCriterion, RemoveCriterion, SaveRound};
 use super::RoundForm;
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, AdminOnly, ErrorBanner, ErrorPage,
-    TextArea, TextField,
+    data_version, format_time, mutation, param_id, AdminOnly, ErrorPage, Form, Submit, TextArea,
+    TextField,
 };
 use crate::i18n::use_locale;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 #[component]
@@ -27,7 +26,7 @@ pub fn RoundsPage() -> impl IntoView {
                     }
                     .into_any(),
                     Ok(list) => view! {
-                        <table class="data card">
+                        <div class="table-scroll" tabindex="0"><table class="data card">
                             <thead><tr>
                                 <th>{locale.t("rounds.round")}</th>
                                 <th>{locale.t("rounds.opens_at")}</th>
@@ -46,7 +45,7 @@ pub fn RoundsPage() -> impl IntoView {
                                     </tr>
                                 }).collect_view()}
                             </tbody>
-                        </table>
+                        </table></div>
                     }
                     .into_any(),
                 }
@@ -113,8 +112,7 @@ fn RoundSettings(form: RoundForm) -> impl IntoView {
     let locale = use_locale();
     let action = mutation::<SaveRound>();
     view! {
-        <ErrorBanner error=action_error(action)/>
-        <ActionForm action attr:class="form" attr:novalidate=true>
+        <Form action class="form">
             {form.id.map(|id| view! { <input type="hidden" name="id" value=id/> })}
             <div class="row">
                 <TextField label=locale.t("rounds.title_en") name="title_en" value=form.title_en.clone()/>
@@ -135,8 +133,8 @@ fn RoundSettings(form: RoundForm) -> impl IntoView {
                 {locale.t("rounds.blind_review")}
             </label>
             <small class="hint">{locale.t("rounds.blind_review_hint")}</small>
-            <button type="submit" data-testid="save-round">{locale.t("form.save")}</button>
-        </ActionForm>
+            <Submit testid="save-round">{locale.t("form.save")}</Submit>
+        </Form>
     }
 }
 
@@ -157,24 +155,23 @@ fn Rubric(round_id: i64, criteria: Vec<super::Criterion>) -> impl IntoView {
                         <strong>{c.name_en.clone()} " / " {c.name_zh.clone()}</strong>
                         <span class="meta">{locale.t_with("rubric.weight_of", &[("weight", &c.weight.to_string()), ("share", &share.to_string())])}</span>
                         {(!c.guidance_en.is_empty()).then(|| view! { <p class="hint">{c.guidance_en.clone()}</p> })}
-                        <ActionForm action=remove attr:class="inline">
+                        <Form action=remove class="inline" banner=false>
                             <input type="hidden" name="id" value=c.id/>
-                            <button type="submit" class="ghost small">{locale.t("rubric.remove")}</button>
-                        </ActionForm>
+                            <Submit class="ghost small">{locale.t("rubric.remove")}</Submit>
+                        </Form>
                     </li>
                 }
             }).collect_view()}
         </ol>
         <h3>{locale.t("rubric.add")}</h3>
-        <ErrorBanner error=action_error(add)/>
-        <ActionForm action=add attr:class="form" attr:novalidate=true>
+        <Form action=add class="form" reset=true>
             <input type="hidden" name="round_id" value=round_id/>
             <TextField label=locale.t("rubric.name_en") name="name_en"/>
             <TextField label=locale.t("rubric.name_zh") name="name_zh"/>
             <TextField label=locale.t("rubric.guidance_en") name="guidance_en" hint=locale.t("apply.optional")/>
             <TextField label=locale.t("rubric.guidance_zh") name="guidance_zh" hint=locale.t("apply.optional")/>
             <TextField label=locale.t("rubric.weight") name="weight" kind="number" value="1".to_string()/>
-            <button type="submit" class="secondary" data-testid="add-criterion">{locale.t("rubric.add")}</button>
-        </ActionForm>
+            <Submit class="secondary" testid="add-criterion">{locale.t("rubric.add")}</Submit>
+        </Form>
     }
 }

@@ -1,11 +1,12 @@
 //! The admin's outbox: every email Hatchery sent or will send, and where it went.
 use super::server_fns::{get_outbox_message, outbox, RetryEmail};
 use super::{OutboxRow, OUTBOX_COLUMNS};
-use crate::components::{data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage};
+use crate::components::{
+    data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, Submit,
+};
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -37,7 +38,7 @@ pub fn OutboxPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                    Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(p) => {
                         let q = query.get_untracked();
@@ -47,7 +48,7 @@ pub fn OutboxPage() -> impl IntoView {
                                 {p.file_dir.clone().map(|d| view! {
                                     <p class="hint" data-testid="eml-dir">{locale.t_with("outbox.file_mode", &[("dir", &d)])}</p>
                                 })}
-                                <table class="data">
+                                <div class="table-scroll" tabindex="0"><table class="data">
                                     <thead><tr>
                                         {th("created")}
                                         {th("to")}
@@ -58,7 +59,7 @@ pub fn OutboxPage() -> impl IntoView {
                                     <tbody>
                                         {p.rows.clone().into_iter().map(|r| view! { <OutboxRowView row=r/> }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                                 {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("outbox.none")}</p> })}
                                 <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
                             </section>
@@ -88,10 +89,10 @@ fn OutboxRowView(row: OutboxRow) -> impl IntoView {
             <td>
                 {row.attempts}
                 {dead.then(|| view! {
-                    <ActionForm action=retry attr:class="inline">
+                    <Form action=retry class="inline" banner=false>
                         <input type="hidden" name="id" value=row.id/>
-                        <button type="submit" class="small secondary">{locale.t("outbox.retry")}</button>
-                    </ActionForm>
+                        <Submit class="small secondary">{locale.t("outbox.retry")}</Submit>
+                    </Form>
                 })}
             </td>
         </tr>

@@ -27,7 +27,7 @@ pub fn ApplicationsPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e @ AppError::Invalid { .. }) => view! {
+                    Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! {
                         <TableFilters path=PATH csv="/admin/applications.csv" query=query.get_untracked() search_label=locale.t("grants.search")/>
                         <ErrorBanner error=Signal::derive(move || Some(e.clone()))/>
                     }.into_any(),
@@ -52,7 +52,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 <FilterSelect name="of" label=locale.t("applications.round") value=q.of.clone() options=rounds/>
                             </TableFilters>
                             {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("applications.none_admin")}</p> })}
-                            <table class="data card" data-testid="applications">
+                            <div class="table-scroll" tabindex="0"><table class="data card" data-testid="applications">
                                 <thead><tr>
                                     {th("startup")}
                                     <th>{locale.t("applications.round")}</th>
@@ -75,7 +75,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                             <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
                         }.into_any()
                     }

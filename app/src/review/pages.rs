@@ -4,13 +4,10 @@ use super::server_fns::{
     DeclareConflict, SaveAffiliations, SubmitReview,
 };
 use super::{BoardView, RoundApplicationRow, BOARD_FILTERS, RECOMMENDATIONS};
-use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage,
-};
+use crate::components::{data_version, format_time, mutation, param_id, ErrorPage, Form, Submit};
 use crate::i18n::use_locale;
 use crate::intake::status as app_status;
 use crate::tables::Pager;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 #[component]
@@ -48,7 +45,7 @@ pub fn RoundApplicationsPage() -> impl IntoView {
                             <p class="hint">{locale.t_count("review.per_application", i64::from(p.mentors_per_application), &[])}</p>
                             {(short > 0).then(|| view! { <AutoAssignForm round_id=p.round_id short/> })}
                             {p.rows.is_empty().then(|| view! { <div class="empty"><p>{locale.t("review.no_applications")}</p></div> })}
-                            <table class="data card">
+                            <div class="table-scroll" tabindex="0"><table class="data card">
                                 <thead><tr>
                                     <th>{locale.t("review.startup")}</th>
                                     <th>{locale.t("outbox.status")}</th>
@@ -58,7 +55,7 @@ pub fn RoundApplicationsPage() -> impl IntoView {
                                 <tbody>
                                     {p.rows.into_iter().map(|row| view! { <ApplicationRow row mentors=mentors.clone() wanted/> }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                             <Pager page prev next/>
                         }
                         .into_any()
@@ -76,11 +73,10 @@ fn AutoAssignForm(round_id: i64, short: usize) -> impl IntoView {
     view! {
         <div class="card callout">
             <p>{locale.t_count("review.auto_lead", short as i64, &[])}</p>
-            <ErrorBanner error=action_error(action)/>
-            <ActionForm action attr:class="actions">
+            <Form action class="actions">
                 <input type="hidden" name="round_id" value=round_id/>
-                <button type="submit" data-testid="auto-assign">{locale.t("review.auto_assign")}</button>
-            </ActionForm>
+                <Submit testid="auto-assign">{locale.t("review.auto_assign")}</Submit>
+            </Form>
         </div>
     }
 }
@@ -118,14 +114,13 @@ fn ApplicationRow(
                     }).collect_view()}
                 </ul>
                 {(reviewable && !free.is_empty()).then(|| view! {
-                    <ErrorBanner error=action_error(assign)/>
-                    <ActionForm action=assign attr:class="roles-form">
+                    <Form action=assign class="roles-form">
                         <input type="hidden" name="application_id" value=row.application_id/>
                         <select name="mentor_id" aria-label=locale.t("review.mentor")>
                             {free.iter().map(|m| view! { <option value=m.id>{format!("{} <{}>", m.name, m.email)}</option> }).collect_view()}
                         </select>
-                        <button type="submit" class="small secondary" data-testid="assign">{locale.t("review.assign")}</button>
-                    </ActionForm>
+                        <Submit class="small secondary" testid="assign">{locale.t("review.assign")}</Submit>
+                    </Form>
                 })}
             </td>
         </tr>
@@ -145,7 +140,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <div class="empty"><p>{locale.t("review.queue_empty")}</p></div> }.into_any(),
                     Ok(list) => view! {
-                        <table class="data card">
+                        <div class="table-scroll" tabindex="0"><table class="data card">
                             <thead><tr>
                                 <th>{locale.t("review.application")}</th>
                                 <th>{locale.t("applications.round")}</th>
@@ -165,7 +160,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </tbody>
-                        </table>
+                        </table></div>
                     }
                     .into_any(),
                 }
@@ -189,15 +184,14 @@ fn AffiliationsForm() -> impl IntoView {
                     view! {
                         <details class="card" open=open>
                             <summary>{locale.t_with("review.affiliations_summary", &[("n", &declared.to_string())])}</summary>
-                            <ErrorBanner error=action_error(action)/>
-                            <ActionForm action attr:class="form">
+                            <Form action class="form">
                                 <div class="field">
                                     <label for="f-affiliations">{locale.t("review.affiliations")}</label>
                                     <textarea id="f-affiliations" name="affiliations" rows="4">{crate::components::textarea_text(text)}</textarea>
                                     <small class="hint">{locale.t("review.affiliations_hint")}</small>
                                 </div>
-                                <button type="submit" class="small" data-testid="save-affiliations">{locale.t("form.save")}</button>
-                            </ActionForm>
+                                <Submit class="small" testid="save-affiliations">{locale.t("form.save")}</Submit>
+                            </Form>
                         </details>
                     }
                 })
@@ -266,8 +260,7 @@ pub fn ReviewFormPage() -> impl IntoView {
                                         view! {
                                             <h2>{locale.t("review.your_review")}</h2>
                                             {(!editable).then(|| view! { <p class="banner notice">{locale.t("error.review_closed")}</p> })}
-                                            <ErrorBanner error=action_error(submit)/>
-                                            <ActionForm action=submit attr:class="form" attr:novalidate=true>
+                                            <Form action=submit class="form">
                                                 <input type="hidden" name="id" value=r.assignment_id/>
                                                 {r.criteria.iter().map(|c| {
                                                     let name = format!("scores[{}]", c.criterion_id);
@@ -306,19 +299,18 @@ pub fn ReviewFormPage() -> impl IntoView {
                                                     <textarea id="f-notes" name="notes_committee" rows="3" disabled=!editable>{crate::components::textarea_text(r.notes_committee.clone())}</textarea>
                                                     <small class="hint">{locale.t("review.notes_hint")}</small>
                                                 </div>
-                                                {editable.then(|| view! { <button type="submit" data-testid="submit-review">{locale.t("review.submit")}</button> })}
-                                            </ActionForm>
+                                                {editable.then(|| view! { <Submit testid="submit-review">{locale.t("review.submit")}</Submit> })}
+                                            </Form>
                                             <h3>{locale.t("review.conflict_title")}</h3>
                                             <p class="hint">{locale.t("review.conflict_hint")}</p>
-                                            <ErrorBanner error=action_error(conflict)/>
-                                            <ActionForm action=conflict attr:class="form" attr:novalidate=true>
+                                            <Form action=conflict class="form">
                                                 <input type="hidden" name="id" value=r.assignment_id/>
                                                 <div class="field">
                                                     <label for="f-reason">{locale.t("review.conflict_reason")}</label>
                                                     <input id="f-reason" name="reason" type="text"/>
                                                 </div>
-                                                <button type="submit" class="secondary" data-testid="declare-conflict">{locale.t("review.declare_conflict")}</button>
-                                            </ActionForm>
+                                                <Submit class="secondary" testid="declare-conflict">{locale.t("review.declare_conflict")}</Submit>
+                                            </Form>
                                         }
                                         .into_any()
                                     }}
@@ -407,7 +399,7 @@ pub fn DecisionBoardPage() -> impl IntoView {
                                 {BOARD_FILTERS.iter().map(|k| filter_link(Some(*k))).collect_view()}
                             </nav>
                             <p class="meta" data-testid="matching">{locale.t_with("decide.matching", &[("n", &b.matching.to_string())])}</p>
-                            <table class="data card">
+                            <div class="table-scroll" tabindex="0"><table class="data card">
                                 <thead><tr>
                                     <th>{locale.t("review.startup")}</th>
                                     <th>{locale.t("outbox.status")}</th>
@@ -418,7 +410,7 @@ pub fn DecisionBoardPage() -> impl IntoView {
                                     <th>{locale.t("decide.decision")}</th>
                                 </tr></thead>
                                 <tbody>{rows}</tbody>
-                            </table>
+                            </table></div>
                             <Pager page prev next/>
                         }
                         .into_any()
@@ -467,8 +459,7 @@ fn BoardRowView(row: super::BoardRow) -> impl IntoView {
             <td data-testid="normalised">{two_places(row.normalised)}</td>
             <td>
                 {decidable.then(|| view! {
-                    <ErrorBanner error=action_error(decide)/>
-                    <ActionForm action=decide attr:class="form compact">
+                    <Form action=decide class="form compact">
                         <input type="hidden" name="application_id" value=row.application_id/>
                         <select name="decision" required aria-label=locale.t("decide.decision")>
                             <option value="" selected disabled>{locale.t("decide.choose")}</option>
@@ -483,8 +474,8 @@ fn BoardRowView(row: super::BoardRow) -> impl IntoView {
                                 {locale.t("decide.without_review")}
                             </label>
                         })}
-                        <button type="submit" class="small" data-testid="decide">{locale.t("decide.submit")}</button>
-                    </ActionForm>
+                        <Submit class="small" testid="decide">{locale.t("decide.submit")}</Submit>
+                    </Form>
                 })}
             </td>
         </tr>

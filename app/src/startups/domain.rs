@@ -34,56 +34,57 @@ pub(crate) struct ValidStartup {
     pub founders: String,
 }
 
+/// Every field's fault at once (see `Checks`).
 pub(crate) fn validate(input: &StartupInput) -> AppResult<ValidStartup> {
+    let mut checks = crate::error::Checks::new();
     let name = input.name.trim();
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "error.startup_name_required"));
-    }
-    if name.chars().count() > 200 {
-        return Err(AppError::invalid("name", "error.too_long"));
-    }
+    checks.check(!name.is_empty(), "name", "error.startup_name_required");
+    checks.check(name.chars().count() <= 200, "name", "error.too_long");
     let credit_code = match input.credit_code.trim() {
         "" => None,
-        code => Some(CreditCode::parse(code)?),
+        code => checks.take(CreditCode::parse(code)),
     };
-    if !SECTORS.contains(&input.sector.as_str()) {
-        return Err(AppError::invalid("sector", "error.sector_invalid"));
-    }
-    if !STAGES.contains(&input.stage.as_str()) {
-        return Err(AppError::invalid("stage", "error.stage_invalid"));
-    }
+    checks.check(
+        SECTORS.contains(&input.sector.as_str()),
+        "sector",
+        "error.sector_invalid",
+    );
+    checks.check(
+        STAGES.contains(&input.stage.as_str()),
+        "stage",
+        "error.stage_invalid",
+    );
     let team_size = input
         .team_size
         .trim()
         .parse::<i32>()
         .ok()
-        .filter(|n| (1..=100_000).contains(n))
-        .ok_or_else(|| AppError::invalid("team_size", "error.team_size_invalid"))?;
+        .filter(|n| (1..=100_000).contains(n));
+    checks.check(team_size.is_some(), "team_size", "error.team_size_invalid");
     let website = match input.website.trim() {
         "" => None,
         w => {
             let ok = (w.starts_with("https://") || w.starts_with("http://"))
                 && url::Url::parse(w).is_ok_and(|u| u.host_str().is_some_and(|h| h.contains('.')))
                 && w.len() <= 300;
-            if !ok {
-                return Err(AppError::invalid("website", "error.website_invalid"));
-            }
+            checks.check(ok, "website", "error.website_invalid");
             Some(w.to_string())
         }
     };
     let founders = input.founders.trim();
-    if founders.is_empty() {
-        return Err(AppError::invalid("founders", "error.founders_required"));
-    }
-    if founders.chars().count() > 2000 {
-        return Err(AppError::invalid("founders", "error.too_long"));
-    }
+    checks.check(!founders.is_empty(), "founders", "error.founders_required");
+    checks.check(
+        founders.chars().count() <= 2000,
+        "founders",
+        "error.too_long",
+    );
+    checks.finish()?;
     Ok(ValidStartup {
         name: name.into(),
         credit_code,
         sector: input.sector.clone(),
         stage: input.stage.clone(),
-        team_size,
+        team_size: team_size.unwrap_or(1),
         website,
         founders: founders.into(),
     })

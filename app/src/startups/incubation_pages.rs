@@ -11,15 +11,14 @@ use super::incubation_fns::{
 };
 use super::{SECTORS, STAGES};
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage,
-    LocaleSelect, TextField,
+    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
+    LocaleSelect, Submit, TextField,
 };
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
 use chrono::NaiveDate;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -146,14 +145,14 @@ pub fn StartupsAdminPage() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match data.await {
-                            Err(e @ AppError::Invalid { .. }) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                            Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                             Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                             Ok(p) => {
                                 let q = query.get_untracked();
                                 let th = move |key: &'static str| view! { <SortTh path=PATH query=q.clone() columns=STARTUP_COLUMNS key/> };
                                 view! {
                                     {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("incubation.none")}</p> })}
-                                    <table class="data" data-testid="startups">
+                                    <div class="table-scroll" tabindex="0"><table class="data" data-testid="startups">
                                         <thead><tr>
                                             {th("name")}
                                             {th("status")}
@@ -174,7 +173,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
                                                 </tr>
                                             }).collect_view()}
                                         </tbody>
-                                    </table>
+                                    </table></div>
                                     <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
                                 }
                                 .into_any()
@@ -186,8 +185,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
             <section class="card">
                 <h2>{locale.t("incubation.add_title")}</h2>
                 <p class="hint">{locale.t("incubation.add_lead")}</p>
-                <ErrorBanner error=action_error(add)/>
-                <ActionForm action=add attr:class="form" attr:novalidate=true>
+                <Form action=add class="form" reset=true>
                     <TextField label=locale.t("startup.name") name="name"/>
                     <TextField label=locale.t("startup.credit_code") name="credit_code" hint=locale.t("startup.credit_code_hint")/>
                     <div class="field">
@@ -212,8 +210,8 @@ pub fn StartupsAdminPage() -> impl IntoView {
                     <TextField label=locale.t("incubation.residency_until") name="residency_until" kind="date"/>
                     <TextField label=locale.t("incubation.founder_email") name="founder_email" kind="email" hint=locale.t("incubation.founder_email_hint")/>
                     <LocaleSelect id="f-add-lang" label=locale.t("users.invite_language") selected=locale/>
-                    <button type="submit" data-testid="add-startup">{locale.t("incubation.add_submit")}</button>
-                </ActionForm>
+                    <Submit testid="add-startup">{locale.t("incubation.add_submit")}</Submit>
+                </Form>
             </section>
         </div>
     }
@@ -296,7 +294,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
             <section class="card" id="team">
                 <h2>{locale.t("team.title")}</h2>
                 {d.team.is_empty().then(|| view! { <p class="empty">{locale.t("incubation.team_empty")}</p> })}
-                <table class="data">
+                <div class="table-scroll" tabindex="0"><table class="data">
                     <tbody>
                         {d.team.into_iter().map(|m| view! {
                             <tr data-member=m.email.clone()>
@@ -306,16 +304,15 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                             </tr>
                         }).collect_view()}
                     </tbody>
-                </table>
+                </table></div>
                 {(manage && incubating).then(|| view! {
                     <h3>{locale.t("incubation.residency_title")}</h3>
-                    <ErrorBanner error=action_error(residency)/>
-                    <ActionForm action=residency attr:class="form" attr:novalidate=true>
+                    <Form action=residency class="form">
                         <input type="hidden" name="id" value=id/>
                         <TextField label=locale.t("incubation.residency_from") name="residency_from" kind="date" value=date_value(d.residency_from)/>
                         <TextField label=locale.t("incubation.residency_until") name="residency_until" kind="date" value=date_value(d.residency_until)/>
-                        <button type="submit" class="secondary" data-testid="save-residency">{locale.t("form.save")}</button>
-                    </ActionForm>
+                        <Submit class="secondary" testid="save-residency">{locale.t("form.save")}</Submit>
+                    </Form>
                 })}
             </section>
             <section class="card" id="mentors">
@@ -327,11 +324,11 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                         <li data-mentor=m.email.clone()>
                             {format!("{} <{}>", m.name, m.email)}
                             {manage.then(|| view! {
-                                <ActionForm action=unassign attr:class="inline">
+                                <Form action=unassign class="inline" banner=false>
                                     <input type="hidden" name="id" value=id/>
                                     <input type="hidden" name="user_id" value=m.user_id/>
-                                    <button type="submit" class="small secondary">{locale.t("incubation.unassign")}</button>
-                                </ActionForm>
+                                    <Submit class="small secondary">{locale.t("incubation.unassign")}</Submit>
+                                </Form>
                             })}
                         </li>
                     }).collect_view()}
@@ -340,13 +337,13 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                     <ErrorBanner error=action_error(assign)/>
                     {d.mentor_choices.is_empty().then(|| view! { <p class="hint">{locale.t("incubation.no_mentor_choices")}</p> })}
                     {(!d.mentor_choices.is_empty()).then(|| view! {
-                        <ActionForm action=assign attr:class="form compact">
+                        <Form action=assign class="form compact" banner=false>
                             <input type="hidden" name="id" value=id/>
                             <select name="user_id" aria-label=locale.t("incubation.assign")>
                                 {d.mentor_choices.clone().into_iter().map(|(uid, label)| view! { <option value=uid>{label}</option> }).collect_view()}
                             </select>
-                            <button type="submit" data-testid="assign-mentor">{locale.t("incubation.assign")}</button>
-                        </ActionForm>
+                            <Submit testid="assign-mentor">{locale.t("incubation.assign")}</Submit>
+                        </Form>
                     })}
                 })}
             </section>
@@ -373,7 +370,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                             {open.then(|| view! {
                                 <details>
                                     <summary>{locale.t("milestones.sign_off")}</summary>
-                                    <ActionForm action=sign attr:class="form">
+                                    <Form action=sign class="form" banner=false>
                                         <input type="hidden" name="id" value=mid/>
                                         <div class="field">
                                             <label for=format!("f-outcome-{mid}")>{locale.t("milestones.outcome")}</label>
@@ -391,14 +388,14 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                                             <label for=format!("f-notes-{mid}")>{locale.t("milestones.notes")}</label>
                                             <textarea id=format!("f-notes-{mid}") name="notes" rows="2"></textarea>
                                         </div>
-                                        <button type="submit" data-testid=format!("sign-off-{mid}")>{locale.t("milestones.sign_off_submit")}</button>
-                                    </ActionForm>
+                                        <Submit testid=format!("sign-off-{mid}")>{locale.t("milestones.sign_off_submit")}</Submit>
+                                    </Form>
                                 </details>
                             })}
                             {(open && manage).then(|| view! {
                                 <details>
                                     <summary>{locale.t("milestones.edit")}</summary>
-                                    <ActionForm action=update attr:class="form" attr:novalidate=true>
+                                    <Form action=update class="form" banner=false>
                                         <input type="hidden" name="id" value=mid/>
                                         <TextField label=locale.t("milestones.title_field") name="title" value=title/>
                                         <div class="field">
@@ -406,12 +403,12 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                                             <textarea id=format!("f-description-{mid}") name="description" rows="2">{crate::components::textarea_text(description)}</textarea>
                                         </div>
                                         <TextField label=locale.t("milestones.due_on") name="due_on" kind="date" value=due/>
-                                        <button type="submit" class="secondary">{locale.t("form.save")}</button>
-                                    </ActionForm>
-                                    <ActionForm action=delete attr:class="inline">
+                                        <Submit class="secondary">{locale.t("form.save")}</Submit>
+                                    </Form>
+                                    <Form action=delete class="inline" banner=false>
                                         <input type="hidden" name="id" value=mid/>
-                                        <button type="submit" class="small danger" data-testid=format!("delete-{mid}")>{locale.t("milestones.delete")}</button>
-                                    </ActionForm>
+                                        <Submit class="small danger" testid=format!("delete-{mid}")>{locale.t("milestones.delete")}</Submit>
+                                    </Form>
                                 </details>
                             })}
                         </li>
@@ -420,8 +417,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
             </ol>
             {(manage && incubating).then(|| view! {
                 <h3>{locale.t("milestones.new_title")}</h3>
-                <ErrorBanner error=action_error(create)/>
-                <ActionForm action=create attr:class="form" attr:novalidate=true>
+                <Form action=create class="form" reset=true>
                     <input type="hidden" name="startup_id" value=id/>
                     <TextField label=locale.t("milestones.title_field") name="title"/>
                     <div class="field">
@@ -429,22 +425,21 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                         <textarea id="f-description" name="description" rows="2"></textarea>
                     </div>
                     <TextField label=locale.t("milestones.due_on") name="due_on" kind="date"/>
-                    <button type="submit" data-testid="create-milestone">{locale.t("milestones.create")}</button>
-                </ActionForm>
+                    <Submit testid="create-milestone">{locale.t("milestones.create")}</Submit>
+                </Form>
             })}
         </section>
 
         <section class="card" id="notes">
             <h2>{locale.t("incubation.notes_title")}</h2>
-            <ErrorBanner error=action_error(note)/>
-            <ActionForm action=note attr:class="form" attr:novalidate=true>
+            <Form action=note class="form" reset=true>
                 <input type="hidden" name="id" value=id/>
                 <div class="field">
                     <label for="f-note-body">{locale.t("incubation.note_body")}</label>
                     <textarea id="f-note-body" name="body" rows="3"></textarea>
                 </div>
-                <button type="submit" class="secondary" data-testid="add-note">{locale.t("incubation.add_note")}</button>
-            </ActionForm>
+                <Submit class="secondary" testid="add-note">{locale.t("incubation.add_note")}</Submit>
+            </Form>
             {d.notes.is_empty().then(|| view! { <p class="empty">{locale.t("incubation.no_notes")}</p> })}
             <ol class="timeline" data-testid="notes">
                 {d.notes.into_iter().map(|n| view! {
@@ -460,8 +455,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
             <section class="card" id="end">
                 <h2>{locale.t("incubation.end_title")}</h2>
                 <p class="hint">{locale.t("incubation.end_lead")}</p>
-                <ErrorBanner error=action_error(end)/>
-                <ActionForm action=end attr:class="form" attr:novalidate=true>
+                <Form action=end class="form">
                     <input type="hidden" name="id" value=id/>
                     <div class="field">
                         <label for="f-end-to">{locale.t("incubation.end_outcome")}</label>
@@ -474,8 +468,8 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                         <label for="f-end-reason">{locale.t("incubation.end_reason")}</label>
                         <textarea id="f-end-reason" name="reason" rows="2"></textarea>
                     </div>
-                    <button type="submit" class="danger" data-testid="end-incubation">{locale.t("incubation.end_submit")}</button>
-                </ActionForm>
+                    <Submit class="danger" testid="end-incubation">{locale.t("incubation.end_submit")}</Submit>
+                </Form>
             </section>
         })}
     }
@@ -495,7 +489,7 @@ pub fn MentoringPage() -> impl IntoView {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(m) if m.rows.is_empty() => view! { <div class="empty"><p>{locale.t("mentoring.none")}</p></div> }.into_any(),
                     Ok(m) => view! {
-                        <table class="data card" data-testid="mentoring">
+                        <div class="table-scroll" tabindex="0"><table class="data card" data-testid="mentoring">
                             <thead><tr>
                                 <th>{locale.t("startup.name")}</th>
                                 <th>{locale.t("incubation.status")}</th>
@@ -519,7 +513,7 @@ pub fn MentoringPage() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </tbody>
-                        </table>
+                        </table></div>
                     }
                     .into_any(),
                 }

@@ -4,11 +4,10 @@ use super::server_fns::{
 };
 use super::{StartupProfile, SECTORS, STAGES};
 use crate::components::{
-    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, LocaleSelect,
-    TextField,
+    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, Form, LocaleSelect,
+    SelectField, Submit, TextArea, TextField,
 };
 use crate::i18n::use_locale;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 #[component]
@@ -24,9 +23,8 @@ pub fn StartupPage() -> impl IntoView {
                     Ok(p) => {
                         let is_new = p.is_none();
                         let p: StartupProfile = p.unwrap_or_default();
-                        let option = move |key: &'static str, prefix: &'static str, current: &str| {
-                            let selected = key == current;
-                            view! { <option value=key selected=selected>{locale.t(&format!("{prefix}.{key}"))}</option> }
+                        let options = move |keys: &[&str], prefix: &str| -> Vec<(String, String)> {
+                            keys.iter().map(|k| (k.to_string(), locale.t(&format!("{prefix}.{k}")))).collect()
                         };
                         let sector = p.sector.clone();
                         let stage = p.stage.clone();
@@ -34,8 +32,7 @@ pub fn StartupPage() -> impl IntoView {
                             <section class="card narrow wide">
                                 <h1>{locale.t(if is_new { "startup.create_title" } else { "startup.title" })}</h1>
                                 <p class="lead">{locale.t("startup.lead")}</p>
-                                <ErrorBanner error=action_error(action)/>
-                                <ActionForm action attr:class="form" attr:novalidate=true>
+                                <Form action class="form">
                                     <TextField label=locale.t("startup.name") name="name" value=p.name.clone()/>
                                     <TextField
                                         label=locale.t("startup.credit_code")
@@ -43,18 +40,8 @@ pub fn StartupPage() -> impl IntoView {
                                         value=p.credit_code.clone().unwrap_or_default()
                                         hint=locale.t("startup.credit_code_hint")
                                     />
-                                    <div class="field">
-                                        <label for="f-sector">{locale.t("startup.sector")}</label>
-                                        <select id="f-sector" name="sector">
-                                            {SECTORS.iter().map(|k| option(k, "sector", &sector)).collect_view()}
-                                        </select>
-                                    </div>
-                                    <div class="field">
-                                        <label for="f-stage">{locale.t("startup.stage")}</label>
-                                        <select id="f-stage" name="stage">
-                                            {STAGES.iter().map(|k| option(k, "stage", &stage)).collect_view()}
-                                        </select>
-                                    </div>
+                                    <SelectField label=locale.t("startup.sector") name="sector" value=sector options=options(SECTORS, "sector")/>
+                                    <SelectField label=locale.t("startup.stage") name="stage" value=stage options=options(STAGES, "stage")/>
                                     <TextField
                                         label=locale.t("startup.team_size")
                                         name="team_size"
@@ -62,13 +49,9 @@ pub fn StartupPage() -> impl IntoView {
                                         value=if is_new { String::new() } else { p.team_size.to_string() }
                                     />
                                     <TextField label=locale.t("startup.website") name="website" kind="url" value=p.website.clone().unwrap_or_default()/>
-                                    <div class="field">
-                                        <label for="f-founders">{locale.t("startup.founders")}</label>
-                                        <textarea id="f-founders" name="founders" rows="3">{crate::components::textarea_text(p.founders.clone())}</textarea>
-                                        <small class="hint">{locale.t("startup.founders_hint")}</small>
-                                    </div>
-                                    <button type="submit">{locale.t("form.save")}</button>
-                                </ActionForm>
+                                    <TextArea label=locale.t("startup.founders") name="founders" rows=3 value=p.founders.clone() hint=locale.t("startup.founders_hint")/>
+                                    <Submit>{locale.t("form.save")}</Submit>
+                                </Form>
                             </section>
                             {(!is_new).then(|| view! { <TeamSection/> <super::incubation_pages::MyIncubationSection/> })}
                         }
@@ -93,7 +76,7 @@ fn TeamSection() -> impl IntoView {
                 team.await.ok().flatten().map(|t| view! {
                     <section class="card narrow wide" id="team">
                         <h2>{locale.t("team.title")}</h2>
-                        <table class="data">
+                        <div class="table-scroll" tabindex="0"><table class="data">
                             <thead><tr>
                                 <th>{locale.t("field.name")}</th>
                                 <th>{locale.t("field.email")}</th>
@@ -115,24 +98,23 @@ fn TeamSection() -> impl IntoView {
                                         <td>{p.email.clone()}</td>
                                         <td>{locale.t_with("team.expires", &[("time", &format_time(&p.expires_at))])}</td>
                                         <td>
-                                            <ActionForm action=cancel>
+                                            <Form action=cancel banner=false>
                                                 <input type="hidden" name="id" value=p.id/>
-                                                <button type="submit" class="small secondary">{locale.t("team.cancel")}</button>
-                                            </ActionForm>
+                                                <Submit class="small secondary">{locale.t("team.cancel")}</Submit>
+                                            </Form>
                                         </td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
-                        </table>
+                        </table></div>
                         <ErrorBanner error=action_error(cancel)/>
                         <h3>{locale.t("team.invite_title")}</h3>
                         <p class="hint">{locale.t("team.invite_lead")}</p>
-                        <ErrorBanner error=action_error(invite)/>
-                        <ActionForm action=invite attr:class="form" attr:novalidate=true>
+                        <Form action=invite class="form" reset=true>
                             <TextField label=locale.t("field.email") name="email" kind="email"/>
                             <LocaleSelect id="f-invite-lang" label=locale.t("users.invite_language") selected=locale/>
-                            <button type="submit" data-testid="invite-cofounder">{locale.t("team.invite_submit")}</button>
-                        </ActionForm>
+                            <Submit testid="invite-cofounder">{locale.t("team.invite_submit")}</Submit>
+                        </Form>
                     </section>
                 })
             })}

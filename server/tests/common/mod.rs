@@ -600,18 +600,23 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    /// Where the browser ends up: the redirect's address, or for a rejected no-JS form drawn
+    /// again, the page's address its script restores.
     pub fn location(&self) -> String {
         let loc = self
             .headers
             .get(header::LOCATION)
             .map(|v| v.to_str().unwrap().to_string())
+            .or_else(|| self.redrawn_address())
             .unwrap_or_default();
         // Leptos leaves a bare `?` when it strips stale error parameters from the referer.
         let loc = loc.strip_prefix(ORIGIN).map(str::to_string).unwrap_or(loc);
         loc.strip_suffix('?').map(str::to_string).unwrap_or(loc)
     }
 
-    /// The error a no-JS form post carries back to its page, decoded.
+    /// The error a no-JS form post carries back to its page, decoded: from the redirect's
+    /// address, or, when the rejected form's page was drawn again, from the page's address
+    /// that its script puts back in the address bar (`history.replaceState`).
     pub fn error_param(&self) -> Option<app::error::AppError> {
         use base64::Engine;
         let loc = self.location();
@@ -619,6 +624,14 @@ impl TestResponse {
         let err = url.query_pairs().find(|(k, _)| k == "__err")?.1.to_string();
         let bytes = base64::engine::general_purpose::URL_SAFE.decode(err).ok()?;
         serde_json::from_slice(&bytes).ok()
+    }
+
+    /// The page address a rejected no-JS form's redrawn page restores, if it is one.
+    pub fn redrawn_address(&self) -> Option<String> {
+        let start = self.body.find("history.replaceState(null,\"\",")? + 29;
+        let rest = &self.body[start..];
+        let end = rest.find(");")?;
+        serde_json::from_str::<String>(&rest[..end]).ok()
     }
 
     pub fn error_key(&self) -> String {
