@@ -11,6 +11,7 @@ pub mod tables;
 
 pub mod admin;
 pub mod auth;
+pub mod channels;
 pub mod cohorts;
 pub mod credits;
 pub mod intake;

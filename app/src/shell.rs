@@ -244,6 +244,8 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/admin/users") view=crate::admin::pages::UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox") view=crate::mail::pages::OutboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/outbox/:id") view=crate::mail::pages::OutboxMessagePage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/channels") view=crate::channels::pages::ChannelsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/channels/:id") view=crate::channels::pages::ChannelPage ssr=SsrMode::Async/>
             </Routes>
         </main>
         <footer class="site-footer container">
@@ -323,6 +325,7 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
                     <A href="/admin/sync">{locale.t("nav.sync")}</A>
                     <A href="/admin/users">{locale.t("nav.users")}</A>
                     <A href="/admin/outbox">{locale.t("nav.outbox")}</A>
+                    <A href="/admin/channels">{locale.t("nav.channels")}</A>
                     <A href="/admin/audit">{locale.t("nav.audit")}</A>
                     <A href="/admin/api-tokens">{locale.t("nav.api_tokens")}</A>
                 })}
@@ -373,6 +376,7 @@ pub fn title_key(path: &str) -> &'static str {
         ["mentoring"] => "title.mentoring",
         ["admin", "users"] => "title.users",
         ["admin", "outbox"] => "title.outbox",
+        ["admin", "channels"] => "title.channels",
         ["apply", _] => "title.apply",
         ["applications", _] => "title.application",
         ["admin", "rounds", _] => "title.edit_round",
@@ -388,6 +392,7 @@ pub fn title_key(path: &str) -> &'static str {
         ["admin", "sessions", _] => "title.attendance",
         ["startups", _] => "title.startup_detail",
         ["admin", "outbox", _] => "title.outbox_message",
+        ["admin", "channels", _] => "title.channel",
         _ => "title.not_found",
     }
 }

@@ -156,8 +156,17 @@ test('a submit button is busy and cannot be pressed twice while its form is bein
     await route.continue();
   });
   await p2.fill('main input[name="code"]', 'NOPE-NOPE');
-  await p2.click('main button[type="submit"]');
-  assert.equal(await p2.locator('main button[type="submit"]').getAttribute('aria-busy'), 'true');
+  // Pressed twice (Playwright's own click would wait for the next page): one navigation.
+  const marks = await p2.evaluate(() => {
+    const button = document.querySelector('main button[type="submit"]');
+    button.click();
+    const first = button.getAttribute('aria-busy');
+    let second = 0;
+    window.addEventListener('submit', (e) => { if (e.defaultPrevented) second += 1; });
+    button.click();
+    return { first, second };
+  });
+  assert.deepEqual(marks, { first: 'true', second: 1 });
   await p2.waitForLoadState('load');
   await plain.close();
 });

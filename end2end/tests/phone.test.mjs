@@ -84,10 +84,12 @@ test('an admin’s pages on a phone', async () => {
   await check(page, startup);
   await page.goto(`${BASE}/admin/rounds`);
   await hydrated(page);
-  const round = await page.locator('main a[href^="/admin/rounds/"][href$="/decisions"]').first().getAttribute('href');
-  if (round) {
-    await page.goto(`${BASE}${round}`);
-    await check(page, round);
+  const round = await page.evaluate(() => [...document.querySelectorAll('main a[href^="/admin/rounds/"]')]
+    .map((a) => a.getAttribute('href')).find((h) => /^\/admin\/rounds\/\d+$/.test(h)));
+  assert.ok(round, 'the intake journey left a round');
+  for (const path of [round, `${round}/decisions`, `${round}/applications`]) {
+    await page.goto(`${BASE}${path}`);
+    await check(page, path);
   }
   await context.close();
 });

@@ -34,7 +34,7 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Deliver the due messages of the email outbox once, then exit.
+    /// Deliver the due messages of the email and chat-channel outboxes once, then exit.
     DeliverMail,
     /// One pass of GPU credit, then exit: expire grants, apply due sync jobs, import usage,
     /// and compare every resource with its cluster.
@@ -167,7 +167,8 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::DeliverMail => {
             let state = hatchery::build_state(&config).await?;
             let sent = hatchery::worker::deliver_mail(&state).await?;
-            println!("delivered {sent} message(s)");
+            let posted = hatchery::worker::deliver_channels(&state).await?;
+            println!("delivered {sent} message(s), posted {posted} chat message(s)");
             Ok(())
         }
         Command::Sync => {

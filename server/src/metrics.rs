@@ -214,6 +214,26 @@ async fn render(
     for (status, n) in &mail {
         let _ = writeln!(out, "hatchery_email_outbox{{status=\"{status}\"}} {n}");
     }
+    use app::channels::entity::delivery;
+    let chat = count_by_status::<delivery::Entity, _>(
+        &state.db,
+        delivery::Column::Status,
+        delivery::Column::Id,
+        &[
+            app::channels::DeliveryStatus::Pending.key(),
+            app::channels::DeliveryStatus::Dead.key(),
+        ],
+    )
+    .await?;
+    family(
+        &mut out,
+        "hatchery_chat_outbox",
+        "gauge",
+        "Chat-channel messages waiting to be sent, by state (dead ones wait for an admin).",
+    );
+    for (status, n) in &chat {
+        let _ = writeln!(out, "hatchery_chat_outbox{{status=\"{status}\"}} {n}");
+    }
     use std::sync::atomic::Ordering::Relaxed;
     let sql = &state.sql;
     family(

@@ -1,4 +1,4 @@
-//! Background work on a schedule: delivering the email outbox, applying grant changes to the
+//! Background work on a schedule: delivering the email and chat-channel outboxes, applying grant changes to the
 //! cluster, expiring grants past their end date, and milestone reminders.
 use app::state::AppState;
 use std::time::Duration;
@@ -12,6 +12,20 @@ pub async fn deliver_mail(state: &AppState) -> Result<usize, sea_orm::DbErr> {
         let sent =
             app::mail::outbox::deliver_due(&state.db, &state.mailer, &state.settings.mail_from, 20)
                 .await?;
+        total += sent;
+        if sent == 0 {
+            return Ok(total);
+        }
+    }
+}
+
+/// One pass of the chat channels' outbox: post every due message, in batches, until none is
+/// left; returns how many were sent.
+pub async fn deliver_channels(state: &AppState) -> Result<usize, sea_orm::DbErr> {
+    let mut total = 0;
+    loop {
+        let sent =
+            app::channels::outbox::deliver_due(&state.db, &state.settings.public_url, 20).await?;
         total += sent;
         if sent == 0 {
             return Ok(total);
@@ -79,6 +93,9 @@ pub fn spawn(
             }
             if let Err(e) = deliver_mail(&state).await {
                 tracing::error!(error = %e, "mail worker pass failed");
+            }
+            if let Err(e) = deliver_channels(&state).await {
+                tracing::error!(error = %e, "chat channel worker pass failed");
             }
             if state.sql.changes() != version {
                 // Everything this pass wrote has committed: pages read meanwhile are stale.

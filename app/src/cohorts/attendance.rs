@@ -413,6 +413,21 @@ async fn settle(
         let link = settings.link(&format!("/certificates/{}", view.code));
         let content = templates::certificate_issued(locale, &person.name, title, &view.code, &link);
         outbox::enqueue(txn, &person.email, &person.name, locale, &content).await?;
+        crate::channels::notify::announce(
+            txn,
+            crate::channels::ChannelEvent::CertificateIssued,
+            |l| {
+                let title = super::pick(l, &view.cohort_title_en, &view.cohort_title_zh);
+                crate::channels::notify::certificate_issued(
+                    l,
+                    &person.name,
+                    title,
+                    &view.code,
+                    &link,
+                )
+            },
+        )
+        .await?;
     }
     Ok(())
 }

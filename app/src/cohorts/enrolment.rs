@@ -129,6 +129,16 @@ pub async fn promote(
         .await?;
         if let Some(person) = people.get(&e.user_id) {
             tell(txn, settings, c, person, "promoted", None).await?;
+            let link = settings.link(&format!("/admin/cohorts/{}", c.id));
+            crate::channels::notify::announce(
+                txn,
+                crate::channels::ChannelEvent::WaitlistPromoted,
+                |l| {
+                    let title = super::pick(l, &c.title_en, &c.title_zh);
+                    crate::channels::notify::waitlist_promoted(l, &person.name, title, &link)
+                },
+            )
+            .await?;
         }
         promoted.push(e.user_id);
     }

@@ -69,7 +69,8 @@ async fn load(txn: &impl ConnectionTrait, id: i64) -> AppResult<(grant::Model, r
     Ok((g, r))
 }
 
-/// Emails every member of the startup's team about a change to one of its grants.
+/// Emails every member of the startup's team about a change to one of its grants, and posts
+/// it to the chat channels that follow grants (or credit alerts).
 pub(crate) async fn tell_team(
     txn: &impl ConnectionTrait,
     settings: &crate::state::Settings,
@@ -102,6 +103,27 @@ pub(crate) async fn tell_team(
         );
         outbox::enqueue(txn, &u.email, &u.name, locale, &content).await?;
     }
+    let startup_name = startup::Entity::find_by_id(g.startup_id)
+        .one(txn)
+        .await?
+        .map(|s| s.name)
+        .unwrap_or_default();
+    let resource = format!("{} ({})", r.name, r.gpu_model);
+    let until = g.valid_until.format("%Y-%m-%d").to_string();
+    let remaining = format_gpu_hours(g.remaining_minutes());
+    let link = settings.link(&format!("/admin/grants/{}", g.id));
+    crate::channels::notify::announce(txn, crate::channels::notify::grant_event(event), |l| {
+        crate::channels::notify::grant(
+            l,
+            event,
+            &startup_name,
+            &resource,
+            &until,
+            &remaining,
+            &link,
+        )
+    })
+    .await?;
     Ok(())
 }
 

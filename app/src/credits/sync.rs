@@ -355,12 +355,19 @@ async fn finish(
         }
     };
     let done = outcome.is_ok();
+    // A job that dies is announced to the chat channels in the same transaction.
+    let txn = crate::txn::begin(db).await?;
     let updated = update
         .filter(sync_job::Column::Id.eq(job.id))
         .filter(sync_job::Column::Status.eq(sync_status::RUNNING))
         .filter(sync_job::Column::Attempts.eq(job.attempts))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    if let (Err(error), 1) = (&outcome, updated.rows_affected) {
+        if job.attempts >= MAX_ATTEMPTS {
+            announce_dead(&txn, job, error).await?;
+        }
+    }
     if done && updated.rows_affected == 1 {
         // Older jobs of the target that are still open (one whose worker died holding it, say)
         // are replaced by this one: the claims never take them again.
@@ -382,9 +389,35 @@ async fn finish(
                 sync_status::RUNNING,
                 sync_status::DEAD,
             ]))
-            .exec(db)
+            .exec(&txn)
             .await?;
     }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Tells the chat channels that follow the sync that a job gave up.
+async fn announce_dead(
+    txn: &impl ConnectionTrait,
+    job: &sync_job::Model,
+    error: &str,
+) -> AppResult<()> {
+    let startup = startup::Entity::find_by_id(job.startup_id)
+        .one(txn)
+        .await?
+        .map(|s| s.name)
+        .unwrap_or_default();
+    let resource = resource::Entity::find_by_id(job.resource_id)
+        .one(txn)
+        .await?
+        .map(|r| format!("{} ({})", r.name, r.gpu_model))
+        .unwrap_or_default();
+    // The worker has no settings here: the channel's outbox puts the public address in.
+    let link = format!("{}/admin/sync", crate::channels::notify::SITE);
+    crate::channels::notify::announce(txn, crate::channels::ChannelEvent::SyncDead, |l| {
+        crate::channels::notify::sync_dead(l, &startup, &resource, job.attempts, error, &link)
+    })
+    .await?;
     Ok(())
 }
 

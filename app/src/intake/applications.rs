@@ -257,6 +257,14 @@ pub async fn save_application(
             &link,
         );
         outbox::enqueue(&txn, &actor.email, &actor.name, actor.locale, &content).await?;
+        crate::channels::notify::announce(
+            &txn,
+            crate::channels::ChannelEvent::ApplicationSubmitted,
+            |l| {
+                crate::channels::notify::application_submitted(l, &startup.name, &r.title(l), &link)
+            },
+        )
+        .await?;
     }
     audit::record(
         &txn,

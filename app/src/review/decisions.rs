@@ -316,6 +316,10 @@ pub async fn decide(
         let content = templates::decision(locale, &person.name, &title, new_status, message, &link);
         outbox::enqueue(&txn, &person.email, &person.name, locale, &content).await?;
     }
+    crate::channels::notify::announce(&txn, crate::channels::ChannelEvent::Decision, |l| {
+        crate::channels::notify::decision(l, &s.name, &r.title(l), new_status, &link)
+    })
+    .await?;
     audit::record(
         &txn,
         Change {
