@@ -58,6 +58,9 @@ test('an admin opens a round; a team applies; mentors are assigned automatically
   await admin.click('[data-testid="add-criterion"]');
   await admin.waitForSelector('.rubric li');
   assert.match(await admin.textContent('.rubric'), /Technology \/ 技术/);
+  // The add form is empty again, ready for the next criterion.
+  await admin.waitForFunction(() => document.querySelector('#f-name_en')?.value === '');
+  assert.equal(await admin.inputValue('#f-weight'), '1');
   const roundUrl = admin.url().replace(/\?.*$/, '');
 
   // The applicant, in another context.
