@@ -199,12 +199,48 @@ pub fn AccountPage() -> impl IntoView {
                                 <button type="submit">{locale.t("form.save")}</button>
                             </ActionForm>
                         </section>
+                        <TimeZoneForm/>
                         <ClusterLoginForm/>
                     }
                     .into_any(),
                     Ok(None) => view! { <ErrorPage error=AppError::Unauthenticated/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                 }
+            })}
+        </Transition>
+    }
+}
+
+/// The zone the person reads and types times in: the park's unless they choose their own.
+#[component]
+fn TimeZoneForm() -> impl IntoView {
+    use super::server_fns::{my_time_zone, SetTimeZone};
+    let locale = use_locale();
+    let current = Resource::new(crate::components::data_version, |_| my_time_zone());
+    let action = mutation::<SetTimeZone>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                current.await.ok().map(|(own, park)| view! {
+                    <section class="card narrow">
+                        <ErrorBanner error=action_error(action)/>
+                        <ActionForm action attr:class="form" attr:novalidate=true>
+                            <div class="field">
+                                <label for="f-time_zone">{locale.t("account.time_zone")}</label>
+                                <select id="f-time_zone" name="time_zone">
+                                    <option value="" selected=own.is_empty()>
+                                        {locale.t_with("account.time_zone_park", &[("zone", &park)])}
+                                    </option>
+                                    {crate::time::Zone::choices().into_iter().map(|z| view! {
+                                        <option value=z selected=own == z>{z}</option>
+                                    }).collect_view()}
+                                </select>
+                                <small class="hint">{locale.t("account.time_zone_hint")}</small>
+                            </div>
+                            <button type="submit" data-testid="save-time-zone">{locale.t("form.save")}</button>
+                        </ActionForm>
+                    </section>
+                })
             })}
         </Transition>
     }
