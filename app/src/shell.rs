@@ -166,8 +166,7 @@ fn Frame() -> impl IntoView {
         if let Some(Ok(Some(m))) = me.get() {
             use std::sync::atomic::{AtomicBool, Ordering};
             static RELOADED: AtomicBool = AtomicBool::new(false);
-            if m.zone != crate::time::use_zone().name() && !RELOADED.swap(true, Ordering::Relaxed)
-            {
+            if m.zone != crate::time::use_zone().name() && !RELOADED.swap(true, Ordering::Relaxed) {
                 let _ = window().location().reload();
             }
         }
