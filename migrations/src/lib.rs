@@ -14,7 +14,7 @@ mod m20261125_000010_table_indexes;
 mod m20261125_000011_next_milestone_index;
 mod m20261206_000012_request_limits;
 mod m20261206_000013_resource_dialect;
-mod m20261206_000014_user_time_zone;
+mod m20261206_000015_user_time_zone;
 
 pub struct Migrator;
 
@@ -35,7 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000011_next_milestone_index::Migration),
             Box::new(m20261206_000012_request_limits::Migration),
             Box::new(m20261206_000013_resource_dialect::Migration),
-            Box::new(m20261206_000014_user_time_zone::Migration),
+            Box::new(m20261206_000015_user_time_zone::Migration),
         ]
     }
 }
