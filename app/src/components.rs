@@ -561,9 +561,31 @@ pub fn param_id(name: &'static str) -> Memo<i64> {
     })
 }
 
-/// Formats a UTC time for people (minute precision, UTC marked).
+/// Formats an instant for the person reading the page: in their zone, to the minute, the zone
+/// named (`2026-12-06 18:30 CST`).
 pub fn format_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    crate::time::use_zone().format(t)
+}
+
+/// The time of day only (`18:30`) in the reader's zone, e.g. a session's end after its start.
+pub fn format_clock(t: &chrono::DateTime<chrono::Utc>) -> String {
+    crate::time::use_zone().format_clock(t)
+}
+
+/// The local day of an instant (`2026-12-06`) in the reader's zone.
+pub fn format_day(t: &chrono::DateTime<chrono::Utc>) -> String {
+    crate::time::use_zone()
+        .date(t)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The hint under a time field: the zone it is read in (the reader's).
+pub fn zone_hint() -> String {
+    use_locale().t_with(
+        "time.zone_hint",
+        &[("zone", crate::time::use_zone().name())],
+    )
 }
 
 /// Previous/next links that keep the other query parameters.

@@ -184,6 +184,12 @@ impl Checks {
         }
     }
 
+    /// Like `take`, with a placeholder for a failed check: only used when `finish` says every
+    /// check passed, so the placeholder never leaves the function.
+    pub fn value<T: Default>(&mut self, result: AppResult<T>) -> T {
+        self.take(result).unwrap_or_default()
+    }
+
     /// Records a fault of `field` (only its first one is kept: one message per field).
     pub fn fault(&mut self, field: &str, key: &str) {
         if !self.errors.iter().any(|e| e.field == field) {

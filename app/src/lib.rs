@@ -8,6 +8,7 @@ pub mod error;
 pub mod i18n;
 pub mod shell;
 pub mod tables;
+pub mod time;
 
 pub mod admin;
 pub mod auth;

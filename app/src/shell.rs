@@ -3,6 +3,7 @@ use crate::auth::server_fns::{current_user, Logout, SetLanguage};
 use crate::auth::{Me, Role};
 use crate::components::{NotFound, PageField, Submit};
 use crate::i18n::{use_locale, Locale};
+use crate::time::Zone;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -14,9 +15,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     content_security_policy();
     let locale = current_locale();
+    let zone = current_zone();
     view! {
         <!DOCTYPE html>
-        <html lang=locale.tag()>
+        <html lang=locale.tag() data-tz=zone.name()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -100,6 +102,41 @@ fn current_locale() -> Locale {
     }
 }
 
+/// The zone times are shown and read in for this render: the signed-in person's (the router
+/// reads their session before a page renders), else the park's, on the server; the one the
+/// server named on the document, in the browser.
+fn current_zone() -> Zone {
+    #[cfg(feature = "ssr")]
+    {
+        let park = use_context::<crate::state::AppState>()
+            .map(|s| s.settings.park_zone)
+            .unwrap_or_default();
+        use_context::<http::request::Parts>()
+            .and_then(|p| {
+                p.extensions
+                    .get::<crate::auth::server_fns::ssr::ActorCache>()
+                    .and_then(|c| c.known())
+            })
+            .map(|a| a.zone)
+            .unwrap_or(park)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        #[cfg(feature = "hydrate")]
+        {
+            document()
+                .document_element()
+                .and_then(|e| e.get_attribute("data-tz"))
+                .and_then(|z| Zone::parse(&z))
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            Zone::default()
+        }
+    }
+}
+
 /// The signed-in user, refetched on every navigation so sign-in and sign-out show at once.
 #[derive(Clone, Copy)]
 pub struct CurrentUser(pub Resource<Result<Option<Me>, crate::error::AppError>>);
@@ -113,6 +150,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let locale = current_locale();
     provide_context(locale);
+    provide_context(current_zone());
 
     // Marks the page once the wasm bundle has taken over (tests and scripts wait for it).
     Effect::new(move |_| {
@@ -191,6 +229,19 @@ fn Frame() -> impl IntoView {
         |_| current_user(),
     );
     provide_context(CurrentUser(me));
+    // The page's times were drawn in the zone the document names; once the signed-in person
+    // reads another (they just signed in, or chose their own zone), the page is loaded again
+    // so that every time is drawn in theirs (once: a page never reloads itself twice).
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(Ok(Some(m))) = me.get() {
+            use std::sync::atomic::{AtomicBool, Ordering};
+            static RELOADED: AtomicBool = AtomicBool::new(false);
+            if m.zone != crate::time::use_zone().name() && !RELOADED.swap(true, Ordering::Relaxed) {
+                let _ = window().location().reload();
+            }
+        }
+    });
     view! {
         <PageTitle/>
         <Header/>

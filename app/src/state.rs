@@ -26,6 +26,9 @@ pub struct Settings {
     pub request_timeout_seconds: u64,
     /// Reverse proxies whose forwarding headers name the client.
     pub trusted_proxies: Arc<crate::auth::client::TrustedProxies>,
+    /// The park's time zone: what times are shown and typed in unless a person chose their
+    /// own, and whose days and months the reports count.
+    pub park_zone: crate::time::Zone,
 }
 
 impl Settings {
@@ -40,6 +43,7 @@ impl Settings {
             page_cache_seconds: 5,
             request_timeout_seconds: 30,
             trusted_proxies: Default::default(),
+            park_zone: Default::default(),
         }
     }
 

@@ -74,9 +74,16 @@ export function uniqueEmail(tag) {
   return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
 
-/// A `datetime-local` value in UTC, as Hatchery's forms read it.
-export function inputTime(date) {
-  return date.toISOString().slice(0, 16);
+/// A `datetime-local` value as Hatchery's forms read it: in the park's time zone (the server
+/// under test runs with the default, Asia/Shanghai) for a person who chose none of their own.
+export function inputTime(date, zone = 'Asia/Shanghai') {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    }).formatToParts(date).map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
 
 /// Signs in on the login page and waits for the dashboard.

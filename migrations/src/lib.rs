@@ -15,6 +15,7 @@ mod m20261125_000011_next_milestone_index;
 mod m20261206_000012_request_limits;
 mod m20261206_000013_resource_dialect;
 mod m20261206_000014_chat_channels;
+mod m20261206_000015_user_time_zone;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_request_limits::Migration),
             Box::new(m20261206_000013_resource_dialect::Migration),
             Box::new(m20261206_000014_chat_channels::Migration),
+            Box::new(m20261206_000015_user_time_zone::Migration),
         ]
     }
 }

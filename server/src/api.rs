@@ -192,7 +192,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(ApiError(AppError::Unauthenticated, locale))?;
-        let token = tokens::authenticate(&state.db, token)
+        let token = tokens::authenticate(&state.db, state.settings.park_zone, token)
             .await
             .map_err(|e| ApiError(e, locale))?;
         Ok(Caller { token, locale })
@@ -487,9 +487,14 @@ async fn list_cohorts(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Cohort>>, ApiError> {
-    let list = app::cohorts::domain::list(&state.db, Some(&caller.token.actor), true)
-        .await
-        .map_err(|e| caller.fail(e))?;
+    let list = app::cohorts::domain::list(
+        &state.db,
+        state.settings.park_zone,
+        Some(&caller.token.actor),
+        true,
+    )
+    .await
+    .map_err(|e| caller.fail(e))?;
     Ok(Json(
         list.into_iter()
             .map(|c| Cohort {

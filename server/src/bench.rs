@@ -43,6 +43,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         name: admin.name.clone(),
         roles: vec![Role::Admin],
         locale: app::i18n::Locale::En,
+        zone: app::time::Zone::default(),
     };
     let r = resource::ActiveModel {
         name: Set(format!("Bench {}", o.prefix)),

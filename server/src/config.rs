@@ -59,6 +59,8 @@ pub struct Config {
     pub request_timeout_seconds: u64,
     /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client.
     pub trusted_proxies: app::auth::client::TrustedProxies,
+    /// The park's time zone (an IANA name).
+    pub time_zone: app::time::Zone,
 }
 
 /// The raw layer as read from a file or the environment; every field optional.
@@ -78,6 +80,7 @@ struct Layer {
     page_cache_seconds: Option<String>,
     request_timeout_seconds: Option<String>,
     trusted_proxies: Option<String>,
+    time_zone: Option<String>,
 }
 
 impl Layer {
@@ -98,7 +101,8 @@ impl Layer {
             session_days,
             page_cache_seconds,
             request_timeout_seconds,
-            trusted_proxies
+            trusted_proxies,
+            time_zone
         );
     }
 }
@@ -148,6 +152,7 @@ impl Config {
             page_cache_seconds: var("HATCHERY_PAGE_CACHE_SECONDS"),
             request_timeout_seconds: var("HATCHERY_REQUEST_TIMEOUT_SECONDS"),
             trusted_proxies: var("HATCHERY_TRUSTED_PROXIES"),
+            time_zone: var("HATCHERY_TIME_ZONE"),
         });
         Self::validate(layer)
     }
@@ -240,6 +245,18 @@ impl Config {
                         format!("{entry:?} is not an address or network (e.g. 10.0.0.0/8)"),
                     )
                 })?;
+        let time_zone = match l.time_zone.as_deref() {
+            None => app::time::Zone::default(),
+            Some(name) => app::time::Zone::parse(name).ok_or_else(|| {
+                invalid(
+                    "HATCHERY_TIME_ZONE",
+                    format!(
+                        "{name:?} is not a time zone of the IANA database \
+                         (e.g. Asia/Shanghai, Europe/Berlin)"
+                    ),
+                )
+            })?,
+        };
         Ok(Config {
             addr,
             data_dir,
@@ -254,6 +271,7 @@ impl Config {
             page_cache_seconds,
             request_timeout_seconds,
             trusted_proxies,
+            time_zone,
         })
     }
 
@@ -267,6 +285,7 @@ impl Config {
         s.page_cache_seconds = self.page_cache_seconds;
         s.request_timeout_seconds = self.request_timeout_seconds;
         s.trusted_proxies = std::sync::Arc::new(self.trusted_proxies.clone());
+        s.park_zone = self.time_zone;
         s
     }
 
@@ -353,6 +372,9 @@ mod tests {
         );
         assert_eq!(c.public_url, "http://127.0.0.1:3000");
         assert!(c.smtp_url.is_none());
+        assert_eq!(c.time_zone.name(), "Asia/Shanghai");
+        let c = Config::from_sources(&env(&[("HATCHERY_TIME_ZONE", "Europe/Berlin")])).unwrap();
+        assert_eq!(c.settings().park_zone.name(), "Europe/Berlin");
     }
 
     #[test]
@@ -370,6 +392,12 @@ mod tests {
         let err =
             Config::from_sources(&env(&[("HATCHERY_MAIL_FROM", "not an address")])).unwrap_err();
         assert!(err.to_string().starts_with("HATCHERY_MAIL_FROM:"), "{err}");
+        let err = Config::from_sources(&env(&[("HATCHERY_TIME_ZONE", "CET+1")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("HATCHERY_TIME_ZONE: \"CET+1\" is not a time zone"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -77,7 +77,9 @@ pub async fn report_csv(
     let result = async {
         let actor = actor(&state, &parts).await?;
         let (from, to) = app::admin::overview::range(&q.from, &q.to)?;
-        let report = app::admin::overview::kpis(&state.db, &actor, from, to).await?;
+        let report =
+            app::admin::overview::kpis(&state.db, &actor, state.settings.park_zone, from, to)
+                .await?;
         Ok::<_, AppError>((
             report.from,
             report.to,

@@ -70,7 +70,7 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         .fallback(static_or_not_found)
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn(cross_origin_guard))
-        .layer(middleware::from_fn(actor_cache))
+        .layer(middleware::from_fn_with_state(state.clone(), actor_cache))
         .layer(middleware::from_fn_with_state(
             state.settings.trusted_proxies.clone(),
             crate::client::layer,
@@ -208,10 +208,25 @@ async fn cache_control(req: Request, next: Next) -> Response {
     res
 }
 
-/// Gives every request an empty cache for its signed-in person (see `ActorCache`).
-async fn actor_cache(mut req: Request, next: Next) -> Response {
-    req.extensions_mut()
-        .insert(app::auth::server_fns::ssr::ActorCache::default());
+/// Gives every request a cache for its signed-in person (see `ActorCache`). For a page, the
+/// session is read before rendering starts: the shell names the person's time zone on the
+/// document, and it cannot wait for a resource.
+async fn actor_cache(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let cache = app::auth::server_fns::ssr::ActorCache::default();
+    let path = req.uri().path();
+    let page = matches!(*req.method(), Method::GET | Method::HEAD)
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/")
+        && !matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg")
+        && !path.ends_with(".csv");
+    if page {
+        if let Some(token) =
+            app::i18n::cookie_in(req.headers(), app::auth::server_fns::ssr::SESSION_COOKIE)
+        {
+            cache.fill(&state.db, &state.settings, &token).await;
+        }
+    }
+    req.extensions_mut().insert(cache);
     next.run(req).await
 }
 

@@ -368,7 +368,8 @@ async fn admins_read_and_export_the_audit_log() {
         .await;
     assert_eq!(rows(&page.body), 1);
     assert!(page.body.contains("大模型微调"));
-    let today = chrono::Utc::now().date_naive();
+    // Days are the reader's: the park's zone here (Asia/Shanghai, the default).
+    let today = app::time::Zone::default().today();
     let page = app
         .get(
             &format!("/admin/audit?from={today}&to={today}&action=grant"),

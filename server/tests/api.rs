@@ -12,7 +12,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 
 fn input_time(t: chrono::DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M").to_string()
+    app::time::Zone::default().input_value(&t)
 }
 
 struct Api {

@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use tower::ServiceExt;
 
 fn input_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M").to_string()
+    app::time::Zone::default().input_value(&t)
 }
 
 /// A verified applicant with a live session, made straight in the database: argon2 in a

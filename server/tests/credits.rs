@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 fn input_time(t: chrono::DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M").to_string()
+    app::time::Zone::default().input_value(&t)
 }
 
 /// An admin, and an incubating startup whose founder has a cluster login.
@@ -1580,7 +1580,9 @@ async fn burn_down_and_forecast_of_exhaustion() {
         (10.9..=11.1).contains(&days),
         "runs out in 11 days, not {days}"
     );
-    let expected = burn.exhausts_at.unwrap().format("%Y-%m-%d").to_string();
+    let expected = app::time::Zone::default()
+        .date(&burn.exhausts_at.unwrap())
+        .to_string();
     let page = p
         .app
         .get(&format!("/admin/grants/{}", g.id), &p.admin)
@@ -1676,7 +1678,7 @@ async fn teams_are_warned_at_80_and_100_percent_and_before_expiry() {
     let mail = p.app.last_mail_to("li@deeppark.cn").await;
     assert!(
         mail.body_text
-            .contains(&g.valid_until.format("%Y-%m-%d").to_string()),
+            .contains(&app::time::Zone::default().format_named(&g.valid_until)),
         "{}",
         mail.body_text
     );
@@ -2282,7 +2284,9 @@ async fn each_resource_shows_the_startups_balance_burn_down_and_forecast() {
         (4.7..=4.8).contains(&days),
         "runs out in 4.75 days, not {days}"
     );
-    let exhausts = h.burn.exhausts_at.unwrap().format("%Y-%m-%d").to_string();
+    let exhausts = app::time::Zone::default()
+        .date(&h.burn.exhausts_at.unwrap())
+        .to_string();
 
     // The team's page.
     let card = |body: &str, id: i64| -> String {

@@ -397,6 +397,7 @@ async fn the_demo_park_keeps_every_rule_and_loads_once() {
     let all_time = app::admin::overview::kpis(
         app.db(),
         &admin,
+        app.state.settings.park_zone,
         chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
         chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap(),
     )

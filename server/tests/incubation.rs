@@ -12,8 +12,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
 };
 
+/// A day of the park's calendar (Asia/Shanghai, the default), `offset` days from today.
 fn day(offset: i64) -> String {
-    (Utc::now() + Duration::days(offset))
+    app::time::Zone::default()
+        .date(&(Utc::now() + Duration::days(offset)))
         .format("%Y-%m-%d")
         .to_string()
 }

@@ -11,7 +11,7 @@ use common::{Jar, TestApp};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 fn input_time(t: chrono::DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M").to_string()
+    app::time::Zone::default().input_value(&t)
 }
 
 /// Creates a round through the admin's form; returns its id.

@@ -180,7 +180,9 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
         page.body.contains("data-remaining=\"4200\""),
         "100 h + 10 h top-up - 40 h used"
     );
-    let month = now.format("%Y-%m").to_string();
+    // The park's month and days (Asia/Shanghai, the default).
+    let park = app::time::Zone::default();
+    let month = park.date(&now).format("%Y-%m").to_string();
     assert!(
         page.body
             .contains(&format!("data-month=\"{month}\" data-minutes=\"1800\"")),
@@ -191,8 +193,8 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
     assert!(!page.body.contains("overview-credit"));
 
     // The last 30 days: 1 admitted, 1 graduated, 1 exited, 30 h used; the old ones are out.
-    let from = (now - Duration::days(30)).format("%Y-%m-%d").to_string();
-    let to = now.format("%Y-%m-%d").to_string();
+    let from = park.date(&(now - Duration::days(30))).to_string();
+    let to = park.date(&now).to_string();
     let page = app
         .get(&format!("/admin/report?from={from}&to={to}"), &admin)
         .await;
@@ -270,7 +272,7 @@ async fn the_dashboard_shows_a_new_round_within_seconds() {
     assert!(page
         .body
         .contains(&app::i18n::Locale::En.t("overview.no_rounds")));
-    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
     let (opens, closes, due) = (
         fmt(Utc::now() - Duration::hours(1)),
         fmt(Utc::now() + Duration::days(10)),

@@ -26,7 +26,7 @@ async fn setup(blind: bool) -> Setup {
     app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
         .await;
     let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
-    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
     let mut fields = vec![
         ("title_en", "Spring 2027".to_string()),
         ("title_zh", "2027 春季批次".into()),
@@ -1221,7 +1221,7 @@ async fn text_typed_into_any_field_comes_back_as_text() {
     check(s.app.get("/startup", &s.founder).await, "founders");
 
     // A round's descriptions, on its edit page.
-    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
     let res = s
         .app
         .post_form(

@@ -137,7 +137,7 @@ async fn grants_are_in_force_on_a_real_slurm() {
         .unwrap();
     let backend = Backend::for_resource(&r).unwrap();
     let account = format!("{prefix}-{}", startup);
-    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
     let res = post(
         &app,
         &mut admin,

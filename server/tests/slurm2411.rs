@@ -259,7 +259,7 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
     };
     assert_eq!(slurm.dialect().await.unwrap(), Dialect::V0042);
     let account = format!("{prefix}-{}", startup);
-    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
     let grant_hours = |hours: &str| {
         vec![
             ("startup_id", startup.to_string()),
@@ -997,7 +997,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     let r = sea_orm::ActiveModelTrait::insert(r, app.db())
         .await
         .unwrap();
-    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
     let g = app::credits::grants::create(
         app.db(),
         &app.state.settings,

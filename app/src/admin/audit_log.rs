@@ -6,7 +6,7 @@ use crate::auth::domain::{users_by_id, Actor};
 use crate::auth::entity::user;
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -26,7 +26,12 @@ fn day(value: &str, field: &str) -> AppResult<Option<NaiveDate>> {
     }
 }
 
-async fn filtered(db: &DatabaseConnection, f: &AuditFilter) -> AppResult<Select<audit::Entity>> {
+/// Days are the reader's (`zone`): an entry at 23:30 their time is on that day's page.
+async fn filtered(
+    db: &DatabaseConnection,
+    f: &AuditFilter,
+    zone: crate::time::Zone,
+) -> AppResult<Select<audit::Entity>> {
     let mut q = audit::Entity::find();
     let actor = f.actor.trim().to_lowercase();
     if actor == "system" {
@@ -68,12 +73,10 @@ async fn filtered(db: &DatabaseConnection, f: &AuditFilter) -> AppResult<Select<
         }
     }
     if let Some(d) = from {
-        let start = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
-        q = q.filter(audit::Column::CreatedAt.gte(start));
+        q = q.filter(audit::Column::CreatedAt.gte(zone.start_of_day(d)));
     }
     if let Some(d) = to.and_then(|d| d.succ_opt()) {
-        let end = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
-        q = q.filter(audit::Column::CreatedAt.lt(end));
+        q = q.filter(audit::Column::CreatedAt.lt(zone.start_of_day(d)));
     }
     Ok(q.order_by_desc(audit::Column::Id))
 }
@@ -109,7 +112,7 @@ pub async fn list(
 ) -> AppResult<AuditPage> {
     actor.require(Role::Admin)?;
     let page = Ord::min(page, 10_000);
-    let mut entries = filtered(db, filter)
+    let mut entries = filtered(db, filter, actor.zone)
         .await?
         .offset(page * PER_PAGE)
         .limit(PER_PAGE + 1)
@@ -147,7 +150,7 @@ pub async fn csv(
     // Batches keep memory flat; the id order is stable while new entries are added on top.
     let mut last_id: Option<i64> = None;
     while offset < EXPORT_LIMIT {
-        let mut q = filtered(db, filter).await?;
+        let mut q = filtered(db, filter, actor.zone).await?;
         if let Some(id) = last_id {
             q = q.filter(audit::Column::Id.lt(id));
         }

@@ -52,7 +52,7 @@ pub const AUDITED_ENTITIES: &[&str] = &[
     "user",
 ];
 
-/// What the audit log is filtered by; every field may be empty. Dates are `YYYY-MM-DD` (UTC),
+/// What the audit log is filtered by; every field may be empty. Dates are `YYYY-MM-DD` (the reader's days),
 /// both ends included.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
@@ -163,11 +163,15 @@ pub struct ParkOverview {
     pub cohorts: Vec<crate::cohorts::CohortCard>,
     /// When these figures were computed (they are kept for a minute).
     pub as_of: chrono::DateTime<chrono::Utc>,
+    /// The park's zone, whose months `burn` counts.
+    pub park_zone: String,
 }
 
-/// The park's key figures for a date range (both ends included, UTC).
+/// The park's key figures for a date range (both ends included, the park's days).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KpiReport {
+    /// The park's zone, whose days `from` and `to` are.
+    pub zone: String,
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
     /// Startups whose application was accepted in the range.

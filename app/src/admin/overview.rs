@@ -11,7 +11,8 @@ use crate::error::{AppError, AppResult};
 use crate::intake::entity::{application, round};
 use crate::intake::status as app_status;
 use crate::startups::entity::startup;
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use crate::time::Zone;
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait,
@@ -51,11 +52,18 @@ pub async fn cached(state: &crate::state::AppState, actor: &Actor) -> AppResult<
     let version = state.sql.changes();
     state
         .overview
-        .get_or_refresh(OVERVIEW_AGES, version, || overview(&state.db, actor))
+        .get_or_refresh(OVERVIEW_AGES, version, || {
+            overview(&state.db, actor, state.settings.park_zone)
+        })
         .await
 }
 
-pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<ParkOverview> {
+/// The dashboard's figures; months and days are the park's (`park`), shared by every admin.
+pub async fn overview(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    park: Zone,
+) -> AppResult<ParkOverview> {
     actor.require(Role::Admin)?;
     let rounds = round::Entity::find()
         .order_by_desc(round::Column::OpensAt)
@@ -150,9 +158,9 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<ParkO
         })
         .collect();
 
-    let burn = burn_per_month(db).await?;
-    let today = Utc::now().date_naive();
-    let cohorts = crate::cohorts::domain::list(db, Some(actor), true)
+    let burn = burn_per_month(db, park).await?;
+    let today = park.today();
+    let cohorts = crate::cohorts::domain::list(db, park, Some(actor), true)
         .await?
         .into_iter()
         .filter(|c| c.ends_on >= today - Duration::days(60))
@@ -165,54 +173,75 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<ParkO
         burn,
         cohorts,
         as_of: Utc::now(),
+        park_zone: park.name().to_string(),
     })
 }
 
 #[derive(FromQueryResult)]
-struct MonthRow {
-    month: String,
+struct BucketRow {
+    bucket: Option<i64>,
     minutes: Option<i64>,
 }
 
-/// GPU-minutes consumed per calendar month (UTC), the last 12 months with empty ones filled.
-async fn burn_per_month(db: &DatabaseConnection) -> AppResult<Vec<(String, i64)>> {
-    let today = Utc::now().date_naive();
+/// GPU-minutes consumed per calendar month of the park (its zone's months, whatever the
+/// offset or daylight saving time), the last 12 months with empty ones filled.
+async fn burn_per_month(db: &DatabaseConnection, park: Zone) -> AppResult<Vec<(String, i64)>> {
+    let today = park.today();
     let mut first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
     for _ in 0..11 {
         first = (first - Duration::days(1)).with_day(1).unwrap_or(first);
     }
-    let since = Utc.from_utc_datetime(&first.and_hms_opt(0, 0, 0).unwrap_or_default());
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => {
-            "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, \
-             CAST(-SUM(minutes) AS BIGINT) AS minutes FROM ledger_entries \
-             WHERE kind = $1 AND created_at >= $2 GROUP BY 1 ORDER BY 1"
-        }
-        _ => {
-            "SELECT strftime('%Y-%m', created_at) AS month, -SUM(minutes) AS minutes \
-             FROM ledger_entries WHERE kind = ? AND created_at >= ? GROUP BY 1 ORDER BY 1"
-        }
-    };
-    let rows = MonthRow::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [kind::CONSUMED.into(), since.into()],
-    ))
-    .all(db)
-    .await?;
-    let found: HashMap<String, i64> = rows
-        .into_iter()
-        .map(|r| (r.month, r.minutes.unwrap_or(0)))
-        .collect();
-    let mut out = Vec::with_capacity(12);
+    // The first days of the twelve months and of the next one, as instants: rows are counted
+    // into the month whose bounds hold them, so no database needs to know the zone.
+    let mut months = Vec::with_capacity(13);
     let mut month = first;
-    for _ in 0..12 {
-        let key = month.format("%Y-%m").to_string();
-        out.push((key.clone(), found.get(&key).copied().unwrap_or(0)));
+    for _ in 0..13 {
+        months.push(month);
         month = (month + Duration::days(32)).with_day(1).unwrap_or(month);
     }
-    Ok(out)
+    let bounds: Vec<chrono::DateTime<Utc>> = months.iter().map(|m| park.start_of_day(*m)).collect();
+    let backend = db.get_database_backend();
+    // Numbered placeholders, `$n` on PostgreSQL and `?n` on SQLite, so the order is free.
+    let slot = |n: usize| match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    };
+    let mut values: Vec<sea_orm::Value> = vec![kind::CONSUMED.into(), bounds[0].into()];
+    let mut case = String::from("CASE");
+    for (i, bound) in bounds.iter().enumerate().skip(1) {
+        values.push((*bound).into());
+        case.push_str(&format!(
+            " WHEN created_at < {} THEN {}",
+            slot(values.len()),
+            i - 1
+        ));
+    }
+    case.push_str(" END");
+    let sql = format!(
+        "SELECT CAST({case} AS BIGINT) AS bucket, CAST(-SUM(minutes) AS BIGINT) AS minutes \
+         FROM ledger_entries WHERE kind = {} AND created_at >= {} GROUP BY 1",
+        slot(1),
+        slot(2)
+    );
+    let rows = BucketRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await?;
+    let mut minutes = [0i64; 12];
+    for r in rows {
+        if let Some(i) = r
+            .bucket
+            .and_then(|b| usize::try_from(b).ok())
+            .filter(|i| *i < 12)
+        {
+            minutes[i] += r.minutes.unwrap_or(0);
+        }
+    }
+    Ok(months
+        .iter()
+        .take(12)
+        .zip(minutes)
+        .map(|(m, n)| (m.format("%Y-%m").to_string(), n))
+        .collect())
 }
 
 /// Reads a report's range; both ends are required and included.
@@ -231,19 +260,18 @@ pub fn range(from: &str, to: &str) -> AppResult<(NaiveDate, NaiveDate)> {
     Ok((from, to))
 }
 
+/// The park's key figures from the first moment of `from` to the last of `to`, both the park's
+/// days (`park`): an event at 23:30 in the park counts on that day, wherever the server is.
 pub async fn kpis(
     db: &DatabaseConnection,
     actor: &Actor,
+    park: Zone,
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<KpiReport> {
     actor.require(Role::Admin)?;
-    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
-    let end = Utc.from_utc_datetime(
-        &(to + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default(),
-    );
+    let start = park.start_of_day(from);
+    let end = park.start_of_day(to + Duration::days(1));
     let admitted: Vec<i64> = application::Entity::find()
         .select_only()
         .column(application::Column::StartupId)
@@ -300,6 +328,7 @@ pub async fn kpis(
         .count(db)
         .await? as i64;
     Ok(KpiReport {
+        zone: park.name().to_string(),
         from,
         to,
         admitted: admitted.len() as i64,

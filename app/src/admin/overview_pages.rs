@@ -47,7 +47,7 @@ fn Bars(
 
 /// GPU-hours consumed per month as vertical bars.
 #[component]
-fn BurnChart(burn: Vec<(String, i64)>) -> impl IntoView {
+fn BurnChart(burn: Vec<(String, i64)>, zone: String) -> impl IntoView {
     let locale = use_locale();
     const W: f64 = 640.0;
     const H: f64 = 180.0;
@@ -76,7 +76,7 @@ fn BurnChart(burn: Vec<(String, i64)>) -> impl IntoView {
     view! {
         <figure class="chart" data-testid="burn-per-month">
             <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=locale.t("overview.burn")>{bars}</svg>
-            <figcaption>{locale.t("overview.burn_caption")}</figcaption>
+            <figcaption>{locale.t_with("overview.burn_caption", &[("zone", &zone)])}</figcaption>
         </figure>
     }
 }
@@ -179,7 +179,7 @@ fn OverviewView(o: ParkOverview) -> impl IntoView {
             <div class="title-row"><h2>{locale.t("overview.credit")}</h2><a href="/admin/grants">{locale.t("nav.grants")}</a></div>
             <Credit resources=o.resources.clone()/>
             <h3>{locale.t("overview.burn")}</h3>
-            <BurnChart burn=o.burn.clone()/>
+            <BurnChart burn=o.burn.clone() zone=o.park_zone.clone()/>
         </section>
     }
     .into_any();
@@ -255,7 +255,7 @@ pub fn ReportPage() -> impl IntoView {
                         ];
                         view! {
                             <section class="card report" data-testid="kpi-report">
-                                <p class="meta">{locale.t_with("report.range", &[("from", &r.from.to_string()), ("to", &r.to.to_string())])}</p>
+                                <p class="meta">{locale.t_with("report.range", &[("from", &r.from.to_string()), ("to", &r.to.to_string()), ("zone", &r.zone)])}</p>
                                 <dl class="kpis">
                                     {figures.into_iter().map(|(label, value, id)| view! {
                                         <div class="kpi" data-kpi=id><dt>{locale.t(label)}</dt><dd>{value}</dd></div>

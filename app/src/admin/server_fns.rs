@@ -78,5 +78,5 @@ pub async fn kpi_report(from: String, to: String) -> Result<super::KpiReport, Ap
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
     let (from, to) = super::overview::range(&from, &to)?;
-    super::overview::kpis(&state.db, &actor, from, to).await
+    super::overview::kpis(&state.db, &actor, state.settings.park_zone, from, to).await
 }

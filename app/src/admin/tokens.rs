@@ -169,7 +169,11 @@ pub struct TokenCaller {
 
 /// Resolves a bearer token: unknown and revoked tokens are `Unauthenticated`. Use is recorded
 /// at most once a minute per token.
-pub async fn authenticate(db: &DatabaseConnection, token: &str) -> AppResult<TokenCaller> {
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    park_zone: crate::time::Zone,
+    token: &str,
+) -> AppResult<TokenCaller> {
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 100 {
         return Err(AppError::Unauthenticated);
     }
@@ -198,7 +202,7 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str) -> AppResult<Tok
             .await?;
     }
     Ok(TokenCaller {
-        actor: actor_of(issuer, roles),
+        actor: actor_of(issuer, roles, park_zone),
         token_id: t.id,
         can_write: t.scope == "write",
     })

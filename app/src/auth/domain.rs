@@ -8,6 +8,7 @@ use crate::mail::{outbox, templates};
 use crate::startups::entity::{member, startup};
 use crate::state::Settings;
 use crate::tables::{self, TablePage, TableQuery};
+use crate::time::Zone;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -55,6 +56,8 @@ pub struct Actor {
     pub name: String,
     pub roles: Vec<Role>,
     pub locale: Locale,
+    /// The zone the person reads and types times in: their own choice, else the park's.
+    pub zone: Zone,
 }
 
 impl Actor {
@@ -77,6 +80,7 @@ impl Actor {
             name: self.name.clone(),
             roles: self.roles.clone(),
             locale: self.locale,
+            zone: self.zone.name().to_string(),
         }
     }
 }
@@ -225,14 +229,20 @@ async fn insert_user(db: &impl ConnectionTrait, new: NewUser<'_>) -> AppResult<u
     .map_err(|e| map_unique(e, "error.email_taken"))
 }
 
-pub(crate) fn actor_of(user: user::Model, roles: Vec<Role>) -> Actor {
+pub(crate) fn actor_of(user: user::Model, roles: Vec<Role>, park: Zone) -> Actor {
     Actor {
+        zone: person_zone(user.time_zone.as_deref(), park),
         user_id: user.id,
         email: user.email,
         name: user.name,
         roles,
         locale: Locale::from_tag(&user.locale).unwrap_or_default(),
     }
+}
+
+/// A person's zone: the one they chose (a name the zone database still knows), else the park's.
+pub fn person_zone(own: Option<&str>, park: Zone) -> Zone {
+    own.and_then(Zone::parse).unwrap_or(park)
 }
 
 pub(crate) struct NewToken<'a> {
@@ -567,7 +577,7 @@ pub async fn login(
     .await?;
     let roles = roles_of(&txn, user.id).await?;
     txn.commit().await?;
-    Ok((token, actor_of(user, roles)))
+    Ok((token, actor_of(user, roles, settings.park_zone)))
 }
 
 /// A session's user, its times and the user's roles, as one row.
@@ -656,7 +666,7 @@ pub async fn session_actor(
     .collect::<Vec<_>>();
     let mut roles = roles;
     roles.sort();
-    Ok(Some(actor_of(row.user, roles)))
+    Ok(Some(actor_of(row.user, roles, settings.park_zone)))
 }
 
 pub async fn logout(db: &DatabaseConnection, token: &str) -> AppResult<()> {
@@ -1019,6 +1029,50 @@ pub async fn update_profile(
             entity_id: actor.user_id.to_string(),
             before: Some(before),
             after: Some(json!({"name": name.as_str(), "locale": locale.tag()})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The person's own time zone, if they chose one (`None` follows the park's).
+pub async fn own_time_zone(db: &DatabaseConnection, actor: &Actor) -> AppResult<Option<String>> {
+    let user = user::Entity::find_by_id(actor.user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(user.time_zone.filter(|z| Zone::parse(z).is_some()))
+}
+
+/// Sets the zone the person reads and types times in: an IANA name, or empty for the park's.
+pub async fn set_time_zone(db: &DatabaseConnection, actor: &Actor, name: &str) -> AppResult<()> {
+    let zone = match name.trim() {
+        "" => None,
+        n => Some(
+            Zone::parse(n)
+                .ok_or_else(|| AppError::invalid("time_zone", "error.time_zone_invalid"))?,
+        ),
+    };
+    let txn = crate::txn::begin(db).await?;
+    let user = user::Entity::find_by_id(actor.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let before = json!({"time_zone": user.time_zone});
+    let mut active: user::ActiveModel = user.into();
+    active.time_zone = Set(zone.map(|z| z.name().to_string()));
+    active.updated_at = Set(Utc::now());
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "user.time_zone_set",
+            entity_type: "user",
+            entity_id: actor.user_id.to_string(),
+            before: Some(before),
+            after: Some(json!({"time_zone": zone.map(|z| z.name())})),
         },
     )
     .await?;

@@ -19,6 +19,8 @@ pub mod user {
         /// The person's login on the compute cluster, if they have one.
         #[sea_orm(unique)]
         pub cluster_login: Option<String>,
+        /// The person's own time zone (IANA name); none follows the park's.
+        pub time_zone: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -60,6 +60,8 @@ pub struct Me {
     pub name: String,
     pub roles: Vec<Role>,
     pub locale: crate::i18n::Locale,
+    /// The zone they read times in (their own, else the park's), by its IANA name.
+    pub zone: String,
 }
 
 impl Me {

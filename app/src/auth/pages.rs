@@ -4,7 +4,7 @@ use super::server_fns::{
     UpdateAccount, VerifyEmail,
 };
 use crate::components::{
-    mutation, ErrorPage, Form, LocaleSelect, PasswordField, Submit, TextField,
+    mutation, ErrorPage, Form, LocaleSelect, PasswordField, SelectField, Submit, TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
@@ -191,12 +191,44 @@ pub fn AccountPage() -> impl IntoView {
                                 <Submit>{locale.t("form.save")}</Submit>
                             </Form>
                         </section>
+                        <TimeZoneForm/>
                         <ClusterLoginForm/>
                     }
                     .into_any(),
                     Ok(None) => view! { <ErrorPage error=AppError::Unauthenticated/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                 }
+            })}
+        </Transition>
+    }
+}
+
+/// The zone the person reads and types times in: the park's unless they choose their own.
+#[component]
+fn TimeZoneForm() -> impl IntoView {
+    use super::server_fns::{my_time_zone, SetTimeZone};
+    let locale = use_locale();
+    let current = Resource::new(crate::components::data_version, |_| my_time_zone());
+    let action = mutation::<SetTimeZone>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                current.await.ok().map(|(own, park)| view! {
+                    <section class="card narrow">
+                        <Form action class="form">
+                            <SelectField
+                                label=locale.t("account.time_zone")
+                                name="time_zone"
+                                value=own.clone()
+                                options=std::iter::once((String::new(), locale.t_with("account.time_zone_park", &[("zone", &park)])))
+                                    .chain(crate::time::Zone::choices().into_iter().map(|z| (z.to_string(), z.to_string())))
+                                    .collect()
+                                hint=locale.t("account.time_zone_hint")
+                            />
+                            <Submit testid="save-time-zone">{locale.t("form.save")}</Submit>
+                        </Form>
+                    </section>
+                })
             })}
         </Transition>
     }

@@ -50,6 +50,30 @@ pub mod ssr {
     #[derive(Clone, Default)]
     pub struct ActorCache(std::sync::Arc<tokio::sync::Mutex<Option<Option<Actor>>>>);
 
+    impl ActorCache {
+        /// The signed-in person as already read for this request, without waiting (the app
+        /// shell names their time zone before any resource runs).
+        pub fn known(&self) -> Option<Actor> {
+            self.0.try_lock().ok().and_then(|k| k.clone().flatten())
+        }
+
+        /// Reads the session now, so a page's shell knows whose page it renders.
+        pub async fn fill(
+            &self,
+            db: &sea_orm::DatabaseConnection,
+            settings: &crate::state::Settings,
+            token: &str,
+        ) {
+            let mut known = self.0.lock().await;
+            if known.is_none() {
+                // A failure is left unknown: the page's own reading reports it.
+                if let Ok(actor) = domain::session_actor(db, settings, token).await {
+                    *known = Some(actor);
+                }
+            }
+        }
+    }
+
     /// Forgets the request's signed-in person (after signing in or out).
     pub fn forget_actor() {
         if let Some(cache) = use_context::<Parts>()
@@ -254,6 +278,28 @@ pub async fn update_account(name: String, lang: String) -> Result<(), AppError> 
     let state = crate::state::app_state()?;
     crate::auth::domain::update_profile(&state.db, &actor, &name, locale).await?;
     ssr::set_lang_cookie(locale)?;
+    ssr::redirect_with_notice("/account", "saved");
+    Ok(())
+}
+
+/// The zone choice on the account page: the person's own (empty for the park's) and the park's.
+#[server(prefix = "/api", endpoint = "my_time_zone")]
+pub async fn my_time_zone() -> Result<(String, String), AppError> {
+    let actor = ssr::require_actor().await?;
+    let state = crate::state::app_state()?;
+    let own = crate::auth::domain::own_time_zone(&state.db, &actor).await?;
+    Ok((
+        own.unwrap_or_default(),
+        state.settings.park_zone.name().to_string(),
+    ))
+}
+
+#[server(prefix = "/api", endpoint = "set_time_zone")]
+pub async fn set_time_zone(#[server(default)] time_zone: String) -> Result<(), AppError> {
+    let actor = ssr::require_actor().await?;
+    let state = crate::state::app_state()?;
+    crate::auth::domain::set_time_zone(&state.db, &actor, &time_zone).await?;
+    ssr::forget_actor();
     ssr::redirect_with_notice("/account", "saved");
     Ok(())
 }

@@ -154,8 +154,8 @@ fn CohortSettings(form: CohortForm) -> impl IntoView {
                 <TextField label=locale.t("cohorts.completion_percent") name="completion_percent" kind="number" value=form.completion_percent.clone() hint=locale.t("cohorts.completion_hint")/>
             </div>
             <div class="row">
-                <TextField label=locale.t("cohorts.enrol_opens_at") name="enrol_opens_at" kind="datetime-local" value=form.enrol_opens_at.clone() hint=locale.t("rounds.utc")/>
-                <TextField label=locale.t("cohorts.enrol_closes_at") name="enrol_closes_at" kind="datetime-local" value=form.enrol_closes_at.clone() hint=locale.t("rounds.utc")/>
+                <TextField label=locale.t("cohorts.enrol_opens_at") name="enrol_opens_at" kind="datetime-local" value=form.enrol_opens_at.clone() hint=crate::components::zone_hint()/>
+                <TextField label=locale.t("cohorts.enrol_closes_at") name="enrol_closes_at" kind="datetime-local" value=form.enrol_closes_at.clone() hint=crate::components::zone_hint()/>
             </div>
             <div class="row">
                 <TextField label=locale.t("cohorts.starts_on") name="starts_on" kind="date" value=form.starts_on.clone()/>
@@ -195,12 +195,12 @@ pub fn AttendanceChart(sessions: Vec<SessionView>, taken: i64) -> impl IntoView 
             let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
             let h = height(s.present);
             let y = H - BOTTOM - h;
-            let title = format!("{} · {}: {}", s.starts_at.format("%Y-%m-%d"), s.topic, s.present);
+            let title = format!("{} · {}: {}", crate::components::format_day(&s.starts_at), s.topic, s.present);
             view! {
                 <g data-session=s.id data-present=s.present>
                     <rect x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{bar:.1}") height=format!("{h:.1}") class="bar"><title>{title}</title></rect>
                     <text x=format!("{:.1}", x + bar / 2.0) y=format!("{:.1}", y - 3.0) text-anchor="middle" class="tick">{s.present}</text>
-                    <text x=format!("{:.1}", x + bar / 2.0) y=H - 8.0 text-anchor="middle" class="tick">{s.starts_at.format("%m-%d").to_string()}</text>
+                    <text x=format!("{:.1}", x + bar / 2.0) y=H - 8.0 text-anchor="middle" class="tick">{crate::components::format_day(&s.starts_at)[5..].to_string()}</text>
                 </g>
             }
         })
@@ -314,7 +314,7 @@ fn Sessions(cohort_id: i64, sessions: Vec<SessionView>) -> impl IntoView {
                 <tbody>
                     {sessions.into_iter().map(|s| view! {
                         <tr data-session=s.id>
-                            <td>{format_time(&s.starts_at)} " – " {s.ends_at.format("%H:%M").to_string()}</td>
+                            <td>{format_time(&s.starts_at)} " – " {crate::components::format_clock(&s.ends_at)}</td>
                             <td>{s.topic.clone()}</td>
                             <td>{s.instructor.clone()}</td>
                             <td><code data-testid="checkin-code">{s.checkin_code.clone().unwrap_or_default()}</code></td>
@@ -335,8 +335,8 @@ fn Sessions(cohort_id: i64, sessions: Vec<SessionView>) -> impl IntoView {
         <Form action=add class="form" reset=true>
             <input type="hidden" name="cohort_id" value=cohort_id/>
             <div class="row">
-                <TextField label=locale.t("cohorts.session_starts") name="starts_at" kind="datetime-local" hint=locale.t("rounds.utc")/>
-                <TextField label=locale.t("cohorts.session_ends") name="ends_at" kind="datetime-local" hint=locale.t("rounds.utc")/>
+                <TextField label=locale.t("cohorts.session_starts") name="starts_at" kind="datetime-local" hint=crate::components::zone_hint()/>
+                <TextField label=locale.t("cohorts.session_ends") name="ends_at" kind="datetime-local" hint=crate::components::zone_hint()/>
             </div>
             <div class="row">
                 <TextField label=locale.t("cohorts.topic") name="topic"/>
@@ -432,7 +432,7 @@ pub fn AttendancePage() -> impl IntoView {
                                     <strong data-testid="session-code">{s.checkin_code.clone().unwrap_or_default()}</strong>
                                 </div>
                             </div>
-                            <p class="lead">{format_time(&s.starts_at)} " – " {s.ends_at.format("%H:%M").to_string()} " · " {s.topic.clone()} " · " {s.instructor.clone()}</p>
+                            <p class="lead">{format_time(&s.starts_at)} " – " {crate::components::format_clock(&s.ends_at)} " · " {s.topic.clone()} " · " {s.instructor.clone()}</p>
                             <p class="meta" data-testid="present-count">{locale.t_with("cohorts.present_of", &[("present", &s.present.to_string()), ("total", &r.rows.len().to_string())])}</p>
                             <ErrorBanner error=action_error(mark)/>
                             {empty.then(|| view! { <p class="empty">{locale.t("cohorts.roster_empty")}</p> })}

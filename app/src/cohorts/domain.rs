@@ -53,33 +53,48 @@ pub fn parse_capacity(value: &str) -> AppResult<i32> {
         .ok_or_else(|| AppError::invalid("capacity", "error.capacity_invalid"))
 }
 
-fn validate(input: &CohortForm) -> AppResult<ValidCohort> {
-    let title_en = required(&input.title_en, "title_en", 200)?;
-    let title_zh = required(&input.title_zh, "title_zh", 200)?;
-    if !TRACKS.contains(&input.track.as_str()) {
-        return Err(AppError::invalid("track", "error.track_invalid"));
+/// Every field's fault at once (see `Checks`).
+fn validate(input: &CohortForm, zone: crate::time::Zone) -> AppResult<ValidCohort> {
+    let mut checks = crate::error::Checks::new();
+    let title_en = checks.value(required(&input.title_en, "title_en", 200));
+    let title_zh = checks.value(required(&input.title_zh, "title_zh", 200));
+    checks.check(
+        TRACKS.contains(&input.track.as_str()),
+        "track",
+        "error.track_invalid",
+    );
+    let description_en = checks.value(required(&input.description_en, "description_en", 5000));
+    let description_zh = checks.value(required(&input.description_zh, "description_zh", 5000));
+    let capacity = checks.value(parse_capacity(&input.capacity));
+    let enrol_opens_at = checks.take(parse_time(zone, &input.enrol_opens_at, "enrol_opens_at"));
+    let enrol_closes_at = checks.take(parse_time(zone, &input.enrol_closes_at, "enrol_closes_at"));
+    if let (Some(o), Some(c)) = (enrol_opens_at, enrol_closes_at) {
+        checks.check(c > o, "enrol_closes_at", "error.window_order");
     }
-    let description_en = required(&input.description_en, "description_en", 5000)?;
-    let description_zh = required(&input.description_zh, "description_zh", 5000)?;
-    let capacity = parse_capacity(&input.capacity)?;
-    let enrol_opens_at = parse_time(&input.enrol_opens_at, "enrol_opens_at")?;
-    let enrol_closes_at = parse_time(&input.enrol_closes_at, "enrol_closes_at")?;
-    if enrol_closes_at <= enrol_opens_at {
-        return Err(AppError::invalid("enrol_closes_at", "error.window_order"));
+    let starts_on = checks.take(parse_date(&input.starts_on, "starts_on"));
+    let ends_on = checks.take(parse_date(&input.ends_on, "ends_on"));
+    if let (Some(s), Some(e)) = (starts_on, ends_on) {
+        checks.check(e >= s, "ends_on", "error.cohort_dates_order");
     }
-    let starts_on = parse_date(&input.starts_on, "starts_on")?;
-    let ends_on = parse_date(&input.ends_on, "ends_on")?;
-    if ends_on < starts_on {
-        return Err(AppError::invalid("ends_on", "error.cohort_dates_order"));
-    }
-    let location = required(&input.location, "location", 300)?;
+    let location = checks.value(required(&input.location, "location", 300));
     let completion_percent = input
         .completion_percent
         .trim()
         .parse::<i32>()
         .ok()
-        .filter(|n| (1..=100).contains(n))
-        .ok_or_else(|| AppError::invalid("completion_percent", "error.percent_invalid"))?;
+        .filter(|n| (1..=100).contains(n));
+    checks.check(
+        completion_percent.is_some(),
+        "completion_percent",
+        "error.percent_invalid",
+    );
+    checks.finish()?;
+    let (enrol_opens_at, enrol_closes_at) = (
+        enrol_opens_at.unwrap_or_default(),
+        enrol_closes_at.unwrap_or_default(),
+    );
+    let (starts_on, ends_on) = (starts_on.unwrap_or_default(), ends_on.unwrap_or_default());
+    let completion_percent = completion_percent.unwrap_or(100);
     Ok(ValidCohort {
         title_en,
         title_zh,
@@ -96,7 +111,7 @@ fn validate(input: &CohortForm) -> AppResult<ValidCohort> {
     })
 }
 
-fn to_form(c: &cohort::Model) -> CohortForm {
+fn to_form(c: &cohort::Model, zone: crate::time::Zone) -> CohortForm {
     CohortForm {
         id: c.id,
         title_en: c.title_en.clone(),
@@ -105,8 +120,8 @@ fn to_form(c: &cohort::Model) -> CohortForm {
         description_en: c.description_en.clone(),
         description_zh: c.description_zh.clone(),
         capacity: c.capacity.to_string(),
-        enrol_opens_at: format_input_time(&c.enrol_opens_at),
-        enrol_closes_at: format_input_time(&c.enrol_closes_at),
+        enrol_opens_at: format_input_time(zone, &c.enrol_opens_at),
+        enrol_closes_at: format_input_time(zone, &c.enrol_closes_at),
         starts_on: c.starts_on.format("%Y-%m-%d").to_string(),
         ends_on: c.ends_on.format("%Y-%m-%d").to_string(),
         location: c.location.clone(),
@@ -153,7 +168,7 @@ pub async fn save(
     input: CohortForm,
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
-    let v = validate(&input)?;
+    let v = validate(&input, actor.zone)?;
     let now = Utc::now();
     let txn = crate::txn::begin(db).await?;
     let (id, action, before) = if input.id > 0 {
@@ -246,8 +261,8 @@ pub async fn add_session(
     instructor: &str,
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
-    let starts_at = parse_time(starts_at, "starts_at")?;
-    let ends_at = parse_time(ends_at, "ends_at")?;
+    let starts_at = parse_time(actor.zone, starts_at, "starts_at")?;
+    let ends_at = parse_time(actor.zone, ends_at, "ends_at")?;
     if ends_at <= starts_at {
         return Err(AppError::invalid("ends_at", "error.window_order"));
     }
@@ -414,6 +429,7 @@ async fn cards(
 /// cohort, newest first.
 pub async fn list(
     db: &DatabaseConnection,
+    zone: crate::time::Zone,
     actor: Option<&Actor>,
     all: bool,
 ) -> AppResult<Vec<CohortCard>> {
@@ -425,7 +441,7 @@ pub async fn list(
         q = q.order_by_desc(cohort::Column::StartsOn);
     } else {
         q = q
-            .filter(cohort::Column::EndsOn.gte(Utc::now().date_naive()))
+            .filter(cohort::Column::EndsOn.gte(zone.today()))
             .order_by_asc(cohort::Column::StartsOn);
     }
     let cohorts = q
@@ -439,8 +455,10 @@ pub async fn list(
 /// The cohorts an admin table view selects: `status` is the cohort's phase (`upcoming`,
 /// `running` or `ended`, by its dates), `of` its track, `q` part of its title in either
 /// language; ordered by the chosen column.
-fn admin_select(query: &TableQuery) -> AppResult<sea_orm::Select<cohort::Entity>> {
-    let today = Utc::now().date_naive();
+fn admin_select(
+    query: &TableQuery,
+    today: NaiveDate,
+) -> AppResult<sea_orm::Select<cohort::Entity>> {
     let mut q = cohort::Entity::find();
     match tables::ssr::one_of(&query.status, super::PHASES, "status")? {
         Some("upcoming") => q = q.filter(cohort::Column::StartsOn.gt(today)),
@@ -490,7 +508,8 @@ pub async fn admin_list(
     query: &TableQuery,
 ) -> AppResult<TablePage<CohortCard>> {
     actor.require(Role::Admin)?;
-    let (cohorts, more) = tables::ssr::page(db, admin_select(query)?, query.page).await?;
+    let (cohorts, more) =
+        tables::ssr::page(db, admin_select(query, actor.zone.today())?, query.page).await?;
     let ids: Vec<i64> = cohorts.iter().map(|c| c.id).collect();
     let counts = counts(db, &ids).await?;
     let now = Utc::now();
@@ -525,7 +544,7 @@ pub async fn admin_csv(
         "location",
     ]);
     let now = Utc::now();
-    let mut batches = tables::ssr::Batches::new(admin_select(query)?);
+    let mut batches = tables::ssr::Batches::new(admin_select(query, actor.zone.today())?);
     while let Some(batch) = batches.next(db).await? {
         let ids: Vec<i64> = batch.iter().map(|c| c.id).collect();
         let counts = counts(db, &ids).await?;
@@ -728,7 +747,7 @@ pub async fn admin_view(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppR
         })
         .collect();
     Ok(CohortAdmin {
-        form: to_form(&c),
+        form: to_form(&c, actor.zone),
         detail,
         roster,
     })

@@ -172,7 +172,7 @@ fn CohortView(d: CohortDetail) -> impl IntoView {
                                 };
                                 view! {
                                     <tr data-session=s.id>
-                                        <td>{format_time(&s.starts_at)} " – " {s.ends_at.format("%H:%M").to_string()}</td>
+                                        <td>{format_time(&s.starts_at)} " – " {crate::components::format_clock(&s.ends_at)}</td>
                                         <td>{s.topic.clone()}</td>
                                         <td>{s.instructor.clone()}</td>
                                         {show_attendance.then(|| view! { <td data-attended=s.attended.map(|a| a.to_string())>{mark}</td> })}
@@ -284,7 +284,7 @@ pub fn CertificateCard(cert: CertificateView) -> impl IntoView {
                 &[("attended", &cert.sessions_attended.to_string()), ("total", &cert.sessions_total.to_string())],
             )}</p>
             <dl class="facts certificate-facts">
-                <dt>{locale.t("certificate.issued")}</dt><dd>{cert.issued_at.format("%Y-%m-%d").to_string()}</dd>
+                <dt>{locale.t("certificate.issued")}</dt><dd>{crate::components::format_day(&cert.issued_at)}</dd>
                 <dt>{locale.t("certificate.code")}</dt><dd><code data-testid="code">{cert.code.clone()}</code></dd>
             </dl>
             <p class="hint">{locale.t_with("certificate.verify_at", &[("path", &format!("/verify-certificate?code={}", cert.code))])}</p>

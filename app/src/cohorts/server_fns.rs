@@ -14,7 +14,13 @@ use crate::auth::server_fns::ssr::{current_actor, redirect_with_notice, require_
 pub async fn list_cohorts(#[server(default)] all: bool) -> Result<Vec<CohortCard>, AppError> {
     let actor = current_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::list(&state.db, actor.as_ref(), all).await
+    super::domain::list(
+        &state.db,
+        actor.as_ref().map_or(state.settings.park_zone, |a| a.zone),
+        actor.as_ref(),
+        all,
+    )
+    .await
 }
 
 /// A page of the admin's cohort table.

@@ -37,16 +37,19 @@ pub struct GrantInput {
     pub tranches: Vec<super::tranches::TrancheInput>,
 }
 
-/// `2027-01-31T09:00` (a datetime-local field) or `2027-01-31`, read as UTC.
-fn parse_time(field: &'static str, text: &str) -> AppResult<DateTime<Utc>> {
-    let t = text.trim();
-    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
-        .or_else(|_| {
-            chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
-        })
-        .map(|n| n.and_utc())
-        .map_err(|_| AppError::invalid(field, "error.time_invalid"))
+/// `2027-01-31T09:00` (a datetime-local field) or `2027-01-31` (the start of that day), read
+/// in the zone of the person who typed it.
+fn parse_time(
+    zone: crate::time::Zone,
+    field: &'static str,
+    text: &str,
+) -> AppResult<DateTime<Utc>> {
+    zone.parse_date_or_input(text, field).map_err(|e| match e {
+        AppError::Invalid { key, .. } if key == "error.datetime_invalid" => {
+            AppError::invalid(field, "error.time_invalid")
+        }
+        e => e,
+    })
 }
 
 fn note_of(text: &str) -> AppResult<String> {
@@ -92,12 +95,14 @@ pub(crate) async fn tell_team(
         .await?
     {
         let locale = Locale::from_tag(&u.locale).unwrap_or_default();
+        // In the recipient's zone, named: the park's people may read it from elsewhere.
+        let zone = crate::auth::domain::person_zone(u.time_zone.as_deref(), settings.park_zone);
         let content = templates::grant_notice(
             locale,
             &u.name,
             event,
             &format!("{} ({})", r.name, r.gpu_model),
-            &g.valid_until.format("%Y-%m-%d").to_string(),
+            &zone.format_named(&g.valid_until),
             &format_gpu_hours(g.remaining_minutes()),
             &link,
         );
@@ -109,7 +114,12 @@ pub(crate) async fn tell_team(
         .map(|s| s.name)
         .unwrap_or_default();
     let resource = format!("{} ({})", r.name, r.gpu_model);
-    let until = g.valid_until.format("%Y-%m-%d").to_string();
+    // A group reads it: the park's day, its zone named.
+    let until = format!(
+        "{} ({})",
+        settings.park_zone.date(&g.valid_until),
+        settings.park_zone.name()
+    );
     let remaining = format_gpu_hours(g.remaining_minutes());
     let link = settings.link(&format!("/admin/grants/{}", g.id));
     crate::channels::notify::announce(txn, crate::channels::notify::grant_event(event), |l| {
@@ -243,8 +253,8 @@ pub async fn create(
     actor.require(Role::Admin)?;
     let minutes = parse_gpu_hours(&input.gpu_hours, false)
         .ok_or_else(|| AppError::invalid("gpu_hours", "error.grant_hours_invalid"))?;
-    let from = parse_time("valid_from", &input.valid_from)?;
-    let until = parse_time("valid_until", &input.valid_until)?;
+    let from = parse_time(actor.zone, "valid_from", &input.valid_from)?;
+    let until = parse_time(actor.zone, "valid_until", &input.valid_until)?;
     if until <= from {
         return Err(AppError::invalid("valid_until", "error.grant_window_order"));
     }

@@ -80,7 +80,10 @@ pub fn BurnDownChart(burn: super::BurnDown) -> impl IntoView {
         match burn.exhausts_at {
             Some(t) => locale.t_with(
                 "burn.runs_out",
-                &[("rate", &rate), ("date", &t.format("%Y-%m-%d").to_string())],
+                &[
+                    ("rate", &rate),
+                    ("date", &crate::components::format_day(&t)),
+                ],
             ),
             None => locale.t_with("burn.lasts", &[("rate", &rate)]),
         }
@@ -95,14 +98,14 @@ pub fn BurnDownChart(burn: super::BurnDown) -> impl IntoView {
     );
     let today = x(now);
     view! {
-        <figure class="chart" data-testid="burn-down" data-exhausts=burn.exhausts_at.map(|t| t.format("%Y-%m-%d").to_string())>
+        <figure class="chart" data-testid="burn-down" data-exhausts=burn.exhausts_at.map(|t| crate::components::format_day(&t))>
             <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=label preserveAspectRatio="xMidYMid meet">
                 <line x1=LEFT y1=TOP x2=LEFT y2=H - BOTTOM class="axis"/>
                 <line x1=LEFT y1=H - BOTTOM x2=W - 8.0 y2=H - BOTTOM class="axis"/>
                 <text x=LEFT - 6.0 y=TOP + 10.0 text-anchor="end" class="tick">{peak_label}</text>
                 <text x=LEFT - 6.0 y=H - BOTTOM text-anchor="end" class="tick">"0"</text>
-                <text x=LEFT y=H - 6.0 class="tick">{start.format("%Y-%m-%d").to_string()}</text>
-                <text x=W - 8.0 y=H - 6.0 text-anchor="end" class="tick">{burn.valid_until.format("%Y-%m-%d").to_string()}</text>
+                <text x=LEFT y=H - 6.0 class="tick">{crate::components::format_day(&start)}</text>
+                <text x=W - 8.0 y=H - 6.0 text-anchor="end" class="tick">{crate::components::format_day(&burn.valid_until)}</text>
                 {(today > LEFT && today < W - 8.0).then(|| view! { <line x1=today y1=TOP x2=today y2=H - BOTTOM class="today"/> })}
                 <path d=path class="balance"/>
                 {forecast.map(|d| view! { <path d=d class="forecast"/> })}

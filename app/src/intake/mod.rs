@@ -14,9 +14,6 @@ pub mod round_pages;
 pub mod rounds;
 pub mod server_fns;
 
-/// The format of the date-time inputs (UTC).
-pub const INPUT_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";
-
 /// An open round as the public sees it, in the reader's language.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenRound {

@@ -121,8 +121,8 @@ fn RoundSettings(form: RoundForm) -> impl IntoView {
             <TextArea label=locale.t("rounds.description_en") name="description_en" value=form.description_en.clone() rows=4/>
             <TextArea label=locale.t("rounds.description_zh") name="description_zh" value=form.description_zh.clone() rows=4/>
             <div class="row">
-                <TextField label=locale.t("rounds.opens_at") name="opens_at" kind="datetime-local" value=form.opens_at.clone() hint=locale.t("rounds.utc")/>
-                <TextField label=locale.t("rounds.closes_at") name="closes_at" kind="datetime-local" value=form.closes_at.clone() hint=locale.t("rounds.utc")/>
+                <TextField label=locale.t("rounds.opens_at") name="opens_at" kind="datetime-local" value=form.opens_at.clone() hint=crate::components::zone_hint()/>
+                <TextField label=locale.t("rounds.closes_at") name="closes_at" kind="datetime-local" value=form.closes_at.clone() hint=crate::components::zone_hint()/>
             </div>
             <div class="row">
                 <TextField label=locale.t("rounds.review_deadline") name="review_deadline" kind="datetime-local" value=form.review_deadline.clone() hint=locale.t("apply.optional")/>

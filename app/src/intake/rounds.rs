@@ -1,12 +1,13 @@
 //! Rules of intake rounds and their rubrics (admins only).
 use super::entity::{self, application, criterion};
-use super::{Criterion, Phase, RoundForm, RoundRow, INPUT_TIME_FORMAT};
+use super::{Criterion, Phase, RoundForm, RoundRow};
 use crate::audit::{self, Change};
 use crate::auth::domain::Actor;
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use crate::time::Zone;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -51,37 +52,36 @@ pub(crate) fn required(value: &str, field: &str, max: usize) -> AppResult<String
     Ok(v.to_string())
 }
 
-pub(crate) fn parse_time(value: &str, field: &str) -> AppResult<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(value.trim(), INPUT_TIME_FORMAT)
-        .map(|t| t.and_utc())
-        .map_err(|_| AppError::invalid(field, "error.datetime_invalid"))
+/// Reads a `datetime-local` field in the zone of the person who filled it in.
+pub(crate) fn parse_time(zone: Zone, value: &str, field: &str) -> AppResult<DateTime<Utc>> {
+    zone.parse_input(value, field)
 }
 
-pub fn format_input_time(t: &DateTime<Utc>) -> String {
-    t.format(INPUT_TIME_FORMAT).to_string()
+/// A `datetime-local` field's value for `t`, in the zone of the person who will read it.
+pub fn format_input_time(zone: Zone, t: &DateTime<Utc>) -> String {
+    zone.input_value(t)
 }
 
-fn validate(input: &RoundInput) -> AppResult<ValidRound> {
-    let title_en = required(&input.title_en, "title_en", 200)?;
-    let title_zh = required(&input.title_zh, "title_zh", 200)?;
-    let description_en = required(&input.description_en, "description_en", 5000)?;
-    let description_zh = required(&input.description_zh, "description_zh", 5000)?;
-    let opens_at = parse_time(&input.opens_at, "opens_at")?;
-    let closes_at = parse_time(&input.closes_at, "closes_at")?;
-    if closes_at <= opens_at {
-        return Err(AppError::invalid("closes_at", "error.window_order"));
+/// Every field's fault at once (see `Checks`).
+fn validate(input: &RoundInput, zone: Zone) -> AppResult<ValidRound> {
+    let mut checks = crate::error::Checks::new();
+    let title_en = checks.value(required(&input.title_en, "title_en", 200));
+    let title_zh = checks.value(required(&input.title_zh, "title_zh", 200));
+    let description_en = checks.value(required(&input.description_en, "description_en", 5000));
+    let description_zh = checks.value(required(&input.description_zh, "description_zh", 5000));
+    let opens_at = checks.take(parse_time(zone, &input.opens_at, "opens_at"));
+    let closes_at = checks.take(parse_time(zone, &input.closes_at, "closes_at"));
+    if let (Some(o), Some(c)) = (opens_at, closes_at) {
+        checks.check(c > o, "closes_at", "error.window_order");
     }
     let review_deadline = match input.review_deadline.trim() {
         "" => None,
         v => {
-            let d = parse_time(v, "review_deadline")?;
-            if d < closes_at {
-                return Err(AppError::invalid(
-                    "review_deadline",
-                    "error.deadline_before_close",
-                ));
+            let d = checks.take(parse_time(zone, v, "review_deadline"));
+            if let (Some(d), Some(c)) = (d, closes_at) {
+                checks.check(d >= c, "review_deadline", "error.deadline_before_close");
             }
-            Some(d)
+            d
         }
     };
     let mentors_per_application = input
@@ -89,22 +89,22 @@ fn validate(input: &RoundInput) -> AppResult<ValidRound> {
         .trim()
         .parse::<i32>()
         .ok()
-        .filter(|n| (1..=10).contains(n))
-        .ok_or_else(|| {
-            AppError::invalid(
-                "mentors_per_application",
-                "error.mentors_per_application_invalid",
-            )
-        })?;
+        .filter(|n| (1..=10).contains(n));
+    checks.check(
+        mentors_per_application.is_some(),
+        "mentors_per_application",
+        "error.mentors_per_application_invalid",
+    );
+    checks.finish()?;
     Ok(ValidRound {
         title_en,
         title_zh,
         description_en,
         description_zh,
-        opens_at,
-        closes_at,
+        opens_at: opens_at.unwrap_or_default(),
+        closes_at: closes_at.unwrap_or_default(),
         review_deadline,
-        mentors_per_application,
+        mentors_per_application: mentors_per_application.unwrap_or(1),
         blind_review: input.blind_review,
     })
 }
@@ -125,7 +125,7 @@ pub async fn save_round(
     input: RoundInput,
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
-    let v = validate(&input)?;
+    let v = validate(&input, actor.zone)?;
     let now = Utc::now();
     let txn = crate::txn::begin(db).await?;
     let after = round_json(&v);
@@ -272,12 +272,12 @@ pub async fn round_form(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppR
         title_zh: r.title_zh,
         description_en: r.description_en,
         description_zh: r.description_zh,
-        opens_at: format_input_time(&r.opens_at),
-        closes_at: format_input_time(&r.closes_at),
+        opens_at: format_input_time(actor.zone, &r.opens_at),
+        closes_at: format_input_time(actor.zone, &r.closes_at),
         review_deadline: r
             .review_deadline
             .as_ref()
-            .map(format_input_time)
+            .map(|t| format_input_time(actor.zone, t))
             .unwrap_or_default(),
         mentors_per_application: r.mentors_per_application,
         blind_review: r.blind_review,

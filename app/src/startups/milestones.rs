@@ -174,7 +174,7 @@ pub async fn create(
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
     let now = Utc::now();
-    let v = validate(&input, now.date_naive())?;
+    let v = validate(&input, actor.zone.date(&now))?;
     let txn = crate::txn::begin(db).await?;
     let (s, _) = access(&txn, actor, startup_id).await?;
     require_incubating(&s)?;
@@ -210,7 +210,7 @@ pub async fn update(
 ) -> AppResult<i64> {
     actor.require(Role::Admin)?;
     let now = Utc::now();
-    let v = validate(&input, now.date_naive())?;
+    let v = validate(&input, actor.zone.date(&now))?;
     let txn = crate::txn::begin(db).await?;
     let (m, s, _) = load(&txn, actor, id).await?;
     require_incubating(&s)?;
@@ -362,7 +362,7 @@ pub async fn send_reminders(
     settings: &crate::state::Settings,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
-    let today = now.date_naive();
+    let today = settings.park_zone.date(&now);
     let due = milestone::Entity::find()
         .filter(milestone::Column::Status.eq(milestone_status::PLANNED))
         .filter(milestone::Column::DueOn.gte(today))

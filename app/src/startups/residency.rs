@@ -473,7 +473,7 @@ pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResul
             })
             .collect(),
         can_manage: access == Access::Manage,
-        today: Utc::now().date_naive(),
+        today: actor.zone.today(),
         profile: to_profile(s),
     })
 }
@@ -751,7 +751,7 @@ pub async fn mentoring(db: &DatabaseConnection, actor: &Actor) -> AppResult<Ment
         .order_by_asc(startup::Column::Name)
         .all(db)
         .await?;
-    let today = Utc::now().date_naive();
+    let today = actor.zone.today();
     let ids: Vec<i64> = startups.iter().map(|s| s.id).collect();
     let next = next_milestones(db, &ids, today).await?;
     Ok(Mentoring {
@@ -805,6 +805,6 @@ pub async fn my_incubation(
         residency_until: s.residency_until,
         ended_at: s.ended_at,
         mentors,
-        today: Utc::now().date_naive(),
+        today: actor.zone.today(),
     }))
 }

@@ -223,6 +223,7 @@ impl World {
             created_at: created,
             updated_at: verified,
             cluster_login: None,
+            time_zone: None,
         });
         for role in roles {
             self.data.roles.push(user_role::Model {

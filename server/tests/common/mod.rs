@@ -423,7 +423,8 @@ impl TestApp {
         .await
         .unwrap();
         let now = chrono::Utc::now();
-        let input_time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+        let input_time =
+            |t: chrono::DateTime<chrono::Utc>| app::time::Zone::default().input_value(&t);
         let grant = app::credits::grants::create(
             self.db(),
             &self.state.settings,
@@ -477,9 +478,10 @@ impl TestApp {
 /// The cohort form's fields, valid, with enrolment open now.
 pub fn cohort_form(capacity: &str) -> Vec<(String, String)> {
     let now = chrono::Utc::now();
-    let input_time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let input_time = |t: chrono::DateTime<chrono::Utc>| app::time::Zone::default().input_value(&t);
     let day = |d: i64| {
-        (now + chrono::Duration::days(d))
+        app::time::Zone::default()
+            .date(&(now + chrono::Duration::days(d)))
             .format("%Y-%m-%d")
             .to_string()
     };

@@ -148,7 +148,7 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
     .insert(app.db())
     .await
     .unwrap();
-    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
     let mut grants = Vec::new();
     for s in &startups {
         let id = app::credits::grants::create(
