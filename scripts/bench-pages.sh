@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "building the release app (server and wasm bundle)"
-cargo leptos build --release >/dev/null
+build_site --release >/dev/null
 BIN="${CARGO_TARGET_DIR:-$HATCHERY_ROOT/target}/release/hatchery"
 SITE="$HATCHERY_ROOT/target/site"
 PASSWORD="bench password $(date +%s)"

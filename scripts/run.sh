@@ -7,7 +7,7 @@ cd "$HATCHERY_ROOT"
 ensure_build_tools
 
 log "building Hatchery (release)"
-cargo leptos build --release
+build_site --release
 
 export HATCHERY_DATA_DIR="${HATCHERY_DATA_DIR:-$HATCHERY_ROOT/data}"
 export HATCHERY_ADDR="${HATCHERY_ADDR:-127.0.0.1:3000}"

@@ -136,6 +136,21 @@ ensure_build_tools() {
   ensure_wasm_opt
 }
 
+# Builds the app (server and wasm bundle; arguments go to `cargo leptos build`, e.g. --release),
+# then, for a release build, writes each bundle file's brotli and gzip copies beside it
+# (`.br`, `.gz`): the server sends the one the browser accepts (server/src/assets.rs).
+build_site() {
+  cargo leptos build "$@"
+  case " $* " in *" --release "*) ;; *) return 0 ;; esac
+  apt_install brotli gzip
+  local pkg="$HATCHERY_ROOT/target/site/pkg" file
+  for file in "$pkg"/hatchery.js "$pkg"/hatchery.wasm "$pkg"/hatchery.css; do
+    [ -f "$file" ] || continue
+    brotli -f -q 11 -o "$file.br" "$file"
+    gzip -9 -n -c "$file" > "$file.gz"
+  done
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   ensure_build_tools
   if [ "${1:-}" = "--test" ]; then ensure_e2e_tools; fi

@@ -6,7 +6,7 @@ use crate::i18n::{use_locale, Locale};
 use crate::time::Zone;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::{use_location, use_query_map};
 use leptos_router::{path, SsrMode};
@@ -16,6 +16,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     content_security_policy();
     let locale = current_locale();
     let zone = current_zone();
+    // The server names the bundle after its content (`hatchery.<hash>`): the stylesheet too.
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang=locale.tag() data-tz=zone.name()>
@@ -23,6 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <AutoReload options=options.clone()/>
                 {restore_url()}
                 <HydrationScripts options/>
@@ -164,7 +167,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/hatchery.css"/>
         <Router>
             <Frame/>
         </Router>

@@ -1,6 +1,7 @@
 //! The Hatchery server: configuration, state, router, workers. The binary is `hatchery`.
 #![recursion_limit = "256"]
 pub mod api;
+pub mod assets;
 pub mod backup;
 pub mod bench;
 pub mod changes;
@@ -20,14 +21,15 @@ use app::state::AppState;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 
-/// Options for serving the built site: where cargo-leptos put the bundle, and its name.
+/// Options for serving the built site: where cargo-leptos put the bundle, and the name pages
+/// give it (hashed: see `assets`).
 pub fn leptos_options(config: &config::Config) -> LeptosOptions {
     let env = match std::env::var("LEPTOS_ENV").as_deref() {
         Ok("PROD") | Ok("prod") => leptos::config::Env::PROD,
         _ => leptos::config::Env::DEV,
     };
     LeptosOptions::builder()
-        .output_name("hatchery")
+        .output_name(assets::Bundle::load(&config.site_root).stem())
         .site_root(config.site_root.display().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.addr)

@@ -36,6 +36,9 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         state.db.clone(),
     ));
     let scrape = (metrics.clone(), pages.clone());
+    let bundle = crate::assets::Bundle::load(std::path::Path::new(
+        state.leptos_options.site_root.as_ref(),
+    ));
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -67,7 +70,9 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
             move || shell(shell_options.clone()),
         )
         .merge(extra)
-        .fallback(static_or_not_found)
+        .fallback(move |state: State<AppState>, req: Request<Body>| {
+            static_or_not_found(state, bundle.clone(), req)
+        })
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn(cross_origin_guard))
         .layer(middleware::from_fn_with_state(state.clone(), actor_cache))
@@ -105,7 +110,10 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         .with_state(state);
     // Around the whole router (a `Router::layer` runs after routing, per route): a rejected
     // no-JS form's page is drawn again by a request through all of it, like any other page.
+    // Outermost, pages and exports are compressed for browsers that accept gzip (the bundle
+    // comes compressed already: see `assets`).
     let forms = tower::ServiceBuilder::new()
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn(crate::nojs::layer))
         .service(app);
     Router::new().fallback_service(forms)
@@ -157,15 +165,36 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Built assets from the site root; anything else is the app's own 404 page.
-async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) -> Response {
+/// The bundle (see `assets`) and the other built files from the site root; anything else is
+/// the app's own 404 page.
+async fn static_or_not_found(
+    State(state): State<AppState>,
+    bundle: Arc<crate::assets::Bundle>,
+    req: Request<Body>,
+) -> Response {
     let root = state.leptos_options.site_root.to_string();
-    let is_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    let path = req.uri().path();
+    let is_asset = path.starts_with("/pkg/") || path == "/favicon.svg";
     if is_asset {
-        match ServeDir::new(root).oneshot(req).await {
-            Ok(res) => return res.into_response(),
-            Err(_) => return StatusCode::NOT_FOUND.into_response(),
+        if let Some(res) = bundle.respond(path, req.method(), req.headers()).await {
+            return res;
         }
+        // wasm-bindgen's snippets and the icon: checked again on every use.
+        let keep = if path == "/favicon.svg" {
+            "public, max-age=86400"
+        } else {
+            "no-cache"
+        };
+        return match ServeDir::new(root).oneshot(req).await {
+            Ok(mut res) => {
+                if res.status().is_success() {
+                    res.headers_mut()
+                        .insert(header::CACHE_CONTROL, HeaderValue::from_static(keep));
+                }
+                res.into_response()
+            }
+            Err(_) => StatusCode::NOT_FOUND.into_response(),
+        };
     }
     let options = state.leptos_options.clone();
     let ctx = state.clone();
