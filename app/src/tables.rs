@@ -16,6 +16,10 @@ pub const EXPORT_LIMIT: u64 = 100_000;
 
 /// One table's view, as in its URL: `?q=…&status=…&of=…&sort=…&dir=asc|desc&page=N`.
 /// `status` and `of` are the table's two filters (what they filter is the table's own).
+/// Past the first page, the pager's links also name the row the page starts after (`after`,
+/// the previous page's last row) or ends before (`before`): a page is then found through the
+/// index like the first one, however deep (`page` only numbers it). A bare `page=N` still
+/// works, by offset.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TableQuery {
@@ -25,6 +29,8 @@ pub struct TableQuery {
     pub sort: String,
     pub dir: String,
     pub page: u64,
+    pub after: Option<i64>,
+    pub before: Option<i64>,
 }
 
 impl TableQuery {
@@ -40,6 +46,8 @@ impl TableQuery {
                 .get("page")
                 .and_then(|p| p.parse().ok())
                 .unwrap_or_default(),
+            after: map.get("after").and_then(|p| p.parse().ok()),
+            before: map.get("before").and_then(|p| p.parse().ok()),
         }
     }
 
@@ -61,12 +69,23 @@ impl TableQuery {
 
     /// `path?…` for the same view on another page.
     pub fn href(&self, path: &str, page: u64) -> String {
+        self.href_at(path, page, None)
+    }
+
+    /// `path?…` for the same view on page `page`, which starts after (`Cursor::After`) or ends
+    /// before (`Cursor::Before`) the row with the given id.
+    pub fn href_at(&self, path: &str, page: u64, cursor: Option<Cursor>) -> String {
         let mut query = self.filters();
         if page > 0 {
             if !query.is_empty() {
                 query.push('&');
             }
             query.push_str(&format!("page={page}"));
+            match cursor {
+                Some(Cursor::After(id)) => query.push_str(&format!("&after={id}")),
+                Some(Cursor::Before(id)) => query.push_str(&format!("&before={id}")),
+                None => {}
+            }
         }
         if query.is_empty() {
             path.to_string()
@@ -101,6 +120,8 @@ impl TableQuery {
             sort: key.to_string(),
             dir: dir.to_string(),
             page: 0,
+            after: None,
+            before: None,
             ..self.clone()
         }
     }
@@ -110,6 +131,25 @@ fn encode(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
+impl<R> TablePage<R> {
+    /// The same page with each row turned into another type.
+    pub fn map<T>(self, f: impl FnMut(R) -> T) -> TablePage<T> {
+        TablePage {
+            rows: self.rows.into_iter().map(f).collect(),
+            page: self.page,
+            more: self.more,
+            keys: self.keys,
+        }
+    }
+}
+
+/// Where a page is, by a row next to it: see `TableQuery`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    After(i64),
+    Before(i64),
+}
+
 /// One page of a table. Tables are not counted (some grow to millions of rows): one more row
 /// than the page is read to know whether a next page exists.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -117,6 +157,9 @@ pub struct TablePage<R> {
     pub rows: Vec<R>,
     pub page: u64,
     pub more: bool,
+    /// The ids of the page's first and last rows, when its neighbours can be found by them
+    /// (the sort's value is never NULL).
+    pub keys: Option<(i64, i64)>,
 }
 
 /// A sortable column: its URL key, its label's message key, and whether it sorts
@@ -233,11 +276,24 @@ pub fn FilterSelect(
     }
 }
 
-/// Previous and next links under a table.
+/// Previous and next links under a table: by the rows at the page's ends where it has them
+/// (`keys`), else by page number.
 #[component]
-pub fn TablePager(path: &'static str, query: TableQuery, page: u64, more: bool) -> impl IntoView {
-    let prev = (page > 0).then(|| query.href(path, page - 1));
-    let next = more.then(|| query.href(path, page + 1));
+pub fn TablePager(
+    path: &'static str,
+    query: TableQuery,
+    page: u64,
+    more: bool,
+    keys: Option<(i64, i64)>,
+) -> impl IntoView {
+    let prev = (page > 0).then(|| {
+        let cursor = keys
+            .filter(|_| page > 1)
+            .map(|(first, _)| Cursor::Before(first));
+        query.href_at(path, page - 1, cursor)
+    });
+    let next =
+        more.then(|| query.href_at(path, page + 1, keys.map(|(_, last)| Cursor::After(last))));
     view! { <Pager page prev next/> }
 }
 
@@ -260,9 +316,10 @@ pub mod ssr {
     //! as tie-break (so pages never overlap), and one page read with one extra row.
     use super::{Column, TablePage, TableQuery, MAX_PAGE, PER_PAGE};
     use crate::error::{AppError, AppResult};
-    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr, SubQueryStatement};
     use sea_orm::{
-        ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryOrder, QuerySelect, Select,
+        ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryOrder, QuerySelect, QueryTrait,
+        Select,
     };
 
     /// The search text as a case-insensitive `LIKE` pattern, or `None` when the box is empty.
@@ -327,16 +384,59 @@ pub mod ssr {
         Ok((column, order))
     }
 
-    /// Orders by `expr` and then by `id` the same way, so equal values keep a stable order.
+    /// A table's select with its order: by `by`, then by `id` the same way (so equal values
+    /// keep a stable order and pages never overlap). Kept apart so a page can be found from a
+    /// row next to it (`page_as`).
+    pub struct Sorted<E: EntityTrait> {
+        pub select: Select<E>,
+        by: SimpleExpr,
+        id: SimpleExpr,
+        order: Order,
+        keyset: bool,
+    }
+
+    impl<E: EntityTrait> Sorted<E> {
+        /// The same order on a select changed by `f` (more columns, say).
+        pub fn map(self, f: impl FnOnce(Select<E>) -> Select<E>) -> Self {
+            Sorted {
+                select: f(self.select),
+                ..self
+            }
+        }
+
+        /// The sort's value can be NULL, which compares to nothing: pages are then found by
+        /// their offset.
+        pub fn nullable(self, nullable: bool) -> Self {
+            Sorted {
+                keyset: !nullable,
+                ..self
+            }
+        }
+    }
+
+    impl<E: EntityTrait> From<Sorted<E>> for Select<E> {
+        fn from(sorted: Sorted<E>) -> Select<E> {
+            sorted.select
+        }
+    }
+
+    /// Orders `select` by `by` and then by `id` the same way.
     pub fn order<E: EntityTrait>(
         select: Select<E>,
-        expr: impl Into<SimpleExpr>,
+        by: impl Into<SimpleExpr>,
         id: impl Into<SimpleExpr>,
         order: Order,
-    ) -> Select<E> {
-        select
-            .order_by(expr.into(), order.clone())
-            .order_by(id.into(), order)
+    ) -> Sorted<E> {
+        let (by, id) = (by.into(), id.into());
+        Sorted {
+            select: select
+                .order_by(by.clone(), order.clone())
+                .order_by(id.clone(), order.clone()),
+            by,
+            id,
+            order,
+            keyset: true,
+        }
     }
 
     /// The page's offset, refusing pages past `MAX_PAGE`.
@@ -347,42 +447,142 @@ pub mod ssr {
         Ok(page * PER_PAGE)
     }
 
-    /// Reads one page (one query) of `select`, which must already be filtered and ordered.
+    /// The column each row's id is read into beside the model.
+    const KEY: &str = "table_row_key";
+
+    /// Reads the page `query` names (one query) of `sorted`, which must already be filtered.
     pub async fn page<E>(
         db: &impl ConnectionTrait,
-        select: Select<E>,
-        page: u64,
-    ) -> AppResult<(Vec<E::Model>, bool)>
+        sorted: Sorted<E>,
+        query: &TableQuery,
+    ) -> AppResult<TablePage<E::Model>>
     where
         E: EntityTrait,
         E::Model: FromQueryResult + Sized + Send + Sync,
     {
-        page_as::<E, E::Model>(db, select, page).await
+        page_as::<E, E::Model>(db, sorted, query).await
     }
 
     /// `page`, reading each row as `M` (a model with joined columns, say).
+    ///
+    /// With a cursor (`after` or `before`), the rows are those past the cursor row's place in
+    /// the order, `(by, id) > (by of that row, its id)`, the value read by a subquery on the
+    /// same select: an index lookup instead of the rows an offset walks over. Without one, or
+    /// when the sort's value can be NULL, by offset.
     pub async fn page_as<E, M>(
         db: &impl ConnectionTrait,
-        select: Select<E>,
-        page: u64,
-    ) -> AppResult<(Vec<M>, bool)>
+        sorted: Sorted<E>,
+        query: &TableQuery,
+    ) -> AppResult<TablePage<M>>
     where
         E: EntityTrait,
         M: FromQueryResult + Sized + Send + Sync,
     {
-        let mut rows = select
-            .offset(offset(page)?)
-            .limit(PER_PAGE + 1)
-            .into_model::<M>()
-            .all(db)
-            .await?;
-        let more = rows.len() as u64 > PER_PAGE;
+        let cursor = match (query.after, query.before) {
+            (Some(id), None) => Some(super::Cursor::After(id)),
+            (None, Some(id)) => Some(super::Cursor::Before(id)),
+            (None, None) => None,
+            (Some(_), Some(_)) => return Err(AppError::invalid("page", "error.filter_invalid")),
+        };
+        let cursor = cursor.filter(|_| sorted.keyset && query.page > 0);
+        let Sorted {
+            select,
+            by,
+            id,
+            order,
+            keyset,
+        } = sorted;
+        let mut stmt = select.into_query();
+        stmt.expr_as(id.clone(), sea_orm::sea_query::Alias::new(KEY));
+        let first_page = {
+            let mut first = stmt.clone();
+            first.limit(PER_PAGE + 1);
+            first
+        };
+        let backwards = matches!(cursor, Some(super::Cursor::Before(_)));
+        match cursor {
+            Some(super::Cursor::After(row) | super::Cursor::Before(row)) => {
+                let mut value = stmt.clone();
+                value
+                    .clear_selects()
+                    .expr(by.clone())
+                    .and_where(id.clone().eq(row))
+                    .clear_order_by()
+                    .limit(1);
+                let value =
+                    SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(value)));
+                let rows = Expr::tuple([by.clone(), id.clone()]);
+                let place = Expr::tuple([value, Expr::val(row)]);
+                // Forwards in the table's order, or backwards from the cursor.
+                let later = matches!(order, Order::Desc) == backwards;
+                stmt.and_where(if later {
+                    rows.gt(place)
+                } else {
+                    rows.lt(place)
+                });
+                let reading = if backwards { flip(&order) } else { order };
+                stmt.clear_order_by()
+                    .order_by_expr(by, reading.clone())
+                    .order_by_expr(id, reading);
+            }
+            None => {
+                stmt.offset(offset(query.page)?);
+            }
+        }
+        stmt.limit(PER_PAGE + 1);
+        let (mut rows, mut ids) = read::<M>(db, &stmt).await?;
+        let mut page = query.page;
+        let mut more = rows.len() as u64 > PER_PAGE;
+        if backwards {
+            // Read backwards from the row after the page, which is there.
+            rows.truncate(PER_PAGE as usize);
+            ids.truncate(PER_PAGE as usize);
+            rows.reverse();
+            ids.reverse();
+            if !more {
+                // Nothing lies before these rows any more (some went away): the first page.
+                (rows, ids) = read::<M>(db, &first_page).await?;
+                page = 0;
+                more = rows.len() as u64 > PER_PAGE;
+            } else {
+                more = true;
+            }
+        }
         rows.truncate(PER_PAGE as usize);
-        Ok((rows, more))
+        ids.truncate(PER_PAGE as usize);
+        let keys = keyset
+            .then(|| ids.first().copied().zip(ids.last().copied()))
+            .flatten();
+        Ok(TablePage {
+            rows,
+            page,
+            more,
+            keys,
+        })
     }
 
-    pub fn table_page<R>(rows: Vec<R>, page: u64, more: bool) -> TablePage<R> {
-        TablePage { rows, page, more }
+    /// The rows of `stmt` as `M`, with each one's id (`KEY`).
+    async fn read<M: FromQueryResult>(
+        db: &impl ConnectionTrait,
+        stmt: &sea_orm::sea_query::SelectStatement,
+    ) -> AppResult<(Vec<M>, Vec<i64>)> {
+        let found = db
+            .query_all_raw(db.get_database_backend().build(stmt))
+            .await?;
+        let mut rows = Vec::with_capacity(found.len());
+        let mut ids = Vec::with_capacity(found.len());
+        for row in &found {
+            rows.push(M::from_query_result(row, "")?);
+            ids.push(row.try_get::<i64>("", KEY)?);
+        }
+        Ok((rows, ids))
+    }
+
+    fn flip(order: &Order) -> Order {
+        match order {
+            Order::Desc => Order::Asc,
+            _ => Order::Desc,
+        }
     }
 
     /// Rows per read while exporting.
@@ -397,9 +597,9 @@ pub mod ssr {
     }
 
     impl<E: EntityTrait> Batches<E> {
-        pub fn new(select: Select<E>) -> Self {
+        pub fn new(select: impl Into<Select<E>>) -> Self {
             Batches {
-                select,
+                select: select.into(),
                 offset: 0,
                 done: false,
             }

@@ -268,6 +268,7 @@ async fn list_startups(
         sort: q.sort,
         dir: q.dir,
         page: q.page,
+        ..TableQuery::default()
     };
     let page = app::startups::residency::list(&state.db, &caller.token.actor, &query)
         .await
@@ -385,6 +386,7 @@ async fn list_grants(
         sort: q.sort,
         dir: q.dir,
         page: q.page,
+        ..TableQuery::default()
     };
     let page = app::credits::grants::list(&state.db, &caller.token.actor, &query)
         .await

@@ -168,7 +168,7 @@ pub fn UsersPage() -> impl IntoView {
                                         </tbody>
                                     </table></div>
                                     {page.rows.is_empty().then(|| view! { <p class="empty">{locale.t("users.none")}</p> })}
-                                    <TablePager path=PATH query=query.get_untracked() page=page.page more=page.more/>
+                                    <TablePager path=PATH query=query.get_untracked() page=page.page more=page.more keys=page.keys/>
                                 }
                                 .into_any()
                             }

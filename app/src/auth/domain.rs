@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Select, Set, SqlErr,
+    PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Set, SqlErr,
 };
 use serde_json::json;
 
@@ -1090,7 +1090,7 @@ pub async fn set_locale(db: &DatabaseConnection, actor: &Actor, locale: Locale) 
 
 /// The users a table view selects: `status` is a role they hold, `of` is `verified` or
 /// `unverified`, `q` part of their name or email; ordered by the chosen column.
-fn users_select(query: &TableQuery) -> AppResult<Select<user::Entity>> {
+fn users_select(query: &TableQuery) -> AppResult<tables::ssr::Sorted<user::Entity>> {
     let mut select = user::Entity::find();
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
     if let Some(role) = tables::ssr::one_of(&query.status, &roles, "status")? {
@@ -1167,12 +1167,14 @@ pub async fn list_users(
     query: &TableQuery,
 ) -> AppResult<TablePage<super::types::UserRow>> {
     actor.require(Role::Admin)?;
-    let (users, more) = tables::ssr::page(db, users_select(query)?, query.page).await?;
-    Ok(tables::ssr::table_page(
-        user_rows(db, users).await?,
-        query.page,
-        more,
-    ))
+    let page = tables::ssr::page(db, users_select(query)?, query).await?;
+    let rows = user_rows(db, page.rows).await?;
+    Ok(TablePage {
+        rows,
+        page: page.page,
+        more: page.more,
+        keys: page.keys,
+    })
 }
 
 /// Every user the view selects, as CSV.

@@ -458,7 +458,7 @@ pub async fn list(
 fn admin_select(
     query: &TableQuery,
     today: NaiveDate,
-) -> AppResult<sea_orm::Select<cohort::Entity>> {
+) -> AppResult<tables::ssr::Sorted<cohort::Entity>> {
     let mut q = cohort::Entity::find();
     match tables::ssr::one_of(&query.status, super::PHASES, "status")? {
         Some("upcoming") => q = q.filter(cohort::Column::StartsOn.gt(today)),
@@ -508,19 +508,11 @@ pub async fn admin_list(
     query: &TableQuery,
 ) -> AppResult<TablePage<CohortCard>> {
     actor.require(Role::Admin)?;
-    let (cohorts, more) =
-        tables::ssr::page(db, admin_select(query, actor.zone.today())?, query.page).await?;
-    let ids: Vec<i64> = cohorts.iter().map(|c| c.id).collect();
+    let cohorts = tables::ssr::page(db, admin_select(query, actor.zone.today())?, query).await?;
+    let ids: Vec<i64> = cohorts.rows.iter().map(|c| c.id).collect();
     let counts = counts(db, &ids).await?;
     let now = Utc::now();
-    Ok(tables::ssr::table_page(
-        cohorts
-            .iter()
-            .map(|c| card(c, &counts, None, now))
-            .collect(),
-        query.page,
-        more,
-    ))
+    Ok(cohorts.map(|c| card(&c, &counts, None, now)))
 }
 
 /// Every cohort the view selects, as CSV.

@@ -997,7 +997,7 @@ async fn burn_downs(
 
 /// The grants a table view selects: `status` is the grant's state, `of` its resource, `q`
 /// part of its startup's name; ordered by the chosen column.
-fn grants_select(query: &TableQuery) -> AppResult<Select<grant::Entity>> {
+fn grants_select(query: &TableQuery) -> AppResult<tables::ssr::Sorted<grant::Entity>> {
     let mut q = named();
     if let Some(s) = tables::ssr::one_of(&query.status, status::ALL, "status")? {
         q = q.filter(grant::Column::Status.eq(s));
@@ -1040,13 +1040,9 @@ pub async fn list(
     query: &TableQuery,
 ) -> AppResult<TablePage<GrantRow>> {
     actor.require(Role::Admin)?;
-    let select = with_newest_job(grants_select(query)?);
-    let (rows, more) = tables::ssr::page_as::<_, Synced>(db, select, query.page).await?;
-    Ok(tables::ssr::table_page(
-        rows.into_iter().map(Synced::into_row).collect(),
-        query.page,
-        more,
-    ))
+    let select = grants_select(query)?.map(with_newest_job);
+    let page = tables::ssr::page_as::<_, Synced>(db, select, query).await?;
+    Ok(page.map(Synced::into_row))
 }
 
 /// Every grant the view selects, as CSV (GPU-hours, times in UTC).

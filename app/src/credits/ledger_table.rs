@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    QueryFilter, QuerySelect, QueryTrait,
 };
 
 #[derive(FromQueryResult)]
@@ -24,7 +24,7 @@ struct Named {
 
 /// The entries a view selects: `status` is their kind, `of` their resource, `q` part of the
 /// startup's name or a job's reference.
-fn select(query: &TableQuery) -> AppResult<Select<ledger::Entity>> {
+fn select(query: &TableQuery) -> AppResult<tables::ssr::Sorted<ledger::Entity>> {
     let mut q = ledger::Entity::find()
         .column_as(
             Expr::col((startup::Entity, startup::Column::Name)),
@@ -71,7 +71,8 @@ fn select(query: &TableQuery) -> AppResult<Select<ledger::Entity>> {
         );
     }
     let (_, order) = tables::ssr::sort(query, LEDGER_COLUMNS)?;
-    Ok(q.order_by(Expr::col((ledger::Entity, ledger::Column::Id)), order))
+    let id = Expr::col((ledger::Entity, ledger::Column::Id));
+    Ok(tables::ssr::order(q, id.clone(), id, order))
 }
 
 fn row(n: Named) -> LedgerListRow {
@@ -98,12 +99,8 @@ pub async fn list(
     query: &TableQuery,
 ) -> AppResult<TablePage<LedgerListRow>> {
     actor.require(Role::Admin)?;
-    let (entries, more) = tables::ssr::page_as::<_, Named>(db, select(query)?, query.page).await?;
-    Ok(tables::ssr::table_page(
-        entries.into_iter().map(row).collect(),
-        query.page,
-        more,
-    ))
+    let entries = tables::ssr::page_as::<_, Named>(db, select(query)?, query).await?;
+    Ok(entries.map(row))
 }
 
 /// Every entry the view selects (up to the export limit), as CSV in GPU-hours.

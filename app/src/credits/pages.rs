@@ -410,7 +410,7 @@ pub fn GrantsPage() -> impl IntoView {
                             view! {
                                 {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("grants.none")}</p> })}
                                 <GrantsTable rows=p.rows query=q.clone()/>
-                                <TablePager path=PATH query=q page=p.page more=p.more/>
+                                <TablePager path=PATH query=q page=p.page more=p.more keys=p.keys/>
                             }
                             .into_any()
                         }
@@ -726,7 +726,7 @@ pub fn SyncJobsPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table></div>
-                            <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
+                            <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more keys=p.keys/>
                         }
                         .into_any()
                     }
@@ -801,7 +801,7 @@ pub fn LedgerPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table></div>
-                            <TablePager path=PATH query=q page=p.page more=p.more/>
+                            <TablePager path=PATH query=q page=p.page more=p.more keys=p.keys/>
                         }
                         .into_any()
                     }

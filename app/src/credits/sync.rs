@@ -14,11 +14,11 @@ use crate::startups::entity::{member, startup};
 use crate::tables::{self, TablePage, TableQuery};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
+use sea_orm::JoinType;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
-use sea_orm::{JoinType, Select};
 use serde_json::json;
 
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -538,7 +538,7 @@ struct NamedJob {
 
 /// The jobs a table view selects: `status` is their state (all but superseded when empty),
 /// `of` their resource, `q` part of their startup's name; ordered by the chosen column.
-fn jobs_select(query: &TableQuery) -> AppResult<Select<sync_job::Entity>> {
+fn jobs_select(query: &TableQuery) -> AppResult<tables::ssr::Sorted<sync_job::Entity>> {
     let mut q = sync_job::Entity::find()
         .column_as(
             Expr::col((startup::Entity, startup::Column::Name)),
@@ -591,12 +591,14 @@ fn jobs_select(query: &TableQuery) -> AppResult<Select<sync_job::Entity>> {
         "next" => Expr::col((sync_job::Entity, sync_job::Column::NextAttemptAt)),
         _ => Expr::col((sync_job::Entity, sync_job::Column::Id)),
     };
+    // An orphan's job has no startup row (a left join): its name is NULL.
     Ok(tables::ssr::order(
         q,
         by,
         Expr::col((sync_job::Entity, sync_job::Column::Id)),
         order,
-    ))
+    )
+    .nullable(column.key == "startup"))
 }
 
 fn job_row(n: NamedJob) -> SyncJobRow {
@@ -631,13 +633,8 @@ pub async fn list(
     query: &TableQuery,
 ) -> AppResult<TablePage<SyncJobRow>> {
     actor.require(Role::Admin)?;
-    let (jobs, more) =
-        tables::ssr::page_as::<_, NamedJob>(db, jobs_select(query)?, query.page).await?;
-    Ok(tables::ssr::table_page(
-        jobs.into_iter().map(job_row).collect(),
-        query.page,
-        more,
-    ))
+    let jobs = tables::ssr::page_as::<_, NamedJob>(db, jobs_select(query)?, query).await?;
+    Ok(jobs.map(job_row))
 }
 
 /// Every job the view selects, as CSV (the limit in GPU-hours, times in UTC).

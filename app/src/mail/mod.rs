@@ -51,6 +51,8 @@ pub struct OutboxPage {
     pub page: u64,
     /// Whether the next page has rows.
     pub more: bool,
+    /// The first and last rows' ids, for the pager (see `TablePage`).
+    pub keys: Option<(i64, i64)>,
     /// Where .eml files are written when no SMTP server is configured.
     pub file_dir: Option<String>,
 }

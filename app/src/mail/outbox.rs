@@ -187,7 +187,7 @@ fn to_row(m: entity::Model) -> (super::OutboxRow, String) {
 /// recipient or subject; ordered by the chosen column.
 fn outbox_select(
     query: &crate::tables::TableQuery,
-) -> crate::error::AppResult<sea_orm::Select<entity::Entity>> {
+) -> crate::error::AppResult<crate::tables::ssr::Sorted<entity::Entity>> {
     use crate::tables::ssr;
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, Condition, QueryFilter};
@@ -229,11 +229,12 @@ pub async fn list(
     query: &crate::tables::TableQuery,
 ) -> Result<super::OutboxPage, crate::error::AppError> {
     actor.require(crate::auth::Role::Admin)?;
-    let (messages, more) = crate::tables::ssr::page(db, outbox_select(query)?, query.page).await?;
+    let messages = crate::tables::ssr::page(db, outbox_select(query)?, query).await?;
     Ok(super::OutboxPage {
-        rows: messages.into_iter().map(|m| to_row(m).0).collect(),
-        page: query.page,
-        more,
+        rows: messages.rows.into_iter().map(|m| to_row(m).0).collect(),
+        page: messages.page,
+        more: messages.more,
+        keys: messages.keys,
         file_dir: None,
     })
 }

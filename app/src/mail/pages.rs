@@ -61,7 +61,7 @@ pub fn OutboxPage() -> impl IntoView {
                                     </tbody>
                                 </table></div>
                                 {p.rows.is_empty().then(|| view! { <p class="empty">{locale.t("outbox.none")}</p> })}
-                                <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
+                                <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more keys=p.keys/>
                             </section>
                         }
                         .into_any()

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect, Select,
+    QueryFilter, QuerySelect,
 };
 
 /// An application with its round's titles and its startup's name, read in one joined query.
@@ -31,7 +31,7 @@ struct Named {
     startup_name: String,
 }
 
-fn select(query: &TableQuery) -> AppResult<Select<application::Entity>> {
+fn select(query: &TableQuery) -> AppResult<tables::ssr::Sorted<application::Entity>> {
     let mut q = application::Entity::find()
         .select_only()
         .columns([
@@ -91,12 +91,11 @@ fn select(query: &TableQuery) -> AppResult<Select<application::Entity>> {
         "decided" => col(application::Column::DecidedAt),
         _ => col(application::Column::SubmittedAt),
     };
-    Ok(tables::ssr::order(
-        q,
-        by,
-        col(application::Column::Id),
-        order,
-    ))
+    // Drafts have no submission time and undecided ones no decision: by offset.
+    Ok(
+        tables::ssr::order(q, by, col(application::Column::Id), order)
+            .nullable(matches!(column.key, "submitted" | "decided")),
+    )
 }
 
 /// Adds each application's review progress: submitted reviews of those assigned (one query).
@@ -142,12 +141,14 @@ pub async fn list(
     query: &TableQuery,
 ) -> AppResult<TablePage<ApplicationListRow>> {
     actor.require(Role::Admin)?;
-    let (named, more) = tables::ssr::page_as::<_, Named>(db, select(query)?, query.page).await?;
-    Ok(tables::ssr::table_page(
-        rows(db, named).await?,
-        query.page,
-        more,
-    ))
+    let named = tables::ssr::page_as::<_, Named>(db, select(query)?, query).await?;
+    let rows = rows(db, named.rows).await?;
+    Ok(TablePage {
+        rows,
+        page: named.page,
+        more: named.more,
+        keys: named.keys,
+    })
 }
 
 /// The rounds, newest first, for the list's round filter (one query).

@@ -174,7 +174,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table></div>
-                                    <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more/>
+                                    <TablePager path=PATH query=query.get_untracked() page=p.page more=p.more keys=p.keys/>
                                 }
                                 .into_any()
                             }

@@ -150,7 +150,7 @@ async fn next_milestones(
 
 /// The startups a table view selects: `status` is the startup's state, `of` its sector,
 /// `q` part of its name; ordered by the chosen column.
-fn startups_select(query: &TableQuery) -> AppResult<Select<startup::Entity>> {
+fn startups_select(query: &TableQuery) -> AppResult<ssr::Sorted<startup::Entity>> {
     let mut q = startup::Entity::find();
     if let Some(status) = ssr::one_of(&query.status, startup_status::ALL, "status")? {
         q = q.filter(startup::Column::Status.eq(status));
@@ -172,12 +172,11 @@ fn startups_select(query: &TableQuery) -> AppResult<Select<startup::Entity>> {
         "created" => startup::Column::CreatedAt,
         _ => startup::Column::Name,
     };
-    Ok(ssr::order(
-        q,
-        Expr::col(by),
-        Expr::col(startup::Column::Id),
-        order,
-    ))
+    // A startup not yet in residence has no end date.
+    Ok(
+        ssr::order(q, Expr::col(by), Expr::col(startup::Column::Id), order)
+            .nullable(column.key == "residency"),
+    )
 }
 
 /// A startup with what its list row shows beside it, read by the page's own query.
@@ -256,13 +255,9 @@ pub async fn list(
     query: &TableQuery,
 ) -> AppResult<TablePage<StartupRow>> {
     actor.require(Role::Admin)?;
-    let select = with_row_columns(startups_select(query)?);
-    let (listed, more) = ssr::page_as::<_, Listed>(db, select, query.page).await?;
-    Ok(ssr::table_page(
-        listed.into_iter().map(StartupRow::from).collect(),
-        query.page,
-        more,
-    ))
+    let select = startups_select(query)?.map(with_row_columns);
+    let listed = ssr::page_as::<_, Listed>(db, select, query).await?;
+    Ok(listed.map(StartupRow::from))
 }
 
 /// Every startup the view selects, as CSV (in batches, up to the export limit).
@@ -280,7 +275,7 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
         "next_milestone",
         "next_milestone_due",
     ]);
-    let mut batches = ssr::Batches::new(with_row_columns(startups_select(query)?));
+    let mut batches = ssr::Batches::new(startups_select(query)?.map(with_row_columns));
     while let Some(batch) = batches.next_as::<Listed>(db).await? {
         for r in batch.into_iter().map(StartupRow::from) {
             let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
