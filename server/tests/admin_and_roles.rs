@@ -427,7 +427,7 @@ async fn admins_read_and_export_the_audit_log() {
     assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
     assert!(!anon.body.contains("grant"));
     let founder_actor = app.actor("founder@startup.cn").await;
-    let err = app::admin::audit_log::list(app.db(), &founder_actor, &Default::default(), 0)
+    let err = app::admin::audit_log::list(app.db(), &founder_actor, &Default::default(), 0, None)
         .await
         .unwrap_err();
     assert_eq!(err, AppError::Forbidden);

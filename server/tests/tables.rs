@@ -994,6 +994,32 @@ async fn deep_pages_are_found_from_their_neighbours_rows_in_every_order() {
             );
         }
     }
+    // The audit log, newest first, through its own pager.
+    for i in 0..120 {
+        app::audit::entity::ActiveModel {
+            actor_user_id: Set(None),
+            action: Set(format!("test.entry_{i}")),
+            entity_type: Set("test".into()),
+            entity_id: Set(i.to_string()),
+            before: Set(None),
+            after: Set(None),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(app.db())
+        .await
+        .unwrap();
+    }
+    let (pages, links) = walk(&app, &admin, "/admin/audit?entity_type=test", "audit").await;
+    let all = pages.concat();
+    assert_eq!(all.len(), 120);
+    assert!(
+        all.windows(2).all(|w| w[0] > w[1]),
+        "newest first, none twice"
+    );
+    assert!(links
+        .iter()
+        .all(|l| l.contains("after=") || l.contains("before=") || !l.contains("page=")));
     // NULLs compare to nothing: a sort by residency (mostly none) pages by offset.
     let (pages, links) = walk(&app, &admin, "/admin/startups?sort=residency", "startup").await;
     assert_eq!(pages.concat().len(), 130);

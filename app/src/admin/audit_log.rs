@@ -103,22 +103,61 @@ async fn rows(db: &DatabaseConnection, entries: Vec<audit::Model>) -> AppResult<
 }
 
 /// A page of the log, newest first. The log is not counted (it grows to millions of rows);
-/// one more row than the page is read to know whether an older page exists.
+/// one more row than the page is read to know whether an older page exists. Past the first
+/// page, the pager names the entry a page starts after (older than) or ends before: the page
+/// is then read through the id index like the first, however deep.
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     filter: &AuditFilter,
     page: u64,
+    cursor: Option<crate::tables::Cursor>,
 ) -> AppResult<AuditPage> {
+    use crate::tables::Cursor;
     actor.require(Role::Admin)?;
-    let page = Ord::min(page, 10_000);
-    let mut entries = filtered(db, filter, actor.zone)
-        .await?
-        .offset(page * PER_PAGE)
-        .limit(PER_PAGE + 1)
-        .all(db)
-        .await?;
-    let more = entries.len() as u64 > PER_PAGE;
+    let mut page = Ord::min(page, 10_000);
+    let base = filtered(db, filter, actor.zone).await?;
+    let first_page = base.clone().limit(PER_PAGE + 1);
+    let (mut entries, more) = match cursor.filter(|_| page > 0) {
+        Some(Cursor::After(id)) => {
+            let entries = base
+                .filter(audit::Column::Id.lt(id))
+                .limit(PER_PAGE + 1)
+                .all(db)
+                .await?;
+            let more = entries.len() as u64 > PER_PAGE;
+            (entries, more)
+        }
+        Some(Cursor::Before(id)) => {
+            let mut newer = base.filter(audit::Column::Id.gt(id));
+            sea_orm::QueryTrait::query(&mut newer).clear_order_by();
+            let mut entries = newer
+                .order_by_asc(audit::Column::Id)
+                .limit(PER_PAGE + 1)
+                .all(db)
+                .await?;
+            if entries.len() as u64 > PER_PAGE {
+                entries.truncate(PER_PAGE as usize);
+                entries.reverse();
+                (entries, true)
+            } else {
+                // Nothing newer lies before these any more: the first page.
+                page = 0;
+                let entries = first_page.all(db).await?;
+                let more = entries.len() as u64 > PER_PAGE;
+                (entries, more)
+            }
+        }
+        None => {
+            let entries = base
+                .offset(page * PER_PAGE)
+                .limit(PER_PAGE + 1)
+                .all(db)
+                .await?;
+            let more = entries.len() as u64 > PER_PAGE;
+            (entries, more)
+        }
+    };
     entries.truncate(PER_PAGE as usize);
     Ok(AuditPage {
         rows: rows(db, entries).await?,

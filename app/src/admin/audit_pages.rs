@@ -26,10 +26,15 @@ pub fn AuditPage() -> impl IntoView {
                 q.get("page")
                     .and_then(|p| p.parse::<u64>().ok())
                     .unwrap_or(0),
+                q.get("after").and_then(|p| p.parse::<i64>().ok()),
+                q.get("before").and_then(|p| p.parse::<i64>().ok()),
             )
         })
     });
-    let entries = Resource::new(move || params.get(), |(f, page)| audit_log(f, page));
+    let entries = Resource::new(
+        move || params.get(),
+        |(f, page, after, before)| audit_log(f, page, after, before),
+    );
     let field = move |name: &'static str,
                       label: &'static str,
                       value: String,
@@ -72,13 +77,20 @@ pub fn AuditPage() -> impl IntoView {
                     Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields { .. })) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(page) => {
-                        let (f, n) = params.get_untracked();
+                        let f = params.get_untracked().0;
+                        let n = page.page;
                         let base = f.query();
-                        let link = move |p: u64| {
-                            if base.is_empty() { format!("/admin/audit?page={p}") } else { format!("/admin/audit?{base}&page={p}") }
+                        // Past the first page, by the entry next to it (see `audit_log::list`).
+                        let link = move |p: u64, cursor: String| {
+                            let mut parts = Vec::new();
+                            if !base.is_empty() { parts.push(base.clone()); }
+                            if p > 0 { parts.push(format!("page={p}{cursor}")); }
+                            if parts.is_empty() { "/admin/audit".to_string() } else { format!("/admin/audit?{}", parts.join("&")) }
                         };
-                        let prev = (n > 0).then(|| link(n - 1));
-                        let next = page.more.then(|| link(n + 1));
+                        let first = page.rows.first().map(|r| r.id);
+                        let last = page.rows.last().map(|r| r.id);
+                        let prev = (n > 0).then(|| link(n - 1, first.map(|id| format!("&before={id}")).unwrap_or_default()));
+                        let next = page.more.then(|| link(n + 1, last.map(|id| format!("&after={id}")).unwrap_or_default()));
                         view! {
                             {page.rows.is_empty().then(|| view! { <p class="empty">{locale.t("audit.none")}</p> })}
                             {(!page.rows.is_empty()).then(|| view! {

@@ -18,10 +18,17 @@ pub async fn dashboard_summary() -> Result<super::DashboardSummary, AppError> {
 pub async fn audit_log(
     #[server(default)] filter: AuditFilter,
     #[server(default)] page: u64,
+    #[server(default)] after: Option<i64>,
+    #[server(default)] before: Option<i64>,
 ) -> Result<AuditPage, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::audit_log::list(&state.db, &actor, &filter, page).await
+    let cursor = match (after, before) {
+        (Some(id), _) => Some(crate::tables::Cursor::After(id)),
+        (None, Some(id)) => Some(crate::tables::Cursor::Before(id)),
+        (None, None) => None,
+    };
+    super::audit_log::list(&state.db, &actor, &filter, page, cursor).await
 }
 
 /// The cookie that carries a just-issued token back to a browser without JavaScript, for a

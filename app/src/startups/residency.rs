@@ -19,7 +19,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Set, SqlErr,
+    QueryOrder, QuerySelect, QueryTrait, Select, Set, SqlErr,
 };
 use serde_json::json;
 
@@ -418,21 +418,24 @@ pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResul
             .unwrap_or_default()
     };
     let mentor_choices = if access == Access::Manage {
-        let ids: Vec<i64> = user_role::Entity::find()
+        // Every mentor not yet assigned, by name: their id, name and email only (one query).
+        let mentors = user_role::Entity::find()
+            .select_only()
+            .column(user_role::Column::UserId)
             .filter(user_role::Column::Role.eq(Role::Mentor.as_str()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|r| r.user_id)
-            .filter(|id| !assigned.iter().any(|m| m.user_id == *id))
-            .collect();
-        user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
+            .into_query();
+        let rows: Vec<(i64, String, String)> = user::Entity::find()
+            .select_only()
+            .columns([user::Column::Id, user::Column::Name, user::Column::Email])
+            .filter(user::Column::Id.in_subquery(mentors))
+            .filter(user::Column::Id.is_not_in(assigned.iter().map(|m| m.user_id)))
             .order_by_asc(user::Column::Name)
+            .order_by_asc(user::Column::Id)
+            .into_tuple()
             .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, format!("{} <{}>", u.name, u.email)))
+            .await?;
+        rows.into_iter()
+            .map(|(id, name, email)| (id, format!("{name} <{email}>")))
             .collect()
     } else {
         Vec::new()
