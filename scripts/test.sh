@@ -89,13 +89,14 @@ HATCHERY_TEST_DATABASE=sqlite cargo nextest run --workspace
 log "tests on PostgreSQL"
 HATCHERY_TEST_DATABASE=postgres cargo nextest run --workspace
 
-log "building the app for the end-to-end tests"
-cargo leptos build
-BIN="${CARGO_TARGET_DIR:-$HATCHERY_ROOT/target}/debug/hatchery"
+# The build users get: release, the bundle through wasm-opt, compressed copies beside it.
+log "building the release app for the end-to-end tests"
+build_site --release
+BIN="${CARGO_TARGET_DIR:-$HATCHERY_ROOT/target}/release/hatchery"
 E2E_DIR="$(mktemp -d)"
 PORT="${HATCHERY_E2E_PORT:-3197}"
 HATCHERY_DATA_DIR="$E2E_DIR" HATCHERY_ADDR="127.0.0.1:$PORT" HATCHERY_PUBLIC_URL="http://127.0.0.1:$PORT" \
-  HATCHERY_SITE_ROOT="$HATCHERY_ROOT/target/site" HATCHERY_WORKER_POLL_MS=200 \
+  HATCHERY_SITE_ROOT="$HATCHERY_ROOT/target/site" HATCHERY_WORKER_POLL_MS=200 LEPTOS_ENV=PROD \
   "$BIN" serve > "$E2E_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 60); do

