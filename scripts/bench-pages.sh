@@ -10,7 +10,8 @@
 # Pages are measured rendered on every request first (page cache off), then as served (the
 # page cache on, as by default). Stops what it started and removes its data.
 #
-#   bash scripts/bench-pages.sh [N]        HATCHERY_BENCH_SECONDS (20), HATCHERY_BENCH_CONNECTIONS (50)
+#   bash scripts/bench-pages.sh [N]        HATCHERY_BENCH_SECONDS (20), HATCHERY_BENCH_CONNECTIONS (50),
+#                                          HATCHERY_BENCH_NO_BUILD=1 (measure the release build there is)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$HATCHERY_ROOT"
@@ -34,8 +35,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "building the release app (server and wasm bundle)"
-build_site --release >/dev/null
+if [ "${HATCHERY_BENCH_NO_BUILD:-}" = 1 ] && [ -x "${CARGO_TARGET_DIR:-$HATCHERY_ROOT/target}/release/hatchery" ]; then
+  log "measuring the release build there is (HATCHERY_BENCH_NO_BUILD=1)"
+else
+  log "building the release app (server and wasm bundle)"
+  build_site --release >/dev/null
+fi
 BIN="${CARGO_TARGET_DIR:-$HATCHERY_ROOT/target}/release/hatchery"
 SITE="$HATCHERY_ROOT/target/site"
 PASSWORD="bench password $(date +%s)"

@@ -148,6 +148,8 @@ build_site() {
     [ -f "$file" ] || continue
     brotli -f -q 11 -o "$file.br" "$file"
     gzip -9 -n -c "$file" > "$file.gz"
+    # brotli copies the file's time to the second: a copy must be newer than its file.
+    touch "$file.br" "$file.gz"
   done
 }
 

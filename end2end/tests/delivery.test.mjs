@@ -85,13 +85,13 @@ test('a browser runs the hashed, compressed bundle and a second visit takes it f
     await cdp.send('Network.enable');
     const fromNetwork = [];
     cdp.on('Network.responseReceived', (e) => {
-      if (e.response.url.includes('/pkg/') && !e.response.fromDiskCache && !e.response.fromMemoryCache) {
+      if (e.response.url.endsWith('.wasm') && !e.response.fromDiskCache && !e.response.fromMemoryCache) {
         fromNetwork.push(e.response.url);
       }
     });
     await page.goto(`${BASE}/register`);
     await hydrated(page);
-    assert.deepEqual(fromNetwork, [], 'the bundle comes from the browser\'s cache');
+    assert.deepEqual(fromNetwork, [], 'the wasm module comes from the browser\'s cache');
   } finally {
     await browser.close();
   }
