@@ -494,12 +494,13 @@ pub mod ssr {
         } = sorted;
         let mut stmt = select.into_query();
         stmt.expr_as(id.clone(), sea_orm::sea_query::Alias::new(KEY));
-        let first_page = {
+        let backwards = matches!(cursor, Some(super::Cursor::Before(_)));
+        // Kept only for a backwards read that may have to fall back to the first page.
+        let first_page = backwards.then(|| {
             let mut first = stmt.clone();
             first.limit(PER_PAGE + 1);
             first
-        };
-        let backwards = matches!(cursor, Some(super::Cursor::Before(_)));
+        });
         match cursor {
             Some(super::Cursor::After(row) | super::Cursor::Before(row)) => {
                 let mut value = stmt.clone();
@@ -539,9 +540,9 @@ pub mod ssr {
             ids.truncate(PER_PAGE as usize);
             rows.reverse();
             ids.reverse();
-            if !more {
+            if let (false, Some(first_page)) = (more, &first_page) {
                 // Nothing lies before these rows any more (some went away): the first page.
-                (rows, ids) = read::<M>(db, &first_page).await?;
+                (rows, ids) = read::<M>(db, first_page).await?;
                 page = 0;
                 more = rows.len() as u64 > PER_PAGE;
             } else {

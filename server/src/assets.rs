@@ -116,12 +116,16 @@ impl Bundle {
             return None;
         }
         let encoding = Encoding::chosen(headers);
-        let bundle = self.clone();
-        // Reading a compressed copy (or making the gzip one) is file and CPU work.
-        let body = tokio::task::spawn_blocking(move || bundle.files[ext].encoded(encoding))
-            .await
-            .ok()?;
-        let (encoding, body) = body;
+        let (encoding, body) = if asset.ready(encoding) {
+            asset.encoded(encoding)
+        } else {
+            // The first read of a compressed copy (or making the gzip one) is file and CPU
+            // work; later ones are a clone of what is kept.
+            let bundle = self.clone();
+            tokio::task::spawn_blocking(move || bundle.files[ext].encoded(encoding))
+                .await
+                .ok()?
+        };
         let etag = format!("\"{}{}\"", asset.tag, encoding.suffix());
         let mut res = if matches_etag(headers, &etag) {
             StatusCode::NOT_MODIFIED.into_response()
@@ -154,6 +158,19 @@ impl Bundle {
 }
 
 impl Asset {
+    /// Whether `encoded(wanted)` needs no file or CPU work any more.
+    fn ready(&self, wanted: Encoding) -> bool {
+        match wanted {
+            Encoding::Identity => true,
+            Encoding::Gzip => self.gzip.get().is_some(),
+            Encoding::Brotli => match self.brotli.get() {
+                Some(Some(_)) => true,
+                Some(None) => self.gzip.get().is_some(),
+                None => false,
+            },
+        }
+    }
+
     /// The content in `wanted`'s encoding, or in the next best one there is.
     fn encoded(&self, wanted: Encoding) -> (Encoding, Bytes) {
         if wanted == Encoding::Brotli {
