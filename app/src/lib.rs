@@ -1,10 +1,9 @@
-//! Hatchery's web application: Leptos pages, server functions and the domain behind them.
+//! Hatchery's web application: Leptos pages, components and the thin server functions that
+//! call the rules in `domain` (server side only). The types both sides share come from `wire`.
 #![recursion_limit = "256"]
 
-rust_i18n::i18n!("locales", fallback = "en");
-
 pub mod components;
-pub mod error;
+pub use wire::error;
 pub mod i18n;
 pub mod shell;
 pub mod tables;
@@ -21,11 +20,7 @@ pub mod review;
 pub mod startups;
 
 #[cfg(feature = "ssr")]
-pub mod audit;
-#[cfg(feature = "ssr")]
 pub mod state;
-#[cfg(feature = "ssr")]
-pub mod txn;
 
 pub use shell::{shell, App};
 

@@ -2,11 +2,7 @@
 //! Handlers are thin: they call the same domain functions as the pages, acting as the admin
 //! who issued the token, and map their answers to the types below. The OpenAPI document is
 //! generated from these handlers and types (`/api/v1/openapi.json`).
-use app::admin::tokens::{self, TokenCaller};
-use app::error::AppError;
-use app::i18n::Locale;
 use app::state::AppState;
-use app::tables::TableQuery;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -15,6 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::admin::tokens::{self, TokenCaller};
+use domain::error::AppError;
+use domain::i18n::Locale;
+use domain::tables::TableQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/{*rest}",
             axum::routing::any(|headers: axum::http::HeaderMap| async move {
-                ApiError(AppError::NotFound, app::i18n::headers_locale(&headers))
+                ApiError(AppError::NotFound, domain::i18n::headers_locale(&headers))
             }),
         )
         .layer(axum::middleware::from_fn(json_errors))
@@ -40,7 +40,7 @@ pub fn routes() -> Router<AppState> {
 /// Every error of the API is JSON: also axum's own refusals, which are plain text (a path
 /// segment that is not a number, a method the path does not take).
 async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let locale = app::i18n::headers_locale(req.headers());
+    let locale = domain::i18n::headers_locale(req.headers());
     let res = next.run(req).await;
     let status = res.status();
     let is_json = res
@@ -184,7 +184,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let locale = app::i18n::request_locale(parts);
+        let locale = domain::i18n::request_locale(parts);
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -270,7 +270,7 @@ async fn list_startups(
         page: q.page,
         ..TableQuery::default()
     };
-    let page = app::startups::residency::list(&state.db, &caller.token.actor, &query)
+    let page = domain::startups::residency::list(&state.db, &caller.token.actor, &query)
         .await
         .map_err(|e| caller.fail(e))?;
     Ok(Json(StartupsPage {
@@ -289,7 +289,7 @@ async fn list_startups(
             })
             .collect(),
         page: page.page,
-        per_page: app::tables::PER_PAGE,
+        per_page: domain::tables::PER_PAGE,
         has_more: page.more,
     }))
 }
@@ -349,7 +349,7 @@ pub struct GrantsPage {
     has_more: bool,
 }
 
-fn grant_of(g: app::credits::GrantRow) -> Grant {
+fn grant_of(g: domain::credits::GrantRow) -> Grant {
     Grant {
         id: g.id,
         startup_id: g.startup_id,
@@ -388,13 +388,13 @@ async fn list_grants(
         page: q.page,
         ..TableQuery::default()
     };
-    let page = app::credits::grants::list(&state.db, &caller.token.actor, &query)
+    let page = domain::credits::grants::list(&state.db, &caller.token.actor, &query)
         .await
         .map_err(|e| caller.fail(e))?;
     Ok(Json(GrantsPage {
         items: page.rows.into_iter().map(grant_of).collect(),
         page: page.page,
-        per_page: app::tables::PER_PAGE,
+        per_page: domain::tables::PER_PAGE,
         has_more: page.more,
     }))
 }
@@ -441,7 +441,7 @@ async fn grant_ledger(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<LedgerPage>, ApiError> {
     let Query(q) = query.map_err(|e| bad_query(e, caller.locale))?;
-    let d = app::credits::grants::detail(&state.db, &caller.token.actor, id, q.page)
+    let d = domain::credits::grants::detail(&state.db, &caller.token.actor, id, q.page)
         .await
         .map_err(|e| caller.fail(e))?;
     Ok(Json(LedgerPage {
@@ -489,7 +489,7 @@ async fn list_cohorts(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Cohort>>, ApiError> {
-    let list = app::cohorts::domain::list(
+    let list = domain::cohorts::views::list(
         &state.db,
         state.settings.park_zone,
         Some(&caller.token.actor),
@@ -574,16 +574,16 @@ async fn push_usage(
         tracing::debug!(error = %e, "bad API body");
         caller.fail(AppError::invalid("body", "error.api_bad_request"))
     })?;
-    let report = app::credits::usage::UsageReport {
+    let report = domain::credits::usage::UsageReport {
         resource_id: r.resource_id,
         startup_id: r.startup_id,
         job_id: r.job_id,
         gpu_minutes: r.gpu_minutes,
         ended_at: r.ended_at,
     };
-    use app::credits::usage::Ingested;
+    use domain::credits::usage::Ingested;
     let outcome =
-        app::credits::usage::ingest(&state.db, &state.settings, &caller.token.actor, &report)
+        domain::credits::usage::ingest(&state.db, &state.settings, &caller.token.actor, &report)
             .await
             .map_err(|e| caller.fail(e))?;
     let (status, outcome) = match outcome {
@@ -642,17 +642,17 @@ mod tests {
             (
                 "/api/v1/startups",
                 "status",
-                app::startups::incubation::startup_status::ALL.to_vec(),
+                domain::startups::incubation::startup_status::ALL.to_vec(),
             ),
             (
                 "/api/v1/startups",
                 "sector",
-                app::startups::SECTORS.to_vec(),
+                domain::startups::SECTORS.to_vec(),
             ),
             (
                 "/api/v1/startups",
                 "sort",
-                app::startups::incubation::STARTUP_COLUMNS
+                domain::startups::incubation::STARTUP_COLUMNS
                     .iter()
                     .map(|c| c.key)
                     .collect(),
@@ -660,12 +660,15 @@ mod tests {
             (
                 "/api/v1/grants",
                 "status",
-                app::credits::status::ALL.to_vec(),
+                domain::credits::status::ALL.to_vec(),
             ),
             (
                 "/api/v1/grants",
                 "sort",
-                app::credits::GRANT_COLUMNS.iter().map(|c| c.key).collect(),
+                domain::credits::GRANT_COLUMNS
+                    .iter()
+                    .map(|c| c.key)
+                    .collect(),
             ),
         ];
         for (path, name, values) in cases {

@@ -2,13 +2,13 @@
 //! It loads N incubating startups, each with a founder (a cluster login) and a grant, compares
 //! the resource with the cluster (every account missing), queues the repairs, applies them with
 //! the sync workers, and compares again (nothing may differ).
-use app::auth::domain::Actor;
-use app::auth::entity::user;
-use app::auth::Role;
-use app::credits::entity::{resource, sync_job};
-use app::startups::entity::{member, startup};
 use app::state::AppState;
 use chrono::{Duration, Utc};
+use domain::access::Actor;
+use domain::auth::entity::user;
+use domain::auth::Role;
+use domain::credits::entity::{resource, sync_job};
+use domain::startups::entity::{member, startup};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use std::time::Instant;
 
@@ -42,8 +42,8 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         email: admin.email.clone(),
         name: admin.name.clone(),
         roles: vec![Role::Admin],
-        locale: app::i18n::Locale::En,
-        zone: app::time::Zone::default(),
+        locale: domain::i18n::Locale::En,
+        zone: domain::time::Zone::default(),
     };
     let r = resource::ActiveModel {
         name: Set(format!("Bench {}", o.prefix)),
@@ -106,11 +106,11 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         .insert(db)
         .await?;
         let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
-        app::credits::grants::create(
+        domain::credits::grants::create(
             db,
             &state.settings,
             &actor,
-            app::credits::grants::GrantInput {
+            domain::credits::grants::GrantInput {
                 startup_id: s.id,
                 resource_id: r.id,
                 gpu_hours: format!("{}", 100 + (i % 50) * 10),
@@ -132,11 +132,11 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
     );
 
     let t = Instant::now();
-    let report = app::credits::reconcile::compare(db, r.id)
+    let report = domain::credits::reconcile::compare(db, r.id)
         .await
         .map_err(|e| anyhow::anyhow!("compare: {e:?}"))?;
     let compare_cold = t.elapsed();
-    let queued = app::credits::reconcile::repair(db, Some(&actor), &report)
+    let queued = domain::credits::reconcile::repair(db, Some(&actor), &report)
         .await
         .map_err(|e| anyhow::anyhow!("repair: {e:?}"))?;
     let requests_before = slurm_requests();
@@ -146,7 +146,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         tasks.push(tokio::spawn(async move {
             let mut n = 0;
             loop {
-                match app::credits::sync::run_due(&db, Utc::now(), 10).await {
+                match domain::credits::sync::run_due(&db, Utc::now(), 10).await {
                     Ok(0) => return n,
                     Ok(k) => n += k,
                     Err(e) => {
@@ -164,7 +164,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
     let elapsed = t.elapsed();
     let requests = slurm_requests() - requests_before;
     let t2 = Instant::now();
-    let after = app::credits::reconcile::compare(db, r.id)
+    let after = domain::credits::reconcile::compare(db, r.id)
         .await
         .map_err(|e| anyhow::anyhow!("compare: {e:?}"))?;
     let compare_warm = t2.elapsed();
@@ -206,7 +206,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
 }
 
 fn slurm_requests() -> u64 {
-    app::credits::backend::slurm::REQUESTS.load(std::sync::atomic::Ordering::Relaxed)
+    domain::credits::backend::slurm::REQUESTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A bare axum handler on the app's runtime, for the page benchmark's ceiling: what this

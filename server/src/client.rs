@@ -1,14 +1,14 @@
 //! Puts the client's address on every request, for the sign-in and sign-up limits (see
-//! `app::auth::client`).
-use app::auth::client::TrustedProxies;
-use app::auth::ClientAddr;
+//! `domain::client`).
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use domain::client::ClientAddr;
+use domain::client::TrustedProxies;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// Puts the client's address on every request (`app::auth::ClientAddr`).
+/// Puts the client's address on every request (`domain::client::ClientAddr`).
 pub async fn layer(
     State(trusted): State<Arc<TrustedProxies>>,
     mut req: Request,

@@ -58,9 +58,9 @@ pub struct Config {
     /// The most a request may take before it is answered with an error.
     pub request_timeout_seconds: u64,
     /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client.
-    pub trusted_proxies: app::auth::client::TrustedProxies,
+    pub trusted_proxies: domain::client::TrustedProxies,
     /// The park's time zone (an IANA name).
-    pub time_zone: app::time::Zone,
+    pub time_zone: domain::time::Zone,
 }
 
 /// The raw layer as read from a file or the environment; every field optional.
@@ -191,7 +191,7 @@ impl Config {
             ));
         }
         if let Some(smtp) = &l.smtp_url {
-            app::mail::Mailer::smtp(smtp.expose()).map_err(|e| {
+            domain::mail::Mailer::smtp(smtp.expose()).map_err(|e| {
                 invalid("HATCHERY_SMTP_URL", format!("not a usable SMTP URL ({e})"))
             })?;
         }
@@ -238,7 +238,7 @@ impl Config {
             "expected a whole number of seconds from 1 to 600",
         )?;
         let trusted_proxies =
-            app::auth::client::TrustedProxies::parse(l.trusted_proxies.as_deref().unwrap_or(""))
+            domain::client::TrustedProxies::parse(l.trusted_proxies.as_deref().unwrap_or(""))
                 .map_err(|entry| {
                     invalid(
                         "HATCHERY_TRUSTED_PROXIES",
@@ -246,8 +246,8 @@ impl Config {
                     )
                 })?;
         let time_zone = match l.time_zone.as_deref() {
-            None => app::time::Zone::default(),
-            Some(name) => app::time::Zone::parse(name).ok_or_else(|| {
+            None => domain::time::Zone::default(),
+            Some(name) => domain::time::Zone::parse(name).ok_or_else(|| {
                 invalid(
                     "HATCHERY_TIME_ZONE",
                     format!(
@@ -276,8 +276,8 @@ impl Config {
     }
 
     /// The settings the application layer sees.
-    pub fn settings(&self) -> app::state::Settings {
-        let mut s = app::state::Settings::for_data_dir(self.data_dir.clone());
+    pub fn settings(&self) -> domain::state::Settings {
+        let mut s = domain::state::Settings::for_data_dir(self.data_dir.clone());
         s.public_url = self.public_url.clone();
         s.mail_from = self.mail_from.clone();
         s.secure_cookies = self.public_url.starts_with("https://");
@@ -289,18 +289,18 @@ impl Config {
         s
     }
 
-    pub fn mailer(&self) -> app::mail::Mailer {
+    pub fn mailer(&self) -> domain::mail::Mailer {
         match &self.smtp_url {
             // Validated above.
             Some(url) => {
-                app::mail::Mailer::smtp(url.expose()).unwrap_or_else(|_| self.file_mailer())
+                domain::mail::Mailer::smtp(url.expose()).unwrap_or_else(|_| self.file_mailer())
             }
             None => self.file_mailer(),
         }
     }
 
-    fn file_mailer(&self) -> app::mail::Mailer {
-        app::mail::Mailer::files(self.data_dir.join("mail"))
+    fn file_mailer(&self) -> domain::mail::Mailer {
+        domain::mail::Mailer::files(self.data_dir.join("mail"))
     }
 }
 

@@ -31,7 +31,7 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
             .max_connections(8)
             .min_connections(1)
             // Writers queue for SQLite's one write lock (write transactions begin IMMEDIATE,
-            // see `app::txn`); this is how long one waits before giving up.
+            // see `domain::txn`); this is how long one waits before giving up.
             .map_sqlx_sqlite_opts(|o| o.busy_timeout(SQLITE_BUSY_TIMEOUT))
             .map_sqlx_sqlite_pool_opts(stable_plans);
     } else {

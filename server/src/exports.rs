@@ -1,26 +1,26 @@
 //! CSV downloads of admin tables. They are plain GET routes (a file, not a page) that sign the
 //! request in from its session cookie and call the same domain functions as the pages.
-use app::admin::AuditFilter;
-use app::auth::domain::Actor;
-use app::error::AppError;
 use app::state::AppState;
-use app::tables::TableQuery;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use domain::access::Actor;
+use domain::admin::AuditFilter;
+use domain::error::AppError;
+use domain::tables::TableQuery;
 
 async fn actor(state: &AppState, parts: &Parts) -> Result<Actor, AppError> {
-    let token = app::i18n::cookie(parts, "hatchery_session").ok_or(AppError::Unauthenticated)?;
-    app::auth::domain::session_actor(&state.db, &state.settings, &token)
+    let token = domain::i18n::cookie(parts, "hatchery_session").ok_or(AppError::Unauthenticated)?;
+    domain::auth::sessions::session_actor(&state.db, &state.settings, &token)
         .await?
         .ok_or(AppError::Unauthenticated)
 }
 
 /// The refusal as text, in the reader's language (their language cookie, else the browser's).
 fn refuse(err: AppError, parts: &Parts) -> Response {
-    let locale = app::i18n::request_locale(parts);
+    let locale = domain::i18n::request_locale(parts);
     (
         err.status(),
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -52,7 +52,7 @@ pub async fn audit_csv(
 ) -> Response {
     let result = async {
         let actor = actor(&state, &parts).await?;
-        app::admin::audit_log::csv(&state.db, &actor, &filter).await
+        domain::admin::audit_log::csv(&state.db, &actor, &filter).await
     }
     .await;
     match result {
@@ -73,17 +73,17 @@ pub async fn report_csv(
     parts: Parts,
     Query(q): Query<RangeQuery>,
 ) -> Response {
-    let locale = app::i18n::request_locale(&parts);
+    let locale = domain::i18n::request_locale(&parts);
     let result = async {
         let actor = actor(&state, &parts).await?;
-        let (from, to) = app::admin::overview::range(&q.from, &q.to)?;
+        let (from, to) = domain::admin::overview::range(&q.from, &q.to)?;
         let report =
-            app::admin::overview::kpis(&state.db, &actor, state.settings.park_zone, from, to)
+            domain::admin::overview::kpis(&state.db, &actor, state.settings.park_zone, from, to)
                 .await?;
         Ok::<_, AppError>((
             report.from,
             report.to,
-            app::admin::overview::kpi_csv(&report, locale),
+            domain::admin::overview::kpi_csv(&report, locale),
         ))
     }
     .await;
@@ -120,35 +120,43 @@ macro_rules! table_csv {
 table_csv!(
     startups_csv,
     "hatchery-startups.csv",
-    app::startups::residency::csv
+    domain::startups::residency::csv
 );
 
-table_csv!(grants_csv, "hatchery-grants.csv", app::credits::grants::csv);
+table_csv!(
+    grants_csv,
+    "hatchery-grants.csv",
+    domain::credits::grants::csv
+);
 
 table_csv!(
     users_csv,
     "hatchery-users.csv",
-    app::auth::domain::users_csv
+    domain::auth::users::users_csv
 );
 
-table_csv!(outbox_csv, "hatchery-outbox.csv", app::mail::outbox::csv);
+table_csv!(outbox_csv, "hatchery-outbox.csv", domain::mail::outbox::csv);
 
-table_csv!(sync_csv, "hatchery-sync-jobs.csv", app::credits::sync::csv);
+table_csv!(
+    sync_csv,
+    "hatchery-sync-jobs.csv",
+    domain::credits::sync::csv
+);
 
 table_csv!(
     cohorts_csv,
     "hatchery-cohorts.csv",
-    app::cohorts::domain::admin_csv
+    domain::cohorts::views::admin_csv
 );
 
 table_csv!(
     applications_csv,
     "hatchery-applications.csv",
-    app::review::listing::csv
+    domain::review::listing::csv
 );
 
 table_csv!(
     ledger_csv,
     "hatchery-ledger.csv",
-    app::credits::ledger_table::csv
+    domain::credits::ledger_table::csv
 );

@@ -128,7 +128,7 @@ pub fn install() {
 
 /// The middleware: answers within `limit`, and at once after a panic.
 pub async fn layer(limit: Duration, req: Request, next: Next) -> Response {
-    let locale = app::i18n::headers_locale(req.headers());
+    let locale = domain::i18n::headers_locale(req.headers());
     let api = req.uri().path().starts_with("/api/v1");
     let path = req.uri().path().to_string();
     let alarm = Arc::new(Alarm::default());
@@ -159,7 +159,7 @@ enum Failure {
 }
 
 impl Failure {
-    fn answer(&self, locale: app::i18n::Locale, api: bool) -> Response {
+    fn answer(&self, locale: domain::i18n::Locale, api: bool) -> Response {
         let (status, key) = match self {
             Failure::Panic => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
             Failure::TimedOut => (StatusCode::SERVICE_UNAVAILABLE, "error.timeout"),
@@ -178,7 +178,7 @@ impl Failure {
 }
 
 /// A page that needs nothing that may have failed: no database, no rendering.
-pub fn error_page(locale: app::i18n::Locale, message: &str) -> axum::response::Html<String> {
+pub fn error_page(locale: domain::i18n::Locale, message: &str) -> axum::response::Html<String> {
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")

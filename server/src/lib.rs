@@ -47,7 +47,7 @@ pub async fn build_state(config: &config::Config) -> anyhow::Result<AppState> {
     db::migrate(&migrating).await?;
     migrating.close().await?;
     let mut db = db::connect(&config.database).await?;
-    let sql = Arc::new(app::state::SqlStats::default());
+    let sql = Arc::new(domain::state::SqlStats::default());
     let stats = sql.clone();
     db.set_metric_callback(move |info| {
         stats.record(&info.statement.sql, info.elapsed, info.failed)

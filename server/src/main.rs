@@ -176,10 +176,10 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let applied = hatchery::worker::sync_credits(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let usage = app::credits::usage::import_all(&state.db, &state.settings)
+            let usage = domain::credits::usage::import_all(&state.db, &state.settings)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let repairs = app::credits::reconcile::pass(&state.db)
+            let repairs = domain::credits::reconcile::pass(&state.db)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!(
@@ -255,7 +255,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let roles = roles
                 .iter()
                 .map(|r| {
-                    app::auth::Role::parse(r).ok_or_else(|| {
+                    domain::auth::Role::parse(r).ok_or_else(|| {
                         anyhow::anyhow!("unknown role {r:?}: use applicant, mentor or admin")
                     })
                 })
@@ -264,12 +264,13 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
             let state = hatchery::build_state(&config).await?;
-            match app::auth::domain::create_user(&state.db, &email, &name, password, &roles).await {
+            match domain::auth::users::create_user(&state.db, &email, &name, password, &roles).await
+            {
                 Ok(id) => {
                     println!("created user {id} <{}>", email.trim().to_lowercase());
                     Ok(())
                 }
-                Err(e) => Err(anyhow::anyhow!(e.message(app::i18n::Locale::En))),
+                Err(e) => Err(anyhow::anyhow!(e.message(domain::i18n::Locale::En))),
             }
         }
     }

@@ -2,14 +2,14 @@
 //! the database at scrape time, the depth of the cluster sync queue and of the email outbox
 //! (so every replica reports the same queue, whichever one is scraped).
 use crate::page_cache::PageCache;
-use app::credits::entity::sync_job;
-use app::credits::sync_status;
-use app::mail::entity as outbox;
 use app::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use domain::credits::entity::sync_job;
+use domain::credits::sync_status;
+use domain::mail::entity as outbox;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::BTreeMap;
@@ -214,14 +214,14 @@ async fn render(
     for (status, n) in &mail {
         let _ = writeln!(out, "hatchery_email_outbox{{status=\"{status}\"}} {n}");
     }
-    use app::channels::entity::delivery;
+    use domain::channels::entity::delivery;
     let chat = count_by_status::<delivery::Entity, _>(
         &state.db,
         delivery::Column::Status,
         delivery::Column::Id,
         &[
-            app::channels::DeliveryStatus::Pending.key(),
-            app::channels::DeliveryStatus::Dead.key(),
+            domain::channels::DeliveryStatus::Pending.key(),
+            domain::channels::DeliveryStatus::Dead.key(),
         ],
     )
     .await?;

@@ -12,12 +12,12 @@
 //!   (`components::Submitted`, passwords left out), under the error's own status (422, 409…);
 //!   the page's script puts the page's address back in the address bar.
 use app::components::Submitted;
-use app::error::AppError;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use domain::error::AppError;
 use leptos::server_fn::error::ServerFnUrlError;
 use url::form_urlencoded;
 

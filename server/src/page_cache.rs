@@ -20,12 +20,12 @@
 //!
 //! Only complete `200 text/html` answers without `Set-Cookie` are kept. A browser's reload
 //! (`Cache-Control: max-age=0`, or `no-cache` for a hard one) always renders afresh.
-use app::state::SqlStats;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use domain::state::SqlStats;
 use futures_util::{Stream, StreamExt};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;

@@ -134,7 +134,7 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 /// Below `/api/`, a path that names no server function. (Each server function has a route of
 /// its own, which `leptos_routes_with_context` adds.)
 async fn unknown_server_fn(req: Request<Body>) -> Response {
-    let locale = app::i18n::headers_locale(req.headers());
+    let locale = domain::i18n::headers_locale(req.headers());
     (StatusCode::NOT_FOUND, locale.t("error.not_found")).into_response()
 }
 
@@ -153,9 +153,9 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
         Ok(bytes) => bytes,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+    if let Ok(err) = serde_json::from_slice::<domain::error::AppError>(&bytes) {
         parts.status = err.status();
-        if err == app::error::AppError::RateLimited {
+        if err == domain::error::AppError::RateLimited {
             // The limits count the last quarter of an hour (sign-in) or hour (sign-up).
             parts
                 .headers
@@ -216,7 +216,8 @@ async fn cache_control(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let personal =
-        app::i18n::cookie_in(req.headers(), app::auth::server_fns::ssr::SESSION_COOKIE).is_some();
+        domain::i18n::cookie_in(req.headers(), app::auth::server_fns::ssr::SESSION_COOKIE)
+            .is_some();
     let mut res = next.run(req).await;
     if res.headers().contains_key(header::CACHE_CONTROL) {
         return res;
@@ -250,7 +251,7 @@ async fn actor_cache(State(state): State<AppState>, mut req: Request, next: Next
         && !path.ends_with(".csv");
     if page {
         if let Some(token) =
-            app::i18n::cookie_in(req.headers(), app::auth::server_fns::ssr::SESSION_COOKIE)
+            domain::i18n::cookie_in(req.headers(), app::auth::server_fns::ssr::SESSION_COOKIE)
         {
             cache.fill(&state.db, &state.settings, &token).await;
         }
@@ -305,7 +306,7 @@ async fn cross_origin_guard(req: Request, next: Next) -> Response {
     if allowed {
         next.run(req).await
     } else {
-        let locale = app::i18n::headers_locale(headers);
+        let locale = domain::i18n::headers_locale(headers);
         tracing::warn!(path = %req.uri().path(), "cross-site request refused");
         (
             StatusCode::FORBIDDEN,

@@ -9,9 +9,13 @@ use tokio::task::JoinHandle;
 pub async fn deliver_mail(state: &AppState) -> Result<usize, sea_orm::DbErr> {
     let mut total = 0;
     loop {
-        let sent =
-            app::mail::outbox::deliver_due(&state.db, &state.mailer, &state.settings.mail_from, 20)
-                .await?;
+        let sent = domain::mail::outbox::deliver_due(
+            &state.db,
+            &state.mailer,
+            &state.settings.mail_from,
+            20,
+        )
+        .await?;
         total += sent;
         if sent == 0 {
             return Ok(total);
@@ -24,8 +28,8 @@ pub async fn deliver_mail(state: &AppState) -> Result<usize, sea_orm::DbErr> {
 pub async fn deliver_channels(state: &AppState) -> Result<usize, sea_orm::DbErr> {
     let mut total = 0;
     loop {
-        let sent =
-            app::channels::outbox::deliver_due(&state.db, &state.settings.public_url, 20).await?;
+        let sent = domain::channels::outbox::deliver_due(&state.db, &state.settings.public_url, 20)
+            .await?;
         total += sent;
         if sent == 0 {
             return Ok(total);
@@ -34,13 +38,13 @@ pub async fn deliver_channels(state: &AppState) -> Result<usize, sea_orm::DbErr>
 }
 
 /// One pass of GPU credit: expire grants past their end, then apply every due sync job.
-pub async fn sync_credits(state: &AppState) -> Result<usize, app::error::AppError> {
+pub async fn sync_credits(state: &AppState) -> Result<usize, domain::error::AppError> {
     let now = chrono::Utc::now();
-    app::credits::grants::expire_due(&state.db, &state.settings, now).await?;
-    app::credits::grants::expiry_alerts(&state.db, &state.settings, now).await?;
+    domain::credits::grants::expire_due(&state.db, &state.settings, now).await?;
+    domain::credits::grants::expiry_alerts(&state.db, &state.settings, now).await?;
     let mut total = 0;
     loop {
-        let tried = app::credits::sync::run_due(&state.db, chrono::Utc::now(), 20).await?;
+        let tried = domain::credits::sync::run_due(&state.db, chrono::Utc::now(), 20).await?;
         total += tried;
         if tried == 0 {
             return Ok(total);
@@ -65,13 +69,13 @@ pub fn spawn(
             let version = state.sql.changes();
             if last_reconcile.is_none_or(|t| t.elapsed() >= RECONCILE_EVERY) {
                 last_reconcile = Some(tokio::time::Instant::now());
-                if let Err(e) = app::credits::reconcile::pass(&state.db).await {
+                if let Err(e) = domain::credits::reconcile::pass(&state.db).await {
                     tracing::error!(error = ?e, "reconciliation pass failed");
                 }
             }
             if last_usage.is_none_or(|t| t.elapsed() >= USAGE_EVERY) {
                 last_usage = Some(tokio::time::Instant::now());
-                match app::credits::usage::import_all(&state.db, &state.settings).await {
+                match domain::credits::usage::import_all(&state.db, &state.settings).await {
                     Ok(o) if o.imported > 0 => {
                         tracing::info!(imported = o.imported, "usage imported")
                     }
@@ -82,7 +86,7 @@ pub fn spawn(
             if let Err(e) = sync_credits(&state).await {
                 tracing::error!(error = ?e, "sync worker pass failed");
             }
-            if let Err(e) = app::startups::milestones::send_reminders(
+            if let Err(e) = domain::startups::milestones::send_reminders(
                 &state.db,
                 &state.settings,
                 chrono::Utc::now(),

@@ -1,9 +1,9 @@
 //! Accounts through the router, as a browser without JavaScript uses them.
 mod common;
 
-use app::auth::entity::{session, user};
 use axum::http::StatusCode;
 use common::{link_token, Jar, TestApp};
+use domain::auth::entity::{session, user};
 
 #[tokio::test]
 async fn register_verify_sign_in_and_out() {
@@ -113,7 +113,7 @@ async fn bad_registrations_get_a_translated_message_and_change_nothing() {
     let mut jar = Jar::default();
     app.signed_in_applicant("taken@example.com", "First").await;
     let users_before = app.count(user::Entity).await;
-    let mails_before = app.count(app::mail::entity::Entity).await;
+    let mails_before = app.count(domain::mail::entity::Entity).await;
 
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
@@ -178,7 +178,7 @@ async fn bad_registrations_get_a_translated_message_and_change_nothing() {
         );
     }
     assert_eq!(app.count(user::Entity).await, users_before);
-    assert_eq!(app.count(app::mail::entity::Entity).await, mails_before);
+    assert_eq!(app.count(domain::mail::entity::Entity).await, mails_before);
 
     // The page the browser is sent back to shows the message, in the reader's language.
     let res = app
@@ -208,7 +208,7 @@ async fn sign_in_is_rate_limited_per_address() {
     let app = TestApp::new().await;
     app.signed_in_applicant("li@example.com", "Li").await;
     let mut jar = Jar::default();
-    for _ in 0..app::auth::domain::MAX_FAILED_LOGINS_PER_EMAIL {
+    for _ in 0..domain::auth::limits::MAX_FAILED_LOGINS_PER_EMAIL {
         let res = app
             .post_form(
                 "/api/login",
@@ -277,7 +277,7 @@ async fn password_reset_by_emailed_link() {
     let mut jar = Jar::default();
 
     // Unknown addresses get the same answer and no email.
-    let mails = app.count(app::mail::entity::Entity).await;
+    let mails = app.count(domain::mail::entity::Entity).await;
     let res = app
         .post_form(
             "/api/forgot_password",
@@ -287,7 +287,7 @@ async fn password_reset_by_emailed_link() {
         )
         .await;
     assert_eq!(res.location(), "/login?notice=reset_sent");
-    assert_eq!(app.count(app::mail::entity::Entity).await, mails);
+    assert_eq!(app.count(domain::mail::entity::Entity).await, mails);
 
     let res = app
         .post_form(
@@ -494,7 +494,7 @@ async fn people_edit_their_own_name_and_language() {
     );
     assert_eq!(
         app.actor("zhou@example.com").await.locale,
-        app::i18n::Locale::ZhCn
+        domain::i18n::Locale::ZhCn
     );
 
     // Nobody signed in: nothing to edit.
@@ -517,7 +517,7 @@ async fn housekeeping_removes_expired_sessions_and_tokens_only() {
     let stale = app
         .sign_in("live@example.com", "correct horse battery")
         .await;
-    let stale_id = app::auth::domain::hash_token(stale.cookies.get("hatchery_session").unwrap());
+    let stale_id = domain::auth::tokens::hash_token(stale.cookies.get("hatchery_session").unwrap());
     let mut row: session::ActiveModel = session::Entity::find_by_id(stale_id.clone())
         .one(app.db())
         .await
@@ -532,7 +532,9 @@ async fn housekeeping_removes_expired_sessions_and_tokens_only() {
         app.get("/dashboard", &stale).await.status,
         StatusCode::UNAUTHORIZED
     );
-    let deleted = app::auth::domain::purge_expired(app.db()).await.unwrap();
+    let deleted = domain::auth::sessions::purge_expired(app.db())
+        .await
+        .unwrap();
     assert_eq!(deleted, 1);
     assert!(session::Entity::find_by_id(stale_id)
         .one(app.db())
@@ -561,7 +563,7 @@ async fn one_time_links_never_show_in_the_outbox() {
     .await;
     let mail = app.last_mail_to("reset@example.com").await;
     let token = link_token(&mail.body_text, "/reset?token=");
-    let stored = app::mail::entity::Entity::find_by_id(mail.id)
+    let stored = domain::mail::entity::Entity::find_by_id(mail.id)
         .one(app.db())
         .await
         .unwrap()
@@ -573,7 +575,7 @@ async fn one_time_links_never_show_in_the_outbox() {
     assert!(page.body.contains("{one-time-token}") && !page.body.contains(&token));
 
     // Delivered: the link with its token is in the message, and no longer beside it.
-    let sent = app::mail::outbox::deliver_due(
+    let sent = domain::mail::outbox::deliver_due(
         app.db(),
         &app.state.mailer,
         &app.state.settings.mail_from,
@@ -582,7 +584,7 @@ async fn one_time_links_never_show_in_the_outbox() {
     .await
     .unwrap();
     assert!(sent >= 1);
-    let stored = app::mail::entity::Entity::find_by_id(mail.id)
+    let stored = domain::mail::entity::Entity::find_by_id(mail.id)
         .one(app.db())
         .await
         .unwrap()

@@ -1,11 +1,11 @@
 //! Roles and invitations: who may do what, checked in the domain and seen through the router.
 mod common;
 
-use app::auth::domain;
-use app::auth::Role;
-use app::error::AppError;
 use axum::http::StatusCode;
 use common::{link_token, Jar, TestApp};
+use domain::auth::Role;
+use domain::auth::{invitations, users};
+use domain::error::AppError;
 
 #[tokio::test]
 async fn only_admins_manage_people() {
@@ -26,19 +26,19 @@ async fn only_admins_manage_people() {
 
     // The matrix: every admin-only domain function, for each role.
     for (actor, allowed) in [(&admin, true), (&mentor, false), (&applicant, false)] {
-        let list = domain::list_users(db, actor, &Default::default()).await;
-        let invite = domain::invite(
+        let list = users::list_users(db, actor, &Default::default()).await;
+        let invite = invitations::invite(
             db,
             s,
             actor,
             &format!("new-{}@park.cn", actor.user_id),
             "mentor",
-            app::i18n::Locale::En,
+            domain::i18n::Locale::En,
         )
         .await;
         let roles =
-            domain::set_roles(db, actor, applicant_id, &[Role::Applicant, Role::Mentor]).await;
-        let outbox = app::mail::outbox::list(db, actor, &Default::default()).await;
+            users::set_roles(db, actor, applicant_id, &[Role::Applicant, Role::Mentor]).await;
+        let outbox = domain::mail::outbox::list(db, actor, &Default::default()).await;
         for (what, denied) in [
             ("list_users", list.err() == Some(AppError::Forbidden)),
             ("invite", invite.err() == Some(AppError::Forbidden)),
@@ -114,8 +114,8 @@ async fn admins_set_roles_but_not_away_their_own_admin() {
 
     // Both changes are in the audit log, with before and after.
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let entries = app::audit::entity::Entity::find()
-        .filter(app::audit::entity::Column::Action.eq("user.roles_changed"))
+    let entries = domain::audit::entity::Entity::find()
+        .filter(domain::audit::entity::Column::Action.eq("user.roles_changed"))
         .all(app.db())
         .await
         .unwrap();
@@ -294,7 +294,7 @@ async fn an_invited_mentor_joins_by_the_emailed_link() {
 /// admins only.
 #[tokio::test]
 async fn admins_read_and_export_the_audit_log() {
-    use app::audit::{self, Change};
+    use domain::audit::{self, Change};
     let app = TestApp::new().await;
     app.user_with_roles("admin@park.cn", "Admin Wang", &[Role::Admin])
         .await;
@@ -369,7 +369,7 @@ async fn admins_read_and_export_the_audit_log() {
     assert_eq!(rows(&page.body), 1);
     assert!(page.body.contains("大模型微调"));
     // Days are the reader's: the park's zone here (Asia/Shanghai, the default).
-    let today = app::time::Zone::default().today();
+    let today = domain::time::Zone::default().today();
     let page = app
         .get(
             &format!("/admin/audit?from={today}&to={today}&action=grant"),
@@ -427,8 +427,9 @@ async fn admins_read_and_export_the_audit_log() {
     assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
     assert!(!anon.body.contains("grant"));
     let founder_actor = app.actor("founder@startup.cn").await;
-    let err = app::admin::audit_log::list(app.db(), &founder_actor, &Default::default(), 0, None)
-        .await
-        .unwrap_err();
+    let err =
+        domain::admin::audit_log::list(app.db(), &founder_actor, &Default::default(), 0, None)
+            .await
+            .unwrap_err();
     assert_eq!(err, AppError::Forbidden);
 }

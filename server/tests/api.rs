@@ -3,16 +3,16 @@
 //! document.
 mod common;
 
-use app::auth::Role;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{Duration, Utc};
 use common::{Jar, TestApp};
+use domain::auth::Role;
 use sea_orm::{ActiveModelTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 
 fn input_time(t: chrono::DateTime<Utc>) -> String {
-    app::time::Zone::default().input_value(&t)
+    domain::time::Zone::default().input_value(&t)
 }
 
 struct Api {
@@ -77,7 +77,7 @@ async fn setup() -> (Api, i64, i64) {
         .await;
     let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
     let now = Utc::now();
-    let startup = app::startups::entity::startup::ActiveModel {
+    let startup = domain::startups::entity::startup::ActiveModel {
         name: Set("DeepPark AI".into()),
         credit_code: Set(None),
         sector: Set("language".into()),
@@ -115,7 +115,7 @@ async fn setup() -> (Api, i64, i64) {
         "{:?}",
         res.error_param()
     );
-    let resource = app::credits::entity::resource::Entity::find()
+    let resource = domain::credits::entity::resource::Entity::find()
         .one(app.db())
         .await
         .unwrap()
@@ -147,7 +147,7 @@ async fn tokens_read_the_park_and_push_usage_once_per_job() {
     let writer = api.issue("Slurm usage push", "write").await;
     assert_ne!(reader, writer);
     // Stored hashed: the database never holds the token.
-    let rows = app::admin::tokens::entity::Entity::find()
+    let rows = domain::admin::tokens::entity::Entity::find()
         .all(api.app.db())
         .await
         .unwrap();
@@ -219,7 +219,7 @@ async fn tokens_read_the_park_and_push_usage_once_per_job() {
     assert_eq!(body["items"][0]["kind"], "consumed");
     assert_eq!(body["items"][0]["external_ref"], "4242");
     // A job of a startup without a grant on the resource is reported, not counted.
-    let other = app::startups::entity::startup::ActiveModel {
+    let other = domain::startups::entity::startup::ActiveModel {
         name: Set("Other".into()),
         credit_code: Set(None),
         sector: Set("language".into()),
@@ -260,7 +260,7 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
     let (mut api, startup, resource) = setup().await;
     let writer = api.issue("Slurm usage push", "write").await;
     let entries = || async {
-        app::credits::entity::ledger::Entity::find()
+        domain::credits::entity::ledger::Entity::find()
             .all(api.app.db())
             .await
             .unwrap()
@@ -326,7 +326,7 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
     assert!(res.body.contains("API 令牌"), "{}", res.body);
 
     // Revoked: refused from then on. And a token dies with its issuer's admin role.
-    let id = app::admin::tokens::entity::Entity::find()
+    let id = domain::admin::tokens::entity::Entity::find()
         .one(api.app.db())
         .await
         .unwrap()
@@ -357,9 +357,9 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
 
     let other = api.issue("Reports", "read").await;
     let admin_id = api.app.actor("admin@park.cn").await.user_id;
-    app::auth::entity::user_role::Entity::delete_many()
+    domain::auth::entity::user_role::Entity::delete_many()
         .filter(sea_orm::ColumnTrait::eq(
-            &app::auth::entity::user_role::Column::UserId,
+            &domain::auth::entity::user_role::Column::UserId,
             admin_id,
         ))
         .exec(api.app.db())
@@ -397,7 +397,7 @@ async fn only_admins_issue_tokens_and_the_openapi_document_describes_the_api() {
             &mut founder,
         )
         .await;
-    assert_eq!(res.error_param(), Some(app::error::AppError::Forbidden));
+    assert_eq!(res.error_param(), Some(domain::error::AppError::Forbidden));
     assert_eq!(
         api.app.get("/admin/api-tokens", &founder).await.status,
         StatusCode::FORBIDDEN
@@ -414,7 +414,7 @@ async fn only_admins_issue_tokens_and_the_openapi_document_describes_the_api() {
         .await;
     assert_eq!(
         res.error_param(),
-        Some(app::error::AppError::invalid(
+        Some(domain::error::AppError::invalid(
             "name",
             "error.field_required"
         ))
@@ -430,12 +430,15 @@ async fn only_admins_issue_tokens_and_the_openapi_document_describes_the_api() {
         .await;
     assert_eq!(
         res.error_param(),
-        Some(app::error::AppError::invalid(
+        Some(domain::error::AppError::invalid(
             "scope",
             "error.scope_invalid"
         ))
     );
-    assert_eq!(api.app.count(app::admin::tokens::entity::Entity).await, 0);
+    assert_eq!(
+        api.app.count(domain::admin::tokens::entity::Entity).await,
+        0
+    );
 
     let (status, doc, _) = api.call("GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);

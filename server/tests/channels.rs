@@ -3,14 +3,14 @@
 //! signature and payload shape as the platform does, and answers with the platform's errors.
 mod common;
 
-use app::channels::entity::{channel, delivery};
-use app::error::AppError;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use base64::Engine;
 use chrono::{Duration, Utc};
 use common::{Jar, TestApp};
+use domain::channels::entity::{channel, delivery};
+use domain::error::AppError;
 use hmac::{KeyInit, Mac};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
@@ -343,9 +343,9 @@ fn chinese(jar: &Jar) -> Jar {
 }
 
 /// The domain's view of a signed-in person.
-async fn actor_of(app: &TestApp, jar: &Jar) -> app::auth::domain::Actor {
+async fn actor_of(app: &TestApp, jar: &Jar) -> domain::access::Actor {
     let token = jar.cookies.get("hatchery_session").unwrap();
-    app::auth::domain::session_actor(app.db(), &app.state.settings, token)
+    domain::auth::sessions::session_actor(app.db(), &app.state.settings, token)
         .await
         .unwrap()
         .unwrap()
@@ -588,7 +588,7 @@ async fn grant_changes_and_credit_alerts_reach_their_channels() {
 
     // 500 of 600 GPU-minutes used: the 80 % alert, to the channel that follows alerts only.
     let settings = app.state.settings.clone();
-    app::credits::grants::record_usage(
+    domain::credits::grants::record_usage(
         app.db(),
         &settings,
         park.startup,
@@ -883,7 +883,7 @@ async fn after_the_last_attempt_a_message_is_dead_visible_and_can_be_sent_again(
     )
     .await;
     send_test(&app, &mut admin, wecom).await;
-    for _ in 1..app::channels::outbox::MAX_ATTEMPTS {
+    for _ in 1..domain::channels::outbox::MAX_ATTEMPTS {
         make_due(&app).await;
         hatchery::worker::deliver_channels(&app.state)
             .await
@@ -892,7 +892,7 @@ async fn after_the_last_attempt_a_message_is_dead_visible_and_can_be_sent_again(
     let row = deliveries(&app, wecom).await.remove(0);
     assert_eq!(
         (row.status.as_str(), row.attempts),
-        ("dead", app::channels::outbox::MAX_ATTEMPTS)
+        ("dead", domain::channels::outbox::MAX_ATTEMPTS)
     );
     assert_eq!(row.error_kind.as_deref(), Some("server_error"));
     // Dead: the worker leaves it alone.
@@ -958,8 +958,8 @@ async fn after_the_last_attempt_a_message_is_dead_visible_and_can_be_sent_again(
     let got = robots.received("wecom");
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].title, "来自 Hatchery 的测试消息");
-    let audit = app::audit::entity::Entity::find()
-        .filter(app::audit::entity::Column::Action.eq("channel.retried"))
+    let audit = domain::audit::entity::Entity::find()
+        .filter(domain::audit::entity::Column::Action.eq("channel.retried"))
         .all(app.db())
         .await
         .unwrap();
@@ -1079,9 +1079,9 @@ async fn channels_are_checked_and_their_secrets_never_shown() {
         format!("/admin/channels/{id}?notice=channel_test_sent")
     );
     // Audited, without the secret.
-    let audit = app::audit::entity::Entity::find()
-        .filter(app::audit::entity::Column::EntityType.eq("channel"))
-        .order_by_asc(app::audit::entity::Column::Id)
+    let audit = domain::audit::entity::Entity::find()
+        .filter(domain::audit::entity::Column::EntityType.eq("channel"))
+        .order_by_asc(domain::audit::entity::Column::Id)
         .all(app.db())
         .await
         .unwrap();
@@ -1199,15 +1199,19 @@ async fn only_admins_manage_channels() {
     let mentor = mentor_actor;
     let db = app.db();
     assert_eq!(
-        app::channels::domain::list(db, &mentor).await.err(),
+        domain::channels::domain::list(db, &mentor).await.err(),
         Some(AppError::Forbidden)
     );
     assert_eq!(
-        app::channels::domain::detail(db, &mentor, id).await.err(),
+        domain::channels::domain::detail(db, &mentor, id)
+            .await
+            .err(),
         Some(AppError::Forbidden)
     );
     assert_eq!(
-        app::channels::domain::delete(db, &mentor, id).await.err(),
+        domain::channels::domain::delete(db, &mentor, id)
+            .await
+            .err(),
         Some(AppError::Forbidden)
     );
 }
@@ -1299,7 +1303,7 @@ async fn a_waitlist_promotion_and_a_certificate_reach_the_channel() {
     );
 
     // Bo attends the one session: completed, certified, announced.
-    let session = app::cohorts::entity::session::Entity::find()
+    let session = domain::cohorts::entity::session::Entity::find()
         .one(app.db())
         .await
         .unwrap()
@@ -1315,7 +1319,7 @@ async fn a_waitlist_promotion_and_a_certificate_reach_the_channel() {
     )
     .await;
     assert!(res.error_param().is_none(), "{:?}", res.error_param());
-    let cert = app::cohorts::entity::certificate::Entity::find()
+    let cert = domain::cohorts::entity::certificate::Entity::find()
         .one(app.db())
         .await
         .unwrap()
@@ -1356,7 +1360,7 @@ async fn a_sync_job_that_dies_is_announced_with_a_link_to_the_sync_page() {
     let park = app.credit_park("10").await;
     // A cluster that went away after it was configured: nothing listens on port 9.
     let now = Utc::now();
-    let resource = app::credits::entity::resource::ActiveModel {
+    let resource = domain::credits::entity::resource::ActiveModel {
         name: Set("Turing H100".into()),
         gpu_model: Set("H100".into()),
         backend: Set("slurm".into()),
@@ -1374,11 +1378,11 @@ async fn a_sync_job_that_dies_is_announced_with_a_link_to_the_sync_page() {
     .unwrap()
     .id;
     let actor = actor_of(&app, &it).await;
-    app::credits::grants::create(
+    domain::credits::grants::create(
         app.db(),
         &app.state.settings,
         &actor,
-        app::credits::grants::GrantInput {
+        domain::credits::grants::GrantInput {
             startup_id: park.startup,
             resource_id: resource,
             gpu_hours: "10".into(),
@@ -1391,8 +1395,10 @@ async fn a_sync_job_that_dies_is_announced_with_a_link_to_the_sync_page() {
     .await
     .unwrap();
     let mut at = Utc::now();
-    for _ in 1..=app::credits::sync::MAX_ATTEMPTS {
-        app::credits::sync::run_due(app.db(), at, 10).await.unwrap();
+    for _ in 1..=domain::credits::sync::MAX_ATTEMPTS {
+        domain::credits::sync::run_due(app.db(), at, 10)
+            .await
+            .unwrap();
         // Not announced while it is still being retried.
         at += Duration::hours(2);
     }

@@ -3,18 +3,18 @@
 //! verification, and who may do what.
 mod common;
 
-use app::auth::Role;
-use app::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
-use app::error::AppError;
 use axum::body::Body;
 use axum::http::{header, Request};
 use chrono::{DateTime, Duration, Utc};
 use common::{Jar, TestApp, ORIGIN};
+use domain::auth::Role;
+use domain::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
+use domain::error::AppError;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use tower::ServiceExt;
 
 fn input_time(t: DateTime<Utc>) -> String {
-    app::time::Zone::default().input_value(&t)
+    domain::time::Zone::default().input_value(&t)
 }
 
 /// A verified applicant with a live session, made straight in the database: argon2 in a
@@ -112,18 +112,18 @@ async fn enrol(app: &TestApp, cohort_id: i64, jar: &mut Jar) -> common::TestResp
     .await
 }
 
-async fn mails(app: &TestApp, to: &str) -> Vec<app::mail::entity::Model> {
-    app::mail::entity::Entity::find()
-        .filter(app::mail::entity::Column::ToAddress.eq(to))
-        .order_by_asc(app::mail::entity::Column::Id)
+async fn mails(app: &TestApp, to: &str) -> Vec<domain::mail::entity::Model> {
+    domain::mail::entity::Entity::find()
+        .filter(domain::mail::entity::Column::ToAddress.eq(to))
+        .order_by_asc(domain::mail::entity::Column::Id)
         .all(app.db())
         .await
         .unwrap()
 }
 
 async fn audit_actions(app: &TestApp) -> Vec<String> {
-    app::audit::entity::Entity::find()
-        .order_by_asc(app::audit::entity::Column::Id)
+    domain::audit::entity::Entity::find()
+        .order_by_asc(domain::audit::entity::Column::Id)
         .all(app.db())
         .await
         .unwrap()
@@ -879,7 +879,7 @@ async fn only_admins_manage_cohorts_and_only_attendees_check_in() {
     assert_eq!(p.app.get("/verify-certificate", &anon).await.status, 200);
     // Admin functions refuse through the domain too, whatever calls them.
     let actor = p.app.actor("m@x.cn").await;
-    let err = app::cohorts::domain::admin_view(p.app.db(), &actor, id)
+    let err = domain::cohorts::views::admin_view(p.app.db(), &actor, id)
         .await
         .unwrap_err();
     assert_eq!(err, AppError::Forbidden);

@@ -157,7 +157,7 @@ async fn fifty_concurrent_writes_all_succeed() {
     println!("50 concurrent writes answered in {elapsed:?}");
     assert!(failures.is_empty(), "failed writes: {failures:#?}");
 
-    use app::credits::entity::ledger;
+    use domain::credits::entity::ledger;
     let consumed = ledger::Entity::find()
         .filter(ledger::Column::Kind.eq("consumed"))
         .count(app.db())
@@ -165,16 +165,16 @@ async fn fifty_concurrent_writes_all_succeed() {
         .unwrap();
     assert_eq!(consumed, 20, "every usage push is in the ledger");
     assert_eq!(
-        app.count(app::startups::entity::note::Entity).await,
+        app.count(domain::startups::entity::note::Entity).await,
         10,
         "every note is kept"
     );
     assert_eq!(
-        app.count(app::startups::entity::startup::Entity).await,
+        app.count(domain::startups::entity::startup::Entity).await,
         11,
         "every profile is saved"
     );
-    use app::cohorts::entity::enrolment;
+    use domain::cohorts::entity::enrolment;
     let rows = enrolment::Entity::find()
         .filter(enrolment::Column::CohortId.eq(cohort))
         .all(app.db())

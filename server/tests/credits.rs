@@ -1,19 +1,19 @@
 //! GPU credit: resources, grants and the ledger, the sync outbox and its backends.
 mod common;
 
-use app::auth::Role;
-use app::credits::entity::{grant, ledger, resource, sync_job};
-use app::credits::tranches::entity as tranche;
-use app::error::AppError;
 use chrono::{Duration, Utc};
 use common::{Jar, TestApp};
+use domain::auth::Role;
+use domain::credits::entity::{grant, ledger, resource, sync_job};
+use domain::credits::tranches::entity as tranche;
+use domain::error::AppError;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
 };
 
 fn input_time(t: chrono::DateTime<Utc>) -> String {
-    app::time::Zone::default().input_value(&t)
+    domain::time::Zone::default().input_value(&t)
 }
 
 /// An admin, and an incubating startup whose founder has a cluster login.
@@ -109,7 +109,7 @@ async fn grant_hours(
 }
 
 fn desired_limit(job: &sync_job::Model) -> i64 {
-    serde_json::from_str::<app::credits::backend::Desired>(&job.desired)
+    serde_json::from_str::<domain::credits::backend::Desired>(&job.desired)
         .unwrap()
         .limit_minutes
 }
@@ -337,8 +337,8 @@ async fn grants_move_the_ledger_and_queue_the_cluster() {
             &mut other,
         )
         .await;
-    let other_id = app::startups::entity::startup::Entity::find()
-        .filter(app::startups::entity::startup::Column::Name.eq("Other"))
+    let other_id = domain::startups::entity::startup::Entity::find()
+        .filter(domain::startups::entity::startup::Column::Name.eq("Other"))
         .one(p.app.db())
         .await
         .unwrap()
@@ -378,7 +378,7 @@ async fn grants_move_the_ledger_and_queue_the_cluster() {
     let job = newest_job(&p.app).await;
     assert_eq!(job.status, "pending");
     assert_eq!(desired_limit(&job), 60_000);
-    let d: app::credits::backend::Desired = serde_json::from_str(&job.desired).unwrap();
+    let d: domain::credits::backend::Desired = serde_json::from_str(&job.desired).unwrap();
     assert_eq!(d.account, format!("startup-{}", p.startup));
     assert_eq!(d.members, vec!["lilei".to_string()]);
     let mail = p.app.last_mail_to("li@deeppark.cn").await;
@@ -413,7 +413,7 @@ async fn grants_move_the_ledger_and_queue_the_cluster() {
     .await;
     assert_eq!(res.location(), format!("/admin/grants/{id}?notice=saved"));
     // Usage from the cluster, once per job.
-    let imported = app::credits::grants::record_usage(
+    let imported = domain::credits::grants::record_usage(
         p.app.db(),
         &p.app.state.settings,
         p.startup,
@@ -425,7 +425,7 @@ async fn grants_move_the_ledger_and_queue_the_cluster() {
     .await
     .unwrap();
     assert!(imported);
-    let again = app::credits::grants::record_usage(
+    let again = domain::credits::grants::record_usage(
         p.app.db(),
         &p.app.state.settings,
         p.startup,
@@ -529,8 +529,8 @@ async fn grants_move_the_ledger_and_queue_the_cluster() {
         .map(|e| e.kind)
         .collect();
     assert_eq!(kinds, ["granted", "adjusted", "consumed", "revoked"]);
-    let audit = app::audit::entity::Entity::find()
-        .filter(app::audit::entity::Column::EntityType.eq("grant"))
+    let audit = domain::audit::entity::Entity::find()
+        .filter(domain::audit::entity::Column::EntityType.eq("grant"))
         .all(p.app.db())
         .await
         .unwrap();
@@ -568,7 +568,7 @@ async fn grants_expire_at_their_end_date() {
         .await
         .unwrap()
         .unwrap();
-    app::credits::grants::record_usage(
+    domain::credits::grants::record_usage(
         p.app.db(),
         &p.app.state.settings,
         p.startup,
@@ -579,12 +579,12 @@ async fn grants_expire_at_their_end_date() {
     )
     .await
     .unwrap();
-    let n = app::credits::grants::expire_due(p.app.db(), &p.app.state.settings, Utc::now())
+    let n = domain::credits::grants::expire_due(p.app.db(), &p.app.state.settings, Utc::now())
         .await
         .unwrap();
     assert_eq!(n, 0);
     let later = g.valid_until + Duration::minutes(1);
-    let n = app::credits::grants::expire_due(p.app.db(), &p.app.state.settings, later)
+    let n = domain::credits::grants::expire_due(p.app.db(), &p.app.state.settings, later)
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -603,7 +603,7 @@ async fn grants_expire_at_their_end_date() {
     );
     assert_eq!(desired_limit(&newest_job(&p.app).await), 120);
     // A second pass finds nothing to do.
-    let n = app::credits::grants::expire_due(p.app.db(), &p.app.state.settings, later)
+    let n = domain::credits::grants::expire_due(p.app.db(), &p.app.state.settings, later)
         .await
         .unwrap();
     assert_eq!(n, 0);
@@ -630,11 +630,11 @@ async fn the_ledger_balances_under_random_operations() {
     let mut milestones: Vec<(i64, i64)> = Vec::new();
     for startup in [p.startup, second] {
         for i in 0..20 {
-            let id = app::startups::milestones::create(
+            let id = domain::startups::milestones::create(
                 &db,
                 &admin,
                 startup,
-                app::startups::milestones::MilestoneInput {
+                domain::startups::milestones::MilestoneInput {
                     title: format!("Milestone {i}"),
                     description: String::new(),
                     due_on: (Utc::now() + Duration::days(10 + i))
@@ -663,9 +663,9 @@ async fn the_ledger_balances_under_random_operations() {
                 };
                 let hours = rng.random_range(1..500).to_string();
                 // Mostly milestones still planned; sometimes any (a signed-off one is refused).
-                let planned: Vec<i64> = app::startups::entity::milestone::Entity::find()
-                    .filter(app::startups::entity::milestone::Column::StartupId.eq(startup))
-                    .filter(app::startups::entity::milestone::Column::Status.eq("planned"))
+                let planned: Vec<i64> = domain::startups::entity::milestone::Entity::find()
+                    .filter(domain::startups::entity::milestone::Column::StartupId.eq(startup))
+                    .filter(domain::startups::entity::milestone::Column::Status.eq("planned"))
                     .all(&db)
                     .await
                     .unwrap()
@@ -682,16 +682,16 @@ async fn the_ledger_balances_under_random_operations() {
                     planned
                 };
                 let tranches = (0..rng.random_range(0..4))
-                    .map(|_| app::credits::tranches::TrancheInput {
+                    .map(|_| domain::credits::tranches::TrancheInput {
                         gpu_hours: rng.random_range(1..200).to_string(),
                         milestone_id: ours[rng.random_range(0..ours.len())],
                     })
                     .collect();
-                app::credits::grants::create(
+                domain::credits::grants::create(
                     &db,
                     &settings,
                     &admin,
-                    app::credits::grants::GrantInput {
+                    domain::credits::grants::GrantInput {
                         startup_id: startup,
                         resource_id: r,
                         gpu_hours: hours,
@@ -710,7 +710,7 @@ async fn the_ledger_balances_under_random_operations() {
                 Some(g) => {
                     let delta: i64 = rng.random_range(-300..300);
                     let delta = if delta == 0 { 1 } else { delta };
-                    app::credits::grants::adjust(
+                    domain::credits::grants::adjust(
                         &db,
                         &settings,
                         &admin,
@@ -725,7 +725,7 @@ async fn the_ledger_balances_under_random_operations() {
             3 => match pick(&mut rng) {
                 Some(g) => {
                     let to = ["suspended", "active", "revoked"][rng.random_range(0..3)];
-                    app::credits::grants::transition(&db, &settings, &admin, g.id, to, "random")
+                    domain::credits::grants::transition(&db, &settings, &admin, g.id, to, "random")
                         .await
                 }
                 None => Ok(()),
@@ -739,7 +739,7 @@ async fn the_ledger_balances_under_random_operations() {
                 };
                 let minutes = rng.random_range(1..20_000);
                 let job_ref = format!("ci:{}:0", if rng.random_bool(0.1) { job - 1 } else { job });
-                app::credits::grants::record_usage(
+                domain::credits::grants::record_usage(
                     &db,
                     &p.app.state.settings,
                     startup,
@@ -751,7 +751,7 @@ async fn the_ledger_balances_under_random_operations() {
                 .await
                 .map(|_| ())
             }
-            7 => app::credits::grants::expire_due(
+            7 => domain::credits::grants::expire_due(
                 &db,
                 &settings,
                 Utc::now() + Duration::days(rng.random_range(0..40)),
@@ -775,7 +775,7 @@ async fn the_ledger_balances_under_random_operations() {
                 } else {
                     "missed"
                 };
-                app::startups::milestones::sign_off(
+                domain::startups::milestones::sign_off(
                     &db, &settings, &admin, m, outcome, "random", "random",
                 )
                 .await
@@ -830,7 +830,7 @@ async fn the_ledger_balances_under_random_operations() {
                 "step {step}"
             );
             for t in &tranches {
-                let m = app::startups::entity::milestone::Entity::find_by_id(t.milestone_id)
+                let m = domain::startups::entity::milestone::Entity::find_by_id(t.milestone_id)
                     .one(&db)
                     .await
                     .unwrap()
@@ -915,14 +915,17 @@ async fn failing_sync_backs_off_then_dies_and_admins_retry_it() {
     grant_hours(&mut p, startup, r, "10").await;
     let db = p.app.db().clone();
     let mut now = Utc::now();
-    for attempt in 1..=app::credits::sync::MAX_ATTEMPTS {
-        let tried = app::credits::sync::run_due(&db, now, 10).await.unwrap();
+    for attempt in 1..=domain::credits::sync::MAX_ATTEMPTS {
+        let tried = domain::credits::sync::run_due(&db, now, 10).await.unwrap();
         assert_eq!(tried, 1, "attempt {attempt}");
         let job = newest_job(&p.app).await;
         assert_eq!(job.attempts, attempt);
         assert!(job.last_error.as_deref().unwrap().contains("cannot reach"));
         // Not due again before its backoff.
-        assert_eq!(app::credits::sync::run_due(&db, now, 10).await.unwrap(), 0);
+        assert_eq!(
+            domain::credits::sync::run_due(&db, now, 10).await.unwrap(),
+            0
+        );
         now = job.next_attempt_at + Duration::seconds(1);
     }
     let job = newest_job(&p.app).await;
@@ -970,13 +973,13 @@ async fn failing_sync_backs_off_then_dies_and_admins_retry_it() {
 /// would implement it: it checks every signature, remembers idempotency keys, and keeps the
 /// allocations and finished jobs in memory.
 mod platform {
-    use app::credits::backend::http::{signature, AllocationBody};
     use axum::body::Bytes;
     use axum::extract::{Path, Query, State};
     use axum::http::{HeaderMap, Method, StatusCode, Uri};
     use axum::response::{IntoResponse, Response};
     use axum::routing::get;
     use axum::{Json, Router};
+    use domain::credits::backend::http::{signature, AllocationBody};
     use serde_json::json;
     use std::collections::{BTreeMap, HashMap};
     use std::sync::{Arc, Mutex};
@@ -1155,7 +1158,7 @@ mod platform {
 
 #[tokio::test]
 async fn the_http_contract_is_signed_idempotent_and_read_back() {
-    use app::credits::backend::AllocationBackend;
+    use domain::credits::backend::AllocationBackend;
     use std::sync::Arc;
     let secret = "a-shared-secret-of-32-characters";
     let far = Arc::new(platform::Platform {
@@ -1169,7 +1172,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     grant_hours(&mut p, startup, r, "10").await;
     let db = p.app.db().clone();
     assert_eq!(
-        app::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1194,7 +1197,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     again.status = Set("pending".into());
     again.update(&db).await.unwrap();
     assert_eq!(
-        app::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1211,18 +1214,18 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         account.clone(),
         vec![serde_json::json!({"job_id": "p-1", "gpu_minutes": 90, "ended_at": Utc::now()})],
     );
-    let o = app::credits::usage::import(&db, &p.app.state.settings, r)
+    let o = domain::credits::usage::import(&db, &p.app.state.settings, r)
         .await
         .unwrap();
     assert_eq!((o.jobs_seen, o.imported), (1, 1));
-    let o = app::credits::usage::import(&db, &p.app.state.settings, r)
+    let o = domain::credits::usage::import(&db, &p.app.state.settings, r)
         .await
         .unwrap();
     assert_eq!((o.jobs_seen, o.imported), (1, 0));
     let g = grant::Entity::find().one(&db).await.unwrap().unwrap();
     assert_eq!(g.consumed_minutes, 90);
     assert_eq!(
-        app::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1240,7 +1243,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         .limit_minutes = 5;
     far.allocations.lock().unwrap().insert(
         "startup-999".into(),
-        app::credits::backend::http::AllocationBody {
+        domain::credits::backend::http::AllocationBody {
             account: "startup-999".into(),
             organization: "Gone".into(),
             limit_minutes: 60,
@@ -1291,7 +1294,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         "the freeze is in the queue, named by its account"
     );
     assert_eq!(
-        app::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, Utc::now(), 10)
             .await
             .unwrap(),
         2
@@ -1303,7 +1306,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         *far.deletes.lock().unwrap(),
         vec![("startup-999".to_string(), freeze.idempotency_key.clone())]
     );
-    let report = app::credits::reconcile::compare(&db, r).await.unwrap();
+    let report = domain::credits::reconcile::compare(&db, r).await.unwrap();
     assert!(report.drifts.is_empty(), "{:?}", report.drifts);
     let page = p
         .app
@@ -1317,7 +1320,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         .await
         .unwrap()
         .unwrap();
-    let backend = app::credits::backend::Backend::for_resource(&rm).unwrap();
+    let backend = domain::credits::backend::Backend::for_resource(&rm).unwrap();
     assert_eq!(backend.accounts("startup-").await.unwrap().len(), 1);
     let mut wrong = rm.into_active_model();
     wrong.settings = Set(format!(
@@ -1335,7 +1338,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     )
     .await;
     assert_eq!(
-        app::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1382,7 +1385,7 @@ async fn concurrent_workers_apply_each_job_once() {
             tokio::spawn(async move {
                 let mut n = 0;
                 loop {
-                    match app::credits::sync::run_due(&db, Utc::now(), 1)
+                    match domain::credits::sync::run_due(&db, Utc::now(), 1)
                         .await
                         .unwrap()
                     {
@@ -1398,7 +1401,7 @@ async fn concurrent_workers_apply_each_job_once() {
         tried += w.await.unwrap();
     }
     // Workers that found nothing claimable while two were running stop early; finish up.
-    while app::credits::sync::run_due(&db, Utc::now(), 10)
+    while domain::credits::sync::run_due(&db, Utc::now(), 10)
         .await
         .unwrap()
         > 0
@@ -1428,7 +1431,7 @@ async fn cluster_logins_and_team_changes_reach_the_allocation() {
     let startup = p.startup;
     grant_hours(&mut p, startup, r, "10").await;
     let members = |job: &sync_job::Model| {
-        serde_json::from_str::<app::credits::backend::Desired>(&job.desired)
+        serde_json::from_str::<domain::credits::backend::Desired>(&job.desired)
             .unwrap()
             .members
     };
@@ -1551,7 +1554,7 @@ async fn burn_down_and_forecast_of_exhaustion() {
     // Four GPU-hours a day for the last 14 days, in many small jobs.
     for i in 0..560 {
         let at = Utc::now() - Duration::minutes(14 * 24 * 60 - 1 - i * 36);
-        app::credits::grants::record_usage(
+        domain::credits::grants::record_usage(
             p.app.db(),
             &p.app.state.settings,
             startup,
@@ -1569,7 +1572,7 @@ async fn burn_down_and_forecast_of_exhaustion() {
         .unwrap()
         .unwrap();
     assert_eq!(g.remaining_minutes(), 6000 - 3360);
-    let burn = app::credits::grants::burn_down(p.app.db(), &g)
+    let burn = domain::credits::grants::burn_down(p.app.db(), &g)
         .await
         .unwrap();
     assert_eq!(burn.burn_per_day, 240);
@@ -1580,7 +1583,7 @@ async fn burn_down_and_forecast_of_exhaustion() {
         (10.9..=11.1).contains(&days),
         "runs out in 11 days, not {days}"
     );
-    let expected = app::time::Zone::default()
+    let expected = domain::time::Zone::default()
         .date(&burn.exhausts_at.unwrap())
         .to_string();
     let page = p
@@ -1613,8 +1616,8 @@ async fn teams_are_warned_at_80_and_100_percent_and_before_expiry() {
     let alerts = |kind: &'static str| {
         let db = db.clone();
         async move {
-            app::mail::entity::Entity::find()
-                .filter(app::mail::entity::Column::ToAddress.eq("li@deeppark.cn"))
+            domain::mail::entity::Entity::find()
+                .filter(domain::mail::entity::Column::ToAddress.eq("li@deeppark.cn"))
                 .all(&db)
                 .await
                 .unwrap()
@@ -1623,19 +1626,19 @@ async fn teams_are_warned_at_80_and_100_percent_and_before_expiry() {
                 .count()
         }
     };
-    app::credits::grants::record_usage(&db, &settings, startup, r, "ci:1:0", 400, Utc::now())
+    domain::credits::grants::record_usage(&db, &settings, startup, r, "ci:1:0", 400, Utc::now())
         .await
         .unwrap();
     assert_eq!(alerts("used 80 %").await, 0);
-    app::credits::grants::record_usage(&db, &settings, startup, r, "ci:2:0", 100, Utc::now())
+    domain::credits::grants::record_usage(&db, &settings, startup, r, "ci:2:0", 100, Utc::now())
         .await
         .unwrap();
     assert_eq!(alerts("used 80 %").await, 1);
-    app::credits::grants::record_usage(&db, &settings, startup, r, "ci:3:0", 10, Utc::now())
+    domain::credits::grants::record_usage(&db, &settings, startup, r, "ci:3:0", 10, Utc::now())
         .await
         .unwrap();
     assert_eq!(alerts("used 80 %").await, 1, "once");
-    app::credits::grants::record_usage(&db, &settings, startup, r, "ci:4:0", 90, Utc::now())
+    domain::credits::grants::record_usage(&db, &settings, startup, r, "ci:4:0", 90, Utc::now())
         .await
         .unwrap();
     assert_eq!(alerts("used all of its GPU credit").await, 1);
@@ -1658,19 +1661,19 @@ async fn teams_are_warned_at_80_and_100_percent_and_before_expiry() {
     assert!(g.alerted_80_at.is_none() && g.alerted_100_at.is_none());
 
     // Fourteen days before the end, once.
-    let n = app::credits::grants::expiry_alerts(&db, &settings, Utc::now())
+    let n = domain::credits::grants::expiry_alerts(&db, &settings, Utc::now())
         .await
         .unwrap();
     assert_eq!(n, 0);
     let soon = g.valid_until - Duration::days(13);
     assert_eq!(
-        app::credits::grants::expiry_alerts(&db, &settings, soon)
+        domain::credits::grants::expiry_alerts(&db, &settings, soon)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        app::credits::grants::expiry_alerts(&db, &settings, soon)
+        domain::credits::grants::expiry_alerts(&db, &settings, soon)
             .await
             .unwrap(),
         0
@@ -1678,7 +1681,7 @@ async fn teams_are_warned_at_80_and_100_percent_and_before_expiry() {
     let mail = p.app.last_mail_to("li@deeppark.cn").await;
     assert!(
         mail.body_text
-            .contains(&app::time::Zone::default().format_named(&g.valid_until)),
+            .contains(&domain::time::Zone::default().format_named(&g.valid_until)),
         "{}",
         mail.body_text
     );
@@ -1705,8 +1708,8 @@ async fn plan_milestone(p: &mut Park, startup: i64, title: &str) -> i64 {
         "{:?}",
         res.error_param()
     );
-    app::startups::entity::milestone::Entity::find()
-        .filter(app::startups::entity::milestone::Column::Title.eq(title))
+    domain::startups::entity::milestone::Entity::find()
+        .filter(domain::startups::entity::milestone::Column::Title.eq(title))
         .one(p.app.db())
         .await
         .unwrap()
@@ -1876,8 +1879,8 @@ async fn tranches_are_released_by_milestone_sign_off() {
     assert!(ts[0].released_at.is_some());
     let mail = p.app.last_mail_to("li@deeppark.cn").await;
     assert!(
-        app::mail::entity::Entity::find()
-            .filter(app::mail::entity::Column::ToAddress.eq("li@deeppark.cn"))
+        domain::mail::entity::Entity::find()
+            .filter(domain::mail::entity::Column::ToAddress.eq("li@deeppark.cn"))
             .all(p.app.db())
             .await
             .unwrap()
@@ -1886,8 +1889,8 @@ async fn tranches_are_released_by_milestone_sign_off() {
         "the team is told; last: {}",
         mail.body_text
     );
-    let audit = app::audit::entity::Entity::find()
-        .filter(app::audit::entity::Column::Action.eq("grant.tranche_released"))
+    let audit = domain::audit::entity::Entity::find()
+        .filter(domain::audit::entity::Column::Action.eq("grant.tranche_released"))
         .all(p.app.db())
         .await
         .unwrap();
@@ -2092,13 +2095,13 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
     grant_hours(&mut p, startup, approve, "10").await;
     let db = p.app.db().clone();
     assert_eq!(
-        app::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, Utc::now(), 10)
             .await
             .unwrap(),
         2
     );
     assert_eq!(
-        app::credits::reconcile::pass(&db).await.unwrap(),
+        domain::credits::reconcile::pass(&db).await.unwrap(),
         0,
         "nothing to repair"
     );
@@ -2110,7 +2113,7 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
         allocations.get_mut(&account).unwrap().limit_minutes = 5;
         allocations.insert(
             "startup-777".into(),
-            app::credits::backend::http::AllocationBody {
+            domain::credits::backend::http::AllocationBody {
                 account: "startup-777".into(),
                 organization: "Unknown".into(),
                 limit_minutes: 60,
@@ -2120,7 +2123,7 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
     }
     let jobs_before = p.app.count(sync_job::Entity).await;
     assert_eq!(
-        app::credits::reconcile::pass(&db).await.unwrap(),
+        domain::credits::reconcile::pass(&db).await.unwrap(),
         2,
         "the limit and the orphan, on the automatic resource only"
     );
@@ -2131,8 +2134,8 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
         .await
         .unwrap();
     assert!(queued.iter().all(|j| j.resource_id == auto), "{queued:?}");
-    let audit = app::audit::entity::Entity::find()
-        .filter(app::audit::entity::Column::Action.eq("resource.reconciled"))
+    let audit = domain::audit::entity::Entity::find()
+        .filter(domain::audit::entity::Column::Action.eq("resource.reconciled"))
         .all(&db)
         .await
         .unwrap();
@@ -2143,7 +2146,7 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
         "repaired by the pass, not by an admin"
     );
     assert_eq!(
-        app::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, Utc::now(), 10)
             .await
             .unwrap(),
         2
@@ -2153,17 +2156,19 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
         assert_eq!(allocations[&account].limit_minutes, 600);
         assert!(!allocations.contains_key("startup-777"), "frozen (deleted)");
     }
-    let after = app::credits::reconcile::compare(&db, auto).await.unwrap();
+    let after = domain::credits::reconcile::compare(&db, auto)
+        .await
+        .unwrap();
     assert!(after.drifts.is_empty(), "{:?}", after.drifts);
 
     // The other resource still differs, as the admin will see it; the next pass changes
     // nothing there either.
-    let waiting = app::credits::reconcile::compare(&db, approve)
+    let waiting = domain::credits::reconcile::compare(&db, approve)
         .await
         .unwrap();
     let kinds: Vec<&str> = waiting.drifts.iter().map(|d| d.kind.as_str()).collect();
     assert_eq!(kinds, ["limit", "orphan"]);
-    assert_eq!(app::credits::reconcile::pass(&db).await.unwrap(), 0);
+    assert_eq!(domain::credits::reconcile::pass(&db).await.unwrap(), 0);
     {
         let allocations = approve_far.allocations.lock().unwrap();
         assert_eq!(allocations[&account].limit_minutes, 5);
@@ -2191,7 +2196,7 @@ async fn each_resource_shows_the_startups_balance_burn_down_and_forecast() {
     }
     // Eight GPU-hours a day on the H100s for the last 14 days: 112 of their 150 hours.
     for day in 0..14 {
-        app::credits::grants::record_usage(
+        domain::credits::grants::record_usage(
             p.app.db(),
             &p.app.state.settings,
             startup,
@@ -2239,7 +2244,7 @@ async fn each_resource_shows_the_startups_balance_burn_down_and_forecast() {
 
     // The figures, from the domain.
     let founder = p.app.actor("li@deeppark.cn").await;
-    let credit = app::credits::grants::my_credit(p.app.db(), &founder)
+    let credit = domain::credits::grants::my_credit(p.app.db(), &founder)
         .await
         .unwrap()
         .unwrap();
@@ -2284,7 +2289,7 @@ async fn each_resource_shows_the_startups_balance_burn_down_and_forecast() {
         (4.7..=4.8).contains(&days),
         "runs out in 4.75 days, not {days}"
     );
-    let exhausts = app::time::Zone::default()
+    let exhausts = domain::time::Zone::default()
         .date(&h.burn.exhausts_at.unwrap())
         .to_string();
 
@@ -2345,7 +2350,7 @@ async fn each_resource_shows_the_startups_balance_burn_down_and_forecast() {
             .await;
         assert_eq!(res.error_param(), Some(AppError::Forbidden));
     }
-    let credit = app::credits::grants::startup_credit(
+    let credit = domain::credits::grants::startup_credit(
         p.app.db(),
         &p.app.actor("zhou@mentors.cn").await,
         startup,
@@ -2354,7 +2359,7 @@ async fn each_resource_shows_the_startups_balance_burn_down_and_forecast() {
     .unwrap();
     assert_eq!(credit.resources.len(), 2);
     assert_eq!(
-        app::credits::grants::startup_credit(
+        domain::credits::grants::startup_credit(
             p.app.db(),
             &p.app.actor("liu@mentors.cn").await,
             startup

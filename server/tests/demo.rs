@@ -4,8 +4,8 @@
 //! on PostgreSQL, refuses a database that holds data, and leaves the app working on top.
 mod common;
 
-use app::credits::entity::{grant, resource, sync_job};
 use common::TestApp;
+use domain::credits::entity::{grant, resource, sync_job};
 use hatchery::demo::{self, DemoError, Options};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Statement,
@@ -281,7 +281,7 @@ async fn check_invariants(app: &TestApp, applied: bool) {
             .await
             .unwrap()
             .unwrap();
-        let want = app::credits::sync::desired(db, &r, startup_id)
+        let want = domain::credits::sync::desired(db, &r, startup_id)
             .await
             .unwrap();
         let job = sync_job::Entity::find()
@@ -292,7 +292,7 @@ async fn check_invariants(app: &TestApp, applied: bool) {
             .await
             .unwrap()
             .expect("every allocation has a sync job");
-        let had: app::credits::backend::Desired = serde_json::from_str(&job.desired).unwrap();
+        let had: domain::credits::backend::Desired = serde_json::from_str(&job.desired).unwrap();
         assert_eq!(had, want, "startup {startup_id} on resource {resource_id}");
         if applied {
             assert_eq!(job.status, "done");
@@ -366,7 +366,7 @@ async fn the_demo_park_keeps_every_rule_and_loads_once() {
     check_invariants(&app, true).await;
 
     // The load is one audit entry, not one per row.
-    assert_eq!(app.count(app::audit::entity::Entity).await, 1);
+    assert_eq!(app.count(domain::audit::entity::Entity).await, 1);
     assert_eq!(
         column(&app, "SELECT action FROM audit_log").await,
         ["demo.loaded"]
@@ -380,7 +380,7 @@ async fn the_demo_park_keeps_every_rule_and_loads_once() {
         again.err()
     );
     assert_eq!(
-        app.count(app::startups::entity::startup::Entity).await,
+        app.count(domain::startups::entity::startup::Entity).await,
         startups as u64
     );
 
@@ -394,7 +394,7 @@ async fn the_demo_park_keeps_every_rule_and_loads_once() {
     assert!(page.body.contains(showcase.as_str()), "{}", page.body);
     // The report's GPU-hours granted over the whole history are the grants list's: issued,
     // released and adjusted.
-    let all_time = app::admin::overview::kpis(
+    let all_time = domain::admin::overview::kpis(
         app.db(),
         &admin,
         app.state.settings.park_zone,
@@ -457,8 +457,12 @@ async fn the_demo_park_keeps_every_rule_and_loads_once() {
             assert_eq!(page.status, 200, "{who} {path}");
         }
     }
-    app.user_with_roles("newcomer@park.cn", "Newcomer", &[app::auth::Role::Mentor])
-        .await;
+    app.user_with_roles(
+        "newcomer@park.cn",
+        "Newcomer",
+        &[domain::auth::Role::Mentor],
+    )
+    .await;
     let active = grant::Entity::find()
         .filter(grant::Column::Status.eq("active"))
         .order_by_asc(grant::Column::Id)
@@ -466,7 +470,7 @@ async fn the_demo_park_keeps_every_rule_and_loads_once() {
         .await
         .unwrap()
         .unwrap();
-    app::credits::grants::adjust(
+    domain::credits::grants::adjust(
         app.db(),
         &app.state.settings,
         &admin,

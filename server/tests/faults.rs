@@ -316,7 +316,7 @@ async fn admin_forms_refuse_others_and_personal_pages_are_not_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_pages_at_once_all_render() {
     let app = TestApp::new().await;
-    app.user_with_roles("admin@park.cn", "Admin", &[app::auth::Role::Admin])
+    app.user_with_roles("admin@park.cn", "Admin", &[domain::auth::Role::Admin])
         .await;
     let admin = app.sign_in("admin@park.cn", "correct horse battery").await;
     let cookie = admin.header();

@@ -3,10 +3,10 @@
 //! typed, and page addresses that do not grow.
 mod common;
 
-use app::error::AppError;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use common::{Jar, TestApp};
+use domain::error::AppError;
 
 fn title(body: &str) -> &str {
     let start = body.find("<title>").map(|i| i + 7).unwrap_or(0);
@@ -86,7 +86,7 @@ async fn an_empty_form_names_every_field_at_once() {
     assert_eq!(res.body.matches("aria-invalid=\"true\"").count(), 3);
     assert!(res.body.contains("Please correct these 3 fields:"));
     assert!(res.body.contains("Please enter your name"));
-    assert_eq!(app.count(app::auth::entity::user::Entity).await, 0);
+    assert_eq!(app.count(domain::auth::entity::user::Entity).await, 0);
 
     // In Chinese, with the count in the sentence.
     let mut zh = Jar::chinese();
@@ -252,5 +252,8 @@ async fn several_faults_of_a_startup_profile_come_at_once_and_change_nothing() {
     // What was typed is back in its fields, the textarea's lines included.
     assert!(res.body.contains("value=\"ftp://x\""), "{}", res.body);
     assert!(res.body.contains("Ada\nBob</textarea>"));
-    assert_eq!(app.count(app::startups::entity::startup::Entity).await, 0);
+    assert_eq!(
+        app.count(domain::startups::entity::startup::Entity).await,
+        0
+    );
 }

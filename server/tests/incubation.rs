@@ -2,19 +2,19 @@
 //! notes, graduation and exit, reminders, and who may do what.
 mod common;
 
-use app::auth::Role;
-use app::error::AppError;
-use app::startups::entity::{member, mentor, milestone, note, startup};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use common::{Jar, TestApp};
+use domain::auth::Role;
+use domain::error::AppError;
+use domain::startups::entity::{member, mentor, milestone, note, startup};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
 };
 
 /// A day of the park's calendar (Asia/Shanghai, the default), `offset` days from today.
 fn day(offset: i64) -> String {
-    app::time::Zone::default()
+    domain::time::Zone::default()
         .date(&(Utc::now() + Duration::days(offset)))
         .format("%Y-%m-%d")
         .to_string()
@@ -166,8 +166,8 @@ async fn list_row(p: &Park) -> String {
 }
 
 async fn audit_count(app: &TestApp, action: &str) -> u64 {
-    app::audit::entity::Entity::find()
-        .filter(app::audit::entity::Column::Action.eq(action))
+    domain::audit::entity::Entity::find()
+        .filter(domain::audit::entity::Column::Action.eq(action))
         .count(app.db())
         .await
         .unwrap()
@@ -293,12 +293,12 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     let admin = p.app.actor("admin@park.cn").await;
     let db = p.app.db();
     for i in 0..55 {
-        app::startups::residency::add(
+        domain::startups::residency::add(
             db,
             &p.app.state.settings,
             &admin,
-            app::startups::residency::NewStartup {
-                profile: app::startups::domain::StartupInput {
+            domain::startups::residency::NewStartup {
+                profile: domain::startups::domain::StartupInput {
                     name: format!("Batch {i:02}{}", if i == 7 { " 100%_AI" } else { "" }),
                     sector: "robotics".into(),
                     stage: "seed".into(),
@@ -312,41 +312,41 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
         .await
         .unwrap();
     }
-    let view = |status: &str, q: &str, page: u64| app::tables::TableQuery {
+    let view = |status: &str, q: &str, page: u64| domain::tables::TableQuery {
         status: status.into(),
         q: q.into(),
         page,
         ..Default::default()
     };
-    let all = app::startups::residency::list(db, &admin, &view("incubating", "", 0))
+    let all = domain::startups::residency::list(db, &admin, &view("incubating", "", 0))
         .await
         .unwrap();
     assert_eq!(all.rows.len(), 50);
     assert!(all.more);
-    let second = app::startups::residency::list(db, &admin, &view("incubating", "", 1))
+    let second = domain::startups::residency::list(db, &admin, &view("incubating", "", 1))
         .await
         .unwrap();
     assert_eq!(second.rows.len(), 6);
     assert!(!second.more);
     // LIKE wildcards in the search are taken literally, and case does not matter.
-    let found = app::startups::residency::list(db, &admin, &view("", "100%_ai", 0))
+    let found = domain::startups::residency::list(db, &admin, &view("", "100%_ai", 0))
         .await
         .unwrap();
     assert_eq!(found.rows.len(), 1);
     assert_eq!(found.rows[0].name, "Batch 07 100%_AI");
-    let none = app::startups::residency::list(db, &admin, &view("", "%", 0))
+    let none = domain::startups::residency::list(db, &admin, &view("", "%", 0))
         .await
         .unwrap();
     assert_eq!(none.rows.len(), 1, "only the name with a % in it");
-    let err = app::startups::residency::list(db, &admin, &view("bogus", "", 0))
+    let err = domain::startups::residency::list(db, &admin, &view("bogus", "", 0))
         .await
         .unwrap_err();
     assert_eq!(err.message_key(), "error.filter_invalid");
     // Sorted by creation, newest first, then turned over.
-    let newest = app::startups::residency::list(
+    let newest = domain::startups::residency::list(
         db,
         &admin,
-        &app::tables::TableQuery {
+        &domain::tables::TableQuery {
             sort: "created".into(),
             ..Default::default()
         },
@@ -354,10 +354,10 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     .await
     .unwrap();
     assert_eq!(newest.rows[0].name, "Batch 54");
-    let oldest = app::startups::residency::list(
+    let oldest = domain::startups::residency::list(
         db,
         &admin,
-        &app::tables::TableQuery {
+        &domain::tables::TableQuery {
             sort: "created".into(),
             dir: "asc".into(),
             ..Default::default()
@@ -366,10 +366,10 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     .await
     .unwrap();
     assert_ne!(oldest.rows[0].name, "Batch 54");
-    let err = app::startups::residency::list(
+    let err = domain::startups::residency::list(
         db,
         &admin,
-        &app::tables::TableQuery {
+        &domain::tables::TableQuery {
             sort: "password".into(),
             ..Default::default()
         },
@@ -391,7 +391,7 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     );
     let mentor = p.app.actor("wang@mentors.cn").await;
     assert_eq!(
-        app::startups::residency::list(db, &mentor, &Default::default())
+        domain::startups::residency::list(db, &mentor, &Default::default())
             .await
             .unwrap_err(),
         AppError::Forbidden
@@ -806,20 +806,20 @@ async fn applicants_see_only_their_own_incubation() {
     assert!(!page.body.contains("Secret milestone"));
     let actor = p.app.actor("chen@visionary.cn").await;
     assert_eq!(
-        app::startups::residency::my_incubation(p.app.db(), &actor)
+        domain::startups::residency::my_incubation(p.app.db(), &actor)
             .await
             .unwrap(),
         None,
         "an applicant not yet admitted has no incubation"
     );
     set_status(&p.app, other, "incubating").await;
-    let mine = app::startups::residency::my_incubation(p.app.db(), &actor)
+    let mine = domain::startups::residency::my_incubation(p.app.db(), &actor)
         .await
         .unwrap()
         .unwrap();
     assert!(mine.milestones.is_empty());
     let founder = p.app.actor("li@deeppark.cn").await;
-    let theirs = app::startups::residency::my_incubation(p.app.db(), &founder)
+    let theirs = domain::startups::residency::my_incubation(p.app.db(), &founder)
         .await
         .unwrap()
         .unwrap();
@@ -1005,10 +1005,10 @@ async fn reminders_go_out_once_a_week_before_the_due_date() {
     assign(&mut p).await;
     let soon = add_milestone(&mut p, "Demo day deck", 5).await;
     add_milestone(&mut p, "Far away", 20).await;
-    let outbox = || app::mail::entity::Entity::find().count(p.app.db());
+    let outbox = || domain::mail::entity::Entity::find().count(p.app.db());
     let before = outbox().await.unwrap();
     let settings = p.app.state.settings.clone();
-    let sent = app::startups::milestones::send_reminders(p.app.db(), &settings, Utc::now())
+    let sent = domain::startups::milestones::send_reminders(p.app.db(), &settings, Utc::now())
         .await
         .unwrap();
     assert_eq!(sent, 1);
@@ -1029,7 +1029,7 @@ async fn reminders_go_out_once_a_week_before_the_due_date() {
         .body_text
         .contains(&format!("/startups/{}", p.startup)));
     // Once.
-    let sent = app::startups::milestones::send_reminders(p.app.db(), &settings, Utc::now())
+    let sent = domain::startups::milestones::send_reminders(p.app.db(), &settings, Utc::now())
         .await
         .unwrap();
     assert_eq!(sent, 0);
@@ -1051,7 +1051,7 @@ async fn reminders_go_out_once_a_week_before_the_due_date() {
         res.location(),
         format!("/startups/{}?notice=saved", p.startup)
     );
-    let sent = app::startups::milestones::send_reminders(
+    let sent = domain::startups::milestones::send_reminders(
         p.app.db(),
         &settings,
         Utc::now() + Duration::days(14),
@@ -1062,7 +1062,7 @@ async fn reminders_go_out_once_a_week_before_the_due_date() {
         sent, 1,
         "the far one, a week before; the moved one is past due by then"
     );
-    let sent = app::startups::milestones::send_reminders(p.app.db(), &settings, Utc::now())
+    let sent = domain::startups::milestones::send_reminders(p.app.db(), &settings, Utc::now())
         .await
         .unwrap();
     assert_eq!(sent, 1, "the moved one, re-armed");

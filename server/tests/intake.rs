@@ -2,16 +2,16 @@
 //! through the router as a browser without JavaScript uses them.
 mod common;
 
-use app::auth::Role;
-use app::error::AppError;
-use app::intake::entity::{application, event};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use common::{Jar, TestApp};
+use domain::auth::Role;
+use domain::error::AppError;
+use domain::intake::entity::{application, event};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 fn input_time(t: chrono::DateTime<Utc>) -> String {
-    app::time::Zone::default().input_value(&t)
+    domain::time::Zone::default().input_value(&t)
 }
 
 /// Creates a round through the admin's form; returns its id.
@@ -192,7 +192,7 @@ async fn admins_run_rounds_and_rubrics() {
             Some(field)
         );
     }
-    assert_eq!(app.count(app::intake::entity::Entity).await, 0);
+    assert_eq!(app.count(domain::intake::entity::Entity).await, 0);
 
     let id = create_round(
         &app,
@@ -246,8 +246,8 @@ async fn admins_run_rounds_and_rubrics() {
         "{}",
         page.body
     );
-    let market = app::intake::entity::criterion::Entity::find()
-        .filter(app::intake::entity::criterion::Column::NameEn.eq("Market"))
+    let market = domain::intake::entity::criterion::Entity::find()
+        .filter(domain::intake::entity::criterion::Column::NameEn.eq("Market"))
         .one(app.db())
         .await
         .unwrap()
@@ -261,7 +261,10 @@ async fn admins_run_rounds_and_rubrics() {
         )
         .await;
     assert_eq!(res.location(), format!("/admin/rounds/{id}?notice=saved"));
-    assert_eq!(app.count(app::intake::entity::criterion::Entity).await, 2);
+    assert_eq!(
+        app.count(domain::intake::entity::criterion::Entity).await,
+        2
+    );
 
     // Editing keeps the id and changes the window; the audit log has each step.
     let fields: Vec<(String, String)> = base
@@ -281,16 +284,16 @@ async fn admins_run_rounds_and_rubrics() {
     )
     .await;
     assert_eq!(res.location(), format!("/admin/rounds/{id}?notice=saved"));
-    let round = app::intake::entity::Entity::find_by_id(id)
+    let round = domain::intake::entity::Entity::find_by_id(id)
         .one(app.db())
         .await
         .unwrap()
         .unwrap();
     assert!(round.blind_review);
     assert_eq!(round.mentors_per_application, 3);
-    let actions: Vec<String> = app::audit::entity::Entity::find()
-        .filter(app::audit::entity::Column::EntityType.eq("round"))
-        .order_by_asc(app::audit::entity::Column::Id)
+    let actions: Vec<String> = domain::audit::entity::Entity::find()
+        .filter(domain::audit::entity::Column::EntityType.eq("round"))
+        .order_by_asc(domain::audit::entity::Column::Id)
         .all(app.db())
         .await
         .unwrap()
@@ -366,7 +369,10 @@ async fn applicants_keep_a_startup_profile() {
             .await;
         assert_eq!(res.error_key(), error, "{key}={value}");
     }
-    assert_eq!(app.count(app::startups::entity::startup::Entity).await, 0);
+    assert_eq!(
+        app.count(domain::startups::entity::startup::Entity).await,
+        0
+    );
 
     let res = app
         .post_form("/api/save_startup", "/startup", PROFILE, &mut jar)
@@ -387,7 +393,10 @@ async fn applicants_keep_a_startup_profile() {
         )
         .await;
     assert_eq!(res.location(), "/startup?notice=saved");
-    assert_eq!(app.count(app::startups::entity::startup::Entity).await, 1);
+    assert_eq!(
+        app.count(domain::startups::entity::startup::Entity).await,
+        1
+    );
 
     // The code belongs to one startup only.
     let mut other = app.signed_in_applicant("wang@other.cn", "Wang").await;
@@ -740,7 +749,7 @@ async fn cofounders_are_invited_by_email_and_join_the_team() {
     );
 
     // Bad input changes nothing.
-    let tokens = app.count(app::auth::entity::email_token::Entity).await;
+    let tokens = app.count(domain::auth::entity::email_token::Entity).await;
     let res = app
         .post_form(
             "/api/invite_cofounder",
@@ -751,7 +760,7 @@ async fn cofounders_are_invited_by_email_and_join_the_team() {
         .await;
     assert_eq!(res.error_key(), "error.email_invalid");
     assert_eq!(
-        app.count(app::auth::entity::email_token::Entity).await,
+        app.count(domain::auth::entity::email_token::Entity).await,
         tokens
     );
 
@@ -862,8 +871,8 @@ async fn cofounders_are_invited_by_email_and_join_the_team() {
         &app.last_mail_to("zhou@deeppark.cn").await.body_text,
         "/invite?token=",
     );
-    let pending = app::auth::entity::email_token::Entity::find()
-        .filter(app::auth::entity::email_token::Column::Email.eq("zhou@deeppark.cn"))
+    let pending = domain::auth::entity::email_token::Entity::find()
+        .filter(domain::auth::entity::email_token::Column::Email.eq("zhou@deeppark.cn"))
         .one(app.db())
         .await
         .unwrap()
@@ -929,16 +938,16 @@ async fn cofounders_are_invited_by_email_and_join_the_team() {
         res.error_param()
     );
     assert_eq!(
-        app::startups::entity::member::Entity::find()
-            .filter(app::startups::entity::member::Column::Role.eq("cofounder"))
+        domain::startups::entity::member::Entity::find()
+            .filter(domain::startups::entity::member::Column::Role.eq("cofounder"))
             .all(app.db())
             .await
             .unwrap()
             .len(),
         2
     );
-    let audit = app::audit::entity::Entity::find()
-        .filter(app::audit::entity::Column::Action.eq("team.invited"))
+    let audit = domain::audit::entity::Entity::find()
+        .filter(domain::audit::entity::Column::Action.eq("team.invited"))
         .all(app.db())
         .await
         .unwrap();

@@ -2,11 +2,11 @@
 //! configured proxies report it, refused with 429 and `Retry-After`.
 mod common;
 
-use app::auth::entity::login_attempt;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use common::{TestApp, ORIGIN};
+use domain::auth::entity::login_attempt;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use std::net::SocketAddr;
 use tower::ServiceExt;
@@ -33,7 +33,7 @@ fn call(path: &str, body: String, peer: &str, forwarded_for: Option<&str>) -> Re
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simultaneous_guesses_are_counted_one_by_one() {
     let app = TestApp::new().await;
-    app.user_with_roles("li@x.cn", "Li", &[app::auth::Role::Applicant])
+    app.user_with_roles("li@x.cn", "Li", &[domain::auth::Role::Applicant])
         .await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..20 {
@@ -55,7 +55,7 @@ async fn simultaneous_guesses_are_counted_one_by_one() {
         statuses.push(res.status().as_u16());
     }
     statuses.sort();
-    let limit = app::auth::domain::MAX_FAILED_LOGINS_PER_EMAIL as usize;
+    let limit = domain::auth::limits::MAX_FAILED_LOGINS_PER_EMAIL as usize;
     assert_eq!(
         statuses,
         [vec![422; limit], vec![429; 20 - limit]].concat(),
@@ -74,10 +74,10 @@ async fn simultaneous_guesses_are_counted_one_by_one() {
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
     let app = TestApp::with_env(&[("HATCHERY_TRUSTED_PROXIES", "10.0.0.0/8")]).await;
-    app.user_with_roles("li@x.cn", "Li", &[app::auth::Role::Applicant])
+    app.user_with_roles("li@x.cn", "Li", &[domain::auth::Role::Applicant])
         .await;
     // 203.0.113.5 has used up its client limit, with other accounts' addresses.
-    for i in 0..app::auth::domain::MAX_FAILED_LOGINS_PER_IP {
+    for i in 0..domain::auth::limits::MAX_FAILED_LOGINS_PER_IP {
         login_attempt::ActiveModel {
             email: Set(format!("guess{i}@x.cn")),
             ip: Set("203.0.113.5".into()),
@@ -132,20 +132,23 @@ async fn sign_ups_and_reset_requests_are_limited_per_address() {
             None,
         )
     };
-    for i in 0..app::auth::domain::MAX_REGISTRATIONS_PER_HOUR {
+    for i in 0..domain::auth::limits::MAX_REGISTRATIONS_PER_HOUR {
         let res = app.send(register(i, "198.51.100.1")).await;
         assert_eq!(res.status, StatusCode::OK, "sign-up {i}: {}", res.body);
     }
     let res = app.send(register(99, "198.51.100.1")).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(res.headers[header::RETRY_AFTER], "900");
-    let users = app.count(app::auth::entity::user::Entity).await;
+    let users = app.count(domain::auth::entity::user::Entity).await;
     let res = app.send(register(100, "198.51.100.2")).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!(app.count(app::auth::entity::user::Entity).await, users + 1);
+    assert_eq!(
+        app.count(domain::auth::entity::user::Entity).await,
+        users + 1
+    );
 
     let forgot = |peer: &str| call("/api/forgot_password", "email=p1%40x.cn".into(), peer, None);
-    for _ in 0..app::auth::domain::MAX_RESET_REQUESTS_PER_HOUR {
+    for _ in 0..domain::auth::limits::MAX_RESET_REQUESTS_PER_HOUR {
         assert_eq!(
             app.send(forgot("198.51.100.3")).await.status,
             StatusCode::OK

@@ -2,10 +2,10 @@
 //! the operational endpoints answer.
 mod common;
 
-use app::auth::Role;
-use app::mail::{entity, outbox, templates, Mailer};
 use axum::http::StatusCode;
 use common::{Jar, SmtpSink, TestApp};
+use domain::auth::Role;
+use domain::mail::{entity, outbox, templates, Mailer};
 use sea_orm::EntityTrait;
 
 #[tokio::test]
@@ -82,12 +82,12 @@ async fn failed_deliveries_back_off_then_die_and_an_admin_can_retry() {
     drop(closed);
     let app =
         TestApp::with_env(&[("HATCHERY_SMTP_URL", &format!("smtp://127.0.0.1:{port}"))]).await;
-    let content = templates::verify_email(app::i18n::Locale::En, "X", "http://x/verify?token=1");
+    let content = templates::verify_email(domain::i18n::Locale::En, "X", "http://x/verify?token=1");
     let id = outbox::enqueue(
         app.db(),
         "x@example.com",
         "X",
-        app::i18n::Locale::En,
+        domain::i18n::Locale::En,
         &content,
     )
     .await
@@ -196,7 +196,7 @@ async fn the_landing_page_lists_open_rounds_or_says_there_are_none() {
     assert!(page.body.contains("data-testid=\"no-rounds\""));
     assert!(page.body.contains("No intake round is open right now."));
 
-    use app::intake::entity;
+    use domain::intake::entity;
     use sea_orm::{ActiveModelTrait, Set};
     let now = chrono::Utc::now();
     for (title, opens, closes) in [
@@ -254,7 +254,7 @@ async fn concurrent_workers_never_send_a_message_twice() {
     .await;
     for i in 0..30 {
         let content = templates::verify_email(
-            app::i18n::Locale::En,
+            domain::i18n::Locale::En,
             "P",
             &format!("http://x/verify?token={i}"),
         );
@@ -262,7 +262,7 @@ async fn concurrent_workers_never_send_a_message_twice() {
             app.db(),
             &format!("p{i}@example.com"),
             "P",
-            app::i18n::Locale::En,
+            domain::i18n::Locale::En,
             &content,
         )
         .await
@@ -307,11 +307,17 @@ async fn metrics_report_request_latency_and_queue_depths() {
     app.get("/cohorts/42", &jar).await;
     app.get("/no/such/page", &jar).await;
     // Two messages waiting, one of them dead.
-    let content = templates::verify_email(app::i18n::Locale::En, "Ann", "http://x/verify");
-    outbox::enqueue(app.db(), "a@x.cn", "Ann", app::i18n::Locale::En, &content)
-        .await
-        .unwrap();
-    let dead = outbox::enqueue(app.db(), "b@x.cn", "Bo", app::i18n::Locale::En, &content)
+    let content = templates::verify_email(domain::i18n::Locale::En, "Ann", "http://x/verify");
+    outbox::enqueue(
+        app.db(),
+        "a@x.cn",
+        "Ann",
+        domain::i18n::Locale::En,
+        &content,
+    )
+    .await
+    .unwrap();
+    let dead = outbox::enqueue(app.db(), "b@x.cn", "Bo", domain::i18n::Locale::En, &content)
         .await
         .unwrap();
     use sea_orm::{ActiveModelTrait, Set};

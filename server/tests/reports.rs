@@ -2,16 +2,16 @@
 //! dashboard with charts, for a date range, as CSV; admins only.
 mod common;
 
-use app::auth::Role;
-use app::credits::entity::{grant, ledger, resource};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use common::{Jar, TestApp};
+use domain::auth::Role;
+use domain::credits::entity::{grant, ledger, resource};
 use sea_orm::{ActiveModelTrait, Set};
 
 async fn startup(app: &TestApp, name: &str, status: &str, ended_days_ago: Option<i64>) -> i64 {
     let now = Utc::now();
-    app::startups::entity::startup::ActiveModel {
+    domain::startups::entity::startup::ActiveModel {
         name: Set(name.into()),
         credit_code: Set(None),
         sector: Set("language".into()),
@@ -51,7 +51,7 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
     startup(&app, "Gamma", "graduated", Some(400)).await;
     startup(&app, "Delta", "exited", Some(1)).await;
 
-    let round = app::intake::entity::round::ActiveModel {
+    let round = domain::intake::entity::round::ActiveModel {
         title_en: Set("Spring 2026".into()),
         title_zh: Set("2026 春季".into()),
         description_en: Set("d".into()),
@@ -74,7 +74,7 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
         (a + 1, "rejected", Some(3)),
         (a + 2, "submitted", None),
     ] {
-        app::intake::entity::application::ActiveModel {
+        domain::intake::entity::application::ActiveModel {
             round_id: Set(round.id),
             startup_id: Set(startup_id),
             status: Set(status.into()),
@@ -181,7 +181,7 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
         "100 h + 10 h top-up - 40 h used"
     );
     // The park's month and days (Asia/Shanghai, the default).
-    let park = app::time::Zone::default();
+    let park = domain::time::Zone::default();
     let month = park.date(&now).format("%Y-%m").to_string();
     assert!(
         page.body
@@ -271,8 +271,8 @@ async fn the_dashboard_shows_a_new_round_within_seconds() {
     let page = app.get("/dashboard", &admin).await;
     assert!(page
         .body
-        .contains(&app::i18n::Locale::En.t("overview.no_rounds")));
-    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
+        .contains(&domain::i18n::Locale::En.t("overview.no_rounds")));
+    let fmt = |t: chrono::DateTime<Utc>| domain::time::Zone::default().input_value(&t);
     let (opens, closes, due) = (
         fmt(Utc::now() - Duration::hours(1)),
         fmt(Utc::now() + Duration::days(10)),
@@ -308,5 +308,5 @@ async fn the_dashboard_shows_a_new_round_within_seconds() {
     );
     assert!(!page
         .body
-        .contains(&app::i18n::Locale::En.t("overview.no_rounds")));
+        .contains(&domain::i18n::Locale::En.t("overview.no_rounds")));
 }

@@ -1,13 +1,13 @@
 //! Review: admins assign mentors; mentors score with the rubric or declare a conflict.
 mod common;
 
-use app::auth::Role;
-use app::error::AppError;
-use app::intake::entity::{application, criterion};
-use app::review::entity::{assignment, score};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use common::{Jar, TestApp};
+use domain::auth::Role;
+use domain::error::AppError;
+use domain::intake::entity::{application, criterion};
+use domain::review::entity::{assignment, score};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
@@ -26,7 +26,7 @@ async fn setup(blind: bool) -> Setup {
     app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
         .await;
     let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
-    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
+    let fmt = |t: chrono::DateTime<Utc>| domain::time::Zone::default().input_value(&t);
     let mut fields = vec![
         ("title_en", "Spring 2027".to_string()),
         ("title_zh", "2027 春季批次".into()),
@@ -209,9 +209,9 @@ async fn admins_assign_mentors_who_are_not_on_the_team() {
         assign(&mut s, wang).await.error_key(),
         "error.already_assigned"
     );
-    let applicant_id = app::auth::domain::find_user_by_email(
+    let applicant_id = domain::auth::accounts::find_user_by_email(
         s.app.db(),
-        &app::auth::EmailAddress::parse("li@deeppark.cn").unwrap(),
+        &domain::auth::EmailAddress::parse("li@deeppark.cn").unwrap(),
     )
     .await
     .unwrap()
@@ -223,7 +223,7 @@ async fn admins_assign_mentors_who_are_not_on_the_team() {
     );
     // The founder is also a mentor: still not allowed to review their own startup.
     let admin = s.app.actor("admin@park.cn").await;
-    app::auth::domain::set_roles(
+    domain::auth::users::set_roles(
         s.app.db(),
         &admin,
         applicant_id,
@@ -413,8 +413,8 @@ async fn a_mentor_scores_every_criterion_and_sees_only_their_own_reviews() {
         .await
         .unwrap()
         .unwrap();
-    let mut r: app::intake::entity::ActiveModel =
-        app::intake::entity::Entity::find_by_id(a.round_id)
+    let mut r: domain::intake::entity::ActiveModel =
+        domain::intake::entity::Entity::find_by_id(a.round_id)
             .one(s.app.db())
             .await
             .unwrap()
@@ -660,7 +660,7 @@ async fn automatic_assignment_balances_load_and_respects_conflicts() {
     assert_eq!(res.error_param(), Some(AppError::Forbidden));
     assert_eq!(s.app.count(assignment::Entity).await, 0);
 
-    let before_mail = s.app.count(app::mail::entity::Entity).await;
+    let before_mail = s.app.count(domain::mail::entity::Entity).await;
     let res = s
         .app
         .post_form(
@@ -706,7 +706,7 @@ async fn automatic_assignment_balances_load_and_respects_conflicts() {
     );
     // One email per mentor, not one per assignment.
     assert_eq!(
-        s.app.count(app::mail::entity::Entity).await,
+        s.app.count(domain::mail::entity::Entity).await,
         before_mail + 3
     );
     assert!(s
@@ -769,7 +769,7 @@ async fn automatic_assignment_balances_load_and_respects_conflicts() {
     assert!(!now_on_c.contains(&recusing.mentor_id));
 
     // With too few eligible mentors the admin is told some are still short.
-    let mut round_row = app::intake::entity::Entity::find()
+    let mut round_row = domain::intake::entity::Entity::find()
         .one(s.app.db())
         .await
         .unwrap()
@@ -859,12 +859,12 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
         .await
         .unwrap()
         .unwrap();
-    let board = app::review::decisions::board(
+    let board = domain::review::decisions::board(
         s.app.db(),
         &admin,
         a.round_id,
         &Default::default(),
-        app::i18n::Locale::En,
+        domain::i18n::Locale::En,
     )
     .await
     .unwrap();
@@ -892,12 +892,12 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
     // Only admins see the board or decide.
     let mentor_actor = s.app.actor("wang@park.cn").await;
     assert_eq!(
-        app::review::decisions::board(
+        domain::review::decisions::board(
             s.app.db(),
             &mentor_actor,
             a.round_id,
             &Default::default(),
-            app::i18n::Locale::En
+            domain::i18n::Locale::En
         )
         .await
         .err(),
@@ -953,7 +953,7 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
         (a.status.as_str(), a.decision_message.as_deref()),
         ("accepted", Some("Welcome to Turing Town."))
     );
-    let startup = app::startups::entity::startup::Entity::find_by_id(a.startup_id)
+    let startup = domain::startups::entity::startup::Entity::find_by_id(a.startup_id)
         .one(s.app.db())
         .await
         .unwrap()
@@ -1096,7 +1096,7 @@ async fn the_board_pages_its_ranked_rows() {
         .await
         .unwrap()
         .unwrap();
-    let founder_startup = app::startups::entity::startup::Entity::find_by_id(first.startup_id)
+    let founder_startup = domain::startups::entity::startup::Entity::find_by_id(first.startup_id)
         .one(db)
         .await
         .unwrap()
@@ -1115,15 +1115,21 @@ async fn the_board_pages_its_ranked_rows() {
     }
     let admin = &s.app.actor("admin@park.cn").await;
     let board = |page: u64, status: &str| {
-        let view = app::review::BoardView {
+        let view = domain::review::BoardView {
             sort: String::new(),
             status: status.to_string(),
             page,
         };
         async move {
-            app::review::decisions::board(db, admin, first.round_id, &view, app::i18n::Locale::En)
-                .await
-                .unwrap()
+            domain::review::decisions::board(
+                db,
+                admin,
+                first.round_id,
+                &view,
+                domain::i18n::Locale::En,
+            )
+            .await
+            .unwrap()
         }
     };
     let p0 = board(0, "").await;
@@ -1221,7 +1227,7 @@ async fn text_typed_into_any_field_comes_back_as_text() {
     check(s.app.get("/startup", &s.founder).await, "founders");
 
     // A round's descriptions, on its edit page.
-    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
+    let fmt = |t: chrono::DateTime<Utc>| domain::time::Zone::default().input_value(&t);
     let res = s
         .app
         .post_form(
@@ -1345,8 +1351,8 @@ async fn text_typed_into_any_field_comes_back_as_text() {
     );
 
     // A milestone's description, on the incubating startup's page.
-    let startup = app::startups::entity::startup::Entity::find()
-        .filter(app::startups::entity::startup::Column::Name.eq("DeepPark AI"))
+    let startup = domain::startups::entity::startup::Entity::find()
+        .filter(domain::startups::entity::startup::Column::Name.eq("DeepPark AI"))
         .one(s.app.db())
         .await
         .unwrap()
@@ -1439,7 +1445,7 @@ async fn no_decision_is_preselected_and_an_unreviewed_one_asks_first() {
     .await;
     assert_eq!(res.error_key(), "error.decide_without_review");
     assert_eq!(status(&s.app, first).await, "submitted");
-    assert!(app::i18n::Locale::ZhCn
+    assert!(domain::i18n::Locale::ZhCn
         .t("error.decide_without_review")
         .contains("无评审直接决定"));
     // Confirmed: decided.
@@ -1503,7 +1509,7 @@ async fn no_decision_is_preselected_and_an_unreviewed_one_asks_first() {
 #[tokio::test]
 async fn dashboards_say_what_is_true_now() {
     let mut s = setup(false).await;
-    let en = app::i18n::Locale::En;
+    let en = domain::i18n::Locale::En;
     let card = |body: &str, role: &str| {
         let marker = format!("data-testid=\"dashboard-{role}\">");
         let at = body

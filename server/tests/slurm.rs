@@ -5,11 +5,11 @@ mod common;
 
 use common::slurm::{post, sync, wait_for};
 
-use app::auth::Role;
-use app::credits::backend::{AllocationBackend, Backend};
-use app::credits::entity::{grant, resource};
 use chrono::{Duration, Utc};
 use common::TestApp;
+use domain::auth::Role;
+use domain::credits::backend::{AllocationBackend, Backend};
+use domain::credits::entity::{grant, resource};
 use sea_orm::EntityTrait;
 use std::process::Command;
 
@@ -137,7 +137,7 @@ async fn grants_are_in_force_on_a_real_slurm() {
         .unwrap();
     let backend = Backend::for_resource(&r).unwrap();
     let account = format!("{prefix}-{}", startup);
-    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
+    let fmt = |t: chrono::DateTime<Utc>| domain::time::Zone::default().input_value(&t);
     let res = post(
         &app,
         &mut admin,
@@ -180,16 +180,16 @@ async fn grants_are_in_force_on_a_real_slurm() {
         "set",
         "GrpTRESMins=gres/gpu=7",
     ]));
-    let report = app::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
     assert_eq!(report.drifts[0].kind, "limit");
-    app::credits::reconcile::repair(app.db(), None, &report)
+    domain::credits::reconcile::repair(app.db(), None, &report)
         .await
         .unwrap();
     sync(&app).await;
-    assert!(app::credits::reconcile::compare(app.db(), r.id)
+    assert!(domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap()
         .drifts
@@ -216,7 +216,7 @@ async fn grants_are_in_force_on_a_real_slurm() {
         "set",
         "GrpTRESMins=gres/gpu=60",
     ]));
-    let report = app::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
@@ -224,14 +224,14 @@ async fn grants_are_in_force_on_a_real_slurm() {
         (report.drifts[0].kind.as_str(), report.drifts[0].startup_id),
         ("orphan", Some(999_999))
     );
-    app::credits::reconcile::repair(app.db(), None, &report)
+    domain::credits::reconcile::repair(app.db(), None, &report)
         .await
         .unwrap();
     let job = sync(&app).await;
     assert_eq!(job.startup_id, 999_999);
     let frozen = backend.read(&orphan).await.unwrap().expect("kept");
     assert_eq!((frozen.limit_minutes, frozen.members), (Some(0), vec![]));
-    assert!(app::credits::reconcile::compare(app.db(), r.id)
+    assert!(domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap()
         .drifts
@@ -292,11 +292,11 @@ async fn grants_are_in_force_on_a_real_slurm() {
     .await;
     assert_eq!(used.len(), 1);
     assert!(used[0].job_ref.starts_with(&format!("ci:{job}:")));
-    let outcome = app::credits::usage::import(app.db(), &app.state.settings, r.id)
+    let outcome = domain::credits::usage::import(app.db(), &app.state.settings, r.id)
         .await
         .unwrap();
     assert_eq!(outcome.imported, 1);
-    let again = app::credits::usage::import(app.db(), &app.state.settings, r.id)
+    let again = domain::credits::usage::import(app.db(), &app.state.settings, r.id)
         .await
         .unwrap();
     assert_eq!((again.jobs_seen, again.imported), (1, 0));

@@ -7,13 +7,13 @@ mod common;
 
 use common::slurm::{post, sync, wait_for};
 
-use app::auth::Role;
-use app::credits::backend::slurm::{Dialect, DialectChoice, ProbeError, Slurm};
-use app::credits::backend::{AllocationBackend, Backend, Desired, Settings, SyncError};
-use app::credits::entity::sync_job;
-use app::credits::entity::{grant, resource};
 use chrono::{Duration, Utc};
 use common::TestApp;
+use domain::auth::Role;
+use domain::credits::backend::slurm::{Dialect, DialectChoice, ProbeError, Slurm};
+use domain::credits::backend::{AllocationBackend, Backend, Desired, Settings, SyncError};
+use domain::credits::entity::sync_job;
+use domain::credits::entity::{grant, resource};
 use sea_orm::{EntityTrait, QueryOrder};
 use std::process::Command;
 
@@ -248,7 +248,7 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
         .unwrap()
         .unwrap();
     assert_eq!(r.dialect, "auto");
-    let view = app::credits::resources::view(&r);
+    let view = domain::credits::resources::view(&r);
     assert_eq!(
         (view.token_file.as_str(), view.token_user.as_str()),
         (c.token_file.as_str(), c.user.as_str())
@@ -259,7 +259,7 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
     };
     assert_eq!(slurm.dialect().await.unwrap(), Dialect::V0042);
     let account = format!("{prefix}-{}", startup);
-    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
+    let fmt = |t: chrono::DateTime<Utc>| domain::time::Zone::default().input_value(&t);
     let grant_hours = |hours: &str| {
         vec![
             ("startup_id", startup.to_string()),
@@ -314,17 +314,17 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
             "GrpTRESMins=gres/gpu=7",
         ],
     );
-    let report = app::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
     assert_eq!(report.drifts[0].kind, "limit");
     assert_eq!(report.drifts[0].remote, "7 GPU-min");
-    app::credits::reconcile::repair(app.db(), None, &report)
+    domain::credits::reconcile::repair(app.db(), None, &report)
         .await
         .unwrap();
     sync(&app).await;
-    assert!(app::credits::reconcile::compare(app.db(), r.id)
+    assert!(domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap()
         .drifts
@@ -333,12 +333,12 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
         "sacctmgr",
         &["-i", "modify", "qos", &account, "set", "Flags=DenyOnLimit"],
     );
-    let report = app::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
     assert_eq!(report.drifts[0].remote, "600 GPU-min, without NO_DECAY");
-    app::credits::reconcile::repair(app.db(), None, &report)
+    domain::credits::reconcile::repair(app.db(), None, &report)
         .await
         .unwrap();
     sync(&app).await;
@@ -346,7 +346,7 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
         c.qos(&account),
         format!("{account}|DenyOnLimit,NoDecay|gres/gpu=600")
     );
-    assert!(app::credits::reconcile::compare(app.db(), r.id)
+    assert!(domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap()
         .drifts
@@ -410,13 +410,13 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
         .job_ref
         .starts_with(&format!("{}:{job}:", c.cluster)));
     assert_eq!(used[0].gpu_minutes, 1);
-    let outcome = app::credits::usage::import(app.db(), &app.state.settings, r.id)
+    let outcome = domain::credits::usage::import(app.db(), &app.state.settings, r.id)
         .await
         .unwrap();
     assert_eq!(outcome.imported, 1);
     // The next pass asks only for the jobs since the last import (less an overlap), and
     // counts nothing twice.
-    let again = app::credits::usage::import(app.db(), &app.state.settings, r.id)
+    let again = domain::credits::usage::import(app.db(), &app.state.settings, r.id)
         .await
         .unwrap();
     assert_eq!((again.jobs_seen, again.imported), (1, 0));
@@ -634,7 +634,7 @@ async fn the_resource_page_tells_what_is_wrong_and_saves_nothing() {
         .await;
     assert_eq!(res.error_key(), "error.slurm_token_refused");
     match res.error_param() {
-        Some(app::error::AppError::Invalid { field, .. }) => assert_eq!(field, "secret"),
+        Some(domain::error::AppError::Invalid { field, .. }) => assert_eq!(field, "secret"),
         other => panic!("{other:?}"),
     }
     std::fs::remove_file(&bad_token).unwrap();
@@ -733,7 +733,7 @@ async fn many_accounts_are_written_in_a_few_calls() {
             }
         })
         .collect();
-    let check = |held: &[app::credits::backend::Remote], all: &[Desired]| {
+    let check = |held: &[domain::credits::backend::Remote], all: &[Desired]| {
         assert_eq!(held.len(), all.len());
         for d in all {
             let r = held.iter().find(|r| r.account == d.account).unwrap();
@@ -981,7 +981,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
         .await;
     let now = Utc::now();
     let settings = serde_json::to_string(&c.settings()).unwrap();
-    let r = app::credits::entity::resource::ActiveModel {
+    let r = domain::credits::entity::resource::ActiveModel {
         name: sea_orm::Set("Turing H100 (24.11)".into()),
         gpu_model: sea_orm::Set("H100".into()),
         backend: sea_orm::Set("slurm".into()),
@@ -997,12 +997,12 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     let r = sea_orm::ActiveModelTrait::insert(r, app.db())
         .await
         .unwrap();
-    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
-    let g = app::credits::grants::create(
+    let fmt = |t: chrono::DateTime<Utc>| domain::time::Zone::default().input_value(&t);
+    let g = domain::credits::grants::create(
         app.db(),
         &app.state.settings,
         &admin,
-        app::credits::grants::GrantInput {
+        domain::credits::grants::GrantInput {
             startup_id: startup,
             resource_id: r.id,
             gpu_hours: "10".into(),
@@ -1019,7 +1019,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     let _restart = RestartRest(&c);
     c.script(&["rest-stop"]);
     let stopped = std::time::Instant::now();
-    app::credits::grants::adjust(app.db(), &app.state.settings, &admin, g, "5", "top-up")
+    domain::credits::grants::adjust(app.db(), &app.state.settings, &admin, g, "5", "top-up")
         .await
         .unwrap();
     let newest = || async {
@@ -1034,7 +1034,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     while stopped.elapsed() < std::time::Duration::from_secs(60) {
         // The worker's pass, each at the job's next attempt (its backoff is not waited out).
         let due = newest().await.next_attempt_at.max(Utc::now());
-        app::credits::sync::run_due(app.db(), due, 10)
+        domain::credits::sync::run_due(app.db(), due, 10)
             .await
             .unwrap();
         let job = newest().await;
@@ -1067,18 +1067,18 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
         .unwrap();
     assert_eq!(
         remote.limit_minutes,
-        Some(app::credits::sync::limit_of(&[g]))
+        Some(domain::credits::sync::limit_of(&[g]))
     );
     assert_eq!(remote.limit_minutes, Some(15 * 60));
     assert_eq!(remote.members, [login]);
 
     // A name changed behind Hatchery's back is drift; the founder's rename queues the sync that
     // takes the name to the account.
-    let report = app::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert!(report.drifts.is_empty(), "{:?}", report.drifts);
-    use app::startups::entity::startup as s;
+    use domain::startups::entity::startup as s;
     let row = s::Entity::find_by_id(startup)
         .one(app.db())
         .await
@@ -1089,7 +1089,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     sea_orm::ActiveModelTrait::update(renamed, app.db())
         .await
         .unwrap();
-    let report = app::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(
@@ -1117,7 +1117,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
         .await;
     assert_eq!(res.location(), "/startup?notice=saved");
     sync(&app).await;
-    let report = app::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert!(report.drifts.is_empty(), "{:?}", report.drifts);

@@ -3,11 +3,11 @@
 //! admins only, and renders within the SQL budget of a page.
 mod common;
 
-use app::auth::Role;
-use app::credits::entity::{grant, ledger, resource, sync_job};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use common::{Jar, TestApp};
+use domain::auth::Role;
+use domain::credits::entity::{grant, ledger, resource, sync_job};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 /// Every admin list, by its page's path (its CSV is the same path with `.csv`).
@@ -25,7 +25,7 @@ const LISTS: &[&str] = &[
 
 async fn startup(app: &TestApp, name: &str, sector: &str) -> i64 {
     let now = Utc::now();
-    app::startups::entity::startup::ActiveModel {
+    domain::startups::entity::startup::ActiveModel {
         name: Set(name.into()),
         credit_code: Set(None),
         sector: Set(sector.into()),
@@ -265,7 +265,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
     let db = app.db();
     let admin_actor = app.actor("admin@park.cn").await;
     let view = |q: &str, status: &str, of: &str, sort: &str, dir: &str, page: u64| {
-        app::tables::TableQuery {
+        domain::tables::TableQuery {
             q: q.into(),
             status: status.into(),
             of: of.into(),
@@ -275,7 +275,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
             ..Default::default()
         }
     };
-    let first = app::credits::grants::list(db, &admin_actor, &view("", "", "", "", "", 0))
+    let first = domain::credits::grants::list(db, &admin_actor, &view("", "", "", "", "", 0))
         .await
         .unwrap();
     assert_eq!(first.rows.len(), 50);
@@ -284,7 +284,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
         first.rows[0].startup_name.starts_with("Other 4"),
         "newest first"
     );
-    let second = app::credits::grants::list(db, &admin_actor, &view("", "", "", "", "", 1))
+    let second = domain::credits::grants::list(db, &admin_actor, &view("", "", "", "", "", 1))
         .await
         .unwrap();
     assert_eq!(second.rows.len(), 15);
@@ -299,12 +299,12 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
     assert_eq!(ids.len(), 65, "no row on two pages");
     // Filters: state and resource, and a search that takes wildcards literally.
     let suspended =
-        app::credits::grants::list(db, &admin_actor, &view("", "suspended", "", "", "", 0))
+        domain::credits::grants::list(db, &admin_actor, &view("", "suspended", "", "", "", 0))
             .await
             .unwrap();
     assert_eq!(suspended.rows.len(), 20);
     assert!(suspended.rows.iter().all(|g| g.status == "suspended"));
-    let a800_rows = app::credits::grants::list(
+    let a800_rows = domain::credits::grants::list(
         db,
         &admin_actor,
         &view("", "", &a800.to_string(), "", "", 0),
@@ -313,7 +313,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
     .unwrap();
     assert_eq!(a800_rows.rows.len(), 5);
     let found =
-        app::credits::grants::list(db, &admin_actor, &view("100%_vision", "", "", "", "", 0))
+        domain::credits::grants::list(db, &admin_actor, &view("100%_vision", "", "", "", "", 0))
             .await
             .unwrap();
     assert_eq!(found.rows.len(), 1);
@@ -344,7 +344,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
         .unwrap();
     }
     let again =
-        app::credits::grants::list(db, &admin_actor, &view("100%_vision", "", "", "", "", 0))
+        domain::credits::grants::list(db, &admin_actor, &view("100%_vision", "", "", "", "", 0))
             .await
             .unwrap();
     let sync = again.rows[0].sync.as_ref().unwrap();
@@ -357,10 +357,10 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
         ("pending", 3, Some("slurmrestd: 503"))
     );
     // The page and the CSV (which reads the jobs separately) agree on every row.
-    let page = app::credits::grants::list(db, &admin_actor, &view("", "", "", "", "", 0))
+    let page = domain::credits::grants::list(db, &admin_actor, &view("", "", "", "", "", 0))
         .await
         .unwrap();
-    let export = app::credits::grants::csv(db, &admin_actor, &view("", "", "", "", "", 0))
+    let export = domain::credits::grants::csv(db, &admin_actor, &view("", "", "", "", "", 0))
         .await
         .unwrap();
     let exported = csv_rows(&export);
@@ -375,13 +375,13 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
     }
     // Sorted by what remains, most first; turned over, least first.
     let most =
-        app::credits::grants::list(db, &admin_actor, &view("batch", "", "", "remaining", "", 0))
+        domain::credits::grants::list(db, &admin_actor, &view("batch", "", "", "remaining", "", 0))
             .await
             .unwrap();
     let remaining: Vec<i64> = most.rows.iter().map(|g| g.remaining_minutes).collect();
     assert!(remaining.windows(2).all(|w| w[0] >= w[1]), "{remaining:?}");
     assert_eq!(most.rows[0].startup_name, "Batch 59");
-    let least = app::credits::grants::list(
+    let least = domain::credits::grants::list(
         db,
         &admin_actor,
         &view("batch", "", "", "remaining", "asc", 0),
@@ -422,7 +422,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
 
     // The ledger across grants: by time, filtered by kind, resource, startup or job.
     let consumed =
-        app::credits::ledger_table::list(db, &admin_actor, &view("", "consumed", "", "", "", 0))
+        domain::credits::ledger_table::list(db, &admin_actor, &view("", "consumed", "", "", "", 0))
             .await
             .unwrap();
     assert_eq!(consumed.rows.len(), 50);
@@ -432,12 +432,12 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
         .iter()
         .all(|e| e.kind == "consumed" && e.minutes <= 0));
     let oldest =
-        app::credits::ledger_table::list(db, &admin_actor, &view("", "", "", "when", "asc", 0))
+        domain::credits::ledger_table::list(db, &admin_actor, &view("", "", "", "when", "asc", 0))
             .await
             .unwrap();
     assert_eq!(oldest.rows[0].kind, "granted");
     assert_eq!(oldest.rows[0].startup_name, "Batch 00");
-    let by_job = app::credits::ledger_table::list(
+    let by_job = domain::credits::ledger_table::list(
         db,
         &admin_actor,
         &view(&format!("job-{}", found.rows[0].id), "", "", "", "", 0),
@@ -462,7 +462,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
     assert!(rows[0].contains(",consumed,-4.00,"), "{}", rows[0]);
 
     // The sync queue: filtered by state and resource.
-    let dead = app::credits::sync::list(db, &admin_actor, &view("", "dead", "", "", "", 0))
+    let dead = domain::credits::sync::list(db, &admin_actor, &view("", "dead", "", "", "", 0))
         .await
         .unwrap();
     assert_eq!(dead.rows.len(), 20);
@@ -511,7 +511,7 @@ async fn people_cohorts_applications_and_outbox_lists_filter_and_export() {
         ("Running CUDA", -3, 20, "research"),
         ("Next LLM ops", 30, 60, "ai_engineering"),
     ] {
-        app::cohorts::entity::cohort::ActiveModel {
+        domain::cohorts::entity::cohort::ActiveModel {
             title_en: Set(title.into()),
             title_zh: Set(format!("{title} 中文")),
             track: Set(track.into()),
@@ -548,7 +548,7 @@ async fn people_cohorts_applications_and_outbox_lists_filter_and_export() {
     assert!(rows[0].contains("Past LLM ops") && rows[1].contains("Next LLM ops"));
 
     // Applications across rounds: by status and round.
-    let round = app::intake::entity::round::ActiveModel {
+    let round = domain::intake::entity::round::ActiveModel {
         title_en: Set("Spring 2026".into()),
         title_zh: Set("2026 春季".into()),
         description_en: Set("d".into()),
@@ -572,7 +572,7 @@ async fn people_cohorts_applications_and_outbox_lists_filter_and_export() {
         ("Gamma", "in_review"),
     ] {
         let s = startup(&app, name, "language").await;
-        app::intake::entity::application::ActiveModel {
+        domain::intake::entity::application::ActiveModel {
             round_id: Set(round.id),
             startup_id: Set(s),
             status: Set(status.into()),
@@ -613,13 +613,13 @@ async fn people_cohorts_applications_and_outbox_lists_filter_and_export() {
     // The outbox: by state and recipient.
     app.user_with_roles("another@x.cn", "Another", &[Role::Applicant])
         .await;
-    let invite = app::auth::domain::invite(
+    let invite = domain::auth::invitations::invite(
         app.db(),
         &app.state.settings,
         &app.actor("admin@park.cn").await,
         "new.mentor@x.cn",
         "mentor",
-        app::i18n::Locale::ZhCn,
+        domain::i18n::Locale::ZhCn,
     )
     .await;
     assert!(invite.is_ok());
@@ -652,7 +652,7 @@ async fn each_list_page_stays_within_its_sql_budget() {
         if i == 0 {
             // The founder's startup holds two grants.
             grant(&app, s, a800, 1200, 0, "active").await;
-            app::startups::entity::member::ActiveModel {
+            domain::startups::entity::member::ActiveModel {
                 startup_id: Set(s),
                 user_id: Set(founder_id),
                 role: Set("founder".into()),
@@ -996,7 +996,7 @@ async fn deep_pages_are_found_from_their_neighbours_rows_in_every_order() {
     }
     // The audit log, newest first, through its own pager.
     for i in 0..120 {
-        app::audit::entity::ActiveModel {
+        domain::audit::entity::ActiveModel {
             actor_user_id: Set(None),
             action: Set(format!("test.entry_{i}")),
             entity_type: Set("test".into()),

@@ -3,12 +3,12 @@
 //! the park's days and months; a person's own zone.
 mod common;
 
-use app::auth::Role;
-use app::credits::entity::{grant, ledger, resource};
-use app::time::Zone;
 use axum::http::StatusCode;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
 use common::{Jar, TestApp};
+use domain::auth::Role;
+use domain::credits::entity::{grant, ledger, resource};
+use domain::time::Zone;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 fn zone(name: &str) -> Zone {
@@ -97,8 +97,8 @@ fn round_id(res: &common::TestResponse) -> i64 {
         .unwrap()
 }
 
-async fn round(app: &TestApp, id: i64) -> app::intake::entity::round::Model {
-    app::intake::entity::round::Entity::find_by_id(id)
+async fn round(app: &TestApp, id: i64) -> domain::intake::entity::round::Model {
+    domain::intake::entity::round::Entity::find_by_id(id)
         .one(app.db())
         .await
         .unwrap()
@@ -226,9 +226,11 @@ async fn a_berlin_park_reads_times_across_daylight_saving_changes() {
     assert_eq!(round(&app, id).await.closes_at, r.closes_at);
     let err = res.error_param().unwrap();
     assert!(err
-        .message(app::i18n::Locale::En)
+        .message(domain::i18n::Locale::En)
         .contains("the clocks go forward"));
-    assert!(err.message(app::i18n::Locale::ZhCn).contains("时钟向前拨"));
+    assert!(err
+        .message(domain::i18n::Locale::ZhCn)
+        .contains("时钟向前拨"));
 
     // At the fall-back, 02:30 happens twice: read as the first (CEST), and shown so.
     let fall = last_sunday(spring.year(), 10);
@@ -333,7 +335,7 @@ async fn a_persons_own_zone_changes_what_they_see_and_how_their_times_are_read()
 /// A resource, a grant and `consumed` ledger entries (minutes, at instants) for the reports.
 async fn usage(app: &TestApp, entries: &[(i64, DateTime<Utc>)]) {
     let now = Utc::now();
-    let s = app::startups::entity::startup::ActiveModel {
+    let s = domain::startups::entity::startup::ActiveModel {
         name: Set("DeepPark AI".into()),
         credit_code: Set(None),
         sector: Set("language".into()),

@@ -9,7 +9,7 @@ use crate::components::{
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::shell::use_current_user;
-use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
+use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -118,7 +118,7 @@ fn role_card(
 pub fn UsersPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
-    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let query = Memo::new(move |_| params.with(query_from));
     let users = Resource::new(
         move || (query.get(), data_version()),
         |(q, _)| list_users(q),

@@ -11,7 +11,7 @@ use crate::auth::server_fns::ssr::require_actor;
 pub async fn dashboard_summary() -> Result<super::DashboardSummary, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::dashboard::summary(&state.db, &actor).await
+    domain::admin::dashboard::summary(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "audit_log")]
@@ -28,7 +28,7 @@ pub async fn audit_log(
         (None, Some(id)) => Some(crate::tables::Cursor::Before(id)),
         (None, None) => None,
     };
-    super::audit_log::list(&state.db, &actor, &filter, page, cursor).await
+    domain::admin::audit_log::list(&state.db, &actor, &filter, page, cursor).await
 }
 
 /// The cookie that carries a just-issued token back to a browser without JavaScript, for a
@@ -41,9 +41,9 @@ pub async fn get_api_tokens() -> Result<ApiTokens, AppError> {
     use crate::auth::server_fns::ssr::{cookie, parts};
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let tokens = super::tokens::list(&state.db, &actor).await?;
+    let tokens = domain::admin::tokens::list(&state.db, &actor).await?;
     let fresh = match cookie(&parts()?, FRESH_TOKEN_COOKIE) {
-        Some(t) if super::tokens::just_issued(&state.db, &actor, &t).await? => Some(t),
+        Some(t) if domain::admin::tokens::just_issued(&state.db, &actor, &t).await? => Some(t),
         _ => None,
     };
     Ok(ApiTokens { tokens, fresh })
@@ -58,7 +58,7 @@ pub async fn issue_api_token(
     use crate::auth::server_fns::ssr::set_cookie_at;
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let (_, token) = super::tokens::issue(&state.db, &actor, &name, &scope).await?;
+    let (_, token) = domain::admin::tokens::issue(&state.db, &actor, &name, &scope).await?;
     set_cookie_at(FRESH_TOKEN_COOKIE, &token, "/admin/api-tokens", 60, true)?;
     Ok(token)
 }
@@ -68,7 +68,7 @@ pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     use crate::auth::server_fns::ssr::redirect_with_notice;
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::tokens::revoke(&state.db, &actor, id).await?;
+    domain::admin::tokens::revoke(&state.db, &actor, id).await?;
     redirect_with_notice("/admin/api-tokens", "token_revoked");
     Ok(())
 }
@@ -77,13 +77,14 @@ pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
 pub async fn park_overview() -> Result<super::ParkOverview, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::overview::cached(&state, &actor).await
+    let park = state.settings.park_zone;
+    domain::admin::overview::cached(&state.db, &state.sql, &state.overview, park, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "kpi_report")]
 pub async fn kpi_report(from: String, to: String) -> Result<super::KpiReport, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let (from, to) = super::overview::range(&from, &to)?;
-    super::overview::kpis(&state.db, &actor, state.settings.park_zone, from, to).await
+    let (from, to) = domain::admin::overview::range(&from, &to)?;
+    domain::admin::overview::kpis(&state.db, &actor, state.settings.park_zone, from, to).await
 }

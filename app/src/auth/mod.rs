@@ -1,71 +1,8 @@
 //! Accounts: registration, email verification, sign-in, sessions, password reset, invitations, roles.
-use serde::{Deserialize, Serialize};
+//!
+//! Here: the pages and the thin server functions that call `domain`; the wire types come
+//! from `wire` and are re-exported.
+pub use wire::auth::*;
 
-#[cfg(feature = "ssr")]
-pub mod client;
-#[cfg(feature = "ssr")]
-pub mod domain;
-#[cfg(feature = "ssr")]
-pub mod entity;
 pub mod pages;
 pub mod server_fns;
-pub mod types;
-
-pub use types::{EmailAddress, Password, PersonName};
-
-/// What a user may do here; one person may hold several.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Role {
-    Applicant,
-    Mentor,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Applicant, Role::Mentor, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Applicant => "applicant",
-            Role::Mentor => "mentor",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    /// The translation key of the role's name.
-    pub fn label_key(self) -> &'static str {
-        match self {
-            Role::Applicant => "role.applicant",
-            Role::Mentor => "role.mentor",
-            Role::Admin => "role.admin",
-        }
-    }
-}
-
-/// The client's address, as the server worked it out (believing forwarding headers only from
-/// configured proxies).
-#[cfg(feature = "ssr")]
-#[derive(Clone, Debug)]
-pub struct ClientAddr(pub String);
-
-/// The signed-in user as the pages see them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Me {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-    pub roles: Vec<Role>,
-    pub locale: crate::i18n::Locale,
-    /// The zone they read times in (their own, else the park's), by its IANA name.
-    pub zone: String,
-}
-
-impl Me {
-    pub fn has(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
-}

@@ -8,10 +8,11 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 pub mod ssr {
     //! Request plumbing shared by every server function: cookies, the actor, the client.
-    use crate::auth::domain::{self, Actor};
     use crate::error::{AppError, AppResult};
     use crate::i18n::{Locale, LANG_COOKIE};
     use crate::state::app_state;
+    use domain::access::Actor;
+    use domain::auth::sessions;
     use http::request::Parts;
     use leptos::prelude::*;
 
@@ -31,7 +32,7 @@ pub mod ssr {
             return Ok(None);
         };
         let Some(cache) = parts.extensions.get::<ActorCache>() else {
-            return domain::session_actor(&state.db, &state.settings, &token).await;
+            return sessions::session_actor(&state.db, &state.settings, &token).await;
         };
         // Held while the session is read, so the page's other resources wait for this
         // reading instead of repeating it.
@@ -39,7 +40,7 @@ pub mod ssr {
         if let Some(actor) = known.as_ref() {
             return Ok(actor.clone());
         }
-        let actor = domain::session_actor(&state.db, &state.settings, &token).await?;
+        let actor = sessions::session_actor(&state.db, &state.settings, &token).await?;
         *known = Some(actor.clone());
         Ok(actor)
     }
@@ -67,7 +68,7 @@ pub mod ssr {
             let mut known = self.0.lock().await;
             if known.is_none() {
                 // A failure is left unknown: the page's own reading reports it.
-                if let Ok(actor) = domain::session_actor(db, settings, token).await {
+                if let Ok(actor) = sessions::session_actor(db, settings, token).await {
                     *known = Some(actor);
                 }
             }
@@ -101,7 +102,7 @@ pub mod ssr {
         use_context::<Parts>()
             .and_then(|p| {
                 p.extensions
-                    .get::<crate::auth::ClientAddr>()
+                    .get::<domain::client::ClientAddr>()
                     .map(|c| c.0.clone())
             })
             .unwrap_or_else(|| "unknown".into())
@@ -165,10 +166,11 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
 
 #[server(prefix = "/api", endpoint = "register")]
 pub async fn register(email: String, name: String, password: String) -> Result<(), AppError> {
-    use crate::auth::domain::{self, Registration};
+    use domain::auth::accounts;
+    use domain::auth::accounts::Registration;
     let state = crate::state::app_state()?;
     let locale = ssr::request_locale();
-    domain::register(
+    accounts::register(
         &state.db,
         &state.settings,
         Registration {
@@ -187,7 +189,7 @@ pub async fn register(email: String, name: String, password: String) -> Result<(
 #[server(prefix = "/api", endpoint = "verify_email")]
 pub async fn verify_email(token: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    crate::auth::domain::verify_email(&state.db, &token).await?;
+    domain::auth::accounts::verify_email(&state.db, &token).await?;
     ssr::redirect_with_notice("/login", "verified");
     Ok(())
 }
@@ -199,7 +201,7 @@ pub async fn login(email: String, password: String) -> Result<crate::i18n::Local
     let state = crate::state::app_state()?;
     let ip = ssr::client_ip();
     let (token, actor) =
-        crate::auth::domain::login(&state.db, &state.settings, &email, &password, &ip).await?;
+        domain::auth::sessions::login(&state.db, &state.settings, &email, &password, &ip).await?;
     ssr::set_session_cookie(&token)?;
     ssr::set_lang_cookie(actor.locale)?;
     leptos_axum::redirect("/dashboard");
@@ -210,7 +212,7 @@ pub async fn login(email: String, password: String) -> Result<crate::i18n::Local
 pub async fn logout() -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     if let Some(token) = ssr::cookie(&ssr::parts()?, ssr::SESSION_COOKIE) {
-        crate::auth::domain::logout(&state.db, &token).await?;
+        domain::auth::sessions::logout(&state.db, &token).await?;
     }
     ssr::clear_session_cookie()?;
     ssr::redirect_with_notice("/", "signed_out");
@@ -220,7 +222,7 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "forgot_password")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    crate::auth::domain::request_password_reset(
+    domain::auth::passwords::request_password_reset(
         &state.db,
         &state.settings,
         &email,
@@ -234,7 +236,7 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    crate::auth::domain::reset_password(&state.db, &token, &password).await?;
+    domain::auth::passwords::reset_password(&state.db, &token, &password).await?;
     ssr::redirect_with_notice("/login", "password_changed");
     Ok(())
 }
@@ -242,7 +244,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 #[server(prefix = "/api", endpoint = "invitation")]
 pub async fn get_invitation(token: String) -> Result<Invitation, AppError> {
     let state = crate::state::app_state()?;
-    crate::auth::domain::invitation(&state.db, &token).await
+    domain::auth::invitations::invitation(&state.db, &token).await
 }
 
 #[server(prefix = "/api", endpoint = "accept_invitation")]
@@ -252,7 +254,7 @@ pub async fn accept_invitation(
     password: String,
 ) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    crate::auth::domain::accept_invitation(&state.db, &token, &name, &password).await?;
+    domain::auth::invitations::accept_invitation(&state.db, &token, &name, &password).await?;
     ssr::redirect_with_notice("/login", "invitation_accepted");
     Ok(())
 }
@@ -264,7 +266,7 @@ pub async fn set_language(lang: String) -> Result<(), AppError> {
         .ok_or_else(|| AppError::invalid("lang", "error.language_invalid"))?;
     if let Some(actor) = ssr::current_actor().await? {
         let state = crate::state::app_state()?;
-        crate::auth::domain::set_locale(&state.db, &actor, locale).await?;
+        domain::auth::accounts::set_locale(&state.db, &actor, locale).await?;
     }
     ssr::set_lang_cookie(locale)?;
     Ok(())
@@ -276,7 +278,7 @@ pub async fn update_account(name: String, lang: String) -> Result<(), AppError> 
         .ok_or_else(|| AppError::invalid("lang", "error.language_invalid"))?;
     let actor = ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    crate::auth::domain::update_profile(&state.db, &actor, &name, locale).await?;
+    domain::auth::accounts::update_profile(&state.db, &actor, &name, locale).await?;
     ssr::set_lang_cookie(locale)?;
     ssr::redirect_with_notice("/account", "saved");
     Ok(())
@@ -287,7 +289,7 @@ pub async fn update_account(name: String, lang: String) -> Result<(), AppError> 
 pub async fn my_time_zone() -> Result<(String, String), AppError> {
     let actor = ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    let own = crate::auth::domain::own_time_zone(&state.db, &actor).await?;
+    let own = domain::auth::accounts::own_time_zone(&state.db, &actor).await?;
     Ok((
         own.unwrap_or_default(),
         state.settings.park_zone.name().to_string(),
@@ -298,7 +300,7 @@ pub async fn my_time_zone() -> Result<(String, String), AppError> {
 pub async fn set_time_zone(#[server(default)] time_zone: String) -> Result<(), AppError> {
     let actor = ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    crate::auth::domain::set_time_zone(&state.db, &actor, &time_zone).await?;
+    domain::auth::accounts::set_time_zone(&state.db, &actor, &time_zone).await?;
     ssr::forget_actor();
     ssr::redirect_with_notice("/account", "saved");
     Ok(())
@@ -308,7 +310,7 @@ pub async fn set_time_zone(#[server(default)] time_zone: String) -> Result<(), A
 pub async fn list_users(query: TableQuery) -> Result<TablePage<UserRow>, AppError> {
     let actor = ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    crate::auth::domain::list_users(&state.db, &actor, &query).await
+    domain::auth::users::list_users(&state.db, &actor, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "invite_user")]
@@ -317,7 +319,8 @@ pub async fn invite_user(email: String, role: String, lang: String) -> Result<()
         .ok_or_else(|| AppError::invalid("lang", "error.language_invalid"))?;
     let actor = ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    crate::auth::domain::invite(&state.db, &state.settings, &actor, &email, &role, locale).await?;
+    domain::auth::invitations::invite(&state.db, &state.settings, &actor, &email, &role, locale)
+        .await?;
     ssr::redirect_with_notice("/admin/users", "invitation_sent");
     Ok(())
 }
@@ -341,7 +344,7 @@ pub async fn set_user_roles(
     .into_iter()
     .filter_map(|(v, r)| v.map(|_| r))
     .collect();
-    crate::auth::domain::set_roles(&state.db, &actor, user_id, &roles).await?;
+    domain::auth::users::set_roles(&state.db, &actor, user_id, &roles).await?;
     ssr::redirect_with_notice("/admin/users", "saved");
     Ok(())
 }

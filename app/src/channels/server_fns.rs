@@ -13,14 +13,14 @@ use crate::auth::server_fns::ssr::{redirect_with_notice, require_actor};
 pub async fn list_channels() -> Result<Vec<ChannelView>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::list(&state.db, &actor).await
+    domain::channels::domain::list(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "channel_detail")]
 pub async fn get_channel(id: i64) -> Result<ChannelDetail, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::detail(&state.db, &actor, id).await
+    domain::channels::domain::detail(&state.db, &actor, id).await
 }
 
 /// Adds a channel (id 0) or changes one; `events[<key>]` are the ticked events. Goes to the
@@ -38,7 +38,7 @@ pub async fn save_channel(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let input = super::domain::ChannelInput {
+    let input = domain::channels::domain::ChannelInput {
         name,
         platform,
         webhook_url,
@@ -51,7 +51,8 @@ pub async fn save_channel(
             .collect(),
         locale,
     };
-    let id = super::domain::save(&state.db, &actor, (id > 0).then_some(id), input).await?;
+    let id =
+        domain::channels::domain::save(&state.db, &actor, (id > 0).then_some(id), input).await?;
     redirect_with_notice(&format!("/admin/channels/{id}"), "saved");
     Ok(())
 }
@@ -60,7 +61,7 @@ pub async fn save_channel(
 pub async fn delete_channel(id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::delete(&state.db, &actor, id).await?;
+    domain::channels::domain::delete(&state.db, &actor, id).await?;
     redirect_with_notice("/admin/channels", "channel_deleted");
     Ok(())
 }
@@ -70,9 +71,12 @@ pub async fn delete_channel(id: i64) -> Result<(), AppError> {
 pub async fn test_channel(id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let delivery = super::domain::queue_test(&state.db, &state.settings, &actor, id).await?;
+    let delivery =
+        domain::channels::domain::queue_test(&state.db, &state.settings, &actor, id).await?;
     // Queued and committed first: if this request dies, the worker still sends it.
-    let sent = super::outbox::deliver_now(&state.db, &state.settings.public_url, delivery).await?;
+    let sent =
+        domain::channels::outbox::deliver_now(&state.db, &state.settings.public_url, delivery)
+            .await?;
     redirect_with_notice(
         &format!("/admin/channels/{id}"),
         if sent {
@@ -92,7 +96,7 @@ pub async fn retry_chat_delivery(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::retry(
+    domain::channels::domain::retry(
         &state.db,
         &actor,
         channel,

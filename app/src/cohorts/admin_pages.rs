@@ -12,7 +12,7 @@ use crate::components::{
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
-use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
+use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -28,7 +28,7 @@ fn percent(part: i64, whole: i64) -> i64 {
 pub fn AdminCohortsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
-    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let query = Memo::new(move |_| params.with(query_from));
     let cohorts = Resource::new(
         move || (query.get(), data_version()),
         |(q, _)| admin_cohorts(q),

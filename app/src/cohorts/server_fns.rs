@@ -14,7 +14,7 @@ use crate::auth::server_fns::ssr::{current_actor, redirect_with_notice, require_
 pub async fn list_cohorts(#[server(default)] all: bool) -> Result<Vec<CohortCard>, AppError> {
     let actor = current_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::list(
+    domain::cohorts::views::list(
         &state.db,
         actor.as_ref().map_or(state.settings.park_zone, |a| a.zone),
         actor.as_ref(),
@@ -30,21 +30,22 @@ pub async fn admin_cohorts(
 ) -> Result<crate::tables::TablePage<CohortCard>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::admin_list(&state.db, &actor, &query).await
+    domain::cohorts::views::admin_list(&state.db, &actor, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "cohort_detail")]
 pub async fn get_cohort(id: i64) -> Result<CohortDetail, AppError> {
     let actor = current_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::detail(&state.db, actor.as_ref(), id).await
+    domain::cohorts::views::detail(&state.db, actor.as_ref(), id).await
 }
 
 #[server(prefix = "/api", endpoint = "enrol")]
 pub async fn enrol(cohort_id: i64) -> Result<String, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let got = super::enrolment::enrol(&state.db, &state.settings, &actor, cohort_id).await?;
+    let got =
+        domain::cohorts::enrolment::enrol(&state.db, &state.settings, &actor, cohort_id).await?;
     let notice = if got == super::status::ENROLLED {
         "enrolled"
     } else {
@@ -58,7 +59,7 @@ pub async fn enrol(cohort_id: i64) -> Result<String, AppError> {
 pub async fn withdraw_enrolment(cohort_id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::enrolment::withdraw(&state.db, &state.settings, &actor, cohort_id).await?;
+    domain::cohorts::enrolment::withdraw(&state.db, &state.settings, &actor, cohort_id).await?;
     redirect_with_notice(&format!("/cohorts/{cohort_id}"), "enrolment_withdrawn");
     Ok(())
 }
@@ -67,7 +68,8 @@ pub async fn withdraw_enrolment(cohort_id: i64) -> Result<(), AppError> {
 pub async fn check_in(cohort_id: i64, #[server(default)] code: String) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::attendance::check_in(&state.db, &state.settings, &actor, cohort_id, &code).await?;
+    domain::cohorts::attendance::check_in(&state.db, &state.settings, &actor, cohort_id, &code)
+        .await?;
     redirect_with_notice(&format!("/cohorts/{cohort_id}"), "checked_in");
     Ok(())
 }
@@ -76,21 +78,21 @@ pub async fn check_in(cohort_id: i64, #[server(default)] code: String) -> Result
 pub async fn get_my_training() -> Result<MyTraining, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::my_training(&state.db, &actor).await
+    domain::cohorts::views::my_training(&state.db, &actor).await
 }
 
 /// Anyone, signed in or not, may check a certificate's code.
 #[server(prefix = "/api", endpoint = "verify_certificate")]
 pub async fn verify_certificate(code: String) -> Result<CertificateView, AppError> {
     let state = crate::state::app_state()?;
-    super::domain::verify_certificate(&state.db, &code).await
+    domain::cohorts::views::verify_certificate(&state.db, &code).await
 }
 
 #[server(prefix = "/api", endpoint = "cohort_admin")]
 pub async fn get_cohort_admin(id: i64) -> Result<CohortAdmin, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::admin_view(&state.db, &actor, id).await
+    domain::cohorts::views::admin_view(&state.db, &actor, id).await
 }
 
 /// Creates a cohort (id 0) or updates one, then shows it.
@@ -127,7 +129,7 @@ pub async fn save_cohort(
         location,
         completion_percent,
     };
-    let id = super::domain::save(&state.db, &state.settings, &actor, form).await?;
+    let id = domain::cohorts::commands::save(&state.db, &state.settings, &actor, form).await?;
     redirect_with_notice(&format!("/admin/cohorts/{id}"), "saved");
     Ok(())
 }
@@ -142,7 +144,7 @@ pub async fn add_session(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::add_session(
+    domain::cohorts::commands::add_session(
         &state.db,
         &actor,
         cohort_id,
@@ -160,7 +162,8 @@ pub async fn add_session(
 pub async fn delete_session(session_id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let cohort_id = super::domain::delete_session(&state.db, &actor, session_id).await?;
+    let cohort_id =
+        domain::cohorts::commands::delete_session(&state.db, &actor, session_id).await?;
     redirect_with_notice(&format!("/admin/cohorts/{cohort_id}"), "saved");
     Ok(())
 }
@@ -169,8 +172,14 @@ pub async fn delete_session(session_id: i64) -> Result<(), AppError> {
 pub async fn admin_enrol(cohort_id: i64, #[server(default)] email: String) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let got = super::enrolment::admin_enrol(&state.db, &state.settings, &actor, cohort_id, &email)
-        .await?;
+    let got = domain::cohorts::enrolment::admin_enrol(
+        &state.db,
+        &state.settings,
+        &actor,
+        cohort_id,
+        &email,
+    )
+    .await?;
     let notice = if got == super::status::ENROLLED {
         "person_enrolled"
     } else {
@@ -184,7 +193,8 @@ pub async fn admin_enrol(cohort_id: i64, #[server(default)] email: String) -> Re
 pub async fn remove_enrolment(cohort_id: i64, user_id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::enrolment::remove(&state.db, &state.settings, &actor, cohort_id, user_id).await?;
+    domain::cohorts::enrolment::remove(&state.db, &state.settings, &actor, cohort_id, user_id)
+        .await?;
     redirect_with_notice(&format!("/admin/cohorts/{cohort_id}"), "saved");
     Ok(())
 }
@@ -193,7 +203,7 @@ pub async fn remove_enrolment(cohort_id: i64, user_id: i64) -> Result<(), AppErr
 pub async fn get_session_roster(session_id: i64) -> Result<SessionRoster, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::attendance::session_roster(&state.db, &actor, session_id).await
+    domain::cohorts::attendance::session_roster(&state.db, &actor, session_id).await
 }
 
 /// Marks a session's roster: `roster[<user id>]` lists everyone shown, `present[<user id>]`
@@ -206,7 +216,7 @@ pub async fn mark_attendance(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::attendance::mark(
+    domain::cohorts::attendance::mark(
         &state.db,
         &state.settings,
         &actor,

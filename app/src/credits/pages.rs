@@ -371,7 +371,7 @@ fn resource_options(list: Result<Vec<ResourceView>, AppError>) -> Vec<(String, S
 pub fn GrantsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
-    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let query = Memo::new(move |_| params.with(crate::tables::query_from));
     let data = Resource::new(
         move || (query.get(), data_version()),
         |(q, _)| list_grants(q),
@@ -647,7 +647,7 @@ pub fn GrantPage() -> impl IntoView {
 pub fn SyncJobsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
-    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let query = Memo::new(move |_| params.with(crate::tables::query_from));
     let data = Resource::new(
         move || (query.get(), data_version()),
         |(q, _)| list_sync_jobs(q),
@@ -742,7 +742,7 @@ pub fn SyncJobsPage() -> impl IntoView {
 pub fn LedgerPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
-    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let query = Memo::new(move |_| params.with(crate::tables::query_from));
     let data = Resource::new(
         move || (query.get(), data_version()),
         |(q, _)| ledger_entries(q),

@@ -13,14 +13,14 @@ use crate::auth::server_fns::ssr::{redirect_with_notice, require_actor};
 pub async fn list_resources() -> Result<Vec<ResourceView>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::resources::list(&state.db, &actor).await
+    domain::credits::resources::list(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "get_resource")]
 pub async fn get_resource(id: i64) -> Result<ResourceView, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::resources::get(&state.db, &actor, id).await
+    domain::credits::resources::get(&state.db, &actor, id).await
 }
 
 /// Creates a resource (id 0) or updates one; returns to the list.
@@ -43,7 +43,7 @@ pub async fn save_resource(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let input = super::resources::ResourceInput {
+    let input = domain::credits::resources::ResourceInput {
         name,
         gpu_model,
         backend,
@@ -58,7 +58,7 @@ pub async fn save_resource(
         parent_account,
         enforcement,
     };
-    super::resources::save(&state.db, &actor, (id > 0).then_some(id), input).await?;
+    domain::credits::resources::save(&state.db, &actor, (id > 0).then_some(id), input).await?;
     redirect_with_notice("/admin/resources", "saved");
     Ok(())
 }
@@ -67,7 +67,7 @@ pub async fn save_resource(
 pub async fn list_grants(query: TableQuery) -> Result<TablePage<GrantRow>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::grants::list(&state.db, &actor, &query).await
+    domain::credits::grants::list(&state.db, &actor, &query).await
 }
 
 /// The new-grant form's choices: the chosen startup (or the incubating startups whose name
@@ -79,7 +79,7 @@ pub async fn get_grant_form_options(
 ) -> Result<GrantFormOptions, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::grants::form_options(&state.db, &actor, startup, &q).await
+    domain::credits::grants::form_options(&state.db, &actor, startup, &q).await
 }
 
 #[server(prefix = "/api", endpoint = "create_grant")]
@@ -101,14 +101,14 @@ pub async fn create_grant(
     #[server(default)] tranche_hours_5: String,
     #[server(default)] tranche_milestone_5: i64,
 ) -> Result<(), AppError> {
-    use super::tranches::TrancheInput;
+    use domain::credits::tranches::TrancheInput;
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
     let tranche = |gpu_hours: String, milestone_id: i64| TrancheInput {
         gpu_hours,
         milestone_id,
     };
-    let input = super::grants::GrantInput {
+    let input = domain::credits::grants::GrantInput {
         startup_id,
         resource_id,
         gpu_hours,
@@ -123,7 +123,7 @@ pub async fn create_grant(
             tranche(tranche_hours_5, tranche_milestone_5),
         ],
     };
-    let id = super::grants::create(&state.db, &state.settings, &actor, input).await?;
+    let id = domain::credits::grants::create(&state.db, &state.settings, &actor, input).await?;
     redirect_with_notice(&format!("/admin/grants/{id}"), "grant_created");
     Ok(())
 }
@@ -135,7 +135,7 @@ pub async fn get_grant_detail(
 ) -> Result<GrantDetail, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::grants::detail(&state.db, &actor, id, page).await
+    domain::credits::grants::detail(&state.db, &actor, id, page).await
 }
 
 #[server(prefix = "/api", endpoint = "adjust_grant")]
@@ -146,7 +146,8 @@ pub async fn adjust_grant(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::grants::adjust(&state.db, &state.settings, &actor, id, &gpu_hours, &note).await?;
+    domain::credits::grants::adjust(&state.db, &state.settings, &actor, id, &gpu_hours, &note)
+        .await?;
     redirect_with_notice(&format!("/admin/grants/{id}"), "saved");
     Ok(())
 }
@@ -160,7 +161,7 @@ pub async fn grant_transition(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::grants::transition(&state.db, &state.settings, &actor, id, &to, &note).await?;
+    domain::credits::grants::transition(&state.db, &state.settings, &actor, id, &to, &note).await?;
     redirect_with_notice(&format!("/admin/grants/{id}"), "saved");
     Ok(())
 }
@@ -169,7 +170,7 @@ pub async fn grant_transition(
 pub async fn list_sync_jobs(query: TableQuery) -> Result<TablePage<SyncJobRow>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::sync::list(&state.db, &actor, &query).await
+    domain::credits::sync::list(&state.db, &actor, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "ledger_entries")]
@@ -178,14 +179,14 @@ pub async fn ledger_entries(
 ) -> Result<TablePage<super::LedgerListRow>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::ledger_table::list(&state.db, &actor, &query).await
+    domain::credits::ledger_table::list(&state.db, &actor, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "retry_sync_job")]
 pub async fn retry_sync_job(id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::sync::retry(&state.db, &actor, id).await?;
+    domain::credits::sync::retry(&state.db, &actor, id).await?;
     redirect_with_notice("/admin/sync", "retried");
     Ok(())
 }
@@ -194,7 +195,7 @@ pub async fn retry_sync_job(id: i64) -> Result<(), AppError> {
 pub async fn my_credit() -> Result<Option<StartupCredit>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::grants::my_credit(&state.db, &actor).await
+    domain::credits::grants::my_credit(&state.db, &actor).await
 }
 
 /// A startup's credit on its startup page (admins and its mentors).
@@ -202,21 +203,21 @@ pub async fn my_credit() -> Result<Option<StartupCredit>, AppError> {
 pub async fn get_startup_credit(id: i64) -> Result<StartupCredit, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::grants::startup_credit(&state.db, &actor, id).await
+    domain::credits::grants::startup_credit(&state.db, &actor, id).await
 }
 
 #[server(prefix = "/api", endpoint = "drift_report")]
 pub async fn drift_report(id: i64) -> Result<super::DriftReport, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::reconcile::report(&state.db, &actor, id).await
+    domain::credits::reconcile::report(&state.db, &actor, id).await
 }
 
 #[server(prefix = "/api", endpoint = "repair_drift")]
 pub async fn repair_drift(id: i64) -> Result<usize, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let queued = super::reconcile::approve(&state.db, &actor, id).await?;
+    let queued = domain::credits::reconcile::approve(&state.db, &actor, id).await?;
     redirect_with_notice(&format!("/admin/resources/{id}/drift"), "repair_queued");
     Ok(queued)
 }
@@ -225,14 +226,14 @@ pub async fn repair_drift(id: i64) -> Result<usize, AppError> {
 pub async fn my_cluster_login() -> Result<Option<String>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::members::cluster_login(&state.db, &actor).await
+    domain::credits::members::cluster_login(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "set_cluster_login")]
 pub async fn set_cluster_login(#[server(default)] cluster_login: String) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::members::set_cluster_login(&state.db, &actor, &cluster_login).await?;
+    domain::credits::members::set_cluster_login(&state.db, &actor, &cluster_login).await?;
     redirect_with_notice("/account", "saved");
     Ok(())
 }

@@ -11,21 +11,21 @@ use crate::auth::server_fns::ssr::{redirect_with_notice, request_locale, require
 #[server(prefix = "/api", endpoint = "open_rounds")]
 pub async fn open_rounds() -> Result<Vec<OpenRound>, AppError> {
     let state = crate::state::app_state()?;
-    super::domain::open_rounds(&state.db, request_locale(), chrono::Utc::now()).await
+    domain::intake::domain::open_rounds(&state.db, request_locale(), chrono::Utc::now()).await
 }
 
 #[server(prefix = "/api", endpoint = "list_rounds")]
 pub async fn list_rounds() -> Result<Vec<RoundRow>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::rounds::list_rounds(&state.db, &actor, request_locale()).await
+    domain::intake::rounds::list_rounds(&state.db, &actor, request_locale()).await
 }
 
 #[server(prefix = "/api", endpoint = "round_form")]
 pub async fn get_round_form(id: i64) -> Result<RoundForm, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::rounds::round_form(&state.db, &actor, id).await
+    domain::intake::rounds::round_form(&state.db, &actor, id).await
 }
 
 #[server(prefix = "/api", endpoint = "save_round")]
@@ -41,7 +41,7 @@ pub async fn save_round(
     mentors_per_application: String,
     #[server(default)] blind_review: Option<String>,
 ) -> Result<(), AppError> {
-    use super::rounds::RoundInput;
+    use domain::intake::rounds::RoundInput;
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
     let input = RoundInput {
@@ -55,7 +55,7 @@ pub async fn save_round(
         mentors_per_application,
         blind_review: blind_review.is_some(),
     };
-    let id = super::rounds::save_round(&state.db, &actor, id, input).await?;
+    let id = domain::intake::rounds::save_round(&state.db, &actor, id, input).await?;
     redirect_with_notice(&format!("/admin/rounds/{id}"), "saved");
     Ok(())
 }
@@ -69,7 +69,7 @@ pub async fn add_criterion(
     #[server(default)] guidance_zh: String,
     weight: String,
 ) -> Result<(), AppError> {
-    use super::rounds::CriterionInput;
+    use domain::intake::rounds::CriterionInput;
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
     let input = CriterionInput {
@@ -79,7 +79,7 @@ pub async fn add_criterion(
         guidance_zh,
         weight,
     };
-    super::rounds::add_criterion(&state.db, &actor, round_id, input).await?;
+    domain::intake::rounds::add_criterion(&state.db, &actor, round_id, input).await?;
     redirect_with_notice(&format!("/admin/rounds/{round_id}"), "saved");
     Ok(())
 }
@@ -88,7 +88,7 @@ pub async fn add_criterion(
 pub async fn remove_criterion(id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let round_id = super::rounds::remove_criterion(&state.db, &actor, id).await?;
+    let round_id = domain::intake::rounds::remove_criterion(&state.db, &actor, id).await?;
     redirect_with_notice(&format!("/admin/rounds/{round_id}"), "saved");
     Ok(())
 }
@@ -97,7 +97,7 @@ pub async fn remove_criterion(id: i64) -> Result<(), AppError> {
 pub async fn get_apply_page(round_id: i64) -> Result<ApplyPage, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::applications::apply_page(&state.db, &actor, round_id, request_locale()).await
+    domain::intake::applications::apply_page(&state.db, &actor, round_id, request_locale()).await
 }
 
 /// `intent` is the button pressed: `save` keeps a draft, `submit` submits.
@@ -125,7 +125,7 @@ pub async fn save_application(
         traction,
         team,
     };
-    let id = super::applications::save_application(
+    let id = domain::intake::applications::save_application(
         &state.db,
         &state.settings,
         &actor,
@@ -146,7 +146,7 @@ pub async fn save_application(
 pub async fn withdraw_application(id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::applications::withdraw(&state.db, &actor, id).await?;
+    domain::intake::applications::withdraw(&state.db, &actor, id).await?;
     redirect_with_notice(&format!("/applications/{id}"), "withdrawn");
     Ok(())
 }
@@ -155,12 +155,12 @@ pub async fn withdraw_application(id: i64) -> Result<(), AppError> {
 pub async fn my_applications() -> Result<Vec<ApplicationSummary>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::applications::my_applications(&state.db, &actor, request_locale()).await
+    domain::intake::applications::my_applications(&state.db, &actor, request_locale()).await
 }
 
 #[server(prefix = "/api", endpoint = "application_detail")]
 pub async fn get_application_detail(id: i64) -> Result<ApplicationDetail, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::applications::application_detail(&state.db, &actor, id, request_locale()).await
+    domain::intake::applications::application_detail(&state.db, &actor, id, request_locale()).await
 }

@@ -1,64 +1,8 @@
 //! Email: the outbox every message goes through, its templates, the worker that delivers it.
-use serde::{Deserialize, Serialize};
-
-#[cfg(feature = "ssr")]
-pub mod entity;
-#[cfg(feature = "ssr")]
-pub mod outbox;
-#[cfg(feature = "ssr")]
-pub mod templates;
-#[cfg(feature = "ssr")]
-mod transport;
-#[cfg(feature = "ssr")]
-pub use transport::Mailer;
+//!
+//! Here: the pages and the thin server functions that call `domain`; the wire types come
+//! from `wire` and are re-exported.
+pub use wire::mail::*;
 
 pub mod pages;
 pub mod server_fns;
-
-/// The states of an outbox row.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const SENT: &str = "sent";
-    pub const DEAD: &str = "dead";
-}
-
-/// The admin's outbox list: sortable columns (the first is the default order, newest first).
-pub const OUTBOX_COLUMNS: &[crate::tables::Column] = &[
-    crate::tables::col("created", "outbox.created", true),
-    crate::tables::col("to", "outbox.to", false),
-    crate::tables::col("status", "outbox.status", false),
-    crate::tables::col("attempts", "outbox.attempts", true),
-];
-
-/// A row of the admin's outbox list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxRow {
-    pub id: i64,
-    pub to_address: String,
-    pub kind: String,
-    pub subject: String,
-    pub status: String,
-    pub attempts: i32,
-    pub last_error: Option<String>,
-    pub delivery_ref: Option<String>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxPage {
-    pub rows: Vec<OutboxRow>,
-    pub page: u64,
-    /// Whether the next page has rows.
-    pub more: bool,
-    /// The first and last rows' ids, for the pager (see `TablePage`).
-    pub keys: Option<(i64, i64)>,
-    /// Where .eml files are written when no SMTP server is configured.
-    pub file_dir: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxMessage {
-    pub row: OutboxRow,
-    pub body_text: String,
-}

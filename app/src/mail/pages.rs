@@ -6,7 +6,7 @@ use crate::components::{
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
-use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
+use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -18,7 +18,7 @@ fn status_key(status: &str) -> String {
 pub fn OutboxPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
-    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let query = Memo::new(move |_| params.with(query_from));
     let data = Resource::new(move || (query.get(), data_version()), |(q, _)| outbox(q));
     const PATH: &str = "/admin/outbox";
     view! {

@@ -6,7 +6,7 @@ use crate::components::{data_version, format_time, ErrorBanner, ErrorPage};
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::intake::status as app_status;
-use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
+use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -16,7 +16,7 @@ use leptos_router::hooks::use_query_map;
 pub fn ApplicationsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
-    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let query = Memo::new(move |_| params.with(query_from));
     let data = Resource::new(
         move || (query.get(), data_version()),
         |(q, _)| all_applications(q),

@@ -14,7 +14,14 @@ pub async fn get_round_applications(
 ) -> Result<RoundApplications, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::round_applications(&state.db, &actor, round_id, request_locale(), page).await
+    domain::review::assignments::round_applications(
+        &state.db,
+        &actor,
+        round_id,
+        request_locale(),
+        page,
+    )
+    .await
 }
 
 /// Without a redirect of its own, a plain form post returns to the page it came from.
@@ -22,7 +29,7 @@ pub async fn get_round_applications(
 pub async fn assign_reviewer(application_id: i64, mentor_id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::assign(
+    domain::review::assignments::assign(
         &state.db,
         &state.settings,
         &actor,
@@ -38,7 +45,9 @@ pub async fn assign_reviewer(application_id: i64, mentor_id: i64) -> Result<(), 
 pub async fn auto_assign(round_id: i64) -> Result<super::AutoAssignOutcome, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let outcome = super::domain::auto_assign(&state.db, &state.settings, &actor, round_id).await?;
+    let outcome =
+        domain::review::assignments::auto_assign(&state.db, &state.settings, &actor, round_id)
+            .await?;
     let notice = if outcome.short > 0 {
         "auto_assigned_short"
     } else {
@@ -52,14 +61,14 @@ pub async fn auto_assign(round_id: i64) -> Result<super::AutoAssignOutcome, AppE
 pub async fn my_affiliations() -> Result<String, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::my_affiliations(&state.db, &actor).await
+    domain::review::assignments::my_affiliations(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "save_affiliations")]
 pub async fn save_affiliations(#[server(default)] affiliations: String) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::save_affiliations(&state.db, &actor, &affiliations).await?;
+    domain::review::assignments::save_affiliations(&state.db, &actor, &affiliations).await?;
     redirect_with_notice("/reviews", "saved");
     Ok(())
 }
@@ -68,14 +77,14 @@ pub async fn save_affiliations(#[server(default)] affiliations: String) -> Resul
 pub async fn review_queue() -> Result<Vec<QueueItem>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::queue(&state.db, &actor, request_locale()).await
+    domain::review::reviews::queue(&state.db, &actor, request_locale()).await
 }
 
 #[server(prefix = "/api", endpoint = "review")]
 pub async fn get_review(id: i64) -> Result<ReviewPage, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::review_page(&state.db, &actor, id, request_locale()).await
+    domain::review::reviews::review_page(&state.db, &actor, id, request_locale()).await
 }
 
 #[server(prefix = "/api", endpoint = "submit_review")]
@@ -86,7 +95,7 @@ pub async fn submit_review(
     #[server(default)] feedback_applicant: String,
     #[server(default)] notes_committee: String,
 ) -> Result<(), AppError> {
-    use super::domain::ReviewInput;
+    use domain::review::reviews::ReviewInput;
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
     let input = ReviewInput {
@@ -95,7 +104,7 @@ pub async fn submit_review(
         feedback_applicant,
         notes_committee,
     };
-    super::domain::submit_review(&state.db, &actor, id, input).await?;
+    domain::review::reviews::submit_review(&state.db, &actor, id, input).await?;
     redirect_with_notice(&format!("/reviews/{id}"), "review_saved");
     Ok(())
 }
@@ -104,7 +113,8 @@ pub async fn submit_review(
 pub async fn declare_conflict(id: i64, #[server(default)] reason: String) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::declare_conflict(&state.db, &state.settings, &actor, id, &reason).await?;
+    domain::review::reviews::declare_conflict(&state.db, &state.settings, &actor, id, &reason)
+        .await?;
     redirect_with_notice("/reviews", "recused");
     Ok(())
 }
@@ -116,7 +126,7 @@ pub async fn get_decision_board(
 ) -> Result<super::DecisionBoard, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::decisions::board(&state.db, &actor, round_id, &view, request_locale()).await
+    domain::review::decisions::board(&state.db, &actor, round_id, &view, request_locale()).await
 }
 
 /// Returns to the board it came from (the default for a plain form post).
@@ -129,7 +139,7 @@ pub async fn decide(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    super::decisions::decide(
+    domain::review::decisions::decide(
         &state.db,
         &state.settings,
         &actor,
@@ -155,7 +165,7 @@ pub async fn all_applications(
 > {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let page = super::listing::list(&state.db, &actor, &query).await?;
-    let rounds = super::listing::round_options(&state.db, &actor).await?;
+    let page = domain::review::listing::list(&state.db, &actor, &query).await?;
+    let rounds = domain::review::listing::round_options(&state.db, &actor).await?;
     Ok((page, rounds))
 }

@@ -17,7 +17,7 @@ use crate::components::{
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
 use crate::i18n::use_locale;
-use crate::tables::{FilterSelect, SortTh, TableFilters, TablePager, TableQuery};
+use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -114,7 +114,7 @@ fn MilestoneFacts(m: MilestoneRow, today: NaiveDate) -> impl IntoView {
 pub fn StartupsAdminPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
-    let query = Memo::new(move |_| params.with(TableQuery::from_map));
+    let query = Memo::new(move |_| params.with(query_from));
     let data = Resource::new(
         move || (query.get(), data_version()),
         |(q, _)| list_startups(q),

@@ -1,78 +1,11 @@
 //! Startups: the applicant's company profile and its team, and their incubation: residency,
 //! mentors, milestones and notes.
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+//!
+//! Here: the pages and the thin server functions that call `domain`; the wire types come
+//! from `wire` and are re-exported.
+pub use wire::startups::*;
 
-pub mod credit_code;
-#[cfg(feature = "ssr")]
-pub mod domain;
-#[cfg(feature = "ssr")]
-pub mod entity;
-pub mod incubation;
 pub mod incubation_fns;
 pub mod incubation_pages;
-#[cfg(feature = "ssr")]
-pub mod milestones;
 pub mod pages;
-#[cfg(feature = "ssr")]
-pub mod residency;
 pub mod server_fns;
-#[cfg(feature = "ssr")]
-pub mod team;
-
-pub use credit_code::CreditCode;
-
-/// Sectors a startup can pick; each has a translated label `sector.<key>`.
-pub const SECTORS: &[&str] = &[
-    "foundation_models",
-    "computer_vision",
-    "language",
-    "speech",
-    "robotics",
-    "autonomous_driving",
-    "healthcare",
-    "finance",
-    "industry",
-    "education",
-    "other",
-];
-
-/// Stages of a startup; each has a translated label `stage.<key>`.
-pub const STAGES: &[&str] = &["idea", "prototype", "seed", "series_a", "growth"];
-
-/// A startup's profile as its team edits it and as reviewers see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct StartupProfile {
-    pub id: i64,
-    pub name: String,
-    pub credit_code: Option<String>,
-    pub sector: String,
-    pub stage: String,
-    pub team_size: i32,
-    pub website: Option<String>,
-    pub founders: String,
-    pub status: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TeamMember {
-    pub name: String,
-    pub email: String,
-    /// `founder` (who created the profile) or `cofounder` (who joined by invitation).
-    pub role: String,
-    pub joined_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingInvitation {
-    pub id: i64,
-    pub email: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Team {
-    pub startup_name: String,
-    pub members: Vec<TeamMember>,
-    pub pending: Vec<PendingInvitation>,
-}

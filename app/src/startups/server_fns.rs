@@ -7,7 +7,7 @@ use leptos::prelude::*;
 pub async fn my_startup() -> Result<Option<StartupProfile>, AppError> {
     let actor = crate::auth::server_fns::ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    super::domain::my_startup(&state.db, &actor).await
+    domain::startups::domain::my_startup(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "save_startup")]
@@ -20,7 +20,7 @@ pub async fn save_startup(
     #[server(default)] website: String,
     founders: String,
 ) -> Result<(), AppError> {
-    use super::domain::StartupInput;
+    use domain::startups::domain::StartupInput;
     let actor = crate::auth::server_fns::ssr::require_actor().await?;
     let state = crate::state::app_state()?;
     let input = StartupInput {
@@ -32,7 +32,7 @@ pub async fn save_startup(
         website,
         founders,
     };
-    super::domain::save_startup(&state.db, &actor, input).await?;
+    domain::startups::domain::save_startup(&state.db, &actor, input).await?;
     crate::auth::server_fns::ssr::redirect_with_notice("/startup", "saved");
     Ok(())
 }
@@ -41,7 +41,7 @@ pub async fn save_startup(
 pub async fn my_team() -> Result<Option<super::Team>, AppError> {
     let actor = crate::auth::server_fns::ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    super::team::team(&state.db, &actor).await
+    domain::startups::team::team(&state.db, &actor).await
 }
 
 /// The invitation goes out in the language the inviter picks for it.
@@ -51,7 +51,7 @@ pub async fn invite_cofounder(email: String, lang: String) -> Result<(), AppErro
         .ok_or_else(|| AppError::invalid("lang", "error.language_invalid"))?;
     let actor = crate::auth::server_fns::ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    super::team::invite(&state.db, &state.settings, &actor, &email, locale).await?;
+    domain::startups::team::invite(&state.db, &state.settings, &actor, &email, locale).await?;
     crate::auth::server_fns::ssr::redirect_with_notice("/startup", "invitation_sent");
     Ok(())
 }
@@ -60,7 +60,7 @@ pub async fn invite_cofounder(email: String, lang: String) -> Result<(), AppErro
 pub async fn cancel_cofounder_invitation(id: i64) -> Result<(), AppError> {
     let actor = crate::auth::server_fns::ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    super::team::cancel_invitation(&state.db, &actor, id).await?;
+    domain::startups::team::cancel_invitation(&state.db, &actor, id).await?;
     crate::auth::server_fns::ssr::redirect_with_notice("/startup", "saved");
     Ok(())
 }

@@ -1,17 +1,17 @@
 //! GPU credit: the park's compute resources and, for every admitted startup, its grants with
 //! months of use. Each grant's history (issue, tranches released by milestones, top-ups,
 //! jobs, suspension, revocation or expiry) is replayed in time order with the rules of
-//! `app::credits::ledger::append`, so the counters, every running balance and the alerts agree
+//! `domain::credits::ledger::append`, so the counters, every running balance and the alerts agree
 //! with what the app itself would have written. Each allocation has one applied sync job (the
 //! newest, as the grant tables read it), not the whole history of superseded ones.
 use super::words::{self, lang, Bi};
 use super::world::{days, midnight, next_id, World};
-use app::credits::backend::Desired;
-use app::credits::entity::{grant, ledger, resource, sync_job};
-use app::credits::tranches::{entity as tranche, tranche_status};
-use app::credits::{format_gpu_hours, kind, status, sync_status};
-use app::startups::incubation::{milestone_status, startup_status};
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use domain::credits::backend::Desired;
+use domain::credits::entity::{grant, ledger, resource, sync_job};
+use domain::credits::tranches::{entity as tranche, tranche_status};
+use domain::credits::{format_gpu_hours, kind, status, sync_status};
+use domain::startups::incubation::{milestone_status, startup_status};
 use rand::Rng;
 
 /// (name, GPU model, cluster, account pattern).
@@ -603,9 +603,9 @@ impl World {
             };
             let resource = &self.data.resources[r];
             let desired = Desired {
-                account: app::credits::sync::account_name(resource, startup_id),
+                account: domain::credits::sync::account_name(resource, startup_id),
                 organization: name.clone(),
-                limit_minutes: app::credits::sync::limit_of(&grants),
+                limit_minutes: domain::credits::sync::limit_of(&grants),
                 members: logins.clone(),
                 freeze: false,
             };

@@ -2,9 +2,9 @@
 //! done or missed (or overdue), the notes timeline, and the end of the stay.
 use super::words::{self, lang};
 use super::world::{days, midnight, next_id, Residency, World};
-use app::startups::entity::{mentor, milestone, note};
-use app::startups::incubation::{milestone_status, startup_status, REMINDER_DAYS};
 use chrono::{DateTime, Duration, Utc};
+use domain::startups::entity::{mentor, milestone, note};
+use domain::startups::incubation::{milestone_status, startup_status, REMINDER_DAYS};
 use rand::Rng;
 
 impl World {
@@ -24,7 +24,7 @@ impl World {
             let mentor = &self.mentors[m];
             let c = &self.companies[ci];
             if taken.contains(&mentor.id)
-                || app::review::conflicts::affiliation_conflict(
+                || domain::review::conflicts::affiliation_conflict(
                     &mentor.affiliations,
                     &c.name,
                     &c.founders_text,

@@ -2,13 +2,13 @@
 //! the mentors' reviews with rubric scores, and the decisions.
 use super::words::{self, lang};
 use super::world::{days, midnight, next_id, Company, Round, World, DOMAIN};
-use app::auth::Role;
-use app::intake::entity::{application, criterion, event, round};
-use app::intake::status;
-use app::review::entity::{assignment, score};
-use app::startups::entity::{member, startup};
-use app::startups::{CreditCode, StartupProfile};
 use chrono::{DateTime, Datelike, Duration, Utc};
+use domain::auth::Role;
+use domain::intake::entity::{application, criterion, event, round};
+use domain::intake::status;
+use domain::review::entity::{assignment, score};
+use domain::startups::entity::{member, startup};
+use domain::startups::{CreditCode, StartupProfile};
 use rand::Rng;
 
 /// The park ran a few batches before the demo's history begins.
@@ -488,7 +488,7 @@ impl World {
             let m = self.rng.random_range(0..self.mentors.len());
             let mentor = &self.mentors[m];
             if taken.contains(&m)
-                || app::review::conflicts::affiliation_conflict(
+                || domain::review::conflicts::affiliation_conflict(
                     &mentor.affiliations,
                     name,
                     founders,
@@ -550,7 +550,7 @@ impl World {
                 id,
                 application_id,
                 mentor_id,
-                status: app::review::status::ASSIGNED.into(),
+                status: domain::review::status::ASSIGNED.into(),
                 recommendation: None,
                 feedback_applicant: String::new(),
                 notes_committee: String::new(),
@@ -562,7 +562,7 @@ impl World {
             };
             if !pending && self.chance(0.04) {
                 let recused = self.between(created + Duration::hours(1), created + days(2));
-                x.status = app::review::status::RECUSED.into();
+                x.status = domain::review::status::RECUSED.into();
                 x.conflict_reason =
                     Some(lang(*words::pick(&mut self.rng, words::CONFLICTS), zh).into());
                 x.updated_at = recused;
@@ -599,7 +599,7 @@ impl World {
                     .filter(|(_, r)| *r == recommendation)
                     .collect();
                 let (text, _) = **words::pick(&mut self.rng, &feedback);
-                x.status = app::review::status::SUBMITTED.into();
+                x.status = domain::review::status::SUBMITTED.into();
                 x.recommendation = Some(recommendation.into());
                 x.feedback_applicant = lang(text, zh).into();
                 x.notes_committee =

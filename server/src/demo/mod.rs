@@ -17,13 +17,13 @@ mod write;
 
 pub use world::{Showcase, DOMAIN};
 
-use app::audit::{self, Change};
-use app::auth::entity::user;
-use app::auth::Password;
-use app::cohorts::entity::cohort;
-use app::credits::entity::resource;
-use app::intake::entity::round;
-use app::startups::entity::startup;
+use domain::audit::{self, Change};
+use domain::auth::entity::user;
+use domain::auth::Password;
+use domain::cohorts::entity::cohort;
+use domain::credits::entity::resource;
+use domain::intake::entity::round;
+use domain::startups::entity::startup;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait};
 use std::time::{Duration, Instant};
 
@@ -138,7 +138,7 @@ pub async fn load(db: &DatabaseConnection, o: Options) -> Result<Summary, DemoEr
     }
     let started = Instant::now();
     // One hash for every account: argon2 per person would take minutes for a large park.
-    let hash = app::auth::domain::hash_password(&parsed)
+    let hash = domain::auth::passwords::hash_password(&parsed)
         .await
         .map_err(|e| DemoError::Internal(format!("{e:?}")))?;
     let today = chrono::Utc::now().date_naive();
@@ -164,7 +164,7 @@ pub async fn load(db: &DatabaseConnection, o: Options) -> Result<Summary, DemoEr
 
     let started = Instant::now();
     let showcase = world.showcase.clone();
-    let txn = app::txn::begin(db).await?;
+    let txn = domain::txn::begin(db).await?;
     if let Some(found) = existing(&txn).await? {
         return Err(DemoError::NotEmpty(found));
     }

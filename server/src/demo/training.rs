@@ -4,9 +4,9 @@
 //! that counts every change that took the cohort's roster lock.
 use super::words::{self, Track};
 use super::world::{days, midnight, next_id, World};
-use app::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
-use app::cohorts::status;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use domain::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
+use domain::cohorts::status;
 use rand::Rng;
 use std::collections::HashSet;
 

@@ -297,7 +297,7 @@ const WESTERN_BRAND: &[&str] = &[
     "Sextant",
 ];
 
-/// What a startup does, by sector (the keys of `app::startups::SECTORS`).
+/// What a startup does, by sector (the keys of `domain::startups::SECTORS`).
 pub struct Sector {
     pub key: &'static str,
     /// Words that end its name: Vision / 视觉.
@@ -896,7 +896,7 @@ pub const REDUCTIONS: &[Bi] = &[("Unused hours returned to the pool", "未使用
 
 pub const REVOCATIONS: &[Bi] = &[("The startup left the programme", "企业退出孵化")];
 
-/// A training track (the keys of `app::cohorts::TRACKS`): title, description and sessions.
+/// A training track (the keys of `domain::cohorts::TRACKS`): title, description and sessions.
 pub struct Track {
     pub key: &'static str,
     pub title: Bi,

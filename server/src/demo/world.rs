@@ -1,15 +1,15 @@
 //! The demo park in memory: every row of every table, with ids assigned as rows are made, and
 //! the people, rounds and startups the generators share.
 use super::words::{self, Person, Sector};
-use app::auth::entity::{user, user_role};
-use app::auth::Role;
-use app::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
-use app::credits::entity::{grant, ledger, resource, sync_job};
-use app::credits::tranches::entity as tranche;
-use app::intake::entity::{application, criterion, event, round};
-use app::review::entity::{assignment, mentor_profile, score};
-use app::startups::entity::{member, mentor, milestone, note, startup};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::auth::entity::{user, user_role};
+use domain::auth::Role;
+use domain::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
+use domain::credits::entity::{grant, ledger, resource, sync_job};
+use domain::credits::tranches::entity as tranche;
+use domain::intake::entity::{application, criterion, event, round};
+use domain::review::entity::{assignment, mentor_profile, score};
+use domain::startups::entity::{member, mentor, milestone, note, startup};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::HashSet;

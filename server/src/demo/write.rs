@@ -2,13 +2,13 @@
 //! for SQLite's 32,766 bound parameters (PostgreSQL allows 65,535), in the caller's
 //! transaction; then PostgreSQL's id sequences are moved past the ids the demo chose.
 use super::world::Dataset;
-use app::auth::entity::{user, user_role};
-use app::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
-use app::credits::entity::{grant, ledger, resource, sync_job};
-use app::credits::tranches::entity as tranche;
-use app::intake::entity::{application, criterion, event, round};
-use app::review::entity::{assignment, mentor_profile, score};
-use app::startups::entity::{member, mentor, milestone, note, startup};
+use domain::auth::entity::{user, user_role};
+use domain::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
+use domain::credits::entity::{grant, ledger, resource, sync_job};
+use domain::credits::tranches::entity as tranche;
+use domain::intake::entity::{application, criterion, event, round};
+use domain::review::entity::{assignment, mentor_profile, score};
+use domain::startups::entity::{member, mentor, milestone, note, startup};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
     InsertMany, IntoActiveModel, Iterable,

@@ -209,16 +209,16 @@ impl TestApp {
 
     /// The newest email to an address, from the outbox, with its body as it is delivered
     /// (one-time links filled in).
-    pub async fn last_mail_to(&self, to: &str) -> app::mail::entity::Model {
+    pub async fn last_mail_to(&self, to: &str) -> domain::mail::entity::Model {
         use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
-        let mut m = app::mail::entity::Entity::find()
-            .filter(app::mail::entity::Column::ToAddress.eq(to))
-            .order_by_desc(app::mail::entity::Column::Id)
+        let mut m = domain::mail::entity::Entity::find()
+            .filter(domain::mail::entity::Column::ToAddress.eq(to))
+            .order_by_desc(domain::mail::entity::Column::Id)
             .one(self.db())
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("no email to {to}"));
-        m.body_text = app::mail::outbox::delivered_body(&m);
+        m.body_text = domain::mail::outbox::delivered_body(&m);
         m
     }
 
@@ -271,8 +271,13 @@ impl TestApp {
     }
 
     /// Creates a verified user with roles straight through the domain, as the CLI does.
-    pub async fn user_with_roles(&self, email: &str, name: &str, roles: &[app::auth::Role]) -> i64 {
-        app::auth::domain::create_user(self.db(), email, name, "correct horse battery", roles)
+    pub async fn user_with_roles(
+        &self,
+        email: &str,
+        name: &str,
+        roles: &[domain::auth::Role],
+    ) -> i64 {
+        domain::auth::users::create_user(self.db(), email, name, "correct horse battery", roles)
             .await
             .unwrap()
     }
@@ -280,7 +285,7 @@ impl TestApp {
     /// A verified user with one role and a live session, made straight in the database (no
     /// sign-in, so no sign-in limit); returns their id and cookie jar.
     pub async fn person(&self, email: &str, name: &str, role: &str) -> (i64, Jar) {
-        use app::auth::entity::{session as login, user, user_role};
+        use domain::auth::entity::{session as login, user, user_role};
         use sea_orm::{ActiveModelTrait, Set};
         let now = chrono::Utc::now();
         let u = user::ActiveModel {
@@ -305,9 +310,9 @@ impl TestApp {
         .insert(self.db())
         .await
         .unwrap();
-        let token = app::auth::domain::new_token();
+        let token = domain::auth::tokens::new_token();
         login::ActiveModel {
-            id: Set(app::auth::domain::hash_token(&token)),
+            id: Set(domain::auth::tokens::hash_token(&token)),
             user_id: Set(u.id),
             created_at: Set(now),
             expires_at: Set(now + chrono::Duration::days(1)),
@@ -330,7 +335,7 @@ impl TestApp {
         startup: &str,
         login: Option<&str>,
     ) -> i64 {
-        use app::startups::entity::startup as s;
+        use domain::startups::entity::startup as s;
         use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
         let mut jar = self.signed_in_applicant(email, person).await;
         let res = self
@@ -358,8 +363,8 @@ impl TestApp {
         a.status = Set("incubating".into());
         a.update(self.db()).await.unwrap();
         if let Some(login) = login {
-            let u = app::auth::entity::user::Entity::find()
-                .filter(app::auth::entity::user::Column::Email.eq(email))
+            let u = domain::auth::entity::user::Entity::find()
+                .filter(domain::auth::entity::user::Column::Email.eq(email))
                 .one(self.db())
                 .await
                 .unwrap()
@@ -376,7 +381,7 @@ impl TestApp {
     /// `gpu_hours` on it valid from yesterday for 90 days, and a write API token.
     pub async fn credit_park(&self, gpu_hours: &str) -> CreditPark {
         use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
-        self.user_with_roles("admin@park.cn", "Admin", &[app::auth::Role::Admin])
+        self.user_with_roles("admin@park.cn", "Admin", &[domain::auth::Role::Admin])
             .await;
         let actor = self.actor("admin@park.cn").await;
         let (_, admin) = self.person("ops@park.cn", "Ops", "admin").await;
@@ -396,7 +401,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.location(), "/startup?notice=saved");
-        let s = app::startups::entity::startup::Entity::find()
+        let s = domain::startups::entity::startup::Entity::find()
             .one(self.db())
             .await
             .unwrap()
@@ -404,11 +409,11 @@ impl TestApp {
         let mut a = s.clone().into_active_model();
         a.status = Set("incubating".into());
         a.update(self.db()).await.unwrap();
-        let resource = app::credits::resources::save(
+        let resource = domain::credits::resources::save(
             self.db(),
             &actor,
             None,
-            app::credits::resources::ResourceInput {
+            domain::credits::resources::ResourceInput {
                 name: "Turing A800".into(),
                 gpu_model: "A800".into(),
                 backend: "none".into(),
@@ -424,12 +429,12 @@ impl TestApp {
         .unwrap();
         let now = chrono::Utc::now();
         let input_time =
-            |t: chrono::DateTime<chrono::Utc>| app::time::Zone::default().input_value(&t);
-        let grant = app::credits::grants::create(
+            |t: chrono::DateTime<chrono::Utc>| domain::time::Zone::default().input_value(&t);
+        let grant = domain::credits::grants::create(
             self.db(),
             &self.state.settings,
             &actor,
-            app::credits::grants::GrantInput {
+            domain::credits::grants::GrantInput {
                 startup_id: s.id,
                 resource_id: resource,
                 gpu_hours: gpu_hours.into(),
@@ -441,7 +446,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let (_, token) = app::admin::tokens::issue(self.db(), &actor, "Slurm push", "write")
+        let (_, token) = domain::admin::tokens::issue(self.db(), &actor, "Slurm push", "write")
             .await
             .unwrap();
         CreditPark {
@@ -465,10 +470,10 @@ impl TestApp {
         self.send(api_request(method, path, token, body)).await
     }
 
-    pub async fn actor(&self, email: &str) -> app::auth::domain::Actor {
+    pub async fn actor(&self, email: &str) -> domain::access::Actor {
         let jar = self.sign_in(email, "correct horse battery").await;
         let token = jar.cookies.get("hatchery_session").unwrap().clone();
-        app::auth::domain::session_actor(self.db(), &self.state.settings, &token)
+        domain::auth::sessions::session_actor(self.db(), &self.state.settings, &token)
             .await
             .unwrap()
             .unwrap()
@@ -478,9 +483,10 @@ impl TestApp {
 /// The cohort form's fields, valid, with enrolment open now.
 pub fn cohort_form(capacity: &str) -> Vec<(String, String)> {
     let now = chrono::Utc::now();
-    let input_time = |t: chrono::DateTime<chrono::Utc>| app::time::Zone::default().input_value(&t);
+    let input_time =
+        |t: chrono::DateTime<chrono::Utc>| domain::time::Zone::default().input_value(&t);
     let day = |d: i64| {
-        app::time::Zone::default()
+        domain::time::Zone::default()
             .date(&(now + chrono::Duration::days(d)))
             .format("%Y-%m-%d")
             .to_string()
@@ -619,7 +625,7 @@ impl TestResponse {
     /// The error a no-JS form post carries back to its page, decoded: from the redirect's
     /// address, or, when the rejected form's page was drawn again, from the page's address
     /// that its script puts back in the address bar (`history.replaceState`).
-    pub fn error_param(&self) -> Option<app::error::AppError> {
+    pub fn error_param(&self) -> Option<domain::error::AppError> {
         use base64::Engine;
         let loc = self.location();
         let url = url::Url::parse(&format!("{ORIGIN}{loc}")).ok()?;

@@ -1,9 +1,9 @@
 //! Helpers shared by the tests against real Slurm clusters (22.05 and 24.11).
 use super::{Jar, TestApp, TestResponse};
-use app::auth::Role;
-use app::credits::backend::{AllocationBackend, Backend};
-use app::credits::entity::{grant, resource, sync_job};
 use chrono::{Duration, Utc};
+use domain::auth::Role;
+use domain::credits::backend::{AllocationBackend, Backend};
+use domain::credits::entity::{grant, resource, sync_job};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
@@ -50,9 +50,9 @@ pub async fn sync(app: &TestApp) -> sync_job::Model {
             .unwrap()
             .unwrap()
     };
-    for _ in 0..app::credits::sync::MAX_ATTEMPTS {
+    for _ in 0..domain::credits::sync::MAX_ATTEMPTS {
         let due = newest().await.next_attempt_at.max(Utc::now());
-        app::credits::sync::run_due(app.db(), due, 10)
+        domain::credits::sync::run_due(app.db(), due, 10)
             .await
             .unwrap();
         let job = newest().await;
@@ -112,8 +112,8 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
             &mut jar,
         )
         .await;
-        let s = app::startups::entity::startup::Entity::find()
-            .filter(app::startups::entity::startup::Column::Name.eq(format!("Team {i}")))
+        let s = domain::startups::entity::startup::Entity::find()
+            .filter(domain::startups::entity::startup::Column::Name.eq(format!("Team {i}")))
             .one(app.db())
             .await
             .unwrap()
@@ -121,8 +121,8 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
         let mut a = s.clone().into_active_model();
         a.status = Set("incubating".into());
         a.update(app.db()).await.unwrap();
-        let u = app::auth::entity::user::Entity::find()
-            .filter(app::auth::entity::user::Column::Email.eq(format!("f{i}@t{i}.cn")))
+        let u = domain::auth::entity::user::Entity::find()
+            .filter(domain::auth::entity::user::Column::Email.eq(format!("f{i}@t{i}.cn")))
             .one(app.db())
             .await
             .unwrap()
@@ -148,14 +148,14 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
     .insert(app.db())
     .await
     .unwrap();
-    let fmt = |t: chrono::DateTime<Utc>| app::time::Zone::default().input_value(&t);
+    let fmt = |t: chrono::DateTime<Utc>| domain::time::Zone::default().input_value(&t);
     let mut grants = Vec::new();
     for s in &startups {
-        let id = app::credits::grants::create(
+        let id = domain::credits::grants::create(
             app.db(),
             &app.state.settings,
             &admin,
-            app::credits::grants::GrantInput {
+            domain::credits::grants::GrantInput {
                 startup_id: *s,
                 resource_id: r.id,
                 gpu_hours: "20".into(),
@@ -196,7 +196,7 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
         let g = grants[rng.random_range(0..grants.len())];
         let outcome = match rng.random_range(0..3) {
             0 => {
-                app::credits::grants::adjust(
+                domain::credits::grants::adjust(
                     app.db(),
                     &app.state.settings,
                     &admin,
@@ -207,8 +207,15 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
                 .await
             }
             1 => {
-                app::credits::grants::adjust(app.db(), &app.state.settings, &admin, g, "-1", "less")
-                    .await
+                domain::credits::grants::adjust(
+                    app.db(),
+                    &app.state.settings,
+                    &admin,
+                    g,
+                    "-1",
+                    "less",
+                )
+                .await
             }
             _ => {
                 let to = if rng.random_bool(0.5) {
@@ -216,7 +223,7 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
                 } else {
                     "active"
                 };
-                app::credits::grants::transition(
+                domain::credits::grants::transition(
                     app.db(),
                     &app.state.settings,
                     &admin,
@@ -229,7 +236,7 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
         };
         if let Err(e) = outcome {
             assert!(
-                matches!(e, app::error::AppError::Conflict { .. }),
+                matches!(e, domain::error::AppError::Conflict { .. }),
                 "cycle {cycle}: {e:?}"
             );
         }
@@ -259,7 +266,7 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
     assert_eq!(kills, 12);
 
     // The cluster equals the ledger, account by account.
-    let report = app::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::credits::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(report.accounts, startups.len());
@@ -276,7 +283,7 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
             .await
             .unwrap()
             .unwrap();
-        let want = app::credits::sync::limit_of(&[g]);
+        let want = domain::credits::sync::limit_of(&[g]);
         assert_eq!(remote.limit_minutes, Some(want));
     }
 }

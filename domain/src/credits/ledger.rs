@@ -1,0 +1,231 @@
+//! The ledger: every change of a grant's balance is an entry written in the same transaction as
+//! the change, and the grant's counters move with it, so that for every grant
+//! granted + adjusted = consumed + forfeited + remaining.
+use super::entity::{grant, ledger};
+use super::kind;
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+pub struct Entry<'a> {
+    pub kind: &'static str,
+    /// The change to the remaining balance (negative for use and forfeits).
+    pub minutes: i64,
+    pub note: &'a str,
+    pub external_ref: Option<String>,
+    pub actor: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// A grant's four counters, as the ledger moves them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Counters {
+    pub granted: i64,
+    pub adjusted: i64,
+    pub consumed: i64,
+    pub forfeited: i64,
+}
+
+impl Counters {
+    pub(crate) fn of(g: &grant::Model) -> Counters {
+        Counters {
+            granted: g.granted_minutes,
+            adjusted: g.adjusted_minutes,
+            consumed: g.consumed_minutes,
+            forfeited: g.forfeited_minutes,
+        }
+    }
+
+    /// The balance: granted + adjusted − consumed − forfeited (negative when overdrawn).
+    pub(crate) fn remaining(self) -> i64 {
+        self.granted + self.adjusted - self.consumed - self.forfeited
+    }
+
+    /// The counters after an entry of `kind` that changes the balance by `minutes`; None for a
+    /// kind the ledger does not know. Use and forfeits are entered negative and counted
+    /// positive; a released tranche counts as granted.
+    pub(crate) fn after(mut self, kind: &str, minutes: i64) -> Option<Counters> {
+        match kind {
+            kind::GRANTED | kind::TRANCHE_RELEASED => self.granted += minutes,
+            kind::ADJUSTED => self.adjusted += minutes,
+            kind::CONSUMED => self.consumed -= minutes,
+            kind::EXPIRED | kind::REVOKED => self.forfeited -= minutes,
+            _ => return None,
+        }
+        Some(self)
+    }
+}
+
+/// Appends an entry and moves the grant's counters; returns the updated grant.
+pub async fn append(
+    txn: &impl ConnectionTrait,
+    g: grant::Model,
+    e: Entry<'_>,
+) -> AppResult<grant::Model> {
+    let counters = Counters::of(&g)
+        .after(e.kind, e.minutes)
+        .ok_or(AppError::Internal)?;
+    let balance_after = counters.remaining();
+    ledger::ActiveModel {
+        grant_id: Set(g.id),
+        startup_id: Set(g.startup_id),
+        resource_id: Set(g.resource_id),
+        kind: Set(e.kind.into()),
+        minutes: Set(e.minutes),
+        balance_after: Set(balance_after),
+        external_ref: Set(e.external_ref),
+        note: Set(e.note.into()),
+        actor_user_id: Set(e.actor),
+        created_at: Set(e.at),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let mut active: grant::ActiveModel = g.into();
+    active.granted_minutes = Set(counters.granted);
+    active.adjusted_minutes = Set(counters.adjusted);
+    active.consumed_minutes = Set(counters.consumed);
+    active.forfeited_minutes = Set(counters.forfeited);
+    active.updated_at = Set(e.at);
+    Ok(active.update(txn).await?)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::Counters;
+    use crate::credits::entity::grant;
+    use crate::credits::{kind, status};
+    use chrono::{DateTime, TimeZone, Utc};
+
+    /// 2025-03-01 00:00 UTC plus `days`: the fixtures' calendar.
+    pub(crate) fn day(days: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap() + chrono::Duration::days(days)
+    }
+
+    /// A grant of `granted` GPU-minutes valid from day 0 to `until`, nothing used yet.
+    pub(crate) fn grant(id: i64, status: &str, granted: i64, until: i64) -> grant::Model {
+        grant::Model {
+            id,
+            startup_id: 7,
+            resource_id: 3,
+            status: status.into(),
+            granted_minutes: granted,
+            adjusted_minutes: 0,
+            consumed_minutes: 0,
+            forfeited_minutes: 0,
+            valid_from: day(0),
+            valid_until: day(until),
+            reason: String::new(),
+            created_by: None,
+            created_at: day(0),
+            updated_at: day(0),
+            alerted_80_at: None,
+            alerted_100_at: None,
+            alerted_expiry_at: None,
+        }
+    }
+
+    /// Applies entries in order, checking the ledger's identity after each.
+    fn run(start: Counters, entries: &[(&str, i64)]) -> Counters {
+        entries.iter().fold(start, |c, (k, m)| {
+            let next = c.after(k, *m).expect("a known kind");
+            assert_eq!(next.remaining(), c.remaining() + m, "{k} {m}");
+            assert_eq!(
+                next.granted + next.adjusted,
+                next.consumed + next.forfeited + next.remaining()
+            );
+            next
+        })
+    }
+
+    const ZERO: Counters = Counters {
+        granted: 0,
+        adjusted: 0,
+        consumed: 0,
+        forfeited: 0,
+    };
+
+    #[test]
+    fn a_grant_used_cut_and_expired_ends_at_zero() {
+        let c = run(
+            ZERO,
+            &[
+                (kind::GRANTED, 6000),
+                (kind::CONSUMED, -1500),
+                (kind::ADJUSTED, -600),
+                (kind::CONSUMED, -900),
+                (kind::EXPIRED, -3000),
+            ],
+        );
+        assert_eq!(
+            c,
+            Counters {
+                granted: 6000,
+                adjusted: -600,
+                consumed: 2400,
+                forfeited: 3000,
+            }
+        );
+        assert_eq!(c.remaining(), 0);
+    }
+
+    #[test]
+    fn a_released_tranche_counts_as_granted_and_a_top_up_as_adjusted() {
+        let c = run(
+            ZERO,
+            &[
+                (kind::GRANTED, 600),
+                (kind::TRANCHE_RELEASED, 300),
+                (kind::ADJUSTED, 120),
+            ],
+        );
+        assert_eq!((c.granted, c.adjusted, c.remaining()), (900, 120, 1020));
+    }
+
+    #[test]
+    fn revoking_forfeits_what_remains() {
+        let c = run(
+            ZERO,
+            &[
+                (kind::GRANTED, 600),
+                (kind::CONSUMED, -200),
+                (kind::REVOKED, -400),
+            ],
+        );
+        assert_eq!((c.consumed, c.forfeited, c.remaining()), (200, 400, 0));
+    }
+
+    #[test]
+    fn use_beyond_the_balance_overdraws_it() {
+        let c = run(ZERO, &[(kind::GRANTED, 60), (kind::CONSUMED, -100)]);
+        assert_eq!((c.consumed, c.remaining()), (100, -40));
+    }
+
+    #[test]
+    fn a_zero_entry_changes_nothing() {
+        let start = Counters::of(&grant(1, status::ACTIVE, 600, 30));
+        for k in [kind::GRANTED, kind::ADJUSTED, kind::CONSUMED, kind::EXPIRED] {
+            assert_eq!(start.after(k, 0), Some(start), "{k}");
+        }
+        assert_eq!(start.remaining(), 600);
+    }
+
+    #[test]
+    fn an_unknown_kind_is_refused() {
+        let start = Counters::of(&grant(1, status::ACTIVE, 600, 30));
+        assert_eq!(start.after("bonus", 60), None);
+        assert_eq!(start.after("", 60), None);
+        assert_eq!(start.after("Consumed", -60), None);
+    }
+
+    #[test]
+    fn counters_read_the_grant_and_match_its_balance() {
+        let mut g = grant(1, status::ACTIVE, 6000, 30);
+        g.adjusted_minutes = -600;
+        g.consumed_minutes = 1000;
+        g.forfeited_minutes = 400;
+        let c = Counters::of(&g);
+        assert_eq!(c.remaining(), 4000);
+        assert_eq!(c.remaining(), g.remaining_minutes());
+    }
+}

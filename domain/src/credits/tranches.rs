@@ -1,0 +1,558 @@
+//! Tranches of a grant: GPU credit promised at issue but released only when a named milestone
+//! of the startup is signed off as done (a `tranche_released` ledger entry, the counters, a
+//! sync job so the cluster's cap grows, an audit entry and an email, all in the sign-off's
+//! transaction). A missed milestone, or the grant's revocation or expiry, cancels it.
+use super::entity::{grant, resource};
+use super::format_gpu_hours;
+use super::ledger::{append, Entry};
+use super::{kind, parse_gpu_hours, status};
+use crate::access::Actor;
+use crate::audit::{self, Change};
+use crate::error::{AppError, AppResult};
+use crate::startups::entity::milestone;
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::json;
+use wire::startups::incubation::{milestone_status, TrancheRow};
+
+/// At most this many tranches per grant.
+pub const MAX_TRANCHES: usize = 5;
+
+/// States of a tranche; each has a label `tranches.status_<state>`.
+pub mod tranche_status {
+    pub const PENDING: &str = "pending";
+    pub const RELEASED: &str = "released";
+    pub const CANCELLED: &str = "cancelled";
+}
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    /// GPU-minutes of a grant that a milestone's sign-off releases.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "grant_tranches")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub grant_id: i64,
+        pub milestone_id: i64,
+        pub minutes: i64,
+        pub status: String,
+        pub released_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity as tranche;
+
+/// One row of the grant form's tranches, as typed.
+#[derive(Clone, Debug, Default)]
+pub struct TrancheInput {
+    pub gpu_hours: String,
+    pub milestone_id: i64,
+}
+
+/// A checked tranche, ready to be stored with its grant.
+pub(crate) struct ValidTranche {
+    minutes: i64,
+    milestone_id: i64,
+}
+
+/// Reads the filled rows of the form (a row with neither hours nor milestone is skipped): each
+/// needs both, on a planned milestone of this startup, each milestone once.
+pub(crate) async fn validate(
+    txn: &impl ConnectionTrait,
+    startup_id: i64,
+    rows: &[TrancheInput],
+) -> AppResult<Vec<ValidTranche>> {
+    let mut out: Vec<ValidTranche> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let n = i + 1;
+        let Some(minutes) = read_row(n, row, &out)? else {
+            continue;
+        };
+        let m = milestone::Entity::find_by_id(row.milestone_id)
+            .one(txn)
+            .await?;
+        let milestone_id = check_milestone(n, startup_id, m)?;
+        out.push(ValidTranche {
+            minutes,
+            milestone_id,
+        });
+    }
+    check_count(out.len())?;
+    Ok(out)
+}
+
+/// The checks of the `n`-th row that need no database: its GPU-minutes, or None for a blank
+/// row. Both hours and a milestone are needed, and a milestone already `taken` once is refused.
+fn read_row(n: usize, row: &TrancheInput, taken: &[ValidTranche]) -> AppResult<Option<i64>> {
+    let hours = row.gpu_hours.trim();
+    if hours.is_empty() && row.milestone_id == 0 {
+        return Ok(None);
+    }
+    let minutes = parse_gpu_hours(hours, false)
+        .ok_or_else(|| AppError::invalid(&format!("tranche_hours_{n}"), "tranches.error_hours"))?;
+    if row.milestone_id == 0 {
+        return Err(AppError::invalid(
+            &format!("tranche_milestone_{n}"),
+            "tranches.error_milestone_required",
+        ));
+    }
+    if taken.iter().any(|t| t.milestone_id == row.milestone_id) {
+        return Err(AppError::invalid(
+            &format!("tranche_milestone_{n}"),
+            "tranches.error_duplicate",
+        ));
+    }
+    Ok(Some(minutes))
+}
+
+/// The `n`-th row's milestone, as read: it must be this startup's and still planned.
+fn check_milestone(n: usize, startup_id: i64, m: Option<milestone::Model>) -> AppResult<i64> {
+    let m = m.filter(|m| m.startup_id == startup_id).ok_or_else(|| {
+        AppError::invalid(
+            &format!("tranche_milestone_{n}"),
+            "tranches.error_milestone_other",
+        )
+    })?;
+    if m.status != milestone_status::PLANNED {
+        return Err(AppError::invalid(
+            &format!("tranche_milestone_{n}"),
+            "tranches.error_milestone_final",
+        ));
+    }
+    Ok(m.id)
+}
+
+/// At most MAX_TRANCHES tranches per grant.
+fn check_count(tranches: usize) -> AppResult<()> {
+    if tranches > MAX_TRANCHES {
+        return Err(AppError::invalid("tranches", "tranches.error_too_many"));
+    }
+    Ok(())
+}
+
+/// Stores a new grant's tranches, pending.
+pub(crate) async fn insert(
+    txn: &impl ConnectionTrait,
+    g: &grant::Model,
+    tranches: Vec<ValidTranche>,
+) -> AppResult<Vec<tranche::Model>> {
+    let now = Utc::now();
+    let mut out = Vec::with_capacity(tranches.len());
+    for t in tranches {
+        out.push(
+            tranche::ActiveModel {
+                grant_id: Set(g.id),
+                milestone_id: Set(t.milestone_id),
+                minutes: Set(t.minutes),
+                status: Set(tranche_status::PENDING.into()),
+                released_at: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// A tranche with its milestone's title and due date, read in one joined query.
+#[derive(sea_orm::FromQueryResult)]
+struct WithMilestone {
+    #[sea_orm(nested)]
+    tranche: tranche::Model,
+    milestone_title: String,
+    milestone_due_on: chrono::NaiveDate,
+}
+
+/// The tranches of these grants, by due date of their milestones (one query, none for no
+/// grants).
+pub async fn for_grants(
+    db: &impl ConnectionTrait,
+    grant_ids: &[i64],
+) -> AppResult<Vec<TrancheRow>> {
+    if grant_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = tranche::Entity::find()
+        .column_as(
+            Expr::col((milestone::Entity, milestone::Column::Title)),
+            "milestone_title",
+        )
+        .column_as(
+            Expr::col((milestone::Entity, milestone::Column::DueOn)),
+            "milestone_due_on",
+        )
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            tranche::Entity::belongs_to(milestone::Entity)
+                .from(tranche::Column::MilestoneId)
+                .to(milestone::Column::Id)
+                .into(),
+        )
+        .filter(tranche::Column::GrantId.is_in(grant_ids.iter().copied()))
+        .order_by_asc(Expr::col((milestone::Entity, milestone::Column::DueOn)))
+        .order_by_asc(Expr::col((tranche::Entity, tranche::Column::Id)))
+        .into_model::<WithMilestone>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TrancheRow {
+            id: r.tranche.id,
+            grant_id: r.tranche.grant_id,
+            milestone_id: r.tranche.milestone_id,
+            milestone_title: r.milestone_title,
+            due_on: r.milestone_due_on,
+            minutes: r.tranche.minutes,
+            status: r.tranche.status,
+            released_at: r.tranche.released_at,
+        })
+        .collect())
+}
+
+/// The tranches tied to these milestones (one query).
+pub async fn for_milestones(
+    db: &impl ConnectionTrait,
+    milestones: &[milestone::Model],
+) -> AppResult<Vec<TrancheRow>> {
+    let tranches = tranche::Entity::find()
+        .filter(tranche::Column::MilestoneId.is_in(milestones.iter().map(|m| m.id)))
+        .order_by_asc(tranche::Column::Id)
+        .all(db)
+        .await?;
+    Ok(tranches
+        .into_iter()
+        .filter_map(|t| {
+            let m = milestones.iter().find(|m| m.id == t.milestone_id)?;
+            Some(TrancheRow {
+                id: t.id,
+                grant_id: t.grant_id,
+                milestone_id: t.milestone_id,
+                milestone_title: m.title.clone(),
+                due_on: m.due_on,
+                minutes: t.minutes,
+                status: t.status,
+                released_at: t.released_at,
+            })
+        })
+        .collect())
+}
+
+/// Whether any tranche (of any state) names this milestone.
+pub async fn any_for_milestone(db: &impl ConnectionTrait, milestone_id: i64) -> AppResult<bool> {
+    Ok(tranche::Entity::find()
+        .filter(tranche::Column::MilestoneId.eq(milestone_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Marks a pending tranche with a new state; false when someone else got there first.
+async fn settle(txn: &impl ConnectionTrait, t: &tranche::Model, to: &str) -> AppResult<bool> {
+    let mut q = tranche::Entity::update_many()
+        .col_expr(tranche::Column::Status, Expr::value(to))
+        .filter(tranche::Column::Id.eq(t.id))
+        .filter(tranche::Column::Status.eq(tranche_status::PENDING));
+    if to == tranche_status::RELEASED {
+        q = q.col_expr(tranche::Column::ReleasedAt, Expr::value(Utc::now()));
+    }
+    Ok(q.exec(txn).await?.rows_affected == 1)
+}
+
+async fn audit_tranche(
+    txn: &impl ConnectionTrait,
+    actor: Option<i64>,
+    action: &'static str,
+    t: &tranche::Model,
+) -> AppResult<()> {
+    audit::record(
+        txn,
+        Change {
+            actor,
+            action,
+            entity_type: "grant",
+            entity_id: t.grant_id.to_string(),
+            before: Some(json!({"tranche": t.id, "status": t.status})),
+            after: Some(json!({
+                "tranche": t.id, "milestone": t.milestone_id, "minutes": t.minutes,
+                "status": if action == "grant.tranche_released" {
+                    tranche_status::RELEASED
+                } else {
+                    tranche_status::CANCELLED
+                },
+            })),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// What a pending tranche becomes when its milestone is done: released while its grant is
+/// open (active, or suspended: the credit waits for the grant's resumption), cancelled once
+/// the grant has expired or been revoked.
+fn settles_as(grant_status: &str) -> &'static str {
+    if matches!(grant_status, status::ACTIVE | status::SUSPENDED) {
+        tranche_status::RELEASED
+    } else {
+        tranche_status::CANCELLED
+    }
+}
+
+/// Releases the pending tranches of a milestone just signed off as done, inside the sign-off's
+/// transaction. A tranche of a grant that is no longer open is cancelled instead.
+pub async fn release_for(
+    txn: &impl ConnectionTrait,
+    settings: &crate::state::Settings,
+    actor: &Actor,
+    m: &milestone::Model,
+) -> AppResult<()> {
+    let pending = tranche::Entity::find()
+        .filter(tranche::Column::MilestoneId.eq(m.id))
+        .filter(tranche::Column::Status.eq(tranche_status::PENDING))
+        .order_by_asc(tranche::Column::Id)
+        .all(txn)
+        .await?;
+    for t in pending {
+        let g = grant::Entity::find_by_id(t.grant_id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if settles_as(&g.status) == tranche_status::CANCELLED {
+            if settle(txn, &t, tranche_status::CANCELLED).await? {
+                audit_tranche(txn, Some(actor.user_id), "grant.tranche_cancelled", &t).await?;
+            }
+            continue;
+        }
+        if !settle(txn, &t, tranche_status::RELEASED).await? {
+            continue;
+        }
+        let r = resource::Entity::find_by_id(g.resource_id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let note = format!("{} ({})", m.title, format_gpu_hours(t.minutes));
+        let g = append(
+            txn,
+            g,
+            Entry {
+                kind: kind::TRANCHE_RELEASED,
+                minutes: t.minutes,
+                note: &note,
+                external_ref: None,
+                actor: Some(actor.user_id),
+                at: Utc::now(),
+            },
+        )
+        .await?;
+        super::sync::enqueue(txn, &r, g.startup_id).await?;
+        audit_tranche(txn, Some(actor.user_id), "grant.tranche_released", &t).await?;
+        super::grants::tell_team(txn, settings, &g, &r, "tranche_released").await?;
+    }
+    Ok(())
+}
+
+/// Cancels the pending tranches of a milestone signed off as missed; nothing reaches the
+/// ledger (the minutes were never released).
+pub async fn cancel_for_milestone(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    m: &milestone::Model,
+) -> AppResult<()> {
+    let pending = tranche::Entity::find()
+        .filter(tranche::Column::MilestoneId.eq(m.id))
+        .filter(tranche::Column::Status.eq(tranche_status::PENDING))
+        .all(txn)
+        .await?;
+    for t in pending {
+        if settle(txn, &t, tranche_status::CANCELLED).await? {
+            audit_tranche(txn, Some(actor.user_id), "grant.tranche_cancelled", &t).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Cancels the pending tranches of a grant that is revoked or expires.
+pub async fn cancel_for_grant(
+    txn: &impl ConnectionTrait,
+    actor: Option<i64>,
+    grant_id: i64,
+) -> AppResult<()> {
+    let pending = tranche::Entity::find()
+        .filter(tranche::Column::GrantId.eq(grant_id))
+        .filter(tranche::Column::Status.eq(tranche_status::PENDING))
+        .all(txn)
+        .await?;
+    for t in pending {
+        if settle(txn, &t, tranche_status::CANCELLED).await? {
+            audit_tranche(txn, actor, "grant.tranche_cancelled", &t).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Cancels the pending tranches waiting on a startup's still-planned milestones, when its
+/// incubation ends (no milestone can be signed off after that).
+pub async fn cancel_for_ended_startup(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    startup_id: i64,
+) -> AppResult<()> {
+    let planned: Vec<i64> = milestone::Entity::find()
+        .filter(milestone::Column::StartupId.eq(startup_id))
+        .filter(milestone::Column::Status.eq(milestone_status::PLANNED))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let pending = tranche::Entity::find()
+        .filter(tranche::Column::MilestoneId.is_in(planned))
+        .filter(tranche::Column::Status.eq(tranche_status::PENDING))
+        .all(txn)
+        .await?;
+    for t in pending {
+        if settle(txn, &t, tranche_status::CANCELLED).await? {
+            audit_tranche(txn, Some(actor.user_id), "grant.tranche_cancelled", &t).await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(hours: &str, milestone_id: i64) -> TrancheInput {
+        TrancheInput {
+            gpu_hours: hours.into(),
+            milestone_id,
+        }
+    }
+
+    fn milestone(id: i64, startup_id: i64, state: &str) -> milestone::Model {
+        let at = chrono::DateTime::<Utc>::from_timestamp(1_740_000_000, 0).unwrap();
+        milestone::Model {
+            id,
+            startup_id,
+            title: "Pilot customer".into(),
+            description: String::new(),
+            due_on: at.date_naive(),
+            status: state.into(),
+            evidence: None,
+            notes: None,
+            signed_off_by: None,
+            signed_off_at: None,
+            reminded_at: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn refused(field: &str, key: &str) -> AppError {
+        AppError::invalid(field, key)
+    }
+
+    #[test]
+    fn a_blank_row_is_skipped() {
+        assert_eq!(read_row(1, &row("", 0), &[]), Ok(None));
+        assert_eq!(read_row(1, &row("   ", 0), &[]), Ok(None));
+    }
+
+    #[test]
+    fn hours_on_a_milestone_become_minutes() {
+        assert_eq!(read_row(1, &row("12.5", 4), &[]), Ok(Some(750)));
+        assert_eq!(read_row(1, &row(" 1,000 ", 4), &[]), Ok(Some(60_000)));
+    }
+
+    #[test]
+    fn a_row_needs_both_hours_and_a_milestone() {
+        assert_eq!(
+            read_row(2, &row("10", 0), &[]),
+            Err(refused(
+                "tranche_milestone_2",
+                "tranches.error_milestone_required"
+            ))
+        );
+        assert_eq!(
+            read_row(2, &row("", 4), &[]),
+            Err(refused("tranche_hours_2", "tranches.error_hours"))
+        );
+    }
+
+    #[test]
+    fn hours_must_be_positive_with_at_most_two_decimals() {
+        for bad in ["0", "-5", "1.234", "ten"] {
+            assert_eq!(
+                read_row(3, &row(bad, 4), &[]),
+                Err(refused("tranche_hours_3", "tranches.error_hours")),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_milestone_releases_one_tranche_only() {
+        let taken = [ValidTranche {
+            minutes: 600,
+            milestone_id: 4,
+        }];
+        assert_eq!(
+            read_row(2, &row("5", 4), &taken),
+            Err(refused("tranche_milestone_2", "tranches.error_duplicate"))
+        );
+        assert_eq!(read_row(2, &row("5", 5), &taken), Ok(Some(300)));
+    }
+
+    #[test]
+    fn only_a_planned_milestone_of_the_same_startup_will_do() {
+        let other = refused("tranche_milestone_1", "tranches.error_milestone_other");
+        let settled = refused("tranche_milestone_1", "tranches.error_milestone_final");
+        assert_eq!(check_milestone(1, 7, None), Err(other.clone()));
+        assert_eq!(
+            check_milestone(1, 7, Some(milestone(4, 8, milestone_status::PLANNED))),
+            Err(other)
+        );
+        for state in [milestone_status::DONE, milestone_status::MISSED] {
+            assert_eq!(
+                check_milestone(1, 7, Some(milestone(4, 7, state))),
+                Err(settled.clone()),
+                "{state}"
+            );
+        }
+        assert_eq!(
+            check_milestone(1, 7, Some(milestone(4, 7, milestone_status::PLANNED))),
+            Ok(4)
+        );
+    }
+
+    #[test]
+    fn at_most_five_tranches_per_grant() {
+        assert_eq!(check_count(0), Ok(()));
+        assert_eq!(check_count(MAX_TRANCHES), Ok(()));
+        assert_eq!(
+            check_count(MAX_TRANCHES + 1),
+            Err(refused("tranches", "tranches.error_too_many"))
+        );
+    }
+
+    #[test]
+    fn a_done_milestone_releases_only_into_an_open_grant() {
+        assert_eq!(settles_as(status::ACTIVE), tranche_status::RELEASED);
+        assert_eq!(settles_as(status::SUSPENDED), tranche_status::RELEASED);
+        assert_eq!(settles_as(status::EXPIRED), tranche_status::CANCELLED);
+        assert_eq!(settles_as(status::REVOKED), tranche_status::CANCELLED);
+    }
+}

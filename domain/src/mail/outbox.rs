@@ -1,0 +1,342 @@
+//! Writing to the outbox (inside the caller's transaction) and delivering what is due.
+use super::entity::{self, DEAD, PENDING, SENT};
+use super::templates::MailContent;
+use super::Mailer;
+use crate::i18n::Locale;
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Set, Statement,
+};
+
+/// After this many failed attempts a message is dead and waits for an admin.
+pub const MAX_ATTEMPTS: i32 = 8;
+/// How long a worker may hold a claimed message before another may take it over.
+const LEASE_SECONDS: i64 = 120;
+
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    to_address: &str,
+    to_name: &str,
+    locale: Locale,
+    content: &MailContent,
+) -> Result<i64, DbErr> {
+    let now = Utc::now();
+    let row = entity::ActiveModel {
+        to_address: Set(to_address.into()),
+        to_name: Set(to_name.into()),
+        locale: Set(locale.tag().into()),
+        kind: Set(content.kind.into()),
+        subject: Set(content.subject.clone()),
+        body_text: Set(content.body.clone()),
+        status: Set(PENDING.into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        delivery_ref: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+        secret: Set(content.secret.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row.id)
+}
+
+/// The body as it is sent: the one-time token, while it is held, in its slot.
+pub fn delivered_body(row: &entity::Model) -> String {
+    match &row.secret {
+        Some(token) => row.body_text.replace(super::templates::TOKEN_SLOT, token),
+        None => row.body_text.clone(),
+    }
+}
+
+/// The delay before attempt `n + 1` after `n` failures: 30 s doubling, capped at an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 8) - 1;
+    Duration::seconds((30i64 << exp).min(3600))
+}
+
+/// Claims up to `limit` due messages with a lease. On PostgreSQL rows locked by another
+/// worker are skipped, so several server processes never send the same message at once.
+async fn claim(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<entity::Model>, DbErr> {
+    let now = Utc::now();
+    let lease = now + Duration::seconds(LEASE_SECONDS);
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "UPDATE email_outbox SET locked_until = $1 WHERE id IN (\
+               SELECT id FROM email_outbox WHERE status = $2 AND next_attempt_at <= $3 \
+               AND (locked_until IS NULL OR locked_until < $3) ORDER BY id LIMIT $4 \
+               FOR UPDATE SKIP LOCKED) RETURNING *"
+        }
+        _ => {
+            "UPDATE email_outbox SET locked_until = ? WHERE id IN (\
+               SELECT id FROM email_outbox WHERE status = ? AND next_attempt_at <= ? \
+               AND (locked_until IS NULL OR locked_until < ?) ORDER BY id LIMIT ?) RETURNING *"
+        }
+    };
+    let values: Vec<sea_orm::Value> = match backend {
+        DatabaseBackend::Postgres => vec![
+            lease.into(),
+            PENDING.into(),
+            now.into(),
+            (limit as i64).into(),
+        ],
+        _ => vec![
+            lease.into(),
+            PENDING.into(),
+            now.into(),
+            now.into(),
+            (limit as i64).into(),
+        ],
+    };
+    let mut rows = entity::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+fn build_message(from: &str, row: &entity::Model) -> Result<lettre::Message, String> {
+    let to = if row.to_name.is_empty() {
+        row.to_address.clone()
+    } else {
+        format!("\"{}\" <{}>", row.to_name.replace('"', ""), row.to_address)
+    };
+    lettre::Message::builder()
+        .from(from.parse().map_err(|e| format!("from address: {e}"))?)
+        .to(to.parse().map_err(|e| format!("to address: {e}"))?)
+        .subject(row.subject.clone())
+        .message_id(Some(format!("<outbox-{}@hatchery>", row.id)))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(delivered_body(row))
+        .map_err(|e| e.to_string())
+}
+
+/// Delivers what is due; returns how many messages were sent.
+#[tracing::instrument(skip_all)]
+pub async fn deliver_due(
+    db: &impl ConnectionTrait,
+    mailer: &Mailer,
+    from: &str,
+    limit: u64,
+) -> Result<usize, DbErr> {
+    let mut sent = 0;
+    for row in claim(db, limit).await? {
+        let result = match build_message(from, &row) {
+            Ok(message) => {
+                mailer
+                    .deliver(&format!("{:08}-{}", row.id, row.kind), message)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let now = Utc::now();
+        let attempts = row.attempts + 1;
+        let mut active: entity::ActiveModel = row.clone().into();
+        active.attempts = Set(attempts);
+        active.locked_until = Set(None);
+        match result {
+            Ok(reference) => {
+                active.status = Set(SENT.into());
+                active.sent_at = Set(Some(now));
+                active.delivery_ref = Set(Some(reference));
+                active.last_error = Set(None);
+                // Delivered: the token now lives only in the recipient's mailbox.
+                active.secret = Set(None);
+                sent += 1;
+                tracing::info!(outbox_id = row.id, kind = row.kind, "email sent");
+            }
+            Err(error) => {
+                tracing::warn!(outbox_id = row.id, attempts, %error, "email delivery failed");
+                active.last_error = Set(Some(error));
+                if attempts >= MAX_ATTEMPTS {
+                    active.status = Set(DEAD.into());
+                } else {
+                    active.next_attempt_at = Set(now + backoff(attempts));
+                }
+            }
+        }
+        active.update(db).await?;
+    }
+    Ok(sent)
+}
+
+fn to_row(m: entity::Model) -> (super::OutboxRow, String) {
+    (
+        super::OutboxRow {
+            id: m.id,
+            to_address: m.to_address,
+            kind: m.kind,
+            subject: m.subject,
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            delivery_ref: m.delivery_ref,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+        },
+        m.body_text,
+    )
+}
+
+/// The messages a table view selects: `status` is their delivery state, `q` part of the
+/// recipient or subject; ordered by the chosen column.
+fn outbox_select(
+    query: &crate::tables::TableQuery,
+) -> crate::error::AppResult<crate::tables::Sorted<entity::Entity>> {
+    use crate::tables;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, Condition, QueryFilter};
+    let mut select = entity::Entity::find();
+    let statuses = [
+        super::status::PENDING,
+        super::status::SENT,
+        super::status::DEAD,
+    ];
+    if let Some(s) = tables::one_of(&query.status, &statuses, "status")? {
+        select = select.filter(entity::Column::Status.eq(s));
+    }
+    if let Some(pattern) = tables::search(query)? {
+        select = select.filter(
+            Condition::any()
+                .add(tables::like(Expr::col(entity::Column::ToAddress), &pattern))
+                .add(tables::like(Expr::col(entity::Column::Subject), &pattern)),
+        );
+    }
+    let (column, order) = tables::sort(query, super::OUTBOX_COLUMNS)?;
+    let by = match column.key {
+        "to" => entity::Column::ToAddress,
+        "status" => entity::Column::Status,
+        "attempts" => entity::Column::Attempts,
+        _ => entity::Column::Id,
+    };
+    Ok(tables::order(
+        select,
+        Expr::col(by),
+        Expr::col(entity::Column::Id),
+        order,
+    ))
+}
+
+/// One page of the admin's outbox (one query).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &crate::access::Actor,
+    query: &crate::tables::TableQuery,
+) -> Result<super::OutboxPage, crate::error::AppError> {
+    actor.require(wire::auth::Role::Admin)?;
+    let messages = crate::tables::page(db, outbox_select(query)?, query).await?;
+    Ok(super::OutboxPage {
+        rows: messages.rows.into_iter().map(|m| to_row(m).0).collect(),
+        page: messages.page,
+        more: messages.more,
+        keys: messages.keys,
+        file_dir: None,
+    })
+}
+
+/// Every message the view selects, as CSV (without bodies).
+pub async fn csv(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::access::Actor,
+    query: &crate::tables::TableQuery,
+) -> Result<String, crate::error::AppError> {
+    actor.require(wire::auth::Role::Admin)?;
+    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut out = crate::csv::line([
+        "id",
+        "created_utc",
+        "to",
+        "kind",
+        "subject",
+        "status",
+        "attempts",
+        "sent_utc",
+        "last_error",
+    ]);
+    let mut batches = crate::tables::Batches::new(outbox_select(query)?);
+    while let Some(batch) = batches.next(db).await? {
+        for m in batch {
+            out.push_str(&crate::csv::line([
+                m.id.to_string(),
+                time(m.created_at),
+                m.to_address,
+                m.kind,
+                m.subject,
+                m.status,
+                m.attempts.to_string(),
+                m.sent_at.map(time).unwrap_or_default(),
+                m.last_error.unwrap_or_default(),
+            ]));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn message(
+    db: &impl ConnectionTrait,
+    actor: &crate::access::Actor,
+    id: i64,
+) -> Result<super::OutboxMessage, crate::error::AppError> {
+    actor.require(wire::auth::Role::Admin)?;
+    let m = entity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    let (row, body_text) = to_row(m);
+    Ok(super::OutboxMessage { row, body_text })
+}
+
+/// Puts a dead message back in the queue, for another round of attempts.
+pub async fn retry(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::access::Actor,
+    id: i64,
+) -> Result<(), crate::error::AppError> {
+    actor.require(wire::auth::Role::Admin)?;
+    let txn = crate::txn::begin(db).await?;
+    let m = entity::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    if m.status != DEAD {
+        return Err(crate::error::AppError::conflict("error.email_not_dead"));
+    }
+    let mut active: entity::ActiveModel = m.into();
+    active.status = Set(PENDING.into());
+    active.attempts = Set(0);
+    active.next_attempt_at = Set(Utc::now());
+    active.update(&txn).await?;
+    crate::audit::record(
+        &txn,
+        crate::audit::Change {
+            actor: Some(actor.user_id),
+            action: "email.retried",
+            entity_type: "email",
+            entity_id: id.to_string(),
+            before: Some(serde_json::json!({"status": DEAD})),
+            after: Some(serde_json::json!({"status": PENDING})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(5), Duration::seconds(480));
+        assert_eq!(backoff(8), Duration::seconds(3600));
+        assert_eq!(backoff(50), Duration::seconds(3600));
+    }
+}

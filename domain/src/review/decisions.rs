@@ -1,0 +1,512 @@
+//! The committee's view and decision: per application the weighted mean of its reviews, their
+//! spread (mentors disagree), and a normalised score that calibrates harsh and lenient mentors.
+use super::entity::{assignment, score};
+use super::status::SUBMITTED;
+use super::{BoardRow, BoardView, DecisionBoard, ReviewSummary};
+use crate::access::Actor;
+use crate::audit::{self, Change};
+use crate::auth::entity::user;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Locale;
+use crate::intake::entity::{self as round, application, criterion, event};
+use crate::mail::{outbox, templates};
+use crate::startups::entity::{member, startup};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
+use serde_json::json;
+use std::collections::HashMap;
+use wire::auth::Role;
+use wire::intake::status as app_status;
+
+/// Reviews further apart than this (on the 1–5 scale) are flagged as a disagreement.
+pub const DISAGREEMENT_SPREAD: f64 = 1.5;
+
+/// A review's weighted total on the 1–5 scale.
+fn weighted_total(scores: &[(i64, i32)], weights: &HashMap<i64, i32>) -> Option<f64> {
+    let (mut sum, mut weight) = (0i64, 0i64);
+    for (criterion_id, s) in scores {
+        if let Some(w) = weights.get(criterion_id) {
+            sum += i64::from(*w) * i64::from(*s);
+            weight += i64::from(*w);
+        }
+    }
+    (weight > 0).then(|| sum as f64 / weight as f64)
+}
+
+/// z-scores of one mentor's totals: 0 when they reviewed once or scored everything alike.
+fn z_scores(totals: &[f64]) -> Vec<f64> {
+    let n = totals.len() as f64;
+    let mean = totals.iter().sum::<f64>() / n;
+    let sd = (totals.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / n).sqrt();
+    totals
+        .iter()
+        .map(|t| if sd > 1e-9 { (t - mean) / sd } else { 0.0 })
+        .collect()
+}
+
+/// What the committee sees of one application's submitted reviews.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Aggregate {
+    /// The mean of the reviews' weighted totals.
+    mean: f64,
+    /// The highest total less the lowest.
+    spread: f64,
+    /// The mean of the reviews' z-scores, each within its mentor's reviews.
+    normalised: f64,
+}
+
+/// The figures of one application from its reviews, each (weighted total, its z-score); None
+/// without a review.
+fn aggregate(reviews: &[(f64, f64)]) -> Option<Aggregate> {
+    if reviews.is_empty() {
+        return None;
+    }
+    let n = reviews.len() as f64;
+    let totals = || reviews.iter().map(|(t, _)| *t);
+    Some(Aggregate {
+        mean: totals().sum::<f64>() / n,
+        spread: totals().fold(f64::MIN, f64::max) - totals().fold(f64::MAX, f64::min),
+        normalised: reviews.iter().map(|(_, z)| *z).sum::<f64>() / n,
+    })
+}
+
+/// Whether mentors disagree: their totals are DISAGREEMENT_SPREAD or more apart.
+fn disagree(spread: Option<f64>) -> bool {
+    spread.is_some_and(|s| s >= DISAGREEMENT_SPREAD)
+}
+
+/// The application status a decision gives; there is no default decision.
+fn decided_status(decision: &str) -> AppResult<&'static str> {
+    match decision {
+        "" => Err(AppError::invalid("decision", "error.decision_required")),
+        "accept" => Ok(app_status::ACCEPTED),
+        "reject" => Ok(app_status::REJECTED),
+        "waitlist" => Ok(app_status::WAITLISTED),
+        _ => Err(AppError::invalid("decision", "error.decision_invalid")),
+    }
+}
+
+/// Whether an application in state `from` may be decided as `to`: a submitted or reviewed one
+/// may, a waitlisted one may be accepted or rejected later; other decisions are final.
+fn may_decide(from: &str, to: &str) -> bool {
+    let decidable = matches!(
+        from,
+        app_status::SUBMITTED | app_status::IN_REVIEW | app_status::WAITLISTED
+    );
+    decidable && from != to
+}
+
+/// One page of the round's submitted applications with their review aggregates, narrowed and
+/// ordered as `view` says (seven queries). Every review of the round is read: a mentor's
+/// normalised scores depend on all of their reviews. Rows are ranked best first (no score
+/// last), ties in the order of submission.
+pub async fn board(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    round_id: i64,
+    view: &BoardView,
+    locale: Locale,
+) -> AppResult<DecisionBoard> {
+    actor.require(Role::Admin)?;
+    let offset = crate::tables::offset(view.page)? as usize;
+    let per_page = crate::tables::PER_PAGE as usize;
+    let r = round::Entity::find_by_id(round_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let weights: HashMap<i64, i32> = criterion::Entity::find()
+        .filter(criterion::Column::RoundId.eq(round_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.weight))
+        .collect();
+    let super::assignments::RoundReviews {
+        apps,
+        startups,
+        assignments,
+    } = super::assignments::round_reviews(db, round_id).await?;
+    let mut scores: HashMap<i64, Vec<(i64, i32)>> = HashMap::new();
+    for s in score::Entity::find()
+        .filter(score::Column::AssignmentId.is_in(assignments.iter().map(|a| a.id)))
+        .all(db)
+        .await?
+    {
+        scores
+            .entry(s.assignment_id)
+            .or_default()
+            .push((s.criterion_id, s.score));
+    }
+    let mentors: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(assignments.iter().map(|a| a.mentor_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let startup_names: HashMap<i64, &str> =
+        startups.iter().map(|s| (s.id, s.name.as_str())).collect();
+
+    // Each submitted review's total, then each mentor's totals normalised across the round.
+    let totals: HashMap<i64, f64> = assignments
+        .iter()
+        .filter(|x| x.status == SUBMITTED)
+        .filter_map(|x| {
+            weighted_total(
+                scores.get(&x.id).map(Vec::as_slice).unwrap_or(&[]),
+                &weights,
+            )
+            .map(|t| (x.id, t))
+        })
+        .collect();
+    let mut by_mentor: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut by_application: HashMap<i64, Vec<&assignment::Model>> = HashMap::new();
+    for x in &assignments {
+        by_application.entry(x.application_id).or_default().push(x);
+        if totals.contains_key(&x.id) {
+            by_mentor.entry(x.mentor_id).or_default().push(x.id);
+        }
+    }
+    let mut z: HashMap<i64, f64> = HashMap::new();
+    for ids in by_mentor.values() {
+        let t: Vec<f64> = ids.iter().map(|id| totals[id]).collect();
+        for (id, zi) in ids.iter().zip(z_scores(&t)) {
+            z.insert(*id, zi);
+        }
+    }
+
+    // The figures of every application, to narrow and rank them; the page's rows only then.
+    struct Ranked<'a> {
+        app: &'a application::Model,
+        reviews: Vec<&'a assignment::Model>,
+        assigned: usize,
+        mean: Option<f64>,
+        spread: Option<f64>,
+        normalised: Option<f64>,
+    }
+    let mut ranked: Vec<Ranked> = apps
+        .iter()
+        .map(|a| {
+            let all = by_application.get(&a.id).map(Vec::as_slice).unwrap_or(&[]);
+            let reviews: Vec<&assignment::Model> = all
+                .iter()
+                .copied()
+                .filter(|x| totals.contains_key(&x.id))
+                .collect();
+            let figures = aggregate(
+                &reviews
+                    .iter()
+                    .map(|x| (totals[&x.id], z[&x.id]))
+                    .collect::<Vec<_>>(),
+            );
+            Ranked {
+                app: a,
+                assigned: all
+                    .iter()
+                    .filter(|x| x.status != super::status::RECUSED)
+                    .count(),
+                mean: figures.map(|f| f.mean),
+                spread: figures.map(|f| f.spread),
+                normalised: figures.map(|f| f.normalised),
+                reviews,
+            }
+        })
+        .filter(|r| match view.filter() {
+            None => true,
+            Some("disagreement") => disagree(r.spread),
+            Some(status) => r.app.status == status,
+        })
+        .collect();
+    let key = |r: &Ranked| {
+        if view.by_normalised() {
+            r.normalised
+        } else {
+            r.mean
+        }
+        .unwrap_or(f64::MIN)
+    };
+    ranked.sort_by(|x, y| key(y).total_cmp(&key(x)));
+    let matching = ranked.len();
+    let rows = ranked
+        .into_iter()
+        .skip(offset)
+        .take(per_page)
+        .map(|r| BoardRow {
+            application_id: r.app.id,
+            startup_name: startup_names
+                .get(&r.app.startup_id)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            status: r.app.status.clone(),
+            assigned: r.assigned,
+            weighted_mean: r.mean,
+            spread: r.spread,
+            disagreement: disagree(r.spread),
+            normalised: r.normalised,
+            reviews: r
+                .reviews
+                .iter()
+                .map(|x| ReviewSummary {
+                    mentor_name: mentors.get(&x.mentor_id).cloned().unwrap_or_default(),
+                    total: totals[&x.id],
+                    recommendation: x.recommendation.clone().unwrap_or_default(),
+                    feedback_applicant: x.feedback_applicant.clone(),
+                    notes_committee: x.notes_committee.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(DecisionBoard {
+        round_id,
+        round_title: r.title(locale),
+        rows,
+        matching,
+        page: view.page,
+        more: matching > offset + per_page,
+    })
+}
+
+/// An admin accepts, rejects or waitlists an application, with a message for the applicant.
+/// A waitlisted application can later be accepted or rejected; other decisions are final.
+/// There is no default decision, and deciding an application that no mentor has reviewed
+/// needs `without_review` (the admin's confirmation).
+pub async fn decide(
+    db: &DatabaseConnection,
+    settings: &crate::state::Settings,
+    actor: &Actor,
+    application_id: i64,
+    decision: &str,
+    message: &str,
+    without_review: bool,
+) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    let new_status = decided_status(decision)?;
+    let message = message.trim();
+    if message.chars().count() > 5000 {
+        return Err(AppError::invalid("message", "error.too_long"));
+    }
+    let txn = crate::txn::begin(db).await?;
+    let a = application::Entity::find_by_id(application_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_decide(&a.status, new_status) {
+        return Err(AppError::conflict("error.cannot_decide"));
+    }
+    if !without_review {
+        let reviewed = assignment::Entity::find()
+            .filter(assignment::Column::ApplicationId.eq(a.id))
+            .filter(assignment::Column::Status.eq(SUBMITTED))
+            .count(&txn)
+            .await?;
+        if reviewed == 0 {
+            return Err(AppError::invalid(
+                "without_review",
+                "error.decide_without_review",
+            ));
+        }
+    }
+    let now = Utc::now();
+    let before = a.status.clone();
+    let mut active: application::ActiveModel = a.clone().into();
+    active.status = Set(new_status.into());
+    active.decision_message = Set((!message.is_empty()).then(|| message.to_string()));
+    active.decided_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    event::ActiveModel {
+        application_id: Set(a.id),
+        status: Set(new_status.into()),
+        actor_user_id: Set(Some(actor.user_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let s = startup::Entity::find_by_id(a.startup_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if new_status == app_status::ACCEPTED && s.status == "applicant" {
+        let mut st: startup::ActiveModel = s.clone().into();
+        st.status = Set("incubating".into());
+        st.updated_at = Set(now);
+        st.update(&txn).await?;
+    }
+    let r = round::Entity::find_by_id(a.round_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let team: Vec<i64> = member::Entity::find()
+        .filter(member::Column::StartupId.eq(s.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let link = settings.link(&format!("/applications/{}", a.id));
+    for person in user::Entity::find()
+        .filter(user::Column::Id.is_in(team))
+        .all(&txn)
+        .await?
+    {
+        let locale = Locale::from_tag(&person.locale).unwrap_or_default();
+        let title = r.title(locale);
+        let content = templates::decision(locale, &person.name, &title, new_status, message, &link);
+        outbox::enqueue(&txn, &person.email, &person.name, locale, &content).await?;
+    }
+    crate::channels::notify::announce(&txn, wire::channels::ChannelEvent::Decision, |l| {
+        crate::channels::notify::decision(l, &s.name, &r.title(l), new_status, &link)
+    })
+    .await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "application.decided",
+            entity_type: "application",
+            entity_id: a.id.to_string(),
+            before: Some(json!({"status": before})),
+            after: Some(json!({"status": new_status, "message": message})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_are_weighted_and_ignore_removed_criteria() {
+        let weights = HashMap::from([(1, 2), (2, 1)]);
+        assert_eq!(weighted_total(&[(1, 5), (2, 2)], &weights), Some(4.0));
+        assert_eq!(
+            weighted_total(&[(1, 5), (2, 2), (9, 1)], &weights),
+            Some(4.0)
+        );
+        assert_eq!(weighted_total(&[], &weights), None);
+    }
+
+    #[test]
+    fn z_scores_calibrate_each_mentor() {
+        assert_eq!(z_scores(&[4.0, 3.0]), vec![1.0, -1.0]);
+        assert_eq!(z_scores(&[2.0, 1.0]), vec![1.0, -1.0]);
+        assert_eq!(z_scores(&[3.0]), vec![0.0]);
+        assert_eq!(z_scores(&[3.0, 3.0]), vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_review_only_on_unweighted_criteria_has_no_total() {
+        let weights = HashMap::from([(1, 0), (2, 3)]);
+        assert_eq!(weighted_total(&[(1, 5)], &weights), None);
+        assert_eq!(weighted_total(&[(1, 5), (2, 2)], &weights), Some(2.0));
+    }
+
+    #[test]
+    fn an_application_without_reviews_has_no_figures() {
+        assert_eq!(aggregate(&[]), None);
+    }
+
+    #[test]
+    fn one_review_is_its_own_mean_without_spread() {
+        assert_eq!(
+            aggregate(&[(3.5, 0.0)]),
+            Some(Aggregate {
+                mean: 3.5,
+                spread: 0.0,
+                normalised: 0.0,
+            })
+        );
+    }
+
+    #[test]
+    fn reviews_give_a_mean_a_spread_and_a_normalised_score() {
+        assert_eq!(
+            aggregate(&[(4.0, 1.0), (2.0, -1.0), (3.0, 0.5)]),
+            Some(Aggregate {
+                mean: 3.0,
+                spread: 2.0,
+                normalised: 0.5 / 3.0,
+            })
+        );
+    }
+
+    #[test]
+    fn mentors_disagree_from_one_and_a_half_points_apart() {
+        assert!(!disagree(None));
+        assert!(!disagree(Some(0.0)));
+        assert!(!disagree(Some(1.49)));
+        assert!(disagree(Some(1.5)));
+        assert!(disagree(Some(3.0)));
+        let spread = |r: &[(f64, f64)]| aggregate(r).map(|a| a.spread);
+        assert!(disagree(spread(&[(5.0, 0.0), (3.5, 0.0)])));
+        assert!(!disagree(spread(&[(5.0, 0.0), (3.75, 0.0)])));
+    }
+
+    #[test]
+    fn normalised_scores_rank_past_a_harsh_mentor() {
+        // A harsh mentor scores X 3.0 and Y 1.0; a lenient one scores Z 5.0 and W 4.6.
+        let harsh = z_scores(&[3.0, 1.0]);
+        let lenient = z_scores(&[5.0, 4.6]);
+        let x = aggregate(&[(3.0, harsh[0])]).unwrap();
+        let w = aggregate(&[(4.6, lenient[1])]).unwrap();
+        // By raw mean W leads; normalised, X (its mentor's best) leads W (its mentor's worst).
+        assert!(w.mean > x.mean);
+        assert_eq!((x.normalised, w.normalised), (1.0, -1.0));
+    }
+
+    #[test]
+    fn two_mentors_of_different_severity_agree_once_normalised() {
+        // Both prefer X to Y, one on a harsher scale: three points apart on the raw scale.
+        let harsh = z_scores(&[2.0, 1.0]);
+        let lenient = z_scores(&[5.0, 4.0]);
+        let x = aggregate(&[(2.0, harsh[0]), (5.0, lenient[0])]).unwrap();
+        let y = aggregate(&[(1.0, harsh[1]), (4.0, lenient[1])]).unwrap();
+        assert_eq!((x.mean, x.spread, x.normalised), (3.5, 3.0, 1.0));
+        assert_eq!((y.mean, y.spread, y.normalised), (2.5, 3.0, -1.0));
+        assert!(disagree(Some(x.spread)));
+    }
+
+    #[test]
+    fn a_decision_must_be_chosen() {
+        assert_eq!(decided_status("accept"), Ok(app_status::ACCEPTED));
+        assert_eq!(decided_status("reject"), Ok(app_status::REJECTED));
+        assert_eq!(decided_status("waitlist"), Ok(app_status::WAITLISTED));
+        assert_eq!(
+            decided_status(""),
+            Err(AppError::invalid("decision", "error.decision_required"))
+        );
+        for bad in ["Accept", "approve", "withdraw", " accept"] {
+            assert_eq!(
+                decided_status(bad),
+                Err(AppError::invalid("decision", "error.decision_invalid")),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_open_and_waitlisted_applications_may_be_decided() {
+        use app_status::*;
+        let decisions = [ACCEPTED, REJECTED, WAITLISTED];
+        for from in [SUBMITTED, IN_REVIEW] {
+            for to in decisions {
+                assert!(may_decide(from, to), "{from} → {to}");
+            }
+        }
+        assert!(may_decide(WAITLISTED, ACCEPTED));
+        assert!(may_decide(WAITLISTED, REJECTED));
+        assert!(!may_decide(WAITLISTED, WAITLISTED));
+        for from in [DRAFT, ACCEPTED, REJECTED, WITHDRAWN] {
+            for to in decisions {
+                assert!(!may_decide(from, to), "{from} → {to}");
+            }
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! GPU credit: compute resources, grants and their ledger, and the sync of every grant to the
+//! cluster that enforces it (Slurm through slurmrestd, a published HTTP contract, or none).
+//!
+//! Here: the types that cross the wire (forms, rows, states, labels), shared with the
+//! browser; the rules are in `domain`, the pages in `app`.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// States of a grant (DESIGN: active → suspended | expired | revoked).
+pub mod status {
+    pub const ACTIVE: &str = "active";
+    pub const SUSPENDED: &str = "suspended";
+    pub const EXPIRED: &str = "expired";
+    pub const REVOKED: &str = "revoked";
+    pub const ALL: &[&str] = &[ACTIVE, SUSPENDED, EXPIRED, REVOKED];
+}
+
+/// The admin's grant list: sortable columns (the first is the default order, newest first).
+pub const GRANT_COLUMNS: &[crate::tables::Column] = &[
+    crate::tables::col("created", "grants.created", true),
+    crate::tables::col("startup", "grants.startup", false),
+    crate::tables::col("status", "outbox.status", false),
+    crate::tables::col("granted", "grants.granted", true),
+    crate::tables::col("consumed", "grants.consumed", true),
+    crate::tables::col("remaining", "grants.remaining", true),
+    crate::tables::col("until", "grants.valid_until", false),
+];
+
+/// Kinds of ledger entry; each has a label `ledger.<kind>`.
+pub mod kind {
+    pub const GRANTED: &str = "granted";
+    pub const ADJUSTED: &str = "adjusted";
+    pub const CONSUMED: &str = "consumed";
+    pub const EXPIRED: &str = "expired";
+    pub const REVOKED: &str = "revoked";
+    /// A tranche released by its milestone's sign-off; counted as granted.
+    pub const TRANCHE_RELEASED: &str = "tranche_released";
+}
+
+/// States of a sync job; each has a label `sync.status_<state>`.
+pub mod sync_status {
+    pub const PENDING: &str = "pending";
+    pub const RUNNING: &str = "running";
+    pub const DONE: &str = "done";
+    pub const DEAD: &str = "dead";
+    /// A newer job for the same startup and resource replaced it before it ran.
+    pub const SUPERSEDED: &str = "superseded";
+}
+
+/// The backends a resource can use; each has a label `resources.backend_<key>`.
+pub const BACKENDS: &[&str] = &["slurm", "http", "none"];
+
+/// GPU-hours as people type them ("12", "12.5", "1,000") to whole GPU-minutes. At most two
+/// decimals, more than zero unless `allow_negative`, and at most a billion hours.
+pub fn parse_gpu_hours(text: &str, allow_negative: bool) -> Option<i64> {
+    let t = text.trim().replace([',', '_', ' '], "");
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest.to_string()),
+        None => (false, t.strip_prefix('+').unwrap_or(&t).to_string()),
+    };
+    if negative && !allow_negative {
+        return None;
+    }
+    let (whole, frac) = digits.split_once('.').unwrap_or((&digits, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+        || whole.len() > 10
+    {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let hundredths: i64 = format!("{frac:0<2}").parse().ok()?;
+    // Hours × 60, rounding hundredths of an hour to the nearest minute.
+    let minutes = whole.checked_mul(60)? + (hundredths * 60 + 50) / 100;
+    if minutes == 0 || whole > 1_000_000_000 {
+        return None;
+    }
+    Some(if negative { -minutes } else { minutes })
+}
+
+/// GPU-minutes shown as GPU-hours with at most one decimal, grouped by thousands.
+pub fn format_gpu_hours(minutes: i64) -> String {
+    let tenths = (minutes.unsigned_abs() * 10 + 30) / 60;
+    let whole = (tenths / 10).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if minutes < 0 { "-" } else { "" };
+    match tenths % 10 {
+        0 => format!("{sign}{grouped}"),
+        d => format!("{sign}{grouped}.{d}"),
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceView {
+    pub id: i64,
+    pub name: String,
+    pub gpu_model: String,
+    pub backend: String,
+    pub cluster: String,
+    pub account_pattern: String,
+    pub base_url: String,
+    /// Whether a signing secret or fixed Slurm token is stored (it is never sent back).
+    pub has_secret: bool,
+    pub repair_mode: String,
+    /// Slurm: `auto`, `v0038` or `v0042`.
+    pub dialect: String,
+    /// Slurm: the file holding the JWT, and the user it acts as.
+    pub token_file: String,
+    pub token_user: String,
+    /// Slurm v0.0.42: the parent of startup accounts (empty: root), and `qos` or
+    /// `association` (how the cap is enforced).
+    pub parent_account: String,
+    pub enforcement: String,
+}
+
+/// The sync state of one startup's allocation on one resource: its newest job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub job_id: i64,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRow {
+    pub id: i64,
+    pub startup_id: i64,
+    pub startup_name: String,
+    pub resource_id: i64,
+    pub resource_name: String,
+    pub gpu_model: String,
+    pub status: String,
+    pub granted_minutes: i64,
+    pub adjusted_minutes: i64,
+    pub consumed_minutes: i64,
+    pub forfeited_minutes: i64,
+    pub remaining_minutes: i64,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub reason: String,
+    pub sync: Option<SyncState>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub kind: String,
+    pub minutes: i64,
+    pub balance_after: i64,
+    pub note: String,
+    pub external_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One entry of the admin's ledger across every grant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerListRow {
+    pub id: i64,
+    pub grant_id: i64,
+    pub startup_id: i64,
+    pub startup_name: String,
+    pub resource_name: String,
+    pub kind: String,
+    pub minutes: i64,
+    pub balance_after: i64,
+    pub external_ref: Option<String>,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The ledger is ordered by time only (it is too long to sort by anything unindexed).
+pub const LEDGER_COLUMNS: &[crate::tables::Column] =
+    &[crate::tables::col("when", "ledger.when", true)];
+
+/// Every kind of ledger entry, for the admin ledger's filter.
+pub const LEDGER_KINDS: &[&str] = &[
+    kind::GRANTED,
+    kind::TRANCHE_RELEASED,
+    kind::ADJUSTED,
+    kind::CONSUMED,
+    kind::EXPIRED,
+    kind::REVOKED,
+];
+
+/// A grant's balance over time, and where the recent burn rate takes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BurnDown {
+    pub grant_id: i64,
+    /// (time, remaining GPU-minutes after that change), oldest first; sampled to a few hundred.
+    pub points: Vec<(DateTime<Utc>, i64)>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    /// The most the balance has been, for the chart's scale.
+    pub peak_minutes: i64,
+    pub remaining_minutes: i64,
+    /// GPU-minutes used per day over the last 14 days.
+    pub burn_per_day: i64,
+    /// When the balance runs out at that rate, if before the grant ends.
+    pub exhausts_at: Option<DateTime<Utc>>,
+    /// When this was computed (the browser has no clock of chrono's in wasm).
+    pub as_of: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantDetail {
+    pub burn: BurnDown,
+    pub grant: GrantRow,
+    pub ledger: Vec<LedgerRow>,
+    pub ledger_total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    /// Credit released by milestones, pending, released or cancelled.
+    pub tranches: Vec<crate::startups::incubation::TrancheRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncJobRow {
+    pub id: i64,
+    pub startup_id: i64,
+    pub startup_name: String,
+    pub resource_name: String,
+    pub status: String,
+    pub attempts: i32,
+    pub limit_minutes: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The admin's sync queue: sortable columns (the first is the default order, newest first).
+pub const SYNC_COLUMNS: &[crate::tables::Column] = &[
+    crate::tables::col("created", "sync.created", true),
+    crate::tables::col("startup", "grants.startup", false),
+    crate::tables::col("status", "outbox.status", false),
+    crate::tables::col("attempts", "sync.attempts", true),
+    crate::tables::col("next", "sync.next_attempt", false),
+    crate::tables::col("updated", "sync.updated", true),
+];
+
+/// Choices for the grant form: incubating startups and the resources.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantFormOptions {
+    /// The startup the grant is for, once chosen (it must be incubating).
+    pub startup: Option<(i64, String)>,
+    /// Incubating startups whose name matches the search, to choose from (at most 20).
+    pub matches: Vec<(i64, String)>,
+    pub resources: Vec<(i64, String)>,
+    /// The chosen startup's planned milestones, for tranches.
+    pub milestones: Vec<(i64, String)>,
+}
+
+/// A startup's credit: its team sees it on /credits, its mentors and admins on its page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartupCredit {
+    pub startup_id: i64,
+    pub startup_name: String,
+    pub grants: Vec<GrantRow>,
+    /// One per grant, in the order of `grants`.
+    pub burns: Vec<BurnDown>,
+    /// The grants taken together, one entry per resource.
+    pub resources: Vec<ResourceCredit>,
+    pub tranches: Vec<crate::startups::incubation::TrancheRow>,
+}
+
+/// A startup's grants on one resource taken together. GPU-minutes on different resources are
+/// different things, so they are never summed across resources.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceCredit {
+    pub resource_id: i64,
+    pub resource_name: String,
+    pub gpu_model: String,
+    pub grants: usize,
+    /// Granted and adjusted, over all the grants.
+    pub granted_minutes: i64,
+    pub consumed_minutes: i64,
+    /// The balance: what the grants still hold, usable or not (a suspended grant's too).
+    pub remaining_minutes: i64,
+    /// The grants' balances summed over time (`grant_id` 0), and the forecast from their
+    /// combined use over the last 14 days.
+    pub burn: BurnDown,
+}
+
+/// One difference between the database and the cluster. `kind` is missing, limit, members or
+/// orphan (an account on the cluster that no startup's grants explain).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub startup_id: Option<i64>,
+    pub account: String,
+    pub kind: String,
+    pub desired: String,
+    pub remote: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftReport {
+    pub resource_id: i64,
+    pub resource_name: String,
+    pub repair_mode: String,
+    /// How many accounts the database wants on the resource.
+    pub accounts: usize,
+    pub drifts: Vec<Drift>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{format_gpu_hours, parse_gpu_hours};
+
+    #[test]
+    fn gpu_hours_become_whole_minutes() {
+        assert_eq!(parse_gpu_hours("10", false), Some(600));
+        assert_eq!(parse_gpu_hours(" 1,000 ", false), Some(60_000));
+        assert_eq!(parse_gpu_hours("0.5", false), Some(30));
+        assert_eq!(parse_gpu_hours(".25", false), Some(15));
+        assert_eq!(parse_gpu_hours("12.34", false), Some(740));
+        assert_eq!(parse_gpu_hours("-2", true), Some(-120));
+        for bad in ["", "0", "0.00", "-2", "1.234", "abc", "1e3", "--1", "."] {
+            assert_eq!(parse_gpu_hours(bad, false), None, "{bad}");
+        }
+        assert_eq!(parse_gpu_hours("99999999999", false), None);
+    }
+
+    #[test]
+    fn minutes_show_as_hours() {
+        assert_eq!(format_gpu_hours(600), "10");
+        assert_eq!(format_gpu_hours(90), "1.5");
+        assert_eq!(format_gpu_hours(60_000_000), "1,000,000");
+        assert_eq!(format_gpu_hours(-30), "-0.5");
+        assert_eq!(format_gpu_hours(0), "0");
+    }
+}

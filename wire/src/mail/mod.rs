@@ -1,0 +1,53 @@
+//! Email: the outbox every message goes through, its templates, the worker that delivers it.
+//!
+//! Here: the types that cross the wire (forms, rows, states, labels), shared with the
+//! browser; the rules are in `domain`, the pages in `app`.
+use serde::{Deserialize, Serialize};
+
+/// The states of an outbox row.
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const SENT: &str = "sent";
+    pub const DEAD: &str = "dead";
+}
+
+/// The admin's outbox list: sortable columns (the first is the default order, newest first).
+pub const OUTBOX_COLUMNS: &[crate::tables::Column] = &[
+    crate::tables::col("created", "outbox.created", true),
+    crate::tables::col("to", "outbox.to", false),
+    crate::tables::col("status", "outbox.status", false),
+    crate::tables::col("attempts", "outbox.attempts", true),
+];
+
+/// A row of the admin's outbox list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub to_address: String,
+    pub kind: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub delivery_ref: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxPage {
+    pub rows: Vec<OutboxRow>,
+    pub page: u64,
+    /// Whether the next page has rows.
+    pub more: bool,
+    /// The first and last rows' ids, for the pager (see `TablePage`).
+    pub keys: Option<(i64, i64)>,
+    /// Where .eml files are written when no SMTP server is configured.
+    pub file_dir: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub row: OutboxRow,
+    pub body_text: String,
+}

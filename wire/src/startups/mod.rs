@@ -1,0 +1,66 @@
+//! Startups: the applicant's company profile and its team, and their incubation: residency,
+//! mentors, milestones and notes.
+//!
+//! Here: the types that cross the wire (forms, rows, states, labels), shared with the
+//! browser; the rules are in `domain`, the pages in `app`.
+pub mod credit_code;
+pub mod incubation;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use credit_code::CreditCode;
+
+/// Sectors a startup can pick; each has a translated label `sector.<key>`.
+pub const SECTORS: &[&str] = &[
+    "foundation_models",
+    "computer_vision",
+    "language",
+    "speech",
+    "robotics",
+    "autonomous_driving",
+    "healthcare",
+    "finance",
+    "industry",
+    "education",
+    "other",
+];
+
+/// Stages of a startup; each has a translated label `stage.<key>`.
+pub const STAGES: &[&str] = &["idea", "prototype", "seed", "series_a", "growth"];
+
+/// A startup's profile as its team edits it and as reviewers see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StartupProfile {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: Option<String>,
+    pub sector: String,
+    pub stage: String,
+    pub team_size: i32,
+    pub website: Option<String>,
+    pub founders: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub name: String,
+    pub email: String,
+    /// `founder` (who created the profile) or `cofounder` (who joined by invitation).
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingInvitation {
+    pub id: i64,
+    pub email: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub startup_name: String,
+    pub members: Vec<TeamMember>,
+    pub pending: Vec<PendingInvitation>,
+}
