@@ -20,6 +20,7 @@ pub mod auth;
 pub mod channels;
 pub mod cohorts;
 pub mod credits;
+pub mod incubation;
 pub mod intake;
 pub mod mail;
 pub mod review;

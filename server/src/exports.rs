@@ -120,7 +120,7 @@ macro_rules! table_csv {
 table_csv!(
     startups_csv,
     "hatchery-startups.csv",
-    domain::startups::residency::csv
+    domain::incubation::residency::csv
 );
 
 table_csv!(

@@ -86,7 +86,7 @@ pub fn spawn(
             if let Err(e) = sync_credits(&state).await {
                 tracing::error!(error = ?e, "sync worker pass failed");
             }
-            if let Err(e) = domain::startups::milestones::send_reminders(
+            if let Err(e) = domain::incubation::milestones::send_reminders(
                 &state.db,
                 &state.settings,
                 chrono::Utc::now(),

@@ -630,11 +630,11 @@ async fn the_ledger_balances_under_random_operations() {
     let mut milestones: Vec<(i64, i64)> = Vec::new();
     for startup in [p.startup, second] {
         for i in 0..20 {
-            let id = domain::startups::milestones::create(
+            let id = domain::incubation::milestones::create(
                 &db,
                 &admin,
                 startup,
-                domain::startups::milestones::MilestoneInput {
+                domain::incubation::milestones::MilestoneInput {
                     title: format!("Milestone {i}"),
                     description: String::new(),
                     due_on: (Utc::now() + Duration::days(10 + i))
@@ -775,7 +775,7 @@ async fn the_ledger_balances_under_random_operations() {
                 } else {
                     "missed"
                 };
-                domain::startups::milestones::sign_off(
+                domain::incubation::milestones::sign_off(
                     &db, &settings, &admin, m, outcome, "random", "random",
                 )
                 .await

@@ -293,11 +293,11 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     let admin = p.app.actor("admin@park.cn").await;
     let db = p.app.db();
     for i in 0..55 {
-        domain::startups::residency::add(
+        domain::incubation::residency::add(
             db,
             &p.app.state.settings,
             &admin,
-            domain::startups::residency::NewStartup {
+            domain::incubation::residency::NewStartup {
                 profile: domain::startups::domain::StartupInput {
                     name: format!("Batch {i:02}{}", if i == 7 { " 100%_AI" } else { "" }),
                     sector: "robotics".into(),
@@ -318,32 +318,32 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
         page,
         ..Default::default()
     };
-    let all = domain::startups::residency::list(db, &admin, &view("incubating", "", 0))
+    let all = domain::incubation::residency::list(db, &admin, &view("incubating", "", 0))
         .await
         .unwrap();
     assert_eq!(all.rows.len(), 50);
     assert!(all.more);
-    let second = domain::startups::residency::list(db, &admin, &view("incubating", "", 1))
+    let second = domain::incubation::residency::list(db, &admin, &view("incubating", "", 1))
         .await
         .unwrap();
     assert_eq!(second.rows.len(), 6);
     assert!(!second.more);
     // LIKE wildcards in the search are taken literally, and case does not matter.
-    let found = domain::startups::residency::list(db, &admin, &view("", "100%_ai", 0))
+    let found = domain::incubation::residency::list(db, &admin, &view("", "100%_ai", 0))
         .await
         .unwrap();
     assert_eq!(found.rows.len(), 1);
     assert_eq!(found.rows[0].name, "Batch 07 100%_AI");
-    let none = domain::startups::residency::list(db, &admin, &view("", "%", 0))
+    let none = domain::incubation::residency::list(db, &admin, &view("", "%", 0))
         .await
         .unwrap();
     assert_eq!(none.rows.len(), 1, "only the name with a % in it");
-    let err = domain::startups::residency::list(db, &admin, &view("bogus", "", 0))
+    let err = domain::incubation::residency::list(db, &admin, &view("bogus", "", 0))
         .await
         .unwrap_err();
     assert_eq!(err.message_key(), "error.filter_invalid");
     // Sorted by creation, newest first, then turned over.
-    let newest = domain::startups::residency::list(
+    let newest = domain::incubation::residency::list(
         db,
         &admin,
         &domain::tables::TableQuery {
@@ -354,7 +354,7 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     .await
     .unwrap();
     assert_eq!(newest.rows[0].name, "Batch 54");
-    let oldest = domain::startups::residency::list(
+    let oldest = domain::incubation::residency::list(
         db,
         &admin,
         &domain::tables::TableQuery {
@@ -366,7 +366,7 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     .await
     .unwrap();
     assert_ne!(oldest.rows[0].name, "Batch 54");
-    let err = domain::startups::residency::list(
+    let err = domain::incubation::residency::list(
         db,
         &admin,
         &domain::tables::TableQuery {
@@ -391,7 +391,7 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     );
     let mentor = p.app.actor("wang@mentors.cn").await;
     assert_eq!(
-        domain::startups::residency::list(db, &mentor, &Default::default())
+        domain::incubation::residency::list(db, &mentor, &Default::default())
             .await
             .unwrap_err(),
         AppError::Forbidden
@@ -806,20 +806,20 @@ async fn applicants_see_only_their_own_incubation() {
     assert!(!page.body.contains("Secret milestone"));
     let actor = p.app.actor("chen@visionary.cn").await;
     assert_eq!(
-        domain::startups::residency::my_incubation(p.app.db(), &actor)
+        domain::incubation::residency::my_incubation(p.app.db(), &actor)
             .await
             .unwrap(),
         None,
         "an applicant not yet admitted has no incubation"
     );
     set_status(&p.app, other, "incubating").await;
-    let mine = domain::startups::residency::my_incubation(p.app.db(), &actor)
+    let mine = domain::incubation::residency::my_incubation(p.app.db(), &actor)
         .await
         .unwrap()
         .unwrap();
     assert!(mine.milestones.is_empty());
     let founder = p.app.actor("li@deeppark.cn").await;
-    let theirs = domain::startups::residency::my_incubation(p.app.db(), &founder)
+    let theirs = domain::incubation::residency::my_incubation(p.app.db(), &founder)
         .await
         .unwrap()
         .unwrap();
@@ -1008,7 +1008,7 @@ async fn reminders_go_out_once_a_week_before_the_due_date() {
     let outbox = || domain::mail::entity::Entity::find().count(p.app.db());
     let before = outbox().await.unwrap();
     let settings = p.app.state.settings.clone();
-    let sent = domain::startups::milestones::send_reminders(p.app.db(), &settings, Utc::now())
+    let sent = domain::incubation::milestones::send_reminders(p.app.db(), &settings, Utc::now())
         .await
         .unwrap();
     assert_eq!(sent, 1);
@@ -1029,7 +1029,7 @@ async fn reminders_go_out_once_a_week_before_the_due_date() {
         .body_text
         .contains(&format!("/startups/{}", p.startup)));
     // Once.
-    let sent = domain::startups::milestones::send_reminders(p.app.db(), &settings, Utc::now())
+    let sent = domain::incubation::milestones::send_reminders(p.app.db(), &settings, Utc::now())
         .await
         .unwrap();
     assert_eq!(sent, 0);
@@ -1051,7 +1051,7 @@ async fn reminders_go_out_once_a_week_before_the_due_date() {
         res.location(),
         format!("/startups/{}?notice=saved", p.startup)
     );
-    let sent = domain::startups::milestones::send_reminders(
+    let sent = domain::incubation::milestones::send_reminders(
         p.app.db(),
         &settings,
         Utc::now() + Duration::days(14),
@@ -1062,7 +1062,7 @@ async fn reminders_go_out_once_a_week_before_the_due_date() {
         sent, 1,
         "the far one, a week before; the moved one is past due by then"
     );
-    let sent = domain::startups::milestones::send_reminders(p.app.db(), &settings, Utc::now())
+    let sent = domain::incubation::milestones::send_reminders(p.app.db(), &settings, Utc::now())
         .await
         .unwrap();
     assert_eq!(sent, 1, "the moved one, re-armed");

@@ -14,7 +14,7 @@ use crate::auth::server_fns::ssr::{redirect_with_notice, require_actor};
 pub async fn list_startups(query: TableQuery) -> Result<TablePage<StartupRow>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::startups::residency::list(&state.db, &actor, &query).await
+    domain::incubation::residency::list(&state.db, &actor, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "add_startup")]
@@ -33,7 +33,7 @@ pub async fn add_startup(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let input = domain::startups::residency::NewStartup {
+    let input = domain::incubation::residency::NewStartup {
         profile: domain::startups::domain::StartupInput {
             name,
             credit_code,
@@ -48,7 +48,7 @@ pub async fn add_startup(
         founder_email,
         lang,
     };
-    let id = domain::startups::residency::add(&state.db, &state.settings, &actor, input).await?;
+    let id = domain::incubation::residency::add(&state.db, &state.settings, &actor, input).await?;
     redirect_with_notice(&format!("/startups/{id}"), "startup_added");
     Ok(())
 }
@@ -57,7 +57,7 @@ pub async fn add_startup(
 pub async fn get_startup_detail(id: i64) -> Result<StartupDetail, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::startups::residency::detail(&state.db, &actor, id).await
+    domain::incubation::residency::detail(&state.db, &actor, id).await
 }
 
 #[server(prefix = "/api", endpoint = "set_residency")]
@@ -68,7 +68,7 @@ pub async fn set_residency(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::startups::residency::set_residency(
+    domain::incubation::residency::set_residency(
         &state.db,
         &actor,
         id,
@@ -84,7 +84,7 @@ pub async fn set_residency(
 pub async fn assign_mentor(id: i64, #[server(default)] user_id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::startups::residency::assign_mentor(&state.db, &state.settings, &actor, id, user_id)
+    domain::incubation::residency::assign_mentor(&state.db, &state.settings, &actor, id, user_id)
         .await?;
     redirect_with_notice(&format!("/startups/{id}"), "saved");
     Ok(())
@@ -94,7 +94,7 @@ pub async fn assign_mentor(id: i64, #[server(default)] user_id: i64) -> Result<(
 pub async fn unassign_mentor(id: i64, #[server(default)] user_id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::startups::residency::unassign_mentor(&state.db, &actor, id, user_id).await?;
+    domain::incubation::residency::unassign_mentor(&state.db, &actor, id, user_id).await?;
     redirect_with_notice(&format!("/startups/{id}"), "saved");
     Ok(())
 }
@@ -103,7 +103,7 @@ pub async fn unassign_mentor(id: i64, #[server(default)] user_id: i64) -> Result
 pub async fn add_startup_note(id: i64, #[server(default)] body: String) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::startups::residency::add_note(&state.db, &actor, id, &body).await?;
+    domain::incubation::residency::add_note(&state.db, &actor, id, &body).await?;
     redirect_with_notice(&format!("/startups/{id}"), "saved");
     Ok(())
 }
@@ -117,7 +117,8 @@ pub async fn end_incubation(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::startups::residency::end(&state.db, &state.settings, &actor, id, &to, &reason).await?;
+    domain::incubation::residency::end(&state.db, &state.settings, &actor, id, &to, &reason)
+        .await?;
     redirect_with_notice(&format!("/startups/{id}"), "saved");
     Ok(())
 }
@@ -131,12 +132,12 @@ pub async fn create_milestone(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let input = domain::startups::milestones::MilestoneInput {
+    let input = domain::incubation::milestones::MilestoneInput {
         title,
         description,
         due_on,
     };
-    domain::startups::milestones::create(&state.db, &actor, startup_id, input).await?;
+    domain::incubation::milestones::create(&state.db, &actor, startup_id, input).await?;
     redirect_with_notice(&format!("/startups/{startup_id}"), "saved");
     Ok(())
 }
@@ -150,12 +151,12 @@ pub async fn update_milestone(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let input = domain::startups::milestones::MilestoneInput {
+    let input = domain::incubation::milestones::MilestoneInput {
         title,
         description,
         due_on,
     };
-    let startup = domain::startups::milestones::update(&state.db, &actor, id, input).await?;
+    let startup = domain::incubation::milestones::update(&state.db, &actor, id, input).await?;
     redirect_with_notice(&format!("/startups/{startup}"), "saved");
     Ok(())
 }
@@ -164,7 +165,7 @@ pub async fn update_milestone(
 pub async fn delete_milestone(id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let startup = domain::startups::milestones::delete(&state.db, &actor, id).await?;
+    let startup = domain::incubation::milestones::delete(&state.db, &actor, id).await?;
     redirect_with_notice(&format!("/startups/{startup}"), "saved");
     Ok(())
 }
@@ -179,7 +180,7 @@ pub async fn sign_off_milestone(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let startup = domain::startups::milestones::sign_off(
+    let startup = domain::incubation::milestones::sign_off(
         &state.db,
         &state.settings,
         &actor,
@@ -197,12 +198,12 @@ pub async fn sign_off_milestone(
 pub async fn my_mentoring() -> Result<Mentoring, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::startups::residency::mentoring(&state.db, &actor).await
+    domain::incubation::residency::mentoring(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "my_incubation")]
 pub async fn get_my_incubation() -> Result<Option<MyIncubation>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::startups::residency::my_incubation(&state.db, &actor).await
+    domain::incubation::residency::my_incubation(&state.db, &actor).await
 }

@@ -5,8 +5,7 @@
 //! are re-exported, the pages are in `app`.
 pub use wire::startups::*;
 
+pub mod access;
 pub mod domain;
 pub mod entity;
-pub mod milestones;
-pub mod residency;
 pub mod team;

@@ -224,7 +224,7 @@ pub async fn startup_credit(
     actor: &Actor,
     startup_id: i64,
 ) -> AppResult<StartupCredit> {
-    let (s, _) = crate::startups::residency::access(db, actor, startup_id).await?;
+    let (s, _) = crate::startups::access::access(db, actor, startup_id).await?;
     let credit = credit_of(db, grant::Column::StartupId.eq(s.id)).await?;
     Ok(StartupCredit {
         startup_id: s.id,

@@ -2,15 +2,16 @@
 //! signs each off once, as done (with evidence) or missed (with notes); teams and mentors are
 //! reminded before the due date. Sign-off releases or cancels the GPU-credit tranches tied to
 //! the milestone in the same transaction.
-use super::entity::{member, mentor, milestone, startup};
-use super::incubation::{milestone_status, startup_status, MilestoneRow, REMINDER_DAYS};
-use super::residency::{access, parse_date, Access};
+use super::residency::parse_date;
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::entity::user;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
+use crate::startups::access::{access, Access};
+use crate::startups::entity::{member, mentor, milestone, startup};
+use crate::startups::incubation::{milestone_status, startup_status, MilestoneRow, REMINDER_DAYS};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{

@@ -1,18 +1,19 @@
 //! Rules of incubation: who may see and manage an incubating startup, its residency window,
 //! its mentors, its notes timeline, and its end (graduation or exit). Milestones are in
 //! `milestones.rs`.
-use super::domain::{startup_of, to_profile, validate, StartupInput};
-use super::entity::{member, mentor, milestone, note, startup};
-use super::incubation::{
-    milestone_status, startup_status, MentorRow, Mentoring, MentoringRow, MyIncubation,
-    NextMilestone, NoteRow, StartupDetail, StartupRow, STARTUP_COLUMNS,
-};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::entity::{user, user_role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
+use crate::startups::access::{access, is_assigned, Access};
+use crate::startups::domain::{startup_of, to_profile, validate, StartupInput};
+use crate::startups::entity::{member, mentor, milestone, note, startup};
+use crate::startups::incubation::{
+    milestone_status, startup_status, MentorRow, Mentoring, MentoringRow, MyIncubation,
+    NextMilestone, NoteRow, StartupDetail, StartupRow, STARTUP_COLUMNS,
+};
 use crate::tables::{self, TablePage, TableQuery};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Func};
@@ -53,55 +54,6 @@ fn parse_window(from: &str, until: &str) -> AppResult<(Option<NaiveDate>, Option
         }
     }
     Ok((from, until))
-}
-
-/// Whether a person is one of the startup's assigned mentors.
-pub(crate) async fn is_assigned(
-    db: &impl ConnectionTrait,
-    startup_id: i64,
-    user_id: i64,
-) -> AppResult<bool> {
-    Ok(mentor::Entity::find_by_id((startup_id, user_id))
-        .one(db)
-        .await?
-        .is_some())
-}
-
-/// What the actor may do with an incubating (or former) startup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// An admin: everything.
-    Manage,
-    /// One of its assigned mentors: view, sign off milestones, write notes.
-    Mentor,
-}
-
-/// The startup, if the actor is an admin or one of its assigned mentors; anyone else is
-/// refused before learning whether it exists.
-pub(crate) async fn access(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    startup_id: i64,
-) -> AppResult<(startup::Model, Access)> {
-    let admin = actor.has(Role::Admin);
-    if !admin && !actor.has(Role::Mentor) {
-        return Err(AppError::Forbidden);
-    }
-    if !admin && !is_assigned(db, startup_id, actor.user_id).await? {
-        return Err(AppError::Forbidden);
-    }
-    let s = startup::Entity::find_by_id(startup_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((
-        s,
-        if admin {
-            Access::Manage
-        } else {
-            Access::Mentor
-        },
-    ))
 }
 
 fn require_incubating(s: &startup::Model) -> AppResult<()> {
@@ -155,7 +107,7 @@ fn startups_select(query: &TableQuery) -> AppResult<tables::Sorted<startup::Enti
     if let Some(status) = tables::one_of(&query.status, startup_status::ALL, "status")? {
         q = q.filter(startup::Column::Status.eq(status));
     }
-    if let Some(sector) = tables::one_of(&query.of, super::SECTORS, "of")? {
+    if let Some(sector) = tables::one_of(&query.of, crate::startups::SECTORS, "of")? {
         q = q.filter(startup::Column::Sector.eq(sector));
     }
     if let Some(pattern) = tables::search(query)? {
@@ -370,7 +322,7 @@ pub async fn add(
     )
     .await?;
     if let Some(email) = &founder {
-        super::team::send_invitation(&txn, settings, actor, &s, email, locale)
+        crate::startups::team::send_invitation(&txn, settings, actor, &s, email, locale)
             .await
             .map_err(|e| match e {
                 // The founder is already on another startup's team: say so on the field.
@@ -386,7 +338,7 @@ pub async fn add(
 /// whatever the number of rows).
 pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<StartupDetail> {
     let (s, access) = access(db, actor, id).await?;
-    let team = super::team::members_of(db, s.id).await?;
+    let team = crate::startups::team::members_of(db, s.id).await?;
     let assigned = mentor::Entity::find()
         .filter(mentor::Column::StartupId.eq(s.id))
         .order_by_asc(mentor::Column::AssignedAt)
