@@ -43,6 +43,23 @@ pub fn one_of<'a>(value: &'a str, allowed: &[&str], field: &str) -> AppResult<Op
     }
 }
 
+/// A filter value that must name one of `allowed`'s states (empty = no filter).
+pub fn state_of<S: Copy + std::fmt::Display>(
+    value: &str,
+    allowed: &[S],
+    field: &str,
+) -> AppResult<Option<S>> {
+    match value.trim() {
+        "" => Ok(None),
+        v => allowed
+            .iter()
+            .find(|s| s.to_string() == v)
+            .copied()
+            .map(Some)
+            .ok_or_else(|| AppError::invalid(field, "error.filter_invalid")),
+    }
+}
+
 /// A filter value that must be an id (empty = no filter).
 pub fn id_filter(value: &str, field: &str) -> AppResult<Option<i64>> {
     match value.trim() {

@@ -282,7 +282,7 @@ async fn list_startups(
                 name: r.name,
                 sector: r.sector,
                 stage: r.stage,
-                status: r.status,
+                status: r.status.to_string(),
                 residency_from: r.residency_from,
                 residency_until: r.residency_until,
                 mentors: r.mentors,
@@ -357,7 +357,7 @@ fn grant_of(g: domain::credits::GrantRow) -> Grant {
         resource_id: g.resource_id,
         resource_name: g.resource_name,
         gpu_model: g.gpu_model,
-        status: g.status,
+        status: g.status.to_string(),
         granted_minutes: g.granted_minutes,
         adjusted_minutes: g.adjusted_minutes,
         consumed_minutes: g.consumed_minutes,
@@ -365,7 +365,7 @@ fn grant_of(g: domain::credits::GrantRow) -> Grant {
         remaining_minutes: g.remaining_minutes,
         valid_from: g.valid_from,
         valid_until: g.valid_until,
-        sync_status: g.sync.map(|s| s.status),
+        sync_status: g.sync.map(|s| s.status.to_string()),
     }
 }
 
@@ -451,7 +451,7 @@ async fn grant_ledger(
             .into_iter()
             .map(|e| LedgerEntry {
                 id: e.id,
-                kind: e.kind,
+                kind: e.kind.to_string(),
                 minutes: e.minutes,
                 balance_after: e.balance_after,
                 note: e.note,
@@ -642,7 +642,10 @@ mod tests {
             (
                 "/api/v1/startups",
                 "status",
-                domain::startups::incubation::startup_status::ALL.to_vec(),
+                domain::startups::incubation::StartupStatus::ALL
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect(),
             ),
             (
                 "/api/v1/startups",
@@ -660,7 +663,10 @@ mod tests {
             (
                 "/api/v1/grants",
                 "status",
-                domain::credits::status::ALL.to_vec(),
+                domain::credits::GrantStatus::ALL
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect(),
             ),
             (
                 "/api/v1/grants",

@@ -89,7 +89,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
             team_size: Set(3),
             website: Set(None),
             founders: Set(format!("Founder {i}")),
-            status: Set("incubating".into()),
+            status: Set(domain::startups::incubation::StartupStatus::Incubating),
             created_by: Set(founder.id),
             created_at: Set(now),
             updated_at: Set(now),
@@ -172,7 +172,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         .all(db)
         .await?
         .into_iter()
-        .filter(|j| j.status != "done")
+        .filter(|j| j.status != domain::credits::SyncStatus::Done)
         .count();
     println!(
         "drift found: {} ({} accounts)",

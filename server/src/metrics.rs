@@ -8,7 +8,7 @@ use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::credits::entity::sync_job;
-use domain::credits::sync_status;
+use domain::credits::SyncStatus;
 use domain::mail::entity as outbox;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -132,15 +132,16 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
     res
 }
 
-async fn count_by_status<E, C>(
+async fn count_by_status<E, C, S>(
     db: &impl ConnectionTrait,
     status: C,
     id: C,
-    statuses: &[&str],
+    statuses: &[S],
 ) -> Result<BTreeMap<String, i64>, sea_orm::DbErr>
 where
     E: EntityTrait<Column = C>,
     C: ColumnTrait,
+    S: Copy + std::fmt::Display + Into<sea_orm::Value>,
 {
     let rows: Vec<(String, i64)> = E::find()
         .select_only()
@@ -164,15 +165,11 @@ async fn render(
     let mut out = String::new();
     metrics.render_requests(&mut out);
 
-    let sync = count_by_status::<sync_job::Entity, _>(
+    let sync = count_by_status::<sync_job::Entity, _, _>(
         &state.db,
         sync_job::Column::Status,
         sync_job::Column::Id,
-        &[
-            sync_status::PENDING,
-            sync_status::RUNNING,
-            sync_status::DEAD,
-        ],
+        &[SyncStatus::Pending, SyncStatus::Running, SyncStatus::Dead],
     )
     .await?;
     family(
@@ -186,7 +183,7 @@ async fn render(
     }
     use sea_orm::PaginatorTrait;
     let failing = sync_job::Entity::find()
-        .filter(sync_job::Column::Status.is_in([sync_status::PENDING, sync_status::RUNNING]))
+        .filter(sync_job::Column::Status.is_in([SyncStatus::Pending, SyncStatus::Running]))
         .filter(sync_job::Column::LastError.is_not_null())
         .count(&state.db)
         .await?;
@@ -198,11 +195,11 @@ async fn render(
     );
     let _ = writeln!(out, "hatchery_sync_jobs_failing {failing}");
 
-    let mail = count_by_status::<outbox::Entity, _>(
+    let mail = count_by_status::<outbox::Entity, _, _>(
         &state.db,
         outbox::Column::Status,
         outbox::Column::Id,
-        &[outbox::PENDING, outbox::DEAD],
+        &[outbox::Status::Pending, outbox::Status::Dead],
     )
     .await?;
     family(
@@ -215,7 +212,7 @@ async fn render(
         let _ = writeln!(out, "hatchery_email_outbox{{status=\"{status}\"}} {n}");
     }
     use domain::channels::entity::delivery;
-    let chat = count_by_status::<delivery::Entity, _>(
+    let chat = count_by_status::<delivery::Entity, _, _>(
         &state.db,
         delivery::Column::Status,
         delivery::Column::Id,

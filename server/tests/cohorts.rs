@@ -98,7 +98,7 @@ async fn status_of(app: &TestApp, cohort_id: i64, user_id: i64) -> Option<String
         .one(app.db())
         .await
         .unwrap()
-        .map(|e| e.status)
+        .map(|e| e.status.to_string())
 }
 
 async fn enrol(app: &TestApp, cohort_id: i64, jar: &mut Jar) -> common::TestResponse {
@@ -936,8 +936,18 @@ async fn parallel_enrolments_never_exceed_the_capacity() {
         .count();
     assert_eq!((enrolled, waitlisted), (5, 25), "{notices:?}");
     let rows = enrolment::Entity::find().all(p.app.db()).await.unwrap();
-    assert_eq!(rows.iter().filter(|e| e.status == "enrolled").count(), 5);
-    assert_eq!(rows.iter().filter(|e| e.status == "waitlisted").count(), 25);
+    assert_eq!(
+        rows.iter()
+            .filter(|e| e.status == domain::cohorts::EnrolmentStatus::Enrolled)
+            .count(),
+        5
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|e| e.status == domain::cohorts::EnrolmentStatus::Waitlisted)
+            .count(),
+        25
+    );
     let c = cohort::Entity::find_by_id(id)
         .one(p.app.db())
         .await

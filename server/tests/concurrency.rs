@@ -180,6 +180,16 @@ async fn fifty_concurrent_writes_all_succeed() {
         .all(app.db())
         .await
         .unwrap();
-    assert_eq!(rows.iter().filter(|e| e.status == "enrolled").count(), 5);
-    assert_eq!(rows.iter().filter(|e| e.status == "waitlisted").count(), 5);
+    assert_eq!(
+        rows.iter()
+            .filter(|e| e.status == domain::cohorts::EnrolmentStatus::Enrolled)
+            .count(),
+        5
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|e| e.status == domain::cohorts::EnrolmentStatus::Waitlisted)
+            .count(),
+        5
+    );
 }

@@ -376,7 +376,7 @@ async fn grants_move_the_ledger_and_queue_the_cluster() {
     );
     assert_eq!((g.granted_minutes, g.remaining_minutes()), (60_000, 60_000));
     let job = newest_job(&p.app).await;
-    assert_eq!(job.status, "pending");
+    assert_eq!(job.status, domain::credits::SyncStatus::Pending);
     assert_eq!(desired_limit(&job), 60_000);
     let d: domain::credits::backend::Desired = serde_json::from_str(&job.desired).unwrap();
     assert_eq!(d.account, format!("startup-{}", p.startup));
@@ -526,7 +526,7 @@ async fn grants_move_the_ledger_and_queue_the_cluster() {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.kind.to_string())
         .collect();
     assert_eq!(kinds, ["granted", "adjusted", "consumed", "revoked"]);
     let audit = domain::audit::entity::Entity::find()
@@ -724,7 +724,8 @@ async fn the_ledger_balances_under_random_operations() {
             },
             3 => match pick(&mut rng) {
                 Some(g) => {
-                    let to = ["suspended", "active", "revoked"][rng.random_range(0..3)];
+                    use domain::credits::GrantStatus::*;
+                    let to = [Suspended, Active, Revoked][rng.random_range(0..3)];
                     domain::credits::grants::transition(&db, &settings, &admin, g.id, to, "random")
                         .await
                 }
@@ -799,7 +800,7 @@ async fn the_ledger_balances_under_random_operations() {
             let sum = |k: &str| {
                 entries
                     .iter()
-                    .filter(|e| e.kind == k)
+                    .filter(|e| e.kind.as_str() == k)
                     .map(|e| e.minutes)
                     .sum::<i64>()
             };
@@ -815,7 +816,10 @@ async fn the_ledger_balances_under_random_operations() {
                 .all(&db)
                 .await
                 .unwrap();
-            let released: Vec<_> = tranches.iter().filter(|t| t.status == "released").collect();
+            let released: Vec<_> = tranches
+                .iter()
+                .filter(|t| t.status == domain::startups::incubation::TrancheStatus::Released)
+                .collect();
             assert_eq!(
                 released.iter().map(|t| t.minutes).sum::<i64>(),
                 sum("tranche_released"),
@@ -825,7 +829,7 @@ async fn the_ledger_balances_under_random_operations() {
                 released.len(),
                 entries
                     .iter()
-                    .filter(|e| e.kind == "tranche_released")
+                    .filter(|e| e.kind == domain::credits::LedgerKind::TrancheReleased)
                     .count(),
                 "step {step}"
             );
@@ -835,17 +839,22 @@ async fn the_ledger_balances_under_random_operations() {
                     .await
                     .unwrap()
                     .unwrap();
-                match t.status.as_str() {
-                    "released" => assert_eq!(m.status, "done", "step {step}"),
-                    "pending" => {
-                        assert_eq!(m.status, "planned", "step {step}");
+                use domain::credits::GrantStatus;
+                use domain::startups::incubation::{MilestoneStatus, TrancheStatus};
+                match t.status {
+                    TrancheStatus::Released => {
+                        assert_eq!(m.status, MilestoneStatus::Done, "step {step}")
+                    }
+                    TrancheStatus::Pending => {
+                        assert_eq!(m.status, MilestoneStatus::Planned, "step {step}");
                         assert!(
-                            matches!(g.status.as_str(), "active" | "suspended"),
+                            g.status.is_live(),
                             "step {step}: a closed grant has no pending tranche"
                         );
                     }
-                    _ => assert!(
-                        m.status == "missed" || matches!(g.status.as_str(), "revoked" | "expired"),
+                    TrancheStatus::Cancelled => assert!(
+                        m.status == MilestoneStatus::Missed
+                            || matches!(g.status, GrantStatus::Revoked | GrantStatus::Expired),
                         "step {step}: a tranche is cancelled by a miss or a closed grant"
                     ),
                 }
@@ -929,7 +938,7 @@ async fn failing_sync_backs_off_then_dies_and_admins_retry_it() {
         now = job.next_attempt_at + Duration::seconds(1);
     }
     let job = newest_job(&p.app).await;
-    assert_eq!(job.status, "dead");
+    assert_eq!(job.status, domain::credits::SyncStatus::Dead);
     let page = p.app.get("/admin/sync", &p.admin).await;
     assert!(
         page.body
@@ -1178,7 +1187,12 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         1
     );
     let job = newest_job(&p.app).await;
-    assert_eq!(job.status, "done", "{:?}", job.last_error);
+    assert_eq!(
+        job.status,
+        domain::credits::SyncStatus::Done,
+        "{:?}",
+        job.last_error
+    );
     let account = format!("startup-{startup}");
     {
         let allocations = far.allocations.lock().unwrap();
@@ -1194,7 +1208,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     // Hatchery dies after the PUT and before recording it: the job runs again with the same
     // idempotency key, and the platform applies it once.
     let mut again = job.clone().into_active_model();
-    again.status = Set("pending".into());
+    again.status = Set(domain::credits::SyncStatus::Pending);
     again.update(&db).await.unwrap();
     assert_eq!(
         domain::credits::sync::run_due(&db, Utc::now(), 10)
@@ -1202,7 +1216,10 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
             .unwrap(),
         1
     );
-    assert_eq!(newest_job(&p.app).await.status, "done");
+    assert_eq!(
+        newest_job(&p.app).await.status,
+        domain::credits::SyncStatus::Done
+    );
     assert_eq!(
         *far.applied.lock().unwrap(),
         1,
@@ -1299,7 +1316,10 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
             .unwrap(),
         2
     );
-    assert_eq!(newest_job(&p.app).await.status, "done");
+    assert_eq!(
+        newest_job(&p.app).await.status,
+        domain::credits::SyncStatus::Done
+    );
     assert!(!far.allocations.lock().unwrap().contains_key("startup-999"));
     assert_eq!(far.allocations.lock().unwrap()[&account].limit_minutes, 600);
     assert_eq!(
@@ -1344,7 +1364,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         1
     );
     let job = newest_job(&p.app).await;
-    assert_eq!(job.status, "pending");
+    assert_eq!(job.status, domain::credits::SyncStatus::Pending);
     assert!(job.last_error.unwrap().contains("401"));
     assert_eq!(far.allocations.lock().unwrap()[&account].limit_minutes, 600);
 }
@@ -1409,7 +1429,8 @@ async fn concurrent_workers_apply_each_job_once() {
     let jobs = sync_job::Entity::find().all(&db).await.unwrap();
     assert_eq!(jobs.len(), startups.len());
     assert!(
-        jobs.iter().all(|j| j.status == "done" && j.attempts == 1),
+        jobs.iter()
+            .all(|j| j.status == domain::credits::SyncStatus::Done && j.attempts == 1),
         "{jobs:?}"
     );
     let puts = far.puts_per_key.lock().unwrap().clone();
@@ -1734,7 +1755,7 @@ async fn ledger_kinds(app: &TestApp, grant_id: i64) -> Vec<(String, i64)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.kind, e.minutes))
+        .map(|e| (e.kind.to_string(), e.minutes))
         .collect()
 }
 
@@ -1827,7 +1848,9 @@ async fn tranches_are_released_by_milestone_sign_off() {
     );
     let ts = tranches_of(&p.app, g.id).await;
     assert_eq!(ts.len(), 2);
-    assert!(ts.iter().all(|t| t.status == "pending"));
+    assert!(ts
+        .iter()
+        .all(|t| t.status == domain::startups::incubation::TrancheStatus::Pending));
     assert_eq!(desired_limit(&newest_job(&p.app).await), 6_000);
     let page = p
         .app
@@ -1875,7 +1898,10 @@ async fn tranches_are_released_by_milestone_sign_off() {
         "the cluster's cap grows"
     );
     let ts = tranches_of(&p.app, g.id).await;
-    assert_eq!(ts[0].status, "released");
+    assert_eq!(
+        ts[0].status,
+        domain::startups::incubation::TrancheStatus::Released
+    );
     assert!(ts[0].released_at.is_some());
     let mail = p.app.last_mail_to("li@deeppark.cn").await;
     assert!(
@@ -1919,7 +1945,10 @@ async fn tranches_are_released_by_milestone_sign_off() {
     .await;
     assert!(res.location().ends_with("notice=signed_off"));
     let ts = tranches_of(&p.app, g.id).await;
-    assert_eq!(ts[1].status, "cancelled");
+    assert_eq!(
+        ts[1].status,
+        domain::startups::incubation::TrancheStatus::Cancelled
+    );
     assert_eq!(ledger_kinds(&p.app, g.id).await.len(), 2);
     let g = grant::Entity::find_by_id(g.id)
         .one(p.app.db())
@@ -1962,7 +1991,10 @@ async fn tranches_are_released_by_milestone_sign_off() {
         "{:?}",
         res.error_param()
     );
-    assert_eq!(tranches_of(&p.app, second.id).await[0].status, "cancelled");
+    assert_eq!(
+        tranches_of(&p.app, second.id).await[0].status,
+        domain::startups::incubation::TrancheStatus::Cancelled
+    );
     let res = post(
         &mut p,
         "/api/sign_off_milestone",

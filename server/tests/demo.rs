@@ -295,7 +295,7 @@ async fn check_invariants(app: &TestApp, applied: bool) {
         let had: domain::credits::backend::Desired = serde_json::from_str(&job.desired).unwrap();
         assert_eq!(had, want, "startup {startup_id} on resource {resource_id}");
         if applied {
-            assert_eq!(job.status, "done");
+            assert_eq!(job.status, domain::credits::SyncStatus::Done);
         }
     }
 }

@@ -93,7 +93,7 @@ async fn set_status(app: &TestApp, id: i64, status: &str) {
         .unwrap()
         .unwrap();
     let mut a = s.into_active_model();
-    a.status = Set(status.into());
+    a.status = Set(domain::startups::incubation::StartupStatus::parse(status).unwrap());
     a.update(app.db()).await.unwrap();
 }
 
@@ -236,7 +236,10 @@ async fn admins_add_startups_whose_founders_join_by_invitation() {
         res.location(),
         format!("/startups/{}?notice=startup_added", s.id)
     );
-    assert_eq!(s.status, "incubating");
+    assert_eq!(
+        s.status,
+        domain::startups::incubation::StartupStatus::Incubating
+    );
     assert_eq!(s.residency_from.unwrap().to_string(), "2027-01-01");
     assert_eq!(s.residency_until.unwrap().to_string(), "2027-12-31");
     assert_eq!(audit_count(&p.app, "startup.added").await, 1);
@@ -507,7 +510,10 @@ async fn milestones_are_planned_then_signed_off_once() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(done.status, "done");
+    assert_eq!(
+        done.status,
+        domain::startups::incubation::MilestoneStatus::Done
+    );
     assert_eq!(done.title, "MVP live");
     assert_eq!(done.evidence.as_deref(), Some("https://deeppark.cn/demo"));
     assert_eq!(done.signed_off_by, Some(p.mentor_id));
@@ -679,7 +685,10 @@ async fn who_may_see_and_do_what_on_a_startup() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(s.status, "incubating");
+    assert_eq!(
+        s.status,
+        domain::startups::incubation::StartupStatus::Incubating
+    );
     assert_eq!(
         milestone::Entity::find_by_id(m)
             .one(p.app.db())
@@ -687,7 +696,7 @@ async fn who_may_see_and_do_what_on_a_startup() {
             .unwrap()
             .unwrap()
             .status,
-        "planned"
+        domain::startups::incubation::MilestoneStatus::Planned
     );
 
     // The assigned mentor writes notes; the admin too; newest first on the page.
@@ -922,7 +931,10 @@ async fn residency_graduation_and_exit() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(s.status, "graduated");
+    assert_eq!(
+        s.status,
+        domain::startups::incubation::StartupStatus::Graduated
+    );
     assert_eq!(s.end_reason.as_deref(), Some("Series A closed"));
     assert!(s.ended_at.is_some());
     assert_eq!(audit_count(&p.app, "startup.graduated").await, 1);

@@ -540,7 +540,7 @@ async fn an_application_goes_from_draft_to_submitted_and_is_then_frozen() {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.status)
+        .map(|e| e.status.to_string())
         .collect();
     assert_eq!(steps, ["draft", "submitted"]);
     let list = app.get("/applications", &jar).await;
@@ -640,7 +640,7 @@ async fn submissions_only_while_the_round_is_open() {
         .await
         .unwrap()
         .into_iter()
-        .map(|a| a.status)
+        .map(|a| a.status.to_string())
         .collect();
     assert_eq!(statuses, ["draft"]);
     let res = post_owned(
@@ -713,7 +713,7 @@ async fn nobody_sees_or_touches_another_startups_application() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(a.status, "submitted");
+    assert_eq!(a.status, domain::intake::ApplicationStatus::Submitted);
 }
 
 #[tokio::test]

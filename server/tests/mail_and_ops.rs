@@ -41,7 +41,7 @@ async fn the_worker_delivers_through_an_smtp_server() {
         messages[0]
     );
     let row = app.last_mail_to("meimei@example.cn").await;
-    assert_eq!(row.status, "sent");
+    assert_eq!(row.status, domain::mail::MailStatus::Sent);
     assert_eq!(row.attempts, 1);
     // Nothing is sent twice.
     assert_eq!(hatchery::worker::deliver_mail(&app.state).await.unwrap(), 0);
@@ -323,7 +323,7 @@ async fn metrics_report_request_latency_and_queue_depths() {
     use sea_orm::{ActiveModelTrait, Set};
     entity::ActiveModel {
         id: Set(dead),
-        status: Set(entity::DEAD.into()),
+        status: Set(entity::Status::Dead),
         ..Default::default()
     }
     .update(app.db())

@@ -199,7 +199,7 @@ async fn admins_assign_mentors_who_are_not_on_the_team() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(a.status, "in_review");
+    assert_eq!(a.status, domain::intake::ApplicationStatus::InReview);
     let mail = s.app.last_mail_to("wang@park.cn").await;
     assert_eq!(mail.kind, "assigned");
     let x = assignment_of(&s.app, wang).await;
@@ -506,7 +506,7 @@ async fn a_declared_conflict_recuses_the_mentor_and_tells_the_admins() {
         .await;
     assert_eq!(res.location(), "/reviews?notice=recused");
     let x = assignment_of(&s.app, wang).await;
-    assert_eq!(x.status, "recused");
+    assert_eq!(x.status, domain::review::AssignmentStatus::Recused);
     assert_eq!(
         s.app.count(score::Entity).await,
         0,
@@ -584,7 +584,9 @@ async fn second_application(s: &Setup) -> i64 {
 
 fn active_for(all: &[assignment::Model], application: i64) -> Vec<i64> {
     all.iter()
-        .filter(|x| x.application_id == application && x.status != "recused")
+        .filter(|x| {
+            x.application_id == application && x.status != domain::review::AssignmentStatus::Recused
+        })
         .map(|x| x.mentor_id)
         .collect()
 }
@@ -686,7 +688,7 @@ async fn automatic_assignment_balances_load_and_respects_conflicts() {
             .unwrap()
             .unwrap()
             .status;
-        assert_eq!(status, "in_review");
+        assert_eq!(status, domain::intake::ApplicationStatus::InReview);
     }
     assert!(
         !active_for(&all, s.application).contains(&m1),
@@ -958,7 +960,10 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(startup.status, "incubating");
+    assert_eq!(
+        startup.status,
+        domain::startups::incubation::StartupStatus::Incubating
+    );
     let mail = s.app.last_mail_to("li@deeppark.cn").await;
     assert_eq!(mail.kind, "decision");
     assert!(
@@ -1013,7 +1018,7 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
             .unwrap()
             .unwrap()
             .status,
-        "waitlisted"
+        domain::intake::ApplicationStatus::Waitlisted
     );
     let res = post(
         &s.app,
@@ -1037,7 +1042,7 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
             .unwrap()
             .unwrap()
             .status,
-        "accepted"
+        domain::intake::ApplicationStatus::Accepted
     );
 
     // The board narrows to a status in the address, so it works without JavaScript.
@@ -1358,7 +1363,7 @@ async fn text_typed_into_any_field_comes_back_as_text() {
         .unwrap()
         .unwrap();
     let mut active = startup.clone().into_active_model();
-    active.status = Set("incubating".into());
+    active.status = Set(domain::startups::incubation::StartupStatus::Incubating);
     active.update(s.app.db()).await.unwrap();
     let id = startup.id.to_string();
     let due = (Utc::now() + Duration::days(30))
@@ -1444,7 +1449,10 @@ async fn no_decision_is_preselected_and_an_unreviewed_one_asks_first() {
     )
     .await;
     assert_eq!(res.error_key(), "error.decide_without_review");
-    assert_eq!(status(&s.app, first).await, "submitted");
+    assert_eq!(
+        status(&s.app, first).await,
+        domain::intake::ApplicationStatus::Submitted
+    );
     assert!(domain::i18n::Locale::ZhCn
         .t("error.decide_without_review")
         .contains("无评审直接决定"));
@@ -1457,7 +1465,10 @@ async fn no_decision_is_preselected_and_an_unreviewed_one_asks_first() {
     )
     .await;
     assert_eq!(res.error_param(), None, "{}", res.location());
-    assert_eq!(status(&s.app, first).await, "waitlisted");
+    assert_eq!(
+        status(&s.app, first).await,
+        domain::intake::ApplicationStatus::Waitlisted
+    );
 
     // Reviewed rows need no confirmation, and the board offers none on them.
     let second = second_application(&s).await;
@@ -1500,7 +1511,10 @@ async fn no_decision_is_preselected_and_an_unreviewed_one_asks_first() {
     )
     .await;
     assert_eq!(res.error_param(), None, "{}", res.location());
-    assert_eq!(status(&s.app, second).await, "accepted");
+    assert_eq!(
+        status(&s.app, second).await,
+        domain::intake::ApplicationStatus::Accepted
+    );
 }
 
 /// Each dashboard card says what is true now: a mentor with an assigned review is told how many

@@ -1038,7 +1038,12 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
             .await
             .unwrap();
         let job = newest().await;
-        assert_eq!(job.status, "pending", "{:?}", job.last_error);
+        assert_eq!(
+            job.status,
+            domain::credits::SyncStatus::Pending,
+            "{:?}",
+            job.last_error
+        );
         let error = job.last_error.unwrap_or_default();
         assert!(error.contains("cannot reach"), "{error}");
         passes += 1;

@@ -33,7 +33,7 @@ async fn startup(app: &TestApp, name: &str, sector: &str) -> i64 {
         team_size: Set(3),
         website: Set(None),
         founders: Set("F".into()),
-        status: Set("incubating".into()),
+        status: Set(domain::startups::incubation::StartupStatus::Incubating),
         created_by: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -82,7 +82,7 @@ async fn grant(
     let g = grant::ActiveModel {
         startup_id: Set(startup_id),
         resource_id: Set(resource_id),
-        status: Set(status.into()),
+        status: Set(domain::credits::GrantStatus::parse(status).unwrap()),
         granted_minutes: Set(minutes),
         adjusted_minutes: Set(0),
         consumed_minutes: Set(used),
@@ -111,7 +111,7 @@ async fn grant(
             grant_id: Set(g.id),
             startup_id: Set(startup_id),
             resource_id: Set(resource_id),
-            kind: Set(kind.into()),
+            kind: Set(domain::credits::LedgerKind::parse(kind).unwrap()),
             minutes: Set(m),
             balance_after: Set(balance),
             external_ref: Set(job),
@@ -132,7 +132,11 @@ async fn grant(
             minutes - used
         )),
         idempotency_key: Set(format!("key-{}", g.id)),
-        status: Set(if status == "active" { "done" } else { "dead" }.into()),
+        status: Set(if status == "active" {
+            domain::credits::SyncStatus::Done
+        } else {
+            domain::credits::SyncStatus::Dead
+        }),
         attempts: Set(1),
         next_attempt_at: Set(now),
         last_error: Set(None),
@@ -303,7 +307,10 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
             .await
             .unwrap();
     assert_eq!(suspended.rows.len(), 20);
-    assert!(suspended.rows.iter().all(|g| g.status == "suspended"));
+    assert!(suspended
+        .rows
+        .iter()
+        .all(|g| g.status == domain::credits::GrantStatus::Suspended));
     let a800_rows = domain::credits::grants::list(
         db,
         &admin_actor,
@@ -318,7 +325,10 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
             .unwrap();
     assert_eq!(found.rows.len(), 1);
     assert_eq!(found.rows[0].startup_name, "Qinghe 100%_Vision 清河");
-    assert_eq!(found.rows[0].sync.as_ref().unwrap().status, "done");
+    assert_eq!(
+        found.rows[0].sync.as_ref().unwrap().status,
+        domain::credits::SyncStatus::Done
+    );
     // A grant's sync state is its target's newest job that was not superseded.
     let target = &found.rows[0];
     for (status, attempts, error) in [
@@ -331,7 +341,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
             resource_id: Set(target.resource_id),
             desired: Set("{}".into()),
             idempotency_key: Set(format!("newer-{status}")),
-            status: Set(status.into()),
+            status: Set(domain::credits::SyncStatus::parse(status).unwrap()),
             attempts: Set(attempts),
             next_attempt_at: Set(now),
             last_error: Set(error.map(String::from)),
@@ -430,12 +440,12 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
     assert!(consumed
         .rows
         .iter()
-        .all(|e| e.kind == "consumed" && e.minutes <= 0));
+        .all(|e| e.kind == domain::credits::LedgerKind::Consumed && e.minutes <= 0));
     let oldest =
         domain::credits::ledger_table::list(db, &admin_actor, &view("", "", "", "when", "asc", 0))
             .await
             .unwrap();
-    assert_eq!(oldest.rows[0].kind, "granted");
+    assert_eq!(oldest.rows[0].kind, domain::credits::LedgerKind::Granted);
     assert_eq!(oldest.rows[0].startup_name, "Batch 00");
     let by_job = domain::credits::ledger_table::list(
         db,
@@ -575,7 +585,7 @@ async fn people_cohorts_applications_and_outbox_lists_filter_and_export() {
         domain::intake::entity::application::ActiveModel {
             round_id: Set(round.id),
             startup_id: Set(s),
-            status: Set(status.into()),
+            status: Set(domain::intake::ApplicationStatus::parse(status).unwrap()),
             problem: Set("p".into()),
             solution: Set("s".into()),
             models_data: Set("m".into()),

@@ -3,6 +3,8 @@
 //! and time zones. Plain data and pure functions; no database and no Leptos.
 rust_i18n::i18n!("locales", fallback = "en");
 
+pub mod states;
+
 pub mod error;
 pub mod i18n;
 pub mod tables;

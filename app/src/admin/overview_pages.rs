@@ -88,7 +88,7 @@ fn Funnel(round: RoundFunnel) -> impl IntoView {
     let rows = round
         .counts
         .into_iter()
-        .map(|(s, n)| (locale.t(&crate::intake::status::label_key(&s)), n))
+        .map(|(s, n)| (locale.t(&format!("application.status_{s}")), n))
         .collect::<Vec<_>>();
     view! {
         <h3><a href=format!("/admin/rounds/{}/decisions", round.id)>{title.clone()}</a></h3>

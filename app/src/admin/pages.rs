@@ -9,6 +9,7 @@ use crate::components::{
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::shell::use_current_user;
+use crate::startups::incubation::StartupStatus;
 use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -48,7 +49,7 @@ fn role_card(
 ) -> impl IntoView {
     let (title, body, links): (String, String, Vec<(&str, String)>) = match role {
         Role::Applicant => match (&summary.startup, &summary.application_open) {
-            (Some((name, status)), _) if status == "incubating" => (
+            (Some((name, status)), _) if *status == StartupStatus::Incubating => (
                 locale.t("dashboard.founder_title"),
                 locale.t_with("dashboard.founder_body", &[("startup", name)]),
                 vec![
@@ -56,7 +57,7 @@ fn role_card(
                     ("/credits", locale.t("dashboard.credits_link")),
                 ],
             ),
-            (Some((name, status)), _) if status == "graduated" || status == "exited" => (
+            (Some((name, status)), _) if status.has_ended() => (
                 locale.t("dashboard.founder_title"),
                 locale.t_with(
                     &format!("dashboard.alumni_body_{status}"),
@@ -68,10 +69,7 @@ fn role_card(
                 locale.t("dashboard.applicant_title"),
                 locale.t_with(
                     "dashboard.application_open",
-                    &[(
-                        "status",
-                        &locale.t(&crate::intake::status::label_key(status)),
-                    )],
+                    &[("status", &locale.t(&status.label_key()))],
                 ),
                 vec![("/applications", locale.t("dashboard.applicant_link"))],
             ),

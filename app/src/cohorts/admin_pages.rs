@@ -5,7 +5,8 @@ use super::server_fns::{
     admin_cohorts, get_cohort_admin, get_session_roster, AddSession, AdminEnrol, DeleteSession,
     MarkAttendance, RemoveEnrolment, SaveCohort,
 };
-use super::{status, CohortAdmin, CohortForm, SessionView, COHORT_COLUMNS, PHASES, TRACKS};
+use super::{CohortAdmin, CohortForm, SessionView, COHORT_COLUMNS, PHASES, TRACKS};
+use crate::cohorts::EnrolmentStatus;
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, AdminOnly, ErrorBanner, ErrorPage,
     Form, Submit, TextArea, TextField,
@@ -367,14 +368,14 @@ fn Roster(cohort_id: i64, rows: Vec<super::RosterRow>) -> impl IntoView {
                 </tr></thead>
                 <tbody>
                     {rows.into_iter().map(|r| {
-                        let position = (r.status == status::WAITLISTED).then(|| { waiting += 1; waiting });
-                        let removable = r.status == status::ENROLLED || r.status == status::WAITLISTED;
+                        let position = (r.status == EnrolmentStatus::Waitlisted).then(|| { waiting += 1; waiting });
+                        let removable = r.status == EnrolmentStatus::Enrolled || r.status == EnrolmentStatus::Waitlisted;
                         view! {
-                            <tr data-person=r.email.clone() data-status=r.status.clone()>
+                            <tr data-person=r.email.clone() data-status=r.status.as_str()>
                                 <td>{r.name.clone()}</td>
                                 <td>{r.email.clone()}</td>
                                 <td>
-                                    <StatusPill status=r.status.clone()/>
+                                    <StatusPill status=r.status/>
                                     {position.map(|p| view! { " " <span class="meta">{format!("#{p}")}</span> })}
                                 </td>
                                 <td>{r.attended}</td>

@@ -4,7 +4,8 @@ use super::server_fns::{
     get_cohort, get_my_training, list_cohorts, verify_certificate, CheckIn, Enrol,
     WithdrawEnrolment,
 };
-use super::{pick, status, CertificateView, CohortCard, CohortDetail};
+use super::{pick, CertificateView, CohortCard, CohortDetail};
+use crate::cohorts::EnrolmentStatus;
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
     PrintButton, Submit,
@@ -58,10 +59,10 @@ fn window_line(locale: Locale, c: &CohortCard) -> String {
 }
 
 #[component]
-pub fn StatusPill(status: String) -> impl IntoView {
+pub fn StatusPill(status: EnrolmentStatus) -> impl IntoView {
     let locale = use_locale();
     view! {
-        <span class=format!("pill enrolment-{status}") data-enrolment=status.clone()>
+        <span class=format!("pill enrolment-{status}") data-enrolment=status.as_str()>
             {locale.t(&format!("enrolment.status_{status}"))}
         </span>
     }
@@ -98,7 +99,7 @@ pub fn CohortsPage() -> impl IntoView {
                                             <Location location=c.location.clone()/>
                                         </p>
                                         <p class="meta">{places} " · " {window}</p>
-                                        {c.my_status.clone().map(|s| view! { <StatusPill status=s/> })}
+                                        {c.my_status.map(|s| view! { <StatusPill status=s/> })}
                                     </li>
                                 }
                             }).collect_view()}
@@ -199,31 +200,31 @@ fn MyPlace(d: CohortDetail, any_open: bool) -> impl IntoView {
     let id = d.card.id;
     let open = d.card.open_now;
     let me = d.me.clone();
-    let state = me.as_ref().map(|m| m.status.clone());
-    let can_enrol = open && matches!(state.as_deref(), None | Some(status::WITHDRAWN));
+    let state = me.as_ref().map(|m| m.status);
+    let can_enrol = open && matches!(state, None | Some(EnrolmentStatus::Withdrawn));
     let can_withdraw = matches!(
-        state.as_deref(),
-        Some(status::ENROLLED | status::WAITLISTED)
+        state,
+        Some(EnrolmentStatus::Enrolled | EnrolmentStatus::Waitlisted)
     );
-    let attending = state.as_deref() == Some(status::ENROLLED);
+    let attending = state == Some(EnrolmentStatus::Enrolled);
     let summary = match &me {
         None => locale.t("cohorts.not_enrolled"),
-        Some(m) => match m.status.as_str() {
-            status::ENROLLED => locale.t_with(
+        Some(m) => match m.status {
+            EnrolmentStatus::Enrolled => locale.t_with(
                 "cohorts.you_enrolled",
                 &[("attended", &m.attended.to_string())],
             ),
-            status::WAITLISTED => locale.t_with(
+            EnrolmentStatus::Waitlisted => locale.t_with(
                 "cohorts.you_waitlisted",
                 &[("position", &m.waitlist_position.unwrap_or(0).to_string())],
             ),
-            status::COMPLETED => locale.t("cohorts.you_completed"),
+            EnrolmentStatus::Completed => locale.t("cohorts.you_completed"),
             _ => locale.t("cohorts.you_withdrew"),
         },
     };
     view! {
         <h2>{locale.t("cohorts.your_place")}</h2>
-        {state.clone().map(|s| view! { <p><StatusPill status=s/></p> })}
+        {state.map(|s| view! { <p><StatusPill status=s/></p> })}
         <p data-testid="my-status">{summary}</p>
         {me.as_ref().and_then(|m| m.certificate_code.clone()).map(|code| view! {
             <p><a class="button" href=format!("/certificates/{code}") data-testid="certificate-link">{locale.t("certificate.view")}</a></p>
@@ -239,7 +240,7 @@ fn MyPlace(d: CohortDetail, any_open: bool) -> impl IntoView {
                 <Submit testid="enrol">{locale.t("cohorts.enrol")}</Submit>
             </Form>
         })}
-        {(d.signed_in && !open && !can_withdraw && state.as_deref() != Some(status::COMPLETED)).then(|| view! {
+        {(d.signed_in && !open && !can_withdraw && state != Some(EnrolmentStatus::Completed)).then(|| view! {
             <p class="hint">{locale.t("cohorts.enrolment_closed")}</p>
         })}
         {(attending && any_open).then(|| view! {
@@ -382,7 +383,7 @@ pub fn MyTrainingPanel() -> impl IntoView {
                             {t.cohorts.iter().map(|c| view! {
                                 <li data-cohort=c.id>
                                     <a href=format!("/cohorts/{}", c.id)>{c.title(locale)}</a> " "
-                                    {c.my_status.clone().map(|s| view! { <StatusPill status=s/> })}
+                                    {c.my_status.map(|s| view! { <StatusPill status=s/> })}
                                 </li>
                             }).collect_view()}
                         </ul>

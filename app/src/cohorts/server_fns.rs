@@ -2,6 +2,7 @@
 // A form's fields arrive as arguments, one per input.
 #![allow(clippy::too_many_arguments)]
 use super::{CertificateView, CohortAdmin, CohortCard, CohortDetail, MyTraining, SessionRoster};
+use crate::cohorts::EnrolmentStatus;
 use crate::error::AppError;
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -41,12 +42,12 @@ pub async fn get_cohort(id: i64) -> Result<CohortDetail, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "enrol")]
-pub async fn enrol(cohort_id: i64) -> Result<String, AppError> {
+pub async fn enrol(cohort_id: i64) -> Result<EnrolmentStatus, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
     let got =
         domain::cohorts::enrolment::enrol(&state.db, &state.settings, &actor, cohort_id).await?;
-    let notice = if got == super::status::ENROLLED {
+    let notice = if got == EnrolmentStatus::Enrolled {
         "enrolled"
     } else {
         "waitlisted"
@@ -180,7 +181,7 @@ pub async fn admin_enrol(cohort_id: i64, #[server(default)] email: String) -> Re
         &email,
     )
     .await?;
-    let notice = if got == super::status::ENROLLED {
+    let notice = if got == EnrolmentStatus::Enrolled {
         "person_enrolled"
     } else {
         "person_waitlisted"

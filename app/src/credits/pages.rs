@@ -6,8 +6,8 @@ use super::server_fns::{
     CreateGrant, GrantTransition, RepairDrift, RetrySyncJob, SaveResource,
 };
 use super::{
-    format_gpu_hours, status, sync_status, GrantRow, ResourceView, BACKENDS, GRANT_COLUMNS,
-    LEDGER_COLUMNS, LEDGER_KINDS, SYNC_COLUMNS,
+    format_gpu_hours, GrantRow, GrantStatus, LedgerKind, ResourceView, SyncStatus, BACKENDS,
+    GRANT_COLUMNS, LEDGER_COLUMNS, SYNC_COLUMNS,
 };
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
@@ -123,13 +123,10 @@ fn page_param() -> Memo<u64> {
 #[component]
 fn SyncPill(sync: Option<super::SyncState>) -> impl IntoView {
     let locale = use_locale();
-    let state = sync
-        .as_ref()
-        .map(|s| s.status.clone())
-        .unwrap_or_else(|| "none".into());
+    let state = sync.as_ref().map(|s| s.status.as_str()).unwrap_or("none");
     let title = sync.and_then(|s| s.last_error).unwrap_or_default();
     view! {
-        <span class=format!("pill sync-{state}") data-sync=state.clone() title=title>
+        <span class=format!("pill sync-{state}") data-sync=state title=title>
             {locale.t(&format!("sync.status_{state}"))}
         </span>
     }
@@ -341,7 +338,7 @@ fn TranchesTable(rows: Vec<crate::startups::incubation::TrancheRow>) -> impl Int
             </tr></thead>
             <tbody>
                 {rows.into_iter().map(|t| view! {
-                    <tr data-tranche=t.id data-tranche-status=t.status.clone()>
+                    <tr data-tranche=t.id data-tranche-status=t.status.as_str()>
                         <td>{t.milestone_title}</td>
                         <td>{t.due_on.format("%Y-%m-%d").to_string()}</td>
                         <td class="num">{hours(t.minutes)}</td>
@@ -387,7 +384,7 @@ pub fn GrantsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let q = query.get();
                 let resources = resource_options(resources.await);
-                let statuses = status::ALL
+                let statuses = GrantStatus::ALL
                     .iter()
                     .map(|k| (k.to_string(), locale.t(&format!("grants.status_{k}"))))
                     .collect::<Vec<_>>();
@@ -552,10 +549,10 @@ pub fn GrantPage() -> impl IntoView {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(d) => {
                         let g = d.grant.clone();
-                        let open = matches!(g.status.as_str(), status::ACTIVE | status::SUSPENDED);
-                        let moves: Vec<(&'static str, &'static str)> = match g.status.as_str() {
-                            status::ACTIVE => vec![(status::SUSPENDED, "grants.suspend"), (status::REVOKED, "grants.revoke")],
-                            status::SUSPENDED => vec![(status::ACTIVE, "grants.resume"), (status::REVOKED, "grants.revoke")],
+                        let open = g.status.is_live();
+                        let moves: Vec<(GrantStatus, &'static str)> = match g.status {
+                            GrantStatus::Active => vec![(GrantStatus::Suspended, "grants.suspend"), (GrantStatus::Revoked, "grants.revoke")],
+                            GrantStatus::Suspended => vec![(GrantStatus::Active, "grants.resume"), (GrantStatus::Revoked, "grants.revoke")],
                             _ => vec![],
                         };
                         view! {
@@ -602,9 +599,9 @@ pub fn GrantPage() -> impl IntoView {
                                         {moves.into_iter().map(|(to, label)| view! {
                                             <Form action=transition class="form compact" banner=false>
                                                 <input type="hidden" name="id" value=g.id/>
-                                                <input type="hidden" name="to" value=to/>
+                                                <input type="hidden" name="to" value=to.as_str()/>
                                                 <input type="text" name="note" aria-label=locale.t("grants.note") placeholder=locale.t("grants.note")/>
-                                                <Submit class=if to == status::REVOKED { "danger" } else { "secondary" } testid=format!("to-{to}")>{locale.t(label)}</Submit>
+                                                <Submit class=if to == GrantStatus::Revoked { "danger" } else { "secondary" } testid=format!("to-{to}")>{locale.t(label)}</Submit>
                                             </Form>
                                         }).collect_view()}
                                     </section>
@@ -622,7 +619,7 @@ pub fn GrantPage() -> impl IntoView {
                                     </tr></thead>
                                     <tbody>
                                         {d.ledger.into_iter().map(|e| view! {
-                                            <tr data-kind=e.kind.clone()>
+                                            <tr data-kind=e.kind.as_str()>
                                                 <td>{format_time(&e.created_at)}</td>
                                                 <td>{locale.t(&format!("ledger.{}", e.kind))}</td>
                                                 <td class="num">{hours(e.minutes)}</td>
@@ -663,11 +660,11 @@ pub fn SyncJobsPage() -> impl IntoView {
                 let q = query.get();
                 let resources = resource_options(resources.await);
                 let states = [
-                    sync_status::PENDING,
-                    sync_status::RUNNING,
-                    sync_status::DONE,
-                    sync_status::DEAD,
-                    sync_status::SUPERSEDED,
+                    SyncStatus::Pending,
+                    SyncStatus::Running,
+                    SyncStatus::Done,
+                    SyncStatus::Dead,
+                    SyncStatus::Superseded,
                 ]
                 .iter()
                 .map(|k| (k.to_string(), locale.t(&format!("sync.status_{k}"))))
@@ -704,10 +701,10 @@ pub fn SyncJobsPage() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>
                                     {p.rows.into_iter().map(|j| {
-                                        let dead = j.status == sync_status::DEAD;
-                                        let waiting = matches!(j.status.as_str(), sync_status::PENDING | sync_status::RUNNING);
+                                        let dead = j.status == SyncStatus::Dead;
+                                        let waiting = matches!(j.status, SyncStatus::Pending | SyncStatus::Running);
                                         view! {
-                                            <tr data-job=j.id data-status=j.status.clone()>
+                                            <tr data-job=j.id data-status=j.status.as_str()>
                                                 <td>{j.startup_name}</td>
                                                 <td>{j.resource_name}</td>
                                                 <td class="num">{hours(j.limit_minutes)}</td>
@@ -756,7 +753,7 @@ pub fn LedgerPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let q = query.get();
                 let resources = resource_options(resources.await);
-                let kinds = LEDGER_KINDS
+                let kinds = LedgerKind::ALL
                     .iter()
                     .map(|k| (k.to_string(), locale.t(&format!("ledger.{k}"))))
                     .collect::<Vec<_>>();
@@ -789,7 +786,7 @@ pub fn LedgerPage() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>
                                     {p.rows.into_iter().map(|e| view! {
-                                        <tr data-entry=e.id data-kind=e.kind.clone()>
+                                        <tr data-entry=e.id data-kind=e.kind.as_str()>
                                             <td>{format_time(&e.created_at)}</td>
                                             <td><a href=format!("/admin/grants/{}", e.grant_id)>{e.startup_name}</a></td>
                                             <td>{e.resource_name}</td>

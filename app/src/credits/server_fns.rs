@@ -161,7 +161,8 @@ pub async fn grant_transition(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::credits::grants::transition(&state.db, &state.settings, &actor, id, &to, &note).await?;
+    let to = super::GrantStatus::parse(&to).ok_or(AppError::conflict("error.grant_transition"))?;
+    domain::credits::grants::transition(&state.db, &state.settings, &actor, id, to, &note).await?;
     redirect_with_notice(&format!("/admin/grants/{id}"), "saved");
     Ok(())
 }

@@ -3,17 +3,18 @@ use super::server_fns::{
     get_application_detail, get_apply_page, my_applications, open_rounds, SaveApplication,
     WithdrawApplication,
 };
-use super::{status, ApplicationFields, Phase};
+use super::{ApplicationFields, Phase};
 use crate::components::{
     data_version, format_time, mutation, param_id, ErrorPage, Form, Submit, TextArea, TextField,
 };
 use crate::i18n::use_locale;
+use crate::intake::ApplicationStatus;
 use leptos::prelude::*;
 
 #[component]
-fn StatusPill(status: String) -> impl IntoView {
+fn StatusPill(status: ApplicationStatus) -> impl IntoView {
     let locale = use_locale();
-    view! { <span class=format!("pill {status}") data-status=status.clone()>{locale.t(&status::label_key(&status))}</span> }
+    view! { <span class=format!("pill {status}") data-status=status.as_str()>{locale.t(&status.label_key())}</span> }
 }
 
 #[component]
@@ -73,7 +74,7 @@ pub fn ApplyPage() -> impl IntoView {
                 match data.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                     Ok(p) => {
-                        let editable = p.application.as_ref().is_none_or(|a| a.status == status::DRAFT);
+                        let editable = p.application.as_ref().is_none_or(|a| a.status == ApplicationStatus::Draft);
                         let header = view! {
                             <h1>{p.round_title.clone()}</h1>
                             <p class="lead">{p.round_description.clone()}</p>
@@ -191,12 +192,12 @@ pub fn ApplicationPage() -> impl IntoView {
                         let answer = move |key: &'static str, value: String| {
                             view! { <dt>{locale.t(key)}</dt><dd class="answer">{value}</dd> }
                         };
-                        let draft = s.status == status::DRAFT;
+                        let draft = s.status == ApplicationStatus::Draft;
                         view! {
                             <div class="split">
                                 <section class="card">
                                     <p class="meta"><a href=d.back.0.clone()>{locale.t(&d.back.1)}</a></p>
-                                    <h1>{s.round_title.clone()} " " <StatusPill status=s.status.clone()/></h1>
+                                    <h1>{s.round_title.clone()} " " <StatusPill status=s.status/></h1>
                                     {draft.then(|| view! {
                                         <p><a class="button small" href=format!("/apply/{}", s.round_id)>{locale.t("applications.continue")}</a></p>
                                     })}
@@ -223,8 +224,8 @@ pub fn ApplicationPage() -> impl IntoView {
                                     <h2>{locale.t("applications.timeline")}</h2>
                                     <ol class="timeline" data-testid="timeline">
                                         {d.timeline.iter().map(|step| view! {
-                                            <li data-status=step.status.clone()>
-                                                <strong>{locale.t(&status::label_key(&step.status))}</strong>
+                                            <li data-status=step.status.as_str()>
+                                                <strong>{locale.t(&step.status.label_key())}</strong>
                                                 <small>{format_time(&step.at)}</small>
                                             </li>
                                         }).collect_view()}

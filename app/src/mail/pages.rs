@@ -6,11 +6,12 @@ use crate::components::{
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
+use crate::mail::MailStatus;
 use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-fn status_key(status: &str) -> String {
+fn status_key(status: MailStatus) -> String {
     format!("outbox.status_{status}")
 }
 
@@ -25,9 +26,9 @@ pub fn OutboxPage() -> impl IntoView {
         <h1>{locale.t("outbox.title")}</h1>
         {move || {
             let q = query.get();
-            let statuses = [super::status::PENDING, super::status::SENT, super::status::DEAD]
+            let statuses = MailStatus::ALL
                 .iter()
-                .map(|k| (k.to_string(), locale.t(&status_key(k))))
+                .map(|k| (k.to_string(), locale.t(&status_key(*k))))
                 .collect::<Vec<_>>();
             view! {
                 <TableFilters path=PATH csv="/admin/outbox.csv" query=q.clone() search_label=locale.t("outbox.search")>
@@ -76,14 +77,14 @@ pub fn OutboxPage() -> impl IntoView {
 fn OutboxRowView(row: OutboxRow) -> impl IntoView {
     let locale = use_locale();
     let retry = mutation::<RetryEmail>();
-    let dead = row.status == super::status::DEAD;
+    let dead = row.status == MailStatus::Dead;
     view! {
-        <tr data-status=row.status.clone()>
+        <tr data-status=row.status.as_str()>
             <td>{format_time(&row.created_at)}</td>
             <td>{row.to_address.clone()}</td>
             <td><a href=format!("/admin/outbox/{}", row.id)>{row.subject.clone()}</a></td>
             <td>
-                <span class=format!("pill {}", row.status)>{locale.t(&status_key(&row.status))}</span>
+                <span class=format!("pill {}", row.status)>{locale.t(&status_key(row.status))}</span>
                 {row.last_error.clone().map(|e| view! { <small class="error-text">{e}</small> })}
             </td>
             <td>
@@ -115,7 +116,7 @@ pub fn OutboxMessagePage() -> impl IntoView {
                             <h1>{m.row.subject.clone()}</h1>
                             <dl class="facts">
                                 <dt>{locale.t("outbox.to")}</dt><dd>{m.row.to_address.clone()}</dd>
-                                <dt>{locale.t("outbox.status")}</dt><dd>{locale.t(&status_key(&m.row.status))}</dd>
+                                <dt>{locale.t("outbox.status")}</dt><dd>{locale.t(&status_key(m.row.status))}</dd>
                                 <dt>{locale.t("outbox.created")}</dt><dd>{format_time(&m.row.created_at)}</dd>
                                 {m.row.delivery_ref.clone().map(|d| view! { <dt>{locale.t("outbox.delivery")}</dt><dd><code>{d}</code></dd> })}
                             </dl>

@@ -5,7 +5,6 @@ use crate::cohorts::pick;
 use crate::components::{data_version, format_time, ErrorBanner, ErrorPage};
 use crate::error::AppError;
 use crate::i18n::use_locale;
-use crate::intake::status as app_status;
 use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -36,7 +35,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                         let q = query.get_untracked();
                         let statuses = super::listing_statuses()
                             .iter()
-                            .map(|k| (k.to_string(), locale.t(&app_status::label_key(k))))
+                            .map(|k| (k.to_string(), locale.t(&k.label_key())))
                             .collect::<Vec<_>>();
                         let rounds = rounds
                             .into_iter()
@@ -64,10 +63,10 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>
                                     {p.rows.into_iter().map(|a| view! {
-                                        <tr data-application=a.id data-status=a.status.clone()>
+                                        <tr data-application=a.id data-status=a.status.as_str()>
                                             <td><a href=format!("/startups/{}", a.startup_id)>{a.startup_name}</a></td>
                                             <td><a href=format!("/admin/rounds/{}/applications", a.round_id)>{pick(locale, &a.round_title_en, &a.round_title_zh).to_string()}</a></td>
-                                            <td><span class=format!("pill {}", a.status)>{locale.t(&app_status::label_key(&a.status))}</span></td>
+                                            <td><span class=format!("pill {}", a.status)>{locale.t(&a.status.label_key())}</span></td>
                                             <td class="num">{format!("{} · {}", a.gpu_hours, a.gpu_model)}</td>
                                             <td class="num">{format!("{} / {}", a.reviews_submitted, a.reviews_assigned)}</td>
                                             <td>{a.submitted_at.as_ref().map(format_time).unwrap_or_default()}</td>

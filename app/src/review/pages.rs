@@ -6,7 +6,8 @@ use super::server_fns::{
 use super::{BoardView, RoundApplicationRow, BOARD_FILTERS, RECOMMENDATIONS};
 use crate::components::{data_version, format_time, mutation, param_id, ErrorPage, Form, Submit};
 use crate::i18n::use_locale;
-use crate::intake::status as app_status;
+use crate::intake::ApplicationStatus;
+use crate::review::AssignmentStatus;
 use crate::tables::Pager;
 use leptos::prelude::*;
 
@@ -90,8 +91,8 @@ fn ApplicationRow(
     let locale = use_locale();
     let assign = mutation::<AssignReviewer>();
     let reviewable = matches!(
-        row.status.as_str(),
-        app_status::SUBMITTED | app_status::IN_REVIEW
+        row.status,
+        ApplicationStatus::Submitted | ApplicationStatus::InReview
     );
     let short = super::needs_reviewers(&row, wanted);
     let assigned: Vec<i64> = row.assignments.iter().map(|a| a.mentor_id).collect();
@@ -103,14 +104,14 @@ fn ApplicationRow(
         <tr data-application=row.application_id>
             <td><a href=format!("/applications/{}", row.application_id)>{row.startup_name.clone()}</a></td>
             <td>
-                <span class=format!("pill {}", row.status)>{locale.t(&app_status::label_key(&row.status))}</span>
+                <span class=format!("pill {}", row.status)>{locale.t(&row.status.label_key())}</span>
                 {short.then(|| view! { <span class="pill waitlisted" data-testid="short">{locale.t("review.short")}</span> })}
             </td>
             <td>{row.submitted_at.as_ref().map(format_time).unwrap_or_default()}</td>
             <td>
                 <ul class="plain">
                     {row.assignments.iter().map(|a| view! {
-                        <li data-status=a.status.clone()>{a.mentor_name.clone()} " · " {locale.t(&format!("review.status_{}", a.status))}</li>
+                        <li data-status=a.status.as_str()>{a.mentor_name.clone()} " · " {locale.t(&format!("review.status_{}", a.status))}</li>
                     }).collect_view()}
                 </ul>
                 {(reviewable && !free.is_empty()).then(|| view! {
@@ -220,7 +221,7 @@ pub fn ReviewFormPage() -> impl IntoView {
                         };
                         let f = r.fields.clone();
                         let answer = move |key: &'static str, value: String| view! { <dt>{locale.t(key)}</dt><dd class="answer">{value}</dd> };
-                        let recused = r.status == super::status::RECUSED;
+                        let recused = r.status == AssignmentStatus::Recused;
                         view! {
                             <p class="meta"><a href="/reviews">{locale.t("review.back_to_queue")}</a></p>
                             <h1 data-testid="review-title">{title}</h1>
@@ -369,7 +370,7 @@ pub fn DecisionBoardPage() -> impl IntoView {
                             let label = match key {
                                 None => locale.t("decide.filter_all"),
                                 Some("disagreement") => locale.t("decide.disagree"),
-                                Some(s) => locale.t(&app_status::label_key(s)),
+                                Some(s) => locale.t(&format!("application.status_{s}")),
                             };
                             view! {
                                 <a class="chip" href=target.href(round_id, 0)
@@ -426,8 +427,8 @@ fn BoardRowView(row: super::BoardRow) -> impl IntoView {
     let locale = use_locale();
     let decide = mutation::<super::server_fns::Decide>();
     let decidable = matches!(
-        row.status.as_str(),
-        app_status::SUBMITTED | app_status::IN_REVIEW | app_status::WAITLISTED
+        row.status,
+        ApplicationStatus::Submitted | ApplicationStatus::InReview | ApplicationStatus::Waitlisted
     );
     // Nobody has reviewed it: deciding asks for a confirmation.
     let unreviewed = row.reviews.is_empty();
@@ -449,7 +450,7 @@ fn BoardRowView(row: super::BoardRow) -> impl IntoView {
                     </ul>
                 </details>
             </td>
-            <td><span class=format!("pill {}", row.status)>{locale.t(&app_status::label_key(&row.status))}</span></td>
+            <td><span class=format!("pill {}", row.status)>{locale.t(&row.status.label_key())}</span></td>
             <td>{format!("{} / {}", row.reviews.len(), row.assigned)}</td>
             <td data-testid="mean">{two_places(row.weighted_mean)}</td>
             <td>

@@ -1,9 +1,7 @@
 //! Incubation pages: the admin's startup list (/admin/startups), a startup's page for admins
 //! and its mentors (/startups/:id), the mentor's list (/mentoring), and the team's read-only
 //! view of its milestones on /startup.
-use super::incubation::{
-    milestone_status, startup_status, MilestoneRow, StartupDetail, TrancheRow, STARTUP_COLUMNS,
-};
+use super::incubation::{MilestoneRow, StartupDetail, TrancheRow, STARTUP_COLUMNS};
 use super::incubation_fns::{
     get_my_incubation, get_startup_detail, list_startups, my_mentoring, AddStartup, AddStartupNote,
     AssignMentor, CreateMilestone, DeleteMilestone, EndIncubation, SetResidency, SignOffMilestone,
@@ -17,6 +15,7 @@ use crate::components::{
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
 use crate::i18n::use_locale;
+use crate::startups::incubation::{MilestoneStatus, StartupStatus};
 use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use chrono::NaiveDate;
 use leptos::prelude::*;
@@ -38,25 +37,21 @@ fn window(from: Option<NaiveDate>, until: Option<NaiveDate>) -> String {
 }
 
 #[component]
-fn StatusPill(status: String) -> impl IntoView {
+fn StatusPill(status: StartupStatus) -> impl IntoView {
     let locale = use_locale();
     view! {
-        <span class=format!("pill startup-{status}") data-status=status.clone()>
+        <span class=format!("pill startup-{status}") data-status=status.as_str()>
             {locale.t(&format!("incubation.status_{status}"))}
         </span>
     }
 }
 
 #[component]
-fn MilestonePill(status: String, overdue: bool) -> impl IntoView {
+fn MilestonePill(status: MilestoneStatus, overdue: bool) -> impl IntoView {
     let locale = use_locale();
-    let key = if overdue {
-        "overdue".to_string()
-    } else {
-        status.clone()
-    };
+    let key = if overdue { "overdue" } else { status.as_str() };
     view! {
-        <span class=format!("pill milestone-{key}") data-milestone-status=status>
+        <span class=format!("pill milestone-{key}") data-milestone-status=status.as_str()>
             {locale.t(&format!("milestones.status_{key}"))}
         </span>
     }
@@ -70,7 +65,7 @@ pub fn TrancheList(tranches: Vec<TrancheRow>) -> impl IntoView {
         view! {
             <ul class="tranches">
                 {tranches.into_iter().map(|t| view! {
-                    <li data-tranche=t.id data-tranche-status=t.status.clone()>
+                    <li data-tranche=t.id data-tranche-status=t.status.as_str()>
                         {locale.t_with("tranches.line", &[("hours", &format_gpu_hours(t.minutes))])}
                         " "
                         <span class=format!("pill tranche-{}", t.status)>{locale.t(&format!("tranches.status_{}", t.status))}</span>
@@ -85,12 +80,12 @@ pub fn TrancheList(tranches: Vec<TrancheRow>) -> impl IntoView {
 #[component]
 fn MilestoneFacts(m: MilestoneRow, today: NaiveDate) -> impl IntoView {
     let locale = use_locale();
-    let overdue = m.status == milestone_status::PLANNED && m.due_on < today;
+    let overdue = m.status == MilestoneStatus::Planned && m.due_on < today;
     view! {
         <div class="milestone-head">
             <strong>{m.title.clone()}</strong>
             " "
-            <MilestonePill status=m.status.clone() overdue/>
+            <MilestonePill status=m.status overdue/>
             <span class="meta">{locale.t_with("milestones.due", &[("date", &day(&m.due_on))])}</span>
         </div>
         {(!m.description.is_empty()).then(|| view! { <p>{m.description.clone()}</p> })}
@@ -125,7 +120,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
         <h1>{locale.t("incubation.title")}</h1>
         {move || {
             let q = query.get();
-            let statuses = startup_status::ALL
+            let statuses = StartupStatus::ALL
                 .iter()
                 .map(|k| (k.to_string(), locale.t(&format!("incubation.status_{k}"))))
                 .collect::<Vec<_>>();
@@ -251,7 +246,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
     let sign = mutation::<SignOffMilestone>();
     let p = d.profile.clone();
     let id = p.id;
-    let incubating = p.status == startup_status::INCUBATING;
+    let incubating = p.status == StartupStatus::Incubating;
     let manage = d.can_manage;
     let today = d.today;
     let date_value = |d: Option<NaiveDate>| d.as_ref().map(day).unwrap_or_default();
@@ -264,7 +259,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
             }}
         </p>
         <div class="title-row">
-            <h1>{p.name.clone()}" "<StatusPill status=p.status.clone()/></h1>
+            <h1>{p.name.clone()}" "<StatusPill status=p.status/></h1>
             {(manage && incubating).then(|| view! {
                 <a class="button" href=format!("/admin/grants/new?startup={id}") data-testid="grant-credit">{locale.t("grants.grant_credit")}</a>
             })}
@@ -359,7 +354,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
             {d.milestones.is_empty().then(|| view! { <p class="empty">{locale.t("milestones.none")}</p> })}
             <ol class="milestones">
                 {d.milestones.into_iter().map(|m| {
-                    let open = incubating && m.status == milestone_status::PLANNED;
+                    let open = incubating && m.status == MilestoneStatus::Planned;
                     let mid = m.id;
                     let title = m.title.clone();
                     let description = m.description.clone();
@@ -534,7 +529,7 @@ pub fn MyIncubationSection() -> impl IntoView {
                     let today = i.today;
                     view! {
                         <section class="card narrow wide" id="incubation" data-testid="my-incubation">
-                            <h2>{locale.t("incubation.mine_title")}" "<StatusPill status=i.status.clone()/></h2>
+                            <h2>{locale.t("incubation.mine_title")}" "<StatusPill status=i.status/></h2>
                             <dl class="facts">
                                 <dt>{locale.t("incubation.residency")}</dt>
                                 <dd data-testid="residency">{window(i.residency_from, i.residency_until)}</dd>

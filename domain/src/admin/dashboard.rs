@@ -11,11 +11,13 @@ use sea_orm::{
     QuerySelect, QueryTrait,
 };
 use wire::auth::Role;
-use wire::intake::status as app_status;
-use wire::review::status as review_status;
+use wire::intake::ApplicationStatus;
+use wire::review::AssignmentStatus;
+use wire::startups::incubation::StartupStatus;
 
 /// Applications that still wait for reviews (a decided one needs none).
-const UNDECIDED: [&str; 2] = [app_status::SUBMITTED, app_status::IN_REVIEW];
+const UNDECIDED: [ApplicationStatus; 2] =
+    [ApplicationStatus::Submitted, ApplicationStatus::InReview];
 
 pub async fn summary(db: &DatabaseConnection, actor: &Actor) -> AppResult<DashboardSummary> {
     let mut out = DashboardSummary::default();
@@ -31,7 +33,7 @@ pub async fn summary(db: &DatabaseConnection, actor: &Actor) -> AppResult<Dashbo
             .await?
         {
             // Only an applicant's card tells where their application stands.
-            let newest = if s.status != "applicant" {
+            let newest = if s.status != StartupStatus::Applicant {
                 None
             } else {
                 application::Entity::find()
@@ -42,11 +44,11 @@ pub async fn summary(db: &DatabaseConnection, actor: &Actor) -> AppResult<Dashbo
             };
             out.application_open = newest.map(|a| a.status).filter(|st| {
                 matches!(
-                    st.as_str(),
-                    app_status::DRAFT
-                        | app_status::SUBMITTED
-                        | app_status::IN_REVIEW
-                        | app_status::WAITLISTED
+                    st,
+                    ApplicationStatus::Draft
+                        | ApplicationStatus::Submitted
+                        | ApplicationStatus::InReview
+                        | ApplicationStatus::Waitlisted
                 )
             });
             out.startup = Some((s.name, s.status));
@@ -56,7 +58,7 @@ pub async fn summary(db: &DatabaseConnection, actor: &Actor) -> AppResult<Dashbo
         let open = || {
             assignment::Entity::find()
                 .filter(assignment::Column::MentorId.eq(actor.user_id))
-                .filter(assignment::Column::Status.eq(review_status::ASSIGNED))
+                .filter(assignment::Column::Status.eq(AssignmentStatus::Assigned))
                 .filter(
                     assignment::Column::ApplicationId.in_subquery(
                         application::Entity::find()

@@ -17,17 +17,18 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 use wire::auth::Role;
-use wire::credits::kind;
-use wire::intake::status as app_status;
+use wire::credits::LedgerKind;
+use wire::intake::ApplicationStatus;
+use wire::startups::incubation::StartupStatus;
 
-const FUNNEL: &[&str] = &[
-    app_status::DRAFT,
-    app_status::SUBMITTED,
-    app_status::IN_REVIEW,
-    app_status::WAITLISTED,
-    app_status::ACCEPTED,
-    app_status::REJECTED,
-    app_status::WITHDRAWN,
+const FUNNEL: &[ApplicationStatus] = &[
+    ApplicationStatus::Draft,
+    ApplicationStatus::Submitted,
+    ApplicationStatus::InReview,
+    ApplicationStatus::Waitlisted,
+    ApplicationStatus::Accepted,
+    ApplicationStatus::Rejected,
+    ApplicationStatus::Withdrawn,
 ];
 
 /// (resource, granted + adjusted, consumed, forfeited) in GPU-minutes; NULL when no grant.
@@ -112,9 +113,14 @@ pub async fn overview(
         .all(db)
         .await?;
     let by_status: HashMap<String, i64> = by_status.into_iter().collect();
-    let startups = wire::startups::incubation::startup_status::ALL
+    let startups = StartupStatus::ALL
         .iter()
-        .map(|s| (s.to_string(), by_status.get(*s).copied().unwrap_or(0)))
+        .map(|s| {
+            (
+                s.to_string(),
+                by_status.get(s.as_str()).copied().unwrap_or(0),
+            )
+        })
         .collect();
 
     let sums: Vec<ResourceSums> = grant::Entity::find()
@@ -209,7 +215,7 @@ async fn burn_per_month(db: &DatabaseConnection, park: Zone) -> AppResult<Vec<(S
         DatabaseBackend::Postgres => format!("${n}"),
         _ => format!("?{n}"),
     };
-    let mut values: Vec<sea_orm::Value> = vec![kind::CONSUMED.into(), bounds[0].into()];
+    let mut values: Vec<sea_orm::Value> = vec![LedgerKind::Consumed.into(), bounds[0].into()];
     let mut case = String::from("CASE");
     for (i, bound) in bounds.iter().enumerate().skip(1) {
         values.push((*bound).into());
@@ -279,7 +285,7 @@ pub async fn kpis(
         .select_only()
         .column(application::Column::StartupId)
         .distinct()
-        .filter(application::Column::Status.eq(app_status::ACCEPTED))
+        .filter(application::Column::Status.eq(ApplicationStatus::Accepted))
         .filter(application::Column::DecidedAt.gte(start))
         .filter(application::Column::DecidedAt.lt(end))
         .into_tuple()
@@ -294,15 +300,15 @@ pub async fn kpis(
     };
     let graduated = ended("graduated").await? as i64;
     let exited = ended("exited").await? as i64;
-    let sums: Vec<(String, Option<i64>)> = ledger::Entity::find()
+    let sums: Vec<(LedgerKind, Option<i64>)> = ledger::Entity::find()
         .select_only()
         .column(ledger::Column::Kind)
         .expr_as(bigint_sum(Expr::col(ledger::Column::Minutes)), "minutes")
         .filter(ledger::Column::Kind.is_in([
-            kind::GRANTED,
-            kind::TRANCHE_RELEASED,
-            kind::ADJUSTED,
-            kind::CONSUMED,
+            LedgerKind::Granted,
+            LedgerKind::TrancheReleased,
+            LedgerKind::Adjusted,
+            LedgerKind::Consumed,
         ]))
         .filter(ledger::Column::CreatedAt.gte(start))
         .filter(ledger::Column::CreatedAt.lt(end))
@@ -310,9 +316,9 @@ pub async fn kpis(
         .into_tuple()
         .all(db)
         .await?;
-    let sum = |k: &str| {
+    let sum = |k: LedgerKind| {
         sums.iter()
-            .filter(|(kind, _)| kind == k)
+            .filter(|(kind, _)| *kind == k)
             .map(|(_, m)| m.unwrap_or(0))
             .sum::<i64>()
     };
@@ -339,8 +345,10 @@ pub async fn kpis(
         exited,
         // As the grants list counts them: issued, released by milestones, and adjusted (a
         // top-up or a correction) within the period.
-        gpu_minutes_granted: sum(kind::GRANTED) + sum(kind::TRANCHE_RELEASED) + sum(kind::ADJUSTED),
-        gpu_minutes_consumed: -sum(kind::CONSUMED),
+        gpu_minutes_granted: sum(LedgerKind::Granted)
+            + sum(LedgerKind::TrancheReleased)
+            + sum(LedgerKind::Adjusted),
+        gpu_minutes_consumed: -sum(LedgerKind::Consumed),
         people_trained: trained.len() as i64,
         certificates,
     })

@@ -3,10 +3,11 @@
 use super::commands::lock_roster;
 use super::entity::{attendance, certificate, cohort, enrolment, session};
 use super::views::{certificate_view, checkin_open};
-use super::{status, AttendanceRow, SessionRoster};
+use super::{AttendanceRow, SessionRoster};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::accounts::users_by_id;
+use crate::cohorts::EnrolmentStatus;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
@@ -28,7 +29,10 @@ const CHECKIN: &str = "checkin";
 async fn attendees(db: &impl ConnectionTrait, cohort_id: i64) -> AppResult<Vec<enrolment::Model>> {
     Ok(enrolment::Entity::find()
         .filter(enrolment::Column::CohortId.eq(cohort_id))
-        .filter(enrolment::Column::Status.is_in([status::ENROLLED, status::COMPLETED]))
+        .filter(
+            enrolment::Column::Status
+                .is_in([EnrolmentStatus::Enrolled, EnrolmentStatus::Completed]),
+        )
         .order_by_asc(enrolment::Column::QueuedAt)
         .order_by_asc(enrolment::Column::Id)
         .all(db)
@@ -230,10 +234,9 @@ pub async fn check_in(
         .filter(enrolment::Column::UserId.eq(actor.user_id))
         .one(&txn)
         .await?;
-    if !me
-        .as_ref()
-        .is_some_and(|e| e.status == status::ENROLLED || e.status == status::COMPLETED)
-    {
+    if !me.as_ref().is_some_and(|e| {
+        e.status == EnrolmentStatus::Enrolled || e.status == EnrolmentStatus::Completed
+    }) {
         return Err(AppError::conflict("error.not_enrolled"));
     }
     let now = Utc::now();
@@ -366,7 +369,7 @@ async fn settle(
     let enrolled = enrolment::Entity::find()
         .filter(enrolment::Column::CohortId.eq(c.id))
         .filter(enrolment::Column::UserId.is_in(due))
-        .filter(enrolment::Column::Status.eq(status::ENROLLED))
+        .filter(enrolment::Column::Status.eq(EnrolmentStatus::Enrolled))
         .all(txn)
         .await?;
     let people = users_by_id(txn, enrolled.iter().map(|e| e.user_id)).await?;
@@ -377,7 +380,7 @@ async fn settle(
         };
         let n = attended.get(&e.user_id).copied().unwrap_or(0);
         let mut a: enrolment::ActiveModel = e.clone().into();
-        a.status = Set(status::COMPLETED.into());
+        a.status = Set(EnrolmentStatus::Completed);
         a.completed_at = Set(Some(now));
         a.updated_at = Set(now);
         a.update(txn).await?;
@@ -401,9 +404,9 @@ async fn settle(
                 action: "enrolment.completed",
                 entity_type: "enrolment",
                 entity_id: e.id.to_string(),
-                before: Some(json!({"status": status::ENROLLED})),
+                before: Some(json!({"status": EnrolmentStatus::Enrolled})),
                 after: Some(json!({
-                    "status": status::COMPLETED, "certificate": cert.code,
+                    "status": EnrolmentStatus::Completed, "certificate": cert.code,
                     "attended": n, "sessions": total,
                 })),
             },

@@ -3,11 +3,11 @@
 //! enrolments on one cohort are counted one after the other and never exceed its capacity.
 use super::commands::lock_roster;
 use super::entity::{cohort, enrolment};
-use super::status;
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::accounts::users_by_id;
 use crate::auth::entity::user;
+use crate::cohorts::EnrolmentStatus;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
@@ -24,7 +24,10 @@ use wire::auth::Role;
 pub async fn places_taken(db: &impl ConnectionTrait, cohort_id: i64) -> AppResult<i64> {
     Ok(enrolment::Entity::find()
         .filter(enrolment::Column::CohortId.eq(cohort_id))
-        .filter(enrolment::Column::Status.is_in([status::ENROLLED, status::COMPLETED]))
+        .filter(
+            enrolment::Column::Status
+                .is_in([EnrolmentStatus::Enrolled, EnrolmentStatus::Completed]),
+        )
         .count(db)
         .await? as i64)
 }
@@ -32,7 +35,7 @@ pub async fn places_taken(db: &impl ConnectionTrait, cohort_id: i64) -> AppResul
 async fn waitlist(db: &impl ConnectionTrait, cohort_id: i64) -> AppResult<Vec<enrolment::Model>> {
     Ok(enrolment::Entity::find()
         .filter(enrolment::Column::CohortId.eq(cohort_id))
-        .filter(enrolment::Column::Status.eq(status::WAITLISTED))
+        .filter(enrolment::Column::Status.eq(EnrolmentStatus::Waitlisted))
         .order_by_asc(enrolment::Column::QueuedAt)
         .order_by_asc(enrolment::Column::Id)
         .all(db)
@@ -75,7 +78,7 @@ async fn record(
     actor: Option<i64>,
     action: &str,
     e: &enrolment::Model,
-    before: Option<&str>,
+    before: Option<EnrolmentStatus>,
 ) -> AppResult<()> {
     audit::record(
         db,
@@ -116,7 +119,7 @@ pub async fn promote(
     let people = users_by_id(txn, next.iter().map(|e| e.user_id)).await?;
     for e in next {
         let mut a: enrolment::ActiveModel = e.into();
-        a.status = Set(status::ENROLLED.into());
+        a.status = Set(EnrolmentStatus::Enrolled);
         a.enrolled_at = Set(Some(now));
         a.updated_at = Set(now);
         let e = a.update(txn).await?;
@@ -125,7 +128,7 @@ pub async fn promote(
             actor,
             "enrolment.promoted",
             &e,
-            Some(status::WAITLISTED),
+            Some(EnrolmentStatus::Waitlisted),
         )
         .await?;
         if let Some(person) = people.get(&e.user_id) {
@@ -153,33 +156,35 @@ async fn place(
     c: &cohort::Model,
     person: &user::Model,
     actor: i64,
-) -> AppResult<String> {
+) -> AppResult<EnrolmentStatus> {
     let existing = enrolment::Entity::find()
         .filter(enrolment::Column::CohortId.eq(c.id))
         .filter(enrolment::Column::UserId.eq(person.id))
         .one(txn)
         .await?;
     if let Some(e) = &existing {
-        match e.status.as_str() {
-            status::ENROLLED | status::WAITLISTED => {
+        match e.status {
+            EnrolmentStatus::Enrolled | EnrolmentStatus::Waitlisted => {
                 return Err(AppError::conflict("error.already_enrolled"))
             }
-            status::COMPLETED => return Err(AppError::conflict("error.already_completed")),
+            EnrolmentStatus::Completed => {
+                return Err(AppError::conflict("error.already_completed"))
+            }
             _ => {}
         }
     }
     let has_place = places_taken(txn, c.id).await? < i64::from(c.capacity);
     let new_status = if has_place {
-        status::ENROLLED
+        EnrolmentStatus::Enrolled
     } else {
-        status::WAITLISTED
+        EnrolmentStatus::Waitlisted
     };
     let now = Utc::now();
-    let before = existing.as_ref().map(|e| e.status.clone());
+    let before = existing.as_ref().map(|e| e.status);
     let e = match existing {
         Some(e) => {
             let mut a: enrolment::ActiveModel = e.into();
-            a.status = Set(new_status.into());
+            a.status = Set(new_status);
             a.queued_at = Set(now);
             a.enrolled_at = Set(has_place.then_some(now));
             a.withdrawn_at = Set(None);
@@ -190,7 +195,7 @@ async fn place(
             enrolment::ActiveModel {
                 cohort_id: Set(c.id),
                 user_id: Set(person.id),
-                status: Set(new_status.into()),
+                status: Set(new_status),
                 queued_at: Set(now),
                 enrolled_at: Set(has_place.then_some(now)),
                 withdrawn_at: Set(None),
@@ -208,7 +213,7 @@ async fn place(
     } else {
         "enrolment.waitlisted"
     };
-    record(txn, Some(actor), action, &e, before.as_deref()).await?;
+    record(txn, Some(actor), action, &e, before).await?;
     let position = if has_place {
         None
     } else {
@@ -216,7 +221,7 @@ async fn place(
     };
     let event = if has_place { "enrolled" } else { "waitlisted" };
     tell(txn, settings, c, person, event, position).await?;
-    Ok(new_status.to_string())
+    Ok(new_status)
 }
 
 /// The signed-in person enrols while the cohort's enrolment window is open. Returns the
@@ -226,7 +231,7 @@ pub async fn enrol(
     settings: &Settings,
     actor: &Actor,
     cohort_id: i64,
-) -> AppResult<String> {
+) -> AppResult<EnrolmentStatus> {
     let txn = crate::txn::begin(db).await?;
     let c = lock_roster(&txn, cohort_id).await?;
     let now = Utc::now();
@@ -261,20 +266,20 @@ async fn leave(
         .one(txn)
         .await?
         .ok_or_else(|| AppError::conflict("error.not_enrolled"))?;
-    match e.status.as_str() {
-        status::ENROLLED | status::WAITLISTED => {}
-        status::COMPLETED => return Err(AppError::conflict("error.already_completed")),
+    match e.status {
+        EnrolmentStatus::Enrolled | EnrolmentStatus::Waitlisted => {}
+        EnrolmentStatus::Completed => return Err(AppError::conflict("error.already_completed")),
         _ => return Err(AppError::conflict("error.not_enrolled")),
     }
-    let before = e.status.clone();
+    let before = e.status;
     let now = Utc::now();
     let mut a: enrolment::ActiveModel = e.into();
-    a.status = Set(status::WITHDRAWN.into());
+    a.status = Set(EnrolmentStatus::Withdrawn);
     a.withdrawn_at = Set(Some(now));
     a.updated_at = Set(now);
     let e = a.update(txn).await?;
-    record(txn, Some(actor), action, &e, Some(&before)).await?;
-    if before == status::ENROLLED {
+    record(txn, Some(actor), action, &e, Some(before)).await?;
+    if before == EnrolmentStatus::Enrolled {
         promote(txn, settings, c, Some(actor)).await?;
     }
     Ok(())
@@ -309,7 +314,7 @@ pub async fn admin_enrol(
     actor: &Actor,
     cohort_id: i64,
     email: &str,
-) -> AppResult<String> {
+) -> AppResult<EnrolmentStatus> {
     actor.require(Role::Admin)?;
     let email = wire::auth::types::EmailAddress::parse(email)?;
     let txn = crate::txn::begin(db).await?;

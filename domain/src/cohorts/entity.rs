@@ -61,6 +61,7 @@ pub mod session {
 
 pub mod enrolment {
     use sea_orm::entity::prelude::*;
+    pub use wire::cohorts::EnrolmentStatus as Status;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "enrolments")]
@@ -70,7 +71,7 @@ pub mod enrolment {
         pub cohort_id: i64,
         pub user_id: i64,
         /// `enrolled`, `waitlisted`, `withdrawn` or `completed`.
-        pub status: String,
+        pub status: Status,
         /// When the person joined the list: the waitlist is served in this order.
         pub queued_at: DateTimeUtc,
         pub enrolled_at: Option<DateTimeUtc>,

@@ -2,12 +2,13 @@
 //! a person's own training, and certificates anyone can verify.
 use super::entity::{attendance, certificate, cohort, enrolment, session};
 use super::{
-    status, CertificateView, CohortAdmin, CohortCard, CohortDetail, MyEnrolment, MyTraining,
-    RosterRow, SessionView, UpcomingSession, TRACKS,
+    CertificateView, CohortAdmin, CohortCard, CohortDetail, MyEnrolment, MyTraining, RosterRow,
+    SessionView, UpcomingSession, TRACKS,
 };
 use crate::access::Actor;
 use crate::auth::accounts::users_by_id;
 use crate::cohorts::commands::to_form;
+use crate::cohorts::EnrolmentStatus;
 use crate::error::{AppError, AppResult};
 use crate::tables::{self, TablePage, TableQuery};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -25,11 +26,11 @@ pub const CHECKIN_EARLY_MINUTES: i64 = 15;
 pub(crate) async fn counts(
     db: &impl ConnectionTrait,
     cohort_ids: &[i64],
-) -> AppResult<HashMap<(i64, String), i64>> {
+) -> AppResult<HashMap<(i64, EnrolmentStatus), i64>> {
     if cohort_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, String, i64)> = enrolment::Entity::find()
+    let rows: Vec<(i64, EnrolmentStatus, i64)> = enrolment::Entity::find()
         .select_only()
         .column(enrolment::Column::CohortId)
         .column(enrolment::Column::Status)
@@ -45,20 +46,20 @@ pub(crate) async fn counts(
 
 pub(crate) fn card(
     c: &cohort::Model,
-    counts: &HashMap<(i64, String), i64>,
-    mine: Option<String>,
+    counts: &HashMap<(i64, EnrolmentStatus), i64>,
+    mine: Option<EnrolmentStatus>,
     now: DateTime<Utc>,
 ) -> CohortCard {
-    let n = |s: &str| counts.get(&(c.id, s.to_string())).copied().unwrap_or(0);
+    let n = |s: EnrolmentStatus| counts.get(&(c.id, s)).copied().unwrap_or(0);
     CohortCard {
         id: c.id,
         title_en: c.title_en.clone(),
         title_zh: c.title_zh.clone(),
         track: c.track.clone(),
         capacity: c.capacity,
-        enrolled: n(status::ENROLLED),
-        waitlisted: n(status::WAITLISTED),
-        completed: n(status::COMPLETED),
+        enrolled: n(EnrolmentStatus::Enrolled),
+        waitlisted: n(EnrolmentStatus::Waitlisted),
+        completed: n(EnrolmentStatus::Completed),
         enrol_opens_at: c.enrol_opens_at,
         enrol_closes_at: c.enrol_closes_at,
         starts_on: c.starts_on,
@@ -73,7 +74,7 @@ pub(crate) async fn my_statuses(
     db: &impl ConnectionTrait,
     actor: Option<&Actor>,
     cohort_ids: &[i64],
-) -> AppResult<HashMap<i64, String>> {
+) -> AppResult<HashMap<i64, EnrolmentStatus>> {
     let Some(actor) = actor.filter(|_| !cohort_ids.is_empty()) else {
         return Ok(HashMap::new());
     };
@@ -306,7 +307,7 @@ pub async fn detail(
     } else {
         HashMap::new()
     };
-    let (mine, me) = match (actor, card.my_status.as_deref()) {
+    let (mine, me) = match (actor, card.my_status) {
         (Some(a), Some(st)) => {
             let marks: HashMap<i64, bool> = attendance::Entity::find()
                 .filter(attendance::Column::UserId.eq(a.user_id))
@@ -316,7 +317,7 @@ pub async fn detail(
                 .into_iter()
                 .map(|m| (m.session_id, m.present))
                 .collect();
-            let waitlist_position = if st == status::WAITLISTED {
+            let waitlist_position = if st == EnrolmentStatus::Waitlisted {
                 Some(super::enrolment::waitlist_position(db, c.id, a.user_id).await?)
             } else {
                 None
@@ -331,7 +332,7 @@ pub async fn detail(
             (
                 marks,
                 Some(MyEnrolment {
-                    status: st.to_string(),
+                    status: st,
                     waitlist_position,
                     attended,
                     certificate_code,
@@ -423,7 +424,7 @@ pub async fn admin_view(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppR
 pub async fn my_training(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTraining> {
     let mine = enrolment::Entity::find()
         .filter(enrolment::Column::UserId.eq(actor.user_id))
-        .filter(enrolment::Column::Status.ne(status::WITHDRAWN))
+        .filter(enrolment::Column::Status.ne(EnrolmentStatus::Withdrawn))
         .all(db)
         .await?;
     if mine.is_empty() {
@@ -443,7 +444,7 @@ pub async fn my_training(db: &DatabaseConnection, actor: &Actor) -> AppResult<My
     let by_id: HashMap<i64, &cohort::Model> = cohorts.iter().map(|c| (c.id, c)).collect();
     let attending: Vec<i64> = mine
         .iter()
-        .filter(|e| e.status == status::ENROLLED || e.status == status::COMPLETED)
+        .filter(|e| e.status == EnrolmentStatus::Enrolled || e.status == EnrolmentStatus::Completed)
         .map(|e| e.cohort_id)
         .collect();
     let now = Utc::now();

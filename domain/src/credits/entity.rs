@@ -37,6 +37,7 @@ pub mod resource {
 
 pub mod grant {
     use sea_orm::entity::prelude::*;
+    pub use wire::credits::GrantStatus as Status;
 
     /// GPU credit for a startup on a resource. The four counters are kept by the ledger:
     /// granted + adjusted = consumed + forfeited + remaining.
@@ -47,7 +48,7 @@ pub mod grant {
         pub id: i64,
         pub startup_id: i64,
         pub resource_id: i64,
-        pub status: String,
+        pub status: Status,
         pub granted_minutes: i64,
         pub adjusted_minutes: i64,
         pub consumed_minutes: i64,
@@ -88,6 +89,7 @@ pub mod grant {
 
 pub mod ledger {
     use sea_orm::entity::prelude::*;
+    pub use wire::credits::LedgerKind as Kind;
 
     /// One change of a grant's balance; never updated or deleted.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -98,7 +100,7 @@ pub mod ledger {
         pub grant_id: i64,
         pub startup_id: i64,
         pub resource_id: i64,
-        pub kind: String,
+        pub kind: Kind,
         /// The change to the remaining balance, in GPU-minutes (negative for use and forfeits).
         pub minutes: i64,
         pub balance_after: i64,
@@ -117,6 +119,7 @@ pub mod ledger {
 
 pub mod sync_job {
     use sea_orm::entity::prelude::*;
+    pub use wire::credits::SyncStatus as Status;
 
     /// The desired allocation of one startup on one resource, waiting to be applied.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -129,7 +132,7 @@ pub mod sync_job {
         pub desired: String,
         #[sea_orm(unique)]
         pub idempotency_key: String,
-        pub status: String,
+        pub status: Status,
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,
         pub lease_until: Option<DateTimeUtc>,

@@ -2,13 +2,13 @@
 //! the change, and the grant's counters move with it, so that for every grant
 //! granted + adjusted = consumed + forfeited + remaining.
 use super::entity::{grant, ledger};
-use super::kind;
-use crate::error::{AppError, AppResult};
+use crate::credits::LedgerKind;
+use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
 pub struct Entry<'a> {
-    pub kind: &'static str,
+    pub kind: LedgerKind,
     /// The change to the remaining balance (negative for use and forfeits).
     pub minutes: i64,
     pub note: &'a str,
@@ -41,18 +41,17 @@ impl Counters {
         self.granted + self.adjusted - self.consumed - self.forfeited
     }
 
-    /// The counters after an entry of `kind` that changes the balance by `minutes`; None for a
-    /// kind the ledger does not know. Use and forfeits are entered negative and counted
-    /// positive; a released tranche counts as granted.
-    pub(crate) fn after(mut self, kind: &str, minutes: i64) -> Option<Counters> {
+    /// The counters after an entry of `kind` that changes the balance by `minutes`. Use and
+    /// forfeits are entered negative and counted positive; a released tranche counts as
+    /// granted. Every kind moves exactly one counter.
+    pub(crate) fn after(mut self, kind: LedgerKind, minutes: i64) -> Counters {
         match kind {
-            kind::GRANTED | kind::TRANCHE_RELEASED => self.granted += minutes,
-            kind::ADJUSTED => self.adjusted += minutes,
-            kind::CONSUMED => self.consumed -= minutes,
-            kind::EXPIRED | kind::REVOKED => self.forfeited -= minutes,
-            _ => return None,
+            LedgerKind::Granted | LedgerKind::TrancheReleased => self.granted += minutes,
+            LedgerKind::Adjusted => self.adjusted += minutes,
+            LedgerKind::Consumed => self.consumed -= minutes,
+            LedgerKind::Expired | LedgerKind::Revoked => self.forfeited -= minutes,
         }
-        Some(self)
+        self
     }
 }
 
@@ -62,15 +61,13 @@ pub async fn append(
     g: grant::Model,
     e: Entry<'_>,
 ) -> AppResult<grant::Model> {
-    let counters = Counters::of(&g)
-        .after(e.kind, e.minutes)
-        .ok_or(AppError::Internal)?;
+    let counters = Counters::of(&g).after(e.kind, e.minutes);
     let balance_after = counters.remaining();
     ledger::ActiveModel {
         grant_id: Set(g.id),
         startup_id: Set(g.startup_id),
         resource_id: Set(g.resource_id),
-        kind: Set(e.kind.into()),
+        kind: Set(e.kind),
         minutes: Set(e.minutes),
         balance_after: Set(balance_after),
         external_ref: Set(e.external_ref),
@@ -94,7 +91,7 @@ pub async fn append(
 pub(crate) mod tests {
     use super::Counters;
     use crate::credits::entity::grant;
-    use crate::credits::{kind, status};
+    use crate::credits::{GrantStatus, LedgerKind};
     use chrono::{DateTime, TimeZone, Utc};
 
     /// 2025-03-01 00:00 UTC plus `days`: the fixtures' calendar.
@@ -103,12 +100,12 @@ pub(crate) mod tests {
     }
 
     /// A grant of `granted` GPU-minutes valid from day 0 to `until`, nothing used yet.
-    pub(crate) fn grant(id: i64, status: &str, granted: i64, until: i64) -> grant::Model {
+    pub(crate) fn grant(id: i64, status: GrantStatus, granted: i64, until: i64) -> grant::Model {
         grant::Model {
             id,
             startup_id: 7,
             resource_id: 3,
-            status: status.into(),
+            status,
             granted_minutes: granted,
             adjusted_minutes: 0,
             consumed_minutes: 0,
@@ -126,9 +123,9 @@ pub(crate) mod tests {
     }
 
     /// Applies entries in order, checking the ledger's identity after each.
-    fn run(start: Counters, entries: &[(&str, i64)]) -> Counters {
-        entries.iter().fold(start, |c, (k, m)| {
-            let next = c.after(k, *m).expect("a known kind");
+    fn run(start: Counters, entries: &[(LedgerKind, i64)]) -> Counters {
+        entries.iter().fold(start, |c, &(k, m)| {
+            let next = c.after(k, m);
             assert_eq!(next.remaining(), c.remaining() + m, "{k} {m}");
             assert_eq!(
                 next.granted + next.adjusted,
@@ -150,11 +147,11 @@ pub(crate) mod tests {
         let c = run(
             ZERO,
             &[
-                (kind::GRANTED, 6000),
-                (kind::CONSUMED, -1500),
-                (kind::ADJUSTED, -600),
-                (kind::CONSUMED, -900),
-                (kind::EXPIRED, -3000),
+                (LedgerKind::Granted, 6000),
+                (LedgerKind::Consumed, -1500),
+                (LedgerKind::Adjusted, -600),
+                (LedgerKind::Consumed, -900),
+                (LedgerKind::Expired, -3000),
             ],
         );
         assert_eq!(
@@ -174,9 +171,9 @@ pub(crate) mod tests {
         let c = run(
             ZERO,
             &[
-                (kind::GRANTED, 600),
-                (kind::TRANCHE_RELEASED, 300),
-                (kind::ADJUSTED, 120),
+                (LedgerKind::Granted, 600),
+                (LedgerKind::TrancheReleased, 300),
+                (LedgerKind::Adjusted, 120),
             ],
         );
         assert_eq!((c.granted, c.adjusted, c.remaining()), (900, 120, 1020));
@@ -187,9 +184,9 @@ pub(crate) mod tests {
         let c = run(
             ZERO,
             &[
-                (kind::GRANTED, 600),
-                (kind::CONSUMED, -200),
-                (kind::REVOKED, -400),
+                (LedgerKind::Granted, 600),
+                (LedgerKind::Consumed, -200),
+                (LedgerKind::Revoked, -400),
             ],
         );
         assert_eq!((c.consumed, c.forfeited, c.remaining()), (200, 400, 0));
@@ -197,30 +194,49 @@ pub(crate) mod tests {
 
     #[test]
     fn use_beyond_the_balance_overdraws_it() {
-        let c = run(ZERO, &[(kind::GRANTED, 60), (kind::CONSUMED, -100)]);
+        let c = run(
+            ZERO,
+            &[(LedgerKind::Granted, 60), (LedgerKind::Consumed, -100)],
+        );
         assert_eq!((c.consumed, c.remaining()), (100, -40));
     }
 
     #[test]
     fn a_zero_entry_changes_nothing() {
-        let start = Counters::of(&grant(1, status::ACTIVE, 600, 30));
-        for k in [kind::GRANTED, kind::ADJUSTED, kind::CONSUMED, kind::EXPIRED] {
-            assert_eq!(start.after(k, 0), Some(start), "{k}");
+        let start = Counters::of(&grant(1, GrantStatus::Active, 600, 30));
+        for k in [
+            LedgerKind::Granted,
+            LedgerKind::Adjusted,
+            LedgerKind::Consumed,
+            LedgerKind::Expired,
+        ] {
+            assert_eq!(start.after(k, 0), start, "{k}");
         }
         assert_eq!(start.remaining(), 600);
     }
 
     #[test]
-    fn an_unknown_kind_is_refused() {
-        let start = Counters::of(&grant(1, status::ACTIVE, 600, 30));
-        assert_eq!(start.after("bonus", 60), None);
-        assert_eq!(start.after("", 60), None);
-        assert_eq!(start.after("Consumed", -60), None);
+    fn every_kind_moves_exactly_one_counter_and_unknown_words_are_no_kind() {
+        let start = Counters::of(&grant(1, GrantStatus::Active, 600, 30));
+        for &k in LedgerKind::ALL {
+            let after = start.after(k, -60);
+            let moved = [
+                after.granted != start.granted,
+                after.adjusted != start.adjusted,
+                after.consumed != start.consumed,
+                after.forfeited != start.forfeited,
+            ];
+            assert_eq!(moved.iter().filter(|m| **m).count(), 1, "{k}");
+            assert_eq!(after.remaining(), start.remaining() - 60, "{k}");
+        }
+        for word in ["bonus", "", "Consumed"] {
+            assert_eq!(LedgerKind::parse(word), None);
+        }
     }
 
     #[test]
     fn counters_read_the_grant_and_match_its_balance() {
-        let mut g = grant(1, status::ACTIVE, 6000, 30);
+        let mut g = grant(1, GrantStatus::Active, 6000, 30);
         g.adjusted_minutes = -600;
         g.consumed_minutes = 1000;
         g.forfeited_minutes = 400;

@@ -1,7 +1,7 @@
 //! The admin's ledger across every grant (/admin/ledger): a million entries and more, so it
 //! is read newest first (or oldest first) by id, filtered through indexes, never counted.
 use super::entity::{ledger, resource};
-use super::{LedgerListRow, LEDGER_COLUMNS, LEDGER_KINDS};
+use super::{LedgerKind, LedgerListRow, LEDGER_COLUMNS};
 use crate::access::Actor;
 use crate::error::AppResult;
 use crate::startups::entity::startup;
@@ -48,7 +48,7 @@ fn select(query: &TableQuery) -> AppResult<tables::Sorted<ledger::Entity>> {
                 .to(resource::Column::Id)
                 .into(),
         );
-    if let Some(k) = tables::one_of(&query.status, LEDGER_KINDS, "status")? {
+    if let Some(k) = tables::state_of(&query.status, LedgerKind::ALL, "status")? {
         q = q.filter(ledger::Column::Kind.eq(k));
     }
     if let Some(id) = tables::id_filter(&query.of, "of")? {
@@ -131,7 +131,7 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
                 e.startup_id.to_string(),
                 e.startup_name,
                 e.resource_name,
-                e.kind,
+                e.kind.to_string(),
                 hours(e.minutes),
                 hours(e.balance_after),
                 e.external_ref.unwrap_or_default(),

@@ -4,7 +4,7 @@
 //! resource's backend, and retry with exponential backoff; after MAX_ATTEMPTS a job is dead.
 use super::backend::{Backend, Desired};
 use super::entity::{grant, resource, sync_job};
-use super::{status, sync_status, SyncJobRow};
+use super::{GrantStatus, SyncJobRow, SyncStatus};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::entity::user;
@@ -53,7 +53,7 @@ pub fn limit_of(grants: &[grant::Model]) -> i64 {
     grants
         .iter()
         .map(|g| {
-            let usable = if g.status == status::ACTIVE {
+            let usable = if g.status == GrantStatus::Active {
                 g.remaining_minutes().max(0)
             } else {
                 0
@@ -147,12 +147,12 @@ async fn write_job(
     sync_job::Entity::update_many()
         .col_expr(
             sync_job::Column::Status,
-            Expr::value(sync_status::SUPERSEDED),
+            Expr::value(SyncStatus::Superseded),
         )
         .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
         .filter(sync_job::Column::StartupId.eq(startup_id))
         .filter(sync_job::Column::ResourceId.eq(r.id))
-        .filter(sync_job::Column::Status.is_in([sync_status::PENDING, sync_status::DEAD]))
+        .filter(sync_job::Column::Status.is_in([SyncStatus::Pending, SyncStatus::Dead]))
         .exec(txn)
         .await?;
     let job = sync_job::ActiveModel {
@@ -160,7 +160,7 @@ async fn write_job(
         resource_id: Set(r.id),
         desired: Set(serde_json::to_string(d).map_err(|_| AppError::Internal)?),
         idempotency_key: Set(uuid::Uuid::new_v4().simple().to_string()),
-        status: Set(sync_status::PENDING.into()),
+        status: Set(SyncStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         lease_until: Set(None),
@@ -219,34 +219,34 @@ async fn claim_where(
     let lease = now + Duration::seconds(*LEASE_SECONDS);
     let set = format!(
         "status = {}, lease_until = {}, attempts = attempts + 1, updated_at = {}",
-        p.bind(sync_status::RUNNING),
+        p.bind(SyncStatus::Running),
         p.bind(lease),
         p.bind(now)
     );
     let due = format!(
         "(j.status = {} OR (j.status = {} AND j.lease_until < {})) AND j.next_attempt_at <= {}",
-        p.bind(sync_status::PENDING),
-        p.bind(sync_status::RUNNING),
+        p.bind(SyncStatus::Pending),
+        p.bind(SyncStatus::Running),
         p.bind(now),
         p.bind(now)
     );
     let newest = format!(
         "NOT EXISTS (SELECT 1 FROM sync_jobs n WHERE n.startup_id = j.startup_id \
            AND n.resource_id = j.resource_id AND n.id > j.id AND n.status <> {})",
-        p.bind(sync_status::SUPERSEDED)
+        p.bind(SyncStatus::Superseded)
     );
     let free = format!(
         "NOT EXISTS (SELECT 1 FROM sync_jobs k WHERE k.startup_id = j.startup_id \
            AND k.resource_id = j.resource_id AND k.id <> j.id \
            AND k.status = {} AND k.lease_until >= {})",
-        p.bind(sync_status::RUNNING),
+        p.bind(SyncStatus::Running),
         p.bind(now)
     );
     let extra = extra(&mut p);
     let still_due = format!(
         "(status = {} OR (status = {} AND lease_until < {}))",
-        p.bind(sync_status::PENDING),
-        p.bind(sync_status::RUNNING),
+        p.bind(SyncStatus::Pending),
+        p.bind(SyncStatus::Running),
         p.bind(now)
     );
     let pick = format!(
@@ -297,7 +297,7 @@ async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<
         format!(
             " AND (SELECT COUNT(*) FROM sync_jobs c WHERE c.resource_id = j.resource_id \
                AND c.status = {} AND c.lease_until >= {}) < {PER_RESOURCE_PARALLEL}",
-            p.bind(sync_status::RUNNING),
+            p.bind(SyncStatus::Running),
             p.bind(now)
         )
     })
@@ -333,7 +333,7 @@ async fn finish(
         .col_expr(sync_job::Column::UpdatedAt, Expr::value(now));
     update = match &outcome {
         Ok(()) => update
-            .col_expr(sync_job::Column::Status, Expr::value(sync_status::DONE))
+            .col_expr(sync_job::Column::Status, Expr::value(SyncStatus::Done))
             .col_expr(sync_job::Column::DoneAt, Expr::value(now))
             .col_expr(sync_job::Column::LastError, Expr::value(None::<String>)),
         Err(e) => {
@@ -342,9 +342,9 @@ async fn finish(
                 .col_expr(
                     sync_job::Column::Status,
                     Expr::value(if dead {
-                        sync_status::DEAD
+                        SyncStatus::Dead
                     } else {
-                        sync_status::PENDING
+                        SyncStatus::Pending
                     }),
                 )
                 .col_expr(sync_job::Column::LastError, Expr::value(e.clone()))
@@ -359,7 +359,7 @@ async fn finish(
     let txn = crate::txn::begin(db).await?;
     let updated = update
         .filter(sync_job::Column::Id.eq(job.id))
-        .filter(sync_job::Column::Status.eq(sync_status::RUNNING))
+        .filter(sync_job::Column::Status.eq(SyncStatus::Running))
         .filter(sync_job::Column::Attempts.eq(job.attempts))
         .exec(&txn)
         .await?;
@@ -374,7 +374,7 @@ async fn finish(
         sync_job::Entity::update_many()
             .col_expr(
                 sync_job::Column::Status,
-                Expr::value(sync_status::SUPERSEDED),
+                Expr::value(SyncStatus::Superseded),
             )
             .col_expr(
                 sync_job::Column::LeaseUntil,
@@ -385,9 +385,9 @@ async fn finish(
             .filter(sync_job::Column::ResourceId.eq(job.resource_id))
             .filter(sync_job::Column::Id.lt(job.id))
             .filter(sync_job::Column::Status.is_in([
-                sync_status::PENDING,
-                sync_status::RUNNING,
-                sync_status::DEAD,
+                SyncStatus::Pending,
+                SyncStatus::Running,
+                SyncStatus::Dead,
             ]))
             .exec(&txn)
             .await?;
@@ -501,12 +501,12 @@ pub async fn retry(db: &DatabaseConnection, actor: &Actor, job_id: i64) -> AppRe
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    if job.status != sync_status::DEAD {
+    if job.status != SyncStatus::Dead {
         return Err(AppError::conflict("error.sync_not_dead"));
     }
     let now = Utc::now();
     let mut a: sync_job::ActiveModel = job.into();
-    a.status = Set(sync_status::PENDING.into());
+    a.status = Set(SyncStatus::Pending);
     a.attempts = Set(0);
     a.next_attempt_at = Set(now);
     a.updated_at = Set(now);
@@ -518,8 +518,8 @@ pub async fn retry(db: &DatabaseConnection, actor: &Actor, job_id: i64) -> AppRe
             action: "sync.retried",
             entity_type: "sync_job",
             entity_id: job_id.to_string(),
-            before: Some(json!({"status": sync_status::DEAD})),
-            after: Some(json!({"status": sync_status::PENDING})),
+            before: Some(json!({"status": SyncStatus::Dead})),
+            after: Some(json!({"status": SyncStatus::Pending})),
         },
     )
     .await?;
@@ -562,16 +562,9 @@ fn jobs_select(query: &TableQuery) -> AppResult<tables::Sorted<sync_job::Entity>
                 .to(resource::Column::Id)
                 .into(),
         );
-    let states = [
-        sync_status::PENDING,
-        sync_status::RUNNING,
-        sync_status::DONE,
-        sync_status::DEAD,
-        sync_status::SUPERSEDED,
-    ];
-    q = match tables::one_of(&query.status, &states, "status")? {
+    q = match tables::state_of(&query.status, SyncStatus::ALL, "status")? {
         Some(s) => q.filter(sync_job::Column::Status.eq(s)),
-        None => q.filter(sync_job::Column::Status.ne(sync_status::SUPERSEDED)),
+        None => q.filter(sync_job::Column::Status.ne(SyncStatus::Superseded)),
     };
     if let Some(id) = tables::id_filter(&query.of, "of")? {
         q = q.filter(sync_job::Column::ResourceId.eq(id));
@@ -662,7 +655,7 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
                 j.startup_name,
                 j.resource_name,
                 format!("{:.2}", j.limit_minutes as f64 / 60.0),
-                j.status,
+                j.status.to_string(),
                 j.attempts.to_string(),
                 time(j.next_attempt_at),
                 time(j.updated_at),
@@ -718,12 +711,12 @@ mod tests {
     mod cap {
         use super::super::limit_of;
         use crate::credits::ledger::tests::grant;
-        use crate::credits::status;
+        use crate::credits::GrantStatus;
 
         /// A grant of `granted` GPU-minutes of which `consumed` were used.
         fn used(
             id: i64,
-            state: &str,
+            state: GrantStatus,
             granted: i64,
             consumed: i64,
         ) -> crate::credits::entity::grant::Model {
@@ -739,7 +732,7 @@ mod tests {
 
         #[test]
         fn an_active_grant_caps_at_what_was_used_plus_what_remains() {
-            let mut g = used(1, status::ACTIVE, 6000, 1000);
+            let mut g = used(1, GrantStatus::Active, 6000, 1000);
             g.adjusted_minutes = -600;
             // 1000 used + 4400 remaining.
             assert_eq!(limit_of(&[g.clone()]), 5400);
@@ -749,10 +742,10 @@ mod tests {
 
         #[test]
         fn grants_that_are_not_active_keep_only_what_was_used() {
-            let suspended = used(1, status::SUSPENDED, 6000, 1000);
-            let mut expired = used(2, status::EXPIRED, 3000, 500);
+            let suspended = used(1, GrantStatus::Suspended, 6000, 1000);
+            let mut expired = used(2, GrantStatus::Expired, 3000, 500);
             expired.forfeited_minutes = 2500;
-            let revoked = used(3, status::REVOKED, 1200, 0);
+            let revoked = used(3, GrantStatus::Revoked, 1200, 0);
             assert_eq!(limit_of(std::slice::from_ref(&suspended)), 1000);
             assert_eq!(limit_of(std::slice::from_ref(&expired)), 500);
             assert_eq!(limit_of(std::slice::from_ref(&revoked)), 0);
@@ -761,21 +754,21 @@ mod tests {
         #[test]
         fn an_overdrawn_grant_never_lowers_the_cap_below_use() {
             // 900 used of 600: the cap is what was used, not 600 and not 600 - 300.
-            assert_eq!(limit_of(&[used(1, status::ACTIVE, 600, 900)]), 900);
+            assert_eq!(limit_of(&[used(1, GrantStatus::Active, 600, 900)]), 900);
         }
 
         #[test]
         fn a_fully_used_grant_caps_at_its_size() {
-            assert_eq!(limit_of(&[used(1, status::ACTIVE, 600, 600)]), 600);
+            assert_eq!(limit_of(&[used(1, GrantStatus::Active, 600, 600)]), 600);
         }
 
         #[test]
         fn a_startups_grants_on_a_resource_add_up() {
             let grants = [
-                used(1, status::ACTIVE, 6000, 1000),
-                used(2, status::SUSPENDED, 1200, 200),
-                used(3, status::EXPIRED, 3000, 3000),
-                used(4, status::ACTIVE, 600, 900),
+                used(1, GrantStatus::Active, 6000, 1000),
+                used(2, GrantStatus::Suspended, 1200, 200),
+                used(3, GrantStatus::Expired, 3000, 3000),
+                used(4, GrantStatus::Active, 600, 900),
             ];
             assert_eq!(limit_of(&grants), 6000 + 200 + 3000 + 900);
         }

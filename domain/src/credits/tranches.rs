@@ -5,7 +5,7 @@
 use super::entity::{grant, resource};
 use super::format_gpu_hours;
 use super::ledger::{append, Entry};
-use super::{kind, parse_gpu_hours, status};
+use super::{parse_gpu_hours, GrantStatus, LedgerKind};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
@@ -17,20 +17,14 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use serde_json::json;
-use wire::startups::incubation::{milestone_status, TrancheRow};
+use wire::startups::incubation::{MilestoneStatus, TrancheRow, TrancheStatus};
 
 /// At most this many tranches per grant.
 pub const MAX_TRANCHES: usize = 5;
 
-/// States of a tranche; each has a label `tranches.status_<state>`.
-pub mod tranche_status {
-    pub const PENDING: &str = "pending";
-    pub const RELEASED: &str = "released";
-    pub const CANCELLED: &str = "cancelled";
-}
-
 pub mod entity {
     use sea_orm::entity::prelude::*;
+    pub use wire::startups::incubation::TrancheStatus as Status;
 
     /// GPU-minutes of a grant that a milestone's sign-off releases.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -41,7 +35,7 @@ pub mod entity {
         pub grant_id: i64,
         pub milestone_id: i64,
         pub minutes: i64,
-        pub status: String,
+        pub status: Status,
         pub released_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
     }
@@ -125,7 +119,7 @@ fn check_milestone(n: usize, startup_id: i64, m: Option<milestone::Model>) -> Ap
             "tranches.error_milestone_other",
         )
     })?;
-    if m.status != milestone_status::PLANNED {
+    if m.status != MilestoneStatus::Planned {
         return Err(AppError::invalid(
             &format!("tranche_milestone_{n}"),
             "tranches.error_milestone_final",
@@ -156,7 +150,7 @@ pub(crate) async fn insert(
                 grant_id: Set(g.id),
                 milestone_id: Set(t.milestone_id),
                 minutes: Set(t.minutes),
-                status: Set(tranche_status::PENDING.into()),
+                status: Set(TrancheStatus::Pending),
                 released_at: Set(None),
                 created_at: Set(now),
                 ..Default::default()
@@ -261,12 +255,16 @@ pub async fn any_for_milestone(db: &impl ConnectionTrait, milestone_id: i64) -> 
 }
 
 /// Marks a pending tranche with a new state; false when someone else got there first.
-async fn settle(txn: &impl ConnectionTrait, t: &tranche::Model, to: &str) -> AppResult<bool> {
+async fn settle(
+    txn: &impl ConnectionTrait,
+    t: &tranche::Model,
+    to: TrancheStatus,
+) -> AppResult<bool> {
     let mut q = tranche::Entity::update_many()
         .col_expr(tranche::Column::Status, Expr::value(to))
         .filter(tranche::Column::Id.eq(t.id))
-        .filter(tranche::Column::Status.eq(tranche_status::PENDING));
-    if to == tranche_status::RELEASED {
+        .filter(tranche::Column::Status.eq(TrancheStatus::Pending));
+    if to == TrancheStatus::Released {
         q = q.col_expr(tranche::Column::ReleasedAt, Expr::value(Utc::now()));
     }
     Ok(q.exec(txn).await?.rows_affected == 1)
@@ -289,9 +287,9 @@ async fn audit_tranche(
             after: Some(json!({
                 "tranche": t.id, "milestone": t.milestone_id, "minutes": t.minutes,
                 "status": if action == "grant.tranche_released" {
-                    tranche_status::RELEASED
+                    TrancheStatus::Released
                 } else {
-                    tranche_status::CANCELLED
+                    TrancheStatus::Cancelled
                 },
             })),
         },
@@ -303,11 +301,11 @@ async fn audit_tranche(
 /// What a pending tranche becomes when its milestone is done: released while its grant is
 /// open (active, or suspended: the credit waits for the grant's resumption), cancelled once
 /// the grant has expired or been revoked.
-fn settles_as(grant_status: &str) -> &'static str {
-    if matches!(grant_status, status::ACTIVE | status::SUSPENDED) {
-        tranche_status::RELEASED
+fn settles_as(grant_status: GrantStatus) -> TrancheStatus {
+    if grant_status.is_live() {
+        TrancheStatus::Released
     } else {
-        tranche_status::CANCELLED
+        TrancheStatus::Cancelled
     }
 }
 
@@ -321,7 +319,7 @@ pub async fn release_for(
 ) -> AppResult<()> {
     let pending = tranche::Entity::find()
         .filter(tranche::Column::MilestoneId.eq(m.id))
-        .filter(tranche::Column::Status.eq(tranche_status::PENDING))
+        .filter(tranche::Column::Status.eq(TrancheStatus::Pending))
         .order_by_asc(tranche::Column::Id)
         .all(txn)
         .await?;
@@ -330,13 +328,13 @@ pub async fn release_for(
             .one(txn)
             .await?
             .ok_or(AppError::NotFound)?;
-        if settles_as(&g.status) == tranche_status::CANCELLED {
-            if settle(txn, &t, tranche_status::CANCELLED).await? {
+        if settles_as(g.status) == TrancheStatus::Cancelled {
+            if settle(txn, &t, TrancheStatus::Cancelled).await? {
                 audit_tranche(txn, Some(actor.user_id), "grant.tranche_cancelled", &t).await?;
             }
             continue;
         }
-        if !settle(txn, &t, tranche_status::RELEASED).await? {
+        if !settle(txn, &t, TrancheStatus::Released).await? {
             continue;
         }
         let r = resource::Entity::find_by_id(g.resource_id)
@@ -348,7 +346,7 @@ pub async fn release_for(
             txn,
             g,
             Entry {
-                kind: kind::TRANCHE_RELEASED,
+                kind: LedgerKind::TrancheReleased,
                 minutes: t.minutes,
                 note: &note,
                 external_ref: None,
@@ -373,11 +371,11 @@ pub async fn cancel_for_milestone(
 ) -> AppResult<()> {
     let pending = tranche::Entity::find()
         .filter(tranche::Column::MilestoneId.eq(m.id))
-        .filter(tranche::Column::Status.eq(tranche_status::PENDING))
+        .filter(tranche::Column::Status.eq(TrancheStatus::Pending))
         .all(txn)
         .await?;
     for t in pending {
-        if settle(txn, &t, tranche_status::CANCELLED).await? {
+        if settle(txn, &t, TrancheStatus::Cancelled).await? {
             audit_tranche(txn, Some(actor.user_id), "grant.tranche_cancelled", &t).await?;
         }
     }
@@ -392,11 +390,11 @@ pub async fn cancel_for_grant(
 ) -> AppResult<()> {
     let pending = tranche::Entity::find()
         .filter(tranche::Column::GrantId.eq(grant_id))
-        .filter(tranche::Column::Status.eq(tranche_status::PENDING))
+        .filter(tranche::Column::Status.eq(TrancheStatus::Pending))
         .all(txn)
         .await?;
     for t in pending {
-        if settle(txn, &t, tranche_status::CANCELLED).await? {
+        if settle(txn, &t, TrancheStatus::Cancelled).await? {
             audit_tranche(txn, actor, "grant.tranche_cancelled", &t).await?;
         }
     }
@@ -412,7 +410,7 @@ pub async fn cancel_for_ended_startup(
 ) -> AppResult<()> {
     let planned: Vec<i64> = milestone::Entity::find()
         .filter(milestone::Column::StartupId.eq(startup_id))
-        .filter(milestone::Column::Status.eq(milestone_status::PLANNED))
+        .filter(milestone::Column::Status.eq(MilestoneStatus::Planned))
         .all(txn)
         .await?
         .into_iter()
@@ -420,11 +418,11 @@ pub async fn cancel_for_ended_startup(
         .collect();
     let pending = tranche::Entity::find()
         .filter(tranche::Column::MilestoneId.is_in(planned))
-        .filter(tranche::Column::Status.eq(tranche_status::PENDING))
+        .filter(tranche::Column::Status.eq(TrancheStatus::Pending))
         .all(txn)
         .await?;
     for t in pending {
-        if settle(txn, &t, tranche_status::CANCELLED).await? {
+        if settle(txn, &t, TrancheStatus::Cancelled).await? {
             audit_tranche(txn, Some(actor.user_id), "grant.tranche_cancelled", &t).await?;
         }
     }
@@ -442,7 +440,7 @@ mod tests {
         }
     }
 
-    fn milestone(id: i64, startup_id: i64, state: &str) -> milestone::Model {
+    fn milestone(id: i64, startup_id: i64, state: MilestoneStatus) -> milestone::Model {
         let at = chrono::DateTime::<Utc>::from_timestamp(1_740_000_000, 0).unwrap();
         milestone::Model {
             id,
@@ -450,7 +448,7 @@ mod tests {
             title: "Pilot customer".into(),
             description: String::new(),
             due_on: at.date_naive(),
-            status: state.into(),
+            status: state,
             evidence: None,
             notes: None,
             signed_off_by: None,
@@ -522,10 +520,10 @@ mod tests {
         let settled = refused("tranche_milestone_1", "tranches.error_milestone_final");
         assert_eq!(check_milestone(1, 7, None), Err(other.clone()));
         assert_eq!(
-            check_milestone(1, 7, Some(milestone(4, 8, milestone_status::PLANNED))),
+            check_milestone(1, 7, Some(milestone(4, 8, MilestoneStatus::Planned))),
             Err(other)
         );
-        for state in [milestone_status::DONE, milestone_status::MISSED] {
+        for state in [MilestoneStatus::Done, MilestoneStatus::Missed] {
             assert_eq!(
                 check_milestone(1, 7, Some(milestone(4, 7, state))),
                 Err(settled.clone()),
@@ -533,7 +531,7 @@ mod tests {
             );
         }
         assert_eq!(
-            check_milestone(1, 7, Some(milestone(4, 7, milestone_status::PLANNED))),
+            check_milestone(1, 7, Some(milestone(4, 7, MilestoneStatus::Planned))),
             Ok(4)
         );
     }
@@ -550,9 +548,9 @@ mod tests {
 
     #[test]
     fn a_done_milestone_releases_only_into_an_open_grant() {
-        assert_eq!(settles_as(status::ACTIVE), tranche_status::RELEASED);
-        assert_eq!(settles_as(status::SUSPENDED), tranche_status::RELEASED);
-        assert_eq!(settles_as(status::EXPIRED), tranche_status::CANCELLED);
-        assert_eq!(settles_as(status::REVOKED), tranche_status::CANCELLED);
+        assert_eq!(settles_as(GrantStatus::Active), TrancheStatus::Released);
+        assert_eq!(settles_as(GrantStatus::Suspended), TrancheStatus::Released);
+        assert_eq!(settles_as(GrantStatus::Expired), TrancheStatus::Cancelled);
+        assert_eq!(settles_as(GrantStatus::Revoked), TrancheStatus::Cancelled);
     }
 }

@@ -25,7 +25,7 @@ async fn window_start(
         .column(ledger::Column::CreatedAt)
         .filter(ledger::Column::ResourceId.eq(resource_id))
         .filter(ledger::Column::StartupId.eq(startup_id))
-        .filter(ledger::Column::Kind.eq(super::kind::CONSUMED))
+        .filter(ledger::Column::Kind.eq(super::LedgerKind::Consumed))
         .filter(ledger::Column::ExternalRef.is_not_null())
         .order_by_desc(ledger::Column::CreatedAt)
         .into_tuple()
@@ -267,7 +267,7 @@ pub async fn ingest(
 mod tests {
     use super::*;
     use crate::credits::ledger::tests::{day, grant};
-    use crate::credits::status;
+    use crate::credits::GrantStatus;
 
     /// Who gives what: (grant id, minutes) in the order they are taken.
     fn split(grants: Vec<grant::Model>, ended_on: i64, minutes: i64) -> Vec<(i64, i64)> {
@@ -280,8 +280,8 @@ mod tests {
     /// Two grants of 10 GPU-hours: #1 ends on day 10, #2 on day 20.
     fn two() -> Vec<grant::Model> {
         vec![
-            grant(2, status::ACTIVE, 600, 20),
-            grant(1, status::ACTIVE, 600, 10),
+            grant(2, GrantStatus::Active, 600, 20),
+            grant(1, GrantStatus::Active, 600, 10),
         ]
     }
 
@@ -333,7 +333,7 @@ mod tests {
 
     #[test]
     fn a_single_grant_takes_the_whole_job() {
-        let one = vec![grant(1, status::ACTIVE, 600, 10)];
+        let one = vec![grant(1, GrantStatus::Active, 600, 10)];
         assert_eq!(split(one, 5, 2000), vec![(1, 2000)]);
     }
 

@@ -11,7 +11,7 @@ use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
 use crate::startups::access::{access, Access};
 use crate::startups::entity::{member, mentor, milestone, startup};
-use crate::startups::incubation::{milestone_status, startup_status, MilestoneRow, REMINDER_DAYS};
+use crate::startups::incubation::{MilestoneRow, REMINDER_DAYS};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -20,6 +20,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use wire::auth::Role;
+use wire::startups::incubation::{MilestoneStatus, StartupStatus};
 
 const TITLE_MAX: usize = 200;
 const TEXT_MAX: usize = 5000;
@@ -112,14 +113,14 @@ async fn load(
 }
 
 fn require_incubating(s: &startup::Model) -> AppResult<()> {
-    if s.status != startup_status::INCUBATING {
+    if s.status != StartupStatus::Incubating {
         return Err(AppError::conflict("incubation.error_not_incubating"));
     }
     Ok(())
 }
 
 fn require_planned(m: &milestone::Model) -> AppResult<()> {
-    if m.status != milestone_status::PLANNED {
+    if m.status != MilestoneStatus::Planned {
         return Err(AppError::conflict("milestones.error_final"));
     }
     Ok(())
@@ -184,7 +185,7 @@ pub async fn create(
         title: Set(v.title),
         description: Set(v.description),
         due_on: Set(v.due_on),
-        status: Set(milestone_status::PLANNED.into()),
+        status: Set(MilestoneStatus::Planned),
         evidence: Set(None),
         notes: Set(None),
         signed_off_by: Set(None),
@@ -269,20 +270,22 @@ pub async fn sign_off(
 ) -> AppResult<i64> {
     let evidence = evidence.trim();
     let notes = notes.trim();
+    let outcome = MilestoneStatus::parse(outcome)
+        .ok_or_else(|| AppError::invalid("outcome", "milestones.error_outcome"))?;
     match outcome {
-        milestone_status::DONE if evidence.is_empty() => {
+        MilestoneStatus::Done if evidence.is_empty() => {
             return Err(AppError::invalid(
                 "evidence",
                 "milestones.error_evidence_required",
             ))
         }
-        milestone_status::MISSED if notes.is_empty() => {
+        MilestoneStatus::Missed if notes.is_empty() => {
             return Err(AppError::invalid(
                 "notes",
                 "milestones.error_notes_required",
             ))
         }
-        milestone_status::DONE | milestone_status::MISSED => {}
+        MilestoneStatus::Done | MilestoneStatus::Missed => {}
         _ => return Err(AppError::invalid("outcome", "milestones.error_outcome")),
     }
     if evidence.chars().count() > TEXT_MAX {
@@ -309,7 +312,7 @@ pub async fn sign_off(
         .col_expr(milestone::Column::SignedOffAt, Expr::value(now))
         .col_expr(milestone::Column::UpdatedAt, Expr::value(now))
         .filter(milestone::Column::Id.eq(m.id))
-        .filter(milestone::Column::Status.eq(milestone_status::PLANNED))
+        .filter(milestone::Column::Status.eq(MilestoneStatus::Planned))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
@@ -319,13 +322,13 @@ pub async fn sign_off(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let action = if outcome == milestone_status::DONE {
+    let action = if outcome == MilestoneStatus::Done {
         "milestone.done"
     } else {
         "milestone.missed"
     };
     record(&txn, actor, action, Some(&m), Some(&after), m.id).await?;
-    if outcome == milestone_status::DONE {
+    if outcome == MilestoneStatus::Done {
         crate::credits::tranches::release_for(&txn, settings, actor, &after).await?;
     } else {
         crate::credits::tranches::cancel_for_milestone(&txn, actor, &after).await?;
@@ -333,8 +336,14 @@ pub async fn sign_off(
     let link = settings.link("/startup");
     for u in team_users(&txn, s.id).await? {
         let locale = Locale::from_tag(&u.locale).unwrap_or_default();
-        let content =
-            templates::milestone_signed_off(locale, &u.name, &s.name, &after.title, outcome, &link);
+        let content = templates::milestone_signed_off(
+            locale,
+            &u.name,
+            &s.name,
+            &after.title,
+            outcome.as_str(),
+            &link,
+        );
         outbox::enqueue(&txn, &u.email, &u.name, locale, &content).await?;
     }
     txn.commit().await?;
@@ -365,7 +374,7 @@ pub async fn send_reminders(
 ) -> AppResult<usize> {
     let today = settings.park_zone.date(&now);
     let due = milestone::Entity::find()
-        .filter(milestone::Column::Status.eq(milestone_status::PLANNED))
+        .filter(milestone::Column::Status.eq(MilestoneStatus::Planned))
         .filter(milestone::Column::DueOn.gte(today))
         .filter(milestone::Column::DueOn.lte(today + chrono::Duration::days(REMINDER_DAYS)))
         .filter(milestone::Column::RemindedAt.is_null())
@@ -380,7 +389,7 @@ pub async fn send_reminders(
         let claimed = milestone::Entity::update_many()
             .col_expr(milestone::Column::RemindedAt, Expr::value(now))
             .filter(milestone::Column::Id.eq(m.id))
-            .filter(milestone::Column::Status.eq(milestone_status::PLANNED))
+            .filter(milestone::Column::Status.eq(MilestoneStatus::Planned))
             .filter(milestone::Column::RemindedAt.is_null())
             .exec(&txn)
             .await?;
@@ -390,7 +399,7 @@ pub async fn send_reminders(
         let Some(s) = startup::Entity::find_by_id(m.startup_id).one(&txn).await? else {
             continue;
         };
-        if s.status != startup_status::INCUBATING {
+        if s.status != StartupStatus::Incubating {
             // Nothing to remind an alumnus of; marking it keeps the pass cheap.
             txn.commit().await?;
             continue;

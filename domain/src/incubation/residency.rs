@@ -11,8 +11,8 @@ use crate::startups::access::{access, is_assigned, Access};
 use crate::startups::domain::{startup_of, to_profile, validate, StartupInput};
 use crate::startups::entity::{member, mentor, milestone, note, startup};
 use crate::startups::incubation::{
-    milestone_status, startup_status, MentorRow, Mentoring, MentoringRow, MyIncubation,
-    NextMilestone, NoteRow, StartupDetail, StartupRow, STARTUP_COLUMNS,
+    MentorRow, Mentoring, MentoringRow, MyIncubation, NextMilestone, NoteRow, StartupDetail,
+    StartupRow, STARTUP_COLUMNS,
 };
 use crate::tables::{self, TablePage, TableQuery};
 use chrono::{NaiveDate, Utc};
@@ -23,6 +23,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use wire::auth::{EmailAddress, Role};
+use wire::startups::incubation::{MilestoneStatus, StartupStatus};
 
 /// The newest notes shown on a startup's page.
 const NOTES_SHOWN: u64 = 200;
@@ -57,7 +58,7 @@ fn parse_window(from: &str, until: &str) -> AppResult<(Option<NaiveDate>, Option
 }
 
 fn require_incubating(s: &startup::Model) -> AppResult<()> {
-    if s.status != startup_status::INCUBATING {
+    if s.status != StartupStatus::Incubating {
         return Err(AppError::conflict("incubation.error_not_incubating"));
     }
     Ok(())
@@ -79,7 +80,7 @@ async fn next_milestones(
         .all(db)
         .await?
         .into_iter()
-        .filter(|m| m.status == milestone_status::PLANNED)
+        .filter(|m| m.status == MilestoneStatus::Planned)
         .collect();
     Ok(startup_ids
         .iter()
@@ -104,7 +105,7 @@ async fn next_milestones(
 /// `q` part of its name; ordered by the chosen column.
 fn startups_select(query: &TableQuery) -> AppResult<tables::Sorted<startup::Entity>> {
     let mut q = startup::Entity::find();
-    if let Some(status) = tables::one_of(&query.status, startup_status::ALL, "status")? {
+    if let Some(status) = tables::state_of(&query.status, StartupStatus::ALL, "status")? {
         q = q.filter(startup::Column::Status.eq(status));
     }
     if let Some(sector) = tables::one_of(&query.of, crate::startups::SECTORS, "of")? {
@@ -187,7 +188,7 @@ fn with_row_columns(select: Select<startup::Entity>) -> Select<startup::Entity> 
             .and_where(Expr::col((milestone::Entity, milestone::Column::StartupId)).equals(this))
             .and_where(
                 Expr::col((milestone::Entity, milestone::Column::Status))
-                    .eq(milestone_status::PLANNED),
+                    .eq(MilestoneStatus::Planned),
             )
             .order_by((milestone::Entity, milestone::Column::DueOn), Order::Asc)
             .order_by((milestone::Entity, milestone::Column::Id), Order::Asc)
@@ -235,7 +236,7 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
             out.push_str(&crate::csv::line([
                 r.id.to_string(),
                 r.name,
-                r.status,
+                r.status.to_string(),
                 r.sector,
                 r.stage,
                 date(r.residency_from),
@@ -289,7 +290,7 @@ pub async fn add(
         team_size: Set(v.team_size),
         website: Set(v.website),
         founders: Set(v.founders),
-        status: Set(startup_status::INCUBATING.into()),
+        status: Set(StartupStatus::Incubating),
         created_by: Set(actor.user_id),
         created_at: Set(now),
         updated_at: Set(now),
@@ -617,9 +618,10 @@ pub async fn end(
     reason: &str,
 ) -> AppResult<()> {
     actor.require(Role::Admin)?;
-    if !matches!(to, startup_status::GRADUATED | startup_status::EXITED) {
-        return Err(AppError::invalid("to", "incubation.error_end_invalid"));
-    }
+    let to = match StartupStatus::parse(to) {
+        Some(to) if to.has_ended() => to,
+        _ => return Err(AppError::invalid("to", "incubation.error_end_invalid")),
+    };
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::invalid(
@@ -641,7 +643,7 @@ pub async fn end(
         .col_expr(startup::Column::EndReason, Expr::value(reason))
         .col_expr(startup::Column::UpdatedAt, Expr::value(now))
         .filter(startup::Column::Id.eq(s.id))
-        .filter(startup::Column::Status.eq(startup_status::INCUBATING))
+        .filter(startup::Column::Status.eq(StartupStatus::Incubating))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
@@ -651,7 +653,7 @@ pub async fn end(
         &txn,
         Change {
             actor: Some(actor.user_id),
-            action: if to == startup_status::GRADUATED {
+            action: if to == StartupStatus::Graduated {
                 "startup.graduated"
             } else {
                 "startup.exited"
@@ -679,7 +681,8 @@ pub async fn end(
         .await?
     {
         let locale = Locale::from_tag(&u.locale).unwrap_or_default();
-        let content = templates::incubation_ended(locale, &u.name, &s.name, to, reason, &link);
+        let content =
+            templates::incubation_ended(locale, &u.name, &s.name, to.as_str(), reason, &link);
         outbox::enqueue(&txn, &u.email, &u.name, locale, &content).await?;
     }
     txn.commit().await?;
@@ -730,7 +733,7 @@ pub async fn my_incubation(
     let Some(s) = startup_of(db, actor.user_id).await? else {
         return Ok(None);
     };
-    if s.status == startup_status::APPLICANT {
+    if s.status == StartupStatus::Applicant {
         return Ok(None);
     }
     let mentor_ids: Vec<i64> = mentor::Entity::find()

@@ -1,7 +1,6 @@
 //! Rules of applications: drafts, submission while the round is open, the freeze that follows,
 //! withdrawal before a decision. Applicants only ever reach their own startup's applications.
 use super::entity::{self as round, application, event};
-use super::status::{self, DRAFT, IN_REVIEW, SUBMITTED, WITHDRAWN};
 use super::{
     ApplicationDetail, ApplicationFields, ApplicationSummary, ApplyPage, Phase, TimelineStep,
 };
@@ -9,6 +8,7 @@ use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
+use crate::intake::ApplicationStatus;
 use crate::mail::{outbox, templates};
 use crate::startups::domain::{startup_of, to_profile};
 use chrono::Utc;
@@ -18,6 +18,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use wire::auth::Role;
+use wire::review::AssignmentStatus;
 use wire::startups::StartupProfile;
 
 const MAX_ANSWER_CHARS: usize = 10_000;
@@ -43,7 +44,7 @@ fn summary_of(a: &application::Model, r: &round::Model, locale: Locale) -> Appli
         id: a.id,
         round_id: r.id,
         round_title: r.title(locale),
-        status: a.status.clone(),
+        status: a.status,
         submitted_at: a.submitted_at,
         updated_at: a.updated_at,
     }
@@ -52,12 +53,12 @@ fn summary_of(a: &application::Model, r: &round::Model, locale: Locale) -> Appli
 async fn record_step(
     db: &impl ConnectionTrait,
     application_id: i64,
-    status: &str,
+    status: ApplicationStatus,
     actor: i64,
 ) -> AppResult<()> {
     event::ActiveModel {
         application_id: Set(application_id),
-        status: Set(status.into()),
+        status: Set(status),
         actor_user_id: Set(Some(actor)),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -208,7 +209,10 @@ pub async fn save_application(
         .filter(application::Column::StartupId.eq(startup.id))
         .one(&txn)
         .await?;
-    if existing.as_ref().is_some_and(|a| a.status != DRAFT) {
+    if existing
+        .as_ref()
+        .is_some_and(|a| a.status != ApplicationStatus::Draft)
+    {
         return Err(AppError::conflict("error.application_frozen"));
     }
     if submit {
@@ -232,7 +236,11 @@ pub async fn save_application(
     active.traction = Set(f.traction);
     active.team = Set(f.team);
     active.updated_at = Set(now);
-    active.status = Set(if submit { SUBMITTED } else { DRAFT }.into());
+    active.status = Set(if submit {
+        ApplicationStatus::Submitted
+    } else {
+        ApplicationStatus::Draft
+    });
     if submit {
         let snapshot =
             serde_json::to_string(&to_profile(startup.clone())).map_err(|_| AppError::Internal)?;
@@ -243,12 +251,12 @@ pub async fn save_application(
         Some(_) => active.update(&txn).await?,
         None => {
             let a = active.insert(&txn).await?;
-            record_step(&txn, a.id, DRAFT, actor.user_id).await?;
+            record_step(&txn, a.id, ApplicationStatus::Draft, actor.user_id).await?;
             a
         }
     };
     if submit {
-        record_step(&txn, saved.id, SUBMITTED, actor.user_id).await?;
+        record_step(&txn, saved.id, ApplicationStatus::Submitted, actor.user_id).await?;
         let link = settings.link(&format!("/applications/{}", saved.id));
         let content = templates::application_submitted(
             actor.locale,
@@ -306,10 +314,6 @@ async fn visible_application(
     }
 }
 
-fn can_withdraw(status: &str) -> bool {
-    matches!(status, DRAFT | SUBMITTED | IN_REVIEW)
-}
-
 /// Withdraws an application before any decision.
 pub async fn withdraw(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<()> {
     let txn = crate::txn::begin(db).await?;
@@ -320,18 +324,18 @@ pub async fn withdraw(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppRes
     if !owns {
         return Err(AppError::NotFound);
     }
-    if a.status == WITHDRAWN {
+    if a.status == ApplicationStatus::Withdrawn {
         return Err(AppError::conflict("error.already_withdrawn"));
     }
-    if !can_withdraw(&a.status) {
+    if !a.status.may_withdraw() {
         return Err(AppError::conflict("error.cannot_withdraw"));
     }
-    let before = a.status.clone();
+    let before = a.status;
     let mut active: application::ActiveModel = a.into();
-    active.status = Set(WITHDRAWN.into());
+    active.status = Set(ApplicationStatus::Withdrawn);
     active.updated_at = Set(Utc::now());
     active.update(&txn).await?;
-    record_step(&txn, id, WITHDRAWN, actor.user_id).await?;
+    record_step(&txn, id, ApplicationStatus::Withdrawn, actor.user_id).await?;
     audit::record(
         &txn,
         Change {
@@ -340,7 +344,7 @@ pub async fn withdraw(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppRes
             entity_type: "application",
             entity_id: id.to_string(),
             before: Some(json!({"status": before})),
-            after: Some(json!({"status": WITHDRAWN})),
+            after: Some(json!({"status": ApplicationStatus::Withdrawn})),
         },
     )
     .await?;
@@ -413,16 +417,13 @@ pub async fn application_detail(
     let owns = startup_of(db, actor.user_id)
         .await?
         .is_some_and(|s| s.id == a.startup_id);
-    let decided = matches!(
-        a.status.as_str(),
-        status::ACCEPTED | status::REJECTED | status::WAITLISTED
-    );
+    let decided = a.status.is_decided();
     // Mentors' feedback reaches the applicant with the decision; their notes never do.
     let feedback = if decided {
         use crate::review::entity::assignment;
         assignment::Entity::find()
             .filter(assignment::Column::ApplicationId.eq(a.id))
-            .filter(assignment::Column::Status.eq(wire::review::status::SUBMITTED))
+            .filter(assignment::Column::Status.eq(AssignmentStatus::Submitted))
             .order_by_asc(assignment::Column::Id)
             .all(db)
             .await?
@@ -440,7 +441,7 @@ pub async fn application_detail(
         timeline,
         decision_message: a.decision_message.clone(),
         feedback,
-        can_withdraw: owns && can_withdraw(&a.status),
+        can_withdraw: owns && a.status.may_withdraw(),
         back: if owns {
             ("/applications".into(), "applications.back".into())
         } else if actor.has(wire::auth::Role::Admin) {
@@ -455,6 +456,6 @@ pub async fn application_detail(
 }
 
 /// The translated name of a status, for emails and pages.
-pub fn status_label(locale: Locale, s: &str) -> String {
-    locale.t(&status::label_key(s))
+pub fn status_label(locale: Locale, s: ApplicationStatus) -> String {
+    locale.t(&s.label_key())
 }

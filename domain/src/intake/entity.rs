@@ -73,6 +73,7 @@ pub mod criterion {
 
 pub mod application {
     use sea_orm::entity::prelude::*;
+    pub use wire::intake::ApplicationStatus as Status;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "applications")]
@@ -81,7 +82,7 @@ pub mod application {
         pub id: i64,
         pub round_id: i64,
         pub startup_id: i64,
-        pub status: String,
+        pub status: Status,
         pub problem: String,
         pub solution: String,
         pub models_data: String,
@@ -106,6 +107,7 @@ pub mod application {
 
 pub mod event {
     use sea_orm::entity::prelude::*;
+    pub use wire::intake::ApplicationStatus as Status;
 
     /// A step of an application's timeline: the status it entered, when, and by whom.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -114,7 +116,7 @@ pub mod event {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub application_id: i64,
-        pub status: String,
+        pub status: Status,
         pub actor_user_id: Option<i64>,
         pub created_at: DateTimeUtc,
     }

@@ -5,6 +5,7 @@ use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
+use crate::intake::ApplicationStatus;
 use crate::time::Zone;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
@@ -213,7 +214,7 @@ pub async fn list_rounds(
             Expr::from(Func::count(Expr::col(application::Column::Id))),
             "n",
         )
-        .filter(application::Column::Status.ne(super::status::DRAFT))
+        .filter(application::Column::Status.ne(ApplicationStatus::Draft))
         .group_by(application::Column::RoundId)
         .into_model::<RoundCount>()
         .all(db)

@@ -1,7 +1,6 @@
 //! The email outbox: every message is a row first, written with the change that causes it.
 use sea_orm::entity::prelude::*;
-
-pub use super::status::{DEAD, PENDING, SENT};
+pub use wire::mail::MailStatus as Status;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "email_outbox")]
@@ -14,7 +13,7 @@ pub struct Model {
     pub kind: String,
     pub subject: String,
     pub body_text: String,
-    pub status: String,
+    pub status: Status,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub locked_until: Option<DateTimeUtc>,

@@ -1,6 +1,7 @@
 //! Writing to the outbox (inside the caller's transaction) and delivering what is due.
-use super::entity::{self, DEAD, PENDING, SENT};
+use super::entity;
 use super::templates::MailContent;
+use super::MailStatus;
 use super::Mailer;
 use crate::i18n::Locale;
 use chrono::{Duration, Utc};
@@ -28,7 +29,7 @@ pub async fn enqueue(
         kind: Set(content.kind.into()),
         subject: Set(content.subject.clone()),
         body_text: Set(content.body.clone()),
-        status: Set(PENDING.into()),
+        status: Set(MailStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         locked_until: Set(None),
@@ -80,13 +81,13 @@ async fn claim(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<entity::Mode
     let values: Vec<sea_orm::Value> = match backend {
         DatabaseBackend::Postgres => vec![
             lease.into(),
-            PENDING.into(),
+            MailStatus::Pending.into(),
             now.into(),
             (limit as i64).into(),
         ],
         _ => vec![
             lease.into(),
-            PENDING.into(),
+            MailStatus::Pending.into(),
             now.into(),
             now.into(),
             (limit as i64).into(),
@@ -141,7 +142,7 @@ pub async fn deliver_due(
         active.locked_until = Set(None);
         match result {
             Ok(reference) => {
-                active.status = Set(SENT.into());
+                active.status = Set(MailStatus::Sent);
                 active.sent_at = Set(Some(now));
                 active.delivery_ref = Set(Some(reference));
                 active.last_error = Set(None);
@@ -154,7 +155,7 @@ pub async fn deliver_due(
                 tracing::warn!(outbox_id = row.id, attempts, %error, "email delivery failed");
                 active.last_error = Set(Some(error));
                 if attempts >= MAX_ATTEMPTS {
-                    active.status = Set(DEAD.into());
+                    active.status = Set(MailStatus::Dead);
                 } else {
                     active.next_attempt_at = Set(now + backoff(attempts));
                 }
@@ -192,12 +193,7 @@ fn outbox_select(
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, Condition, QueryFilter};
     let mut select = entity::Entity::find();
-    let statuses = [
-        super::status::PENDING,
-        super::status::SENT,
-        super::status::DEAD,
-    ];
-    if let Some(s) = tables::one_of(&query.status, &statuses, "status")? {
+    if let Some(s) = tables::state_of(&query.status, MailStatus::ALL, "status")? {
         select = select.filter(entity::Column::Status.eq(s));
     }
     if let Some(pattern) = tables::search(query)? {
@@ -267,7 +263,7 @@ pub async fn csv(
                 m.to_address,
                 m.kind,
                 m.subject,
-                m.status,
+                m.status.to_string(),
                 m.attempts.to_string(),
                 m.sent_at.map(time).unwrap_or_default(),
                 m.last_error.unwrap_or_default(),
@@ -303,11 +299,11 @@ pub async fn retry(
         .one(&txn)
         .await?
         .ok_or(crate::error::AppError::NotFound)?;
-    if m.status != DEAD {
+    if m.status != MailStatus::Dead {
         return Err(crate::error::AppError::conflict("error.email_not_dead"));
     }
     let mut active: entity::ActiveModel = m.into();
-    active.status = Set(PENDING.into());
+    active.status = Set(MailStatus::Pending);
     active.attempts = Set(0);
     active.next_attempt_at = Set(Utc::now());
     active.update(&txn).await?;
@@ -318,8 +314,8 @@ pub async fn retry(
             action: "email.retried",
             entity_type: "email",
             entity_id: id.to_string(),
-            before: Some(serde_json::json!({"status": DEAD})),
-            after: Some(serde_json::json!({"status": PENDING})),
+            before: Some(serde_json::json!({"status": MailStatus::Dead})),
+            after: Some(serde_json::json!({"status": MailStatus::Pending})),
         },
     )
     .await?;

@@ -2,7 +2,6 @@
 //! declared affiliations respected), and the affiliations mentors declare.
 use super::conflicts::affiliation_conflict;
 use super::entity::{assignment, mentor_profile};
-use super::status::{ASSIGNED, RECUSED};
 use super::{
     AssignmentRow, AutoAssignOutcome, MentorOption, RoundApplicationRow, RoundApplications,
 };
@@ -13,6 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::intake::entity::{self as round, application, event};
 use crate::mail::{outbox, templates};
+use crate::review::AssignmentStatus;
 use crate::startups::entity::{member, startup};
 use chrono::Utc;
 use sea_orm::{
@@ -22,7 +22,7 @@ use sea_orm::{
 use serde_json::json;
 use std::collections::HashMap;
 use wire::auth::Role;
-use wire::intake::status as app_status;
+use wire::intake::ApplicationStatus;
 use wire::startups::StartupProfile;
 
 pub(crate) async fn users_with_role(
@@ -57,7 +57,7 @@ pub(super) async fn round_reviews(
 ) -> AppResult<RoundReviews> {
     let apps = application::Entity::find()
         .filter(application::Column::RoundId.eq(round_id))
-        .filter(application::Column::Status.ne(app_status::DRAFT))
+        .filter(application::Column::Status.ne(ApplicationStatus::Draft))
         .order_by_asc(application::Column::SubmittedAt)
         .all(db)
         .await?;
@@ -113,7 +113,7 @@ pub async fn round_applications(
                 .find(|s| s.id == a.startup_id)
                 .map(|s| s.name.clone())
                 .unwrap_or_default(),
-            status: a.status.clone(),
+            status: a.status,
             submitted_at: a.submitted_at,
             assignments: assignments
                 .iter()
@@ -126,7 +126,7 @@ pub async fn round_applications(
                         .find(|u| u.id == x.mentor_id)
                         .map(|u| u.name.clone())
                         .unwrap_or_default(),
-                    status: x.status.clone(),
+                    status: x.status,
                 })
                 .collect(),
         })
@@ -180,7 +180,7 @@ pub(crate) async fn insert_assignment(
     let x = assignment::ActiveModel {
         application_id: Set(a.id),
         mentor_id: Set(mentor_id),
-        status: Set(ASSIGNED.into()),
+        status: Set(AssignmentStatus::Assigned),
         recommendation: Set(None),
         feedback_applicant: Set(String::new()),
         notes_committee: Set(String::new()),
@@ -193,24 +193,24 @@ pub(crate) async fn insert_assignment(
     }
     .insert(txn)
     .await?;
-    if a.status == app_status::SUBMITTED {
+    if a.status == ApplicationStatus::Submitted {
         let moved = application::Entity::update_many()
             .col_expr(
                 application::Column::Status,
-                sea_orm::sea_query::Expr::value(app_status::IN_REVIEW),
+                sea_orm::sea_query::Expr::value(ApplicationStatus::InReview),
             )
             .col_expr(
                 application::Column::UpdatedAt,
                 sea_orm::sea_query::Expr::value(now),
             )
             .filter(application::Column::Id.eq(a.id))
-            .filter(application::Column::Status.eq(app_status::SUBMITTED))
+            .filter(application::Column::Status.eq(ApplicationStatus::Submitted))
             .exec(txn)
             .await?;
         if moved.rows_affected == 1 {
             event::ActiveModel {
                 application_id: Set(a.id),
-                status: Set(app_status::IN_REVIEW.into()),
+                status: Set(ApplicationStatus::InReview),
                 actor_user_id: Set(Some(actor.user_id)),
                 created_at: Set(now),
                 ..Default::default()
@@ -249,8 +249,8 @@ pub async fn assign(
         .await?
         .ok_or(AppError::NotFound)?;
     if !matches!(
-        a.status.as_str(),
-        app_status::SUBMITTED | app_status::IN_REVIEW
+        a.status,
+        ApplicationStatus::Submitted | ApplicationStatus::InReview
     ) {
         return Err(AppError::conflict("error.not_reviewable"));
     }
@@ -345,7 +345,7 @@ pub async fn auto_assign(
         .filter(member::Column::StartupId.is_in(apps.iter().map(|a| a.startup_id)))
         .all(&txn)
         .await?;
-    let active = |x: &&assignment::Model| x.status != RECUSED;
+    let active = |x: &&assignment::Model| x.status != AssignmentStatus::Recused;
     let mut load: HashMap<i64, usize> = mentors.iter().map(|m| (m.id, 0)).collect();
     for x in assignments.iter().filter(active) {
         if let Some(n) = load.get_mut(&x.mentor_id) {
@@ -357,8 +357,8 @@ pub async fn auto_assign(
         .iter()
         .filter(|a| {
             matches!(
-                a.status.as_str(),
-                app_status::SUBMITTED | app_status::IN_REVIEW
+                a.status,
+                ApplicationStatus::Submitted | ApplicationStatus::InReview
             )
         })
         .map(|a| {

@@ -1,7 +1,7 @@
 //! The committee's view and decision: per application the weighted mean of its reviews, their
 //! spread (mentors disagree), and a normalised score that calibrates harsh and lenient mentors.
 use super::entity::{assignment, score};
-use super::status::SUBMITTED;
+use super::AssignmentStatus;
 use super::{BoardRow, BoardView, DecisionBoard, ReviewSummary};
 use crate::access::Actor;
 use crate::audit::{self, Change};
@@ -19,7 +19,8 @@ use sea_orm::{
 use serde_json::json;
 use std::collections::HashMap;
 use wire::auth::Role;
-use wire::intake::status as app_status;
+use wire::intake::ApplicationStatus;
+use wire::startups::incubation::StartupStatus;
 
 /// Reviews further apart than this (on the 1–5 scale) are flagged as a disagreement.
 pub const DISAGREEMENT_SPREAD: f64 = 1.5;
@@ -79,24 +80,24 @@ fn disagree(spread: Option<f64>) -> bool {
 }
 
 /// The application status a decision gives; there is no default decision.
-fn decided_status(decision: &str) -> AppResult<&'static str> {
+fn decided_status(decision: &str) -> AppResult<ApplicationStatus> {
     match decision {
         "" => Err(AppError::invalid("decision", "error.decision_required")),
-        "accept" => Ok(app_status::ACCEPTED),
-        "reject" => Ok(app_status::REJECTED),
-        "waitlist" => Ok(app_status::WAITLISTED),
+        "accept" => Ok(ApplicationStatus::Accepted),
+        "reject" => Ok(ApplicationStatus::Rejected),
+        "waitlist" => Ok(ApplicationStatus::Waitlisted),
         _ => Err(AppError::invalid("decision", "error.decision_invalid")),
     }
 }
 
 /// Whether an application in state `from` may be decided as `to`: a submitted or reviewed one
 /// may, a waitlisted one may be accepted or rejected later; other decisions are final.
-fn may_decide(from: &str, to: &str) -> bool {
+fn may_decide(from: ApplicationStatus, to: ApplicationStatus) -> bool {
     let decidable = matches!(
         from,
-        app_status::SUBMITTED | app_status::IN_REVIEW | app_status::WAITLISTED
+        ApplicationStatus::Submitted | ApplicationStatus::InReview | ApplicationStatus::Waitlisted
     );
-    decidable && from != to
+    decidable && to.is_decided() && from != to
 }
 
 /// One page of the round's submitted applications with their review aggregates, narrowed and
@@ -153,7 +154,7 @@ pub async fn board(
     // Each submitted review's total, then each mentor's totals normalised across the round.
     let totals: HashMap<i64, f64> = assignments
         .iter()
-        .filter(|x| x.status == SUBMITTED)
+        .filter(|x| x.status == AssignmentStatus::Submitted)
         .filter_map(|x| {
             weighted_total(
                 scores.get(&x.id).map(Vec::as_slice).unwrap_or(&[]),
@@ -206,7 +207,7 @@ pub async fn board(
                 app: a,
                 assigned: all
                     .iter()
-                    .filter(|x| x.status != super::status::RECUSED)
+                    .filter(|x| x.status != AssignmentStatus::Recused)
                     .count(),
                 mean: figures.map(|f| f.mean),
                 spread: figures.map(|f| f.spread),
@@ -217,7 +218,7 @@ pub async fn board(
         .filter(|r| match view.filter() {
             None => true,
             Some("disagreement") => disagree(r.spread),
-            Some(status) => r.app.status == status,
+            Some(status) => r.app.status.as_str() == status,
         })
         .collect();
     let key = |r: &Ranked| {
@@ -240,7 +241,7 @@ pub async fn board(
                 .get(&r.app.startup_id)
                 .map(|n| n.to_string())
                 .unwrap_or_default(),
-            status: r.app.status.clone(),
+            status: r.app.status,
             assigned: r.assigned,
             weighted_mean: r.mean,
             spread: r.spread,
@@ -293,13 +294,13 @@ pub async fn decide(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !may_decide(&a.status, new_status) {
+    if !may_decide(a.status, new_status) {
         return Err(AppError::conflict("error.cannot_decide"));
     }
     if !without_review {
         let reviewed = assignment::Entity::find()
             .filter(assignment::Column::ApplicationId.eq(a.id))
-            .filter(assignment::Column::Status.eq(SUBMITTED))
+            .filter(assignment::Column::Status.eq(AssignmentStatus::Submitted))
             .count(&txn)
             .await?;
         if reviewed == 0 {
@@ -310,16 +311,16 @@ pub async fn decide(
         }
     }
     let now = Utc::now();
-    let before = a.status.clone();
+    let before = a.status;
     let mut active: application::ActiveModel = a.clone().into();
-    active.status = Set(new_status.into());
+    active.status = Set(new_status);
     active.decision_message = Set((!message.is_empty()).then(|| message.to_string()));
     active.decided_at = Set(Some(now));
     active.updated_at = Set(now);
     active.update(&txn).await?;
     event::ActiveModel {
         application_id: Set(a.id),
-        status: Set(new_status.into()),
+        status: Set(new_status),
         actor_user_id: Set(Some(actor.user_id)),
         created_at: Set(now),
         ..Default::default()
@@ -330,9 +331,9 @@ pub async fn decide(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    if new_status == app_status::ACCEPTED && s.status == "applicant" {
+    if new_status == ApplicationStatus::Accepted && s.status == StartupStatus::Applicant {
         let mut st: startup::ActiveModel = s.clone().into();
-        st.status = Set("incubating".into());
+        st.status = Set(StartupStatus::Incubating);
         st.updated_at = Set(now);
         st.update(&txn).await?;
     }
@@ -355,11 +356,18 @@ pub async fn decide(
     {
         let locale = Locale::from_tag(&person.locale).unwrap_or_default();
         let title = r.title(locale);
-        let content = templates::decision(locale, &person.name, &title, new_status, message, &link);
+        let content = templates::decision(
+            locale,
+            &person.name,
+            &title,
+            new_status.as_str(),
+            message,
+            &link,
+        );
         outbox::enqueue(&txn, &person.email, &person.name, locale, &content).await?;
     }
     crate::channels::notify::announce(&txn, wire::channels::ChannelEvent::Decision, |l| {
-        crate::channels::notify::decision(l, &s.name, &r.title(l), new_status, &link)
+        crate::channels::notify::decision(l, &s.name, &r.title(l), new_status.as_str(), &link)
     })
     .await?;
     audit::record(
@@ -475,9 +483,12 @@ mod tests {
 
     #[test]
     fn a_decision_must_be_chosen() {
-        assert_eq!(decided_status("accept"), Ok(app_status::ACCEPTED));
-        assert_eq!(decided_status("reject"), Ok(app_status::REJECTED));
-        assert_eq!(decided_status("waitlist"), Ok(app_status::WAITLISTED));
+        assert_eq!(decided_status("accept"), Ok(ApplicationStatus::Accepted));
+        assert_eq!(decided_status("reject"), Ok(ApplicationStatus::Rejected));
+        assert_eq!(
+            decided_status("waitlist"),
+            Ok(ApplicationStatus::Waitlisted)
+        );
         assert_eq!(
             decided_status(""),
             Err(AppError::invalid("decision", "error.decision_required"))
@@ -493,19 +504,24 @@ mod tests {
 
     #[test]
     fn only_open_and_waitlisted_applications_may_be_decided() {
-        use app_status::*;
-        let decisions = [ACCEPTED, REJECTED, WAITLISTED];
-        for from in [SUBMITTED, IN_REVIEW] {
-            for to in decisions {
-                assert!(may_decide(from, to), "{from} → {to}");
-            }
-        }
-        assert!(may_decide(WAITLISTED, ACCEPTED));
-        assert!(may_decide(WAITLISTED, REJECTED));
-        assert!(!may_decide(WAITLISTED, WAITLISTED));
-        for from in [DRAFT, ACCEPTED, REJECTED, WITHDRAWN] {
-            for to in decisions {
-                assert!(!may_decide(from, to), "{from} → {to}");
+        use ApplicationStatus::*;
+        let allowed = [
+            (Submitted, Accepted),
+            (Submitted, Rejected),
+            (Submitted, Waitlisted),
+            (InReview, Accepted),
+            (InReview, Rejected),
+            (InReview, Waitlisted),
+            (Waitlisted, Accepted),
+            (Waitlisted, Rejected),
+        ];
+        for &from in ApplicationStatus::ALL {
+            for &to in ApplicationStatus::ALL {
+                assert_eq!(
+                    may_decide(from, to),
+                    allowed.contains(&(from, to)),
+                    "{from} → {to}"
+                );
             }
         }
     }

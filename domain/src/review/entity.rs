@@ -2,6 +2,7 @@
 
 pub mod assignment {
     use sea_orm::entity::prelude::*;
+    pub use wire::review::AssignmentStatus as Status;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "review_assignments")]
@@ -10,7 +11,7 @@ pub mod assignment {
         pub id: i64,
         pub application_id: i64,
         pub mentor_id: i64,
-        pub status: String,
+        pub status: Status,
         pub recommendation: Option<String>,
         pub feedback_applicant: String,
         pub notes_committee: String,

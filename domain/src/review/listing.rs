@@ -1,10 +1,11 @@
 //! The admin's list of every application across rounds: search by startup, filter by status
 //! and round, sort, a page at a time, and CSV of the filtered rows.
 use super::entity::assignment;
-use super::{status as review_status, ApplicationListRow, APPLICATION_COLUMNS};
+use super::{ApplicationListRow, APPLICATION_COLUMNS};
 use crate::access::Actor;
 use crate::error::AppResult;
 use crate::intake::entity::{application, round};
+use crate::review::AssignmentStatus;
 use crate::startups::entity::startup;
 use crate::tables::{self, TablePage, TableQuery};
 use chrono::{DateTime, Utc};
@@ -21,7 +22,7 @@ struct Named {
     id: i64,
     round_id: i64,
     startup_id: i64,
-    status: String,
+    status: crate::intake::ApplicationStatus,
     gpu_model: String,
     gpu_hours: i64,
     submitted_at: Option<DateTime<Utc>>,
@@ -70,7 +71,7 @@ fn select(query: &TableQuery) -> AppResult<tables::Sorted<application::Entity>> 
                 .to(startup::Column::Id)
                 .into(),
         );
-    if let Some(s) = tables::one_of(&query.status, super::listing_statuses(), "status")? {
+    if let Some(s) = tables::state_of(&query.status, super::listing_statuses(), "status")? {
         q = q.filter(application::Column::Status.eq(s));
     }
     if let Some(id) = tables::id_filter(&query.of, "of")? {
@@ -98,7 +99,7 @@ fn select(query: &TableQuery) -> AppResult<tables::Sorted<application::Entity>> 
 
 /// Adds each application's review progress: submitted reviews of those assigned (one query).
 async fn rows(db: &impl ConnectionTrait, named: Vec<Named>) -> AppResult<Vec<ApplicationListRow>> {
-    let assignments: Vec<(i64, String)> = assignment::Entity::find()
+    let assignments: Vec<(i64, AssignmentStatus)> = assignment::Entity::find()
         .select_only()
         .column(assignment::Column::ApplicationId)
         .column(assignment::Column::Status)
@@ -113,9 +114,11 @@ async fn rows(db: &impl ConnectionTrait, named: Vec<Named>) -> AppResult<Vec<App
             ApplicationListRow {
                 reviews_assigned: mine
                     .clone()
-                    .filter(|(_, s)| s != review_status::RECUSED)
+                    .filter(|(_, s)| *s != AssignmentStatus::Recused)
                     .count(),
-                reviews_submitted: mine.filter(|(_, s)| s == review_status::SUBMITTED).count(),
+                reviews_submitted: mine
+                    .filter(|(_, s)| *s == AssignmentStatus::Submitted)
+                    .count(),
                 id: n.id,
                 round_id: n.round_id,
                 round_title_en: n.round_title_en,
@@ -198,7 +201,7 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
                 a.round_title_en,
                 a.startup_id.to_string(),
                 a.startup_name,
-                a.status,
+                a.status.to_string(),
                 a.gpu_model,
                 a.gpu_hours.to_string(),
                 a.reviews_submitted.to_string(),

@@ -1,6 +1,5 @@
 //! A mentor's queue and reviews: rubric scores, feedback, and conflicts declared instead.
 use super::entity::{assignment, score};
-use super::status::{ASSIGNED, RECUSED, SUBMITTED};
 use super::{CriterionScore, QueueItem, ReviewPage, RECOMMENDATIONS};
 use crate::access::Actor;
 use crate::audit::{self, Change};
@@ -9,6 +8,7 @@ use crate::i18n::Locale;
 use crate::intake::entity::{self as round, application, criterion};
 use crate::mail::{outbox, templates};
 use crate::review::assignments::users_with_role;
+use crate::review::AssignmentStatus;
 use crate::startups::entity::startup;
 use chrono::Utc;
 use sea_orm::{
@@ -18,7 +18,7 @@ use sea_orm::{
 use serde_json::json;
 use std::collections::HashMap;
 use wire::auth::Role;
-use wire::intake::status as app_status;
+use wire::intake::ApplicationStatus;
 use wire::startups::StartupProfile;
 
 /// The mentor's own assignments, soonest due first (four queries).
@@ -62,12 +62,12 @@ pub async fn queue(
                         .find(|s| s.id == a.startup_id)
                         .map(|s| s.name.clone())
                 },
-                status: x.status.clone(),
+                status: x.status,
                 due_at: r.review_deadline,
             })
         })
         .collect();
-    items.sort_by_key(|i| (i.status != ASSIGNED, i.due_at));
+    items.sort_by_key(|i| (i.status != AssignmentStatus::Assigned, i.due_at));
     Ok(items)
 }
 
@@ -117,8 +117,8 @@ pub(crate) async fn context_of(
 
 /// Reviews can change until the round's review deadline, while the application is in review.
 pub(crate) fn editable(x: &assignment::Model, c: &Context) -> bool {
-    x.status != RECUSED
-        && c.application.status == app_status::IN_REVIEW
+    x.status != AssignmentStatus::Recused
+        && c.application.status == ApplicationStatus::InReview
         && c.round.review_deadline.is_none_or(|d| Utc::now() < d)
 }
 
@@ -153,7 +153,7 @@ pub async fn review_page(
     Ok(ReviewPage {
         assignment_id: x.id,
         application_id: c.application.id,
-        status: x.status.clone(),
+        status: x.status,
         round_title: c.round.title(locale),
         due_at: c.round.review_deadline,
         editable: editable(&x, &c),
@@ -212,7 +212,7 @@ pub async fn submit_review(
 ) -> AppResult<()> {
     let txn = crate::txn::begin(db).await?;
     let x = own_assignment(&txn, actor, id).await?;
-    if x.status == RECUSED {
+    if x.status == AssignmentStatus::Recused {
         return Err(AppError::conflict("error.recused"));
     }
     let c = context_of(&txn, &x).await?;
@@ -274,9 +274,9 @@ pub async fn submit_review(
         .await?;
     }
     let now = Utc::now();
-    let revised = x.status == SUBMITTED;
+    let revised = x.status == AssignmentStatus::Submitted;
     let mut active: assignment::ActiveModel = x.clone().into();
-    active.status = Set(SUBMITTED.into());
+    active.status = Set(AssignmentStatus::Submitted);
     active.recommendation = Set(Some(input.recommendation.clone()));
     active.feedback_applicant = Set(feedback.to_string());
     active.notes_committee = Set(input.notes_committee.trim().to_string());
@@ -320,7 +320,7 @@ pub async fn declare_conflict(
     }
     let txn = crate::txn::begin(db).await?;
     let x = own_assignment(&txn, actor, id).await?;
-    if x.status == RECUSED {
+    if x.status == AssignmentStatus::Recused {
         return Err(AppError::conflict("error.recused"));
     }
     let c = context_of(&txn, &x).await?;
@@ -328,9 +328,9 @@ pub async fn declare_conflict(
         .filter(score::Column::AssignmentId.eq(x.id))
         .exec(&txn)
         .await?;
-    let before = x.status.clone();
+    let before = x.status;
     let mut active: assignment::ActiveModel = x.clone().into();
-    active.status = Set(RECUSED.into());
+    active.status = Set(AssignmentStatus::Recused);
     active.conflict_reason = Set(Some(reason.chars().take(2000).collect()));
     active.recommendation = Set(None);
     active.updated_at = Set(Utc::now());
@@ -356,7 +356,7 @@ pub async fn declare_conflict(
             entity_type: "review",
             entity_id: x.id.to_string(),
             before: Some(json!({"status": before})),
-            after: Some(json!({"status": RECUSED, "reason": reason})),
+            after: Some(json!({"status": AssignmentStatus::Recused, "reason": reason})),
         },
     )
     .await?;

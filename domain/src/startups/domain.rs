@@ -176,7 +176,7 @@ pub async fn save_startup(
                 team_size: Set(v.team_size),
                 website: Set(v.website),
                 founders: Set(v.founders),
-                status: Set("applicant".into()),
+                status: Set(crate::startups::incubation::StartupStatus::Applicant),
                 created_by: Set(actor.user_id),
                 created_at: Set(now),
                 updated_at: Set(now),

@@ -2,6 +2,7 @@
 
 pub mod startup {
     use sea_orm::entity::prelude::*;
+    pub use wire::startups::incubation::StartupStatus as Status;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "startups")]
@@ -15,7 +16,7 @@ pub mod startup {
         pub team_size: i32,
         pub website: Option<String>,
         pub founders: String,
-        pub status: String,
+        pub status: Status,
         pub created_by: i64,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
@@ -75,6 +76,7 @@ pub mod mentor {
 
 pub mod milestone {
     use sea_orm::entity::prelude::*;
+    pub use wire::startups::incubation::MilestoneStatus as Status;
 
     /// A goal of an incubating startup: `planned`, then signed off as `done` or `missed`.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -86,7 +88,7 @@ pub mod milestone {
         pub title: String,
         pub description: String,
         pub due_on: Date,
-        pub status: String,
+        pub status: Status,
         pub evidence: Option<String>,
         pub notes: Option<String>,
         pub signed_off_by: Option<i64>,

@@ -9,9 +9,10 @@ use super::world::{days, midnight, next_id, World};
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use domain::credits::backend::Desired;
 use domain::credits::entity::{grant, ledger, resource, sync_job};
-use domain::credits::tranches::{entity as tranche, tranche_status};
-use domain::credits::{format_gpu_hours, kind, status, sync_status};
-use domain::startups::incubation::{milestone_status, startup_status};
+use domain::credits::format_gpu_hours;
+use domain::credits::tranches::entity as tranche;
+use domain::credits::{GrantStatus, LedgerKind, SyncStatus};
+use domain::startups::incubation::{MilestoneStatus, StartupStatus, TrancheStatus};
 use rand::Rng;
 
 /// (name, GPU model, cluster, account pattern).
@@ -81,7 +82,7 @@ struct PlannedTranche {
     minutes: i64,
     /// When its milestone was signed off as done, and by whom.
     done: Option<(DateTime<Utc>, i64)>,
-    status: &'static str,
+    status: TrancheStatus,
     released_at: Option<DateTime<Utc>>,
 }
 
@@ -109,12 +110,12 @@ impl Counters {
         }
     }
 
-    fn apply(&mut self, k: &str, minutes: i64) {
+    fn apply(&mut self, k: LedgerKind, minutes: i64) {
         match k {
-            kind::GRANTED | kind::TRANCHE_RELEASED => self.granted += minutes,
-            kind::ADJUSTED => self.adjusted += minutes,
-            kind::CONSUMED => self.consumed -= minutes,
-            _ => self.forfeited -= minutes,
+            LedgerKind::Granted | LedgerKind::TrancheReleased => self.granted += minutes,
+            LedgerKind::Adjusted => self.adjusted += minutes,
+            LedgerKind::Consumed => self.consumed -= minutes,
+            LedgerKind::Expired | LedgerKind::Revoked => self.forfeited -= minutes,
         }
     }
 }
@@ -193,7 +194,7 @@ impl World {
         };
         let (start, hard_end, end) = (midnight(r.from), midnight(r.until), r.end);
         let left = end
-            .filter(|(_, how)| *how == startup_status::EXITED)
+            .filter(|(_, how)| *how == StartupStatus::Exited)
             .map(|(at, _)| at);
         let stop = end.map(|(at, _)| at).unwrap_or(t0);
         let mut resource = if self.chance(0.55) { 0 } else { 1 };
@@ -302,7 +303,7 @@ impl World {
         let mut out = Vec::new();
         for &id in candidates.iter().take(count) {
             let m = &self.data.milestones[(id - 1) as usize];
-            let done = (m.status == milestone_status::DONE)
+            let done = (m.status == MilestoneStatus::Done)
                 .then(|| m.signed_off_at.zip(m.signed_off_by))
                 .flatten();
             let minutes = (p.minutes * self.rng.random_range(10..=25) / 100 / 60).max(1) * 60;
@@ -310,7 +311,7 @@ impl World {
                 milestone: id,
                 minutes,
                 done,
-                status: tranche_status::PENDING,
+                status: TrancheStatus::Pending,
                 released_at: None,
             });
         }
@@ -403,27 +404,27 @@ impl World {
         steps.sort_by_key(|(at, order, _)| (*at, *order));
 
         let mut c = Counters::default();
-        let mut state = status::ACTIVE;
+        let mut state = GrantStatus::Active;
         let mut alert_80: Option<DateTime<Utc>> = None;
         let mut alert_100: Option<DateTime<Utc>> = None;
         let mut last_change = p.created;
         for (at, _, step) in steps {
-            let entry: Option<(&'static str, i64, String, Option<i64>)> = match step {
+            let entry: Option<(LedgerKind, i64, String, Option<i64>)> = match step {
                 Step::Grant => Some((
-                    kind::GRANTED,
+                    LedgerKind::Granted,
                     p.minutes,
                     lang(p.reason, zh).into(),
                     Some(issuer),
                 )),
                 Step::Release(i) => {
                     let t = &mut tranches[i];
-                    if matches!(state, status::ACTIVE | status::SUSPENDED) {
-                        t.status = tranche_status::RELEASED;
+                    if matches!(state, GrantStatus::Active | GrantStatus::Suspended) {
+                        t.status = TrancheStatus::Released;
                         t.released_at = Some(at);
                         let title = &self.data.milestones[(t.milestone - 1) as usize].title;
                         let note = format!("{title} ({})", format_gpu_hours(t.minutes));
                         Some((
-                            kind::TRANCHE_RELEASED,
+                            LedgerKind::TrancheReleased,
                             t.minutes,
                             note,
                             t.done.map(|(_, who)| who),
@@ -438,36 +439,45 @@ impl World {
                     actor,
                 } => {
                     let delta = Ord::max(minutes, -c.remaining().max(0));
-                    (delta != 0 && state != status::EXPIRED && state != status::REVOKED).then(
-                        || {
+                    (delta != 0 && state != GrantStatus::Expired && state != GrantStatus::Revoked)
+                        .then(|| {
                             (
-                                kind::ADJUSTED,
+                                LedgerKind::Adjusted,
                                 delta,
                                 lang(note, zh).to_string(),
                                 Some(actor),
                             )
-                        },
-                    )
+                        })
                 }
                 Step::Use { minutes, gpus } => {
                     // The cluster stops the team at its cap: a job takes what is left.
                     let used = Ord::min(minutes, c.remaining());
-                    (state == status::ACTIVE && used > 0).then(|| {
+                    (state == GrantStatus::Active && used > 0).then(|| {
                         self.jobs.push((self.data.ledger.len(), p.resource, gpus));
-                        (kind::CONSUMED, -used, String::new(), None)
+                        (LedgerKind::Consumed, -used, String::new(), None)
                     })
                 }
                 Step::Suspend => {
-                    state = status::SUSPENDED;
+                    state = GrantStatus::Suspended;
                     last_change = at;
                     None
                 }
                 Step::Close => {
                     let (k, next, note, actor) = if p.revoked.is_some() {
                         let note = lang(words::REVOCATIONS[0], zh).to_string();
-                        (kind::REVOKED, status::REVOKED, note, Some(self.admin()))
+                        (
+                            LedgerKind::Revoked,
+                            GrantStatus::Revoked,
+                            note,
+                            Some(self.admin()),
+                        )
                     } else {
-                        (kind::EXPIRED, status::EXPIRED, String::new(), None)
+                        (
+                            LedgerKind::Expired,
+                            GrantStatus::Expired,
+                            String::new(),
+                            None,
+                        )
                     };
                     state = next;
                     last_change = at;
@@ -486,7 +496,7 @@ impl World {
                 grant_id: gid,
                 startup_id,
                 resource_id: p.resource as i64 + 1,
-                kind: k.into(),
+                kind: k,
                 minutes,
                 balance_after: c.remaining(),
                 external_ref: None,
@@ -496,14 +506,14 @@ impl World {
             });
             // The alerts as `grants::record_usage` and `grants::adjust` raise and re-arm them.
             let pct = c.used_percent();
-            if k == kind::CONSUMED {
+            if k == LedgerKind::Consumed {
                 if pct >= 100 && alert_100.is_none() {
                     alert_100 = Some(at);
                     alert_80.get_or_insert(at);
                 } else if pct >= 80 && alert_80.is_none() {
                     alert_80 = Some(at);
                 }
-            } else if k == kind::ADJUSTED && pct < 100 {
+            } else if k == LedgerKind::Adjusted && pct < 100 {
                 alert_100 = None;
                 if pct < 80 {
                     alert_80 = None;
@@ -520,7 +530,7 @@ impl World {
             id: gid,
             startup_id,
             resource_id: p.resource as i64 + 1,
-            status: state.into(),
+            status: state,
             granted_minutes: c.granted,
             adjusted_minutes: c.adjusted,
             consumed_minutes: c.consumed,
@@ -535,17 +545,17 @@ impl World {
             alerted_100_at: alert_100,
             alerted_expiry_at: active_at_warning.then_some(warn),
         });
-        let open = matches!(state, status::ACTIVE | status::SUSPENDED);
+        let open = matches!(state, GrantStatus::Active | GrantStatus::Suspended);
         for t in tranches {
-            let planned = self.data.milestones[(t.milestone - 1) as usize].status
-                == milestone_status::PLANNED;
-            let status = if t.status == tranche_status::RELEASED {
-                tranche_status::RELEASED
+            let planned =
+                self.data.milestones[(t.milestone - 1) as usize].status == MilestoneStatus::Planned;
+            let status = if t.status == TrancheStatus::Released {
+                TrancheStatus::Released
             } else if planned && open && !ended {
-                tranche_status::PENDING
+                TrancheStatus::Pending
             } else {
                 // Missed milestones, closed grants and ended incubations cancel what waits.
-                tranche_status::CANCELLED
+                TrancheStatus::Cancelled
             };
             let id = next_id(&self.data.tranches);
             self.data.tranches.push(tranche::Model {
@@ -553,7 +563,7 @@ impl World {
                 grant_id: gid,
                 milestone_id: t.milestone,
                 minutes: t.minutes,
-                status: status.into(),
+                status,
                 released_at: t.released_at,
                 created_at: p.created,
             });
@@ -621,7 +631,7 @@ impl World {
                 resource_id: r as i64 + 1,
                 desired: serde_json::to_string(&desired).unwrap_or_default(),
                 idempotency_key: format!("{key:032x}"),
-                status: sync_status::DONE.into(),
+                status: SyncStatus::Done,
                 attempts: 1,
                 next_attempt_at: changed,
                 lease_until: None,

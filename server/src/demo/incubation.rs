@@ -4,7 +4,8 @@ use super::words::{self, lang};
 use super::world::{days, midnight, next_id, Residency, World};
 use chrono::{DateTime, Duration, Utc};
 use domain::startups::entity::{mentor, milestone, note};
-use domain::startups::incubation::{milestone_status, startup_status, REMINDER_DAYS};
+use domain::startups::incubation::REMINDER_DAYS;
+use domain::startups::incubation::{MilestoneStatus, StartupStatus};
 use rand::Rng;
 
 impl World {
@@ -64,24 +65,24 @@ impl World {
         let until = from + days(if long { 548 } else { 365 });
         let start = midnight(from);
 
-        let mut end: Option<(DateTime<Utc>, &'static str)> = None;
+        let mut end: Option<(DateTime<Utc>, StartupStatus)> = None;
         if ci > 2 && self.chance(0.07) {
             let at = self.between(start + days(60), midnight(until));
             if at < t0 - days(1) {
-                end = Some((at, startup_status::EXITED));
+                end = Some((at, StartupStatus::Exited));
             }
         }
         if end.is_none() && midnight(until) < t0 {
             let at = midnight(until) + Duration::minutes(self.rng.random_range(60..600));
             let how = if ci == 2 || self.chance(0.88) {
-                startup_status::GRADUATED
+                StartupStatus::Graduated
             } else {
-                startup_status::EXITED
+                StartupStatus::Exited
             };
             end = Some((at, how));
         }
         let reason = end.map(|(_, how)| {
-            let texts = if how == startup_status::GRADUATED {
+            let texts = if how == StartupStatus::Graduated {
                 words::GRADUATED
             } else {
                 words::EXITED
@@ -90,10 +91,7 @@ impl World {
         });
         {
             let s = &mut self.data.startups[(startup_id - 1) as usize];
-            s.status = end
-                .map(|(_, how)| how)
-                .unwrap_or(startup_status::INCUBATING)
-                .into();
+            s.status = end.map(|(_, how)| how).unwrap_or(StartupStatus::Incubating);
             s.residency_from = Some(from);
             s.residency_until = Some(until);
             s.ended_at = end.map(|(at, _)| at);
@@ -142,7 +140,7 @@ impl World {
             let offset = span * (j as i64 + 1) / count as i64 - self.rng.random_range(0..20);
             let due = from + days(Ord::max(offset, 20));
             let due_at = midnight(due);
-            let mut status = milestone_status::PLANNED;
+            let mut status = MilestoneStatus::Planned;
             let mut signed: Option<(DateTime<Utc>, i64, bool)> = None;
             if due_at < until_active {
                 let at = self.between(due_at - days(5), due_at + days(6));
@@ -151,19 +149,19 @@ impl World {
                 if at > kickoff + days(1) && at < latest && (ended || self.chance(0.85)) {
                     let (who, who_zh) = self.signer(&mentors);
                     status = if self.chance(0.75) {
-                        milestone_status::DONE
+                        MilestoneStatus::Done
                     } else {
-                        milestone_status::MISSED
+                        MilestoneStatus::Missed
                     };
                     signed = Some((at, who, who_zh));
                 }
             }
             let (evidence, notes) = match (status, signed) {
-                (milestone_status::DONE, Some((_, _, z))) => (
+                (MilestoneStatus::Done, Some((_, _, z))) => (
                     Some(lang(*words::pick(&mut self.rng, words::EVIDENCE), z).to_string()),
                     None,
                 ),
-                (milestone_status::MISSED, Some((_, _, z))) => (
+                (MilestoneStatus::Missed, Some((_, _, z))) => (
                     None,
                     Some(lang(*words::pick(&mut self.rng, words::MISSED), z).to_string()),
                 ),
@@ -181,7 +179,7 @@ impl World {
                 title: lang(title, zh).into(),
                 description: lang(description, zh).into(),
                 due_on: due,
-                status: status.into(),
+                status,
                 evidence,
                 notes,
                 signed_off_by: signed.map(|(_, who, _)| who),

@@ -5,8 +5,9 @@ use super::world::{days, midnight, next_id, Company, Round, World, DOMAIN};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use domain::auth::Role;
 use domain::intake::entity::{application, criterion, event, round};
-use domain::intake::status;
+use domain::intake::ApplicationStatus;
 use domain::review::entity::{assignment, score};
+use domain::review::AssignmentStatus;
 use domain::startups::entity::{member, startup};
 use domain::startups::{CreditCode, StartupProfile};
 use rand::Rng;
@@ -23,7 +24,7 @@ enum Outcome {
     InReview,
     /// Withdrawn by the team; `true` when mentors were already reviewing it.
     Withdrawn(bool),
-    Decided(&'static str),
+    Decided(ApplicationStatus),
 }
 
 impl World {
@@ -220,7 +221,7 @@ impl World {
             team_size,
             website,
             founders: founders_text.clone(),
-            status: "applicant".into(),
+            status: domain::startups::incubation::StartupStatus::Applicant,
             created_by: founder_id,
             created_at: created,
             updated_at: created,
@@ -245,7 +246,7 @@ impl World {
         loop {
             let outcome = self.outcome(c, ri);
             self.apply(ci, ri, outcome, c == 1);
-            if matches!(outcome, Outcome::Decided(status::ACCEPTED)) || ri == open {
+            if matches!(outcome, Outcome::Decided(ApplicationStatus::Accepted)) || ri == open {
                 break;
             }
             // Some teams that were turned down try again in a later round.
@@ -258,7 +259,7 @@ impl World {
 
     fn outcome(&mut self, c: usize, ri: usize) -> Outcome {
         if c == 0 || c == 2 {
-            return Outcome::Decided(status::ACCEPTED);
+            return Outcome::Decided(ApplicationStatus::Accepted);
         }
         if c == 1 {
             return Outcome::InReview;
@@ -273,9 +274,9 @@ impl World {
             }
         } else {
             match n {
-                0..36 => Outcome::Decided(status::ACCEPTED),
-                36..72 => Outcome::Decided(status::REJECTED),
-                72..84 => Outcome::Decided(status::WAITLISTED),
+                0..36 => Outcome::Decided(ApplicationStatus::Accepted),
+                36..72 => Outcome::Decided(ApplicationStatus::Rejected),
+                72..84 => Outcome::Decided(ApplicationStatus::Waitlisted),
                 84..89 => Outcome::Withdrawn(false),
                 89..93 => Outcome::Withdrawn(true),
                 _ => Outcome::Draft,
@@ -322,7 +323,7 @@ impl World {
             id,
             round_id: self.rounds[ri].id,
             startup_id,
-            status: status::DRAFT.into(),
+            status: ApplicationStatus::Draft,
             problem,
             solution,
             models_data: models.into(),
@@ -337,7 +338,7 @@ impl World {
             created_at: created,
             updated_at: created,
         };
-        self.event(id, status::DRAFT, founder, created);
+        self.event(id, ApplicationStatus::Draft, founder, created);
 
         if outcome == Outcome::Draft {
             // Abandoned half-way: some answers still empty.
@@ -360,7 +361,7 @@ impl World {
             closes - Duration::hours(1)
         };
         let submitted = self.between(created + days(1), Ord::min(created + days(6), submit_until));
-        a.status = status::SUBMITTED.into();
+        a.status = ApplicationStatus::Submitted;
         a.submitted_at = Some(submitted);
         a.updated_at = submitted;
         let s = &self.data.startups[(startup_id - 1) as usize];
@@ -373,10 +374,10 @@ impl World {
             team_size: s.team_size,
             website: s.website.clone(),
             founders: s.founders.clone(),
-            status: "applicant".into(),
+            status: domain::startups::incubation::StartupStatus::Applicant,
         };
         a.profile_snapshot = serde_json::to_string(&snapshot).ok();
-        self.event(id, status::SUBMITTED, founder, submitted);
+        self.event(id, ApplicationStatus::Submitted, founder, submitted);
 
         match outcome {
             Outcome::Submitted => {
@@ -390,9 +391,9 @@ impl World {
                     closes
                 };
                 let at = self.between(submitted + Duration::hours(2), until);
-                a.status = status::WITHDRAWN.into();
+                a.status = ApplicationStatus::Withdrawn;
                 a.updated_at = at;
-                self.event(id, status::WITHDRAWN, founder, at);
+                self.event(id, ApplicationStatus::Withdrawn, founder, at);
                 self.data.applications.push(a);
                 return;
             }
@@ -405,12 +406,12 @@ impl World {
             self.between(closes + days(1), closes + days(3))
         };
         let admin = self.admin();
-        a.status = status::IN_REVIEW.into();
+        a.status = ApplicationStatus::InReview;
         a.updated_at = assigned;
-        self.event(id, status::IN_REVIEW, admin, assigned);
+        self.event(id, ApplicationStatus::InReview, admin, assigned);
         let quality = match outcome {
-            Outcome::Decided(status::ACCEPTED) => self.rng.random_range(3.5..4.7),
-            Outcome::Decided(status::WAITLISTED) => self.rng.random_range(2.9..3.7),
+            Outcome::Decided(ApplicationStatus::Accepted) => self.rng.random_range(3.5..4.7),
+            Outcome::Decided(ApplicationStatus::Waitlisted) => self.rng.random_range(2.9..3.7),
             Outcome::Decided(_) => self.rng.random_range(1.6..3.1),
             _ => self.rng.random_range(2.0..4.5),
         };
@@ -430,9 +431,9 @@ impl World {
             Outcome::Withdrawn(_) => {
                 let at = self.between(assigned + days(1), deadline);
                 self.review(ci, id, ri, assigned, at, 0.4, quality, false);
-                a.status = status::WITHDRAWN.into();
+                a.status = ApplicationStatus::Withdrawn;
                 a.updated_at = at;
-                self.event(id, status::WITHDRAWN, founder, at);
+                self.event(id, ApplicationStatus::Withdrawn, founder, at);
             }
             Outcome::Decided(decision) => {
                 self.review(
@@ -449,18 +450,19 @@ impl World {
                 let admin = self.admin();
                 let message = words::DECISION_MESSAGES
                     .iter()
-                    .find(|(s, _)| *s == decision)
+                    .find(|(s, _)| *s == decision.as_str())
                     .map(|(_, m)| lang(*m, zh).to_string());
-                a.status = decision.into();
+                a.status = decision;
                 a.decided_at = Some(at);
                 a.updated_at = at;
-                a.decision_message = if decision == status::ACCEPTED || self.chance(0.7) {
+                a.decision_message = if decision == ApplicationStatus::Accepted || self.chance(0.7)
+                {
                     message
                 } else {
                     None
                 };
                 self.event(id, decision, admin, at);
-                if decision == status::ACCEPTED {
+                if decision == ApplicationStatus::Accepted {
                     self.companies[ci].admitted = Some(at);
                 }
             }
@@ -469,12 +471,12 @@ impl World {
         self.data.applications.push(a);
     }
 
-    fn event(&mut self, application_id: i64, to: &str, actor: i64, at: DateTime<Utc>) {
+    fn event(&mut self, application_id: i64, to: ApplicationStatus, actor: i64, at: DateTime<Utc>) {
         let id = next_id(&self.data.events);
         self.data.events.push(event::Model {
             id,
             application_id,
-            status: to.into(),
+            status: to,
             actor_user_id: Some(actor),
             created_at: at,
         });
@@ -550,7 +552,7 @@ impl World {
                 id,
                 application_id,
                 mentor_id,
-                status: domain::review::status::ASSIGNED.into(),
+                status: AssignmentStatus::Assigned,
                 recommendation: None,
                 feedback_applicant: String::new(),
                 notes_committee: String::new(),
@@ -562,7 +564,7 @@ impl World {
             };
             if !pending && self.chance(0.04) {
                 let recused = self.between(created + Duration::hours(1), created + days(2));
-                x.status = domain::review::status::RECUSED.into();
+                x.status = AssignmentStatus::Recused;
                 x.conflict_reason =
                     Some(lang(*words::pick(&mut self.rng, words::CONFLICTS), zh).into());
                 x.updated_at = recused;
@@ -599,7 +601,7 @@ impl World {
                     .filter(|(_, r)| *r == recommendation)
                     .collect();
                 let (text, _) = **words::pick(&mut self.rng, &feedback);
-                x.status = domain::review::status::SUBMITTED.into();
+                x.status = AssignmentStatus::Submitted;
                 x.recommendation = Some(recommendation.into());
                 x.feedback_applicant = lang(text, zh).into();
                 x.notes_committee =

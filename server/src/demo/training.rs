@@ -6,7 +6,7 @@ use super::words::{self, Track};
 use super::world::{days, midnight, next_id, World};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use domain::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
-use domain::cohorts::status;
+use domain::cohorts::EnrolmentStatus;
 use rand::Rng;
 use std::collections::HashSet;
 
@@ -17,7 +17,7 @@ const CERTIFICATE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 struct Place {
     user: i64,
     queued: DateTime<Utc>,
-    status: &'static str,
+    status: EnrolmentStatus,
     enrolled: Option<DateTime<Utc>>,
     withdrawn: Option<DateTime<Utc>>,
     completed: Option<DateTime<Utc>>,
@@ -176,7 +176,7 @@ impl World {
                 if what == 0 {
                     let taken = places
                         .iter()
-                        .filter(|p| p.status == status::ENROLLED)
+                        .filter(|p| p.status == EnrolmentStatus::Enrolled)
                         .count();
                     let has_place = taken < capacity;
                     let reliability = self.rng.random_range(0.5..0.99);
@@ -184,9 +184,9 @@ impl World {
                         user: arrivals[i].1,
                         queued: at,
                         status: if has_place {
-                            status::ENROLLED
+                            EnrolmentStatus::Enrolled
                         } else {
-                            status::WAITLISTED
+                            EnrolmentStatus::Waitlisted
                         },
                         enrolled: has_place.then_some(at),
                         withdrawn: None,
@@ -198,13 +198,16 @@ impl World {
                     continue;
                 }
                 // Places are pushed in arrival order: arrival i is place i.
-                let held = places[i].status == status::ENROLLED;
-                places[i].status = status::WITHDRAWN;
+                let held = places[i].status == EnrolmentStatus::Enrolled;
+                places[i].status = EnrolmentStatus::Withdrawn;
                 places[i].withdrawn = Some(at);
                 places[i].updated = at;
                 if held {
-                    if let Some(next) = places.iter_mut().find(|p| p.status == status::WAITLISTED) {
-                        next.status = status::ENROLLED;
+                    if let Some(next) = places
+                        .iter_mut()
+                        .find(|p| p.status == EnrolmentStatus::Waitlisted)
+                    {
+                        next.status = EnrolmentStatus::Enrolled;
                         next.enrolled = Some(at);
                         next.updated = at;
                     }
@@ -219,7 +222,12 @@ impl World {
                 continue;
             }
             let attendees: Vec<usize> = (0..places.len())
-                .filter(|&i| matches!(places[i].status, status::ENROLLED | status::COMPLETED))
+                .filter(|&i| {
+                    matches!(
+                        places[i].status,
+                        EnrolmentStatus::Enrolled | EnrolmentStatus::Completed
+                    )
+                })
                 .collect();
             if attendees.is_empty() {
                 continue;
@@ -275,10 +283,10 @@ impl World {
             }
             for (i, at) in marks {
                 let p = &mut places[i];
-                if p.status != status::ENROLLED || p.attended * 100 < completion * total {
+                if p.status != EnrolmentStatus::Enrolled || p.attended * 100 < completion * total {
                     continue;
                 }
-                p.status = status::COMPLETED;
+                p.status = EnrolmentStatus::Completed;
                 p.completed = Some(at);
                 p.updated = at;
                 let code = loop {
@@ -313,7 +321,7 @@ impl World {
                 id: first_enrolment + i as i64,
                 cohort_id: id,
                 user_id: p.user,
-                status: p.status.into(),
+                status: p.status,
                 queued_at: p.queued,
                 enrolled_at: p.enrolled,
                 withdrawn_at: p.withdrawn,

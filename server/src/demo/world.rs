@@ -85,7 +85,7 @@ pub struct Residency {
     pub from: NaiveDate,
     pub until: NaiveDate,
     /// When the incubation ended, and how (`graduated` or `exited`).
-    pub end: Option<(DateTime<Utc>, &'static str)>,
+    pub end: Option<(DateTime<Utc>, domain::startups::incubation::StartupStatus)>,
     /// Ids of its milestones, by due date.
     pub milestones: Vec<i64>,
 }

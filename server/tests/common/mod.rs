@@ -360,7 +360,7 @@ impl TestApp {
             .unwrap()
             .unwrap();
         let mut a = row.clone().into_active_model();
-        a.status = Set("incubating".into());
+        a.status = Set(domain::startups::incubation::StartupStatus::Incubating);
         a.update(self.db()).await.unwrap();
         if let Some(login) = login {
             let u = domain::auth::entity::user::Entity::find()
@@ -407,7 +407,7 @@ impl TestApp {
             .unwrap()
             .unwrap();
         let mut a = s.clone().into_active_model();
-        a.status = Set("incubating".into());
+        a.status = Set(domain::startups::incubation::StartupStatus::Incubating);
         a.update(self.db()).await.unwrap();
         let resource = domain::credits::resources::save(
             self.db(),

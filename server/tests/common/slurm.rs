@@ -56,7 +56,7 @@ pub async fn sync(app: &TestApp) -> sync_job::Model {
             .await
             .unwrap();
         let job = newest().await;
-        if job.status == "done" {
+        if job.status == domain::credits::SyncStatus::Done {
             return job;
         }
         eprintln!("sync attempt failed, retrying: {:?}", job.last_error);
@@ -119,7 +119,7 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
             .unwrap()
             .unwrap();
         let mut a = s.clone().into_active_model();
-        a.status = Set("incubating".into());
+        a.status = Set(domain::startups::incubation::StartupStatus::Incubating);
         a.update(app.db()).await.unwrap();
         let u = domain::auth::entity::user::Entity::find()
             .filter(domain::auth::entity::user::Column::Email.eq(format!("f{i}@t{i}.cn")))
@@ -219,9 +219,9 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
             }
             _ => {
                 let to = if rng.random_bool(0.5) {
-                    "suspended"
+                    domain::credits::GrantStatus::Suspended
                 } else {
-                    "active"
+                    domain::credits::GrantStatus::Active
                 };
                 domain::credits::grants::transition(
                     app.db(),

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 pub struct DashboardSummary {
     /// The person's startup: its name and status (`applicant`, `incubating`, `graduated`,
     /// `exited`).
-    pub startup: Option<(String, String)>,
+    pub startup: Option<(String, crate::startups::incubation::StartupStatus)>,
     /// The status of the startup's newest application while it is still being considered
     /// (draft, submitted, in review, waitlisted).
-    pub application_open: Option<String>,
+    pub application_open: Option<crate::intake::ApplicationStatus>,
     /// Reviews assigned to the person (a mentor) and not yet submitted, and the soonest due.
     pub reviews_open: i64,
     pub next_review_due: Option<DateTime<Utc>>,

@@ -17,12 +17,14 @@ pub const TRACKS: &[&str] = &[
     "research",
 ];
 
-/// States of an enrolment: `enrolled | waitlisted → withdrawn | completed`.
-pub mod status {
-    pub const ENROLLED: &str = "enrolled";
-    pub const WAITLISTED: &str = "waitlisted";
-    pub const WITHDRAWN: &str = "withdrawn";
-    pub const COMPLETED: &str = "completed";
+crate::states::states! {
+    /// States of an enrolment: `enrolled | waitlisted → withdrawn | completed`.
+    pub enum EnrolmentStatus {
+        Enrolled = "enrolled",
+        Waitlisted = "waitlisted",
+        Withdrawn = "withdrawn",
+        Completed = "completed",
+    }
 }
 
 /// A cohort's phase by its dates, for the admin's filter; each has a label `cohorts.phase_<key>`.
@@ -63,7 +65,7 @@ pub struct CohortCard {
     /// Enrolment is open at the time of the request.
     pub open_now: bool,
     /// The reader's own enrolment status, if any.
-    pub my_status: Option<String>,
+    pub my_status: Option<EnrolmentStatus>,
 }
 
 impl CohortCard {
@@ -97,7 +99,7 @@ pub struct SessionView {
 /// The reader's place in a cohort.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MyEnrolment {
-    pub status: String,
+    pub status: EnrolmentStatus,
     /// 1-based place on the waitlist.
     pub waitlist_position: Option<i64>,
     pub attended: i64,
@@ -139,7 +141,7 @@ pub struct RosterRow {
     pub user_id: i64,
     pub name: String,
     pub email: String,
-    pub status: String,
+    pub status: EnrolmentStatus,
     pub queued_at: DateTime<Utc>,
     pub attended: i64,
     pub certificate_code: Option<String>,

@@ -6,13 +6,22 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// States of a grant (DESIGN: active → suspended | expired | revoked).
-pub mod status {
-    pub const ACTIVE: &str = "active";
-    pub const SUSPENDED: &str = "suspended";
-    pub const EXPIRED: &str = "expired";
-    pub const REVOKED: &str = "revoked";
-    pub const ALL: &[&str] = &[ACTIVE, SUSPENDED, EXPIRED, REVOKED];
+crate::states::states! {
+    /// States of a grant (DESIGN: active → suspended | expired | revoked); each has a label
+    /// `grants.status_<state>`.
+    pub enum GrantStatus {
+        Active = "active",
+        Suspended = "suspended",
+        Expired = "expired",
+        Revoked = "revoked",
+    }
+}
+
+impl GrantStatus {
+    /// Whether the grant still counts on the cluster (its remaining credit may be used).
+    pub const fn is_live(self) -> bool {
+        matches!(self, GrantStatus::Active | GrantStatus::Suspended)
+    }
 }
 
 /// The admin's grant list: sortable columns (the first is the default order, newest first).
@@ -26,25 +35,29 @@ pub const GRANT_COLUMNS: &[crate::tables::Column] = &[
     crate::tables::col("until", "grants.valid_until", false),
 ];
 
-/// Kinds of ledger entry; each has a label `ledger.<kind>`.
-pub mod kind {
-    pub const GRANTED: &str = "granted";
-    pub const ADJUSTED: &str = "adjusted";
-    pub const CONSUMED: &str = "consumed";
-    pub const EXPIRED: &str = "expired";
-    pub const REVOKED: &str = "revoked";
-    /// A tranche released by its milestone's sign-off; counted as granted.
-    pub const TRANCHE_RELEASED: &str = "tranche_released";
+crate::states::states! {
+    /// Kinds of ledger entry; each has a label `ledger.<kind>`.
+    pub enum LedgerKind {
+        Granted = "granted",
+        /// A tranche released by its milestone's sign-off; counted as granted.
+        TrancheReleased = "tranche_released",
+        Adjusted = "adjusted",
+        Consumed = "consumed",
+        Expired = "expired",
+        Revoked = "revoked",
+    }
 }
 
-/// States of a sync job; each has a label `sync.status_<state>`.
-pub mod sync_status {
-    pub const PENDING: &str = "pending";
-    pub const RUNNING: &str = "running";
-    pub const DONE: &str = "done";
-    pub const DEAD: &str = "dead";
-    /// A newer job for the same startup and resource replaced it before it ran.
-    pub const SUPERSEDED: &str = "superseded";
+crate::states::states! {
+    /// States of a sync job; each has a label `sync.status_<state>`.
+    pub enum SyncStatus {
+        Pending = "pending",
+        Running = "running",
+        Done = "done",
+        Dead = "dead",
+        /// A newer job for the same startup and resource replaced it before it ran.
+        Superseded = "superseded",
+    }
 }
 
 /// The backends a resource can use; each has a label `resources.backend_<key>`.
@@ -129,7 +142,7 @@ pub struct ResourceView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncState {
     pub job_id: i64,
-    pub status: String,
+    pub status: SyncStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub updated_at: DateTime<Utc>,
@@ -143,7 +156,7 @@ pub struct GrantRow {
     pub resource_id: i64,
     pub resource_name: String,
     pub gpu_model: String,
-    pub status: String,
+    pub status: GrantStatus,
     pub granted_minutes: i64,
     pub adjusted_minutes: i64,
     pub consumed_minutes: i64,
@@ -158,7 +171,7 @@ pub struct GrantRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: LedgerKind,
     pub minutes: i64,
     pub balance_after: i64,
     pub note: String,
@@ -174,7 +187,7 @@ pub struct LedgerListRow {
     pub startup_id: i64,
     pub startup_name: String,
     pub resource_name: String,
-    pub kind: String,
+    pub kind: LedgerKind,
     pub minutes: i64,
     pub balance_after: i64,
     pub external_ref: Option<String>,
@@ -185,16 +198,6 @@ pub struct LedgerListRow {
 /// The ledger is ordered by time only (it is too long to sort by anything unindexed).
 pub const LEDGER_COLUMNS: &[crate::tables::Column] =
     &[crate::tables::col("when", "ledger.when", true)];
-
-/// Every kind of ledger entry, for the admin ledger's filter.
-pub const LEDGER_KINDS: &[&str] = &[
-    kind::GRANTED,
-    kind::TRANCHE_RELEASED,
-    kind::ADJUSTED,
-    kind::CONSUMED,
-    kind::EXPIRED,
-    kind::REVOKED,
-];
 
 /// A grant's balance over time, and where the recent burn rate takes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,7 +236,7 @@ pub struct SyncJobRow {
     pub startup_id: i64,
     pub startup_name: String,
     pub resource_name: String,
-    pub status: String,
+    pub status: SyncStatus,
     pub attempts: i32,
     pub limit_minutes: i64,
     pub next_attempt_at: DateTime<Utc>,

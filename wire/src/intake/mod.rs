@@ -78,18 +78,41 @@ pub struct RoundForm {
     pub criteria: Vec<Criterion>,
 }
 
-/// The states of an application (DESIGN: draft → submitted → in_review → decision; withdrawn).
-pub mod status {
-    pub const DRAFT: &str = "draft";
-    pub const SUBMITTED: &str = "submitted";
-    pub const IN_REVIEW: &str = "in_review";
-    pub const ACCEPTED: &str = "accepted";
-    pub const REJECTED: &str = "rejected";
-    pub const WAITLISTED: &str = "waitlisted";
-    pub const WITHDRAWN: &str = "withdrawn";
+crate::states::states! {
+    /// The states of an application (DESIGN: draft → submitted → in_review → decision;
+    /// withdrawn); each has a label `application.status_<state>`.
+    pub enum ApplicationStatus {
+        Draft = "draft",
+        Submitted = "submitted",
+        InReview = "in_review",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        Waitlisted = "waitlisted",
+        Withdrawn = "withdrawn",
+    }
+}
 
-    pub fn label_key(status: &str) -> String {
-        format!("application.status_{status}")
+impl ApplicationStatus {
+    pub fn label_key(self) -> String {
+        format!("application.status_{self}")
+    }
+
+    /// Whether the applicant may still withdraw it (before a decision).
+    pub const fn may_withdraw(self) -> bool {
+        matches!(
+            self,
+            ApplicationStatus::Draft | ApplicationStatus::Submitted | ApplicationStatus::InReview
+        )
+    }
+
+    /// Whether a decision was made (accepted, rejected or waitlisted).
+    pub const fn is_decided(self) -> bool {
+        matches!(
+            self,
+            ApplicationStatus::Accepted
+                | ApplicationStatus::Rejected
+                | ApplicationStatus::Waitlisted
+        )
     }
 }
 
@@ -110,7 +133,7 @@ pub struct ApplicationSummary {
     pub id: i64,
     pub round_id: i64,
     pub round_title: String,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub submitted_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
@@ -130,7 +153,7 @@ pub struct ApplyPage {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineStep {
-    pub status: String,
+    pub status: ApplicationStatus,
     pub at: DateTime<Utc>,
 }
 

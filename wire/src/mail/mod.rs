@@ -4,11 +4,13 @@
 //! browser; the rules are in `domain`, the pages in `app`.
 use serde::{Deserialize, Serialize};
 
-/// The states of an outbox row.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const SENT: &str = "sent";
-    pub const DEAD: &str = "dead";
+crate::states::states! {
+    /// The states of an outbox row.
+    pub enum MailStatus {
+        Pending = "pending",
+        Sent = "sent",
+        Dead = "dead",
+    }
 }
 
 /// The admin's outbox list: sortable columns (the first is the default order, newest first).
@@ -26,7 +28,7 @@ pub struct OutboxRow {
     pub to_address: String,
     pub kind: String,
     pub subject: String,
-    pub status: String,
+    pub status: MailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub delivery_ref: Option<String>,

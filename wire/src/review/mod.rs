@@ -5,11 +5,13 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// States of a review assignment (DESIGN: assigned → submitted | recused).
-pub mod status {
-    pub const ASSIGNED: &str = "assigned";
-    pub const SUBMITTED: &str = "submitted";
-    pub const RECUSED: &str = "recused";
+crate::states::states! {
+    /// States of a review assignment (DESIGN: assigned → submitted | recused).
+    pub enum AssignmentStatus {
+        Assigned = "assigned",
+        Submitted = "submitted",
+        Recused = "recused",
+    }
 }
 
 /// One row of the admin's list of every application.
@@ -21,7 +23,7 @@ pub struct ApplicationListRow {
     pub round_title_zh: String,
     pub startup_id: i64,
     pub startup_name: String,
-    pub status: String,
+    pub status: crate::intake::ApplicationStatus,
     pub gpu_model: String,
     pub gpu_hours: i64,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -31,10 +33,10 @@ pub struct ApplicationListRow {
 }
 
 /// Every status an application can be in, for the admin list's filter.
-pub fn listing_statuses() -> &'static [&'static str] {
-    use crate::intake::status::*;
+pub fn listing_statuses() -> &'static [crate::intake::ApplicationStatus] {
+    use crate::intake::ApplicationStatus::*;
     &[
-        DRAFT, SUBMITTED, IN_REVIEW, ACCEPTED, WAITLISTED, REJECTED, WITHDRAWN,
+        Draft, Submitted, InReview, Accepted, Waitlisted, Rejected, Withdrawn,
     ]
 }
 
@@ -57,7 +59,7 @@ pub struct QueueItem {
     pub round_title: String,
     /// The startup's name, or None when the round's review is blind.
     pub startup_name: Option<String>,
-    pub status: String,
+    pub status: AssignmentStatus,
     pub due_at: Option<DateTime<Utc>>,
 }
 
@@ -75,7 +77,7 @@ pub struct CriterionScore {
 pub struct ReviewPage {
     pub assignment_id: i64,
     pub application_id: i64,
-    pub status: String,
+    pub status: AssignmentStatus,
     pub round_title: String,
     pub due_at: Option<DateTime<Utc>>,
     pub editable: bool,
@@ -95,14 +97,14 @@ pub struct AssignmentRow {
     pub assignment_id: i64,
     pub mentor_id: i64,
     pub mentor_name: String,
-    pub status: String,
+    pub status: AssignmentStatus,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoundApplicationRow {
     pub application_id: i64,
     pub startup_name: String,
-    pub status: String,
+    pub status: crate::intake::ApplicationStatus,
     pub submitted_at: Option<DateTime<Utc>>,
     pub assignments: Vec<AssignmentRow>,
 }
@@ -140,12 +142,12 @@ pub struct RoundApplications {
 /// Still under review and with fewer active (not recused) reviewers than the round asks for.
 pub fn needs_reviewers(row: &RoundApplicationRow, wanted: usize) -> bool {
     matches!(
-        row.status.as_str(),
-        crate::intake::status::SUBMITTED | crate::intake::status::IN_REVIEW
+        row.status,
+        crate::intake::ApplicationStatus::Submitted | crate::intake::ApplicationStatus::InReview
     ) && row
         .assignments
         .iter()
-        .filter(|a| a.status != status::RECUSED)
+        .filter(|a| a.status != AssignmentStatus::Recused)
         .count()
         < wanted
 }
@@ -164,7 +166,7 @@ pub struct ReviewSummary {
 pub struct BoardRow {
     pub application_id: i64,
     pub startup_name: String,
-    pub status: String,
+    pub status: crate::intake::ApplicationStatus,
     pub assigned: usize,
     pub weighted_mean: Option<f64>,
     pub spread: Option<f64>,
@@ -230,10 +232,10 @@ impl BoardView {
 
 /// What the board can be narrowed to: a status, or the applications whose reviewers disagree.
 pub const BOARD_FILTERS: &[&str] = &[
-    crate::intake::status::IN_REVIEW,
-    crate::intake::status::WAITLISTED,
-    crate::intake::status::ACCEPTED,
-    crate::intake::status::REJECTED,
-    crate::intake::status::WITHDRAWN,
+    crate::intake::ApplicationStatus::InReview.as_str(),
+    crate::intake::ApplicationStatus::Waitlisted.as_str(),
+    crate::intake::ApplicationStatus::Accepted.as_str(),
+    crate::intake::ApplicationStatus::Rejected.as_str(),
+    crate::intake::ApplicationStatus::Withdrawn.as_str(),
     "disagreement",
 ];

@@ -6,21 +6,49 @@ use crate::tables::{col, Column};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-/// States of a startup (DESIGN: applicant → incubating → graduated | exited); each has a
-/// label `incubation.status_<state>`.
-pub mod startup_status {
-    pub const APPLICANT: &str = "applicant";
-    pub const INCUBATING: &str = "incubating";
-    pub const GRADUATED: &str = "graduated";
-    pub const EXITED: &str = "exited";
-    pub const ALL: &[&str] = &[INCUBATING, GRADUATED, EXITED, APPLICANT];
+crate::states::states! {
+    /// States of a startup (DESIGN: applicant → incubating → graduated | exited); each has a
+    /// label `incubation.status_<state>`. Declared in the order the lists offer them.
+    pub enum StartupStatus {
+        Incubating = "incubating",
+        Graduated = "graduated",
+        Exited = "exited",
+        Applicant = "applicant",
+    }
 }
 
-/// States of a milestone (planned → done | missed); each has a label `milestones.status_<state>`.
-pub mod milestone_status {
-    pub const PLANNED: &str = "planned";
-    pub const DONE: &str = "done";
-    pub const MISSED: &str = "missed";
+/// A startup begins as an applicant.
+impl Default for StartupStatus {
+    fn default() -> Self {
+        StartupStatus::Applicant
+    }
+}
+
+impl StartupStatus {
+    /// Graduated or exited: its incubation is over.
+    pub const fn has_ended(self) -> bool {
+        matches!(self, StartupStatus::Graduated | StartupStatus::Exited)
+    }
+}
+
+crate::states::states! {
+    /// States of a milestone (planned → done | missed); each has a label
+    /// `milestones.status_<state>`.
+    pub enum MilestoneStatus {
+        Planned = "planned",
+        Done = "done",
+        Missed = "missed",
+    }
+}
+
+crate::states::states! {
+    /// States of a tranche of a grant (pending → released | cancelled); each has a label
+    /// `tranches.status_<state>`.
+    pub enum TrancheStatus {
+        Pending = "pending",
+        Released = "released",
+        Cancelled = "cancelled",
+    }
 }
 
 /// How many days before its due date a planned milestone's reminder goes out.
@@ -42,7 +70,7 @@ pub struct StartupRow {
     pub name: String,
     pub sector: String,
     pub stage: String,
-    pub status: String,
+    pub status: StartupStatus,
     pub residency_from: Option<NaiveDate>,
     pub residency_until: Option<NaiveDate>,
     pub mentors: usize,
@@ -65,7 +93,7 @@ pub struct TrancheRow {
     pub due_on: NaiveDate,
     pub minutes: i64,
     /// `pending`, `released` or `cancelled`; label `tranches.status_<state>`.
-    pub status: String,
+    pub status: TrancheStatus,
     pub released_at: Option<DateTime<Utc>>,
 }
 
@@ -75,7 +103,7 @@ pub struct MilestoneRow {
     pub title: String,
     pub description: String,
     pub due_on: NaiveDate,
-    pub status: String,
+    pub status: MilestoneStatus,
     pub evidence: Option<String>,
     pub notes: Option<String>,
     pub signed_off_by: Option<String>,
@@ -123,7 +151,7 @@ pub struct StartupDetail {
 /// What the team sees of its own incubation on /startup, read-only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyIncubation {
-    pub status: String,
+    pub status: StartupStatus,
     pub residency_from: Option<NaiveDate>,
     pub residency_until: Option<NaiveDate>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -137,7 +165,7 @@ pub struct MyIncubation {
 pub struct MentoringRow {
     pub startup_id: i64,
     pub name: String,
-    pub status: String,
+    pub status: StartupStatus,
     pub residency_until: Option<NaiveDate>,
     pub next_milestone: Option<NextMilestone>,
     pub overdue: usize,

@@ -39,7 +39,7 @@ pub struct StartupProfile {
     pub team_size: i32,
     pub website: Option<String>,
     pub founders: String,
-    pub status: String,
+    pub status: incubation::StartupStatus,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 use super::views::{grant_row, named, with_newest_job, Named, NewestJob};
 use crate::access::Actor;
 use crate::credits::entity::{grant, ledger as ledger_entity};
-use crate::credits::{kind, status, BurnDown, ResourceCredit, StartupCredit};
+use crate::credits::{BurnDown, ResourceCredit, StartupCredit};
+use crate::credits::{GrantStatus, LedgerKind};
 use crate::error::AppResult;
 use crate::startups::entity::member;
 use chrono::{DateTime, Utc};
@@ -62,7 +63,7 @@ pub(super) fn consumed_since_expr(since: DateTime<Utc>) -> sea_orm::sea_query::S
                 )
                 .and_where(
                     Expr::col((ledger_entity::Entity, ledger_entity::Column::Kind))
-                        .eq(kind::CONSUMED),
+                        .eq(LedgerKind::Consumed),
                 )
                 .and_where(
                     Expr::col((ledger_entity::Entity, ledger_entity::Column::CreatedAt)).gte(since),
@@ -159,7 +160,7 @@ pub(super) async fn burn_downs(
                 .collect();
             let burn_per_day = Ord::max(-stats.used_14d, 0) / 14;
             let remaining = g.remaining_minutes();
-            let exhausts_at = (g.status == status::ACTIVE)
+            let exhausts_at = (g.status == GrantStatus::Active)
                 .then(|| exhaustion(now, remaining, burn_per_day, g.valid_until))
                 .flatten();
             let peak = Ord::max(
@@ -371,7 +372,7 @@ pub(super) fn combined_burn_down(
     let active: Vec<&grant::Model> = grants
         .iter()
         .map(|(g, _)| *g)
-        .filter(|g| g.status == status::ACTIVE)
+        .filter(|g| g.status == GrantStatus::Active)
         .collect();
     let usable: i64 = active
         .iter()

@@ -6,7 +6,7 @@ use crate::audit::{self, Change};
 use crate::credits::entity::{grant, ledger as ledger_entity, resource};
 use crate::credits::ledger::{append, Entry};
 use crate::credits::usage::spill_over;
-use crate::credits::{kind, parse_gpu_hours, status};
+use crate::credits::{parse_gpu_hours, GrantStatus, LedgerKind};
 use crate::error::{AppError, AppResult};
 use crate::startups::entity::startup;
 use chrono::{DateTime, Utc};
@@ -127,7 +127,7 @@ pub async fn create(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::invalid("startup_id", "error.startup_unknown"))?;
-    if s.status != "incubating" {
+    if s.status != wire::startups::incubation::StartupStatus::Incubating {
         return Err(AppError::invalid(
             "startup_id",
             "error.startup_not_incubating",
@@ -142,7 +142,7 @@ pub async fn create(
     let g = grant::ActiveModel {
         startup_id: sea_orm::Set(s.id),
         resource_id: sea_orm::Set(r.id),
-        status: sea_orm::Set(status::ACTIVE.into()),
+        status: sea_orm::Set(GrantStatus::Active),
         granted_minutes: sea_orm::Set(0),
         adjusted_minutes: sea_orm::Set(0),
         consumed_minutes: sea_orm::Set(0),
@@ -160,7 +160,7 @@ pub async fn create(
         &txn,
         g,
         Entry {
-            kind: kind::GRANTED,
+            kind: LedgerKind::Granted,
             minutes,
             note: reason,
             external_ref: None,
@@ -212,7 +212,7 @@ pub async fn adjust(
     }
     let txn = crate::txn::begin(db).await?;
     let (g, r) = load(&txn, id).await?;
-    if !matches!(g.status.as_str(), status::ACTIVE | status::SUSPENDED) {
+    if !matches!(g.status, GrantStatus::Active | GrantStatus::Suspended) {
         return Err(AppError::conflict("error.grant_closed"));
     }
     if g.remaining_minutes() + delta < 0 {
@@ -226,7 +226,7 @@ pub async fn adjust(
         &txn,
         g,
         Entry {
-            kind: kind::ADJUSTED,
+            kind: LedgerKind::Adjusted,
             minutes: delta,
             note: &note,
             external_ref: None,
@@ -260,13 +260,32 @@ pub async fn adjust(
     Ok(())
 }
 
+/// What an admin may do to a grant in state `from`: the audit action of the move to `to`, or
+/// the translation key of the refusal. A grant past its end may not be resumed (the clock
+/// expires it instead); expired and revoked grants stay as they are.
+pub fn admin_move(
+    from: GrantStatus,
+    to: GrantStatus,
+    ended: bool,
+) -> Result<&'static str, &'static str> {
+    use GrantStatus::*;
+    match (from, to) {
+        (Active, Suspended) => Ok("grant.suspended"),
+        (Suspended, Active) if ended => Err("error.grant_ended"),
+        (Suspended, Active) => Ok("grant.resumed"),
+        (Active | Suspended, Revoked) => Ok("grant.revoked"),
+        (Revoked, Revoked) => Err("error.already_revoked"),
+        _ => Err("error.grant_transition"),
+    }
+}
+
 /// Suspends, resumes or revokes a grant. Revoking forfeits what remains.
 pub async fn transition(
     db: &DatabaseConnection,
     settings: &crate::state::Settings,
     actor: &Actor,
     id: i64,
-    to: &str,
+    to: GrantStatus,
     note: &str,
 ) -> AppResult<()> {
     actor.require(Role::Admin)?;
@@ -274,28 +293,16 @@ pub async fn transition(
     let txn = crate::txn::begin(db).await?;
     let (g, r) = load(&txn, id).await?;
     let now = Utc::now();
-    let allowed = match (g.status.as_str(), to) {
-        (status::ACTIVE, status::SUSPENDED) => true,
-        (status::SUSPENDED, status::ACTIVE) => g.valid_until > now,
-        (status::ACTIVE | status::SUSPENDED, status::REVOKED) => true,
-        _ => false,
-    };
-    if !allowed {
-        return Err(AppError::conflict(match (g.status.as_str(), to) {
-            (status::REVOKED, status::REVOKED) => "error.already_revoked",
-            (status::SUSPENDED, status::ACTIVE) => "error.grant_ended",
-            _ => "error.grant_transition",
-        }));
-    }
+    let action = admin_move(g.status, to, g.valid_until <= now).map_err(AppError::conflict)?;
     let before = g.clone();
     let mut g = g;
-    if to == status::REVOKED && g.remaining_minutes() > 0 {
+    if to == GrantStatus::Revoked && g.remaining_minutes() > 0 {
         let remaining = g.remaining_minutes();
         g = append(
             &txn,
             g,
             Entry {
-                kind: kind::REVOKED,
+                kind: LedgerKind::Revoked,
                 minutes: -remaining,
                 note: &note,
                 external_ref: None,
@@ -306,20 +313,15 @@ pub async fn transition(
         .await?;
     }
     let mut a: grant::ActiveModel = g.into();
-    a.status = sea_orm::Set(to.into());
+    a.status = sea_orm::Set(to);
     a.updated_at = sea_orm::Set(now);
     let g = sea_orm::ActiveModelTrait::update(a, &txn).await?;
-    if to == status::REVOKED {
+    if to == GrantStatus::Revoked {
         crate::credits::tranches::cancel_for_grant(&txn, Some(actor.user_id), g.id).await?;
     }
     crate::credits::sync::enqueue(&txn, &r, g.startup_id).await?;
-    let action = match to {
-        status::SUSPENDED => "grant.suspended",
-        status::ACTIVE => "grant.resumed",
-        _ => "grant.revoked",
-    };
     record(&txn, actor, action, Some(&before), &g).await?;
-    tell_team(&txn, settings, &g, &r, to).await?;
+    tell_team(&txn, settings, &g, &r, to.as_str()).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -331,7 +333,7 @@ pub async fn expire_due(
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
     let due = grant::Entity::find()
-        .filter(grant::Column::Status.is_in([status::ACTIVE, status::SUSPENDED]))
+        .filter(grant::Column::Status.is_in([GrantStatus::Active, GrantStatus::Suspended]))
         .filter(grant::Column::ValidUntil.lte(now))
         .limit(500)
         .all(db)
@@ -341,7 +343,7 @@ pub async fn expire_due(
         let txn = crate::txn::begin(db).await?;
         let (g, r) = load(&txn, candidate.id).await?;
         // Another process may have got there first.
-        if !matches!(g.status.as_str(), status::ACTIVE | status::SUSPENDED) {
+        if !matches!(g.status, GrantStatus::Active | GrantStatus::Suspended) {
             continue;
         }
         let before = g.clone();
@@ -352,7 +354,7 @@ pub async fn expire_due(
                 &txn,
                 g,
                 Entry {
-                    kind: kind::EXPIRED,
+                    kind: LedgerKind::Expired,
                     minutes: -remaining,
                     note: "",
                     external_ref: None,
@@ -365,20 +367,20 @@ pub async fn expire_due(
         let updated = grant::Entity::update_many()
             .col_expr(
                 grant::Column::Status,
-                sea_orm::sea_query::Expr::value(status::EXPIRED),
+                sea_orm::sea_query::Expr::value(GrantStatus::Expired),
             )
             .col_expr(
                 grant::Column::UpdatedAt,
                 sea_orm::sea_query::Expr::value(now),
             )
             .filter(grant::Column::Id.eq(g.id))
-            .filter(grant::Column::Status.eq(before.status.clone()))
+            .filter(grant::Column::Status.eq(before.status))
             .exec(&txn)
             .await?;
         if updated.rows_affected != 1 {
             continue;
         }
-        g.status = status::EXPIRED.into();
+        g.status = GrantStatus::Expired;
         crate::credits::tranches::cancel_for_grant(&txn, None, g.id).await?;
         crate::credits::sync::enqueue(&txn, &r, g.startup_id).await?;
         audit::record(
@@ -393,7 +395,7 @@ pub async fn expire_due(
             },
         )
         .await?;
-        tell_team(&txn, settings, &g, &r, status::EXPIRED).await?;
+        tell_team(&txn, settings, &g, &r, GrantStatus::Expired.as_str()).await?;
         txn.commit().await?;
         expired += 1;
     }
@@ -450,7 +452,7 @@ pub async fn record_usage(
             &txn,
             g,
             Entry {
-                kind: kind::CONSUMED,
+                kind: LedgerKind::Consumed,
                 minutes: -take,
                 note: "",
                 external_ref: Some(reference),
@@ -471,4 +473,48 @@ pub async fn record_usage(
     crate::credits::sync::enqueue(&txn, &r, startup_id).await?;
     txn.commit().await?;
     Ok(!touched.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::admin_move;
+    use crate::credits::GrantStatus::{self, *};
+
+    /// Every pair of states, before and after the grant's end: what an admin may do.
+    #[test]
+    fn admin_moves_follow_the_design() {
+        let allowed = [
+            (Active, Suspended, "grant.suspended"),
+            (Suspended, Active, "grant.resumed"),
+            (Active, Revoked, "grant.revoked"),
+            (Suspended, Revoked, "grant.revoked"),
+        ];
+        for &from in GrantStatus::ALL {
+            for &to in GrantStatus::ALL {
+                let expected = allowed
+                    .iter()
+                    .find(|(f, t, _)| (*f, *t) == (from, to))
+                    .map(|(_, _, action)| *action);
+                match expected {
+                    Some(action) => assert_eq!(admin_move(from, to, false), Ok(action)),
+                    None => assert!(admin_move(from, to, false).is_err(), "{from} → {to}"),
+                }
+            }
+        }
+        // Past its end a suspended grant cannot come back; it can still be suspended or revoked.
+        assert_eq!(
+            admin_move(Suspended, Active, true),
+            Err("error.grant_ended")
+        );
+        assert_eq!(admin_move(Active, Suspended, true), Ok("grant.suspended"));
+        assert_eq!(admin_move(Suspended, Revoked, true), Ok("grant.revoked"));
+        assert_eq!(
+            admin_move(Revoked, Revoked, false),
+            Err("error.already_revoked")
+        );
+        assert_eq!(
+            admin_move(Expired, Active, false),
+            Err("error.grant_transition")
+        );
+    }
 }

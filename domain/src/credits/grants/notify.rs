@@ -3,7 +3,8 @@
 use super::commands::load;
 use crate::auth::entity::user;
 use crate::credits::entity::{grant, resource};
-use crate::credits::{format_gpu_hours, status};
+use crate::credits::format_gpu_hours;
+use crate::credits::GrantStatus;
 use crate::error::AppResult;
 use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
@@ -131,7 +132,7 @@ pub async fn expiry_alerts(
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
     let due = grant::Entity::find()
-        .filter(grant::Column::Status.eq(status::ACTIVE))
+        .filter(grant::Column::Status.eq(GrantStatus::Active))
         .filter(grant::Column::AlertedExpiryAt.is_null())
         .filter(grant::Column::ValidUntil.gt(now))
         .filter(grant::Column::ValidUntil.lte(now + chrono::Duration::days(14)))

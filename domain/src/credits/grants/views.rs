@@ -4,9 +4,9 @@ use super::burn_down::burn_down;
 use crate::access::Actor;
 use crate::credits::entity::{grant, ledger as ledger_entity, resource, sync_job};
 use crate::credits::{
-    status, sync_status, GrantDetail, GrantFormOptions, GrantRow, LedgerRow, SyncState,
-    GRANT_COLUMNS,
+    GrantDetail, GrantFormOptions, GrantRow, LedgerRow, SyncState, GRANT_COLUMNS,
 };
+use crate::credits::{GrantStatus, SyncStatus};
 use crate::error::{AppError, AppResult};
 use crate::startups::entity::startup;
 use crate::tables::{self, TablePage, TableQuery};
@@ -87,7 +87,7 @@ pub(super) async fn with_sync(
         .select_only()
         .expr(Func::max(Expr::col(sync_job::Column::Id)))
         .filter(sync_job::Column::StartupId.is_in(named.iter().map(|n| n.grant.startup_id)))
-        .filter(sync_job::Column::Status.ne(sync_status::SUPERSEDED))
+        .filter(sync_job::Column::Status.ne(SyncStatus::Superseded))
         .group_by(sync_job::Column::StartupId)
         .group_by(sync_job::Column::ResourceId)
         .into_query();
@@ -107,7 +107,7 @@ pub(super) async fn with_sync(
             });
             let sync = job.map(|j| SyncState {
                 job_id: j.id,
-                status: j.status.clone(),
+                status: j.status,
                 attempts: j.attempts,
                 last_error: j.last_error.clone(),
                 updated_at: j.updated_at,
@@ -159,7 +159,7 @@ impl Synced {
 #[derive(FromQueryResult)]
 pub(super) struct NewestJob {
     pub(super) sync_job_id: Option<i64>,
-    pub(super) sync_status: Option<String>,
+    pub(super) sync_status: Option<SyncStatus>,
     pub(super) sync_attempts: Option<i32>,
     pub(super) sync_last_error: Option<String>,
     pub(super) sync_updated_at: Option<DateTime<Utc>>,
@@ -197,9 +197,7 @@ pub(super) fn with_newest_job(q: Select<grant::Entity>) -> Select<grant::Entity>
                     Expr::col((newest.clone(), sync_job::Column::ResourceId))
                         .equals((grant::Entity, grant::Column::ResourceId)),
                 )
-                .and_where(
-                    Expr::col((newest, sync_job::Column::Status)).ne(sync_status::SUPERSEDED),
-                )
+                .and_where(Expr::col((newest, sync_job::Column::Status)).ne(SyncStatus::Superseded))
                 .to_owned(),
         )),
     );
@@ -229,7 +227,7 @@ pub const PER_PAGE: u64 = 50;
 /// part of its startup's name; ordered by the chosen column.
 pub(super) fn grants_select(query: &TableQuery) -> AppResult<tables::Sorted<grant::Entity>> {
     let mut q = named();
-    if let Some(s) = tables::one_of(&query.status, status::ALL, "status")? {
+    if let Some(s) = tables::state_of(&query.status, GrantStatus::ALL, "status")? {
         q = q.filter(grant::Column::Status.eq(s));
     }
     if let Some(id) = tables::id_filter(&query.of, "of")? {
@@ -306,7 +304,7 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
                 g.startup_name,
                 g.resource_name,
                 g.gpu_model,
-                g.status,
+                g.status.to_string(),
                 hours(g.granted_minutes),
                 hours(g.adjusted_minutes),
                 hours(g.consumed_minutes),
@@ -314,7 +312,7 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
                 hours(g.remaining_minutes),
                 time(g.valid_from),
                 time(g.valid_until),
-                g.sync.map(|s| s.status).unwrap_or_default(),
+                g.sync.map(|s| s.status.to_string()).unwrap_or_default(),
                 g.reason,
             ]));
         }
