@@ -100,7 +100,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         member::ActiveModel {
             startup_id: Set(s.id),
             user_id: Set(founder.id),
-            role: Set("founder".into()),
+            role: Set(domain::startups::MemberRole::Founder),
             joined_at: Set(now),
         }
         .insert(db)

@@ -217,8 +217,8 @@ async fn render(
         delivery::Column::Status,
         delivery::Column::Id,
         &[
-            domain::channels::DeliveryStatus::Pending.key(),
-            domain::channels::DeliveryStatus::Dead.key(),
+            domain::channels::DeliveryStatus::Pending,
+            domain::channels::DeliveryStatus::Dead,
         ],
     )
     .await?;

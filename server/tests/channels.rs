@@ -775,7 +775,10 @@ async fn a_wrong_secret_or_address_is_shown_on_the_channels_page_and_a_retry_sen
     let got = robots.received("dingtalk");
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].title, "Test message from Hatchery");
-    assert_eq!(deliveries(&app, ding).await[0].status, "sent");
+    assert_eq!(
+        deliveries(&app, ding).await[0].status,
+        domain::channels::DeliveryStatus::Sent
+    );
     // And the test message now says so at once.
     assert_eq!(
         send_test(&app, &mut admin, ding).await,

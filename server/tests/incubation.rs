@@ -274,7 +274,11 @@ async fn admins_add_startups_whose_founders_join_by_invitation() {
         .await
         .unwrap();
     assert_eq!(members.len(), 1);
-    assert_eq!(members[0].role, "founder", "the first to join founded it");
+    assert_eq!(
+        members[0].role,
+        domain::startups::MemberRole::Founder,
+        "the first to join founded it"
+    );
 
     // The admin's list shows it among the incubating, and finds it by name.
     let page = p

@@ -665,7 +665,7 @@ async fn each_list_page_stays_within_its_sql_budget() {
             domain::startups::entity::member::ActiveModel {
                 startup_id: Set(s),
                 user_id: Set(founder_id),
-                role: Set("founder".into()),
+                role: Set(domain::startups::MemberRole::Founder),
                 joined_at: Set(Utc::now()),
             }
             .insert(app.db())

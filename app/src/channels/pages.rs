@@ -20,7 +20,7 @@ fn platform_name(locale: Locale, p: Platform) -> String {
 #[component]
 fn DeliveryState(row: DeliveryRow) -> impl IntoView {
     let locale = use_locale();
-    let status = row.status.key();
+    let status = row.status.as_str();
     let failing = row.error_kind.map(|k| {
         let why = locale.t(&format!("channels.error_{}", k.key()));
         let detail = row.last_error.clone().unwrap_or_default();
@@ -251,7 +251,7 @@ fn DeliveryLine(channel: i64, row: DeliveryRow) -> impl IntoView {
     let dead = row.status == DeliveryStatus::Dead;
     let id = row.id;
     view! {
-        <tr data-delivery=id data-status=row.status.key() data-event=row.event.key()>
+        <tr data-delivery=id data-status=row.status.as_str() data-event=row.event.key()>
             <td>{format_time(&row.created_at)}</td>
             <td>{locale.t(&row.event.label_key())}</td>
             <td>{row.title.clone()}</td>

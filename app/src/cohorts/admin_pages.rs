@@ -5,7 +5,9 @@ use super::server_fns::{
     admin_cohorts, get_cohort_admin, get_session_roster, AddSession, AdminEnrol, DeleteSession,
     MarkAttendance, RemoveEnrolment, SaveCohort,
 };
-use super::{CohortAdmin, CohortForm, SessionView, COHORT_COLUMNS, PHASES, TRACKS};
+use super::{
+    AttendanceSource, CohortAdmin, CohortForm, SessionView, COHORT_COLUMNS, PHASES, TRACKS,
+};
 use crate::cohorts::EnrolmentStatus;
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, AdminOnly, ErrorBanner, ErrorPage,
@@ -451,9 +453,9 @@ pub fn AttendancePage() -> impl IntoView {
                                             {r.rows.iter().map(|row| {
                                                 let field = format!("present[{}]", row.user_id);
                                                 let fid = format!("p-{}", row.user_id);
-                                                let how = match row.source.as_deref() {
-                                                    Some("checkin") => locale.t("cohorts.by_checkin"),
-                                                    Some(_) => locale.t("cohorts.by_roster"),
+                                                let how = match row.source {
+                                                    Some(AttendanceSource::Checkin) => locale.t("cohorts.by_checkin"),
+                                                    Some(AttendanceSource::Roster) => locale.t("cohorts.by_roster"),
                                                     None => "–".to_string(),
                                                 };
                                                 view! {

@@ -64,7 +64,7 @@ pub(crate) async fn roles_of(db: &impl ConnectionTrait, user_id: i64) -> AppResu
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|r| Role::parse(&r.role))
+        .map(|r| r.role)
         .collect();
     roles.sort();
     Ok(roles)
@@ -78,7 +78,7 @@ pub(crate) async fn grant_role(
 ) -> AppResult<()> {
     user_role::ActiveModel {
         user_id: Set(user_id),
-        role: Set(role.as_str().to_string()),
+        role: Set(role),
         granted_at: Set(now),
     }
     .insert(db)

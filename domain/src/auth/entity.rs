@@ -38,7 +38,7 @@ pub mod user_role {
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: i64,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub role: String,
+        pub role: wire::auth::Role,
         pub granted_at: DateTimeUtc,
     }
 
@@ -80,10 +80,10 @@ pub mod email_token {
         pub id: i64,
         #[sea_orm(unique)]
         pub token_hash: String,
-        pub purpose: String,
+        pub purpose: crate::auth::tokens::TokenPurpose,
         pub email: String,
         pub user_id: Option<i64>,
-        pub role: Option<String>,
+        pub role: Option<wire::auth::Role>,
         pub created_by: Option<i64>,
         /// For an invitation onto a startup's team: that startup.
         pub startup_id: Option<i64>,

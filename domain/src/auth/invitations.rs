@@ -26,6 +26,7 @@ use sea_orm::{
     Set,
 };
 use serde_json::json;
+use wire::startups::MemberRole;
 
 pub(crate) const INVITE_TTL_DAYS: i64 = 7;
 /// An admin invites someone by email to be a mentor or an admin.
@@ -101,11 +102,7 @@ pub async fn invitation(
     };
     Ok(super::types::Invitation {
         email: tok.email,
-        role: tok
-            .role
-            .as_deref()
-            .and_then(Role::parse)
-            .ok_or(AppError::NotFound)?,
+        role: tok.role.ok_or(AppError::NotFound)?,
         has_account,
         startup_name,
     })
@@ -120,11 +117,7 @@ pub async fn accept_invitation(
     password: &str,
 ) -> AppResult<()> {
     let tok = find_token(db, token, TokenPurpose::Invite).await?;
-    let role = tok
-        .role
-        .as_deref()
-        .and_then(Role::parse)
-        .ok_or(AppError::NotFound)?;
+    let role = tok.role.ok_or(AppError::NotFound)?;
     let email = EmailAddress::parse(&tok.email)?;
     let existing = find_user_by_email(db, &email).await?;
     let new_account = match &existing {
@@ -224,7 +217,11 @@ pub(crate) async fn join_team(
             member::ActiveModel {
                 startup_id: Set(startup_id),
                 user_id: Set(user_id),
-                role: Set(if first { "founder" } else { "cofounder" }.into()),
+                role: Set(if first {
+                    MemberRole::Founder
+                } else {
+                    MemberRole::Cofounder
+                }),
                 joined_at: Set(now),
             }
             .insert(txn)

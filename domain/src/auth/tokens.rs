@@ -6,10 +6,15 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What an emailed token is for, as stored with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sea_orm::DeriveActiveEnum, sea_orm::EnumIter)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum TokenPurpose {
+    #[sea_orm(string_value = "verify")]
     Verify,
+    #[sea_orm(string_value = "reset")]
     Reset,
+    #[sea_orm(string_value = "invite")]
     Invite,
 }
 
@@ -53,10 +58,10 @@ pub(crate) async fn issue_token(db: &impl ConnectionTrait, t: NewToken<'_>) -> A
     let now = Utc::now();
     email_token::ActiveModel {
         token_hash: Set(hash_token(&token)),
-        purpose: Set(t.purpose.as_str().into()),
+        purpose: Set(t.purpose),
         email: Set(t.email.into()),
         user_id: Set(t.user_id),
-        role: Set(t.role.map(|r| r.as_str().into())),
+        role: Set(t.role),
         created_by: Set(t.created_by),
         startup_id: Set(t.startup_id),
         expires_at: Set(now + t.ttl),

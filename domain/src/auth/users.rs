@@ -77,7 +77,7 @@ pub(crate) async fn user_rows(
             let mut user_roles: Vec<Role> = roles
                 .iter()
                 .filter(|r| r.user_id == u.id)
-                .filter_map(|r| Role::parse(&r.role))
+                .map(|r| r.role)
                 .collect();
             user_roles.sort();
             super::types::UserRow {

@@ -54,7 +54,7 @@ pub(super) fn delivery_row(d: delivery::Model) -> DeliveryRow {
         id: d.id,
         event: ChannelEvent::parse(&d.event).unwrap_or(ChannelEvent::Test),
         title: d.title,
-        status: DeliveryStatus::parse(&d.status).unwrap_or(DeliveryStatus::Pending),
+        status: d.status,
         attempts: d.attempts,
         error_kind: d.error_kind.as_deref().and_then(FailureKind::parse),
         last_error: d.last_error,
@@ -82,7 +82,7 @@ fn view(c: &channel::Model) -> ChannelView {
     ChannelView {
         id: c.id,
         name: c.name.clone(),
-        platform: Platform::parse(&c.platform).unwrap_or_default(),
+        platform: c.platform,
         webhook_hint: super::platform::mask_url(&c.webhook_url),
         secret_hint: secret_hint(&c.secret),
         events: events_of(&c.events),
@@ -182,7 +182,7 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<Chann
             .map(delivery_row);
         v.dead = delivery::Entity::find()
             .filter(delivery::Column::ChannelId.eq(c.id))
-            .filter(delivery::Column::Status.eq(DeliveryStatus::Dead.key()))
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Dead))
             .count(db)
             .await?;
         out.push(v);
@@ -210,7 +210,7 @@ pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResul
     channel.last = deliveries.first().cloned();
     channel.dead = delivery::Entity::find()
         .filter(delivery::Column::ChannelId.eq(id))
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Dead.key()))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Dead))
         .count(db)
         .await?;
     Ok(ChannelDetail {
@@ -248,7 +248,7 @@ pub async fn save(
         },
     };
     a.name = Set(name);
-    a.platform = Set(platform.key().into());
+    a.platform = Set(platform);
     a.webhook_url = Set(url);
     a.secret = Set(secret);
     a.events = Set(events_column(&events));
@@ -367,9 +367,7 @@ pub async fn retry(
     let dead: Vec<delivery::Model> = rows
         .into_iter()
         .filter(|d| {
-            DeliveryStatus::parse(&d.status).is_some_and(|s| {
-                s.may_become(DeliveryStatus::Pending) && s != DeliveryStatus::Pending
-            })
+            d.status.may_become(DeliveryStatus::Pending) && d.status != DeliveryStatus::Pending
         })
         .collect();
     if dead.is_empty() {
@@ -379,7 +377,7 @@ pub async fn retry(
     let ids: Vec<i64> = dead.iter().map(|d| d.id).collect();
     for d in dead {
         let mut a: delivery::ActiveModel = d.into();
-        a.status = Set(DeliveryStatus::Pending.key().into());
+        a.status = Set(DeliveryStatus::Pending);
         a.attempts = Set(0);
         a.next_attempt_at = Set(now);
         a.update(&txn).await?;
@@ -391,8 +389,8 @@ pub async fn retry(
             action: "channel.retried",
             entity_type: "channel",
             entity_id: channel_id.to_string(),
-            before: Some(json!({"status": DeliveryStatus::Dead.key(), "deliveries": ids})),
-            after: Some(json!({"status": DeliveryStatus::Pending.key()})),
+            before: Some(json!({"status": DeliveryStatus::Dead, "deliveries": ids})),
+            after: Some(json!({"status": DeliveryStatus::Pending})),
         },
     )
     .await?;

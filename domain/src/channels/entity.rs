@@ -10,7 +10,7 @@ pub mod channel {
         pub id: i64,
         pub name: String,
         /// `wecom`, `dingtalk` or `feishu` (`super::super::Platform`).
-        pub platform: String,
+        pub platform: wire::channels::Platform,
         /// Holds the robot's token (WeCom's key, DingTalk's access_token): never shown whole.
         pub webhook_url: String,
         /// The signing secret (DingTalk, Feishu); empty when the robot does not sign.
@@ -50,7 +50,7 @@ pub mod delivery {
         pub title: String,
         /// Markdown, in the channel's language; each platform wraps it in its own card.
         pub body: String,
-        pub status: String,
+        pub status: wire::channels::DeliveryStatus,
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,
         pub locked_until: Option<DateTimeUtc>,

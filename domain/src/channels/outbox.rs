@@ -2,7 +2,7 @@
 //! delivered by the worker with retries; what keeps failing is dead and waits for an admin.
 use super::entity::{channel, delivery};
 use super::notify::ChatMessage;
-use super::{ChannelEvent, DeliveryStatus, Platform};
+use super::{ChannelEvent, DeliveryStatus};
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Set, Statement,
@@ -25,7 +25,7 @@ pub async fn enqueue(
         event: Set(event.key().into()),
         title: Set(message.title.clone()),
         body: Set(message.markdown()),
-        status: Set(DeliveryStatus::Pending.key().into()),
+        status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         locked_until: Set(None),
@@ -56,11 +56,8 @@ async fn claim(
     let lease = now + Duration::seconds(LEASE_SECONDS);
     let backend = db.get_database_backend();
     let postgres = backend == DatabaseBackend::Postgres;
-    let mut values: Vec<sea_orm::Value> = vec![
-        lease.into(),
-        DeliveryStatus::Pending.key().into(),
-        now.into(),
-    ];
+    let mut values: Vec<sea_orm::Value> =
+        vec![lease.into(), DeliveryStatus::Pending.into(), now.into()];
     let p = |n: usize| {
         if postgres {
             format!("${n}")
@@ -111,7 +108,7 @@ async fn deliver(
         let Some(c) = channel::Entity::find_by_id(row.channel_id).one(db).await? else {
             continue;
         };
-        let platform = Platform::parse(&c.platform).unwrap_or_default();
+        let platform = c.platform;
         let body = row.body.replace(super::notify::SITE, site);
         let result =
             super::platform::send(platform, &c.webhook_url, &c.secret, &row.title, &body).await;
@@ -122,7 +119,7 @@ async fn deliver(
         active.locked_until = Set(None);
         match result {
             Ok(()) => {
-                active.status = Set(DeliveryStatus::Sent.key().into());
+                active.status = Set(DeliveryStatus::Sent);
                 active.sent_at = Set(Some(now));
                 active.error_kind = Set(None);
                 active.last_error = Set(None);
@@ -149,7 +146,7 @@ async fn deliver(
                 active.error_kind = Set(Some(failure.kind.key().into()));
                 active.last_error = Set(Some(failure.detail));
                 if give_up {
-                    active.status = Set(DeliveryStatus::Dead.key().into());
+                    active.status = Set(DeliveryStatus::Dead);
                 } else {
                     active.next_attempt_at = Set(now + backoff(attempts));
                 }

@@ -22,8 +22,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use wire::auth::Role;
 
-const ROSTER: &str = "roster";
-const CHECKIN: &str = "checkin";
+use super::AttendanceSource;
 
 /// People who attend a cohort: enrolled, or already completed.
 async fn attendees(db: &impl ConnectionTrait, cohort_id: i64) -> AppResult<Vec<enrolment::Model>> {
@@ -74,7 +73,7 @@ pub async fn session_roster(
                 name: u.map(|u| u.name.clone()).unwrap_or_default(),
                 email: u.map(|u| u.email.clone()).unwrap_or_default(),
                 present: m.map(|m| m.present),
-                source: m.map(|m| m.source.clone()),
+                source: m.map(|m| m.source),
             }
         })
         .collect();
@@ -169,7 +168,7 @@ pub async fn mark(
                 before.insert(*uid, m.present);
                 let mut a: attendance::ActiveModel = m.clone().into();
                 a.present = Set(is_present);
-                a.source = Set(ROSTER.into());
+                a.source = Set(AttendanceSource::Roster);
                 a.marked_by = Set(Some(actor.user_id));
                 a.marked_at = Set(now);
                 a.update(&txn).await?;
@@ -179,7 +178,7 @@ pub async fn mark(
                     session_id: Set(s.id),
                     user_id: Set(*uid),
                     present: Set(is_present),
-                    source: Set(ROSTER.into()),
+                    source: Set(AttendanceSource::Roster),
                     marked_by: Set(Some(actor.user_id)),
                     marked_at: Set(now),
                 }
@@ -265,7 +264,7 @@ pub async fn check_in(
         Some(m) => {
             let mut a: attendance::ActiveModel = m.into();
             a.present = Set(true);
-            a.source = Set(CHECKIN.into());
+            a.source = Set(AttendanceSource::Checkin);
             a.marked_by = Set(Some(actor.user_id));
             a.marked_at = Set(now);
             a.update(&txn).await?;
@@ -275,7 +274,7 @@ pub async fn check_in(
                 session_id: Set(s.id),
                 user_id: Set(actor.user_id),
                 present: Set(true),
-                source: Set(CHECKIN.into()),
+                source: Set(AttendanceSource::Checkin),
                 marked_by: Set(Some(actor.user_id)),
                 marked_at: Set(now),
             }

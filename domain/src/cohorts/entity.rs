@@ -98,8 +98,7 @@ pub mod attendance {
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: i64,
         pub present: bool,
-        /// `roster` (marked by an admin) or `checkin` (by the attendee with the code).
-        pub source: String,
+        pub source: wire::cohorts::AttendanceSource,
         pub marked_by: Option<i64>,
         pub marked_at: DateTimeUtc,
     }

@@ -188,7 +188,7 @@ pub async fn save_startup(
             member::ActiveModel {
                 startup_id: Set(s.id),
                 user_id: Set(actor.user_id),
-                role: Set("founder".into()),
+                role: Set(wire::startups::MemberRole::Founder),
                 joined_at: Set(now),
             }
             .insert(&txn)

@@ -44,7 +44,7 @@ pub mod member {
         pub startup_id: i64,
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: i64,
-        pub role: String,
+        pub role: wire::startups::MemberRole,
         pub joined_at: DateTimeUtc,
     }
 

@@ -48,7 +48,7 @@ pub(crate) async fn members_of(
             Some(TeamMember {
                 name: u.name.clone(),
                 email: u.email.clone(),
-                role: m.role.clone(),
+                role: m.role,
                 joined_at: m.joined_at,
             })
         })

@@ -162,7 +162,7 @@ impl World {
         self.data.members.push(member::Model {
             startup_id: id,
             user_id: founder_id,
-            role: "founder".into(),
+            role: domain::startups::MemberRole::Founder,
             joined_at: created,
         });
         let cofounders = match self.rng.random_range(0..100) {
@@ -177,7 +177,7 @@ impl World {
             self.data.members.push(member::Model {
                 startup_id: id,
                 user_id: uid,
-                role: "cofounder".into(),
+                role: domain::startups::MemberRole::Cofounder,
                 joined_at: joined,
             });
             lines.push(format!(

@@ -253,7 +253,7 @@ impl World {
                         session_id: s.id,
                         user_id: places[i].user,
                         present,
-                        source: "roster".into(),
+                        source: domain::cohorts::AttendanceSource::Roster,
                         marked_by: Some(by),
                         marked_at: at,
                     });
@@ -274,7 +274,7 @@ impl World {
                         session_id: s.id,
                         user_id: places[i].user,
                         present: true,
-                        source: "checkin".into(),
+                        source: domain::cohorts::AttendanceSource::Checkin,
                         marked_by: Some(places[i].user),
                         marked_at: at,
                     });

@@ -228,7 +228,7 @@ impl World {
         for role in roles {
             self.data.roles.push(user_role::Model {
                 user_id: id,
-                role: role.as_str().into(),
+                role: *role,
                 granted_at: created,
             });
         }

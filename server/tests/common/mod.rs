@@ -304,7 +304,7 @@ impl TestApp {
         .unwrap();
         user_role::ActiveModel {
             user_id: Set(u.id),
-            role: Set(role.into()),
+            role: Set(domain::auth::Role::parse(role).expect("a role")),
             granted_at: Set(now),
         }
         .insert(self.db())

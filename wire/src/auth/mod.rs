@@ -9,9 +9,14 @@ pub use self::types::{EmailAddress, Password, PersonName};
 
 /// What a user may do here; one person may hold several.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
 pub enum Role {
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "applicant"))]
     Applicant,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "mentor"))]
     Mentor,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin"))]
     Admin,
 }
 

@@ -7,11 +7,16 @@ use serde::{Deserialize, Serialize};
 
 /// The group-robot platforms a channel can post to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
     #[default]
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "wecom"))]
     Wecom,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "dingtalk"))]
     Dingtalk,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "feishu"))]
     Feishu,
 }
 
@@ -91,15 +96,26 @@ impl ChannelEvent {
 
 /// The state of one delivery in the channels' outbox.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "pending"))]
     Pending,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "sent"))]
     Sent,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "dead"))]
     Dead,
 }
 
+impl std::fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl DeliveryStatus {
-    pub fn key(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             DeliveryStatus::Pending => "pending",
             DeliveryStatus::Sent => "sent",
@@ -114,7 +130,7 @@ impl DeliveryStatus {
             DeliveryStatus::Dead,
         ]
         .into_iter()
-        .find(|s| s.key() == key)
+        .find(|s| s.as_str() == key)
     }
 
     /// Which states may follow this one: the worker sends or gives up; an admin sends a dead

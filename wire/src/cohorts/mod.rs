@@ -18,6 +18,15 @@ pub const TRACKS: &[&str] = &[
 ];
 
 crate::states::states! {
+    /// Who marked an attendance: an admin on the roster, or the attendee checking in with
+    /// the session's code.
+    pub enum AttendanceSource {
+        Roster = "roster",
+        Checkin = "checkin",
+    }
+}
+
+crate::states::states! {
     /// States of an enrolment: `enrolled | waitlisted → withdrawn | completed`.
     pub enum EnrolmentStatus {
         Enrolled = "enrolled",
@@ -171,7 +180,7 @@ pub struct AttendanceRow {
     pub name: String,
     pub email: String,
     pub present: Option<bool>,
-    pub source: Option<String>,
+    pub source: Option<AttendanceSource>,
 }
 
 /// A certificate as printed and as the public verification page shows it.

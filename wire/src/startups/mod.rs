@@ -28,6 +28,15 @@ pub const SECTORS: &[&str] = &[
 /// Stages of a startup; each has a translated label `stage.<key>`.
 pub const STAGES: &[&str] = &["idea", "prototype", "seed", "series_a", "growth"];
 
+crate::states::states! {
+    /// A team member's part: `founder` (who created the profile) or `cofounder` (who joined
+    /// by invitation); each has a label `team.role_<role>`.
+    pub enum MemberRole {
+        Founder = "founder",
+        Cofounder = "cofounder",
+    }
+}
+
 /// A startup's profile as its team edits it and as reviewers see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct StartupProfile {
@@ -46,8 +55,7 @@ pub struct StartupProfile {
 pub struct TeamMember {
     pub name: String,
     pub email: String,
-    /// `founder` (who created the profile) or `cofounder` (who joined by invitation).
-    pub role: String,
+    pub role: MemberRole,
     pub joined_at: DateTime<Utc>,
 }
 
