@@ -4,13 +4,21 @@
 //!
 //! A folder per capability, each holding its entities (`entity.rs`), its rules and its read
 //! models; the types that cross the wire come from `wire` and are re-exported here under the
-//! same capability, so `wire::credits::status` names the same thing on both sides.
+//! same capability, so `wire::credits::GrantStatus` names the same thing on both sides.
+//!
+//! A capability calls only those below it, in this order (`tests/layers.rs` holds it):
+//! the kernel (the top-level files: `access`, `audit`, `client`, `csv`, `queue`, `state`,
+//! `tables`, `txn`) → mail → auth → channels → startups → credits → incubation → intake →
+//! review → cohorts → admin. Entities lie beneath them all (their relations run both ways).
+//! Two calls still go upward, listed in the test with their reason: a team change queues a
+//! cluster sync through `credits::members::resync_startup`.
 pub use wire::{error, i18n, time};
 
 pub mod access;
 pub mod audit;
 pub mod client;
 pub mod csv;
+pub mod queue;
 pub mod state;
 pub mod tables;
 pub mod txn;

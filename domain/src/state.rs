@@ -25,6 +25,8 @@ pub struct Settings {
     /// The park's time zone: what times are shown and typed in unless a person chose their
     /// own, and whose days and months the reports count.
     pub park_zone: crate::time::Zone,
+    /// How long a worker holds a claimed sync job before another may take it over.
+    pub sync_lease_seconds: i64,
 }
 
 impl Settings {
@@ -40,6 +42,7 @@ impl Settings {
             request_timeout_seconds: 30,
             trusted_proxies: Default::default(),
             park_zone: Default::default(),
+            sync_lease_seconds: 120,
         }
     }
 

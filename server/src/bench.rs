@@ -146,7 +146,14 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         tasks.push(tokio::spawn(async move {
             let mut n = 0;
             loop {
-                match domain::credits::sync::run_due(&db, Utc::now(), 10).await {
+                match domain::credits::sync::run_due(
+                    &db,
+                    &domain::credits::sync::POLICY,
+                    Utc::now(),
+                    10,
+                )
+                .await
+                {
                     Ok(0) => return n,
                     Ok(k) => n += k,
                     Err(e) => {

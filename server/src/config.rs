@@ -61,6 +61,8 @@ pub struct Config {
     pub trusted_proxies: domain::client::TrustedProxies,
     /// The park's time zone (an IANA name).
     pub time_zone: domain::time::Zone,
+    /// How long a worker holds a claimed sync job before another may take it over.
+    pub sync_lease_seconds: i64,
 }
 
 /// The raw layer as read from a file or the environment; every field optional.
@@ -81,6 +83,7 @@ struct Layer {
     request_timeout_seconds: Option<String>,
     trusted_proxies: Option<String>,
     time_zone: Option<String>,
+    sync_lease_seconds: Option<String>,
 }
 
 impl Layer {
@@ -102,7 +105,8 @@ impl Layer {
             page_cache_seconds,
             request_timeout_seconds,
             trusted_proxies,
-            time_zone
+            time_zone,
+            sync_lease_seconds
         );
     }
 }
@@ -153,6 +157,7 @@ impl Config {
             request_timeout_seconds: var("HATCHERY_REQUEST_TIMEOUT_SECONDS"),
             trusted_proxies: var("HATCHERY_TRUSTED_PROXIES"),
             time_zone: var("HATCHERY_TIME_ZONE"),
+            sync_lease_seconds: var("HATCHERY_SYNC_LEASE_SECONDS"),
         });
         Self::validate(layer)
     }
@@ -237,6 +242,13 @@ impl Config {
             "HATCHERY_REQUEST_TIMEOUT_SECONDS",
             "expected a whole number of seconds from 1 to 600",
         )?;
+        let sync_lease_seconds = number(
+            l.sync_lease_seconds.as_deref(),
+            120,
+            1..=3600,
+            "HATCHERY_SYNC_LEASE_SECONDS",
+            "expected a whole number of seconds from 1 to 3600",
+        )?;
         let trusted_proxies =
             domain::client::TrustedProxies::parse(l.trusted_proxies.as_deref().unwrap_or(""))
                 .map_err(|entry| {
@@ -272,6 +284,7 @@ impl Config {
             request_timeout_seconds,
             trusted_proxies,
             time_zone,
+            sync_lease_seconds,
         })
     }
 
@@ -286,6 +299,7 @@ impl Config {
         s.request_timeout_seconds = self.request_timeout_seconds;
         s.trusted_proxies = std::sync::Arc::new(self.trusted_proxies.clone());
         s.park_zone = self.time_zone;
+        s.sync_lease_seconds = self.sync_lease_seconds;
         s
     }
 

@@ -44,7 +44,9 @@ pub async fn sync_credits(state: &AppState) -> Result<usize, domain::error::AppE
     domain::credits::grants::expiry_alerts(&state.db, &state.settings, now).await?;
     let mut total = 0;
     loop {
-        let tried = domain::credits::sync::run_due(&state.db, chrono::Utc::now(), 20).await?;
+        let policy = domain::credits::sync::policy(state.settings.sync_lease_seconds);
+        let tried =
+            domain::credits::sync::run_due(&state.db, &policy, chrono::Utc::now(), 20).await?;
         total += tried;
         if tried == 0 {
             return Ok(total);

@@ -886,7 +886,7 @@ async fn after_the_last_attempt_a_message_is_dead_visible_and_can_be_sent_again(
     )
     .await;
     send_test(&app, &mut admin, wecom).await;
-    for _ in 1..domain::channels::outbox::MAX_ATTEMPTS {
+    for _ in 1..domain::channels::outbox::POLICY.max_attempts {
         make_due(&app).await;
         hatchery::worker::deliver_channels(&app.state)
             .await
@@ -895,7 +895,7 @@ async fn after_the_last_attempt_a_message_is_dead_visible_and_can_be_sent_again(
     let row = deliveries(&app, wecom).await.remove(0);
     assert_eq!(
         (row.status.as_str(), row.attempts),
-        ("dead", domain::channels::outbox::MAX_ATTEMPTS)
+        ("dead", domain::channels::outbox::POLICY.max_attempts)
     );
     assert_eq!(row.error_kind.as_deref(), Some("server_error"));
     // Dead: the worker leaves it alone.
@@ -1399,7 +1399,7 @@ async fn a_sync_job_that_dies_is_announced_with_a_link_to_the_sync_page() {
     .unwrap();
     let mut at = Utc::now();
     for _ in 1..=domain::credits::sync::MAX_ATTEMPTS {
-        domain::credits::sync::run_due(app.db(), at, 10)
+        domain::credits::sync::run_due(app.db(), &domain::credits::sync::POLICY, at, 10)
             .await
             .unwrap();
         // Not announced while it is still being retried.

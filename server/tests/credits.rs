@@ -925,14 +925,18 @@ async fn failing_sync_backs_off_then_dies_and_admins_retry_it() {
     let db = p.app.db().clone();
     let mut now = Utc::now();
     for attempt in 1..=domain::credits::sync::MAX_ATTEMPTS {
-        let tried = domain::credits::sync::run_due(&db, now, 10).await.unwrap();
+        let tried = domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, now, 10)
+            .await
+            .unwrap();
         assert_eq!(tried, 1, "attempt {attempt}");
         let job = newest_job(&p.app).await;
         assert_eq!(job.attempts, attempt);
         assert!(job.last_error.as_deref().unwrap().contains("cannot reach"));
         // Not due again before its backoff.
         assert_eq!(
-            domain::credits::sync::run_due(&db, now, 10).await.unwrap(),
+            domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, now, 10)
+                .await
+                .unwrap(),
             0
         );
         now = job.next_attempt_at + Duration::seconds(1);
@@ -1181,7 +1185,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     grant_hours(&mut p, startup, r, "10").await;
     let db = p.app.db().clone();
     assert_eq!(
-        domain::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1211,7 +1215,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     again.status = Set(domain::credits::SyncStatus::Pending);
     again.update(&db).await.unwrap();
     assert_eq!(
-        domain::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1242,7 +1246,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     let g = grant::Entity::find().one(&db).await.unwrap().unwrap();
     assert_eq!(g.consumed_minutes, 90);
     assert_eq!(
-        domain::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1311,7 +1315,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         "the freeze is in the queue, named by its account"
     );
     assert_eq!(
-        domain::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         2
@@ -1358,7 +1362,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     )
     .await;
     assert_eq!(
-        domain::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1405,9 +1409,14 @@ async fn concurrent_workers_apply_each_job_once() {
             tokio::spawn(async move {
                 let mut n = 0;
                 loop {
-                    match domain::credits::sync::run_due(&db, Utc::now(), 1)
-                        .await
-                        .unwrap()
+                    match domain::credits::sync::run_due(
+                        &db,
+                        &domain::credits::sync::POLICY,
+                        Utc::now(),
+                        1,
+                    )
+                    .await
+                    .unwrap()
                     {
                         0 => return n,
                         k => n += k,
@@ -1421,7 +1430,7 @@ async fn concurrent_workers_apply_each_job_once() {
         tried += w.await.unwrap();
     }
     // Workers that found nothing claimable while two were running stop early; finish up.
-    while domain::credits::sync::run_due(&db, Utc::now(), 10)
+    while domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
         .await
         .unwrap()
         > 0
@@ -2127,7 +2136,7 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
     grant_hours(&mut p, startup, approve, "10").await;
     let db = p.app.db().clone();
     assert_eq!(
-        domain::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         2
@@ -2178,7 +2187,7 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
         "repaired by the pass, not by an admin"
     );
     assert_eq!(
-        domain::credits::sync::run_due(&db, Utc::now(), 10)
+        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         2

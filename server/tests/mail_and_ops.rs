@@ -113,7 +113,7 @@ async fn failed_deliveries_back_off_then_die_and_an_admin_can_retry() {
     assert_eq!(row.attempts, 1);
 
     // Make every remaining attempt due at once.
-    for _ in 1..outbox::MAX_ATTEMPTS {
+    for _ in 1..outbox::POLICY.max_attempts {
         let mut active: entity::ActiveModel = entity::Entity::find_by_id(id)
             .one(app.db())
             .await
@@ -133,7 +133,7 @@ async fn failed_deliveries_back_off_then_die_and_an_admin_can_retry() {
         .unwrap();
     assert_eq!(
         (row.status.as_str(), row.attempts),
-        ("dead", outbox::MAX_ATTEMPTS)
+        ("dead", outbox::POLICY.max_attempts)
     );
 
     app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])

@@ -1034,7 +1034,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     while stopped.elapsed() < std::time::Duration::from_secs(60) {
         // The worker's pass, each at the job's next attempt (its backoff is not waited out).
         let due = newest().await.next_attempt_at.max(Utc::now());
-        domain::credits::sync::run_due(app.db(), due, 10)
+        domain::credits::sync::run_due(app.db(), &domain::credits::sync::POLICY, due, 10)
             .await
             .unwrap();
         let job = newest().await;

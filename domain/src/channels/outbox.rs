@@ -3,15 +3,19 @@
 use super::entity::{channel, delivery};
 use super::notify::ChatMessage;
 use super::{ChannelEvent, DeliveryStatus};
-use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Set, Statement,
-};
+use crate::queue::{AfterFailure, Outbox, Policy};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 
-/// After this many failed attempts a delivery is dead and waits for an admin.
-pub const MAX_ATTEMPTS: i32 = 8;
-/// How long a worker may hold a claimed delivery before another may take it over.
-const LEASE_SECONDS: i64 = 120;
+/// How deliveries are leased and retried: as email (30 s doubling to an hour, dead after the
+/// 8th failure), except that a refusal is dead at once.
+pub const POLICY: Policy = Policy::OUTBOX;
+
+const OUTBOX: Outbox<delivery::Entity> = Outbox {
+    table: "chat_deliveries",
+    pending: || DeliveryStatus::Pending.into(),
+    id: |row| row.id,
+};
 
 pub async fn enqueue(
     db: &impl ConnectionTrait,
@@ -40,60 +44,13 @@ pub async fn enqueue(
     Ok(row.id)
 }
 
-/// The delay before attempt `n + 1` after `n` failures: 30 s doubling, capped at an hour.
-pub fn backoff(attempts: i32) -> Duration {
-    crate::mail::outbox::backoff(attempts)
-}
-
-/// Claims up to `limit` due deliveries (or the one `only`) with a lease. On PostgreSQL rows
-/// another worker holds are skipped, so no message is posted twice at once.
+/// Claims up to `limit` due deliveries (or the one `only`) with a lease (see `crate::queue`).
 async fn claim(
     db: &impl ConnectionTrait,
     limit: u64,
     only: Option<i64>,
 ) -> Result<Vec<delivery::Model>, DbErr> {
-    let now = Utc::now();
-    let lease = now + Duration::seconds(LEASE_SECONDS);
-    let backend = db.get_database_backend();
-    let postgres = backend == DatabaseBackend::Postgres;
-    let mut values: Vec<sea_orm::Value> =
-        vec![lease.into(), DeliveryStatus::Pending.into(), now.into()];
-    let p = |n: usize| {
-        if postgres {
-            format!("${n}")
-        } else {
-            "?".to_string()
-        }
-    };
-    let mut sql = format!(
-        "UPDATE chat_deliveries SET locked_until = {} WHERE id IN (\
-           SELECT id FROM chat_deliveries WHERE status = {} AND next_attempt_at <= {} \
-           AND (locked_until IS NULL OR locked_until < {})",
-        p(1),
-        p(2),
-        p(3),
-        // PostgreSQL numbers its parameters and takes $3 again; SQLite needs it twice.
-        if postgres { p(3) } else { p(4) }
-    );
-    if !postgres {
-        values.push(now.into());
-    }
-    if let Some(id) = only {
-        values.push(id.into());
-        sql.push_str(&format!(" AND id = {}", p(values.len())));
-    }
-    values.push((limit as i64).into());
-    sql.push_str(&format!(" ORDER BY id LIMIT {}", p(values.len())));
-    if postgres {
-        sql.push_str(" FOR UPDATE SKIP LOCKED");
-    }
-    sql.push_str(") RETURNING *");
-    let mut rows = delivery::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
-        .all(db)
-        .await?;
-    rows.sort_by_key(|r| r.id);
-    Ok(rows)
+    crate::queue::claim(db, &OUTBOX, &POLICY, limit, only).await
 }
 
 /// Posts the claimed deliveries and records each outcome; returns how many were sent.
@@ -142,13 +99,12 @@ async fn deliver(
                 );
                 // A refusal (wrong secret, removed robot) will not mend itself: it waits for
                 // an admin at once instead of being tried eight times.
-                let give_up = attempts >= MAX_ATTEMPTS || !failure.kind.transient();
+                let next = POLICY.after_failure(attempts, now, failure.kind.transient());
                 active.error_kind = Set(Some(failure.kind.key().into()));
                 active.last_error = Set(Some(failure.detail));
-                if give_up {
-                    active.status = Set(DeliveryStatus::Dead);
-                } else {
-                    active.next_attempt_at = Set(now + backoff(attempts));
+                match next {
+                    AfterFailure::Dead => active.status = Set(DeliveryStatus::Dead),
+                    AfterFailure::RetryAt(at) => active.next_attempt_at = Set(at),
                 }
             }
         }

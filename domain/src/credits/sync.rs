@@ -9,9 +9,10 @@ use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::entity::user;
 use crate::error::{AppError, AppResult};
+use crate::queue::{AfterFailure, Policy};
 use crate::startups::entity::{member, startup};
 use crate::tables::{self, TablePage, TableQuery};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::JoinType;
 use sea_orm::{
@@ -26,21 +27,19 @@ pub const MAX_ATTEMPTS: i32 = 8;
 /// workers: slurmdbd 22.05 on MariaDB dies (fatal, "unable to resolve deadlock") when about
 /// a dozen association writes arrive at once.
 const PER_RESOURCE_PARALLEL: i64 = 2;
-/// How long a worker may hold a job before another may take it over
-/// (`HATCHERY_SYNC_LEASE_SECONDS`, 120 by default).
-static LEASE_SECONDS: std::sync::LazyLock<i64> = std::sync::LazyLock::new(|| {
-    std::env::var("HATCHERY_SYNC_LEASE_SECONDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|s| (1..=3600).contains(s))
-        .unwrap_or(120)
-});
-
-/// Backoff after the n-th failure: 5 s doubling, capped at 10 minutes.
-pub fn backoff(attempts: i32) -> Duration {
-    let exp = attempts.clamp(1, 20) - 1;
-    Duration::seconds((5_i64 << exp).min(600))
+/// How sync jobs are leased and retried: held for `lease_seconds` (the typed config's
+/// `HATCHERY_SYNC_LEASE_SECONDS`), 5 s doubling to 10 minutes, dead after MAX_ATTEMPTS.
+pub const fn policy(lease_seconds: i64) -> Policy {
+    Policy {
+        lease_seconds,
+        first_retry_seconds: 5,
+        longest_retry_seconds: 600,
+        max_attempts: MAX_ATTEMPTS,
+    }
 }
+
+/// The policy with the default lease of two minutes.
+pub const POLICY: Policy = policy(120);
 
 /// A startup's account name on a resource, from the resource's pattern.
 pub fn account_name(r: &resource::Model, startup_id: i64) -> String {
@@ -210,13 +209,14 @@ impl Params {
 /// now. `extra` narrows the candidates further (its placeholders bound through `p`).
 async fn claim_where(
     db: &DatabaseConnection,
+    policy: &Policy,
     now: DateTime<Utc>,
     limit: usize,
     extra: impl FnOnce(&mut Params) -> String,
 ) -> AppResult<Vec<sync_job::Model>> {
     let backend = db.get_database_backend();
     let mut p = Params::new(backend);
-    let lease = now + Duration::seconds(*LEASE_SECONDS);
+    let lease = policy.lease_until(now);
     let set = format!(
         "status = {}, lease_until = {}, attempts = attempts + 1, updated_at = {}",
         p.bind(SyncStatus::Running),
@@ -292,8 +292,12 @@ async fn claim_where(
 }
 
 /// Claims one due job, on a resource with fewer than PER_RESOURCE_PARALLEL jobs running.
-async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<sync_job::Model>> {
-    let jobs = claim_where(db, now, 1, |p| {
+async fn claim(
+    db: &DatabaseConnection,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> AppResult<Option<sync_job::Model>> {
+    let jobs = claim_where(db, policy, now, 1, |p| {
         format!(
             " AND (SELECT COUNT(*) FROM sync_jobs c WHERE c.resource_id = j.resource_id \
                AND c.status = {} AND c.lease_until >= {}) < {PER_RESOURCE_PARALLEL}",
@@ -308,11 +312,12 @@ async fn claim(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Option<
 /// Claims up to `n` more due jobs of one resource, to apply with a job just claimed.
 async fn claim_more(
     db: &DatabaseConnection,
+    policy: &Policy,
     resource_id: i64,
     n: usize,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<sync_job::Model>> {
-    claim_where(db, now, n, |p| {
+    claim_where(db, policy, now, n, |p| {
         format!(" AND j.resource_id = {}", p.bind(resource_id))
     })
     .await
@@ -321,6 +326,7 @@ async fn claim_more(
 /// Records the outcome, only if this worker still holds the job (same attempt, still running).
 async fn finish(
     db: &DatabaseConnection,
+    policy: &Policy,
     job: &sync_job::Model,
     outcome: Result<(), String>,
     now: DateTime<Utc>,
@@ -337,7 +343,7 @@ async fn finish(
             .col_expr(sync_job::Column::DoneAt, Expr::value(now))
             .col_expr(sync_job::Column::LastError, Expr::value(None::<String>)),
         Err(e) => {
-            let dead = job.attempts >= MAX_ATTEMPTS;
+            let dead = policy.after_failure(job.attempts, now, true) == AfterFailure::Dead;
             update
                 .col_expr(
                     sync_job::Column::Status,
@@ -350,7 +356,7 @@ async fn finish(
                 .col_expr(sync_job::Column::LastError, Expr::value(e.clone()))
                 .col_expr(
                     sync_job::Column::NextAttemptAt,
-                    Expr::value(now + backoff(job.attempts)),
+                    Expr::value(now + policy.backoff(job.attempts)),
                 )
         }
     };
@@ -364,7 +370,7 @@ async fn finish(
         .exec(&txn)
         .await?;
     if let (Err(error), 1) = (&outcome, updated.rows_affected) {
-        if job.attempts >= MAX_ATTEMPTS {
+        if job.attempts >= policy.max_attempts {
             announce_dead(&txn, job, error).await?;
         }
     }
@@ -426,21 +432,22 @@ async fn announce_dead(
 /// jobs of its resource along, and all are applied in one batch.
 pub async fn run_due(
     db: &DatabaseConnection,
+    policy: &Policy,
     now: DateTime<Utc>,
     limit: usize,
 ) -> AppResult<usize> {
     let mut tried = 0;
     while tried < limit {
-        let Some(job) = claim(db, now).await? else {
+        let Some(job) = claim(db, policy, now).await? else {
             break;
         };
-        let (jobs, outcomes) = apply(db, job, now).await?;
+        let (jobs, outcomes) = apply(db, policy, job, now).await?;
         tried += jobs.len();
         for (job, outcome) in jobs.iter().zip(outcomes) {
             if let Err(e) = &outcome {
                 tracing::warn!(job = job.id, attempts = job.attempts, error = %e, "sync job failed");
             }
-            finish(db, job, outcome, Utc::now().max(now)).await?;
+            finish(db, policy, job, outcome, Utc::now().max(now)).await?;
         }
     }
     Ok(tried)
@@ -450,6 +457,7 @@ pub async fn run_due(
 /// along; returns the jobs and their outcomes.
 async fn apply(
     db: &DatabaseConnection,
+    policy: &Policy,
     job: sync_job::Model,
     now: DateTime<Utc>,
 ) -> AppResult<(Vec<sync_job::Model>, Vec<Result<(), String>>)> {
@@ -468,7 +476,7 @@ async fn apply(
     let resource_id = job.resource_id;
     let mut jobs = vec![job];
     if more > 0 {
-        jobs.extend(claim_more(db, resource_id, more, now).await?);
+        jobs.extend(claim_more(db, policy, resource_id, more, now).await?);
     }
     // Each job's desired state; one that cannot be read fails alone.
     let parsed: Vec<Result<Desired, String>> = jobs
@@ -668,7 +676,7 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::{account_name, backoff, startup_of_account};
+    use super::{account_name, policy, startup_of_account, MAX_ATTEMPTS, POLICY};
     use crate::credits::entity::resource;
 
     #[test]
@@ -700,12 +708,14 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(1).num_seconds(), 5);
-        assert_eq!(backoff(2).num_seconds(), 10);
-        assert_eq!(backoff(4).num_seconds(), 40);
-        assert_eq!(backoff(8).num_seconds(), 600);
-        assert_eq!(backoff(30).num_seconds(), 600);
+    fn backoff_doubles_from_five_seconds_to_ten_minutes() {
+        let delays: Vec<i64> = [1, 2, 4, 8, 30]
+            .iter()
+            .map(|&n| POLICY.backoff(n).num_seconds())
+            .collect();
+        assert_eq!(delays, [5, 10, 40, 600, 600]);
+        assert_eq!(policy(3).lease_seconds, 3);
+        assert_eq!(POLICY.max_attempts, MAX_ATTEMPTS);
     }
 
     mod cap {

@@ -4,15 +4,19 @@ use super::templates::MailContent;
 use super::MailStatus;
 use super::Mailer;
 use crate::i18n::Locale;
-use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Set, Statement,
-};
+use crate::queue::{AfterFailure, Outbox, Policy};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 
-/// After this many failed attempts a message is dead and waits for an admin.
-pub const MAX_ATTEMPTS: i32 = 8;
-/// How long a worker may hold a claimed message before another may take it over.
-const LEASE_SECONDS: i64 = 120;
+/// How messages are leased and retried: 30 s doubling to an hour, then dead after the 8th
+/// failure, waiting for an admin.
+pub const POLICY: Policy = Policy::OUTBOX;
+
+const OUTBOX: Outbox<entity::Entity> = Outbox {
+    table: "email_outbox",
+    pending: || MailStatus::Pending.into(),
+    id: |row| row.id,
+};
 
 pub async fn enqueue(
     db: &impl ConnectionTrait,
@@ -53,52 +57,9 @@ pub fn delivered_body(row: &entity::Model) -> String {
     }
 }
 
-/// The delay before attempt `n + 1` after `n` failures: 30 s doubling, capped at an hour.
-pub fn backoff(attempts: i32) -> Duration {
-    let exp = attempts.clamp(1, 8) - 1;
-    Duration::seconds((30i64 << exp).min(3600))
-}
-
-/// Claims up to `limit` due messages with a lease. On PostgreSQL rows locked by another
-/// worker are skipped, so several server processes never send the same message at once.
+/// Claims up to `limit` due messages with a lease (see `crate::queue`).
 async fn claim(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<entity::Model>, DbErr> {
-    let now = Utc::now();
-    let lease = now + Duration::seconds(LEASE_SECONDS);
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => {
-            "UPDATE email_outbox SET locked_until = $1 WHERE id IN (\
-               SELECT id FROM email_outbox WHERE status = $2 AND next_attempt_at <= $3 \
-               AND (locked_until IS NULL OR locked_until < $3) ORDER BY id LIMIT $4 \
-               FOR UPDATE SKIP LOCKED) RETURNING *"
-        }
-        _ => {
-            "UPDATE email_outbox SET locked_until = ? WHERE id IN (\
-               SELECT id FROM email_outbox WHERE status = ? AND next_attempt_at <= ? \
-               AND (locked_until IS NULL OR locked_until < ?) ORDER BY id LIMIT ?) RETURNING *"
-        }
-    };
-    let values: Vec<sea_orm::Value> = match backend {
-        DatabaseBackend::Postgres => vec![
-            lease.into(),
-            MailStatus::Pending.into(),
-            now.into(),
-            (limit as i64).into(),
-        ],
-        _ => vec![
-            lease.into(),
-            MailStatus::Pending.into(),
-            now.into(),
-            now.into(),
-            (limit as i64).into(),
-        ],
-    };
-    let mut rows = entity::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
-        .all(db)
-        .await?;
-    rows.sort_by_key(|r| r.id);
-    Ok(rows)
+    crate::queue::claim(db, &OUTBOX, &POLICY, limit, None).await
 }
 
 fn build_message(from: &str, row: &entity::Model) -> Result<lettre::Message, String> {
@@ -154,10 +115,9 @@ pub async fn deliver_due(
             Err(error) => {
                 tracing::warn!(outbox_id = row.id, attempts, %error, "email delivery failed");
                 active.last_error = Set(Some(error));
-                if attempts >= MAX_ATTEMPTS {
-                    active.status = Set(MailStatus::Dead);
-                } else {
-                    active.next_attempt_at = Set(now + backoff(attempts));
+                match POLICY.after_failure(attempts, now, true) {
+                    AfterFailure::Dead => active.status = Set(MailStatus::Dead),
+                    AfterFailure::RetryAt(at) => active.next_attempt_at = Set(at),
                 }
             }
         }
@@ -321,18 +281,4 @@ pub async fn retry(
     .await?;
     txn.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        assert_eq!(backoff(1), Duration::seconds(30));
-        assert_eq!(backoff(2), Duration::seconds(60));
-        assert_eq!(backoff(5), Duration::seconds(480));
-        assert_eq!(backoff(8), Duration::seconds(3600));
-        assert_eq!(backoff(50), Duration::seconds(3600));
-    }
 }

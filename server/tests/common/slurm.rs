@@ -52,7 +52,7 @@ pub async fn sync(app: &TestApp) -> sync_job::Model {
     };
     for _ in 0..domain::credits::sync::MAX_ATTEMPTS {
         let due = newest().await.next_attempt_at.max(Utc::now());
-        domain::credits::sync::run_due(app.db(), due, 10)
+        domain::credits::sync::run_due(app.db(), &domain::credits::sync::POLICY, due, 10)
             .await
             .unwrap();
         let job = newest().await;
