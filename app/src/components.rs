@@ -517,7 +517,7 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
 /// in first, or 403), instead of an empty admin form.
 #[component]
 pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
-    let me = crate::shell::use_current_user().0;
+    let me = crate::current_user::use_current_user().0;
     view! {
         <Transition fallback=|| ()>
             {move || {

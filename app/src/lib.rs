@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 pub mod components;
+pub mod current_user;
 pub use wire::error;
 pub mod i18n;
 pub mod shell;

@@ -2,6 +2,7 @@
 use crate::auth::server_fns::{current_user, Logout, SetLanguage};
 use crate::auth::{Me, Role};
 use crate::components::{NotFound, PageField, Submit};
+use crate::current_user::{use_current_user, CurrentUser};
 use crate::i18n::{use_locale, Locale};
 use crate::time::Zone;
 use leptos::prelude::*;
@@ -138,14 +139,6 @@ fn current_zone() -> Zone {
             Zone::default()
         }
     }
-}
-
-/// The signed-in user, refetched on every navigation so sign-in and sign-out show at once.
-#[derive(Clone, Copy)]
-pub struct CurrentUser(pub Resource<Result<Option<Me>, crate::error::AppError>>);
-
-pub fn use_current_user() -> CurrentUser {
-    expect_context::<CurrentUser>()
 }
 
 #[component]

@@ -8,10 +8,9 @@
 //!
 //! A capability calls only those below it, in this order (`tests/layers.rs` holds it):
 //! the kernel (the top-level files: `access`, `audit`, `client`, `csv`, `queue`, `state`,
-//! `tables`, `txn`) → mail → auth → channels → startups → credits → incubation → intake →
-//! review → cohorts → admin. Entities lie beneath them all (their relations run both ways).
-//! Two calls still go upward, listed in the test with their reason: a team change queues a
-//! cluster sync through `credits::members::resync_startup`.
+//! `tables`, `txn`) → mail → channels → cluster → auth → startups → credits → incubation →
+//! intake → review → cohorts → admin. Entities lie beneath them all (their relations run
+//! both ways). No call goes upward.
 pub use wire::{error, i18n, time};
 
 pub mod access;
@@ -26,6 +25,7 @@ pub mod txn;
 pub mod admin;
 pub mod auth;
 pub mod channels;
+pub mod cluster;
 pub mod cohorts;
 pub mod credits;
 pub mod incubation;

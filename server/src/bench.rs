@@ -132,11 +132,11 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
     );
 
     let t = Instant::now();
-    let report = domain::credits::reconcile::compare(db, r.id)
+    let report = domain::cluster::reconcile::compare(db, r.id)
         .await
         .map_err(|e| anyhow::anyhow!("compare: {e:?}"))?;
     let compare_cold = t.elapsed();
-    let queued = domain::credits::reconcile::repair(db, Some(&actor), &report)
+    let queued = domain::cluster::reconcile::repair(db, Some(&actor), &report)
         .await
         .map_err(|e| anyhow::anyhow!("repair: {e:?}"))?;
     let requests_before = slurm_requests();
@@ -146,9 +146,9 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         tasks.push(tokio::spawn(async move {
             let mut n = 0;
             loop {
-                match domain::credits::sync::run_due(
+                match domain::cluster::sync::run_due(
                     &db,
-                    &domain::credits::sync::POLICY,
+                    &domain::cluster::sync::POLICY,
                     Utc::now(),
                     10,
                 )
@@ -171,7 +171,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
     let elapsed = t.elapsed();
     let requests = slurm_requests() - requests_before;
     let t2 = Instant::now();
-    let after = domain::credits::reconcile::compare(db, r.id)
+    let after = domain::cluster::reconcile::compare(db, r.id)
         .await
         .map_err(|e| anyhow::anyhow!("compare: {e:?}"))?;
     let compare_warm = t2.elapsed();
@@ -213,7 +213,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
 }
 
 fn slurm_requests() -> u64 {
-    domain::credits::backend::slurm::REQUESTS.load(std::sync::atomic::Ordering::Relaxed)
+    domain::cluster::backend::slurm::REQUESTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A bare axum handler on the app's runtime, for the page benchmark's ceiling: what this

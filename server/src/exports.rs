@@ -140,7 +140,7 @@ table_csv!(outbox_csv, "hatchery-outbox.csv", domain::mail::outbox::csv);
 table_csv!(
     sync_csv,
     "hatchery-sync-jobs.csv",
-    domain::credits::sync::csv
+    domain::cluster::sync::csv
 );
 
 table_csv!(

@@ -179,7 +179,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let usage = domain::credits::usage::import_all(&state.db, &state.settings)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let repairs = domain::credits::reconcile::pass(&state.db)
+            let repairs = domain::cluster::reconcile::pass(&state.db)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!(

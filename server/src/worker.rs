@@ -44,9 +44,9 @@ pub async fn sync_credits(state: &AppState) -> Result<usize, domain::error::AppE
     domain::credits::grants::expiry_alerts(&state.db, &state.settings, now).await?;
     let mut total = 0;
     loop {
-        let policy = domain::credits::sync::policy(state.settings.sync_lease_seconds);
+        let policy = domain::cluster::sync::policy(state.settings.sync_lease_seconds);
         let tried =
-            domain::credits::sync::run_due(&state.db, &policy, chrono::Utc::now(), 20).await?;
+            domain::cluster::sync::run_due(&state.db, &policy, chrono::Utc::now(), 20).await?;
         total += tried;
         if tried == 0 {
             return Ok(total);
@@ -71,7 +71,7 @@ pub fn spawn(
             let version = state.sql.changes();
             if last_reconcile.is_none_or(|t| t.elapsed() >= RECONCILE_EVERY) {
                 last_reconcile = Some(tokio::time::Instant::now());
-                if let Err(e) = domain::credits::reconcile::pass(&state.db).await {
+                if let Err(e) = domain::cluster::reconcile::pass(&state.db).await {
                     tracing::error!(error = ?e, "reconciliation pass failed");
                 }
             }

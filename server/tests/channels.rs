@@ -1398,8 +1398,8 @@ async fn a_sync_job_that_dies_is_announced_with_a_link_to_the_sync_page() {
     .await
     .unwrap();
     let mut at = Utc::now();
-    for _ in 1..=domain::credits::sync::MAX_ATTEMPTS {
-        domain::credits::sync::run_due(app.db(), &domain::credits::sync::POLICY, at, 10)
+    for _ in 1..=domain::cluster::sync::MAX_ATTEMPTS {
+        domain::cluster::sync::run_due(app.db(), &domain::cluster::sync::POLICY, at, 10)
             .await
             .unwrap();
         // Not announced while it is still being retried.

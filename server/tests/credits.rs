@@ -109,7 +109,7 @@ async fn grant_hours(
 }
 
 fn desired_limit(job: &sync_job::Model) -> i64 {
-    serde_json::from_str::<domain::credits::backend::Desired>(&job.desired)
+    serde_json::from_str::<domain::cluster::backend::Desired>(&job.desired)
         .unwrap()
         .limit_minutes
 }
@@ -378,7 +378,7 @@ async fn grants_move_the_ledger_and_queue_the_cluster() {
     let job = newest_job(&p.app).await;
     assert_eq!(job.status, domain::credits::SyncStatus::Pending);
     assert_eq!(desired_limit(&job), 60_000);
-    let d: domain::credits::backend::Desired = serde_json::from_str(&job.desired).unwrap();
+    let d: domain::cluster::backend::Desired = serde_json::from_str(&job.desired).unwrap();
     assert_eq!(d.account, format!("startup-{}", p.startup));
     assert_eq!(d.members, vec!["lilei".to_string()]);
     let mail = p.app.last_mail_to("li@deeppark.cn").await;
@@ -924,8 +924,8 @@ async fn failing_sync_backs_off_then_dies_and_admins_retry_it() {
     grant_hours(&mut p, startup, r, "10").await;
     let db = p.app.db().clone();
     let mut now = Utc::now();
-    for attempt in 1..=domain::credits::sync::MAX_ATTEMPTS {
-        let tried = domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, now, 10)
+    for attempt in 1..=domain::cluster::sync::MAX_ATTEMPTS {
+        let tried = domain::cluster::sync::run_due(&db, &domain::cluster::sync::POLICY, now, 10)
             .await
             .unwrap();
         assert_eq!(tried, 1, "attempt {attempt}");
@@ -934,7 +934,7 @@ async fn failing_sync_backs_off_then_dies_and_admins_retry_it() {
         assert!(job.last_error.as_deref().unwrap().contains("cannot reach"));
         // Not due again before its backoff.
         assert_eq!(
-            domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, now, 10)
+            domain::cluster::sync::run_due(&db, &domain::cluster::sync::POLICY, now, 10)
                 .await
                 .unwrap(),
             0
@@ -992,7 +992,7 @@ mod platform {
     use axum::response::{IntoResponse, Response};
     use axum::routing::get;
     use axum::{Json, Router};
-    use domain::credits::backend::http::{signature, AllocationBody};
+    use domain::cluster::backend::http::{signature, AllocationBody};
     use serde_json::json;
     use std::collections::{BTreeMap, HashMap};
     use std::sync::{Arc, Mutex};
@@ -1171,7 +1171,7 @@ mod platform {
 
 #[tokio::test]
 async fn the_http_contract_is_signed_idempotent_and_read_back() {
-    use domain::credits::backend::AllocationBackend;
+    use domain::cluster::backend::AllocationBackend;
     use std::sync::Arc;
     let secret = "a-shared-secret-of-32-characters";
     let far = Arc::new(platform::Platform {
@@ -1185,7 +1185,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     grant_hours(&mut p, startup, r, "10").await;
     let db = p.app.db().clone();
     assert_eq!(
-        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
+        domain::cluster::sync::run_due(&db, &domain::cluster::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1215,7 +1215,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     again.status = Set(domain::credits::SyncStatus::Pending);
     again.update(&db).await.unwrap();
     assert_eq!(
-        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
+        domain::cluster::sync::run_due(&db, &domain::cluster::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1246,7 +1246,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     let g = grant::Entity::find().one(&db).await.unwrap().unwrap();
     assert_eq!(g.consumed_minutes, 90);
     assert_eq!(
-        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
+        domain::cluster::sync::run_due(&db, &domain::cluster::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1264,7 +1264,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         .limit_minutes = 5;
     far.allocations.lock().unwrap().insert(
         "startup-999".into(),
-        domain::credits::backend::http::AllocationBody {
+        domain::cluster::backend::http::AllocationBody {
             account: "startup-999".into(),
             organization: "Gone".into(),
             limit_minutes: 60,
@@ -1315,7 +1315,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         "the freeze is in the queue, named by its account"
     );
     assert_eq!(
-        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
+        domain::cluster::sync::run_due(&db, &domain::cluster::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         2
@@ -1330,7 +1330,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         *far.deletes.lock().unwrap(),
         vec![("startup-999".to_string(), freeze.idempotency_key.clone())]
     );
-    let report = domain::credits::reconcile::compare(&db, r).await.unwrap();
+    let report = domain::cluster::reconcile::compare(&db, r).await.unwrap();
     assert!(report.drifts.is_empty(), "{:?}", report.drifts);
     let page = p
         .app
@@ -1344,7 +1344,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
         .await
         .unwrap()
         .unwrap();
-    let backend = domain::credits::backend::Backend::for_resource(&rm).unwrap();
+    let backend = domain::cluster::backend::Backend::for_resource(&rm).unwrap();
     assert_eq!(backend.accounts("startup-").await.unwrap().len(), 1);
     let mut wrong = rm.into_active_model();
     wrong.settings = Set(format!(
@@ -1362,7 +1362,7 @@ async fn the_http_contract_is_signed_idempotent_and_read_back() {
     )
     .await;
     assert_eq!(
-        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
+        domain::cluster::sync::run_due(&db, &domain::cluster::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         1
@@ -1409,9 +1409,9 @@ async fn concurrent_workers_apply_each_job_once() {
             tokio::spawn(async move {
                 let mut n = 0;
                 loop {
-                    match domain::credits::sync::run_due(
+                    match domain::cluster::sync::run_due(
                         &db,
-                        &domain::credits::sync::POLICY,
+                        &domain::cluster::sync::POLICY,
                         Utc::now(),
                         1,
                     )
@@ -1430,7 +1430,7 @@ async fn concurrent_workers_apply_each_job_once() {
         tried += w.await.unwrap();
     }
     // Workers that found nothing claimable while two were running stop early; finish up.
-    while domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
+    while domain::cluster::sync::run_due(&db, &domain::cluster::sync::POLICY, Utc::now(), 10)
         .await
         .unwrap()
         > 0
@@ -1461,7 +1461,7 @@ async fn cluster_logins_and_team_changes_reach_the_allocation() {
     let startup = p.startup;
     grant_hours(&mut p, startup, r, "10").await;
     let members = |job: &sync_job::Model| {
-        serde_json::from_str::<domain::credits::backend::Desired>(&job.desired)
+        serde_json::from_str::<domain::cluster::backend::Desired>(&job.desired)
             .unwrap()
             .members
     };
@@ -2136,13 +2136,13 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
     grant_hours(&mut p, startup, approve, "10").await;
     let db = p.app.db().clone();
     assert_eq!(
-        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
+        domain::cluster::sync::run_due(&db, &domain::cluster::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         2
     );
     assert_eq!(
-        domain::credits::reconcile::pass(&db).await.unwrap(),
+        domain::cluster::reconcile::pass(&db).await.unwrap(),
         0,
         "nothing to repair"
     );
@@ -2154,7 +2154,7 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
         allocations.get_mut(&account).unwrap().limit_minutes = 5;
         allocations.insert(
             "startup-777".into(),
-            domain::credits::backend::http::AllocationBody {
+            domain::cluster::backend::http::AllocationBody {
                 account: "startup-777".into(),
                 organization: "Unknown".into(),
                 limit_minutes: 60,
@@ -2164,7 +2164,7 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
     }
     let jobs_before = p.app.count(sync_job::Entity).await;
     assert_eq!(
-        domain::credits::reconcile::pass(&db).await.unwrap(),
+        domain::cluster::reconcile::pass(&db).await.unwrap(),
         2,
         "the limit and the orphan, on the automatic resource only"
     );
@@ -2187,7 +2187,7 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
         "repaired by the pass, not by an admin"
     );
     assert_eq!(
-        domain::credits::sync::run_due(&db, &domain::credits::sync::POLICY, Utc::now(), 10)
+        domain::cluster::sync::run_due(&db, &domain::cluster::sync::POLICY, Utc::now(), 10)
             .await
             .unwrap(),
         2
@@ -2197,19 +2197,19 @@ async fn the_periodic_pass_repairs_auto_resources_and_only_reports_the_others() 
         assert_eq!(allocations[&account].limit_minutes, 600);
         assert!(!allocations.contains_key("startup-777"), "frozen (deleted)");
     }
-    let after = domain::credits::reconcile::compare(&db, auto)
+    let after = domain::cluster::reconcile::compare(&db, auto)
         .await
         .unwrap();
     assert!(after.drifts.is_empty(), "{:?}", after.drifts);
 
     // The other resource still differs, as the admin will see it; the next pass changes
     // nothing there either.
-    let waiting = domain::credits::reconcile::compare(&db, approve)
+    let waiting = domain::cluster::reconcile::compare(&db, approve)
         .await
         .unwrap();
     let kinds: Vec<&str> = waiting.drifts.iter().map(|d| d.kind.as_str()).collect();
     assert_eq!(kinds, ["limit", "orphan"]);
-    assert_eq!(domain::credits::reconcile::pass(&db).await.unwrap(), 0);
+    assert_eq!(domain::cluster::reconcile::pass(&db).await.unwrap(), 0);
     {
         let allocations = approve_far.allocations.lock().unwrap();
         assert_eq!(allocations[&account].limit_minutes, 5);

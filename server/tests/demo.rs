@@ -281,7 +281,7 @@ async fn check_invariants(app: &TestApp, applied: bool) {
             .await
             .unwrap()
             .unwrap();
-        let want = domain::credits::sync::desired(db, &r, startup_id)
+        let want = domain::cluster::sync::desired(db, &r, startup_id)
             .await
             .unwrap();
         let job = sync_job::Entity::find()
@@ -292,7 +292,7 @@ async fn check_invariants(app: &TestApp, applied: bool) {
             .await
             .unwrap()
             .expect("every allocation has a sync job");
-        let had: domain::credits::backend::Desired = serde_json::from_str(&job.desired).unwrap();
+        let had: domain::cluster::backend::Desired = serde_json::from_str(&job.desired).unwrap();
         assert_eq!(had, want, "startup {startup_id} on resource {resource_id}");
         if applied {
             assert_eq!(job.status, domain::credits::SyncStatus::Done);

@@ -8,7 +8,7 @@ use common::slurm::{post, sync, wait_for};
 use chrono::{Duration, Utc};
 use common::TestApp;
 use domain::auth::Role;
-use domain::credits::backend::{AllocationBackend, Backend};
+use domain::cluster::backend::{AllocationBackend, Backend};
 use domain::credits::entity::{grant, resource};
 use sea_orm::EntityTrait;
 use std::process::Command;
@@ -180,16 +180,16 @@ async fn grants_are_in_force_on_a_real_slurm() {
         "set",
         "GrpTRESMins=gres/gpu=7",
     ]));
-    let report = domain::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
     assert_eq!(report.drifts[0].kind, "limit");
-    domain::credits::reconcile::repair(app.db(), None, &report)
+    domain::cluster::reconcile::repair(app.db(), None, &report)
         .await
         .unwrap();
     sync(&app).await;
-    assert!(domain::credits::reconcile::compare(app.db(), r.id)
+    assert!(domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap()
         .drifts
@@ -216,7 +216,7 @@ async fn grants_are_in_force_on_a_real_slurm() {
         "set",
         "GrpTRESMins=gres/gpu=60",
     ]));
-    let report = domain::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
@@ -224,14 +224,14 @@ async fn grants_are_in_force_on_a_real_slurm() {
         (report.drifts[0].kind.as_str(), report.drifts[0].startup_id),
         ("orphan", Some(999_999))
     );
-    domain::credits::reconcile::repair(app.db(), None, &report)
+    domain::cluster::reconcile::repair(app.db(), None, &report)
         .await
         .unwrap();
     let job = sync(&app).await;
     assert_eq!(job.startup_id, 999_999);
     let frozen = backend.read(&orphan).await.unwrap().expect("kept");
     assert_eq!((frozen.limit_minutes, frozen.members), (Some(0), vec![]));
-    assert!(domain::credits::reconcile::compare(app.db(), r.id)
+    assert!(domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap()
         .drifts

@@ -10,8 +10,8 @@ use common::slurm::{post, sync, wait_for};
 use chrono::{Duration, Utc};
 use common::TestApp;
 use domain::auth::Role;
-use domain::credits::backend::slurm::{Dialect, DialectChoice, ProbeError, Slurm};
-use domain::credits::backend::{AllocationBackend, Backend, Desired, Settings, SyncError};
+use domain::cluster::backend::slurm::{Dialect, DialectChoice, ProbeError, Slurm};
+use domain::cluster::backend::{AllocationBackend, Backend, Desired, Settings, SyncError};
 use domain::credits::entity::sync_job;
 use domain::credits::entity::{grant, resource};
 use sea_orm::{EntityTrait, QueryOrder};
@@ -314,17 +314,17 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
             "GrpTRESMins=gres/gpu=7",
         ],
     );
-    let report = domain::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
     assert_eq!(report.drifts[0].kind, "limit");
     assert_eq!(report.drifts[0].remote, "7 GPU-min");
-    domain::credits::reconcile::repair(app.db(), None, &report)
+    domain::cluster::reconcile::repair(app.db(), None, &report)
         .await
         .unwrap();
     sync(&app).await;
-    assert!(domain::credits::reconcile::compare(app.db(), r.id)
+    assert!(domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap()
         .drifts
@@ -333,12 +333,12 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
         "sacctmgr",
         &["-i", "modify", "qos", &account, "set", "Flags=DenyOnLimit"],
     );
-    let report = domain::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
     assert_eq!(report.drifts[0].remote, "600 GPU-min, without NO_DECAY");
-    domain::credits::reconcile::repair(app.db(), None, &report)
+    domain::cluster::reconcile::repair(app.db(), None, &report)
         .await
         .unwrap();
     sync(&app).await;
@@ -346,7 +346,7 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
         c.qos(&account),
         format!("{account}|DenyOnLimit,NoDecay|gres/gpu=600")
     );
-    assert!(domain::credits::reconcile::compare(app.db(), r.id)
+    assert!(domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap()
         .drifts
@@ -733,7 +733,7 @@ async fn many_accounts_are_written_in_a_few_calls() {
             }
         })
         .collect();
-    let check = |held: &[domain::credits::backend::Remote], all: &[Desired]| {
+    let check = |held: &[domain::cluster::backend::Remote], all: &[Desired]| {
         assert_eq!(held.len(), all.len());
         for d in all {
             let r = held.iter().find(|r| r.account == d.account).unwrap();
@@ -1034,7 +1034,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     while stopped.elapsed() < std::time::Duration::from_secs(60) {
         // The worker's pass, each at the job's next attempt (its backoff is not waited out).
         let due = newest().await.next_attempt_at.max(Utc::now());
-        domain::credits::sync::run_due(app.db(), &domain::credits::sync::POLICY, due, 10)
+        domain::cluster::sync::run_due(app.db(), &domain::cluster::sync::POLICY, due, 10)
             .await
             .unwrap();
         let job = newest().await;
@@ -1072,14 +1072,14 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
         .unwrap();
     assert_eq!(
         remote.limit_minutes,
-        Some(domain::credits::sync::limit_of(&[g]))
+        Some(domain::cluster::sync::limit_of(&[g]))
     );
     assert_eq!(remote.limit_minutes, Some(15 * 60));
     assert_eq!(remote.members, [login]);
 
     // A name changed behind Hatchery's back is drift; the founder's rename queues the sync that
     // takes the name to the account.
-    let report = domain::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert!(report.drifts.is_empty(), "{:?}", report.drifts);
@@ -1094,7 +1094,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     sea_orm::ActiveModelTrait::update(renamed, app.db())
         .await
         .unwrap();
-    let report = domain::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(
@@ -1122,7 +1122,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
         .await;
     assert_eq!(res.location(), "/startup?notice=saved");
     sync(&app).await;
-    let report = domain::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert!(report.drifts.is_empty(), "{:?}", report.drifts);

@@ -472,7 +472,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
     assert!(rows[0].contains(",consumed,-4.00,"), "{}", rows[0]);
 
     // The sync queue: filtered by state and resource.
-    let dead = domain::credits::sync::list(db, &admin_actor, &view("", "dead", "", "", "", 0))
+    let dead = domain::cluster::sync::list(db, &admin_actor, &view("", "dead", "", "", "", 0))
         .await
         .unwrap();
     assert_eq!(dead.rows.len(), 20);

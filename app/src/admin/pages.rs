@@ -6,9 +6,9 @@ use crate::components::{
     data_version, format_time, mutation, ErrorBanner, ErrorPage, Form, LocaleSelect, Submit,
     TextField,
 };
+use crate::current_user::use_current_user;
 use crate::error::AppError;
 use crate::i18n::use_locale;
-use crate::shell::use_current_user;
 use crate::startups::incubation::StartupStatus;
 use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use leptos::prelude::*;

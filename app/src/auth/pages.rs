@@ -6,9 +6,9 @@ use super::server_fns::{
 use crate::components::{
     mutation, ErrorPage, Form, LocaleSelect, PasswordField, SelectField, Submit, TextField,
 };
+use crate::current_user::use_current_user;
 use crate::error::AppError;
 use crate::i18n::use_locale;
-use crate::shell::use_current_user;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

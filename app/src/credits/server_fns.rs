@@ -171,7 +171,7 @@ pub async fn grant_transition(
 pub async fn list_sync_jobs(query: TableQuery) -> Result<TablePage<SyncJobRow>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::credits::sync::list(&state.db, &actor, &query).await
+    domain::cluster::sync::list(&state.db, &actor, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "ledger_entries")]
@@ -187,7 +187,7 @@ pub async fn ledger_entries(
 pub async fn retry_sync_job(id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::credits::sync::retry(&state.db, &actor, id).await?;
+    domain::cluster::sync::retry(&state.db, &actor, id).await?;
     redirect_with_notice("/admin/sync", "retried");
     Ok(())
 }
@@ -211,14 +211,14 @@ pub async fn get_startup_credit(id: i64) -> Result<StartupCredit, AppError> {
 pub async fn drift_report(id: i64) -> Result<super::DriftReport, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::credits::reconcile::report(&state.db, &actor, id).await
+    domain::cluster::reconcile::report(&state.db, &actor, id).await
 }
 
 #[server(prefix = "/api", endpoint = "repair_drift")]
 pub async fn repair_drift(id: i64) -> Result<usize, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let queued = domain::credits::reconcile::approve(&state.db, &actor, id).await?;
+    let queued = domain::cluster::reconcile::approve(&state.db, &actor, id).await?;
     redirect_with_notice(&format!("/admin/resources/{id}/drift"), "repair_queued");
     Ok(queued)
 }
@@ -227,14 +227,14 @@ pub async fn repair_drift(id: i64) -> Result<usize, AppError> {
 pub async fn my_cluster_login() -> Result<Option<String>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::credits::members::cluster_login(&state.db, &actor).await
+    domain::cluster::members::cluster_login(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "set_cluster_login")]
 pub async fn set_cluster_login(#[server(default)] cluster_login: String) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::credits::members::set_cluster_login(&state.db, &actor, &cluster_login).await?;
+    domain::cluster::members::set_cluster_login(&state.db, &actor, &cluster_login).await?;
     redirect_with_notice("/account", "saved");
     Ok(())
 }

@@ -233,7 +233,7 @@ pub(crate) async fn join_team(
                 _ => e.into(),
             })?;
             // The cluster's member lists follow the team.
-            crate::credits::members::resync_startup(txn, startup_id).await?;
+            crate::cluster::members::resync_startup(txn, startup_id).await?;
             Ok(())
         }
     }

@@ -1,11 +1,11 @@
 //! Compute resources (admin): a GPU model on a cluster, the backend that reaches it, and the
 //! rule that names a startup's account there.
-use super::backend::slurm::{DialectChoice, ProbeError};
-use super::backend::{Backend, Settings};
 use super::entity::resource;
 use super::{ResourceView, BACKENDS};
 use crate::access::Actor;
 use crate::audit::{self, Change};
+use crate::cluster::backend::slurm::{DialectChoice, ProbeError};
+use crate::cluster::backend::{Backend, Settings};
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set, SqlErr};

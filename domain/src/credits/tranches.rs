@@ -355,7 +355,7 @@ pub async fn release_for(
             },
         )
         .await?;
-        super::sync::enqueue(txn, &r, g.startup_id).await?;
+        crate::cluster::sync::enqueue(txn, &r, g.startup_id).await?;
         audit_tranche(txn, Some(actor.user_id), "grant.tranche_released", &t).await?;
         super::grants::tell_team(txn, settings, &g, &r, "tranche_released").await?;
     }

@@ -1,8 +1,8 @@
 //! Usage import: finished jobs come back from the cluster as `consumed` ledger entries,
 //! idempotent per job, for every startup holding grants on a resource.
-use super::backend::{AllocationBackend, Backend};
 use super::entity::{grant, ledger, resource};
-use super::sync::account_name;
+use crate::cluster::backend::{AllocationBackend, Backend};
+use crate::cluster::sync::account_name;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};

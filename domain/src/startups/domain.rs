@@ -163,7 +163,7 @@ pub async fn save_startup(
             let s = a.update(&txn).await.map_err(taken)?;
             if renamed {
                 // The name is the organization of its accounts on the clusters.
-                crate::credits::members::resync_startup(&txn, s.id).await?;
+                crate::cluster::members::resync_startup(&txn, s.id).await?;
             }
             (s.id, "startup.updated", Some(before))
         }

@@ -7,7 +7,7 @@
 use super::words::{self, lang, Bi};
 use super::world::{days, midnight, next_id, World};
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
-use domain::credits::backend::Desired;
+use domain::cluster::backend::Desired;
 use domain::credits::entity::{grant, ledger, resource, sync_job};
 use domain::credits::format_gpu_hours;
 use domain::credits::tranches::entity as tranche;
@@ -613,9 +613,9 @@ impl World {
             };
             let resource = &self.data.resources[r];
             let desired = Desired {
-                account: domain::credits::sync::account_name(resource, startup_id),
+                account: domain::cluster::sync::account_name(resource, startup_id),
                 organization: name.clone(),
-                limit_minutes: domain::credits::sync::limit_of(&grants),
+                limit_minutes: domain::cluster::sync::limit_of(&grants),
                 members: logins.clone(),
                 freeze: false,
             };

@@ -2,7 +2,7 @@
 use super::{Jar, TestApp, TestResponse};
 use chrono::{Duration, Utc};
 use domain::auth::Role;
-use domain::credits::backend::{AllocationBackend, Backend};
+use domain::cluster::backend::{AllocationBackend, Backend};
 use domain::credits::entity::{grant, resource, sync_job};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
@@ -50,9 +50,9 @@ pub async fn sync(app: &TestApp) -> sync_job::Model {
             .unwrap()
             .unwrap()
     };
-    for _ in 0..domain::credits::sync::MAX_ATTEMPTS {
+    for _ in 0..domain::cluster::sync::MAX_ATTEMPTS {
         let due = newest().await.next_attempt_at.max(Utc::now());
-        domain::credits::sync::run_due(app.db(), &domain::credits::sync::POLICY, due, 10)
+        domain::cluster::sync::run_due(app.db(), &domain::cluster::sync::POLICY, due, 10)
             .await
             .unwrap();
         let job = newest().await;
@@ -266,7 +266,7 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
     assert_eq!(kills, 12);
 
     // The cluster equals the ledger, account by account.
-    let report = domain::credits::reconcile::compare(app.db(), r.id)
+    let report = domain::cluster::reconcile::compare(app.db(), r.id)
         .await
         .unwrap();
     assert_eq!(report.accounts, startups.len());
@@ -283,7 +283,7 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
             .await
             .unwrap()
             .unwrap();
-        let want = domain::credits::sync::limit_of(&[g]);
+        let want = domain::cluster::sync::limit_of(&[g]);
         assert_eq!(remote.limit_minutes, Some(want));
     }
 }

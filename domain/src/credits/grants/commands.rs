@@ -170,7 +170,7 @@ pub async fn create(
     )
     .await?;
     let tranches = crate::credits::tranches::insert(&txn, &g, tranches).await?;
-    crate::credits::sync::enqueue(&txn, &r, s.id).await?;
+    crate::cluster::sync::enqueue(&txn, &r, s.id).await?;
     record(&txn, actor, "grant.created", None, &g).await?;
     if !tranches.is_empty() {
         audit::record(
@@ -253,7 +253,7 @@ pub async fn adjust(
     if pct < 100 {
         rearm.exec(&txn).await?;
     }
-    crate::credits::sync::enqueue(&txn, &r, g.startup_id).await?;
+    crate::cluster::sync::enqueue(&txn, &r, g.startup_id).await?;
     record(&txn, actor, "grant.adjusted", Some(&before), &g).await?;
     tell_team(&txn, settings, &g, &r, "adjusted").await?;
     txn.commit().await?;
@@ -319,7 +319,7 @@ pub async fn transition(
     if to == GrantStatus::Revoked {
         crate::credits::tranches::cancel_for_grant(&txn, Some(actor.user_id), g.id).await?;
     }
-    crate::credits::sync::enqueue(&txn, &r, g.startup_id).await?;
+    crate::cluster::sync::enqueue(&txn, &r, g.startup_id).await?;
     record(&txn, actor, action, Some(&before), &g).await?;
     tell_team(&txn, settings, &g, &r, to.as_str()).await?;
     txn.commit().await?;
@@ -382,7 +382,7 @@ pub async fn expire_due(
         }
         g.status = GrantStatus::Expired;
         crate::credits::tranches::cancel_for_grant(&txn, None, g.id).await?;
-        crate::credits::sync::enqueue(&txn, &r, g.startup_id).await?;
+        crate::cluster::sync::enqueue(&txn, &r, g.startup_id).await?;
         audit::record(
             &txn,
             Change {
@@ -470,7 +470,7 @@ pub async fn record_usage(
     for g in &touched {
         usage_alerts(&txn, settings, g, &r, Utc::now()).await?;
     }
-    crate::credits::sync::enqueue(&txn, &r, startup_id).await?;
+    crate::cluster::sync::enqueue(&txn, &r, startup_id).await?;
     txn.commit().await?;
     Ok(!touched.is_empty())
 }

@@ -184,7 +184,7 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Backend {
-    pub fn for_resource(r: &super::entity::resource::Model) -> SyncResult<Backend> {
+    pub fn for_resource(r: &crate::credits::entity::resource::Model) -> SyncResult<Backend> {
         let settings: Settings = serde_json::from_str(&r.settings)
             .map_err(|e| SyncError::Config(format!("settings: {e}")))?;
         match r.backend.as_str() {

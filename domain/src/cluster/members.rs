@@ -1,10 +1,11 @@
 //! Team members on the cluster: a person's cluster login, and keeping every allocation's
 //! member list in step when a login or a team changes.
-use super::entity::{grant, resource};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::entity::user;
+use crate::credits::entity::{grant, resource};
 use crate::error::{AppError, AppResult};
+use crate::startups::entity::member;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -111,8 +112,13 @@ pub async fn set_cluster_login(
         }
         _ => e.into(),
     })?;
-    if let Some(s) = crate::startups::domain::startup_of(&txn, actor.user_id).await? {
-        resync_startup(&txn, s.id).await?;
+    // The team they are on (if any) has its member lists on the clusters.
+    let team = member::Entity::find()
+        .filter(member::Column::UserId.eq(actor.user_id))
+        .one(&txn)
+        .await?;
+    if let Some(m) = team {
+        resync_startup(&txn, m.startup_id).await?;
     }
     audit::record(
         &txn,

@@ -3,11 +3,10 @@
 //! claim jobs with a lease (and `FOR UPDATE SKIP LOCKED` on PostgreSQL), apply them through the
 //! resource's backend, and retry with exponential backoff; after MAX_ATTEMPTS a job is dead.
 use super::backend::{Backend, Desired};
-use super::entity::{grant, resource, sync_job};
-use super::{GrantStatus, SyncJobRow, SyncStatus};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::entity::user;
+use crate::credits::entity::{grant, resource, sync_job};
 use crate::error::{AppError, AppResult};
 use crate::queue::{AfterFailure, Policy};
 use crate::startups::entity::{member, startup};
@@ -21,6 +20,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use wire::auth::Role;
+use wire::credits::{GrantStatus, SyncJobRow, SyncStatus};
 
 pub const MAX_ATTEMPTS: i32 = 8;
 /// At most this many jobs are applied to one resource at a time, whatever the number of
@@ -583,7 +583,7 @@ fn jobs_select(query: &TableQuery) -> AppResult<tables::Sorted<sync_job::Entity>
             &pattern,
         ));
     }
-    let (column, order) = tables::sort(query, super::SYNC_COLUMNS)?;
+    let (column, order) = tables::sort(query, wire::credits::SYNC_COLUMNS)?;
     let by = match column.key {
         "updated" => Expr::col((sync_job::Entity, sync_job::Column::UpdatedAt)),
         "startup" => Expr::col((startup::Entity, startup::Column::Name)),

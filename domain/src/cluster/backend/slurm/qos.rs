@@ -6,7 +6,7 @@
 //! accounts are written in a few calls (lists), and every write is read back.
 use super::v0042::{self, Account, AssocChange, Failure, NewAccount, Qos, Reply};
 use super::{Enforcement, Slurm, SyncError, SyncResult};
-use crate::credits::backend::{Desired, JobUsage, Remote};
+use crate::cluster::backend::{Desired, JobUsage, Remote};
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -4,18 +4,18 @@
 //! repaired by freezing it (no further use, no members), never by deleting it: on Slurm that
 //! would also delete its usage history.
 use super::backend::{AllocationBackend, Backend, Desired};
-use super::entity::{grant, resource};
 use super::sync::{account_name, enqueue, enqueue_freeze, limit_of, startup_of_account};
-use super::{Drift, DriftReport};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::entity::user;
+use crate::credits::entity::{grant, resource};
 use crate::error::{AppError, AppResult};
 use crate::startups::entity::{member, startup};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::collections::HashMap;
 use wire::auth::Role;
+use wire::credits::{Drift, DriftReport};
 
 /// Every startup's desired allocation on a resource, in four queries whatever their number.
 pub async fn desired_all(
@@ -292,7 +292,7 @@ pub async fn pass(db: &DatabaseConnection) -> AppResult<usize> {
 #[cfg(test)]
 mod tests {
     use super::{drifts, prefix_of, targets};
-    use crate::credits::backend::{Desired, Remote};
+    use crate::cluster::backend::{Desired, Remote};
     use crate::credits::entity::resource;
     use crate::credits::{Drift, DriftReport};
 
