@@ -270,7 +270,7 @@ async fn list_startups(
         page: q.page,
         ..TableQuery::default()
     };
-    let page = domain::incubation::residency::list(&state.db, &caller.token.actor, &query)
+    let page = domain::incubation::views::list(&state.db, &caller.token.actor, &query)
         .await
         .map_err(|e| caller.fail(e))?;
     Ok(Json(StartupsPage {

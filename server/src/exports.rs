@@ -120,7 +120,7 @@ macro_rules! table_csv {
 table_csv!(
     startups_csv,
     "hatchery-startups.csv",
-    domain::incubation::residency::csv
+    domain::incubation::views::csv
 );
 
 table_csv!(

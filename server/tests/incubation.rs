@@ -325,32 +325,32 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
         page,
         ..Default::default()
     };
-    let all = domain::incubation::residency::list(db, &admin, &view("incubating", "", 0))
+    let all = domain::incubation::views::list(db, &admin, &view("incubating", "", 0))
         .await
         .unwrap();
     assert_eq!(all.rows.len(), 50);
     assert!(all.more);
-    let second = domain::incubation::residency::list(db, &admin, &view("incubating", "", 1))
+    let second = domain::incubation::views::list(db, &admin, &view("incubating", "", 1))
         .await
         .unwrap();
     assert_eq!(second.rows.len(), 6);
     assert!(!second.more);
     // LIKE wildcards in the search are taken literally, and case does not matter.
-    let found = domain::incubation::residency::list(db, &admin, &view("", "100%_ai", 0))
+    let found = domain::incubation::views::list(db, &admin, &view("", "100%_ai", 0))
         .await
         .unwrap();
     assert_eq!(found.rows.len(), 1);
     assert_eq!(found.rows[0].name, "Batch 07 100%_AI");
-    let none = domain::incubation::residency::list(db, &admin, &view("", "%", 0))
+    let none = domain::incubation::views::list(db, &admin, &view("", "%", 0))
         .await
         .unwrap();
     assert_eq!(none.rows.len(), 1, "only the name with a % in it");
-    let err = domain::incubation::residency::list(db, &admin, &view("bogus", "", 0))
+    let err = domain::incubation::views::list(db, &admin, &view("bogus", "", 0))
         .await
         .unwrap_err();
     assert_eq!(err.message_key(), "error.filter_invalid");
     // Sorted by creation, newest first, then turned over.
-    let newest = domain::incubation::residency::list(
+    let newest = domain::incubation::views::list(
         db,
         &admin,
         &domain::tables::TableQuery {
@@ -361,7 +361,7 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     .await
     .unwrap();
     assert_eq!(newest.rows[0].name, "Batch 54");
-    let oldest = domain::incubation::residency::list(
+    let oldest = domain::incubation::views::list(
         db,
         &admin,
         &domain::tables::TableQuery {
@@ -373,7 +373,7 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     .await
     .unwrap();
     assert_ne!(oldest.rows[0].name, "Batch 54");
-    let err = domain::incubation::residency::list(
+    let err = domain::incubation::views::list(
         db,
         &admin,
         &domain::tables::TableQuery {
@@ -398,7 +398,7 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     );
     let mentor = p.app.actor("wang@mentors.cn").await;
     assert_eq!(
-        domain::incubation::residency::list(db, &mentor, &Default::default())
+        domain::incubation::views::list(db, &mentor, &Default::default())
             .await
             .unwrap_err(),
         AppError::Forbidden
@@ -819,20 +819,20 @@ async fn applicants_see_only_their_own_incubation() {
     assert!(!page.body.contains("Secret milestone"));
     let actor = p.app.actor("chen@visionary.cn").await;
     assert_eq!(
-        domain::incubation::residency::my_incubation(p.app.db(), &actor)
+        domain::incubation::views::my_incubation(p.app.db(), &actor)
             .await
             .unwrap(),
         None,
         "an applicant not yet admitted has no incubation"
     );
     set_status(&p.app, other, "incubating").await;
-    let mine = domain::incubation::residency::my_incubation(p.app.db(), &actor)
+    let mine = domain::incubation::views::my_incubation(p.app.db(), &actor)
         .await
         .unwrap()
         .unwrap();
     assert!(mine.milestones.is_empty());
     let founder = p.app.actor("li@deeppark.cn").await;
-    let theirs = domain::incubation::residency::my_incubation(p.app.db(), &founder)
+    let theirs = domain::incubation::views::my_incubation(p.app.db(), &founder)
         .await
         .unwrap()
         .unwrap();

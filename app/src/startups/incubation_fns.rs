@@ -14,7 +14,7 @@ use crate::auth::server_fns::ssr::{redirect_with_notice, require_actor};
 pub async fn list_startups(query: TableQuery) -> Result<TablePage<StartupRow>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::incubation::residency::list(&state.db, &actor, &query).await
+    domain::incubation::views::list(&state.db, &actor, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "add_startup")]
@@ -57,7 +57,7 @@ pub async fn add_startup(
 pub async fn get_startup_detail(id: i64) -> Result<StartupDetail, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::incubation::residency::detail(&state.db, &actor, id).await
+    domain::incubation::views::detail(&state.db, &actor, id).await
 }
 
 #[server(prefix = "/api", endpoint = "set_residency")]
@@ -198,12 +198,12 @@ pub async fn sign_off_milestone(
 pub async fn my_mentoring() -> Result<Mentoring, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::incubation::residency::mentoring(&state.db, &actor).await
+    domain::incubation::views::mentoring(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "my_incubation")]
 pub async fn get_my_incubation() -> Result<Option<MyIncubation>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::incubation::residency::my_incubation(&state.db, &actor).await
+    domain::incubation::views::my_incubation(&state.db, &actor).await
 }

@@ -3,6 +3,7 @@
 //! reminded before the due date. Sign-off releases or cancels the GPU-credit tranches tied to
 //! the milestone in the same transaction.
 use super::residency::parse_date;
+use super::residency::require_incubating;
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::entity::user;
@@ -110,13 +111,6 @@ async fn load(
         .ok_or(AppError::NotFound)?;
     let (s, access) = access(txn, actor, m.startup_id).await?;
     Ok((m, s, access))
-}
-
-fn require_incubating(s: &startup::Model) -> AppResult<()> {
-    if s.status != StartupStatus::Incubating {
-        return Err(AppError::conflict("incubation.error_not_incubating"));
-    }
-    Ok(())
 }
 
 fn require_planned(m: &milestone::Model) -> AppResult<()> {

@@ -5,3 +5,4 @@
 //! `app/src/startups/` (`incubation_pages`, `incubation_fns`).
 pub mod milestones;
 pub mod residency;
+pub mod views;
