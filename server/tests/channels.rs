@@ -1202,17 +1202,17 @@ async fn only_admins_manage_channels() {
     let mentor = mentor_actor;
     let db = app.db();
     assert_eq!(
-        domain::channels::domain::list(db, &mentor).await.err(),
+        domain::channels::manage::list(db, &mentor).await.err(),
         Some(AppError::Forbidden)
     );
     assert_eq!(
-        domain::channels::domain::detail(db, &mentor, id)
+        domain::channels::manage::detail(db, &mentor, id)
             .await
             .err(),
         Some(AppError::Forbidden)
     );
     assert_eq!(
-        domain::channels::domain::delete(db, &mentor, id)
+        domain::channels::manage::delete(db, &mentor, id)
             .await
             .err(),
         Some(AppError::Forbidden)

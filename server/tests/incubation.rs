@@ -305,7 +305,7 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
             &p.app.state.settings,
             &admin,
             domain::incubation::residency::NewStartup {
-                profile: domain::startups::domain::StartupInput {
+                profile: domain::startups::profiles::StartupInput {
                     name: format!("Batch {i:02}{}", if i == 7 { " 100%_AI" } else { "" }),
                     sector: "robotics".into(),
                     stage: "seed".into(),

@@ -13,14 +13,14 @@ use crate::auth::server_fns::ssr::{redirect_with_notice, require_actor};
 pub async fn list_channels() -> Result<Vec<ChannelView>, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::channels::domain::list(&state.db, &actor).await
+    domain::channels::manage::list(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "channel_detail")]
 pub async fn get_channel(id: i64) -> Result<ChannelDetail, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::channels::domain::detail(&state.db, &actor, id).await
+    domain::channels::manage::detail(&state.db, &actor, id).await
 }
 
 /// Adds a channel (id 0) or changes one; `events[<key>]` are the ticked events. Goes to the
@@ -38,7 +38,7 @@ pub async fn save_channel(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let input = domain::channels::domain::ChannelInput {
+    let input = domain::channels::manage::ChannelInput {
         name,
         platform,
         webhook_url,
@@ -52,7 +52,7 @@ pub async fn save_channel(
         locale,
     };
     let id =
-        domain::channels::domain::save(&state.db, &actor, (id > 0).then_some(id), input).await?;
+        domain::channels::manage::save(&state.db, &actor, (id > 0).then_some(id), input).await?;
     redirect_with_notice(&format!("/admin/channels/{id}"), "saved");
     Ok(())
 }
@@ -61,7 +61,7 @@ pub async fn save_channel(
 pub async fn delete_channel(id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::channels::domain::delete(&state.db, &actor, id).await?;
+    domain::channels::manage::delete(&state.db, &actor, id).await?;
     redirect_with_notice("/admin/channels", "channel_deleted");
     Ok(())
 }
@@ -72,7 +72,7 @@ pub async fn test_channel(id: i64) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
     let delivery =
-        domain::channels::domain::queue_test(&state.db, &state.settings, &actor, id).await?;
+        domain::channels::manage::queue_test(&state.db, &state.settings, &actor, id).await?;
     // Queued and committed first: if this request dies, the worker still sends it.
     let sent =
         domain::channels::outbox::deliver_now(&state.db, &state.settings.public_url, delivery)
@@ -96,7 +96,7 @@ pub async fn retry_chat_delivery(
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::channels::domain::retry(
+    domain::channels::manage::retry(
         &state.db,
         &actor,
         channel,

@@ -11,7 +11,7 @@ use crate::auth::server_fns::ssr::{redirect_with_notice, request_locale, require
 #[server(prefix = "/api", endpoint = "open_rounds")]
 pub async fn open_rounds() -> Result<Vec<OpenRound>, AppError> {
     let state = crate::state::app_state()?;
-    domain::intake::domain::open_rounds(&state.db, request_locale(), chrono::Utc::now()).await
+    domain::intake::rounds::open_rounds(&state.db, request_locale(), chrono::Utc::now()).await
 }
 
 #[server(prefix = "/api", endpoint = "list_rounds")]

@@ -34,7 +34,7 @@ pub async fn add_startup(
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
     let input = domain::incubation::residency::NewStartup {
-        profile: domain::startups::domain::StartupInput {
+        profile: domain::startups::profiles::StartupInput {
             name,
             credit_code,
             sector,

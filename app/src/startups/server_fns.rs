@@ -7,7 +7,7 @@ use leptos::prelude::*;
 pub async fn my_startup() -> Result<Option<StartupProfile>, AppError> {
     let actor = crate::auth::server_fns::ssr::require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::startups::domain::my_startup(&state.db, &actor).await
+    domain::startups::profiles::my_startup(&state.db, &actor).await
 }
 
 #[server(prefix = "/api", endpoint = "save_startup")]
@@ -20,7 +20,7 @@ pub async fn save_startup(
     #[server(default)] website: String,
     founders: String,
 ) -> Result<(), AppError> {
-    use domain::startups::domain::StartupInput;
+    use domain::startups::profiles::StartupInput;
     let actor = crate::auth::server_fns::ssr::require_actor().await?;
     let state = crate::state::app_state()?;
     let input = StartupInput {
@@ -32,7 +32,7 @@ pub async fn save_startup(
         website,
         founders,
     };
-    domain::startups::domain::save_startup(&state.db, &actor, input).await?;
+    domain::startups::profiles::save_startup(&state.db, &actor, input).await?;
     crate::auth::server_fns::ssr::redirect_with_notice("/startup", "saved");
     Ok(())
 }

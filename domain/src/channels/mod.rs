@@ -5,8 +5,8 @@
 //! are re-exported, the pages are in `app`.
 pub use wire::channels::*;
 
-pub mod domain;
 pub mod entity;
+pub mod manage;
 pub mod notify;
 pub mod outbox;
 pub mod platform;

@@ -54,7 +54,7 @@ pub async fn announce(
     event: ChannelEvent,
     render: impl Fn(Locale) -> ChatMessage,
 ) -> Result<usize, DbErr> {
-    let channels = super::domain::subscribed(db, event).await?;
+    let channels = super::manage::subscribed(db, event).await?;
     for c in &channels {
         let locale = Locale::from_tag(&c.locale).unwrap_or_default();
         super::outbox::enqueue(db, c, event, &render(locale)).await?;

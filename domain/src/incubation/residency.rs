@@ -9,8 +9,8 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::mail::{outbox, templates};
 use crate::startups::access::{access, is_assigned};
-use crate::startups::domain::{validate, StartupInput};
 use crate::startups::entity::{member, mentor, note, startup};
+use crate::startups::profiles::{validate, StartupInput};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{

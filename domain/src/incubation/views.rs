@@ -4,12 +4,12 @@ use crate::access::Actor;
 use crate::auth::entity::{user, user_role};
 use crate::error::AppResult;
 use crate::startups::access::{access, Access};
-use crate::startups::domain::{startup_of, to_profile};
 use crate::startups::entity::{mentor, milestone, note, startup};
 use crate::startups::incubation::{
     MentorRow, Mentoring, MentoringRow, MyIncubation, NextMilestone, NoteRow, StartupDetail,
     StartupRow, STARTUP_COLUMNS,
 };
+use crate::startups::profiles::{startup_of, to_profile};
 use crate::tables::{self, TablePage, TableQuery};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, Func};

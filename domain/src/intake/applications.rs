@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::intake::ApplicationStatus;
 use crate::mail::{outbox, templates};
-use crate::startups::domain::{startup_of, to_profile};
+use crate::startups::profiles::{startup_of, to_profile};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,

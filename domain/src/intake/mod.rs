@@ -5,6 +5,5 @@
 pub use wire::intake::*;
 
 pub mod applications;
-pub mod domain;
 pub mod entity;
 pub mod rounds;

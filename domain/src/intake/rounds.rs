@@ -1,6 +1,6 @@
 //! Rules of intake rounds and their rubrics (admins only).
 use super::entity::{self, application, criterion};
-use super::{Criterion, Phase, RoundForm, RoundRow};
+use super::{Criterion, OpenRound, Phase, RoundForm, RoundRow};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
@@ -10,8 +10,8 @@ use crate::time::Zone;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use wire::auth::Role;
@@ -379,4 +379,27 @@ pub async fn remove_criterion(
     .await?;
     txn.commit().await?;
     Ok(c.round_id)
+}
+
+/// Rounds accepting applications at `now`, soonest closing first.
+pub async fn open_rounds(
+    db: &impl ConnectionTrait,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<OpenRound>> {
+    let rounds = entity::Entity::find()
+        .filter(entity::Column::OpensAt.lte(now))
+        .filter(entity::Column::ClosesAt.gt(now))
+        .order_by_asc(entity::Column::ClosesAt)
+        .all(db)
+        .await?;
+    Ok(rounds
+        .into_iter()
+        .map(|r| OpenRound {
+            id: r.id,
+            title: r.title(locale),
+            description: r.description(locale),
+            closes_at: r.closes_at,
+        })
+        .collect())
 }

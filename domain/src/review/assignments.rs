@@ -284,7 +284,7 @@ pub async fn assign(
         .profile_snapshot
         .as_deref()
         .and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_else(|| crate::startups::domain::to_profile(s));
+        .unwrap_or_else(|| crate::startups::profiles::to_profile(s));
     let affiliations = affiliations_of(&txn, mentor_id).await?;
     if affiliation_conflict(&affiliations, &profile.name, &profile.founders).is_some() {
         return Err(AppError::conflict("error.mentor_affiliated"));
@@ -387,7 +387,7 @@ pub async fn auto_assign(
                     .iter()
                     .find(|s| s.id == a.startup_id)
                     .cloned()
-                    .map(crate::startups::domain::to_profile)
+                    .map(crate::startups::profiles::to_profile)
             })
             .unwrap_or_default();
         let mut eligible: Vec<&user::Model> = mentors

@@ -6,6 +6,6 @@
 pub use wire::startups::*;
 
 pub mod access;
-pub mod domain;
 pub mod entity;
+pub mod profiles;
 pub mod team;

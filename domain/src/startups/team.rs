@@ -1,6 +1,6 @@
 //! A startup's team: its members, and co-founders invited by email who join by accepting.
-use super::domain::startup_of;
 use super::entity::{member, startup};
+use super::profiles::startup_of;
 use super::{PendingInvitation, Team, TeamMember};
 use crate::access::Actor;
 use crate::audit::{self, Change};

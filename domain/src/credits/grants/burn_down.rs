@@ -209,7 +209,7 @@ pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Opti
     if credit.startup_id > 0 {
         return Ok(Some(credit));
     }
-    Ok(crate::startups::domain::startup_of(db, actor.user_id)
+    Ok(crate::startups::profiles::startup_of(db, actor.user_id)
         .await?
         .map(|s| StartupCredit {
             startup_id: s.id,
