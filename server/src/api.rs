@@ -280,8 +280,8 @@ async fn list_startups(
             .map(|r| Startup {
                 id: r.id,
                 name: r.name,
-                sector: r.sector,
-                stage: r.stage,
+                sector: r.sector.to_string(),
+                stage: r.stage.to_string(),
                 status: r.status.to_string(),
                 residency_from: r.residency_from,
                 residency_until: r.residency_until,
@@ -650,7 +650,10 @@ mod tests {
             (
                 "/api/v1/startups",
                 "sector",
-                domain::startups::SECTORS.to_vec(),
+                domain::startups::Sector::ALL
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect(),
             ),
             (
                 "/api/v1/startups",

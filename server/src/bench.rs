@@ -48,7 +48,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
     let r = resource::ActiveModel {
         name: Set(format!("Bench {}", o.prefix)),
         gpu_model: Set("H100".into()),
-        backend: Set("slurm".into()),
+        backend: Set(wire::credits::BackendKind::Slurm),
         cluster: Set(o.cluster.clone()),
         account_pattern: Set(format!("{}-{{id}}", o.prefix)),
         settings: Set(serde_json::json!({
@@ -58,7 +58,7 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
             "token_user": o.token_user,
         })
         .to_string()),
-        repair_mode: Set("approve".into()),
+        repair_mode: Set(wire::credits::RepairMode::Approve),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -84,8 +84,8 @@ pub async fn reconcile(state: &AppState, o: Options) -> anyhow::Result<()> {
         let s = startup::ActiveModel {
             name: Set(format!("Bench startup {i}")),
             credit_code: Set(None),
-            sector: Set("foundation_models".into()),
-            stage: Set("seed".into()),
+            sector: Set(wire::startups::Sector::FoundationModels),
+            stage: Set(wire::startups::Stage::Seed),
             team_size: Set(3),
             website: Set(None),
             founders: Set(format!("Founder {i}")),

@@ -299,7 +299,7 @@ async fn password_reset_by_emailed_link() {
         .await;
     assert_eq!(res.location(), "/login?notice=reset_sent");
     let mail = app.last_mail_to("reset@example.com").await;
-    assert_eq!(mail.kind, "reset");
+    assert_eq!(mail.kind.as_str(), "reset");
     let token = link_token(&mail.body_text, "/reset?token=");
 
     let res = app

@@ -399,7 +399,7 @@ async fn admins_read_and_export_the_audit_log() {
     let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(
         lines[0],
-        "id,time_utc,actor_name,actor_email,action,entity_type,entity_id,before,after"
+        "id,time (Asia/Shanghai),actor_name,actor_email,action,entity_type,entity_id,before,after"
     );
     assert_eq!(lines.len(), 4, "{}", csv.body);
     assert!(

@@ -80,8 +80,8 @@ async fn setup() -> (Api, i64, i64) {
     let startup = domain::startups::entity::startup::ActiveModel {
         name: Set("DeepPark AI".into()),
         credit_code: Set(None),
-        sector: Set("language".into()),
-        stage: Set("seed".into()),
+        sector: Set("language".parse::<domain::startups::Sector>().unwrap()),
+        stage: Set("seed".parse::<domain::startups::Stage>().unwrap()),
         team_size: Set(5),
         website: Set(None),
         founders: Set("Li Lei".into()),
@@ -147,7 +147,7 @@ async fn tokens_read_the_park_and_push_usage_once_per_job() {
     let writer = api.issue("Slurm usage push", "write").await;
     assert_ne!(reader, writer);
     // Stored hashed: the database never holds the token.
-    let rows = domain::admin::tokens::entity::Entity::find()
+    let rows = domain::admin::entity::api_token::Entity::find()
         .all(api.app.db())
         .await
         .unwrap();
@@ -222,8 +222,8 @@ async fn tokens_read_the_park_and_push_usage_once_per_job() {
     let other = domain::startups::entity::startup::ActiveModel {
         name: Set("Other".into()),
         credit_code: Set(None),
-        sector: Set("language".into()),
-        stage: Set("seed".into()),
+        sector: Set("language".parse::<domain::startups::Sector>().unwrap()),
+        stage: Set("seed".parse::<domain::startups::Stage>().unwrap()),
         team_size: Set(1),
         website: Set(None),
         founders: Set("X".into()),
@@ -326,7 +326,7 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
     assert!(res.body.contains("API 令牌"), "{}", res.body);
 
     // Revoked: refused from then on. And a token dies with its issuer's admin role.
-    let id = domain::admin::tokens::entity::Entity::find()
+    let id = domain::admin::entity::api_token::Entity::find()
         .one(api.app.db())
         .await
         .unwrap()
@@ -436,7 +436,9 @@ async fn only_admins_issue_tokens_and_the_openapi_document_describes_the_api() {
         ))
     );
     assert_eq!(
-        api.app.count(domain::admin::tokens::entity::Entity).await,
+        api.app
+            .count(domain::admin::entity::api_token::Entity)
+            .await,
         0
     );
 

@@ -687,7 +687,7 @@ async fn a_wrong_secret_or_address_is_shown_on_the_channels_page_and_a_retry_sen
         assert_eq!(rows.len(), 1);
         // A refusal does not mend itself: it waits for an admin at once.
         assert_eq!((rows[0].status.as_str(), rows[0].attempts), ("dead", 1));
-        assert_eq!(rows[0].error_kind.as_deref(), Some(kind));
+        assert_eq!(rows[0].error_kind.map(|k| k.as_str()), Some(kind));
         assert!(
             rows[0].last_error.as_deref().unwrap().starts_with(said),
             "{:?}",
@@ -812,7 +812,7 @@ async fn while_the_platform_is_down_messages_wait_and_are_sent_once_it_is_back()
     );
     let row = deliveries(&app, feishu).await.remove(0);
     assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
-    assert_eq!(row.error_kind.as_deref(), Some("unreachable"));
+    assert_eq!(row.error_kind.map(|k| k.as_str()), Some("unreachable"));
     assert!(row.next_attempt_at - row.created_at >= Duration::seconds(29));
     assert!(!row.last_error.as_deref().unwrap().contains(FEISHU_HOOK));
     let page = app.get(&format!("/admin/channels/{feishu}"), &admin).await;
@@ -842,7 +842,7 @@ async fn while_the_platform_is_down_messages_wait_and_are_sent_once_it_is_back()
     );
     let row = deliveries(&app, feishu).await.remove(0);
     assert_eq!((row.status.as_str(), row.attempts), ("pending", 2));
-    assert_eq!(row.error_kind.as_deref(), Some("server_error"));
+    assert_eq!(row.error_kind.map(|k| k.as_str()), Some("server_error"));
     assert!(row.last_error.as_deref().unwrap().starts_with("HTTP 503"));
 
     // Then well: the message arrives, once.
@@ -897,7 +897,7 @@ async fn after_the_last_attempt_a_message_is_dead_visible_and_can_be_sent_again(
         (row.status.as_str(), row.attempts),
         ("dead", domain::channels::outbox::POLICY.max_attempts)
     );
-    assert_eq!(row.error_kind.as_deref(), Some("server_error"));
+    assert_eq!(row.error_kind.map(|k| k.as_str()), Some("server_error"));
     // Dead: the worker leaves it alone.
     make_due(&app).await;
     assert_eq!(
@@ -1366,11 +1366,11 @@ async fn a_sync_job_that_dies_is_announced_with_a_link_to_the_sync_page() {
     let resource = domain::credits::entity::resource::ActiveModel {
         name: Set("Turing H100".into()),
         gpu_model: Set("H100".into()),
-        backend: Set("slurm".into()),
+        backend: Set(domain::credits::BackendKind::Slurm),
         cluster: Set("ci".into()),
         account_pattern: Set("startup-{id}".into()),
         settings: Set(r#"{"base_url":"http://127.0.0.1:9","secret":""}"#.into()),
-        repair_mode: Set("approve".into()),
+        repair_mode: Set(domain::credits::RepairMode::Approve),
         dialect: Set("v0038".into()),
         created_at: Set(now),
         updated_at: Set(now),

@@ -157,7 +157,7 @@ async fn a_full_cohort_waitlists_and_a_withdrawal_promotes_the_first_in_line() {
         enrol(&p.app, id, &mut jd).await.location(),
         format!("/cohorts/{id}?notice=waitlisted")
     );
-    assert_eq!(p.app.last_mail_to("a@x.cn").await.kind, "cohort");
+    assert_eq!(p.app.last_mail_to("a@x.cn").await.kind.as_str(), "cohort");
     let waiting = p.app.last_mail_to("d@x.cn").await;
     assert!(
         waiting.body_text.contains("number 2"),
@@ -591,7 +591,7 @@ async fn attendance_reaching_the_threshold_completes_and_issues_a_verifiable_cer
         cert.code
     );
     let mail = p.app.last_mail_to("a@x.cn").await;
-    assert_eq!(mail.kind, "certificate");
+    assert_eq!(mail.kind.as_str(), "certificate");
     assert!(mail.body_text.contains(&cert.code));
     assert!(mail
         .body_text

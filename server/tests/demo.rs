@@ -281,7 +281,7 @@ async fn check_invariants(app: &TestApp, applied: bool) {
             .await
             .unwrap()
             .unwrap();
-        let want = domain::cluster::sync::desired(db, &r, startup_id)
+        let want = domain::cluster::allocation::desired(db, &r, startup_id)
             .await
             .unwrap();
         let job = sync_job::Entity::find()

@@ -506,7 +506,7 @@ async fn an_application_goes_from_draft_to_submitted_and_is_then_frozen() {
         format!("/applications/{id}?notice=submitted")
     );
     let mail = app.last_mail_to("li@deeppark.cn").await;
-    assert_eq!(mail.kind, "submitted");
+    assert_eq!(mail.kind.as_str(), "submitted");
     assert!(
         mail.body_text.contains("Spring 2027")
             && mail.body_text.contains(&format!("/applications/{id}"))

@@ -14,8 +14,8 @@ async fn startup(app: &TestApp, name: &str, status: &str, ended_days_ago: Option
     domain::startups::entity::startup::ActiveModel {
         name: Set(name.into()),
         credit_code: Set(None),
-        sector: Set("language".into()),
-        stage: Set("seed".into()),
+        sector: Set("language".parse::<domain::startups::Sector>().unwrap()),
+        stage: Set("seed".parse::<domain::startups::Stage>().unwrap()),
         team_size: Set(3),
         website: Set(None),
         founders: Set("F".into()),
@@ -102,11 +102,11 @@ async fn the_overview_and_the_kpi_report_count_what_happened() {
     let r = resource::ActiveModel {
         name: Set("Turing H100".into()),
         gpu_model: Set("H100".into()),
-        backend: Set("none".into()),
+        backend: Set(domain::credits::BackendKind::TrackOnly),
         cluster: Set("t".into()),
         account_pattern: Set("startup-{id}".into()),
         settings: Set("{}".into()),
-        repair_mode: Set("auto".into()),
+        repair_mode: Set(domain::credits::RepairMode::Auto),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

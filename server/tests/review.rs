@@ -201,7 +201,7 @@ async fn admins_assign_mentors_who_are_not_on_the_team() {
         .unwrap();
     assert_eq!(a.status, domain::intake::ApplicationStatus::InReview);
     let mail = s.app.last_mail_to("wang@park.cn").await;
-    assert_eq!(mail.kind, "assigned");
+    assert_eq!(mail.kind.as_str(), "assigned");
     let x = assignment_of(&s.app, wang).await;
     assert!(mail.body_text.contains(&format!("/reviews/{}", x.id)));
 
@@ -513,7 +513,7 @@ async fn a_declared_conflict_recuses_the_mentor_and_tells_the_admins() {
         "a recused mentor's scores do not count"
     );
     let mail = s.app.last_mail_to("admin@park.cn").await;
-    assert_eq!(mail.kind, "conflict");
+    assert_eq!(mail.kind.as_str(), "conflict");
     assert!(mail.body_text.contains("Mentor Wang"));
 
     let res = post(
@@ -965,7 +965,7 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
         domain::startups::incubation::StartupStatus::Incubating
     );
     let mail = s.app.last_mail_to("li@deeppark.cn").await;
-    assert_eq!(mail.kind, "decision");
+    assert_eq!(mail.kind.as_str(), "decision");
     assert!(
         mail.body_text
             .contains("accepted into the incubation programme")

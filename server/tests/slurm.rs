@@ -184,7 +184,7 @@ async fn grants_are_in_force_on_a_real_slurm() {
         .await
         .unwrap();
     assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
-    assert_eq!(report.drifts[0].kind, "limit");
+    assert_eq!(report.drifts[0].kind.as_str(), "limit");
     domain::cluster::reconcile::repair(app.db(), None, &report)
         .await
         .unwrap();

@@ -318,7 +318,7 @@ async fn grants_are_in_force_on_a_real_slurm_2411() {
         .await
         .unwrap();
     assert_eq!(report.drifts.len(), 1, "{:?}", report.drifts);
-    assert_eq!(report.drifts[0].kind, "limit");
+    assert_eq!(report.drifts[0].kind.as_str(), "limit");
     assert_eq!(report.drifts[0].remote, "7 GPU-min");
     domain::cluster::reconcile::repair(app.db(), None, &report)
         .await
@@ -984,11 +984,11 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
     let r = domain::credits::entity::resource::ActiveModel {
         name: sea_orm::Set("Turing H100 (24.11)".into()),
         gpu_model: sea_orm::Set("H100".into()),
-        backend: sea_orm::Set("slurm".into()),
+        backend: sea_orm::Set(domain::credits::BackendKind::Slurm),
         cluster: sea_orm::Set(c.cluster.clone()),
         account_pattern: sea_orm::Set(format!("{prefix}-{{id}}")),
         settings: sea_orm::Set(settings),
-        repair_mode: sea_orm::Set("approve".into()),
+        repair_mode: sea_orm::Set(domain::credits::RepairMode::Approve),
         dialect: sea_orm::Set("auto".into()),
         created_at: sea_orm::Set(now),
         updated_at: sea_orm::Set(now),
@@ -1072,7 +1072,7 @@ async fn a_change_waits_while_slurmrestd_is_down_and_applies_once_after() {
         .unwrap();
     assert_eq!(
         remote.limit_minutes,
-        Some(domain::cluster::sync::limit_of(&[g]))
+        Some(domain::cluster::allocation::limit_of(&[g]))
     );
     assert_eq!(remote.limit_minutes, Some(15 * 60));
     assert_eq!(remote.members, [login]);

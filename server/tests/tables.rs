@@ -28,8 +28,8 @@ async fn startup(app: &TestApp, name: &str, sector: &str) -> i64 {
     domain::startups::entity::startup::ActiveModel {
         name: Set(name.into()),
         credit_code: Set(None),
-        sector: Set(sector.into()),
-        stage: Set("seed".into()),
+        sector: Set(sector.parse().unwrap()),
+        stage: Set("seed".parse::<domain::startups::Stage>().unwrap()),
         team_size: Set(3),
         website: Set(None),
         founders: Set("F".into()),
@@ -54,11 +54,11 @@ async fn resource(app: &TestApp, name: &str) -> i64 {
     resource::ActiveModel {
         name: Set(name.into()),
         gpu_model: Set("H100".into()),
-        backend: Set("none".into()),
+        backend: Set(domain::credits::BackendKind::TrackOnly),
         cluster: Set(String::new()),
         account_pattern: Set("hat_{id}".into()),
         settings: Set("{\"base_url\":\"\",\"secret\":\"\"}".into()),
-        repair_mode: Set("auto".into()),
+        repair_mode: Set(domain::credits::RepairMode::Auto),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -256,7 +256,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
         } else {
             format!("Batch {i:02}")
         };
-        let s = startup(&app, &name, "vision").await;
+        let s = startup(&app, &name, "computer_vision").await;
         let status = if i % 3 == 0 { "suspended" } else { "active" };
         grant(&app, s, h100, 6000 + i * 60, i * 30, status).await;
     }
@@ -657,7 +657,7 @@ async fn each_list_page_stays_within_its_sql_budget() {
     let h100 = resource(&app, "Turing H100").await;
     let a800 = resource(&app, "Turing A800").await;
     for i in 0..55 {
-        let s = startup(&app, &format!("Batch {i:02}"), "vision").await;
+        let s = startup(&app, &format!("Batch {i:02}"), "computer_vision").await;
         grant(&app, s, h100, 600, 60, "active").await;
         if i == 0 {
             // The founder's startup holds two grants.
@@ -714,7 +714,7 @@ async fn a_repeated_page_is_served_from_memory_until_data_changes() {
         .await;
     let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
     let mentor = app.sign_in("mentor@park.cn", "correct horse battery").await;
-    startup(&app, "Abacus Vision", "vision").await;
+    startup(&app, "Abacus Vision", "computer_vision").await;
     let statements_for = |path: &'static str, jar: Jar| {
         let app = &app;
         async move {
@@ -849,7 +849,7 @@ async fn a_change_through_one_replica_is_not_hidden_by_another_replicas_kept_pag
     app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
         .await;
     let mut admin = app.sign_in("admin@park.cn", "correct horse battery").await;
-    startup(&app, "Abacus Vision", "vision").await;
+    startup(&app, "Abacus Vision", "computer_vision").await;
     let first = other.get("/admin/startups", &admin).await;
     assert!(first.body.contains("Abacus Vision"));
     let before = other.state.sql.statements();
@@ -956,7 +956,7 @@ async fn deep_pages_are_found_from_their_neighbours_rows_in_every_order() {
     app.user_with_roles("admin@park.cn", "Admin", &[Role::Admin])
         .await;
     let admin = app.sign_in("admin@park.cn", "correct horse battery").await;
-    let sectors = ["llm", "vision", "robotics"];
+    let sectors = ["language", "computer_vision", "robotics"];
     let gpus = resource(&app, "Cluster").await;
     // 130 startups with many equal names and sectors (ties broken by id), and a grant each.
     for i in 0..130 {

@@ -338,8 +338,8 @@ async fn usage(app: &TestApp, entries: &[(i64, DateTime<Utc>)]) {
     let s = domain::startups::entity::startup::ActiveModel {
         name: Set("DeepPark AI".into()),
         credit_code: Set(None),
-        sector: Set("language".into()),
-        stage: Set("seed".into()),
+        sector: Set("language".parse::<domain::startups::Sector>().unwrap()),
+        stage: Set("seed".parse::<domain::startups::Stage>().unwrap()),
         team_size: Set(3),
         website: Set(None),
         founders: Set("F".into()),
@@ -355,11 +355,11 @@ async fn usage(app: &TestApp, entries: &[(i64, DateTime<Utc>)]) {
     let r = resource::ActiveModel {
         name: Set("Turing H100".into()),
         gpu_model: Set("H100".into()),
-        backend: Set("none".into()),
+        backend: Set(domain::credits::BackendKind::TrackOnly),
         cluster: Set("t".into()),
         account_pattern: Set("startup-{id}".into()),
         settings: Set("{}".into()),
-        repair_mode: Set("auto".into()),
+        repair_mode: Set(domain::credits::RepairMode::Auto),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -526,6 +526,48 @@ async fn reports_count_the_berlin_parks_days_across_the_fall_back() {
         burn_in(&page.body, &first_day.format("%Y-%m").to_string()),
         120
     );
+}
+
+/// CSV exports write times in the reader's zone and name it in the header: 23:30 UTC on the
+/// fall-back day is 00:30 the next day in Berlin's winter, and 07:30 in Shanghai.
+#[tokio::test]
+async fn csv_exports_write_the_readers_wall_clock_time() {
+    let app = TestApp::with_env(&[("HATCHERY_TIME_ZONE", "Europe/Berlin")]).await;
+    let park = zone("Europe/Berlin");
+    let jar = admin(&app).await;
+    let day = last_fall_back();
+    let when = at(park, &format!("{}T00:30", day + Duration::days(1)));
+    usage(&app, &[(60, when)]).await;
+    let csv = app.get("/admin/ledger.csv", &jar).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert!(
+        lines[0].starts_with("id,time (Europe/Berlin),"),
+        "{}",
+        lines[0]
+    );
+    let wall = format!("{} 00:30:00", day + Duration::days(1));
+    assert!(lines[1].contains(&wall), "{}", csv.body);
+
+    let shanghai = zone("Asia/Shanghai");
+    let mut jar = jar;
+    let res = app
+        .post_form(
+            "/api/set_time_zone",
+            "/account",
+            &[("time_zone", "Asia/Shanghai")],
+            &mut jar,
+        )
+        .await;
+    assert_eq!(res.location(), "/account?notice=saved");
+    let csv = app.get("/admin/ledger.csv", &jar).await;
+    assert!(
+        csv.body.contains("id,time (Asia/Shanghai),"),
+        "{}",
+        csv.body
+    );
+    let wall = shanghai.format_seconds(&when);
+    assert!(csv.body.contains(&wall), "{}", csv.body);
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use crate::i18n::{use_locale, Locale};
 use leptos::prelude::*;
 
 fn platform_name(locale: Locale, p: Platform) -> String {
-    locale.t(&format!("channels.platform_{}", p.key()))
+    locale.t(&format!("channels.platform_{}", p.as_str()))
 }
 
 /// A delivery's state, and for a failure what went wrong in the admin's words with what the
@@ -22,7 +22,7 @@ fn DeliveryState(row: DeliveryRow) -> impl IntoView {
     let locale = use_locale();
     let status = row.status.as_str();
     let failing = row.error_kind.map(|k| {
-        let why = locale.t(&format!("channels.error_{}", k.key()));
+        let why = locale.t(&format!("channels.error_{}", k.as_str()));
         let detail = row.last_error.clone().unwrap_or_default();
         let retry_at = (row.status == DeliveryStatus::Pending).then(|| {
             locale.t_with(
@@ -31,7 +31,7 @@ fn DeliveryState(row: DeliveryRow) -> impl IntoView {
             )
         });
         view! {
-            <small class="error-text" data-error=k.key()>{why}</small>
+            <small class="error-text" data-error=k.as_str()>{why}</small>
             <small class="hint"><code data-testid="platform-answer">{detail}</code></small>
             {retry_at.map(|t| view! { <small class="hint">{t}</small> })}
         }
@@ -61,8 +61,8 @@ fn ChannelForm(c: ChannelView) -> impl IntoView {
             <div class="field">
                 <label for="f-platform">{locale.t("channels.platform")}</label>
                 <select id="f-platform" name="platform">
-                    {Platform::ALL.into_iter().map(|p| view! {
-                        <option value=p.key() selected=p == platform>{platform_name(locale, p)}</option>
+                    {Platform::ALL.iter().copied().map(|p| view! {
+                        <option value=p.as_str() selected=p == platform>{platform_name(locale, p)}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -93,10 +93,10 @@ fn ChannelForm(c: ChannelView) -> impl IntoView {
             <fieldset class="field">
                 <legend>{locale.t("channels.events")}</legend>
                 {ChannelEvent::SUBSCRIBABLE.into_iter().map(|e| {
-                    let id = format!("ev-{}", e.key());
+                    let id = format!("ev-{}", e.as_str());
                     view! {
                         <div>
-                            <input type="checkbox" id=id.clone() name=format!("events[{}]", e.key()) value="on" checked=chosen.contains(&e)/>
+                            <input type="checkbox" id=id.clone() name=format!("events[{}]", e.as_str()) value="on" checked=chosen.contains(&e)/>
                             " "
                             <label for=id>{locale.t(&e.label_key())}</label>
                         </div>
@@ -251,7 +251,7 @@ fn DeliveryLine(channel: i64, row: DeliveryRow) -> impl IntoView {
     let dead = row.status == DeliveryStatus::Dead;
     let id = row.id;
     view! {
-        <tr data-delivery=id data-status=row.status.as_str() data-event=row.event.key()>
+        <tr data-delivery=id data-status=row.status.as_str() data-event=row.event.as_str()>
             <td>{format_time(&row.created_at)}</td>
             <td>{locale.t(&row.event.label_key())}</td>
             <td>{row.title.clone()}</td>

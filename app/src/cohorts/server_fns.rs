@@ -79,14 +79,14 @@ pub async fn check_in(cohort_id: i64, #[server(default)] code: String) -> Result
 pub async fn get_my_training() -> Result<MyTraining, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::cohorts::views::my_training(&state.db, &actor).await
+    domain::cohorts::training::my_training(&state.db, &actor).await
 }
 
 /// Anyone, signed in or not, may check a certificate's code.
 #[server(prefix = "/api", endpoint = "verify_certificate")]
 pub async fn verify_certificate(code: String) -> Result<CertificateView, AppError> {
     let state = crate::state::app_state()?;
-    domain::cohorts::views::verify_certificate(&state.db, &code).await
+    domain::cohorts::training::verify_certificate(&state.db, &code).await
 }
 
 #[server(prefix = "/api", endpoint = "cohort_admin")]

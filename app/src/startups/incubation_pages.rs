@@ -7,7 +7,7 @@ use super::incubation_fns::{
     AssignMentor, CreateMilestone, DeleteMilestone, EndIncubation, SetResidency, SignOffMilestone,
     UnassignMentor, UpdateMilestone,
 };
-use super::{SECTORS, STAGES};
+use super::{Sector, Stage};
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
     LocaleSelect, Submit, TextField,
@@ -124,7 +124,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
                 .iter()
                 .map(|k| (k.to_string(), locale.t(&format!("incubation.status_{k}"))))
                 .collect::<Vec<_>>();
-            let sectors = SECTORS
+            let sectors = Sector::ALL
                 .iter()
                 .map(|k| (k.to_string(), locale.t(&format!("sector.{k}"))))
                 .collect::<Vec<_>>();
@@ -186,13 +186,13 @@ pub fn StartupsAdminPage() -> impl IntoView {
                     <div class="field">
                         <label for="f-sector">{locale.t("startup.sector")}</label>
                         <select id="f-sector" name="sector">
-                            {SECTORS.iter().map(|k| view! { <option value=*k>{locale.t(&format!("sector.{k}"))}</option> }).collect_view()}
+                            {Sector::ALL.iter().map(|k| view! { <option value=k.as_str()>{locale.t(&format!("sector.{k}"))}</option> }).collect_view()}
                         </select>
                     </div>
                     <div class="field">
                         <label for="f-stage">{locale.t("startup.stage")}</label>
                         <select id="f-stage" name="stage">
-                            {STAGES.iter().map(|k| view! { <option value=*k>{locale.t(&format!("stage.{k}"))}</option> }).collect_view()}
+                            {Stage::ALL.iter().map(|k| view! { <option value=k.as_str()>{locale.t(&format!("stage.{k}"))}</option> }).collect_view()}
                         </select>
                     </div>
                     <TextField label=locale.t("startup.team_size") name="team_size" kind="number"/>

@@ -2,7 +2,7 @@
 use super::server_fns::{
     my_startup, my_team, CancelCofounderInvitation, InviteCofounder, SaveStartup,
 };
-use super::{StartupProfile, SECTORS, STAGES};
+use super::{Sector, Stage, StartupProfile};
 use crate::components::{
     action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, Form, LocaleSelect,
     SelectField, Submit, TextArea, TextField,
@@ -23,8 +23,8 @@ pub fn StartupPage() -> impl IntoView {
                     Ok(p) => {
                         let is_new = p.is_none();
                         let p: StartupProfile = p.unwrap_or_default();
-                        let options = move |keys: &[&str], prefix: &str| -> Vec<(String, String)> {
-                            keys.iter().map(|k| (k.to_string(), locale.t(&format!("{prefix}.{k}")))).collect()
+                        let options = move |keys: Vec<&'static str>, prefix: &str| -> Vec<(String, String)> {
+                            keys.into_iter().map(|k| (k.to_string(), locale.t(&format!("{prefix}.{k}")))).collect()
                         };
                         let sector = p.sector.clone();
                         let stage = p.stage.clone();
@@ -40,8 +40,8 @@ pub fn StartupPage() -> impl IntoView {
                                         value=p.credit_code.clone().unwrap_or_default()
                                         hint=locale.t("startup.credit_code_hint")
                                     />
-                                    <SelectField label=locale.t("startup.sector") name="sector" value=sector options=options(SECTORS, "sector")/>
-                                    <SelectField label=locale.t("startup.stage") name="stage" value=stage options=options(STAGES, "stage")/>
+                                    <SelectField label=locale.t("startup.sector") name="sector" value=sector options=options(Sector::ALL.iter().map(|s| s.as_str()).collect(), "sector")/>
+                                    <SelectField label=locale.t("startup.stage") name="stage" value=stage options=options(Stage::ALL.iter().map(|s| s.as_str()).collect(), "stage")/>
                                     <TextField
                                         label=locale.t("startup.team_size")
                                         name="team_size"

@@ -175,9 +175,11 @@ pub async fn csv(
     filter: &AuditFilter,
 ) -> AppResult<String> {
     actor.require(Role::Admin)?;
+    let times = crate::csv::Times(actor.zone);
+    let time = times.header("time");
     let mut out = crate::csv::line([
         "id",
-        "time_utc",
+        time.as_str(),
         "actor_name",
         "actor_email",
         "action",
@@ -202,7 +204,7 @@ pub async fn csv(
         last_id = batch.last().map(|e| e.id);
         for r in rows(db, batch).await? {
             let id = r.id.to_string();
-            let at = r.at.format("%Y-%m-%d %H:%M:%S").to_string();
+            let at = times.cell(r.at);
             out.push_str(&crate::csv::line([
                 id.as_str(),
                 at.as_str(),

@@ -7,5 +7,6 @@ pub use wire::admin::*;
 
 pub mod audit_log;
 pub mod dashboard;
+pub mod entity;
 pub mod overview;
 pub mod tokens;

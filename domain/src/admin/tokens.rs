@@ -16,32 +16,7 @@ use sea_orm::{
 use serde_json::json;
 use wire::auth::Role;
 
-pub mod entity {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "api_tokens")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub name: String,
-        #[sea_orm(unique)]
-        pub token_hash: String,
-        /// The token's first characters, so people can tell their tokens apart.
-        pub prefix: String,
-        /// `read` or `write` (which includes read).
-        pub scope: String,
-        pub created_by: i64,
-        pub created_at: DateTimeUtc,
-        pub last_used_at: Option<DateTimeUtc>,
-        pub revoked_at: Option<DateTimeUtc>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+use super::entity::api_token as entity;
 
 pub const SCOPES: &[&str] = &["read", "write"];
 /// What every token starts with, so secret scanners can recognise one.

@@ -3,8 +3,7 @@ use super::entity::{user, user_role};
 use super::{EmailAddress, Password, PersonName, Role};
 use crate::access::Actor;
 use crate::audit::{self, Change};
-use crate::auth::limits::count_request;
-use crate::auth::limits::MAX_REGISTRATIONS_PER_HOUR;
+use crate::auth::limits::{count_request, LimitedRequest};
 use crate::auth::passwords::hash_password;
 use crate::auth::tokens::consume_token;
 use crate::auth::tokens::issue_token;
@@ -137,7 +136,7 @@ pub async fn register(
     let (Some(name), Some(email), Some(password)) = (name, email, password) else {
         return Err(AppError::Internal);
     };
-    count_request(db, "register", client, MAX_REGISTRATIONS_PER_HOUR).await?;
+    count_request(db, LimitedRequest::Register, client).await?;
     if find_user_by_email(db, &email).await?.is_some() {
         return Err(AppError::conflict("error.email_taken"));
     }

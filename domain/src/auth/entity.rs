@@ -43,7 +43,20 @@ pub mod user_role {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::UserId",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -64,7 +77,20 @@ pub mod session {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::UserId",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -107,8 +133,8 @@ pub mod request_limit {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
-        /// What was asked: `register`, `password_reset`.
-        pub action: String,
+        /// What was asked.
+        pub action: crate::auth::limits::LimitedRequest,
         /// Who asked: the client's address.
         pub client: String,
         pub created_at: DateTimeUtc,

@@ -15,15 +15,43 @@ pub(crate) const MAX_RESETS_PER_HOUR: u64 = 3;
 /// Sign-ups, and password-reset requests, allowed per client address and hour.
 pub const MAX_REGISTRATIONS_PER_HOUR: u64 = 10;
 pub const MAX_RESET_REQUESTS_PER_HOUR: u64 = 10;
-/// Counts a request of `action` against its client's hourly limit, refusing it past `max`. One
-/// write transaction under a lock on (action, client), so simultaneous requests are counted
-/// one after another.
+
+/// The requests counted per client and hour, as stored in `request_limits.action`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sea_orm::DeriveActiveEnum, sea_orm::EnumIter)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum LimitedRequest {
+    #[sea_orm(string_value = "register")]
+    Register,
+    #[sea_orm(string_value = "password_reset")]
+    PasswordReset,
+}
+
+impl LimitedRequest {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LimitedRequest::Register => "register",
+            LimitedRequest::PasswordReset => "password_reset",
+        }
+    }
+
+    /// How many a client may make in an hour.
+    pub const fn max_per_hour(self) -> u64 {
+        match self {
+            LimitedRequest::Register => MAX_REGISTRATIONS_PER_HOUR,
+            LimitedRequest::PasswordReset => MAX_RESET_REQUESTS_PER_HOUR,
+        }
+    }
+}
+
+/// Counts a request of `action` against its client's hourly limit, refusing it past the
+/// action's `max_per_hour`. One write transaction under a lock on (action, client), so
+/// simultaneous requests are counted one after another.
 pub(crate) async fn count_request(
     db: &DatabaseConnection,
-    action: &str,
+    action: LimitedRequest,
     client: &str,
-    max: u64,
 ) -> AppResult<()> {
+    let max = action.max_per_hour();
     // Without a connection's address (a request made inside the process) there is no client
     // to count.
     if client == "unknown" {
@@ -32,7 +60,7 @@ pub(crate) async fn count_request(
     let client: String = client.chars().take(64).collect();
     let now = Utc::now();
     let txn = crate::txn::begin(db).await?;
-    crate::txn::lock(&txn, &format!("{action}:{client}")).await?;
+    crate::txn::lock(&txn, &format!("{}:{client}", action.as_str())).await?;
     let recent = request_limit::Entity::find()
         .filter(request_limit::Column::Action.eq(action))
         .filter(request_limit::Column::Client.eq(client.as_str()))
@@ -40,11 +68,11 @@ pub(crate) async fn count_request(
         .count(&txn)
         .await?;
     if recent >= max {
-        tracing::warn!(action, client, "request limit reached");
+        tracing::warn!(action = action.as_str(), client, "request limit reached");
         return Err(AppError::RateLimited);
     }
     request_limit::ActiveModel {
-        action: Set(action.into()),
+        action: Set(action),
         client: Set(client),
         created_at: Set(now),
         ..Default::default()

@@ -3,9 +3,8 @@ use super::entity::{email_token, session, user};
 use super::{EmailAddress, Password};
 use crate::audit::{self, Change};
 use crate::auth::accounts::find_user_by_email;
-use crate::auth::limits::count_request;
 use crate::auth::limits::MAX_RESETS_PER_HOUR;
-use crate::auth::limits::MAX_RESET_REQUESTS_PER_HOUR;
+use crate::auth::limits::{count_request, LimitedRequest};
 use crate::auth::tokens::consume_token;
 use crate::auth::tokens::find_token;
 use crate::auth::tokens::issue_token;
@@ -71,7 +70,7 @@ pub async fn request_password_reset(
     client: &str,
 ) -> AppResult<()> {
     let email = EmailAddress::parse(email)?;
-    count_request(db, "password_reset", client, MAX_RESET_REQUESTS_PER_HOUR).await?;
+    count_request(db, LimitedRequest::PasswordReset, client).await?;
     let Some(user) = find_user_by_email(db, &email).await? else {
         return Ok(());
     };

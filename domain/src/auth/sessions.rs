@@ -188,10 +188,7 @@ pub async fn session_actor(
         .column_as(has_role(Role::Admin), "is_admin")
         .join(
             sea_orm::JoinType::InnerJoin,
-            user::Entity::belongs_to(session::Entity)
-                .from(user::Column::Id)
-                .to(session::Column::UserId)
-                .into(),
+            sea_orm::RelationTrait::def(&session::Relation::User).rev(),
         )
         .filter(session::Column::Id.eq(id.clone()))
         .into_model::<SessionUser>()

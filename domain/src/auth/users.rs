@@ -116,7 +116,9 @@ pub async fn users_csv(
     query: &TableQuery,
 ) -> AppResult<String> {
     actor.require(Role::Admin)?;
-    let mut out = crate::csv::line(["id", "name", "email", "roles", "verified", "joined_utc"]);
+    let times = crate::csv::Times(actor.zone);
+    let joined = times.header("joined");
+    let mut out = crate::csv::line(["id", "name", "email", "roles", "verified", &joined]);
     let mut batches = tables::Batches::new(users_select(query)?);
     while let Some(batch) = batches.next(db).await? {
         for u in user_rows(db, batch).await? {
@@ -127,7 +129,7 @@ pub async fn users_csv(
                 u.email,
                 roles.join(" "),
                 u.verified.to_string(),
-                u.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                times.cell(u.created_at),
             ]));
         }
     }

@@ -46,7 +46,7 @@ pub mod delivery {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub channel_id: i64,
-        pub event: String,
+        pub event: wire::channels::ChannelEvent,
         pub title: String,
         /// Markdown, in the channel's language; each platform wraps it in its own card.
         pub body: String,
@@ -54,7 +54,7 @@ pub mod delivery {
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,
         pub locked_until: Option<DateTimeUtc>,
-        pub error_kind: Option<String>,
+        pub error_kind: Option<wire::channels::FailureKind>,
         pub last_error: Option<String>,
         pub sent_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,

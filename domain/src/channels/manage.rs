@@ -1,9 +1,7 @@
 //! Channels (admins only): adding, changing and removing them, their page, the test message
 //! and sending dead deliveries again. Every change is audited.
 use super::entity::{channel, delivery};
-use super::{
-    ChannelDetail, ChannelEvent, ChannelView, DeliveryRow, DeliveryStatus, FailureKind, Platform,
-};
+use super::{ChannelDetail, ChannelEvent, ChannelView, DeliveryRow, DeliveryStatus, Platform};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
@@ -39,7 +37,7 @@ pub struct ChannelInput {
 pub(super) fn events_column(events: &[ChannelEvent]) -> String {
     let mut s = String::from(",");
     for e in events {
-        s.push_str(e.key());
+        s.push_str(e.as_str());
         s.push(',');
     }
     s
@@ -52,11 +50,11 @@ fn events_of(column: &str) -> Vec<ChannelEvent> {
 pub(super) fn delivery_row(d: delivery::Model) -> DeliveryRow {
     DeliveryRow {
         id: d.id,
-        event: ChannelEvent::parse(&d.event).unwrap_or(ChannelEvent::Test),
+        event: d.event,
         title: d.title,
         status: d.status,
         attempts: d.attempts,
-        error_kind: d.error_kind.as_deref().and_then(FailureKind::parse),
+        error_kind: d.error_kind,
         last_error: d.last_error,
         created_at: d.created_at,
         sent_at: d.sent_at,
@@ -97,10 +95,10 @@ fn audited(c: &channel::Model) -> serde_json::Value {
     let v = view(c);
     json!({
         "name": v.name,
-        "platform": v.platform.key(),
+        "platform": v.platform.as_str(),
         "webhook": v.webhook_hint,
         "signed": v.secret_hint.is_some(),
-        "events": v.events.iter().map(|e| e.key()).collect::<Vec<_>>(),
+        "events": v.events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
         "locale": v.locale,
     })
 }
@@ -404,7 +402,7 @@ pub(super) async fn subscribed(
     event: ChannelEvent,
 ) -> Result<Vec<channel::Model>, sea_orm::DbErr> {
     channel::Entity::find()
-        .filter(channel::Column::Events.contains(format!(",{},", event.key())))
+        .filter(channel::Column::Events.contains(format!(",{},", event.as_str())))
         .order_by_asc(channel::Column::Id)
         .all(db)
         .await

@@ -26,7 +26,7 @@ pub async fn enqueue(
     let now = Utc::now();
     let row = delivery::ActiveModel {
         channel_id: Set(channel.id),
-        event: Set(event.key().into()),
+        event: Set(event),
         title: Set(message.title.clone()),
         body: Set(message.markdown()),
         status: Set(DeliveryStatus::Pending),
@@ -84,7 +84,7 @@ async fn deliver(
                 tracing::info!(
                     delivery_id = row.id,
                     channel_id = c.id,
-                    event = row.event,
+                    event = row.event.as_str(),
                     "chat message sent"
                 );
             }
@@ -93,14 +93,14 @@ async fn deliver(
                     delivery_id = row.id,
                     channel_id = c.id,
                     attempts,
-                    kind = failure.kind.key(),
+                    kind = failure.kind.as_str(),
                     error = %failure.detail,
                     "chat message delivery failed"
                 );
                 // A refusal (wrong secret, removed robot) will not mend itself: it waits for
                 // an admin at once instead of being tried eight times.
                 let next = POLICY.after_failure(attempts, now, failure.kind.transient());
-                active.error_kind = Set(Some(failure.kind.key().into()));
+                active.error_kind = Set(Some(failure.kind));
                 active.last_error = Set(Some(failure.detail));
                 match next {
                     AfterFailure::Dead => active.status = Set(DeliveryStatus::Dead),

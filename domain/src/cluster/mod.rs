@@ -7,6 +7,7 @@
 //! Below `startups` and `auth` in the order (`crate` top comment): a team or a login change
 //! queues a sync here, and the grants (in `credits`, above) queue one with every change. It
 //! reads grants and teams through their entities only. Its wire types are `wire::credits`'.
+pub mod allocation;
 pub mod backend;
 pub mod members;
 pub mod reconcile;

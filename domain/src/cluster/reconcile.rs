@@ -3,76 +3,18 @@
 //! jobs, at once or after an admin approves, as the resource says. An orphan account is
 //! repaired by freezing it (no further use, no members), never by deleting it: on Slurm that
 //! would also delete its usage history.
+use super::allocation::{account_name, desired_all, startup_of_account};
 use super::backend::{AllocationBackend, Backend, Desired};
-use super::sync::{account_name, enqueue, enqueue_freeze, limit_of, startup_of_account};
+use super::sync::{enqueue, enqueue_freeze};
 use crate::access::Actor;
 use crate::audit::{self, Change};
-use crate::auth::entity::user;
-use crate::credits::entity::{grant, resource};
+use crate::credits::entity::resource;
 use crate::error::{AppError, AppResult};
-use crate::startups::entity::{member, startup};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::collections::HashMap;
 use wire::auth::Role;
-use wire::credits::{Drift, DriftReport};
-
-/// Every startup's desired allocation on a resource, in four queries whatever their number.
-pub async fn desired_all(
-    db: &DatabaseConnection,
-    r: &resource::Model,
-) -> AppResult<Vec<(i64, Desired)>> {
-    let grants = grant::Entity::find()
-        .filter(grant::Column::ResourceId.eq(r.id))
-        .all(db)
-        .await?;
-    let mut by_startup: HashMap<i64, Vec<grant::Model>> = HashMap::new();
-    for g in grants {
-        by_startup.entry(g.startup_id).or_default().push(g);
-    }
-    let ids: Vec<i64> = by_startup.keys().copied().collect();
-    let startups: HashMap<i64, String> = startup::Entity::find()
-        .filter(startup::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
-    let members = member::Entity::find()
-        .filter(member::Column::StartupId.is_in(ids))
-        .all(db)
-        .await?;
-    let logins: HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(members.iter().map(|m| m.user_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|u| u.cluster_login.map(|l| (u.id, l)))
-        .collect();
-    let mut out: Vec<(i64, Desired)> = by_startup
-        .into_iter()
-        .map(|(sid, grants)| {
-            let mut team: Vec<String> = members
-                .iter()
-                .filter(|m| m.startup_id == sid)
-                .filter_map(|m| logins.get(&m.user_id).cloned())
-                .collect();
-            team.sort();
-            (
-                sid,
-                Desired {
-                    account: account_name(r, sid),
-                    organization: startups.get(&sid).cloned().unwrap_or_default(),
-                    limit_minutes: limit_of(&grants),
-                    members: team,
-                    freeze: false,
-                },
-            )
-        })
-        .collect();
-    out.sort_by_key(|(sid, _)| *sid);
-    Ok(out)
-}
+use wire::credits::{Drift, DriftKind, DriftReport};
 
 /// The part of the account pattern before `{id}`: every account Hatchery names starts with it.
 fn prefix_of(r: &resource::Model) -> String {
@@ -99,7 +41,7 @@ fn drifts(
             None => drifts.push(Drift {
                 startup_id: Some(*sid),
                 account: d.account.clone(),
-                kind: "missing".into(),
+                kind: DriftKind::Missing,
                 desired: format!("{} GPU-min", d.limit_minutes),
                 remote: String::new(),
             }),
@@ -116,7 +58,7 @@ fn drifts(
                     drifts.push(Drift {
                         startup_id: Some(*sid),
                         account: d.account.clone(),
-                        kind: "limit".into(),
+                        kind: DriftKind::Limit,
                         desired: format!("{} GPU-min", d.limit_minutes),
                         remote,
                     });
@@ -127,7 +69,7 @@ fn drifts(
                         drifts.push(Drift {
                             startup_id: Some(*sid),
                             account: d.account.clone(),
-                            kind: "organization".into(),
+                            kind: DriftKind::Organization,
                             desired: d.organization.clone(),
                             remote: org.clone(),
                         });
@@ -137,7 +79,7 @@ fn drifts(
                     drifts.push(Drift {
                         startup_id: Some(*sid),
                         account: d.account.clone(),
-                        kind: "members".into(),
+                        kind: DriftKind::Members,
                         desired: d.members.join(", "),
                         remote: a.members.join(", "),
                     });
@@ -159,7 +101,7 @@ fn drifts(
             // grant's. None (not repairable) for a name the pattern cannot give.
             startup_id: startup_of_account(r, &a.account),
             account: a.account.clone(),
-            kind: "orphan".into(),
+            kind: DriftKind::Orphan,
             desired: String::new(),
             remote: a
                 .limit_minutes
@@ -187,7 +129,7 @@ pub async fn compare(db: &DatabaseConnection, resource_id: i64) -> AppResult<Dri
     Ok(DriftReport {
         resource_id: r.id,
         resource_name: r.name.clone(),
-        repair_mode: r.repair_mode.clone(),
+        repair_mode: r.repair_mode,
         accounts: wanted.len(),
         drifts,
     })
@@ -200,7 +142,7 @@ fn targets(report: &DriftReport, orphans: bool) -> Vec<i64> {
     let mut ids: Vec<i64> = report
         .drifts
         .iter()
-        .filter(|d| (d.kind == "orphan") == orphans)
+        .filter(|d| (d.kind == DriftKind::Orphan) == orphans)
         .filter_map(|d| d.startup_id)
         .collect();
     ids.sort();
@@ -268,14 +210,16 @@ pub async fn approve(db: &DatabaseConnection, actor: &Actor, resource_id: i64) -
 /// compared and their drift logged until an admin approves.
 pub async fn pass(db: &DatabaseConnection) -> AppResult<usize> {
     let resources = resource::Entity::find()
-        .filter(resource::Column::Backend.ne("none"))
+        .filter(resource::Column::Backend.ne(wire::credits::BackendKind::TrackOnly))
         .all(db)
         .await?;
     let mut queued = 0;
     for r in resources {
         match compare(db, r.id).await {
             Ok(report) if report.drifts.is_empty() => {}
-            Ok(report) if r.repair_mode == "auto" => queued += repair(db, None, &report).await?,
+            Ok(report) if r.repair_mode == wire::credits::RepairMode::Auto => {
+                queued += repair(db, None, &report).await?
+            }
             Ok(report) => {
                 tracing::warn!(
                     resource = r.id,
@@ -294,18 +238,18 @@ mod tests {
     use super::{drifts, prefix_of, targets};
     use crate::cluster::backend::{Desired, Remote};
     use crate::credits::entity::resource;
-    use crate::credits::{Drift, DriftReport};
+    use crate::credits::{Drift, DriftKind, DriftReport};
 
     fn resource() -> resource::Model {
         resource::Model {
             id: 3,
             name: "H100".into(),
             gpu_model: "H100".into(),
-            backend: "slurm".into(),
+            backend: wire::credits::BackendKind::Slurm,
             cluster: "ci".into(),
             account_pattern: "hx-{id}".into(),
             settings: "{}".into(),
-            repair_mode: "approve".into(),
+            repair_mode: wire::credits::RepairMode::Approve,
             dialect: "auto".into(),
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
@@ -467,7 +411,7 @@ mod tests {
             .iter()
             .map(|d| (d.startup_id, d.account.as_str(), d.remote.as_str()))
             .collect();
-        assert!(found.iter().all(|d| d.kind == "orphan"));
+        assert!(found.iter().all(|d| d.kind == DriftKind::Orphan));
         assert_eq!(
             orphans,
             vec![
@@ -483,14 +427,14 @@ mod tests {
         let drift = |sid: Option<i64>, kind: &str| Drift {
             startup_id: sid,
             account: String::new(),
-            kind: kind.into(),
+            kind: kind.parse().unwrap(),
             desired: String::new(),
             remote: String::new(),
         };
         let report = DriftReport {
             resource_id: 3,
             resource_name: "H100".into(),
-            repair_mode: "approve".into(),
+            repair_mode: wire::credits::RepairMode::Approve,
             accounts: 3,
             drifts: vec![
                 drift(Some(4), "members"),

@@ -2,7 +2,8 @@
 //! the cohort's threshold, and the certificate that completion issues.
 use super::commands::lock_roster;
 use super::entity::{attendance, certificate, cohort, enrolment, session};
-use super::views::{certificate_view, checkin_open};
+use super::training::certificate_view;
+use super::views::checkin_open;
 use super::{AttendanceRow, SessionRoster};
 use crate::access::Actor;
 use crate::audit::{self, Change};

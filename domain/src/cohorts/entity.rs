@@ -30,7 +30,20 @@ pub mod cohort {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::CreatedBy",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        Creator,
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Creator.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -54,7 +67,20 @@ pub mod session {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::cohort::Entity",
+            from = "Column::CohortId",
+            to = "super::cohort::Column::Id"
+        )]
+        Cohort,
+    }
+
+    impl Related<super::cohort::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Cohort.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -82,7 +108,32 @@ pub mod enrolment {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::cohort::Entity",
+            from = "Column::CohortId",
+            to = "super::cohort::Column::Id"
+        )]
+        Cohort,
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::UserId",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<super::cohort::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Cohort.def()
+        }
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -104,7 +155,32 @@ pub mod attendance {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::session::Entity",
+            from = "Column::SessionId",
+            to = "super::session::Column::Id"
+        )]
+        Session,
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::UserId",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<super::session::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Session.def()
+        }
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -131,7 +207,20 @@ pub mod certificate {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::enrolment::Entity",
+            from = "Column::EnrolmentId",
+            to = "super::enrolment::Column::Id"
+        )]
+        Enrolment,
+    }
+
+    impl Related<super::enrolment::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Enrolment.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -9,4 +9,5 @@ pub mod attendance;
 pub mod commands;
 pub mod enrolment;
 pub mod entity;
+pub mod training;
 pub mod views;

@@ -1,4 +1,4 @@
-//! Tables of GPU credit: resources, grants, the ledger and the sync outbox.
+//! Tables of GPU credit: resources, grants, their tranches, the ledger and the sync outbox.
 
 pub mod resource {
     use sea_orm::entity::prelude::*;
@@ -12,8 +12,7 @@ pub mod resource {
         #[sea_orm(unique)]
         pub name: String,
         pub gpu_model: String,
-        /// `slurm`, `http` or `none`.
-        pub backend: String,
+        pub backend: wire::credits::BackendKind,
         /// The Slurm cluster name (or the platform's name for other backends).
         pub cluster: String,
         /// How a startup's account is named, e.g. `startup-{id}`.
@@ -21,7 +20,7 @@ pub mod resource {
         /// Backend settings as JSON: the base URL, and for `http` the signing secret.
         pub settings: String,
         /// `auto` repairs drift at once; `approve` waits for an admin.
-        pub repair_mode: String,
+        pub repair_mode: wire::credits::RepairMode,
         /// Slurm: the slurmrestd dialect, `auto` (the newest both sides speak) or pinned
         /// (`v0038`, `v0042`).
         pub dialect: String,
@@ -74,15 +73,39 @@ pub mod grant {
             self.consumed_minutes * 100 / total
         }
 
+        /// The balance: granted + adjusted − consumed − forfeited (negative when overdrawn).
         pub fn remaining_minutes(&self) -> i64 {
-            self.granted_minutes + self.adjusted_minutes
-                - self.consumed_minutes
-                - self.forfeited_minutes
+            crate::credits::ledger::Counters::of(self).remaining()
         }
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::startups::entity::startup::Entity",
+            from = "Column::StartupId",
+            to = "crate::startups::entity::startup::Column::Id"
+        )]
+        Startup,
+        #[sea_orm(
+            belongs_to = "crate::credits::entity::resource::Entity",
+            from = "Column::ResourceId",
+            to = "crate::credits::entity::resource::Column::Id"
+        )]
+        Resource,
+    }
+
+    impl Related<crate::startups::entity::startup::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Startup.def()
+        }
+    }
+
+    impl Related<crate::credits::entity::resource::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Resource.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -112,7 +135,44 @@ pub mod ledger {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::grant::Entity",
+            from = "Column::GrantId",
+            to = "super::grant::Column::Id"
+        )]
+        Grant,
+        #[sea_orm(
+            belongs_to = "crate::startups::entity::startup::Entity",
+            from = "Column::StartupId",
+            to = "crate::startups::entity::startup::Column::Id"
+        )]
+        Startup,
+        #[sea_orm(
+            belongs_to = "crate::credits::entity::resource::Entity",
+            from = "Column::ResourceId",
+            to = "crate::credits::entity::resource::Column::Id"
+        )]
+        Resource,
+    }
+
+    impl Related<super::grant::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Grant.def()
+        }
+    }
+
+    impl Related<crate::startups::entity::startup::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Startup.def()
+        }
+    }
+
+    impl Related<crate::credits::entity::resource::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Resource.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -143,7 +203,81 @@ pub mod sync_job {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::startups::entity::startup::Entity",
+            from = "Column::StartupId",
+            to = "crate::startups::entity::startup::Column::Id"
+        )]
+        Startup,
+        #[sea_orm(
+            belongs_to = "crate::credits::entity::resource::Entity",
+            from = "Column::ResourceId",
+            to = "crate::credits::entity::resource::Column::Id"
+        )]
+        Resource,
+    }
+
+    impl Related<crate::startups::entity::startup::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Startup.def()
+        }
+    }
+
+    impl Related<crate::credits::entity::resource::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Resource.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod tranche {
+    use sea_orm::entity::prelude::*;
+    pub use wire::startups::incubation::TrancheStatus as Status;
+
+    /// GPU-minutes of a grant that a milestone's sign-off releases.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "grant_tranches")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub grant_id: i64,
+        pub milestone_id: i64,
+        pub minutes: i64,
+        pub status: Status,
+        pub released_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::grant::Entity",
+            from = "Column::GrantId",
+            to = "super::grant::Column::Id"
+        )]
+        Grant,
+        #[sea_orm(
+            belongs_to = "crate::startups::entity::milestone::Entity",
+            from = "Column::MilestoneId",
+            to = "crate::startups::entity::milestone::Column::Id"
+        )]
+        Milestone,
+    }
+
+    impl Related<super::grant::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Grant.def()
+        }
+    }
+
+    impl Related<crate::startups::entity::milestone::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Milestone.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

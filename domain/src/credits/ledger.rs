@@ -1,11 +1,17 @@
 //! The ledger: every change of a grant's balance is an entry written in the same transaction as
 //! the change, and the grant's counters move with it, so that for every grant
 //! granted + adjusted = consumed + forfeited + remaining.
-use super::entity::{grant, ledger};
-use crate::credits::LedgerKind;
-use crate::error::AppResult;
+//!
+//! A grant's counters and its status are the cap its startup's allocation has on the cluster
+//! (`cluster::allocation::limit_of`). They are written here only, by `append` and
+//! `set_status`, and each write queues the allocation's sync in the same transaction: no
+//! command queues one by hand, and none can forget to.
+use super::entity::{grant, ledger, resource};
+use crate::credits::{GrantStatus, LedgerKind};
+use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 pub struct Entry<'a> {
     pub kind: LedgerKind,
@@ -55,7 +61,8 @@ impl Counters {
     }
 }
 
-/// Appends an entry and moves the grant's counters; returns the updated grant.
+/// Appends an entry, moves the grant's counters and queues its allocation's sync; returns the
+/// updated grant.
 pub async fn append(
     txn: &impl ConnectionTrait,
     g: grant::Model,
@@ -84,7 +91,43 @@ pub async fn append(
     active.consumed_minutes = Set(counters.consumed);
     active.forfeited_minutes = Set(counters.forfeited);
     active.updated_at = Set(e.at);
-    Ok(active.update(txn).await?)
+    let g = active.update(txn).await?;
+    queue_sync(txn, &g).await?;
+    Ok(g)
+}
+
+/// Moves a grant from the status it was read with to `to` and queues its allocation's sync.
+/// None, and nothing written, when another transaction moved it first.
+pub async fn set_status(
+    txn: &impl ConnectionTrait,
+    mut g: grant::Model,
+    to: GrantStatus,
+    at: DateTime<Utc>,
+) -> AppResult<Option<grant::Model>> {
+    let moved = grant::Entity::update_many()
+        .col_expr(grant::Column::Status, Expr::value(to))
+        .col_expr(grant::Column::UpdatedAt, Expr::value(at))
+        .filter(grant::Column::Id.eq(g.id))
+        .filter(grant::Column::Status.eq(g.status))
+        .exec(txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Ok(None);
+    }
+    g.status = to;
+    g.updated_at = at;
+    queue_sync(txn, &g).await?;
+    Ok(Some(g))
+}
+
+/// Queues the sync of the allocation `g` is part of: its startup's on its resource.
+async fn queue_sync(txn: &impl ConnectionTrait, g: &grant::Model) -> AppResult<()> {
+    let r = resource::Entity::find_by_id(g.resource_id)
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::cluster::sync::enqueue(txn, &r, g.startup_id).await?;
+    Ok(())
 }
 
 #[cfg(test)]

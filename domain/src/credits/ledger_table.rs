@@ -9,8 +9,8 @@ use crate::tables::{self, TablePage, TableQuery};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, QueryTrait,
 };
 use wire::auth::Role;
 
@@ -34,20 +34,8 @@ fn select(query: &TableQuery) -> AppResult<tables::Sorted<ledger::Entity>> {
             Expr::col((resource::Entity, resource::Column::Name)),
             "resource_name",
         )
-        .join(
-            JoinType::InnerJoin,
-            ledger::Entity::belongs_to(startup::Entity)
-                .from(ledger::Column::StartupId)
-                .to(startup::Column::Id)
-                .into(),
-        )
-        .join(
-            JoinType::InnerJoin,
-            ledger::Entity::belongs_to(resource::Entity)
-                .from(ledger::Column::ResourceId)
-                .to(resource::Column::Id)
-                .into(),
-        );
+        .inner_join(startup::Entity)
+        .inner_join(resource::Entity);
     if let Some(k) = tables::state_of(&query.status, LedgerKind::ALL, "status")? {
         q = q.filter(ledger::Column::Kind.eq(k));
     }
@@ -107,10 +95,12 @@ pub async fn list(
 pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> AppResult<String> {
     actor.require(Role::Admin)?;
     let hours = |m: i64| format!("{:.2}", m as f64 / 60.0);
-    let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let times = crate::csv::Times(actor.zone);
+    let time_header = times.header("time");
+    let time = |t: DateTime<Utc>| times.cell(t);
     let mut out = crate::csv::line([
         "id",
-        "time_utc",
+        time_header.as_str(),
         "grant_id",
         "startup_id",
         "startup",

@@ -1,7 +1,7 @@
 //! Compute resources (admin): a GPU model on a cluster, the backend that reaches it, and the
 //! rule that names a startup's account there.
 use super::entity::resource;
-use super::{ResourceView, BACKENDS};
+use super::{BackendKind, RepairMode, ResourceView};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::cluster::backend::slurm::{DialectChoice, ProbeError};
@@ -39,12 +39,12 @@ pub fn view(r: &resource::Model) -> ResourceView {
         id: r.id,
         name: r.name.clone(),
         gpu_model: r.gpu_model.clone(),
-        backend: r.backend.clone(),
+        backend: r.backend,
         cluster: r.cluster.clone(),
         account_pattern: r.account_pattern.clone(),
         base_url: s.base_url,
         has_secret: !s.secret.is_empty(),
-        repair_mode: r.repair_mode.clone(),
+        repair_mode: r.repair_mode,
         dialect: r.dialect.clone(),
         token_file: s.token_file,
         token_user: s.token_user,
@@ -95,18 +95,16 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<resou
         "gpu_model",
         "error.gpu_model_invalid",
     );
-    checks.check(
-        BACKENDS.contains(&input.backend.as_str()),
-        "backend",
-        "error.backend_invalid",
-    );
+    let backend = BackendKind::parse(input.backend.trim());
+    checks.check(backend.is_some(), "backend", "error.backend_invalid");
     checks.check(
         account_pattern_ok(input.account_pattern.trim()),
         "account_pattern",
         "error.account_pattern_invalid",
     );
+    let repair_mode = RepairMode::parse(input.repair_mode.trim());
     checks.check(
-        matches!(input.repair_mode.as_str(), "auto" | "approve"),
+        repair_mode.is_some(),
         "repair_mode",
         "error.repair_mode_invalid",
     );
@@ -143,11 +141,11 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<resou
         id: 0,
         name: name.into(),
         gpu_model: input.gpu_model.clone(),
-        backend: input.backend.clone(),
+        backend: backend.unwrap_or_default(),
         cluster: input.cluster.trim().into(),
         account_pattern: input.account_pattern.trim().into(),
         settings: serde_json::to_string(&settings).map_err(|_| AppError::Internal)?,
-        repair_mode: input.repair_mode.clone(),
+        repair_mode: repair_mode.unwrap_or_default(),
         dialect,
         created_at: Utc::now(),
         updated_at: Utc::now(),
@@ -260,11 +258,11 @@ pub async fn save(
     };
     a.name = Set(input.name.trim().into());
     a.gpu_model = Set(input.gpu_model.trim().into());
-    a.backend = Set(input.backend.clone());
+    a.backend = Set(candidate.backend);
     a.cluster = Set(input.cluster.trim().into());
     a.account_pattern = Set(input.account_pattern.trim().into());
     a.settings = Set(candidate.settings);
-    a.repair_mode = Set(input.repair_mode.clone());
+    a.repair_mode = Set(candidate.repair_mode);
     a.dialect = Set(candidate.dialect);
     a.updated_at = Set(now);
     let saved = a.save(&txn).await.map_err(taken)?;

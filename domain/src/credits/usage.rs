@@ -1,8 +1,8 @@
 //! Usage import: finished jobs come back from the cluster as `consumed` ledger entries,
 //! idempotent per job, for every startup holding grants on a resource.
 use super::entity::{grant, ledger, resource};
+use crate::cluster::allocation::account_name;
 use crate::cluster::backend::{AllocationBackend, Backend};
-use crate::cluster::sync::account_name;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -152,7 +152,7 @@ pub async fn import_all(
     let ids: Vec<i64> = resource::Entity::find()
         .select_only()
         .column(resource::Column::Id)
-        .filter(resource::Column::Backend.ne("none"))
+        .filter(resource::Column::Backend.ne(wire::credits::BackendKind::TrackOnly))
         .into_tuple()
         .all(db)
         .await?;

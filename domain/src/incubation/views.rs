@@ -67,7 +67,7 @@ fn startups_select(query: &TableQuery) -> AppResult<tables::Sorted<startup::Enti
     if let Some(status) = tables::state_of(&query.status, StartupStatus::ALL, "status")? {
         q = q.filter(startup::Column::Status.eq(status));
     }
-    if let Some(sector) = tables::one_of(&query.of, crate::startups::SECTORS, "of")? {
+    if let Some(sector) = tables::state_of(&query.of, crate::startups::Sector::ALL, "of")? {
         q = q.filter(startup::Column::Sector.eq(sector));
     }
     if let Some(pattern) = tables::search(query)? {
@@ -196,8 +196,8 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
                 r.id.to_string(),
                 r.name,
                 r.status.to_string(),
-                r.sector,
-                r.stage,
+                r.sector.to_string(),
+                r.stage.to_string(),
                 date(r.residency_from),
                 date(r.residency_until),
                 r.mentors.to_string(),

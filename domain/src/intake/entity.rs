@@ -66,7 +66,20 @@ pub mod criterion {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::round::Entity",
+            from = "Column::RoundId",
+            to = "super::round::Column::Id"
+        )]
+        Round,
+    }
+
+    impl Related<super::round::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Round.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -100,7 +113,32 @@ pub mod application {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::round::Entity",
+            from = "Column::RoundId",
+            to = "super::round::Column::Id"
+        )]
+        Round,
+        #[sea_orm(
+            belongs_to = "crate::startups::entity::startup::Entity",
+            from = "Column::StartupId",
+            to = "crate::startups::entity::startup::Column::Id"
+        )]
+        Startup,
+    }
+
+    impl Related<super::round::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Round.def()
+        }
+    }
+
+    impl Related<crate::startups::entity::startup::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Startup.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -122,7 +160,20 @@ pub mod event {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::application::Entity",
+            from = "Column::ApplicationId",
+            to = "super::application::Column::Id"
+        )]
+        Application,
+    }
+
+    impl Related<super::application::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Application.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -10,7 +10,7 @@ pub struct Model {
     pub to_address: String,
     pub to_name: String,
     pub locale: String,
-    pub kind: String,
+    pub kind: wire::mail::MailKind,
     pub subject: String,
     pub body_text: String,
     pub status: Status,

@@ -30,7 +30,7 @@ pub async fn enqueue(
         to_address: Set(to_address.into()),
         to_name: Set(to_name.into()),
         locale: Set(locale.tag().into()),
-        kind: Set(content.kind.into()),
+        kind: Set(content.kind),
         subject: Set(content.subject.clone()),
         body_text: Set(content.body.clone()),
         status: Set(MailStatus::Pending),
@@ -110,7 +110,7 @@ pub async fn deliver_due(
                 // Delivered: the token now lives only in the recipient's mailbox.
                 active.secret = Set(None);
                 sent += 1;
-                tracing::info!(outbox_id = row.id, kind = row.kind, "email sent");
+                tracing::info!(outbox_id = row.id, kind = %row.kind, "email sent");
             }
             Err(error) => {
                 tracing::warn!(outbox_id = row.id, attempts, %error, "email delivery failed");
@@ -202,16 +202,17 @@ pub async fn csv(
     query: &crate::tables::TableQuery,
 ) -> Result<String, crate::error::AppError> {
     actor.require(wire::auth::Role::Admin)?;
-    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let times = crate::csv::Times(actor.zone);
+    let (created, sent) = (times.header("created"), times.header("sent"));
     let mut out = crate::csv::line([
         "id",
-        "created_utc",
+        created.as_str(),
         "to",
         "kind",
         "subject",
         "status",
         "attempts",
-        "sent_utc",
+        sent.as_str(),
         "last_error",
     ]);
     let mut batches = crate::tables::Batches::new(outbox_select(query)?);
@@ -219,13 +220,13 @@ pub async fn csv(
         for m in batch {
             out.push_str(&crate::csv::line([
                 m.id.to_string(),
-                time(m.created_at),
+                times.cell(m.created_at),
                 m.to_address,
-                m.kind,
+                m.kind.to_string(),
                 m.subject,
                 m.status.to_string(),
                 m.attempts.to_string(),
-                m.sent_at.map(time).unwrap_or_default(),
+                times.cell_opt(m.sent_at),
                 m.last_error.unwrap_or_default(),
             ]));
         }

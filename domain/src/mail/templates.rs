@@ -1,11 +1,12 @@
 //! The emails Hatchery sends, in the recipient's language.
 use crate::i18n::Locale;
 use wire::auth::Role;
+use wire::mail::MailKind;
 
 /// A rendered message, ready for the outbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailContent {
-    pub kind: &'static str,
+    pub kind: MailKind,
     pub subject: String,
     pub body: String,
     /// A one-time token the body's link holds as `TOKEN_SLOT`, put in only on delivery.
@@ -24,12 +25,7 @@ impl MailContent {
     }
 }
 
-fn compose(
-    locale: Locale,
-    kind: &'static str,
-    greeting_name: &str,
-    lines: &[String],
-) -> MailContent {
+fn compose(locale: Locale, kind: MailKind, greeting_name: &str, lines: &[String]) -> MailContent {
     let mut body = if greeting_name.is_empty() {
         locale.t("mail.greeting_anonymous")
     } else {
@@ -53,7 +49,7 @@ fn compose(
 pub fn verify_email(locale: Locale, name: &str, link: &str) -> MailContent {
     compose(
         locale,
-        "verify",
+        MailKind::Verify,
         name,
         &[
             locale.t("mail.verify.intro"),
@@ -66,7 +62,7 @@ pub fn verify_email(locale: Locale, name: &str, link: &str) -> MailContent {
 pub fn password_reset(locale: Locale, name: &str, link: &str) -> MailContent {
     compose(
         locale,
-        "reset",
+        MailKind::Reset,
         name,
         &[
             locale.t("mail.reset.intro"),
@@ -80,7 +76,7 @@ pub fn invitation(locale: Locale, inviter: &str, role: Role, link: &str) -> Mail
     let role_name = locale.t(role.label_key());
     compose(
         locale,
-        "invite",
+        MailKind::Invite,
         "",
         &[
             locale.t_with(
@@ -96,7 +92,7 @@ pub fn invitation(locale: Locale, inviter: &str, role: Role, link: &str) -> Mail
 pub fn application_submitted(locale: Locale, name: &str, round: &str, link: &str) -> MailContent {
     compose(
         locale,
-        "submitted",
+        MailKind::Submitted,
         name,
         &[
             locale.t_with("mail.submitted.intro", &[("round", round)]),
@@ -109,7 +105,7 @@ pub fn application_submitted(locale: Locale, name: &str, round: &str, link: &str
 pub fn reviewer_assigned(locale: Locale, name: &str, round: &str, link: &str) -> MailContent {
     compose(
         locale,
-        "assigned",
+        MailKind::Assigned,
         name,
         &[
             locale.t_with("mail.assigned.intro", &[("round", round)]),
@@ -127,7 +123,7 @@ pub fn reviewers_assigned_batch(
 ) -> MailContent {
     compose(
         locale,
-        "assigned_batch",
+        MailKind::AssignedBatch,
         name,
         &[
             locale.t_with(
@@ -142,7 +138,7 @@ pub fn reviewers_assigned_batch(
 pub fn team_invitation(locale: Locale, inviter: &str, startup: &str, link: &str) -> MailContent {
     compose(
         locale,
-        "team_invite",
+        MailKind::TeamInvite,
         "",
         &[
             locale.t_with(
@@ -159,7 +155,7 @@ pub fn team_invitation(locale: Locale, inviter: &str, startup: &str, link: &str)
 pub fn mentor_assigned(locale: Locale, name: &str, startup: &str, link: &str) -> MailContent {
     let mut c = compose(
         locale,
-        "mentor_assigned",
+        MailKind::MentorAssigned,
         name,
         &[
             locale.t_with("mentoring.mail_assigned_intro", &[("startup", startup)]),
@@ -181,7 +177,7 @@ pub fn milestone_reminder(
 ) -> MailContent {
     let mut c = compose(
         locale,
-        "milestone_reminder",
+        MailKind::MilestoneReminder,
         name,
         &[
             locale.t_with(
@@ -210,7 +206,7 @@ pub fn milestone_signed_off(
 ) -> MailContent {
     let mut c = compose(
         locale,
-        "milestone_signed_off",
+        MailKind::MilestoneSignedOff,
         name,
         &[
             locale.t_with(
@@ -238,7 +234,7 @@ pub fn incubation_ended(
 ) -> MailContent {
     let mut c = compose(
         locale,
-        "incubation_ended",
+        MailKind::IncubationEnded,
         name,
         &[
             locale.t_with(
@@ -282,7 +278,7 @@ pub fn grant_notice(
 ) -> MailContent {
     let mut c = compose(
         locale,
-        "grant",
+        MailKind::Grant,
         name,
         &[
             locale.t_with(
@@ -309,7 +305,7 @@ pub fn cohort_notice(
 ) -> MailContent {
     let mut c = compose(
         locale,
-        "cohort",
+        MailKind::Cohort,
         name,
         &[
             locale.t_with(
@@ -336,7 +332,7 @@ pub fn certificate_issued(
 ) -> MailContent {
     let mut c = compose(
         locale,
-        "certificate",
+        MailKind::Certificate,
         name,
         &[
             locale.t_with("mail.certificate.intro", &[("cohort", cohort)]),
@@ -358,7 +354,7 @@ pub fn conflict_declared(
 ) -> MailContent {
     compose(
         locale,
-        "conflict",
+        MailKind::Conflict,
         admin,
         &[
             locale.t_with(
@@ -392,7 +388,7 @@ pub fn decision(
     }
     lines.push(locale.t("mail.decision.details"));
     lines.push(link.to_string());
-    compose(locale, "decision", name, &lines)
+    compose(locale, MailKind::Decision, name, &lines)
 }
 
 #[cfg(test)]

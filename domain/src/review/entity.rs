@@ -23,7 +23,32 @@ pub mod assignment {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::intake::entity::application::Entity",
+            from = "Column::ApplicationId",
+            to = "crate::intake::entity::application::Column::Id"
+        )]
+        Application,
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::MentorId",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        Mentor,
+    }
+
+    impl Related<crate::intake::entity::application::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Application.def()
+        }
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Mentor.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -42,7 +67,32 @@ pub mod score {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::assignment::Entity",
+            from = "Column::AssignmentId",
+            to = "super::assignment::Column::Id"
+        )]
+        Assignment,
+        #[sea_orm(
+            belongs_to = "crate::intake::entity::criterion::Entity",
+            from = "Column::CriterionId",
+            to = "crate::intake::entity::criterion::Column::Id"
+        )]
+        Criterion,
+    }
+
+    impl Related<super::assignment::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Assignment.def()
+        }
+    }
+
+    impl Related<crate::intake::entity::criterion::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Criterion.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -61,7 +111,20 @@ pub mod mentor_profile {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::UserId",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

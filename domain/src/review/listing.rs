@@ -11,8 +11,8 @@ use crate::tables::{self, TablePage, TableQuery};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect,
 };
 use wire::auth::Role;
 
@@ -57,20 +57,8 @@ fn select(query: &TableQuery) -> AppResult<tables::Sorted<application::Entity>> 
             Expr::col((startup::Entity, startup::Column::Name)),
             "startup_name",
         )
-        .join(
-            JoinType::InnerJoin,
-            application::Entity::belongs_to(round::Entity)
-                .from(application::Column::RoundId)
-                .to(round::Column::Id)
-                .into(),
-        )
-        .join(
-            JoinType::InnerJoin,
-            application::Entity::belongs_to(startup::Entity)
-                .from(application::Column::StartupId)
-                .to(startup::Column::Id)
-                .into(),
-        );
+        .inner_join(round::Entity)
+        .inner_join(startup::Entity);
     if let Some(s) = tables::state_of(&query.status, super::listing_statuses(), "status")? {
         q = q.filter(application::Column::Status.eq(s));
     }
@@ -174,10 +162,8 @@ pub type RoundOption = (i64, String, String);
 /// Every application the view selects, as CSV.
 pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> AppResult<String> {
     actor.require(Role::Admin)?;
-    let time = |t: Option<DateTime<Utc>>| {
-        t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-            .unwrap_or_default()
-    };
+    let times = crate::csv::Times(actor.zone);
+    let (submitted, decided) = (times.header("submitted"), times.header("decided"));
     let mut out = crate::csv::line([
         "id",
         "round_id",
@@ -189,8 +175,8 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
         "gpu_hours_requested",
         "reviews_submitted",
         "reviews_assigned",
-        "submitted_utc",
-        "decided_utc",
+        submitted.as_str(),
+        decided.as_str(),
     ]);
     let mut batches = tables::Batches::new(select(query)?);
     while let Some(batch) = batches.next_as::<Named>(db).await? {
@@ -206,8 +192,8 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
                 a.gpu_hours.to_string(),
                 a.reviews_submitted.to_string(),
                 a.reviews_assigned.to_string(),
-                time(a.submitted_at),
-                time(a.decided_at),
+                times.cell_opt(a.submitted_at),
+                times.cell_opt(a.decided_at),
             ]));
         }
     }

@@ -10,3 +10,4 @@ pub mod decisions;
 pub mod entity;
 pub mod listing;
 pub mod reviews;
+pub mod scores;

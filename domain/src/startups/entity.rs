@@ -11,8 +11,8 @@ pub mod startup {
         pub id: i64,
         pub name: String,
         pub credit_code: Option<String>,
-        pub sector: String,
-        pub stage: String,
+        pub sector: wire::startups::Sector,
+        pub stage: wire::startups::Stage,
         pub team_size: i32,
         pub website: Option<String>,
         pub founders: String,
@@ -29,7 +29,20 @@ pub mod startup {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::CreatedBy",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        Creator,
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Creator.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -49,7 +62,32 @@ pub mod member {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::startup::Entity",
+            from = "Column::StartupId",
+            to = "super::startup::Column::Id"
+        )]
+        Startup,
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::UserId",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<super::startup::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Startup.def()
+        }
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -69,7 +107,32 @@ pub mod mentor {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::startup::Entity",
+            from = "Column::StartupId",
+            to = "super::startup::Column::Id"
+        )]
+        Startup,
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::UserId",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<super::startup::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Startup.def()
+        }
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -100,7 +163,32 @@ pub mod milestone {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::startup::Entity",
+            from = "Column::StartupId",
+            to = "super::startup::Column::Id"
+        )]
+        Startup,
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::SignedOffBy",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        SignedOffBy,
+    }
+
+    impl Related<super::startup::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Startup.def()
+        }
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::SignedOffBy.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -121,7 +209,32 @@ pub mod note {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::startup::Entity",
+            from = "Column::StartupId",
+            to = "super::startup::Column::Id"
+        )]
+        Startup,
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::AuthorId",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        Author,
+    }
+
+    impl Related<super::startup::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Startup.def()
+        }
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Author.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

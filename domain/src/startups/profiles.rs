@@ -1,6 +1,6 @@
 //! Rules of startup profiles: who may edit them, and what a valid profile is.
 use super::entity::{member, startup};
-use super::{CreditCode, StartupProfile, SECTORS, STAGES};
+use super::{CreditCode, Sector, Stage, StartupProfile};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
@@ -27,8 +27,8 @@ pub struct StartupInput {
 pub(crate) struct ValidStartup {
     pub name: String,
     pub credit_code: Option<CreditCode>,
-    pub sector: String,
-    pub stage: String,
+    pub sector: Sector,
+    pub stage: Stage,
     pub team_size: i32,
     pub website: Option<String>,
     pub founders: String,
@@ -44,16 +44,10 @@ pub(crate) fn validate(input: &StartupInput) -> AppResult<ValidStartup> {
         "" => None,
         code => checks.take(CreditCode::parse(code)),
     };
-    checks.check(
-        SECTORS.contains(&input.sector.as_str()),
-        "sector",
-        "error.sector_invalid",
-    );
-    checks.check(
-        STAGES.contains(&input.stage.as_str()),
-        "stage",
-        "error.stage_invalid",
-    );
+    let sector = Sector::parse(input.sector.trim());
+    checks.check(sector.is_some(), "sector", "error.sector_invalid");
+    let stage = Stage::parse(input.stage.trim());
+    checks.check(stage.is_some(), "stage", "error.stage_invalid");
     let team_size = input
         .team_size
         .trim()
@@ -82,8 +76,8 @@ pub(crate) fn validate(input: &StartupInput) -> AppResult<ValidStartup> {
     Ok(ValidStartup {
         name: name.into(),
         credit_code,
-        sector: input.sector.clone(),
-        stage: input.stage.clone(),
+        sector: sector.unwrap_or(Sector::Other),
+        stage: stage.unwrap_or(Stage::Idea),
         team_size: team_size.unwrap_or(1),
         website,
         founders: founders.into(),
@@ -95,8 +89,8 @@ pub fn to_profile(s: startup::Model) -> StartupProfile {
         id: s.id,
         name: s.name,
         credit_code: s.credit_code,
-        sector: s.sector,
-        stage: s.stage,
+        sector: s.sector.to_string(),
+        stage: s.stage.to_string(),
         team_size: s.team_size,
         website: s.website,
         founders: s.founders,

@@ -7,10 +7,9 @@
 use super::words::{self, lang, Bi};
 use super::world::{days, midnight, next_id, World};
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
-use domain::cluster::backend::Desired;
+use domain::credits::entity::tranche;
 use domain::credits::entity::{grant, ledger, resource, sync_job};
 use domain::credits::format_gpu_hours;
-use domain::credits::tranches::entity as tranche;
 use domain::credits::{GrantStatus, LedgerKind, SyncStatus};
 use domain::startups::incubation::{MilestoneStatus, StartupStatus, TrancheStatus};
 use rand::Rng;
@@ -137,11 +136,11 @@ impl World {
                 name: (*name).into(),
                 gpu_model: (*gpu).into(),
                 // Nothing is pushed until an admin points the resource at a cluster.
-                backend: "none".into(),
+                backend: wire::credits::BackendKind::TrackOnly,
                 cluster: (*cluster).into(),
                 account_pattern: (*pattern).into(),
                 settings: r#"{"base_url":"","secret":""}"#.into(),
-                repair_mode: "approve".into(),
+                repair_mode: wire::credits::RepairMode::Approve,
                 dialect: "auto".into(),
                 created_at: created,
                 updated_at: created,
@@ -597,11 +596,10 @@ impl World {
             let c = &self.companies[ci];
             (c.id, c.name.clone(), c.members.clone())
         };
-        let mut logins: Vec<String> = members
+        let logins: Vec<String> = members
             .iter()
             .filter_map(|id| self.user(*id).cluster_login.clone())
             .collect();
-        logins.sort();
         for r in 0..RESOURCES.len() {
             let grants: Vec<grant::Model> = grant_ids
                 .iter()
@@ -612,13 +610,13 @@ impl World {
                 continue;
             };
             let resource = &self.data.resources[r];
-            let desired = Desired {
-                account: domain::cluster::sync::account_name(resource, startup_id),
-                organization: name.clone(),
-                limit_minutes: domain::cluster::sync::limit_of(&grants),
-                members: logins.clone(),
-                freeze: false,
-            };
+            let desired = domain::cluster::allocation::of(
+                resource,
+                startup_id,
+                &name,
+                &grants,
+                logins.clone(),
+            );
             let done = Ord::min(
                 changed + Duration::seconds(self.rng.random_range(2..50)),
                 t0 - Duration::seconds(1),

@@ -189,12 +189,13 @@ impl World {
         }
         let founders_text = lines.join("\n");
         let stage = {
-            const STAGES: [(&str, u32); 5] = [
-                ("idea", 12),
-                ("prototype", 30),
-                ("seed", 35),
-                ("series_a", 17),
-                ("growth", 6),
+            use wire::startups::Stage;
+            const STAGES: [(Stage, u32); 5] = [
+                (Stage::Idea, 12),
+                (Stage::Prototype, 30),
+                (Stage::Seed, 35),
+                (Stage::SeriesA, 17),
+                (Stage::Growth, 6),
             ];
             let mut n = self.rng.random_range(0..100);
             STAGES
@@ -205,7 +206,7 @@ impl World {
                     hit
                 })
                 .map(|(s, _)| *s)
-                .unwrap_or("seed")
+                .unwrap_or(Stage::Seed)
         };
         let credit_code = self.chance(0.7).then(|| self.credit_code());
         let website = self
@@ -216,8 +217,8 @@ impl World {
             id,
             name: name.clone(),
             credit_code,
-            sector: sector.key.into(),
-            stage: stage.into(),
+            sector: sector.key,
+            stage,
             team_size,
             website,
             founders: founders_text.clone(),
@@ -369,8 +370,8 @@ impl World {
             id: s.id,
             name: s.name.clone(),
             credit_code: s.credit_code.clone(),
-            sector: s.sector.clone(),
-            stage: s.stage.clone(),
+            sector: s.sector.to_string(),
+            stage: s.stage.to_string(),
             team_size: s.team_size,
             website: s.website.clone(),
             founders: s.founders.clone(),

@@ -297,9 +297,9 @@ const WESTERN_BRAND: &[&str] = &[
     "Sextant",
 ];
 
-/// What a startup does, by sector (the keys of `domain::startups::SECTORS`).
+/// What a startup does, by sector.
 pub struct Sector {
-    pub key: &'static str,
+    pub key: wire::startups::Sector,
     /// Words that end its name: Vision / 视觉.
     pub suffixes: &'static [Bi],
     /// What it builds.
@@ -314,7 +314,7 @@ pub struct Sector {
 
 pub const SECTORS: &[Sector] = &[
     Sector {
-        key: "foundation_models",
+        key: wire::startups::Sector::FoundationModels,
         suffixes: &[("AI", "智能"), ("Intelligence", "智算"), ("Labs", "智能实验室"), ("Models", "大模型")],
         focuses: &[
             ("a 13B bilingual foundation model for enterprise documents", "面向企业文档的 130 亿参数中英双语基座模型"),
@@ -332,7 +332,7 @@ pub const SECTORS: &[Sector] = &[
         weight: 14,
     },
     Sector {
-        key: "computer_vision",
+        key: wire::startups::Sector::ComputerVision,
         suffixes: &[("Vision", "视觉"), ("Sight", "视界"), ("Perception", "感知"), ("Optics", "光学")],
         focuses: &[
             ("visual quality inspection for electronics assembly lines", "面向电子产线的视觉质检"),
@@ -350,7 +350,7 @@ pub const SECTORS: &[Sector] = &[
         weight: 12,
     },
     Sector {
-        key: "language",
+        key: wire::startups::Sector::Language,
         suffixes: &[("Language", "语言"), ("Agents", "智能体"), ("Semantics", "语义"), ("Dialogue", "对话")],
         focuses: &[
             ("LLM agents that resolve customer-service tickets end to end", "端到端处理客服工单的大模型智能体"),
@@ -368,7 +368,7 @@ pub const SECTORS: &[Sector] = &[
         weight: 16,
     },
     Sector {
-        key: "speech",
+        key: wire::startups::Sector::Speech,
         suffixes: &[("Voice", "声学"), ("Speech", "语音"), ("Audio", "听觉"), ("Acoustics", "声科")],
         focuses: &[
             ("speech recognition for Cantonese, Wu and Minnan dialects", "面向粤语、吴语与闽南语的语音识别"),
@@ -386,7 +386,7 @@ pub const SECTORS: &[Sector] = &[
         weight: 8,
     },
     Sector {
-        key: "robotics",
+        key: wire::startups::Sector::Robotics,
         suffixes: &[("Robotics", "机器人"), ("Dynamics", "动力"), ("Automation", "自动化"), ("Machines", "智造")],
         focuses: &[
             ("embodied manipulation for warehouse picking", "面向仓储拣选的具身操作"),
@@ -404,7 +404,7 @@ pub const SECTORS: &[Sector] = &[
         weight: 9,
     },
     Sector {
-        key: "autonomous_driving",
+        key: wire::startups::Sector::AutonomousDriving,
         suffixes: &[("Drive", "智驾"), ("Mobility", "出行"), ("Autonomy", "自动驾驶"), ("Motion", "智行")],
         focuses: &[
             ("end-to-end driving models for robotaxis in dense cities", "面向城市 Robotaxi 的端到端驾驶模型"),
@@ -422,7 +422,7 @@ pub const SECTORS: &[Sector] = &[
         weight: 7,
     },
     Sector {
-        key: "healthcare",
+        key: wire::startups::Sector::Healthcare,
         suffixes: &[("Health", "健康"), ("Medical", "医疗"), ("Bio", "生物"), ("MedTech", "医学影像")],
         focuses: &[
             ("medical imaging triage for chest CT", "胸部 CT 影像智能分诊"),
@@ -440,7 +440,7 @@ pub const SECTORS: &[Sector] = &[
         weight: 10,
     },
     Sector {
-        key: "finance",
+        key: wire::startups::Sector::Finance,
         suffixes: &[("Fintech", "金融科技"), ("Capital AI", "智投"), ("Risk", "风控"), ("Quant", "量化")],
         focuses: &[
             ("credit risk models for small manufacturers", "面向小微制造企业的信用风险模型"),
@@ -457,7 +457,7 @@ pub const SECTORS: &[Sector] = &[
         weight: 6,
     },
     Sector {
-        key: "industry",
+        key: wire::startups::Sector::Industry,
         suffixes: &[("Industrial AI", "工业智能"), ("Factory", "智造"), ("Inspection", "质检"), ("Energy", "能源")],
         focuses: &[
             ("predictive maintenance for wind turbines", "风电机组预测性维护"),
@@ -474,7 +474,7 @@ pub const SECTORS: &[Sector] = &[
         weight: 8,
     },
     Sector {
-        key: "education",
+        key: wire::startups::Sector::Education,
         suffixes: &[("Learning", "学习"), ("Edu", "教育"), ("Tutor", "智学"), ("Academy", "学堂")],
         focuses: &[
             ("an AI maths tutor that explains each step", "逐步讲解的 AI 数学辅导"),
@@ -491,7 +491,7 @@ pub const SECTORS: &[Sector] = &[
         weight: 5,
     },
     Sector {
-        key: "other",
+        key: wire::startups::Sector::Other,
         suffixes: &[("Tech", "科技"), ("Systems", "系统"), ("Data", "数据"), ("Cloud", "云")],
         focuses: &[
             ("a GPU scheduler that packs inference workloads", "提升推理负载装箱率的 GPU 调度器"),

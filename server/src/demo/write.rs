@@ -4,8 +4,8 @@
 use super::world::Dataset;
 use domain::auth::entity::{user, user_role};
 use domain::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
+use domain::credits::entity::tranche;
 use domain::credits::entity::{grant, ledger, resource, sync_job};
-use domain::credits::tranches::entity as tranche;
 use domain::intake::entity::{application, criterion, event, round};
 use domain::review::entity::{assignment, mentor_profile, score};
 use domain::startups::entity::{member, mentor, milestone, note, startup};

@@ -136,11 +136,11 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
     let r = resource::ActiveModel {
         name: Set("Turing H100".into()),
         gpu_model: Set("H100".into()),
-        backend: Set("slurm".into()),
+        backend: Set(domain::credits::BackendKind::Slurm),
         cluster: Set(cluster.into()),
         account_pattern: Set(format!("{prefix}-{{id}}")),
         settings: Set(settings.to_string()),
-        repair_mode: Set("approve".into()),
+        repair_mode: Set(domain::credits::RepairMode::Approve),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -283,7 +283,7 @@ pub async fn kill_mid_sync_and_compare(cluster: &str, settings: serde_json::Valu
             .await
             .unwrap()
             .unwrap();
-        let want = domain::cluster::sync::limit_of(&[g]);
+        let want = domain::cluster::allocation::limit_of(&[g]);
         assert_eq!(remote.limit_minutes, Some(want));
     }
 }

@@ -5,55 +5,38 @@
 //! browser; the rules are in `domain`, the pages in `app`.
 use serde::{Deserialize, Serialize};
 
-/// The group-robot platforms a channel can post to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
-#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
-#[serde(rename_all = "snake_case")]
-pub enum Platform {
-    #[default]
-    #[cfg_attr(feature = "ssr", sea_orm(string_value = "wecom"))]
-    Wecom,
-    #[cfg_attr(feature = "ssr", sea_orm(string_value = "dingtalk"))]
-    Dingtalk,
-    #[cfg_attr(feature = "ssr", sea_orm(string_value = "feishu"))]
-    Feishu,
+crate::states::states! {
+    /// The group-robot platforms a channel can post to; each has a label
+    /// `channels.platform_<platform>`.
+    #[derive(Default)]
+    pub enum Platform {
+        #[default]
+        Wecom = "wecom",
+        Dingtalk = "dingtalk",
+        Feishu = "feishu",
+    }
 }
 
 impl Platform {
-    pub const ALL: [Platform; 3] = [Platform::Wecom, Platform::Dingtalk, Platform::Feishu];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Platform::Wecom => "wecom",
-            Platform::Dingtalk => "dingtalk",
-            Platform::Feishu => "feishu",
-        }
-    }
-
-    pub fn parse(key: &str) -> Option<Platform> {
-        Platform::ALL.into_iter().find(|p| p.key() == key)
-    }
-
     /// Whether the platform signs with a secret of its own (WeCom's key is in the URL).
     pub fn signs(self) -> bool {
         !matches!(self, Platform::Wecom)
     }
 }
 
-/// What a channel can be told about. `Test` is the admin's test message; no one subscribes
-/// to it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelEvent {
-    ApplicationSubmitted,
-    Decision,
-    Grant,
-    CreditAlert,
-    SyncDead,
-    WaitlistPromoted,
-    CertificateIssued,
-    Test,
+crate::states::states! {
+    /// What a channel can be told about. `Test` is the admin's test message; no one subscribes
+    /// to it.
+    pub enum ChannelEvent {
+        ApplicationSubmitted = "application_submitted",
+        Decision = "decision",
+        Grant = "grant",
+        CreditAlert = "credit_alert",
+        SyncDead = "sync_dead",
+        WaitlistPromoted = "waitlist_promoted",
+        CertificateIssued = "certificate_issued",
+        Test = "test",
+    }
 }
 
 impl ChannelEvent {
@@ -68,71 +51,23 @@ impl ChannelEvent {
         ChannelEvent::CertificateIssued,
     ];
 
-    pub fn key(self) -> &'static str {
-        match self {
-            ChannelEvent::ApplicationSubmitted => "application_submitted",
-            ChannelEvent::Decision => "decision",
-            ChannelEvent::Grant => "grant",
-            ChannelEvent::CreditAlert => "credit_alert",
-            ChannelEvent::SyncDead => "sync_dead",
-            ChannelEvent::WaitlistPromoted => "waitlist_promoted",
-            ChannelEvent::CertificateIssued => "certificate_issued",
-            ChannelEvent::Test => "test",
-        }
-    }
-
-    pub fn parse(key: &str) -> Option<ChannelEvent> {
-        Self::SUBSCRIBABLE
-            .into_iter()
-            .chain([ChannelEvent::Test])
-            .find(|e| e.key() == key)
-    }
-
     /// The translation key of the event's name.
     pub fn label_key(self) -> String {
-        format!("channels.event_{}", self.key())
+        format!("channels.event_{}", self.as_str())
     }
 }
 
-/// The state of one delivery in the channels' outbox.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
-#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    #[cfg_attr(feature = "ssr", sea_orm(string_value = "pending"))]
-    Pending,
-    #[cfg_attr(feature = "ssr", sea_orm(string_value = "sent"))]
-    Sent,
-    #[cfg_attr(feature = "ssr", sea_orm(string_value = "dead"))]
-    Dead,
-}
-
-impl std::fmt::Display for DeliveryStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+crate::states::states! {
+    /// The state of one delivery in the channels' outbox; each has a label
+    /// `channels.status_<state>`.
+    pub enum DeliveryStatus {
+        Pending = "pending",
+        Sent = "sent",
+        Dead = "dead",
     }
 }
 
 impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Sent => "sent",
-            DeliveryStatus::Dead => "dead",
-        }
-    }
-
-    pub fn parse(key: &str) -> Option<DeliveryStatus> {
-        [
-            DeliveryStatus::Pending,
-            DeliveryStatus::Sent,
-            DeliveryStatus::Dead,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == key)
-    }
-
     /// Which states may follow this one: the worker sends or gives up; an admin sends a dead
     /// delivery back to the queue.
     pub fn may_become(self, next: DeliveryStatus) -> bool {
@@ -144,53 +79,28 @@ impl DeliveryStatus {
     }
 }
 
-/// Why a delivery failed, as the channel page explains it (`channels.error_<key>`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FailureKind {
-    /// No connection (refused, DNS, timeout): tried again later.
-    Unreachable,
-    /// The platform answered 5xx: tried again later.
-    ServerError,
-    /// The platform asked to slow down: tried again later.
-    RateLimited,
-    /// HTTP 4xx: the address is wrong or the robot was removed.
-    ClientError,
-    /// The platform refused the signature (DingTalk 310000, Feishu 19021): the secret is wrong.
-    Signature,
-    /// WeCom refused the key in the address (93000).
-    InvalidWebhook,
-    /// Any other error code in the platform's answer.
-    Platform,
+crate::states::states! {
+    /// Why a delivery failed, as the channel page explains it (`channels.error_<kind>`).
+    pub enum FailureKind {
+        /// No connection (refused, DNS, timeout): tried again later.
+        Unreachable = "unreachable",
+        /// The platform answered 5xx: tried again later.
+        ServerError = "server_error",
+        /// The platform asked to slow down: tried again later.
+        RateLimited = "rate_limited",
+        /// HTTP 4xx: the address is wrong or the robot was removed.
+        ClientError = "client_error",
+        /// The platform refused the signature (DingTalk 310000, Feishu 19021): the secret is
+        /// wrong.
+        Signature = "signature",
+        /// WeCom refused the key in the address (93000).
+        InvalidWebhook = "invalid_webhook",
+        /// Any other error code in the platform's answer.
+        Platform = "platform",
+    }
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 7] = [
-        FailureKind::Unreachable,
-        FailureKind::ServerError,
-        FailureKind::RateLimited,
-        FailureKind::ClientError,
-        FailureKind::Signature,
-        FailureKind::InvalidWebhook,
-        FailureKind::Platform,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            FailureKind::Unreachable => "unreachable",
-            FailureKind::ServerError => "server_error",
-            FailureKind::RateLimited => "rate_limited",
-            FailureKind::ClientError => "client_error",
-            FailureKind::Signature => "signature",
-            FailureKind::InvalidWebhook => "invalid_webhook",
-            FailureKind::Platform => "platform",
-        }
-    }
-
-    pub fn parse(key: &str) -> Option<FailureKind> {
-        Self::ALL.into_iter().find(|k| k.key() == key)
-    }
-
     /// Whether trying again later may succeed without anyone changing anything.
     pub fn transient(self) -> bool {
         matches!(
@@ -248,16 +158,10 @@ mod tests {
 
     #[test]
     fn keys_read_back() {
-        for p in Platform::ALL {
-            assert_eq!(Platform::parse(p.key()), Some(p));
-        }
         for e in ChannelEvent::SUBSCRIBABLE {
-            assert_eq!(ChannelEvent::parse(e.key()), Some(e));
+            assert_eq!(ChannelEvent::parse(e.as_str()), Some(e));
         }
         assert_eq!(ChannelEvent::parse("test"), Some(ChannelEvent::Test));
-        for k in FailureKind::ALL {
-            assert_eq!(FailureKind::parse(k.key()), Some(k));
-        }
         assert_eq!(Platform::parse("slack"), None);
     }
 

@@ -60,8 +60,44 @@ crate::states::states! {
     }
 }
 
-/// The backends a resource can use; each has a label `resources.backend_<key>`.
-pub const BACKENDS: &[&str] = &["slurm", "http", "none"];
+crate::states::states! {
+    /// The backends a resource can use; each has a label `resources.backend_<backend>`.
+    #[derive(Default)]
+    pub enum BackendKind {
+        /// Slurm's slurmrestd.
+        #[default]
+        Slurm = "slurm",
+        /// The published HTTP allocation contract.
+        Http = "http",
+        /// No cluster: grants are tracked in Hatchery only, nothing is synced.
+        TrackOnly = "none",
+    }
+}
+
+crate::states::states! {
+    /// How drift found on a resource is repaired: at each pass, or once an admin approves
+    /// (`drift.mode_<mode>`).
+    #[derive(Default)]
+    pub enum RepairMode {
+        Auto = "auto",
+        #[default]
+        Approve = "approve",
+    }
+}
+
+crate::states::states! {
+    /// Kinds of difference between the database and a cluster (`drift.kind_<kind>`).
+    pub enum DriftKind {
+        /// The cluster has no account for a startup with grants.
+        Missing = "missing",
+        /// The cap differs, or is there without the flags that make it a lifetime cap.
+        Limit = "limit",
+        Organization = "organization",
+        Members = "members",
+        /// An account on the cluster that no startup's grants explain.
+        Orphan = "orphan",
+    }
+}
 
 /// GPU-hours as people type them ("12", "12.5", "1,000") to whole GPU-minutes. At most two
 /// decimals, more than zero unless `allow_negative`, and at most a billion hours.
@@ -120,13 +156,13 @@ pub struct ResourceView {
     pub id: i64,
     pub name: String,
     pub gpu_model: String,
-    pub backend: String,
+    pub backend: BackendKind,
     pub cluster: String,
     pub account_pattern: String,
     pub base_url: String,
     /// Whether a signing secret or fixed Slurm token is stored (it is never sent back).
     pub has_secret: bool,
-    pub repair_mode: String,
+    pub repair_mode: RepairMode,
     /// Slurm: `auto`, `v0038` or `v0042`.
     pub dialect: String,
     /// Slurm: the file holding the JWT, and the user it acts as.
@@ -297,13 +333,12 @@ pub struct ResourceCredit {
     pub burn: BurnDown,
 }
 
-/// One difference between the database and the cluster. `kind` is missing, limit, members or
-/// orphan (an account on the cluster that no startup's grants explain).
+/// One difference between the database and the cluster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drift {
     pub startup_id: Option<i64>,
     pub account: String,
-    pub kind: String,
+    pub kind: DriftKind,
     pub desired: String,
     pub remote: String,
 }
@@ -312,7 +347,7 @@ pub struct Drift {
 pub struct DriftReport {
     pub resource_id: i64,
     pub resource_name: String,
-    pub repair_mode: String,
+    pub repair_mode: RepairMode,
     /// How many accounts the database wants on the resource.
     pub accounts: usize,
     pub drifts: Vec<Drift>,

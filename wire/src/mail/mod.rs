@@ -13,6 +13,28 @@ crate::states::states! {
     }
 }
 
+crate::states::states! {
+    /// What an email is about: the template it was written from (`mail.<kind>.subject`).
+    pub enum MailKind {
+        Verify = "verify",
+        Reset = "reset",
+        Invite = "invite",
+        Submitted = "submitted",
+        Assigned = "assigned",
+        AssignedBatch = "assigned_batch",
+        TeamInvite = "team_invite",
+        MentorAssigned = "mentor_assigned",
+        MilestoneReminder = "milestone_reminder",
+        MilestoneSignedOff = "milestone_signed_off",
+        IncubationEnded = "incubation_ended",
+        Grant = "grant",
+        Cohort = "cohort",
+        Certificate = "certificate",
+        Conflict = "conflict",
+        Decision = "decision",
+    }
+}
+
 /// The admin's outbox list: sortable columns (the first is the default order, newest first).
 pub const OUTBOX_COLUMNS: &[crate::tables::Column] = &[
     crate::tables::col("created", "outbox.created", true),
@@ -26,7 +48,7 @@ pub const OUTBOX_COLUMNS: &[crate::tables::Column] = &[
 pub struct OutboxRow {
     pub id: i64,
     pub to_address: String,
-    pub kind: String,
+    pub kind: MailKind,
     pub subject: String,
     pub status: MailStatus,
     pub attempts: i32,

@@ -68,8 +68,8 @@ pub const STARTUP_COLUMNS: &[Column] = &[
 pub struct StartupRow {
     pub id: i64,
     pub name: String,
-    pub sector: String,
-    pub stage: String,
+    pub sector: super::Sector,
+    pub stage: super::Stage,
     pub status: StartupStatus,
     pub residency_from: Option<NaiveDate>,
     pub residency_until: Option<NaiveDate>,

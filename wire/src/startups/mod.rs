@@ -10,23 +10,33 @@ use serde::{Deserialize, Serialize};
 
 pub use credit_code::CreditCode;
 
-/// Sectors a startup can pick; each has a translated label `sector.<key>`.
-pub const SECTORS: &[&str] = &[
-    "foundation_models",
-    "computer_vision",
-    "language",
-    "speech",
-    "robotics",
-    "autonomous_driving",
-    "healthcare",
-    "finance",
-    "industry",
-    "education",
-    "other",
-];
+crate::states::states! {
+    /// Sectors a startup can pick; each has a translated label `sector.<sector>`.
+    pub enum Sector {
+        FoundationModels = "foundation_models",
+        ComputerVision = "computer_vision",
+        Language = "language",
+        Speech = "speech",
+        Robotics = "robotics",
+        AutonomousDriving = "autonomous_driving",
+        Healthcare = "healthcare",
+        Finance = "finance",
+        Industry = "industry",
+        Education = "education",
+        Other = "other",
+    }
+}
 
-/// Stages of a startup; each has a translated label `stage.<key>`.
-pub const STAGES: &[&str] = &["idea", "prototype", "seed", "series_a", "growth"];
+crate::states::states! {
+    /// Stages of a startup; each has a translated label `stage.<stage>`.
+    pub enum Stage {
+        Idea = "idea",
+        Prototype = "prototype",
+        Seed = "seed",
+        SeriesA = "series_a",
+        Growth = "growth",
+    }
+}
 
 crate::states::states! {
     /// A team member's part: `founder` (who created the profile) or `cofounder` (who joined

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::LazyLock;
 use std::time::Duration;
+use wire::credits::BackendKind;
 
 pub mod http;
 pub mod slurm;
@@ -187,17 +188,16 @@ impl Backend {
     pub fn for_resource(r: &crate::credits::entity::resource::Model) -> SyncResult<Backend> {
         let settings: Settings = serde_json::from_str(&r.settings)
             .map_err(|e| SyncError::Config(format!("settings: {e}")))?;
-        match r.backend.as_str() {
-            "slurm" => Ok(Backend::Slurm(
+        match r.backend {
+            BackendKind::Slurm => Ok(Backend::Slurm(
                 slurm::Slurm::new(&settings, &r.cluster)?
                     .with_dialect(slurm::DialectChoice::parse(&r.dialect)?),
             )),
-            "http" => Ok(Backend::Http(http::HttpContract::new(
+            BackendKind::Http => Ok(Backend::Http(http::HttpContract::new(
                 &settings.base_url,
                 &settings.secret,
             )?)),
-            "none" => Ok(Backend::None),
-            other => Err(SyncError::Config(format!("unknown backend {other}"))),
+            BackendKind::TrackOnly => Ok(Backend::None),
         }
     }
 }

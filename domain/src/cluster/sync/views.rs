@@ -8,7 +8,6 @@ use crate::startups::entity::startup;
 use crate::tables::{self, TablePage, TableQuery};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::JoinType;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
     QuerySelect, Set,
@@ -71,20 +70,8 @@ fn jobs_select(query: &TableQuery) -> AppResult<tables::Sorted<sync_job::Entity>
             Expr::col((resource::Entity, resource::Column::Name)),
             "resource_name",
         )
-        .join(
-            JoinType::LeftJoin,
-            sync_job::Entity::belongs_to(startup::Entity)
-                .from(sync_job::Column::StartupId)
-                .to(startup::Column::Id)
-                .into(),
-        )
-        .join(
-            JoinType::InnerJoin,
-            sync_job::Entity::belongs_to(resource::Entity)
-                .from(sync_job::Column::ResourceId)
-                .to(resource::Column::Id)
-                .into(),
-        );
+        .left_join(startup::Entity)
+        .inner_join(resource::Entity);
     q = match tables::state_of(&query.status, SyncStatus::ALL, "status")? {
         Some(s) => q.filter(sync_job::Column::Status.eq(s)),
         None => q.filter(sync_job::Column::Status.ne(SyncStatus::Superseded)),
@@ -153,10 +140,12 @@ pub async fn list(
     Ok(jobs.map(job_row))
 }
 
-/// Every job the view selects, as CSV (the limit in GPU-hours, times in UTC).
+/// Every job the view selects, as CSV (the limit in GPU-hours, times in the reader's zone).
 pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> AppResult<String> {
     actor.require(Role::Admin)?;
-    let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let times = crate::csv::Times(actor.zone);
+    let (next, updated) = (times.header("next_attempt"), times.header("updated"));
+    let time = |t: DateTime<Utc>| times.cell(t);
     let mut out = crate::csv::line([
         "id",
         "startup_id",
@@ -165,8 +154,8 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
         "limit_gpu_hours",
         "status",
         "attempts",
-        "next_attempt_utc",
-        "updated_utc",
+        next.as_str(),
+        updated.as_str(),
         "last_error",
     ]);
     let mut batches = tables::Batches::new(jobs_select(query)?);

@@ -4,7 +4,7 @@ use super::notify::{tell_team, usage_alerts};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::credits::entity::{grant, ledger as ledger_entity, resource};
-use crate::credits::ledger::{append, Entry};
+use crate::credits::ledger::{append, set_status, Entry};
 use crate::credits::usage::spill_over;
 use crate::credits::{parse_gpu_hours, GrantStatus, LedgerKind};
 use crate::error::{AppError, AppResult};
@@ -170,7 +170,6 @@ pub async fn create(
     )
     .await?;
     let tranches = crate::credits::tranches::insert(&txn, &g, tranches).await?;
-    crate::cluster::sync::enqueue(&txn, &r, s.id).await?;
     record(&txn, actor, "grant.created", None, &g).await?;
     if !tranches.is_empty() {
         audit::record(
@@ -253,7 +252,6 @@ pub async fn adjust(
     if pct < 100 {
         rearm.exec(&txn).await?;
     }
-    crate::cluster::sync::enqueue(&txn, &r, g.startup_id).await?;
     record(&txn, actor, "grant.adjusted", Some(&before), &g).await?;
     tell_team(&txn, settings, &g, &r, "adjusted").await?;
     txn.commit().await?;
@@ -312,14 +310,13 @@ pub async fn transition(
         )
         .await?;
     }
-    let mut a: grant::ActiveModel = g.into();
-    a.status = sea_orm::Set(to);
-    a.updated_at = sea_orm::Set(now);
-    let g = sea_orm::ActiveModelTrait::update(a, &txn).await?;
+    // Another admin's change of the same grant, committed since it was read, wins.
+    let g = set_status(&txn, g, to, now)
+        .await?
+        .ok_or_else(|| AppError::conflict("error.grant_transition"))?;
     if to == GrantStatus::Revoked {
         crate::credits::tranches::cancel_for_grant(&txn, Some(actor.user_id), g.id).await?;
     }
-    crate::cluster::sync::enqueue(&txn, &r, g.startup_id).await?;
     record(&txn, actor, action, Some(&before), &g).await?;
     tell_team(&txn, settings, &g, &r, to.as_str()).await?;
     txn.commit().await?;
@@ -364,25 +361,10 @@ pub async fn expire_due(
             )
             .await?;
         }
-        let updated = grant::Entity::update_many()
-            .col_expr(
-                grant::Column::Status,
-                sea_orm::sea_query::Expr::value(GrantStatus::Expired),
-            )
-            .col_expr(
-                grant::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(grant::Column::Id.eq(g.id))
-            .filter(grant::Column::Status.eq(before.status))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
+        let Some(g) = set_status(&txn, g, GrantStatus::Expired, now).await? else {
             continue;
-        }
-        g.status = GrantStatus::Expired;
+        };
         crate::credits::tranches::cancel_for_grant(&txn, None, g.id).await?;
-        crate::cluster::sync::enqueue(&txn, &r, g.startup_id).await?;
         audit::record(
             &txn,
             Change {
@@ -470,7 +452,6 @@ pub async fn record_usage(
     for g in &touched {
         usage_alerts(&txn, settings, g, &r, Utc::now()).await?;
     }
-    crate::cluster::sync::enqueue(&txn, &r, startup_id).await?;
     txn.commit().await?;
     Ok(!touched.is_empty())
 }

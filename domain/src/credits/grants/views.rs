@@ -45,20 +45,8 @@ pub(super) fn named() -> Select<grant::Entity> {
             Expr::col((resource::Entity, resource::Column::GpuModel)),
             "gpu_model",
         )
-        .join(
-            JoinType::InnerJoin,
-            grant::Entity::belongs_to(startup::Entity)
-                .from(grant::Column::StartupId)
-                .to(startup::Column::Id)
-                .into(),
-        )
-        .join(
-            JoinType::InnerJoin,
-            grant::Entity::belongs_to(resource::Entity)
-                .from(grant::Column::ResourceId)
-                .to(resource::Column::Id)
-                .into(),
-        )
+        .inner_join(startup::Entity)
+        .inner_join(resource::Entity)
 }
 
 /// Rows for grants already read: their names and sync state (two queries).
@@ -273,9 +261,11 @@ pub async fn list(
     Ok(page.map(Synced::into_row))
 }
 
-/// Every grant the view selects, as CSV (GPU-hours, times in UTC).
+/// Every grant the view selects, as CSV (GPU-hours, times in the reader's zone).
 pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> AppResult<String> {
     actor.require(Role::Admin)?;
+    let times = crate::csv::Times(actor.zone);
+    let (valid_from, valid_until) = (times.header("valid_from"), times.header("valid_until"));
     let mut out = crate::csv::line([
         "id",
         "startup_id",
@@ -288,13 +278,13 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
         "consumed_gpu_hours",
         "forfeited_gpu_hours",
         "remaining_gpu_hours",
-        "valid_from_utc",
-        "valid_until_utc",
+        valid_from.as_str(),
+        valid_until.as_str(),
         "sync_status",
         "reason",
     ]);
     let hours = |m: i64| format!("{:.2}", m as f64 / 60.0);
-    let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let time = |t: DateTime<Utc>| times.cell(t);
     let mut batches = tables::Batches::new(grants_select(query)?);
     while let Some(batch) = batches.next_as::<Named>(db).await? {
         for g in with_sync(db, batch).await? {
