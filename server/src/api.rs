@@ -503,7 +503,7 @@ async fn list_cohorts(
                 id: c.id,
                 title_en: c.title_en,
                 title_zh: c.title_zh,
-                track: c.track,
+                track: c.track.to_string(),
                 capacity: c.capacity,
                 enrolled: c.enrolled,
                 waitlisted: c.waitlisted,

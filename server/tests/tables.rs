@@ -524,7 +524,7 @@ async fn people_cohorts_applications_and_outbox_lists_filter_and_export() {
         domain::cohorts::entity::cohort::ActiveModel {
             title_en: Set(title.into()),
             title_zh: Set(format!("{title} 中文")),
-            track: Set(track.into()),
+            track: Set(track.parse().unwrap()),
             description_en: Set("d".into()),
             description_zh: Set("d".into()),
             capacity: Set(10),

@@ -1,5 +1,6 @@
 //! API tokens (admins): issue one (shown once), see when each was last used, revoke.
 use super::server_fns::{get_api_tokens, IssueApiToken, RevokeApiToken};
+use super::TokenScope;
 use crate::components::{
     action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, Form, Submit,
     TextField,
@@ -79,8 +80,9 @@ pub fn ApiTokensPage() -> impl IntoView {
                     <div class="field">
                         <label for="f-scope">{locale.t("tokens.scope")}</label>
                         <select id="f-scope" name="scope">
-                            <option value="read">{locale.t("tokens.scope_read")}</option>
-                            <option value="write">{locale.t("tokens.scope_write")}</option>
+                            {TokenScope::ALL.iter().map(|s| view! {
+                                <option value=s.as_str()>{locale.t(&format!("tokens.scope_{s}"))}</option>
+                            }).collect_view()}
                         </select>
                     </div>
                     <Submit testid="issue-token">{locale.t("tokens.issue")}</Submit>

@@ -6,7 +6,7 @@ use super::server_fns::{
     MarkAttendance, RemoveEnrolment, SaveCohort,
 };
 use super::{
-    AttendanceSource, CohortAdmin, CohortForm, SessionView, COHORT_COLUMNS, PHASES, TRACKS,
+    AttendanceSource, CohortAdmin, CohortForm, SessionView, Track, COHORT_COLUMNS, PHASES,
 };
 use crate::cohorts::EnrolmentStatus;
 use crate::components::{
@@ -48,7 +48,7 @@ pub fn AdminCohortsPage() -> impl IntoView {
                 .iter()
                 .map(|k| (k.to_string(), locale.t(&format!("cohorts.phase_{k}"))))
                 .collect::<Vec<_>>();
-            let tracks = TRACKS
+            let tracks = Track::ALL
                 .iter()
                 .map(|k| (k.to_string(), locale.t(&format!("track.{k}"))))
                 .collect::<Vec<_>>();
@@ -114,7 +114,7 @@ pub fn AdminCohortsPage() -> impl IntoView {
 pub fn NewCohortPage() -> impl IntoView {
     let locale = use_locale();
     let form = CohortForm {
-        track: TRACKS[0].into(),
+        track: Track::ALL[0].to_string(),
         capacity: "30".into(),
         completion_percent: "80".into(),
         ..Default::default()
@@ -145,8 +145,8 @@ fn CohortSettings(form: CohortForm) -> impl IntoView {
             <div class="field">
                 <label for="f-track">{locale.t("cohorts.track")}</label>
                 <select id="f-track" name="track">
-                    {TRACKS.iter().map(|t| view! {
-                        <option value=*t selected=*t == track.as_str()>{locale.t(&format!("track.{t}"))}</option>
+                    {Track::ALL.iter().map(|t| view! {
+                        <option value=t.as_str() selected=t.as_str() == track.as_str()>{locale.t(&format!("track.{t}"))}</option>
                     }).collect_view()}
                 </select>
             </div>

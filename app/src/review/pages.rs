@@ -3,7 +3,7 @@ use super::server_fns::{
     get_review, get_round_applications, my_affiliations, review_queue, AssignReviewer, AutoAssign,
     DeclareConflict, SaveAffiliations, SubmitReview,
 };
-use super::{BoardView, RoundApplicationRow, BOARD_FILTERS, RECOMMENDATIONS};
+use super::{BoardView, Recommendation, RoundApplicationRow, BOARD_FILTERS};
 use crate::components::{data_version, format_time, mutation, param_id, ErrorPage, Form, Submit};
 use crate::i18n::use_locale;
 use crate::intake::ApplicationStatus;
@@ -257,7 +257,7 @@ pub fn ReviewFormPage() -> impl IntoView {
                                         .into_any()
                                     } else {
                                         let editable = r.editable;
-                                        let current = r.recommendation.clone().unwrap_or_default();
+                                        let current = r.recommendation;
                                         view! {
                                             <h2>{locale.t("review.your_review")}</h2>
                                             {(!editable).then(|| view! { <p class="banner notice">{locale.t("error.review_closed")}</p> })}
@@ -285,8 +285,8 @@ pub fn ReviewFormPage() -> impl IntoView {
                                                     <label for="f-recommendation">{locale.t("review.recommendation")}</label>
                                                     <select id="f-recommendation" name="recommendation" disabled=!editable>
                                                         <option value="">{locale.t("review.choose")}</option>
-                                                        {RECOMMENDATIONS.iter().map(|k| view! {
-                                                            <option value=*k selected=current == *k>{locale.t(&format!("review.recommend_{k}"))}</option>
+                                                        {Recommendation::ALL.iter().map(|&k| view! {
+                                                            <option value=k.as_str() selected=current == Some(k)>{locale.t(&format!("review.recommend_{k}"))}</option>
                                                         }).collect_view()}
                                                     </select>
                                                 </div>
@@ -442,7 +442,7 @@ fn BoardRowView(row: super::BoardRow) -> impl IntoView {
                         {row.reviews.iter().map(|r| view! {
                             <li>
                                 <strong>{r.mentor_name.clone()}</strong> " · " {format!("{:.2}", r.total)} " · "
-                                {locale.t(&format!("review.recommend_{}", r.recommendation))}
+                                {r.recommendation.map(|k| locale.t(&format!("review.recommend_{k}"))).unwrap_or_default()}
                                 <p class="answer">{r.feedback_applicant.clone()}</p>
                                 {(!r.notes_committee.is_empty()).then(|| view! { <p class="hint answer">{r.notes_committee.clone()}</p> })}
                             </li>

@@ -14,7 +14,7 @@ pub mod api_token {
         /// The token's first characters, so people can tell their tokens apart.
         pub prefix: String,
         /// `read` or `write` (which includes read).
-        pub scope: String,
+        pub scope: wire::admin::TokenScope,
         pub created_by: i64,
         pub created_at: DateTimeUtc,
         pub last_used_at: Option<DateTimeUtc>,

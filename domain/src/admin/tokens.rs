@@ -1,7 +1,7 @@
 //! API tokens (admins): issued for the park's other systems, shown once, stored as SHA-256,
 //! scoped `read` or `write`, revocable. A token acts with the roles of the admin who issued
 //! it, checked at every call, so a token dies with its issuer's admin role.
-use super::ApiTokenRow;
+use super::{ApiTokenRow, TokenScope};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::accounts::{roles_of, users_by_id};
@@ -18,7 +18,6 @@ use wire::auth::Role;
 
 use super::entity::api_token as entity;
 
-pub const SCOPES: &[&str] = &["read", "write"];
 /// What every token starts with, so secret scanners can recognise one.
 pub const TOKEN_PREFIX: &str = "hat_";
 
@@ -37,16 +36,15 @@ pub async fn issue(
     if name.chars().count() > 100 {
         return Err(AppError::invalid("name", "error.too_long"));
     }
-    if !SCOPES.contains(&scope) {
-        return Err(AppError::invalid("scope", "error.scope_invalid"));
-    }
+    let scope = TokenScope::parse(scope.trim())
+        .ok_or_else(|| AppError::invalid("scope", "error.scope_invalid"))?;
     let token = format!("{TOKEN_PREFIX}{}", crate::auth::tokens::new_token());
     let txn = crate::txn::begin(db).await?;
     let row = entity::ActiveModel {
         name: Set(name.to_string()),
         token_hash: Set(hash_token(&token)),
         prefix: Set(token[..12].to_string()),
-        scope: Set(scope.to_string()),
+        scope: Set(scope),
         created_by: Set(actor.user_id),
         created_at: Set(Utc::now()),
         last_used_at: Set(None),
@@ -182,6 +180,6 @@ pub async fn authenticate(
     Ok(TokenCaller {
         actor: actor_of(issuer, roles, park_zone),
         token_id: t.id,
-        can_write: t.scope == "write",
+        can_write: t.scope == TokenScope::Write,
     })
 }

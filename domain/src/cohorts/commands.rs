@@ -1,6 +1,6 @@
 //! Changes to cohorts (admin): creating and editing one, its sessions, and the roster's lock.
 use super::entity::{attendance, cohort, session};
-use super::{CohortForm, TRACKS};
+use super::{CohortForm, Track};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
@@ -19,7 +19,7 @@ pub const MAX_CAPACITY: i32 = 10_000;
 pub(crate) struct ValidCohort {
     pub(crate) title_en: String,
     pub(crate) title_zh: String,
-    pub(crate) track: String,
+    pub(crate) track: Track,
     pub(crate) description_en: String,
     pub(crate) description_zh: String,
     pub(crate) capacity: i32,
@@ -51,11 +51,8 @@ pub(crate) fn validate(input: &CohortForm, zone: crate::time::Zone) -> AppResult
     let mut checks = crate::error::Checks::new();
     let title_en = checks.value(required(&input.title_en, "title_en", 200));
     let title_zh = checks.value(required(&input.title_zh, "title_zh", 200));
-    checks.check(
-        TRACKS.contains(&input.track.as_str()),
-        "track",
-        "error.track_invalid",
-    );
+    let track = Track::parse(input.track.trim());
+    checks.check(track.is_some(), "track", "error.track_invalid");
     let description_en = checks.value(required(&input.description_en, "description_en", 5000));
     let description_zh = checks.value(required(&input.description_zh, "description_zh", 5000));
     let capacity = checks.value(parse_capacity(&input.capacity));
@@ -91,7 +88,7 @@ pub(crate) fn validate(input: &CohortForm, zone: crate::time::Zone) -> AppResult
     Ok(ValidCohort {
         title_en,
         title_zh,
-        track: input.track.clone(),
+        track: track.unwrap_or(Track::AiEngineering),
         description_en,
         description_zh,
         capacity,
@@ -109,7 +106,7 @@ pub(crate) fn to_form(c: &cohort::Model, zone: crate::time::Zone) -> CohortForm 
         id: c.id,
         title_en: c.title_en.clone(),
         title_zh: c.title_zh.clone(),
-        track: c.track.clone(),
+        track: c.track.to_string(),
         description_en: c.description_en.clone(),
         description_zh: c.description_zh.clone(),
         capacity: c.capacity.to_string(),

@@ -10,7 +10,7 @@ pub mod cohort {
         pub id: i64,
         pub title_en: String,
         pub title_zh: String,
-        pub track: String,
+        pub track: wire::cohorts::Track,
         pub description_en: String,
         pub description_zh: String,
         pub capacity: i32,

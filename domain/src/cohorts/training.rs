@@ -83,7 +83,7 @@ pub fn certificate_view(cert: certificate::Model, c: &cohort::Model) -> Certific
         holder_name: cert.holder_name,
         cohort_title_en: c.title_en.clone(),
         cohort_title_zh: c.title_zh.clone(),
-        track: c.track.clone(),
+        track: c.track,
         starts_on: c.starts_on,
         ends_on: c.ends_on,
         sessions_attended: cert.sessions_attended,

@@ -1,7 +1,7 @@
 //! Cohorts as people see them: the public list, a cohort's page, an admin's view and table.
 //! A person's own training and the certificates anyone can verify are in `training`.
 use super::entity::{attendance, certificate, cohort, enrolment, session};
-use super::{CohortAdmin, CohortCard, CohortDetail, MyEnrolment, RosterRow, SessionView, TRACKS};
+use super::{CohortAdmin, CohortCard, CohortDetail, MyEnrolment, RosterRow, SessionView, Track};
 use crate::access::Actor;
 use crate::auth::accounts::users_by_id;
 use crate::cohorts::commands::to_form;
@@ -52,7 +52,7 @@ pub(crate) fn card(
         id: c.id,
         title_en: c.title_en.clone(),
         title_zh: c.title_zh.clone(),
-        track: c.track.clone(),
+        track: c.track,
         capacity: c.capacity,
         enrolled: n(EnrolmentStatus::Enrolled),
         waitlisted: n(EnrolmentStatus::Waitlisted),
@@ -145,7 +145,7 @@ pub(crate) fn admin_select(
         Some(_) => q = q.filter(cohort::Column::EndsOn.lt(today)),
         None => {}
     }
-    if let Some(track) = tables::one_of(&query.of, TRACKS, "of")? {
+    if let Some(track) = tables::state_of(&query.of, Track::ALL, "of")? {
         q = q.filter(cohort::Column::Track.eq(track));
     }
     if let Some(pattern) = tables::search(query)? {
@@ -214,7 +214,7 @@ pub async fn admin_csv(
                 c.id.to_string(),
                 c.title_en,
                 c.title_zh,
-                c.track,
+                c.track.to_string(),
                 c.starts_on.to_string(),
                 c.ends_on.to_string(),
                 c.capacity.to_string(),

@@ -197,7 +197,7 @@ pub async fn board(
                 .map(|x| ReviewSummary {
                     mentor_name: mentors.get(&x.mentor_id).cloned().unwrap_or_default(),
                     total: totals[&x.id],
-                    recommendation: x.recommendation.clone().unwrap_or_default(),
+                    recommendation: x.recommendation,
                     feedback_applicant: x.feedback_applicant.clone(),
                     notes_committee: x.notes_committee.clone(),
                 })

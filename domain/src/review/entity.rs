@@ -12,7 +12,7 @@ pub mod assignment {
         pub application_id: i64,
         pub mentor_id: i64,
         pub status: Status,
-        pub recommendation: Option<String>,
+        pub recommendation: Option<wire::review::Recommendation>,
         pub feedback_applicant: String,
         pub notes_committee: String,
         pub conflict_reason: Option<String>,

@@ -1,6 +1,6 @@
 //! A mentor's queue and reviews: rubric scores, feedback, and conflicts declared instead.
 use super::entity::{assignment, score};
-use super::{CriterionScore, QueueItem, ReviewPage, RECOMMENDATIONS};
+use super::{CriterionScore, QueueItem, Recommendation, ReviewPage};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult};
@@ -187,7 +187,7 @@ pub async fn review_page(
                 score: scores.get(&k.id).copied(),
             })
             .collect(),
-        recommendation: x.recommendation.clone(),
+        recommendation: x.recommendation,
         feedback_applicant: x.feedback_applicant.clone(),
         notes_committee: x.notes_committee.clone(),
         conflict_reason: x.conflict_reason.clone(),
@@ -244,12 +244,8 @@ pub async fn submit_review(
     {
         return Err(AppError::invalid("scores", "error.score_unknown_criterion"));
     }
-    if !RECOMMENDATIONS.contains(&input.recommendation.as_str()) {
-        return Err(AppError::invalid(
-            "recommendation",
-            "error.recommendation_invalid",
-        ));
-    }
+    let recommendation = Recommendation::parse(input.recommendation.trim())
+        .ok_or_else(|| AppError::invalid("recommendation", "error.recommendation_invalid"))?;
     let feedback = input.feedback_applicant.trim();
     if feedback.is_empty() {
         return Err(AppError::invalid(
@@ -277,7 +273,7 @@ pub async fn submit_review(
     let revised = x.status == AssignmentStatus::Submitted;
     let mut active: assignment::ActiveModel = x.clone().into();
     active.status = Set(AssignmentStatus::Submitted);
-    active.recommendation = Set(Some(input.recommendation.clone()));
+    active.recommendation = Set(Some(recommendation));
     active.feedback_applicant = Set(feedback.to_string());
     active.notes_committee = Set(input.notes_committee.trim().to_string());
     active.submitted_at = Set(Some(now));

@@ -11,6 +11,7 @@ use domain::review::AssignmentStatus;
 use domain::startups::entity::{member, startup};
 use domain::startups::{CreditCode, StartupProfile};
 use rand::Rng;
+use wire::review::Recommendation;
 
 /// The park ran a few batches before the demo's history begins.
 const FIRST_BATCH: usize = 4;
@@ -591,19 +592,19 @@ impl World {
                 }
                 let mean = total / weights;
                 let recommendation = if mean >= 3.6 {
-                    "accept"
+                    Recommendation::Accept
                 } else if mean >= 2.9 {
-                    "waitlist"
+                    Recommendation::Waitlist
                 } else {
-                    "reject"
+                    Recommendation::Reject
                 };
                 let feedback: Vec<_> = words::FEEDBACK
                     .iter()
-                    .filter(|(_, r)| *r == recommendation)
+                    .filter(|(_, r)| *r == recommendation.as_str())
                     .collect();
                 let (text, _) = **words::pick(&mut self.rng, &feedback);
                 x.status = AssignmentStatus::Submitted;
-                x.recommendation = Some(recommendation.into());
+                x.recommendation = Some(recommendation);
                 x.feedback_applicant = lang(text, zh).into();
                 x.notes_committee =
                     lang(*words::pick(&mut self.rng, words::COMMITTEE_NOTES), zh).into();

@@ -335,7 +335,7 @@ impl World {
             id,
             title_en: format!("{} · cohort {number} ({season_en} {year})", track.title.0),
             title_zh: format!("{}第 {number} 期（{year} 年{season_zh}）", track.title.1),
-            track: track.key.into(),
+            track: track.key,
             description_en: track.description.0.into(),
             description_zh: track.description.1.into(),
             capacity: capacity as i32,

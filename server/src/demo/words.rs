@@ -896,9 +896,9 @@ pub const REDUCTIONS: &[Bi] = &[("Unused hours returned to the pool", "未使用
 
 pub const REVOCATIONS: &[Bi] = &[("The startup left the programme", "企业退出孵化")];
 
-/// A training track (the keys of `domain::cohorts::TRACKS`): title, description and sessions.
+/// A training track: title, description and sessions.
 pub struct Track {
-    pub key: &'static str,
+    pub key: wire::cohorts::Track,
     pub title: Bi,
     pub description: Bi,
     pub topics: &'static [&'static str],
@@ -906,7 +906,7 @@ pub struct Track {
 
 pub const TRACKS: &[Track] = &[
     Track {
-        key: "ai_engineering",
+        key: wire::cohorts::Track::AiEngineering,
         title: ("LLM Application Engineering", "大模型应用工程"),
         description: (
             "Eight weeks from prompt to production: retrieval, tools, evaluation and serving.",
@@ -926,7 +926,7 @@ pub const TRACKS: &[Track] = &[
         ],
     },
     Track {
-        key: "mlops",
+        key: wire::cohorts::Track::Mlops,
         title: ("MLOps on the Park Cluster", "园区集群 MLOps 实战"),
         description: (
             "Slurm, containers and experiment tracking on the park's GPUs.",
@@ -944,7 +944,7 @@ pub const TRACKS: &[Track] = &[
         ],
     },
     Track {
-        key: "data",
+        key: wire::cohorts::Track::Data,
         title: ("Data Engineering for AI", "面向 AI 的数据工程"),
         description: (
             "Collecting, cleaning, labelling and licensing training data.",
@@ -962,7 +962,7 @@ pub const TRACKS: &[Track] = &[
         ],
     },
     Track {
-        key: "ai_product",
+        key: wire::cohorts::Track::AiProduct,
         title: ("AI Product Management", "AI 产品经理"),
         description: (
             "Turning models into products customers pay for.",
@@ -979,7 +979,7 @@ pub const TRACKS: &[Track] = &[
         ],
     },
     Track {
-        key: "entrepreneurship",
+        key: wire::cohorts::Track::Entrepreneurship,
         title: ("Founder Bootcamp", "创始人训练营"),
         description: (
             "Company law, fundraising, hiring and the park's support programmes.",
@@ -996,7 +996,7 @@ pub const TRACKS: &[Track] = &[
         ],
     },
     Track {
-        key: "research",
+        key: wire::cohorts::Track::Research,
         title: ("Reading Group: Frontier Models", "前沿模型读书会"),
         description: (
             "Researchers from the park's labs read and reproduce recent papers.",

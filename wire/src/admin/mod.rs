@@ -96,13 +96,21 @@ pub struct AuditPage {
     pub more: bool,
 }
 
+crate::states::states! {
+    /// What an API token may do (`tokens.scope_<scope>`): read, or also write.
+    pub enum TokenScope {
+        Read = "read",
+        Write = "write",
+    }
+}
+
 /// An API token as its list shows it (never the token itself).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiTokenRow {
     pub id: i64,
     pub name: String,
     pub prefix: String,
-    pub scope: String,
+    pub scope: TokenScope,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,

@@ -7,15 +7,17 @@ use crate::i18n::Locale;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Tracks a cohort can belong to; each has a translated label `track.<key>`.
-pub const TRACKS: &[&str] = &[
-    "ai_engineering",
-    "mlops",
-    "data",
-    "ai_product",
-    "entrepreneurship",
-    "research",
-];
+crate::states::states! {
+    /// Tracks a cohort can belong to; each has a translated label `track.<track>`.
+    pub enum Track {
+        AiEngineering = "ai_engineering",
+        Mlops = "mlops",
+        Data = "data",
+        AiProduct = "ai_product",
+        Entrepreneurship = "entrepreneurship",
+        Research = "research",
+    }
+}
 
 crate::states::states! {
     /// Who marked an attendance: an admin on the roster, or the attendee checking in with
@@ -61,7 +63,7 @@ pub struct CohortCard {
     pub id: i64,
     pub title_en: String,
     pub title_zh: String,
-    pub track: String,
+    pub track: Track,
     pub capacity: i32,
     pub enrolled: i64,
     pub waitlisted: i64,
@@ -190,7 +192,7 @@ pub struct CertificateView {
     pub holder_name: String,
     pub cohort_title_en: String,
     pub cohort_title_zh: String,
-    pub track: String,
+    pub track: Track,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     pub sessions_attended: i32,

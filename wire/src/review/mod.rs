@@ -49,8 +49,14 @@ pub const APPLICATION_COLUMNS: &[crate::tables::Column] = &[
     crate::tables::col("decided", "applications.decided", true),
 ];
 
-/// What a mentor may recommend; each has a label `review.recommend_<key>`.
-pub const RECOMMENDATIONS: &[&str] = &["accept", "waitlist", "reject"];
+crate::states::states! {
+    /// What a mentor recommends (`review.recommend_<recommendation>`).
+    pub enum Recommendation {
+        Accept = "accept",
+        Waitlist = "waitlist",
+        Reject = "reject",
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueItem {
@@ -86,7 +92,7 @@ pub struct ReviewPage {
     pub profile: crate::startups::StartupProfile,
     pub fields: crate::intake::ApplicationFields,
     pub criteria: Vec<CriterionScore>,
-    pub recommendation: Option<String>,
+    pub recommendation: Option<Recommendation>,
     pub feedback_applicant: String,
     pub notes_committee: String,
     pub conflict_reason: Option<String>,
@@ -156,7 +162,8 @@ pub fn needs_reviewers(row: &RoundApplicationRow, wanted: usize) -> bool {
 pub struct ReviewSummary {
     pub mentor_name: String,
     pub total: f64,
-    pub recommendation: String,
+    /// None only for a review submitted before recommendations were required.
+    pub recommendation: Option<Recommendation>,
     pub feedback_applicant: String,
     pub notes_committee: String,
 }
