@@ -8,8 +8,8 @@
 //!
 //! A capability calls only those below it, in this order (`tests/layers.rs` holds it):
 //! the kernel (the top-level files: `access`, `audit`, `client`, `csv`, `queue`, `state`,
-//! `tables`, `txn`) → mail → channels → cluster → auth → startups → credits → incubation →
-//! intake → review → cohorts → admin. Entities lie beneath them all (their relations run
+//! `tables`, `txn`) → mail → channels → cluster → auth → startups → credits → settlement →
+//! incubation → intake → review → cohorts → admin. Entities lie beneath them all (their relations run
 //! both ways). No call goes upward.
 pub use wire::{error, i18n, time};
 
@@ -32,4 +32,5 @@ pub mod incubation;
 pub mod intake;
 pub mod mail;
 pub mod review;
+pub mod settlement;
 pub mod startups;

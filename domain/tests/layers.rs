@@ -13,6 +13,7 @@ const ORDER: &[&str] = &[
     "auth",
     "startups",
     "credits",
+    "settlement",
     "incubation",
     "intake",
     "review",
