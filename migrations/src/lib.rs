@@ -16,6 +16,7 @@ mod m20261206_000012_request_limits;
 mod m20261206_000013_resource_dialect;
 mod m20261206_000014_chat_channels;
 mod m20261206_000015_user_time_zone;
+mod m20261207_000016_prices;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_resource_dialect::Migration),
             Box::new(m20261206_000014_chat_channels::Migration),
             Box::new(m20261206_000015_user_time_zone::Migration),
+            Box::new(m20261207_000016_prices::Migration),
         ]
     }
 }

@@ -167,6 +167,12 @@ impl std::fmt::Display for Zone {
     }
 }
 
+/// A day as a date field sends it (`2027-01-31`); a clear message naming `field` otherwise.
+pub fn parse_day(value: &str, field: &str) -> AppResult<NaiveDate> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(field, "error.date_invalid"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,9 @@
 //! Server functions for GPU credit.
 // A form's fields arrive as arguments, one per input.
 #![allow(clippy::too_many_arguments)]
-use super::{GrantDetail, GrantFormOptions, GrantRow, ResourceView, StartupCredit, SyncJobRow};
+use super::{
+    GrantDetail, GrantFormOptions, GrantRow, PriceRow, ResourceView, StartupCredit, SyncJobRow,
+};
 use crate::error::AppError;
 use crate::tables::{TablePage, TableQuery};
 use leptos::prelude::*;
@@ -40,6 +42,9 @@ pub async fn save_resource(
     #[server(default)] token_user: String,
     #[server(default)] parent_account: String,
     #[server(default)] enforcement: String,
+    #[server(default)] domestic: String,
+    #[server(default)] provider: String,
+    #[server(default)] provider_credit_code: String,
 ) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
@@ -57,9 +62,41 @@ pub async fn save_resource(
         token_user,
         parent_account,
         enforcement,
+        domestic: !domestic.is_empty(),
+        provider,
+        provider_credit_code,
     };
     domain::credits::resources::save(&state.db, &actor, (id > 0).then_some(id), input).await?;
     redirect_with_notice("/admin/resources", "saved");
+    Ok(())
+}
+
+/// A resource's prices, the newest first.
+#[server(prefix = "/api", endpoint = "resource_prices")]
+pub async fn resource_prices(id: i64) -> Result<Vec<PriceRow>, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::credits::prices::history(&state.db, &actor, id).await
+}
+
+/// Adds a price from a day on; back to the resource's page.
+#[server(prefix = "/api", endpoint = "add_price")]
+pub async fn add_price(
+    #[server(default)] resource_id: i64,
+    #[server(default)] yuan_per_gpu_hour: String,
+    #[server(default)] starts_on: String,
+    #[server(default)] note: String,
+) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let input = domain::credits::prices::PriceInput {
+        resource_id,
+        yuan_per_gpu_hour,
+        starts_on,
+        note,
+    };
+    domain::credits::prices::add(&state.db, &actor, input).await?;
+    redirect_with_notice(&format!("/admin/resources/{resource_id}"), "price_added");
     Ok(())
 }
 

@@ -156,6 +156,9 @@ mod tests {
             dialect: "auto".into(),
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
+            domestic: false,
+            provider: String::new(),
+            provider_credit_code: None,
         }
     }
 

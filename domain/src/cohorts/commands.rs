@@ -32,8 +32,7 @@ pub(crate) struct ValidCohort {
 }
 
 pub(crate) fn parse_date(value: &str, field: &str) -> AppResult<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, "error.date_invalid"))
+    crate::time::parse_day(value, field)
 }
 
 /// A capacity as typed: a whole number of places, 1 to 10,000.

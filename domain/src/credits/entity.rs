@@ -26,6 +26,12 @@ pub mod resource {
         pub dialect: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// Domestic compute (some programmes pay a higher rate for it).
+        pub domestic: bool,
+        /// Who provides the compute (the cluster operator, perhaps the park's vendor).
+        pub provider: String,
+        /// The provider's unified social credit code, when known.
+        pub provider_credit_code: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -276,6 +282,55 @@ pub mod tranche {
     impl Related<crate::startups::entity::milestone::Entity> for Entity {
         fn to() -> RelationDef {
             Relation::Milestone.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod price {
+    use sea_orm::entity::prelude::*;
+
+    /// A resource's price per GPU-hour from a day on, until the next one starts. Never edited:
+    /// every charge keeps the price in force on the day its job ended.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "resource_prices")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub resource_id: i64,
+        pub fen_per_gpu_hour: i64,
+        pub starts_on: Date,
+        pub note: String,
+        pub created_by: Option<i64>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::resource::Entity",
+            from = "Column::ResourceId",
+            to = "super::resource::Column::Id"
+        )]
+        Resource,
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user::Entity",
+            from = "Column::CreatedBy",
+            to = "crate::auth::entity::user::Column::Id"
+        )]
+        Creator,
+    }
+
+    impl Related<super::resource::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Resource.def()
+        }
+    }
+
+    impl Related<crate::auth::entity::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Creator.def()
         }
     }
 

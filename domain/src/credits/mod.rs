@@ -9,6 +9,7 @@ pub mod entity;
 pub mod grants;
 pub mod ledger;
 pub mod ledger_table;
+pub mod prices;
 pub mod resources;
 pub mod tranches;
 pub mod usage;

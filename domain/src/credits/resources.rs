@@ -31,6 +31,11 @@ pub struct ResourceInput {
     pub parent_account: String,
     /// Slurm v0.0.42: `qos` (also when empty) or `association`.
     pub enforcement: String,
+    /// Domestic compute (some programmes pay a higher rate for it).
+    pub domestic: bool,
+    /// Who provides the compute, and their unified social credit code (both optional).
+    pub provider: String,
+    pub provider_credit_code: String,
 }
 
 pub fn view(r: &resource::Model) -> ResourceView {
@@ -50,6 +55,9 @@ pub fn view(r: &resource::Model) -> ResourceView {
         token_user: s.token_user,
         parent_account: s.parent_account,
         enforcement: s.enforcement,
+        domestic: r.domestic,
+        provider: r.provider.clone(),
+        provider_credit_code: r.provider_credit_code.clone().unwrap_or_default(),
     }
 }
 
@@ -127,6 +135,20 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<resou
             ""
         }
     };
+    let provider = input.provider.trim();
+    checks.check(
+        provider.chars().count() <= 200,
+        "provider",
+        "error.too_long",
+    );
+    let provider_credit_code = match input.provider_credit_code.trim() {
+        "" => None,
+        code => checks
+            .take(wire::startups::CreditCode::parse(code).map_err(|_| {
+                AppError::invalid("provider_credit_code", "error.credit_code_invalid")
+            }))
+            .map(|c| c.as_str().to_string()),
+    };
     checks.finish()?;
     let settings = Settings {
         base_url: input.base_url.trim().trim_end_matches('/').to_string(),
@@ -149,6 +171,9 @@ fn validate(input: &ResourceInput, stored: Option<&Settings>) -> AppResult<resou
         dialect,
         created_at: Utc::now(),
         updated_at: Utc::now(),
+        domestic: input.domestic,
+        provider: provider.to_string(),
+        provider_credit_code,
     };
     if let Err(e) = Backend::for_resource(&probe) {
         let (field, key) = match e.to_string() {
@@ -264,6 +289,9 @@ pub async fn save(
     a.settings = Set(candidate.settings);
     a.repair_mode = Set(candidate.repair_mode);
     a.dialect = Set(candidate.dialect);
+    a.domestic = Set(candidate.domestic);
+    a.provider = Set(candidate.provider);
+    a.provider_credit_code = Set(candidate.provider_credit_code);
     a.updated_at = Set(now);
     let saved = a.save(&txn).await.map_err(taken)?;
     let saved: resource::Model = saved.try_into().map_err(|_| AppError::Internal)?;

@@ -8,7 +8,7 @@ use super::words::{self, lang, Bi};
 use super::world::{days, midnight, next_id, World};
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use domain::credits::entity::tranche;
-use domain::credits::entity::{grant, ledger, resource, sync_job};
+use domain::credits::entity::{grant, ledger, price, resource, sync_job};
 use domain::credits::format_gpu_hours;
 use domain::credits::{GrantStatus, LedgerKind, SyncStatus};
 use domain::startups::incubation::{MilestoneStatus, StartupStatus, TrancheStatus};
@@ -144,7 +144,25 @@ impl World {
                 dialect: "auto".into(),
                 created_at: created,
                 updated_at: created,
+                // The Ascend pool is domestic compute; the park's vendor runs all three.
+                domestic: i == PILOT,
+                provider: "Turing Compute Co. · 图灵算力有限公司".into(),
+                provider_credit_code: None,
             });
+            // The price list the vendor's contract set, and its cut half a year ago: ¥/GPU-hour.
+            let (opening, now) = [(2_800, 2_200), (1_900, 1_600), (1_200, 900)][i];
+            for (fen, since) in [(opening, created), (now, self.t0 - days(180))] {
+                let id = next_id(&self.data.prices);
+                self.data.prices.push(price::Model {
+                    id,
+                    resource_id: i as i64 + 1,
+                    fen_per_gpu_hour: fen,
+                    starts_on: since.date_naive(),
+                    note: "Turing Compute price list · 图灵算力价目表".into(),
+                    created_by: None,
+                    created_at: since,
+                });
+            }
         }
         let mut plans = Vec::new();
         for ci in 0..self.companies.len() {

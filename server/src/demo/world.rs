@@ -6,7 +6,7 @@ use domain::auth::entity::{user, user_role};
 use domain::auth::Role;
 use domain::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
 use domain::credits::entity::tranche;
-use domain::credits::entity::{grant, ledger, resource, sync_job};
+use domain::credits::entity::{grant, ledger, price, resource, sync_job};
 use domain::intake::entity::{application, criterion, event, round};
 use domain::review::entity::{assignment, mentor_profile, score};
 use domain::startups::entity::{member, mentor, milestone, note, startup};
@@ -35,6 +35,7 @@ pub struct Dataset {
     pub milestones: Vec<milestone::Model>,
     pub notes: Vec<note::Model>,
     pub resources: Vec<resource::Model>,
+    pub prices: Vec<price::Model>,
     pub grants: Vec<grant::Model>,
     pub tranches: Vec<tranche::Model>,
     pub ledger: Vec<ledger::Model>,

@@ -5,7 +5,7 @@ use super::world::Dataset;
 use domain::auth::entity::{user, user_role};
 use domain::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
 use domain::credits::entity::tranche;
-use domain::credits::entity::{grant, ledger, resource, sync_job};
+use domain::credits::entity::{grant, ledger, price, resource, sync_job};
 use domain::intake::entity::{application, criterion, event, round};
 use domain::review::entity::{assignment, mentor_profile, score};
 use domain::startups::entity::{member, mentor, milestone, note, startup};
@@ -30,6 +30,7 @@ const NUMBERED: &[&str] = &[
     "milestones",
     "startup_notes",
     "compute_resources",
+    "resource_prices",
     "grants",
     "grant_tranches",
     "ledger_entries",
@@ -96,6 +97,7 @@ pub async fn all(txn: &DatabaseTransaction, d: Dataset) -> Result<Counts, DbErr>
     table::<milestone::ActiveModel, _>(txn, "milestones", d.milestones, &mut n).await?;
     table::<note::ActiveModel, _>(txn, "startup_notes", d.notes, &mut n).await?;
     table::<resource::ActiveModel, _>(txn, "compute_resources", d.resources, &mut n).await?;
+    table::<price::ActiveModel, _>(txn, "resource_prices", d.prices, &mut n).await?;
     table::<grant::ActiveModel, _>(txn, "grants", d.grants, &mut n).await?;
     table::<tranche::ActiveModel, _>(txn, "grant_tranches", d.tranches, &mut n).await?;
     table::<ledger::ActiveModel, _>(txn, "ledger_entries", d.ledger, &mut n).await?;

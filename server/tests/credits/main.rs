@@ -7,6 +7,7 @@ mod common;
 mod balance;
 mod grants;
 mod http_contract;
+mod prices;
 mod random_ledger;
 mod reconcile;
 mod resources;

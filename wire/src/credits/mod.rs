@@ -99,6 +99,57 @@ crate::states::states! {
     }
 }
 
+/// A resource's price per GPU-hour from a day on, as its history lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceRow {
+    pub id: i64,
+    pub fen_per_gpu_hour: i64,
+    pub starts_on: chrono::NaiveDate,
+    pub note: String,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Whether it is the price in force today (in the park's zone).
+    pub current: bool,
+}
+
+/// The largest price per GPU-hour accepted: ¥100,000.
+pub const MAX_FEN_PER_GPU_HOUR: i64 = 10_000_000;
+
+/// Yuan as people type them ("12", "12.5", "1,200.00", "¥8") to fen: more than zero, at most
+/// two decimals and `MAX_FEN_PER_GPU_HOUR`.
+pub fn parse_yuan(text: &str) -> Option<i64> {
+    let t = text
+        .trim()
+        .trim_start_matches(['¥', '￥'])
+        .replace([',', '_', ' '], "");
+    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !(whole.chars().chain(frac.chars())).all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    let fen = whole.checked_mul(100)?.checked_add(frac)?;
+    (1..=MAX_FEN_PER_GPU_HOUR).contains(&fen).then_some(fen)
+}
+
+/// Fen as yuan for people: `¥1,234.50`.
+pub fn format_yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let fen = fen.unsigned_abs();
+    let whole = (fen / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}¥{grouped}.{:02}", fen % 100)
+}
+
 /// GPU-hours as people type them ("12", "12.5", "1,000") to whole GPU-minutes. At most two
 /// decimals, more than zero unless `allow_negative`, and at most a billion hours.
 pub fn parse_gpu_hours(text: &str, allow_negative: bool) -> Option<i64> {
@@ -168,6 +219,10 @@ pub struct ResourceView {
     /// Slurm: the file holding the JWT, and the user it acts as.
     pub token_file: String,
     pub token_user: String,
+    /// Domestic compute, who provides it and the provider's credit code (empty: unknown).
+    pub domestic: bool,
+    pub provider: String,
+    pub provider_credit_code: String,
     /// Slurm v0.0.42: the parent of startup accounts (empty: root), and `qos` or
     /// `association` (how the cap is enforced).
     pub parent_account: String,
@@ -355,7 +410,39 @@ pub struct DriftReport {
 
 #[cfg(test)]
 mod tests {
-    use super::{format_gpu_hours, parse_gpu_hours};
+    use super::{format_gpu_hours, format_yuan, parse_gpu_hours, parse_yuan};
+
+    #[test]
+    fn yuan_become_fen() {
+        assert_eq!(parse_yuan("12"), Some(1200));
+        assert_eq!(parse_yuan(" ¥8.5 "), Some(850));
+        assert_eq!(parse_yuan("1,200.05"), Some(120_005));
+        assert_eq!(parse_yuan("0.01"), Some(1));
+        assert_eq!(parse_yuan("100000"), Some(10_000_000));
+        for bad in [
+            "",
+            "0",
+            "0.00",
+            "-2",
+            "1.234",
+            "abc",
+            "1e3",
+            ".",
+            ".5",
+            "100000.01",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_yuan(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn fen_are_shown_as_yuan() {
+        assert_eq!(format_yuan(0), "¥0.00");
+        assert_eq!(format_yuan(850), "¥8.50");
+        assert_eq!(format_yuan(123_456_789), "¥1,234,567.89");
+        assert_eq!(format_yuan(-1200), "-¥12.00");
+    }
 
     #[test]
     fn gpu_hours_become_whole_minutes() {

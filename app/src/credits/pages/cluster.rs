@@ -60,6 +60,13 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
                 value=if r.account_pattern.is_empty() { "startup-{id}".to_string() } else { r.account_pattern.clone() }
                 hint=locale.t("resources.account_pattern_hint")
             />
+            <TextField label=locale.t("resources.provider") name="provider" value=r.provider.clone() hint=locale.t("resources.provider_hint")/>
+            <TextField label=locale.t("resources.provider_credit_code") name="provider_credit_code" value=r.provider_credit_code.clone() hint=locale.t("apply.optional")/>
+            <label class="check">
+                <input type="checkbox" name="domestic" value="on" checked=r.domestic/>
+                {locale.t("resources.domestic")}
+            </label>
+            <small class="hint">{locale.t("resources.domestic_hint")}</small>
             <div class="field">
                 <label for="f-repair_mode">{locale.t("resources.repair_mode")}</label>
                 <select id="f-repair_mode" name="repair_mode">
@@ -136,13 +143,72 @@ pub fn EditResourcePage() -> impl IntoView {
                         <section class="card narrow wide">
                             <h1>{r.name.clone()}</h1>
                             <p class="actions"><a class="button secondary" href=format!("/admin/resources/{}/drift", r.id) data-testid="drift-link">{locale.t("drift.open")}</a></p>
-                            <ResourceForm r/>
+                            <ResourceForm r=r.clone()/>
                         </section>
+                        <Prices resource_id=r.id/>
                     }
                     .into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// A resource's prices per GPU-hour: the history (the one in force today marked) and a form
+/// for a new one from a day on. A price is never edited: a new one takes over.
+#[component]
+fn Prices(resource_id: i64) -> impl IntoView {
+    let locale = use_locale();
+    let data = Resource::new(
+        move || data_version(),
+        move |_| resource_prices(resource_id),
+    );
+    let add = mutation::<AddPrice>();
+    view! {
+        <section class="card narrow wide" data-testid="prices">
+            <h2>{locale.t("prices.title")}</h2>
+            <p class="hint">{locale.t("prices.lead")}</p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                        Ok(rows) if rows.is_empty() => view! { <p class="empty">{locale.t("prices.none")}</p> }.into_any(),
+                        Ok(rows) => view! {
+                            <div class="table-scroll" tabindex="0"><table class="data">
+                                <thead><tr>
+                                    <th>{locale.t("prices.starts_on")}</th>
+                                    <th class="num">{locale.t("prices.price")}</th>
+                                    <th>{locale.t("prices.note")}</th>
+                                    <th>{locale.t("prices.added_by")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|p| view! {
+                                        <tr data-price=p.id data-current=p.current.to_string()>
+                                            <td>
+                                                {p.starts_on.to_string()}
+                                                {p.current.then(|| view! { " " <span class="pill">{locale.t("prices.current")}</span> })}
+                                            </td>
+                                            <td class="num">{format_yuan(p.fen_per_gpu_hour)}</td>
+                                            <td>{p.note}</td>
+                                            <td>{p.created_by} " · " {format_time(&p.created_at)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table></div>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+            <h3>{locale.t("prices.add")}</h3>
+            <Form action=add class="form">
+                <input type="hidden" name="resource_id" value=resource_id/>
+                <TextField label=locale.t("prices.price") name="yuan_per_gpu_hour" hint=locale.t("prices.price_hint")/>
+                <TextField label=locale.t("prices.starts_on") name="starts_on" kind="date"/>
+                <TextField label=locale.t("prices.note") name="note" hint=locale.t("apply.optional")/>
+                <Submit testid="add-price">{locale.t("prices.add")}</Submit>
+            </Form>
+        </section>
     }
 }
 

@@ -6,13 +6,13 @@ mod cluster;
 mod grants;
 use super::server_fns::{
     drift_report, get_grant_detail, get_grant_form_options, get_resource, get_startup_credit,
-    ledger_entries, list_grants, list_resources, list_sync_jobs, my_credit, AdjustGrant,
-    CreateGrant, GrantTransition, RepairDrift, RetrySyncJob, SaveResource,
+    ledger_entries, list_grants, list_resources, list_sync_jobs, my_credit, resource_prices,
+    AddPrice, AdjustGrant, CreateGrant, GrantTransition, RepairDrift, RetrySyncJob, SaveResource,
 };
 use super::{
-    format_gpu_hours, BackendKind, BurnDown, DriftKind, GrantRow, GrantStatus, LedgerKind,
-    RepairMode, ResourceCredit, ResourceView, SyncState, SyncStatus, GRANT_COLUMNS, LEDGER_COLUMNS,
-    SYNC_COLUMNS,
+    format_gpu_hours, format_yuan, BackendKind, BurnDown, DriftKind, GrantRow, GrantStatus,
+    LedgerKind, RepairMode, ResourceCredit, ResourceView, SyncState, SyncStatus, GRANT_COLUMNS,
+    LEDGER_COLUMNS, SYNC_COLUMNS,
 };
 use crate::components::{
     action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
