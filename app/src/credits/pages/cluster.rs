@@ -159,10 +159,7 @@ pub fn EditResourcePage() -> impl IntoView {
 #[component]
 fn Prices(resource_id: i64) -> impl IntoView {
     let locale = use_locale();
-    let data = Resource::new(
-        move || data_version(),
-        move |_| resource_prices(resource_id),
-    );
+    let data = Resource::new(data_version, move |_| resource_prices(resource_id));
     let add = mutation::<AddPrice>();
     view! {
         <section class="card narrow wide" data-testid="prices">
