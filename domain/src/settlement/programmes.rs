@@ -4,7 +4,7 @@
 //! fails is named), and what a programme may still pay a startup is the least of what its
 //! caps have left.
 use super::split::{Bp, Fen, Rates, FULL};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, Checks};
 use chrono::NaiveDate;
 use wire::startups::CreditCode;
 
@@ -44,52 +44,48 @@ fn rate_ok(rate: Bp) -> bool {
 /// and not contradicting each other (a contract's cap within a company's yearly one, that
 /// within the pool), a window that ends after it starts, a region made of digits.
 pub fn check(p: &Programme) -> AppResult<()> {
-    let mut faults = Vec::new();
-    let mut fault = |field: &str, key: &str| {
-        faults.push(FieldError {
-            field: field.into(),
-            key: key.into(),
-        })
-    };
+    let mut checks = Checks::new();
     let young_rate_ok = p
         .rates
         .young
         .is_none_or(|(r, years)| rate_ok(r) && years > 0);
-    if !rate_ok(p.rates.domestic) || !rate_ok(p.rates.other) || !young_rate_ok {
-        fault("rate", "error.programme_rate_invalid");
-    }
-    let caps = [p.caps.per_contract, p.caps.per_company_year, p.caps.pool];
-    if caps.iter().flatten().any(|c| *c <= 0) {
-        fault("caps", "error.programme_cap_invalid");
-    } else {
-        // Each set cap within the next wider one that is set.
-        let set: Vec<Fen> = caps.into_iter().flatten().collect();
-        if set.windows(2).any(|w| w[0] > w[1]) {
-            fault("caps", "error.programme_caps_contradict");
-        }
-    }
-    if p.valid_until < p.valid_from {
-        fault("valid_until", "error.programme_window_order");
-    }
-    if let Some(region) = &p.region_prefix {
-        if region.is_empty() || region.len() > 6 || !region.chars().all(|c| c.is_ascii_digit()) {
-            fault("region_prefix", "error.programme_region_invalid");
-        }
-    }
-    if p.excludes.contains(&p.id) {
-        fault("excludes", "error.programme_excludes_itself");
-    }
-    match faults.len() {
-        0 => Ok(()),
-        1 => {
-            let f = faults.remove(0);
-            Err(AppError::Invalid {
-                field: f.field,
-                key: f.key,
-            })
-        }
-        _ => Err(AppError::InvalidFields { errors: faults }),
-    }
+    checks.check(
+        rate_ok(p.rates.domestic) && rate_ok(p.rates.other) && young_rate_ok,
+        "rate",
+        "error.programme_rate_invalid",
+    );
+    // Each set cap above zero, and within the next wider one that is set (one message for
+    // the caps: `Checks` keeps a field's first fault).
+    let caps: Vec<Fen> = [p.caps.per_contract, p.caps.per_company_year, p.caps.pool]
+        .into_iter()
+        .flatten()
+        .collect();
+    checks.check(
+        caps.iter().all(|c| *c > 0),
+        "caps",
+        "error.programme_cap_invalid",
+    );
+    checks.check(
+        caps.windows(2).all(|w| w[0] <= w[1]),
+        "caps",
+        "error.programme_caps_contradict",
+    );
+    checks.check(
+        p.valid_until >= p.valid_from,
+        "valid_until",
+        "error.programme_window_order",
+    );
+    let region_ok = p
+        .region_prefix
+        .as_deref()
+        .is_none_or(|r| (1..=6).contains(&r.len()) && r.chars().all(|c| c.is_ascii_digit()));
+    checks.check(region_ok, "region_prefix", "error.programme_region_invalid");
+    checks.check(
+        !p.excludes.contains(&p.id),
+        "excludes",
+        "error.programme_excludes_itself",
+    );
+    checks.finish()
 }
 
 /// Why a startup cannot be enrolled in a programme: the first rule it fails.

@@ -115,6 +115,44 @@ pub struct PriceRow {
 /// The largest price per GPU-hour accepted: ¥100,000.
 pub const MAX_FEN_PER_GPU_HOUR: i64 = 10_000_000;
 
+/// A plain decimal as people type it, thousands separators already removed, with at most two
+/// decimals ("1200", "12.5", ".25"), as hundredths; and whether it had a whole part.
+fn hundredths(digits: &str) -> Option<(i64, bool)> {
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && frac.is_empty()
+        || frac.len() > 2
+        || !whole
+            .chars()
+            .chain(frac.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole_value: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    Some((
+        whole_value.checked_mul(100)?.checked_add(frac)?,
+        !whole.is_empty(),
+    ))
+}
+
+/// A whole number with its thousands grouped: `1,234,567`.
+fn grouped(whole: u64) -> String {
+    let digits = whole.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Yuan as people type them ("12", "12.5", "1,200.00", "¥8") to fen: more than zero, at most
 /// two decimals and `MAX_FEN_PER_GPU_HOUR`.
 pub fn parse_yuan(text: &str) -> Option<i64> {
@@ -122,32 +160,15 @@ pub fn parse_yuan(text: &str) -> Option<i64> {
         .trim()
         .trim_start_matches(['¥', '￥'])
         .replace([',', '_', ' '], "");
-    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
-    if whole.is_empty()
-        || frac.len() > 2
-        || !(whole.chars().chain(frac.chars())).all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
-    let fen = whole.checked_mul(100)?.checked_add(frac)?;
-    (1..=MAX_FEN_PER_GPU_HOUR).contains(&fen).then_some(fen)
+    let (fen, has_whole) = hundredths(&t)?;
+    (has_whole && (1..=MAX_FEN_PER_GPU_HOUR).contains(&fen)).then_some(fen)
 }
 
 /// Fen as yuan for people: `¥1,234.50`.
 pub fn format_yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
     let fen = fen.unsigned_abs();
-    let whole = (fen / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}¥{grouped}.{:02}", fen % 100)
+    format!("{sign}¥{}.{:02}", grouped(fen / 100), fen % 100)
 }
 
 /// GPU-hours as people type them ("12", "12.5", "1,000") to whole GPU-minutes. At most two
@@ -155,30 +176,20 @@ pub fn format_yuan(fen: i64) -> String {
 pub fn parse_gpu_hours(text: &str, allow_negative: bool) -> Option<i64> {
     let t = text.trim().replace([',', '_', ' '], "");
     let (negative, digits) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest.to_string()),
-        None => (false, t.strip_prefix('+').unwrap_or(&t).to_string()),
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(&t)),
     };
     if negative && !allow_negative {
         return None;
     }
-    let (whole, frac) = digits.split_once('.').unwrap_or((&digits, ""));
-    if whole.is_empty() && frac.is_empty()
-        || !whole.chars().all(|c| c.is_ascii_digit())
-        || !frac.chars().all(|c| c.is_ascii_digit())
-        || frac.len() > 2
-        || whole.len() > 10
-    {
+    let (hundredths, _) = hundredths(digits)?;
+    let whole = hundredths / 100;
+    if whole > 1_000_000_000 {
         return None;
     }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let hundredths: i64 = format!("{frac:0<2}").parse().ok()?;
     // Hours × 60, rounding hundredths of an hour to the nearest minute.
-    let minutes = whole.checked_mul(60)? + (hundredths * 60 + 50) / 100;
-    if minutes == 0 || whole > 1_000_000_000 {
+    let minutes = whole * 60 + (hundredths % 100 * 60 + 50) / 100;
+    if minutes == 0 {
         return None;
     }
     Some(if negative { -minutes } else { minutes })
@@ -187,18 +198,10 @@ pub fn parse_gpu_hours(text: &str, allow_negative: bool) -> Option<i64> {
 /// GPU-minutes shown as GPU-hours with at most one decimal, grouped by thousands.
 pub fn format_gpu_hours(minutes: i64) -> String {
     let tenths = (minutes.unsigned_abs() * 10 + 30) / 60;
-    let whole = (tenths / 10).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
     let sign = if minutes < 0 { "-" } else { "" };
     match tenths % 10 {
-        0 => format!("{sign}{grouped}"),
-        d => format!("{sign}{grouped}.{d}"),
+        0 => format!("{sign}{}", grouped(tenths / 10)),
+        d => format!("{sign}{}.{d}", grouped(tenths / 10)),
     }
 }
 
