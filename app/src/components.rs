@@ -1,8 +1,8 @@
 //! Small pieces every page uses: form fields, error and notice banners, status pages.
 use crate::error::AppError;
 use crate::i18n::use_locale;
+use crate::islands::{PasswordToggle, PrintButton as PrintIsland};
 use leptos::context::Provider;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 /// The translated message of a failed action, announced to screen readers. When several fields
@@ -13,6 +13,8 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
     move || {
         error.get().map(|e| {
             let field = e.field().unwrap_or("").to_string();
+            // Focus lands on the first field at fault (it carries `autofocus`), else here.
+            let focus = field.is_empty();
             let faults: Vec<(String, String)> = e
                 .field_errors()
                 .into_iter()
@@ -21,7 +23,7 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
             if faults.len() > 1 {
                 let n = faults.len() as i64;
                 view! {
-                    <div class="banner error" role="alert" data-field=field tabindex="-1">
+                    <div class="banner error" role="alert" data-field=field tabindex="-1" autofocus=focus>
                         <p>{locale.t_count("error.fix_fields", n, &[])}</p>
                         <ul>
                             {faults.into_iter().map(|(f, k)| view! {
@@ -33,7 +35,7 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
                 .into_any()
             } else {
                 view! {
-                    <div class="banner error" role="alert" data-field=field tabindex="-1">
+                    <div class="banner error" role="alert" data-field=field tabindex="-1" autofocus=focus>
                         {e.message(locale)}
                     </div>
                 }
@@ -43,13 +45,12 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
     }
 }
 
-/// What a form's fields and buttons read from the form around them: the action's error (for
-/// each field's own message and `aria-invalid`), whether it is running, and what was typed
-/// into a rejected submission made without JavaScript (the page is drawn again with it).
+/// What a form's fields read from the form around them: the action's error (for each field's
+/// own message and `aria-invalid`) and what was typed into the rejected submission (the page
+/// is drawn again with it).
 #[derive(Clone, Copy)]
 pub struct FormState {
     pub error: Signal<Option<AppError>>,
-    pub pending: Signal<bool>,
     typed: StoredValue<Vec<(String, String)>>,
 }
 
@@ -63,6 +64,15 @@ impl FormState {
                     .find(|(f, _)| *f == name)
                     .map(|(_, k)| k.to_string())
             })
+        })
+    }
+
+    /// Whether `name` is the field focus should land on: the first at fault.
+    pub fn first_fault(&self, name: &str) -> bool {
+        self.error.with(|e| {
+            e.as_ref()
+                .and_then(|e| e.field())
+                .is_some_and(|f| f == name)
         })
     }
 
@@ -122,35 +132,22 @@ pub fn PageField() -> impl IntoView {
     view! { <input type="hidden" name="__page" value=value/> }
 }
 
-/// A form that runs a server action: with JavaScript through the action, without it as a plain
-/// POST. Its errors are shown at its top (unless `banner` is false, where one banner above
-/// serves many row forms) and at each field at fault; focus moves to the first such field.
-/// `reset` empties the form after a successful run (forms that add something). Its
-/// [`Submit`] buttons are disabled and marked busy while the action runs.
+/// A form that runs a server action: a plain POST to the server function, which sends the
+/// person back to the page (see the server's `nojs` layer); a rejected one draws the page
+/// again with what was typed. Its errors are shown at its top (unless `banner` is false, where
+/// one banner above serves many row forms) and at each field at fault, and focus lands on the
+/// first such field. Its [`Submit`] buttons are marked busy while it is sent (see
+/// [`crate::islands::Enhance`]).
 #[component]
-pub fn Form<S, O, P>(
+pub fn Form<S>(
     action: ServerAction<S>,
     #[prop(optional)] class: &'static str,
     #[prop(default = true)] banner: bool,
-    #[prop(optional)] reset: bool,
     children: Children,
 ) -> impl IntoView
 where
-    S: leptos::server_fn::ServerFn<
-            Protocol = leptos::server_fn::Http<leptos::server_fn::codec::PostUrl, P>,
-            Error = AppError,
-            Output = O,
-        > + serde::de::DeserializeOwned
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    <<S::Client as leptos::server_fn::client::Client<AppError>>::Request as leptos::server_fn::request::ClientReq<
-        AppError,
-    >>::FormData: From<leptos::web_sys::FormData>,
-    S::Client: leptos::server_fn::client::Client<AppError>,
-    O: Clone + Send + Sync + 'static,
-    P: 'static,
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
 {
     let error = action_error(action);
     let typed = submitted()
@@ -159,59 +156,22 @@ where
         .unwrap_or_default();
     let state = FormState {
         error,
-        pending: action.pending().into(),
         typed: StoredValue::new(typed),
     };
-    let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        let version = action.version().get();
-        #[cfg(feature = "hydrate")]
-        if version > 0 {
-            let outcome = action.value().get_untracked();
-            after_run(form, outcome.as_ref().map(|r| r.as_ref().err()), reset);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (version, reset);
-    });
     view! {
         <Provider value=state>
-            <ActionForm action node_ref=form attr:class=class attr:novalidate=true attr:data-action="true">
+            <form method="post" action=S::url() class=class novalidate=true>
                 <PageField/>
                 {banner.then(|| view! { <ErrorBanner error/> })}
                 {children()}
-            </ActionForm>
+            </form>
         </Provider>
     }
     .into_any()
 }
 
-/// After a run in the browser: on success, empty the form if asked; on failure, focus the
-/// first field at fault (or the form's error banner).
-#[cfg(feature = "hydrate")]
-fn after_run(form: NodeRef<leptos::html::Form>, failed: Option<Option<&AppError>>, reset: bool) {
-    use leptos::wasm_bindgen::JsCast;
-    let Some(el) = form.get_untracked() else {
-        return;
-    };
-    match failed {
-        Some(None) if reset => el.reset(),
-        Some(Some(e)) => {
-            let target = e
-                .field()
-                .and_then(|f| document().get_element_by_id(&format!("f-{f}")))
-                .or_else(|| el.query_selector(".banner.error").ok().flatten());
-            if let Some(t) = target.and_then(|t| t.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-            {
-                let _ = t.focus();
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A form's submit button: disabled and marked busy (`aria-busy`) while its form's action
-/// runs, so it cannot be pressed twice. Outside a [`Form`] (plain GET forms, sign-out), the
-/// page's script marks it busy when the browser submits (see `shell::mark_busy_forms`).
+/// A form's submit button. Once its form is sent it is marked busy (`aria-busy`) and disabled,
+/// so it cannot be pressed twice (see [`crate::islands::Enhance`]).
 #[component]
 pub fn Submit(
     #[prop(optional, into)] class: Option<String>,
@@ -221,9 +181,6 @@ pub fn Submit(
     #[prop(optional, into)] disabled: MaybeProp<bool>,
     children: Children,
 ) -> impl IntoView {
-    let pending = form_state()
-        .map(|s| s.pending)
-        .unwrap_or_else(|| Signal::stored(false));
     view! {
         <button
             type="submit"
@@ -231,12 +188,16 @@ pub fn Submit(
             data-testid=testid
             name=name
             value=value
-            disabled=move || pending.get() || disabled.get().unwrap_or(false)
-            aria-busy=move || pending.get().then_some("true")
+            disabled=move || disabled.get().unwrap_or(false)
         >
             {children()}
         </button>
     }
+}
+
+/// Whether field `name` should take focus when the page loads: the first at fault.
+pub fn autofocus(name: &'static str) -> bool {
+    form_state().is_some_and(|s| s.first_fault(name))
 }
 
 /// The `aria-*` and message of field `name` at fault, read from the form around it.
@@ -296,6 +257,7 @@ pub fn TextField(
                 id=id
                 type=kind
                 name=name
+                autofocus=autofocus(name)
                 autocomplete=autocomplete
                 value=value
                 aria-invalid=move || fault.get().map(|_| "true")
@@ -377,6 +339,7 @@ pub fn SelectField(
             <select
                 id=id
                 name=name
+                autofocus=autofocus(name)
                 aria-invalid=move || fault.get().map(|_| "true")
                 aria-describedby=move || described.get()
             >
@@ -437,6 +400,7 @@ pub fn TextArea(
             <textarea
                 id=id
                 name=name
+                autofocus=autofocus(name)
                 rows=rows
                 aria-invalid=move || fault.get().map(|_| "true")
                 aria-describedby=move || described.get()
@@ -449,7 +413,8 @@ pub fn TextArea(
     }
 }
 
-/// A password input with a show/hide button (the button needs the wasm bundle; the field does not).
+/// A password input with a show/hide button (the button is an island; the field needs no
+/// script).
 #[component]
 pub fn PasswordField(
     #[prop(into)] label: String,
@@ -458,7 +423,6 @@ pub fn PasswordField(
     #[prop(optional, into)] hint: Option<String>,
 ) -> impl IntoView {
     let locale = use_locale();
-    let (shown, set_shown) = signal(false);
     let id = format!("f-{name}");
     let (fault, error_id) = field_fault(name);
     let hint_id = format!("f-{name}-hint");
@@ -472,22 +436,15 @@ pub fn PasswordField(
             <label for=id.clone()>{label}</label>
             <div class="password-row">
                 <input
-                    id=id
-                    type=move || if shown.get() { "text" } else { "password" }
+                    id=id.clone()
+                    type="password"
                     name=name
                     autocomplete=autocomplete
+                    autofocus=autofocus(name)
                     aria-invalid=move || fault.get().map(|_| "true")
                     aria-describedby=move || described.get()
                 />
-                <button
-                    type="button"
-                    class="ghost"
-                    data-testid="toggle-password"
-                    aria-pressed=move || shown.get().to_string()
-                    on:click=move |_| set_shown.update(|s| *s = !*s)
-                >
-                    {move || if shown.get() { locale.t("form.hide") } else { locale.t("form.show") }}
-                </button>
+                <PasswordToggle target=id show=locale.t("form.show") hide=locale.t("form.hide")/>
             </div>
             <FieldError fault id=error_id/>
             {hint.map(|h| view! { <small class="hint" id=hint_id>{h}</small> })}
@@ -535,17 +492,11 @@ pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// A button that prints the page (a certificate, a report). Wired by the wasm bundle: the
-/// Content-Security-Policy allows no inline `onclick`.
+/// A button that prints the page (a certificate, a report).
 #[component]
 pub fn PrintButton(#[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
-    let locale = use_locale();
-    view! {
-        <button type="button" data-testid=testid on:click=move |_| {
-            #[cfg(feature = "hydrate")]
-            let _ = window().print();
-        }>{locale.t("certificate.print")}</button>
-    }
+    let label = use_locale().t("certificate.print");
+    view! { <PrintIsland label testid=testid.map(String::from)/> }
 }
 
 #[component]
@@ -610,31 +561,14 @@ pub fn Pager(base: String, page: u64, per_page: u64, total: u64) -> impl IntoVie
     }
 }
 
-/// Bumped after every successful action, so every page's data is fetched again: a change
-/// made by one form shows everywhere at once, even when the redirect lands on the same URL.
-#[derive(Clone, Copy)]
-pub struct DataVersion(pub RwSignal<u64>);
-
-/// The current data version; reading it inside a resource's source makes it refetch on change.
-pub fn data_version() -> u64 {
-    use_context::<DataVersion>().map(|v| v.0.get()).unwrap_or(0)
-}
-
-/// A server action that refreshes the page's data when it succeeds.
+/// A server action, for the error of its last run: after a rejected submission the page is
+/// drawn again at the action's address and the action reads the error from it.
 pub fn mutation<S>() -> ServerAction<S>
 where
     S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    let action = ServerAction::<S>::new();
-    if let Some(DataVersion(version)) = use_context::<DataVersion>() {
-        Effect::new(move |_| {
-            if matches!(action.value().get(), Some(Ok(_))) {
-                version.update(|n| *n += 1);
-            }
-        });
-    }
-    action
+    ServerAction::<S>::new()
 }
 
 /// A choice of language, named `lang` in its form, for example the language of an email.

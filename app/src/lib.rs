@@ -6,6 +6,7 @@ pub mod components;
 pub mod current_user;
 pub use wire::error;
 pub mod i18n;
+pub mod islands;
 pub mod shell;
 pub mod tables;
 pub mod time;
@@ -25,9 +26,11 @@ pub mod state;
 
 pub use shell::{shell, App};
 
+/// The browser's entry: pages are drawn on the server and stay as they are; only the
+/// [`islands`] on a page come alive (the bundle holds nothing else).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_islands();
 }

@@ -4,6 +4,7 @@ use crate::auth::{Me, Role};
 use crate::components::{NotFound, PageField, Submit};
 use crate::current_user::{use_current_user, CurrentUser};
 use crate::i18n::{use_locale, Locale};
+use crate::islands::Enhance;
 use crate::time::Zone;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -29,7 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <AutoReload options=options.clone()/>
                 {restore_url()}
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -81,7 +82,8 @@ fn content_security_policy() {
     }
 }
 
-/// The language of this render: the request's on the server, the document's in the browser.
+/// The language of this render: the request's. (Pages are drawn on the server only; see
+/// [`crate::islands`].)
 fn current_locale() -> Locale {
     #[cfg(feature = "ssr")]
     {
@@ -91,24 +93,12 @@ fn current_locale() -> Locale {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        #[cfg(feature = "hydrate")]
-        {
-            document()
-                .document_element()
-                .and_then(|e| e.get_attribute("lang"))
-                .and_then(|l| Locale::from_tag(&l))
-                .unwrap_or_default()
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            Locale::default()
-        }
+        Locale::default()
     }
 }
 
 /// The zone times are shown and read in for this render: the signed-in person's (the router
-/// reads their session before a page renders), else the park's, on the server; the one the
-/// server named on the document, in the browser.
+/// reads their session before a page renders), else the park's.
 fn current_zone() -> Zone {
     #[cfg(feature = "ssr")]
     {
@@ -126,18 +116,7 @@ fn current_zone() -> Zone {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        #[cfg(feature = "hydrate")]
-        {
-            document()
-                .document_element()
-                .and_then(|e| e.get_attribute("data-tz"))
-                .and_then(|z| Zone::parse(&z))
-                .unwrap_or_default()
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            Zone::default()
-        }
+        Zone::default()
     }
 }
 
@@ -148,95 +127,20 @@ pub fn App() -> impl IntoView {
     provide_context(locale);
     provide_context(current_zone());
 
-    // Marks the page once the wasm bundle has taken over (tests and scripts wait for it).
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            mark_busy_forms();
-            if let Some(body) = document().body() {
-                let _ = body.set_attribute("data-hydrated", "true");
-            }
-        }
-    });
-
     view! {
         <Router>
             <Frame/>
         </Router>
+        <Enhance/>
     }
-}
-
-/// Plain forms (filters, sign-out, language) navigate the whole page: once submitted, the form
-/// is marked as submitting and its button busy, and a second press is ignored until the page
-/// is left. (Forms of server actions show their own state: see `components::Form`.) A page
-/// restored from the back-forward cache is cleared.
-#[cfg(feature = "hydrate")]
-fn mark_busy_forms() {
-    use leptos::wasm_bindgen::{closure::Closure, JsCast};
-    use leptos::web_sys::{Event, HtmlFormElement, SubmitEvent};
-    let on_submit = Closure::<dyn Fn(SubmitEvent)>::new(|ev: SubmitEvent| {
-        let Some(form) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
-        else {
-            return;
-        };
-        if form.has_attribute("data-action") {
-            return;
-        }
-        if form.has_attribute("data-submitting") {
-            ev.prevent_default();
-            return;
-        }
-        let _ = form.set_attribute("data-submitting", "true");
-        if let Some(button) = ev.submitter() {
-            let _ = button.set_attribute("aria-busy", "true");
-        }
-    });
-    let on_show = Closure::<dyn Fn(Event)>::new(|_: Event| {
-        if let Ok(forms) = document().query_selector_all("form[data-submitting]") {
-            for i in 0..forms.length() {
-                if let Some(form) = forms
-                    .item(i)
-                    .and_then(|n| n.dyn_into::<HtmlFormElement>().ok())
-                {
-                    let _ = form.remove_attribute("data-submitting");
-                    if let Ok(Some(b)) = form.query_selector("[aria-busy]") {
-                        let _ = b.remove_attribute("aria-busy");
-                    }
-                }
-            }
-        }
-    });
-    let _ = window().add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
-    let _ = window().add_event_listener_with_callback("pageshow", on_show.as_ref().unchecked_ref());
-    on_submit.forget();
-    on_show.forget();
 }
 
 #[component]
 fn Frame() -> impl IntoView {
     let locale = use_locale();
     let location = use_location();
-    provide_context(crate::components::DataVersion(RwSignal::new(0)));
-    let me = Resource::new(
-        move || (location.pathname.get(), crate::components::data_version()),
-        |_| current_user(),
-    );
+    let me = Resource::new(move || location.pathname.get(), |_| current_user());
     provide_context(CurrentUser(me));
-    // The page's times were drawn in the zone the document names; once the signed-in person
-    // reads another (they just signed in, or chose their own zone), the page is loaded again
-    // so that every time is drawn in theirs (once: a page never reloads itself twice).
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(Ok(Some(m))) = me.get() {
-            use std::sync::atomic::{AtomicBool, Ordering};
-            static RELOADED: AtomicBool = AtomicBool::new(false);
-            if m.zone != crate::time::use_zone().name() && !RELOADED.swap(true, Ordering::Relaxed) {
-                let _ = window().location().reload();
-            }
-        }
-    });
     view! {
         <PageTitle/>
         <Header/>
@@ -304,22 +208,13 @@ fn Frame() -> impl IntoView {
 fn Header() -> impl IntoView {
     let locale = use_locale();
     let me = use_current_user().0;
-    // The phone menu closes when a link in it is followed.
-    let menu = NodeRef::<leptos::html::Details>::new();
-    let location = use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        if let Some(menu) = menu.get_untracked() {
-            menu.set_open(false);
-        }
-    });
     view! {
         <header class="site-header">
             <div class="container header-row">
                 <A href="/" attr:class="brand">{locale.t("app.name")}</A>
                 // On a phone the links fold into a menu (a `<details>`: it opens without the
                 // wasm bundle); on wider screens they are always shown and the toggle is not.
-                <details class="nav-menu" node_ref=menu>
+                <details class="nav-menu">
                     <summary data-testid="nav-toggle">{locale.t("nav.menu")}</summary>
                     <nav class="main-nav" aria-label=locale.t("nav.label")>
                         <Suspense fallback=|| ()>
@@ -452,12 +347,8 @@ fn PageTitle() -> impl IntoView {
         move |path: &str| format!("{} · {}", locale.t(title_key(path)), locale.t("app.name"));
     // The server reads the title once the page is rendered, after the request's signals are
     // gone: read then, the router's location panicked or gave another request's address (1
-    // request in 50 under load). So the server takes the text now; the browser follows
-    // client-side navigation.
-    #[cfg(not(feature = "hydrate"))]
+    // request in 50 under load). So the text is taken now.
     let text: leptos::text_prop::TextProp = location.pathname.with_untracked(|p| title(p)).into();
-    #[cfg(feature = "hydrate")]
-    let text: leptos::text_prop::TextProp = (move || title(&location.pathname.get())).into();
     view! { <Title text/> }
 }
 

@@ -15,14 +15,14 @@ test('register → verify by the emailed link → sign in → switch to 中文 �
   await page.goto(`${BASE}/register`);
   await hydrated(page);
 
-  // Only the wasm bundle can do this: the show/hide button flips the password field.
+  // Only the bundle's island can do this: the show/hide button flips the password field.
   const password = page.locator('#f-password');
   assert.equal(await password.getAttribute('type'), 'password');
   await page.click('[data-testid="toggle-password"]');
   assert.equal(await password.getAttribute('type'), 'text');
   await page.click('[data-testid="toggle-password"]');
 
-  // Bad input: a clear message, in place, no navigation.
+  // Bad input: a clear message, the page's own address kept.
   await page.fill('#f-name', 'Ada Founder');
   await page.fill('#f-email', 'not-an-email');
   await page.fill('#f-password', 'correct horse battery');
@@ -67,8 +67,8 @@ test('register → verify by the emailed link → sign in → switch to 中文 �
   assert.match(await page.textContent('header'), /登录/);
   await context.close();
 
-  // Signing in from an English page (another browser): the account's language shows at once,
-  // without a reload.
+  // Signing in from an English page (another browser): the dashboard comes in the account's language,
+  // not the page's.
   const other = await browser.newContext({ locale: 'en-US' });
   const page2 = await other.newPage();
   await page2.goto(`${BASE}/login`);

@@ -2,9 +2,7 @@
 use super::server_fns::{kpi_report, park_overview};
 use super::{ParkOverview, ResourceCredit, RoundFunnel};
 use crate::cohorts::pages::places_line;
-use crate::components::{
-    data_version, format_time, AdminOnly, ErrorBanner, ErrorPage, PrintButton, Submit,
-};
+use crate::components::{format_time, AdminOnly, ErrorBanner, ErrorPage, PrintButton, Submit};
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
 use crate::i18n::use_locale;
@@ -124,7 +122,7 @@ fn Credit(resources: Vec<ResourceCredit>) -> impl IntoView {
 /// The park at a glance, on an admin's dashboard (nothing for anyone else).
 #[component]
 pub fn ParkOverviewPanel() -> impl IntoView {
-    let data = Resource::new(data_version, |_| park_overview());
+    let data = Resource::new(|| (), |_| park_overview());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

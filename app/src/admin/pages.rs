@@ -3,8 +3,7 @@ use crate::auth::server_fns::{list_users, InviteUser, SetUserRoles};
 use crate::auth::types::{UserRow, USER_COLUMNS};
 use crate::auth::Role;
 use crate::components::{
-    data_version, format_time, mutation, ErrorBanner, ErrorPage, Form, LocaleSelect, Submit,
-    TextField,
+    format_time, mutation, ErrorBanner, ErrorPage, Form, LocaleSelect, Submit, TextField,
 };
 use crate::current_user::use_current_user;
 use crate::error::AppError;
@@ -18,7 +17,7 @@ use leptos_router::hooks::use_query_map;
 pub fn Dashboard() -> impl IntoView {
     let locale = use_locale();
     let me = use_current_user().0;
-    let summary = Resource::new(data_version, |_| super::server_fns::dashboard_summary());
+    let summary = Resource::new(|| (), |_| super::server_fns::dashboard_summary());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -117,10 +116,7 @@ pub fn UsersPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
-    let users = Resource::new(
-        move || (query.get(), data_version()),
-        |(q, _)| list_users(q),
-    );
+    let users = Resource::new(move || query.get(), |q| list_users(q));
     let invite = mutation::<InviteUser>();
     const PATH: &str = "/admin/users";
     view! {
@@ -177,7 +173,7 @@ pub fn UsersPage() -> impl IntoView {
             <section class="card">
                 <h2>{locale.t("users.invite_title")}</h2>
                 <p class="hint">{locale.t("users.invite_lead")}</p>
-                <Form action=invite class="form" reset=true>
+                <Form action=invite class="form">
                     <TextField label=locale.t("field.email") name="email" kind="email"/>
                     <div class="field">
                         <label for="f-role">{locale.t("users.role")}</label>

@@ -2,8 +2,7 @@
 use super::server_fns::{get_api_tokens, IssueApiToken, RevokeApiToken};
 use super::TokenScope;
 use crate::components::{
-    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, Form, Submit,
-    TextField,
+    action_error, format_time, mutation, ErrorBanner, ErrorPage, Form, Submit, TextField,
 };
 use crate::i18n::use_locale;
 use leptos::prelude::*;
@@ -13,7 +12,7 @@ pub fn ApiTokensPage() -> impl IntoView {
     let locale = use_locale();
     let issue = mutation::<IssueApiToken>();
     let revoke = mutation::<RevokeApiToken>();
-    let tokens = Resource::new(data_version, |_| get_api_tokens());
+    let tokens = Resource::new(|| (), |_| get_api_tokens());
     let issued = move || issue.value().get().and_then(|r| r.ok());
     view! {
         <h1>{locale.t("tokens.title")}</h1>
@@ -75,7 +74,7 @@ pub fn ApiTokensPage() -> impl IntoView {
             </section>
             <section class="card">
                 <h2>{locale.t("tokens.issue")}</h2>
-                <Form action=issue class="form" reset=true>
+                <Form action=issue class="form">
                     <TextField label=locale.t("tokens.name") name="name" hint=locale.t("tokens.name_hint")/>
                     <div class="field">
                         <label for="f-scope">{locale.t("tokens.scope")}</label>

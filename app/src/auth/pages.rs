@@ -44,16 +44,6 @@ pub fn RegisterPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let locale = use_locale();
     let action = mutation::<Login>();
-    // The page was drawn in the visitor's language; an account in another one gets its
-    // dashboard drawn whole in theirs (the client-side navigation would keep this page's).
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(Ok(chosen)) = action.value().get() {
-            if chosen != locale {
-                let _ = window().location().set_href("/dashboard");
-            }
-        }
-    });
     view! {
         <section class="card narrow">
             <h1>{locale.t("login.title")}</h1>
@@ -208,7 +198,7 @@ pub fn AccountPage() -> impl IntoView {
 fn TimeZoneForm() -> impl IntoView {
     use super::server_fns::{my_time_zone, SetTimeZone};
     let locale = use_locale();
-    let current = Resource::new(crate::components::data_version, |_| my_time_zone());
+    let current = Resource::new(|| (), |_| my_time_zone());
     let action = mutation::<SetTimeZone>();
     view! {
         <Transition fallback=|| ()>
@@ -239,7 +229,7 @@ fn TimeZoneForm() -> impl IntoView {
 fn ClusterLoginForm() -> impl IntoView {
     use crate::credits::server_fns::{my_cluster_login, SetClusterLogin};
     let locale = use_locale();
-    let current = Resource::new(crate::components::data_version, |_| my_cluster_login());
+    let current = Resource::new(|| (), |_| my_cluster_login());
     let action = mutation::<SetClusterLogin>();
     view! {
         <Transition fallback=|| ()>

@@ -5,8 +5,7 @@ use super::server_fns::{
 };
 use super::{ChannelEvent, ChannelView, DeliveryRow, DeliveryStatus, Platform};
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
-    Submit, TextField,
+    action_error, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, Submit, TextField,
 };
 use crate::i18n::{use_locale, Locale};
 use leptos::prelude::*;
@@ -119,7 +118,7 @@ fn ChannelForm(c: ChannelView) -> impl IntoView {
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
     let locale = use_locale();
-    let data = Resource::new(data_version, |_| list_channels());
+    let data = Resource::new(|| (), |_| list_channels());
     view! {
         <h1>{locale.t("channels.title")}</h1>
         <p class="hint">{locale.t("channels.intro")}</p>
@@ -175,10 +174,7 @@ pub fn ChannelsPage() -> impl IntoView {
 pub fn ChannelPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(
-        move || (id.get(), data_version()),
-        |(id, _)| get_channel(id),
-    );
+    let data = Resource::new(move || id.get(), |id| get_channel(id));
     let test = mutation::<TestChannel>();
     let delete = mutation::<DeleteChannel>();
     let retry_all = mutation::<RetryChatDelivery>();

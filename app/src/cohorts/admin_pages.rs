@@ -10,8 +10,8 @@ use super::{
 };
 use crate::cohorts::EnrolmentStatus;
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, AdminOnly, ErrorBanner, ErrorPage,
-    Form, Submit, TextArea, TextField,
+    action_error, format_time, mutation, param_id, AdminOnly, ErrorBanner, ErrorPage, Form, Submit,
+    TextArea, TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
@@ -32,10 +32,7 @@ pub fn AdminCohortsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
-    let cohorts = Resource::new(
-        move || (query.get(), data_version()),
-        |(q, _)| admin_cohorts(q),
-    );
+    let cohorts = Resource::new(move || query.get(), |q| admin_cohorts(q));
     const PATH: &str = "/admin/cohorts";
     view! {
         <div class="title-row">
@@ -226,10 +223,7 @@ pub fn AttendanceChart(sessions: Vec<SessionView>, taken: i64) -> impl IntoView 
 #[component]
 pub fn AdminCohortPage() -> impl IntoView {
     let id = param_id("id");
-    let data = Resource::new(
-        move || (id.get(), data_version()),
-        |(id, _)| get_cohort_admin(id),
-    );
+    let data = Resource::new(move || id.get(), |id| get_cohort_admin(id));
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -335,7 +329,7 @@ fn Sessions(cohort_id: i64, sessions: Vec<SessionView>) -> impl IntoView {
             </table></div>
         })}
         <h3>{locale.t("cohorts.add_session")}</h3>
-        <Form action=add class="form" reset=true>
+        <Form action=add class="form">
             <input type="hidden" name="cohort_id" value=cohort_id/>
             <div class="row">
                 <TextField label=locale.t("cohorts.session_starts") name="starts_at" kind="datetime-local" hint=crate::components::zone_hint()/>
@@ -398,7 +392,7 @@ fn Roster(cohort_id: i64, rows: Vec<super::RosterRow>) -> impl IntoView {
             </table></div>
         })}
         <h3>{locale.t("cohorts.enrol_someone")}</h3>
-        <Form action=add class="search" reset=true>
+        <Form action=add class="search">
             <input type="hidden" name="cohort_id" value=cohort_id/>
             <label class="visually-hidden" for="f-enrol-email">{locale.t("field.email")}</label>
             <input id="f-enrol-email" type="email" name="email" placeholder=locale.t("field.email")/>
@@ -412,10 +406,7 @@ fn Roster(cohort_id: i64, rows: Vec<super::RosterRow>) -> impl IntoView {
 pub fn AttendancePage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let roster = Resource::new(
-        move || (id.get(), data_version()),
-        |(id, _)| get_session_roster(id),
-    );
+    let roster = Resource::new(move || id.get(), |id| get_session_roster(id));
     let mark = mutation::<MarkAttendance>();
     view! {
         <Transition fallback=|| ()>

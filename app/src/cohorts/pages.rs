@@ -7,8 +7,8 @@ use super::server_fns::{
 use super::{pick, CertificateView, CohortCard, CohortDetail};
 use crate::cohorts::EnrolmentStatus;
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
-    PrintButton, Submit,
+    action_error, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, PrintButton,
+    Submit,
 };
 use crate::error::AppError;
 use crate::i18n::{use_locale, Locale};
@@ -71,7 +71,7 @@ pub fn StatusPill(status: EnrolmentStatus) -> impl IntoView {
 #[component]
 pub fn CohortsPage() -> impl IntoView {
     let locale = use_locale();
-    let cohorts = Resource::new(data_version, |_| list_cohorts(false));
+    let cohorts = Resource::new(|| (), |_| list_cohorts(false));
     view! {
         <div class="title-row">
             <h1>{locale.t("cohorts.title")}</h1>
@@ -114,7 +114,7 @@ pub fn CohortsPage() -> impl IntoView {
 #[component]
 pub fn CohortPage() -> impl IntoView {
     let id = param_id("id");
-    let detail = Resource::new(move || (id.get(), data_version()), |(id, _)| get_cohort(id));
+    let detail = Resource::new(move || id.get(), |id| get_cohort(id));
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -367,7 +367,7 @@ pub fn VerifyPage() -> impl IntoView {
 #[component]
 pub fn MyTrainingPanel() -> impl IntoView {
     let locale = use_locale();
-    let training = Resource::new(data_version, |_| get_my_training());
+    let training = Resource::new(|| (), |_| get_my_training());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -5,7 +5,7 @@ use super::server_fns::{
 };
 use super::{ApplicationFields, Phase};
 use crate::components::{
-    data_version, format_time, mutation, param_id, ErrorPage, Form, Submit, TextArea, TextField,
+    format_time, mutation, param_id, ErrorPage, Form, Submit, TextArea, TextField,
 };
 use crate::i18n::use_locale;
 use crate::intake::ApplicationStatus;
@@ -63,10 +63,7 @@ pub fn Landing() -> impl IntoView {
 pub fn ApplyPage() -> impl IntoView {
     let locale = use_locale();
     let round_id = param_id("round_id");
-    let data = Resource::new(
-        move || (round_id.get(), data_version()),
-        |(id, _)| get_apply_page(id),
-    );
+    let data = Resource::new(move || round_id.get(), |id| get_apply_page(id));
     let action = mutation::<SaveApplication>();
     view! {
         <Transition fallback=|| ()>
@@ -177,10 +174,7 @@ pub fn MyApplicationsPage() -> impl IntoView {
 pub fn ApplicationPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(
-        move || (id.get(), data_version()),
-        |(id, _)| get_application_detail(id),
-    );
+    let data = Resource::new(move || id.get(), |id| get_application_detail(id));
     let withdraw = mutation::<WithdrawApplication>();
     view! {
         <Transition fallback=|| ()>

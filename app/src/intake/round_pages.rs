@@ -2,8 +2,7 @@
 use super::server_fns::{get_round_form, list_rounds, AddCriterion, RemoveCriterion, SaveRound};
 use super::RoundForm;
 use crate::components::{
-    data_version, format_time, mutation, param_id, AdminOnly, ErrorPage, Form, Submit, TextArea,
-    TextField,
+    format_time, mutation, param_id, AdminOnly, ErrorPage, Form, Submit, TextArea, TextField,
 };
 use crate::i18n::use_locale;
 use leptos::prelude::*;
@@ -71,10 +70,7 @@ pub fn NewRoundPage() -> impl IntoView {
 pub fn EditRoundPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let form = Resource::new(
-        move || (id.get(), data_version()),
-        |(id, _)| get_round_form(id),
-    );
+    let form = Resource::new(move || id.get(), |id| get_round_form(id));
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -164,7 +160,7 @@ fn Rubric(round_id: i64, criteria: Vec<super::Criterion>) -> impl IntoView {
             }).collect_view()}
         </ol>
         <h3>{locale.t("rubric.add")}</h3>
-        <Form action=add class="form" reset=true>
+        <Form action=add class="form">
             <input type="hidden" name="round_id" value=round_id/>
             <TextField label=locale.t("rubric.name_en") name="name_en"/>
             <TextField label=locale.t("rubric.name_zh") name="name_zh"/>

@@ -1,9 +1,7 @@
 //! The admin's outbox: every email Hatchery sent or will send, and where it went.
 use super::server_fns::{get_outbox_message, outbox, RetryEmail};
 use super::{OutboxRow, OUTBOX_COLUMNS};
-use crate::components::{
-    data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, Submit,
-};
+use crate::components::{format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, Submit};
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::mail::MailStatus;
@@ -20,7 +18,7 @@ pub fn OutboxPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
-    let data = Resource::new(move || (query.get(), data_version()), |(q, _)| outbox(q));
+    let data = Resource::new(move || query.get(), |q| outbox(q));
     const PATH: &str = "/admin/outbox";
     view! {
         <h1>{locale.t("outbox.title")}</h1>

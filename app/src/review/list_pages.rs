@@ -2,7 +2,7 @@
 use super::server_fns::all_applications;
 use super::APPLICATION_COLUMNS;
 use crate::cohorts::pick;
-use crate::components::{data_version, format_time, ErrorBanner, ErrorPage};
+use crate::components::{format_time, ErrorBanner, ErrorPage};
 use crate::error::AppError;
 use crate::i18n::use_locale;
 use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
@@ -16,10 +16,7 @@ pub fn ApplicationsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
-    let data = Resource::new(
-        move || (query.get(), data_version()),
-        |(q, _)| all_applications(q),
-    );
+    let data = Resource::new(move || query.get(), |q| all_applications(q));
     const PATH: &str = "/admin/applications";
     view! {
         <h1>{locale.t("applications.admin_title")}</h1>

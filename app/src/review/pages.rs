@@ -4,7 +4,7 @@ use super::server_fns::{
     DeclareConflict, SaveAffiliations, SubmitReview,
 };
 use super::{BoardView, Recommendation, RoundApplicationRow, BOARD_FILTERS};
-use crate::components::{data_version, format_time, mutation, param_id, ErrorPage, Form, Submit};
+use crate::components::{format_time, mutation, param_id, ErrorPage, Form, Submit};
 use crate::i18n::use_locale;
 use crate::intake::ApplicationStatus;
 use crate::review::AssignmentStatus;
@@ -24,8 +24,8 @@ pub fn RoundApplicationsPage() -> impl IntoView {
         })
     });
     let data = Resource::new(
-        move || (id.get(), page.get(), data_version()),
-        |(id, page, _)| get_round_applications(id, page),
+        move || (id.get(), page.get()),
+        |(id, page)| get_round_applications(id, page),
     );
     view! {
         <Transition fallback=|| ()>
@@ -131,7 +131,7 @@ fn ApplicationRow(
 #[component]
 pub fn ReviewQueuePage() -> impl IntoView {
     let locale = use_locale();
-    let data = Resource::new(data_version, |_| review_queue());
+    let data = Resource::new(|| (), |_| review_queue());
     view! {
         <h1>{locale.t("review.queue_title")}</h1>
         <AffiliationsForm/>
@@ -174,7 +174,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
 #[component]
 fn AffiliationsForm() -> impl IntoView {
     let locale = use_locale();
-    let current = Resource::new(data_version, |_| my_affiliations());
+    let current = Resource::new(|| (), |_| my_affiliations());
     let action = mutation::<SaveAffiliations>();
     view! {
         <Transition fallback=|| ()>
@@ -205,7 +205,7 @@ fn AffiliationsForm() -> impl IntoView {
 pub fn ReviewFormPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(move || (id.get(), data_version()), |(id, _)| get_review(id));
+    let data = Resource::new(move || id.get(), |id| get_review(id));
     let submit = mutation::<SubmitReview>();
     let conflict = mutation::<DeclareConflict>();
     view! {
@@ -345,8 +345,8 @@ pub fn DecisionBoardPage() -> impl IntoView {
         })
     });
     let data = Resource::new(
-        move || (id.get(), board_view.get(), data_version()),
-        |(id, view, _)| super::server_fns::get_decision_board(id, view),
+        move || (id.get(), board_view.get()),
+        |(id, view)| super::server_fns::get_decision_board(id, view),
     );
     view! {
         <Transition fallback=|| ()>

@@ -9,8 +9,8 @@ use super::incubation_fns::{
 };
 use super::{Sector, Stage};
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
-    LocaleSelect, Submit, TextField,
+    action_error, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, LocaleSelect,
+    Submit, TextField,
 };
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
@@ -110,10 +110,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
-    let data = Resource::new(
-        move || (query.get(), data_version()),
-        |(q, _)| list_startups(q),
-    );
+    let data = Resource::new(move || query.get(), |q| list_startups(q));
     let add = mutation::<AddStartup>();
     const PATH: &str = "/admin/startups";
     view! {
@@ -180,7 +177,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
             <section class="card">
                 <h2>{locale.t("incubation.add_title")}</h2>
                 <p class="hint">{locale.t("incubation.add_lead")}</p>
-                <Form action=add class="form" reset=true>
+                <Form action=add class="form">
                     <TextField label=locale.t("startup.name") name="name"/>
                     <TextField label=locale.t("startup.credit_code") name="credit_code" hint=locale.t("startup.credit_code_hint")/>
                     <div class="field">
@@ -216,10 +213,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
 #[component]
 pub fn StartupDetailPage() -> impl IntoView {
     let id = param_id("id");
-    let data = Resource::new(
-        move || (id.get(), data_version()),
-        |(id, _)| get_startup_detail(id),
-    );
+    let data = Resource::new(move || id.get(), |id| get_startup_detail(id));
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -412,7 +406,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
             </ol>
             {(manage && incubating).then(|| view! {
                 <h3>{locale.t("milestones.new_title")}</h3>
-                <Form action=create class="form" reset=true>
+                <Form action=create class="form">
                     <input type="hidden" name="startup_id" value=id/>
                     <TextField label=locale.t("milestones.title_field") name="title"/>
                     <div class="field">
@@ -427,7 +421,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
 
         <section class="card" id="notes">
             <h2>{locale.t("incubation.notes_title")}</h2>
-            <Form action=note class="form" reset=true>
+            <Form action=note class="form">
                 <input type="hidden" name="id" value=id/>
                 <div class="field">
                     <label for="f-note-body">{locale.t("incubation.note_body")}</label>
@@ -474,7 +468,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
 #[component]
 pub fn MentoringPage() -> impl IntoView {
     let locale = use_locale();
-    let data = Resource::new(data_version, |_| my_mentoring());
+    let data = Resource::new(|| (), |_| my_mentoring());
     view! {
         <h1>{locale.t("mentoring.title")}</h1>
         <p class="hint">{locale.t("mentoring.lead")}</p>
@@ -521,7 +515,7 @@ pub fn MentoringPage() -> impl IntoView {
 #[component]
 pub fn MyIncubationSection() -> impl IntoView {
     let locale = use_locale();
-    let data = Resource::new(data_version, |_| get_my_incubation());
+    let data = Resource::new(|| (), |_| get_my_incubation());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -4,8 +4,8 @@ use super::server_fns::{
 };
 use super::{Sector, Stage, StartupProfile};
 use crate::components::{
-    action_error, data_version, format_time, mutation, ErrorBanner, ErrorPage, Form, LocaleSelect,
-    SelectField, Submit, TextArea, TextField,
+    action_error, format_time, mutation, ErrorBanner, ErrorPage, Form, LocaleSelect, SelectField,
+    Submit, TextArea, TextField,
 };
 use crate::i18n::use_locale;
 use leptos::prelude::*;
@@ -13,7 +13,7 @@ use leptos::prelude::*;
 #[component]
 pub fn StartupPage() -> impl IntoView {
     let locale = use_locale();
-    let profile = Resource::new(data_version, |_| my_startup());
+    let profile = Resource::new(|| (), |_| my_startup());
     let action = mutation::<SaveStartup>();
     view! {
         <Transition fallback=|| ()>
@@ -67,7 +67,7 @@ pub fn StartupPage() -> impl IntoView {
 #[component]
 fn TeamSection() -> impl IntoView {
     let locale = use_locale();
-    let team = Resource::new(data_version, |_| my_team());
+    let team = Resource::new(|| (), |_| my_team());
     let invite = mutation::<InviteCofounder>();
     let cancel = mutation::<CancelCofounderInvitation>();
     view! {
@@ -110,7 +110,7 @@ fn TeamSection() -> impl IntoView {
                         <ErrorBanner error=action_error(cancel)/>
                         <h3>{locale.t("team.invite_title")}</h3>
                         <p class="hint">{locale.t("team.invite_lead")}</p>
-                        <Form action=invite class="form" reset=true>
+                        <Form action=invite class="form">
                             <TextField label=locale.t("field.email") name="email" kind="email"/>
                             <LocaleSelect id="f-invite-lang" label=locale.t("users.invite_language") selected=locale/>
                             <Submit testid="invite-cofounder">{locale.t("team.invite_submit")}</Submit>

@@ -127,7 +127,7 @@ fn ResourceCreditCard(c: ResourceCredit) -> impl IntoView {
 #[component]
 pub fn StartupCreditSection(startup_id: i64, #[prop(default = false)] link: bool) -> impl IntoView {
     let locale = use_locale();
-    let data = Resource::new(data_version, move |_| get_startup_credit(startup_id));
+    let data = Resource::new(|| (), move |_| get_startup_credit(startup_id));
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -152,7 +152,7 @@ pub fn StartupCreditSection(startup_id: i64, #[prop(default = false)] link: bool
 #[component]
 pub fn CreditsPage() -> impl IntoView {
     let locale = use_locale();
-    let data = Resource::new(data_version, |_| my_credit());
+    let data = Resource::new(|| (), |_| my_credit());
     view! {
         <h1>{locale.t("credits.title")}</h1>
         <Transition fallback=|| ()>

@@ -82,7 +82,7 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
 #[component]
 pub fn ResourcesPage() -> impl IntoView {
     let locale = use_locale();
-    let data = Resource::new(data_version, |_| list_resources());
+    let data = Resource::new(|| (), |_| list_resources());
     view! {
         <h1>{locale.t("resources.title")}</h1>
         <Transition fallback=|| ()>
@@ -129,10 +129,7 @@ pub fn ResourcesPage() -> impl IntoView {
 pub fn EditResourcePage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(
-        move || (id.get(), data_version()),
-        |(id, _)| get_resource(id),
-    );
+    let data = Resource::new(move || id.get(), |id| get_resource(id));
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -159,7 +156,7 @@ pub fn EditResourcePage() -> impl IntoView {
 #[component]
 fn Prices(resource_id: i64) -> impl IntoView {
     let locale = use_locale();
-    let data = Resource::new(data_version, move |_| resource_prices(resource_id));
+    let data = Resource::new(|| (), move |_| resource_prices(resource_id));
     let add = mutation::<AddPrice>();
     view! {
         <section class="card narrow wide" data-testid="prices">
@@ -214,10 +211,7 @@ pub fn SyncJobsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(crate::tables::query_from));
-    let data = Resource::new(
-        move || (query.get(), data_version()),
-        |(q, _)| list_sync_jobs(q),
-    );
+    let data = Resource::new(move || query.get(), |q| list_sync_jobs(q));
     let resources = Resource::new(|| (), |_| list_resources());
     let retry = mutation::<RetrySyncJob>();
     const PATH: &str = "/admin/sync";
@@ -308,10 +302,7 @@ pub fn SyncJobsPage() -> impl IntoView {
 pub fn DriftPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(
-        move || (id.get(), data_version()),
-        |(id, _)| drift_report(id),
-    );
+    let data = Resource::new(move || id.get(), |id| drift_report(id));
     let repair = mutation::<RepairDrift>();
     view! {
         <Transition fallback=|| ()>

@@ -95,10 +95,7 @@ pub fn GrantsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(crate::tables::query_from));
-    let data = Resource::new(
-        move || (query.get(), data_version()),
-        |(q, _)| list_grants(q),
-    );
+    let data = Resource::new(move || query.get(), |q| list_grants(q));
     let resources = Resource::new(|| (), |_| list_resources());
     const PATH: &str = "/admin/grants";
     view! {
@@ -263,8 +260,8 @@ pub fn GrantPage() -> impl IntoView {
     let id = param_id("id");
     let page = page_param();
     let data = Resource::new(
-        move || (id.get(), page.get(), data_version()),
-        |(id, p, _)| get_grant_detail(id, p),
+        move || (id.get(), page.get()),
+        |(id, p)| get_grant_detail(id, p),
     );
     let adjust = mutation::<AdjustGrant>();
     let transition = mutation::<GrantTransition>();
@@ -312,7 +309,7 @@ pub fn GrantPage() -> impl IntoView {
                                 <div class="split">
                                     <section class="card">
                                         <h2>{locale.t("grants.adjust_title")}</h2>
-                                        <Form action=adjust class="form" reset=true>
+                                        <Form action=adjust class="form">
                                             <input type="hidden" name="id" value=g.id/>
                                             <TextField label=locale.t("grants.adjust_hours") name="gpu_hours" hint=locale.t("grants.adjust_hint")/>
                                             <TextField label=locale.t("grants.note") name="note"/>
@@ -373,10 +370,7 @@ pub fn LedgerPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(crate::tables::query_from));
-    let data = Resource::new(
-        move || (query.get(), data_version()),
-        |(q, _)| ledger_entries(q),
-    );
+    let data = Resource::new(move || query.get(), |q| ledger_entries(q));
     let resources = Resource::new(|| (), |_| list_resources());
     const PATH: &str = "/admin/ledger";
     view! {

@@ -15,8 +15,8 @@ use super::{
     LEDGER_COLUMNS, SYNC_COLUMNS,
 };
 use crate::components::{
-    action_error, data_version, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form,
-    Pager, SelectField, Submit, TextArea, TextField,
+    action_error, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, Pager,
+    SelectField, Submit, TextArea, TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
