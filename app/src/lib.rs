@@ -19,6 +19,7 @@ pub mod credits;
 pub mod intake;
 pub mod mail;
 pub mod review;
+pub mod settlement;
 pub mod startups;
 
 #[cfg(feature = "ssr")]

@@ -177,6 +177,9 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/admin/grants/:id") view=crate::credits::pages::GrantPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/ledger") view=crate::credits::pages::LedgerPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/sync") view=crate::credits::pages::SyncJobsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/programmes") view=crate::settlement::pages::ProgrammesPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/programmes/new") view=crate::settlement::pages::NewProgrammePage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/programmes/:id") view=crate::settlement::pages::ProgrammePage ssr=SsrMode::Async/>
                 <Route path=path!("/cohorts") view=crate::cohorts::pages::CohortsPage ssr=SsrMode::Async/>
                 <Route path=path!("/cohorts/:id") view=crate::cohorts::pages::CohortPage ssr=SsrMode::Async/>
                 <Route path=path!("/certificates/:code") view=crate::cohorts::pages::CertificatePage ssr=SsrMode::Async/>
@@ -263,6 +266,7 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
                     <A href="/admin/grants">{locale.t("nav.grants")}</A>
                     <A href="/admin/ledger">{locale.t("nav.ledger")}</A>
                     <A href="/admin/resources">{locale.t("nav.resources")}</A>
+                    <A href="/admin/programmes">{locale.t("nav.programmes")}</A>
                     <A href="/admin/sync">{locale.t("nav.sync")}</A>
                     <A href="/admin/users">{locale.t("nav.users")}</A>
                     <A href="/admin/outbox">{locale.t("nav.outbox")}</A>
@@ -306,6 +310,8 @@ pub fn title_key(path: &str) -> &'static str {
         ["admin", "grants", "new"] => "title.new_grant",
         ["admin", "ledger"] => "title.ledger",
         ["admin", "sync"] => "title.sync",
+        ["admin", "programmes"] => "title.programmes",
+        ["admin", "programmes", "new"] => "title.new_programme",
         ["cohorts"] => "title.cohorts",
         ["verify-certificate"] => "title.verify_certificate",
         ["admin", "cohorts"] => "title.admin_cohorts",
@@ -327,6 +333,7 @@ pub fn title_key(path: &str) -> &'static str {
         ["admin", "resources", _] => "title.resource",
         ["admin", "resources", _, "drift"] => "title.drift",
         ["admin", "grants", _] => "title.grant",
+        ["admin", "programmes", _] => "title.programme",
         ["cohorts", _] => "title.cohort",
         ["certificates", _] => "title.certificate",
         ["admin", "cohorts", _] => "title.admin_cohort",
@@ -407,6 +414,9 @@ const NOTICES: &[&str] = &[
     "startup_added",
     "signed_off",
     "token_revoked",
+    "price_added",
+    "programme_enrolled",
+    "enrolment_ended",
 ];
 
 #[component]

@@ -17,6 +17,7 @@ mod m20261206_000013_resource_dialect;
 mod m20261206_000014_chat_channels;
 mod m20261206_000015_user_time_zone;
 mod m20261207_000016_prices;
+mod m20261207_000017_programmes;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_chat_channels::Migration),
             Box::new(m20261206_000015_user_time_zone::Migration),
             Box::new(m20261207_000016_prices::Migration),
+            Box::new(m20261207_000017_programmes::Migration),
         ]
     }
 }

@@ -18,4 +18,5 @@ pub mod credits;
 pub mod intake;
 pub mod mail;
 pub mod review;
+pub mod settlement;
 pub mod startups;

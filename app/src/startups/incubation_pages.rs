@@ -15,6 +15,7 @@ use crate::components::{
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
 use crate::i18n::use_locale;
+use crate::settlement::pages::StartupProgrammes;
 use crate::startups::incubation::{MilestoneStatus, StartupStatus};
 use crate::tables::{query_from, FilterSelect, SortTh, TableFilters, TablePager};
 use chrono::NaiveDate;
@@ -439,6 +440,8 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                 }).collect_view()}
             </ol>
         </section>
+
+        {manage.then(|| view! { <StartupProgrammes startup_id=id/> })}
 
         {(manage && incubating).then(|| view! {
             <section class="card" id="end">

@@ -8,6 +8,7 @@ mod balance;
 mod grants;
 mod http_contract;
 mod prices;
+mod programmes;
 mod random_ledger;
 mod reconcile;
 mod resources;

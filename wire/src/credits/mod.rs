@@ -117,7 +117,7 @@ pub const MAX_FEN_PER_GPU_HOUR: i64 = 10_000_000;
 
 /// A plain decimal as people type it, thousands separators already removed, with at most two
 /// decimals ("1200", "12.5", ".25"), as hundredths; and whether it had a whole part.
-fn hundredths(digits: &str) -> Option<(i64, bool)> {
+pub(crate) fn hundredths(digits: &str) -> Option<(i64, bool)> {
     let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
     if whole.is_empty() && frac.is_empty()
         || frac.len() > 2
@@ -156,12 +156,17 @@ fn grouped(whole: u64) -> String {
 /// Yuan as people type them ("12", "12.5", "1,200.00", "¥8") to fen: more than zero, at most
 /// two decimals and `MAX_FEN_PER_GPU_HOUR`.
 pub fn parse_yuan(text: &str) -> Option<i64> {
+    parse_money(text, MAX_FEN_PER_GPU_HOUR)
+}
+
+/// Yuan as people type them to fen, more than zero and at most `max` fen.
+pub fn parse_money(text: &str, max: i64) -> Option<i64> {
     let t = text
         .trim()
         .trim_start_matches(['¥', '￥'])
         .replace([',', '_', ' '], "");
     let (fen, has_whole) = hundredths(&t)?;
-    (has_whole && (1..=MAX_FEN_PER_GPU_HOUR).contains(&fen)).then_some(fen)
+    (has_whole && (1..=max).contains(&fen)).then_some(fen)
 }
 
 /// Fen as yuan for people: `¥1,234.50`.

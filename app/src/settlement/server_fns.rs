@@ -1,0 +1,150 @@
+//! Server functions for funding programmes and enrolments (admins).
+// A form's fields arrive as arguments, one per input.
+#![allow(clippy::too_many_arguments)]
+use super::{ProgrammeDetail, ProgrammeRow, StartupFunding};
+use crate::error::AppError;
+use leptos::prelude::*;
+use std::collections::HashMap;
+
+#[cfg(feature = "ssr")]
+use crate::auth::server_fns::ssr::{redirect_with_notice, require_actor};
+
+#[server(prefix = "/api", endpoint = "list_programmes")]
+pub async fn list_programmes() -> Result<Vec<ProgrammeRow>, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::funding::list(&state.db, &actor).await
+}
+
+#[server(prefix = "/api", endpoint = "get_programme")]
+pub async fn get_programme(id: i64) -> Result<ProgrammeDetail, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::funding::detail(&state.db, &actor, id).await
+}
+
+/// Defines a programme (`id` 0) or changes one; then to its page. `excludes[<id>]=on` names
+/// each programme it may not be combined with.
+#[server(prefix = "/api", endpoint = "save_programme")]
+pub async fn save_programme(
+    #[server(default)] id: i64,
+    #[server(default)] name_en: String,
+    #[server(default)] name_zh: String,
+    #[server(default)] sponsor_kind: String,
+    #[server(default)] sponsor: String,
+    #[server(default)] rate_domestic: String,
+    #[server(default)] rate_other: String,
+    #[server(default)] young_rate: String,
+    #[server(default)] young_years: String,
+    #[server(default)] cap_company_year: String,
+    #[server(default)] cap_pool: String,
+    #[server(default)] cap_contract: String,
+    #[server(default)] valid_from: String,
+    #[server(default)] valid_until: String,
+    #[server(default)] region_prefix: String,
+    #[server(default)] unaffiliated_provider: String,
+    #[server(default)] excludes: HashMap<String, String>,
+) -> Result<(), AppError> {
+    use domain::settlement::funding::{self, ProgrammeInput};
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let input = ProgrammeInput {
+        name_en,
+        name_zh,
+        sponsor_kind,
+        sponsor,
+        rate_domestic,
+        rate_other,
+        young_rate,
+        young_years,
+        cap_company_year,
+        cap_pool,
+        cap_contract,
+        valid_from,
+        valid_until,
+        region_prefix,
+        unaffiliated_provider: !unaffiliated_provider.is_empty(),
+        excludes: excludes
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .filter_map(|(k, _)| k.parse().ok())
+            .collect(),
+    };
+    let id = if id == 0 {
+        funding::create(&state.db, &actor, input).await?
+    } else {
+        funding::update(&state.db, &actor, id, input).await?;
+        id
+    };
+    redirect_with_notice(&format!("/admin/programmes/{id}"), "saved");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "get_startup_funding")]
+pub async fn get_startup_funding(startup_id: i64) -> Result<StartupFunding, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::enrolments::of_startup(&state.db, &actor, startup_id).await
+}
+
+/// Enrols a startup in a programme; back to the startup's page.
+#[server(prefix = "/api", endpoint = "enrol_in_programme")]
+pub async fn enrol_in_programme(
+    #[server(default)] startup_id: i64,
+    #[server(default)] programme_id: i64,
+    #[server(default)] cap: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::enrolments::enrol(
+        &state.db,
+        &actor,
+        programme_id,
+        startup_id,
+        &cap,
+        &reason,
+    )
+    .await?;
+    redirect_with_notice(&format!("/startups/{startup_id}"), "programme_enrolled");
+    Ok(())
+}
+
+/// Ends an enrolment; back to the page it was ended from.
+#[server(prefix = "/api", endpoint = "end_enrolment")]
+pub async fn end_enrolment(#[server(default)] id: i64) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let programme = domain::settlement::enrolments::end(&state.db, &actor, id).await?;
+    redirect_with_notice(&format!("/admin/programmes/{programme}"), "enrolment_ended");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "add_affiliate")]
+pub async fn add_affiliate(
+    #[server(default)] startup_id: i64,
+    #[server(default)] credit_code: String,
+    #[server(default)] affiliate_name: String,
+) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::enrolments::add_affiliate(
+        &state.db,
+        &actor,
+        startup_id,
+        &credit_code,
+        &affiliate_name,
+    )
+    .await?;
+    redirect_with_notice(&format!("/startups/{startup_id}"), "saved");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "remove_affiliate")]
+pub async fn remove_affiliate(#[server(default)] id: i64) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let startup = domain::settlement::enrolments::remove_affiliate(&state.db, &actor, id).await?;
+    redirect_with_notice(&format!("/startups/{startup}"), "saved");
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Tables of settlement: funding programmes, the programmes one may not be combined with, the
+//! startups enrolled in them, and the firms affiliated with a startup.
+
+pub mod programme {
+    use sea_orm::entity::prelude::*;
+    pub use wire::settlement::SponsorKind;
+
+    /// A funding programme: a sponsor's share of startups' compute bills, and its caps (fen;
+    /// None is no cap of that kind).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "funding_programmes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name_en: String,
+        pub name_zh: String,
+        pub sponsor_kind: SponsorKind,
+        pub sponsor: String,
+        pub rate_domestic_bp: i64,
+        pub rate_other_bp: i64,
+        pub young_rate_bp: Option<i64>,
+        pub young_years: Option<i32>,
+        pub cap_company_year_fen: Option<i64>,
+        pub cap_pool_fen: Option<i64>,
+        pub cap_contract_fen: Option<i64>,
+        pub valid_from: Date,
+        pub valid_until: Date,
+        pub region_prefix: Option<String>,
+        pub unaffiliated_provider: bool,
+        pub created_by: Option<i64>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(has_many = "super::enrolment::Entity")]
+        Enrolment,
+    }
+
+    impl Related<super::enrolment::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Enrolment.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod exclusion {
+    use sea_orm::entity::prelude::*;
+
+    /// A startup enrolled in `programme_id` may not also be in `excluded_id` (either way round).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "programme_exclusions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub programme_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub excluded_id: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::programme::Entity",
+            from = "Column::ProgrammeId",
+            to = "super::programme::Column::Id"
+        )]
+        Programme,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod enrolment {
+    use sea_orm::entity::prelude::*;
+
+    /// A startup enrolled in a programme by an admin's decision; `cap_fen` is its own yearly
+    /// cap when smaller than the programme's. Ended, it pays nothing after `ended_at`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "programme_enrolments")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub programme_id: i64,
+        pub startup_id: i64,
+        pub cap_fen: Option<i64>,
+        pub reason: String,
+        pub decided_by: Option<i64>,
+        pub decided_at: DateTimeUtc,
+        pub ended_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::programme::Entity",
+            from = "Column::ProgrammeId",
+            to = "super::programme::Column::Id"
+        )]
+        Programme,
+        #[sea_orm(
+            belongs_to = "crate::startups::entity::startup::Entity",
+            from = "Column::StartupId",
+            to = "crate::startups::entity::startup::Column::Id"
+        )]
+        Startup,
+    }
+
+    impl Related<super::programme::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Programme.def()
+        }
+    }
+
+    impl Related<crate::startups::entity::startup::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Startup.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod affiliate {
+    use sea_orm::entity::prelude::*;
+
+    /// A firm affiliated with a startup (a shareholder, a subsidiary): some programmes do not
+    /// pay for compute it provides.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "startup_affiliates")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub startup_id: i64,
+        pub credit_code: String,
+        pub name: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::startups::entity::startup::Entity",
+            from = "Column::StartupId",
+            to = "crate::startups::entity::startup::Column::Id"
+        )]
+        Startup,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
