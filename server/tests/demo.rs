@@ -356,9 +356,24 @@ async fn the_demo_park_keeps_every_rule_and_loads_once() {
         "attendance",
         "certificates",
         "startup_mentors",
+        "funding_programmes",
+        "programme_enrolments",
     ] {
         assert!(summary.rows_of(table) > 0, "{table} is empty");
     }
+    // The city's voucher enrols only startups registered in its region.
+    assert_eq!(
+        number(
+            &app,
+            "SELECT COUNT(*) FROM programme_enrolments e JOIN funding_programmes p \
+             ON p.id = e.programme_id JOIN startups s ON s.id = e.startup_id \
+             WHERE p.region_prefix IS NOT NULL \
+             AND (s.credit_code IS NULL \
+             OR SUBSTR(s.credit_code, 3, LENGTH(p.region_prefix)) <> p.region_prefix)"
+        )
+        .await,
+        0
+    );
     // Both languages: Chinese names and texts as well as English ones.
     let names = column(&app, "SELECT name FROM startups").await;
     assert!(names.iter().any(|n| !n.is_ascii()));

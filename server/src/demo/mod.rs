@@ -8,6 +8,7 @@
 //! counters and balances, the waitlist's promotions, completion at the threshold), then
 //! written in large batches in one transaction: a failed load leaves nothing behind.
 mod credit;
+mod funding;
 mod incubation;
 mod intake;
 mod training;
@@ -150,6 +151,7 @@ pub async fn load(db: &DatabaseConnection, o: Options) -> Result<Summary, DemoEr
         w.startups();
         w.incubation();
         w.credit();
+        w.funding();
         w.training();
         w
     })

@@ -36,6 +36,8 @@ pub struct Dataset {
     pub notes: Vec<note::Model>,
     pub resources: Vec<resource::Model>,
     pub prices: Vec<price::Model>,
+    pub programmes: Vec<domain::settlement::entity::programme::Model>,
+    pub programme_enrolments: Vec<domain::settlement::entity::enrolment::Model>,
     pub grants: Vec<grant::Model>,
     pub tranches: Vec<tranche::Model>,
     pub ledger: Vec<ledger::Model>,

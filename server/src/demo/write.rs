@@ -8,6 +8,7 @@ use domain::credits::entity::tranche;
 use domain::credits::entity::{grant, ledger, price, resource, sync_job};
 use domain::intake::entity::{application, criterion, event, round};
 use domain::review::entity::{assignment, mentor_profile, score};
+use domain::settlement::entity::{enrolment as programme_enrolment, programme};
 use domain::startups::entity::{member, mentor, milestone, note, startup};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
@@ -31,6 +32,8 @@ const NUMBERED: &[&str] = &[
     "startup_notes",
     "compute_resources",
     "resource_prices",
+    "funding_programmes",
+    "programme_enrolments",
     "grants",
     "grant_tranches",
     "ledger_entries",
@@ -98,10 +101,18 @@ pub async fn all(txn: &DatabaseTransaction, d: Dataset) -> Result<Counts, DbErr>
     table::<note::ActiveModel, _>(txn, "startup_notes", d.notes, &mut n).await?;
     table::<resource::ActiveModel, _>(txn, "compute_resources", d.resources, &mut n).await?;
     table::<price::ActiveModel, _>(txn, "resource_prices", d.prices, &mut n).await?;
+    table::<programme::ActiveModel, _>(txn, "funding_programmes", d.programmes, &mut n).await?;
     table::<grant::ActiveModel, _>(txn, "grants", d.grants, &mut n).await?;
     table::<tranche::ActiveModel, _>(txn, "grant_tranches", d.tranches, &mut n).await?;
     table::<ledger::ActiveModel, _>(txn, "ledger_entries", d.ledger, &mut n).await?;
     table::<sync_job::ActiveModel, _>(txn, "sync_jobs", d.sync_jobs, &mut n).await?;
+    table::<programme_enrolment::ActiveModel, _>(
+        txn,
+        "programme_enrolments",
+        d.programme_enrolments,
+        &mut n,
+    )
+    .await?;
     table::<cohort::ActiveModel, _>(txn, "cohorts", d.cohorts, &mut n).await?;
     table::<session::ActiveModel, _>(txn, "cohort_sessions", d.sessions, &mut n).await?;
     table::<enrolment::ActiveModel, _>(txn, "enrolments", d.enrolments, &mut n).await?;
