@@ -76,6 +76,11 @@ impl FormState {
         })
     }
 
+    /// Whether this form's submission was rejected and the page is drawn again with it.
+    pub fn rejected(&self) -> bool {
+        self.typed.with_value(|t| !t.is_empty())
+    }
+
     /// What was typed into `name` in a rejected submission, to put back.
     pub fn typed(&self, name: &str) -> Option<String> {
         self.typed
@@ -218,9 +223,20 @@ pub fn FieldError(#[prop(into)] fault: Signal<Option<String>>, id: String) -> im
     }
 }
 
-/// The value a field starts with: what was typed into a rejected no-JS submission, else `value`.
+/// The value a field starts with: what was typed into the rejected submission being drawn
+/// again, else `value`. Fields drawn by hand (a select, a textarea) read theirs here too.
 pub fn initial_value(name: &str, value: String) -> String {
     form_state().and_then(|s| s.typed(name)).unwrap_or(value)
+}
+
+/// Whether a checkbox or radio button named `name` (with `value`) starts checked: as it was
+/// in the rejected submission being drawn again (an unchecked box is not sent), else
+/// `checked`.
+pub fn initial_checked(name: &str, value: &str, checked: bool) -> bool {
+    match form_state().filter(|s| s.rejected()) {
+        Some(s) => s.typed(name).is_some_and(|v| v == value),
+        None => checked,
+    }
 }
 
 /// The error of the last run of a server action, if it failed.

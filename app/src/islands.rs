@@ -72,9 +72,8 @@ mod browser {
     use leptos::web_sys::{Event, HtmlButtonElement, HtmlElement, HtmlFormElement, SubmitEvent};
 
     /// Once a form is submitted it is marked as submitting and its button busy and disabled; a
-    /// second press is ignored until the page is left. The button is disabled just after the
-    /// browser has read the form (a disabled button's own `name=value` would not be sent). A
-    /// page restored from the back-forward cache is cleared.
+    /// second press is ignored until the page is left. A page restored from the back-forward
+    /// cache is cleared.
     pub fn busy_forms() {
         let on_submit = Closure::<dyn Fn(SubmitEvent)>::new(|ev: SubmitEvent| {
             if ev.default_prevented() {
@@ -94,15 +93,7 @@ mod browser {
             if let Some(button) = ev.submitter() {
                 let _ = button.set_attribute("aria-busy", "true");
                 if let Ok(button) = button.dyn_into::<HtmlButtonElement>() {
-                    if !button.disabled() {
-                        set_timeout(
-                            move || {
-                                button.set_disabled(true);
-                                let _ = button.set_attribute("data-busy", "true");
-                            },
-                            std::time::Duration::ZERO,
-                        );
-                    }
+                    hold(&form, &button);
                 }
             }
         });
@@ -125,6 +116,9 @@ mod browser {
                         let _ = b.remove_attribute("disabled");
                     }
                 }
+                if let Ok(Some(copy)) = form.query_selector("input[data-busy-copy]") {
+                    copy.remove();
+                }
             }
         });
         let _ =
@@ -133,6 +127,26 @@ mod browser {
             window().add_event_listener_with_callback("pageshow", on_show.as_ref().unchecked_ref());
         on_submit.forget();
         on_show.forget();
+    }
+
+    /// Disables the pressed button at once. The browser reads the form after this event and
+    /// leaves a disabled button's own `name=value` out, so a copy of it goes in as a hidden field.
+    fn hold(form: &HtmlFormElement, button: &HtmlButtonElement) {
+        if button.disabled() {
+            return;
+        }
+        let name = button.name();
+        if !name.is_empty() {
+            if let Ok(copy) = document().create_element("input") {
+                let _ = copy.set_attribute("type", "hidden");
+                let _ = copy.set_attribute("name", &name);
+                let _ = copy.set_attribute("value", &button.value());
+                let _ = copy.set_attribute("data-busy-copy", "true");
+                let _ = form.append_child(&copy);
+            }
+        }
+        button.set_disabled(true);
+        let _ = button.set_attribute("data-busy", "true");
     }
 
     /// A rejected form's page marks its first field at fault `autofocus`; where that field is

@@ -1,7 +1,7 @@
 // First visits as a visitor on a slow link meets them: a fresh Chromium profile (nothing
 // cached), 1.6 Mbps down / 750 kbps up with 150 ms of latency, the CPU slowed 4×. For each
 // page: the bytes transferred (all, and the bundle's JS + wasm, as sent: compressed), and the
-// time from navigation to interactive (the wasm bundle has hydrated the page:
+// time from navigation to interactive (the page's islands have hydrated:
 // `body[data-hydrated]`); then the same page again with the cache warm.
 //
 //   node bench/first-visit.mjs URL [cookie] [URL [cookie] ...]     prints one JSON line per page

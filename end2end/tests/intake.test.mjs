@@ -230,7 +230,7 @@ test('an admin opens a round; a team applies; mentors are assigned automatically
   await mentor.waitForSelector('fieldset.score input[value="4"]:checked');
   await mentorContext.close();
 
-  // The admin decides on the board: the row updates in place.
+  // The admin decides on the board: the row then shows the decision.
   await admin.goto(`${roundUrl}/decisions`);
   await hydrated(admin);
   const boardRow = admin.locator('tr', { hasText: 'DeepPark AI' });

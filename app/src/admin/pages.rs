@@ -3,7 +3,8 @@ use crate::auth::server_fns::{list_users, InviteUser, SetUserRoles};
 use crate::auth::types::{UserRow, USER_COLUMNS};
 use crate::auth::Role;
 use crate::components::{
-    format_time, mutation, ErrorBanner, ErrorPage, Form, LocaleSelect, Submit, TextField,
+    format_time, initial_value, mutation, ErrorBanner, ErrorPage, Form, LocaleSelect, Submit,
+    TextField,
 };
 use crate::current_user::use_current_user;
 use crate::error::AppError;
@@ -116,7 +117,7 @@ pub fn UsersPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
-    let users = Resource::new(move || query.get(), |q| list_users(q));
+    let users = Resource::new(move || query.get(), list_users);
     let invite = mutation::<InviteUser>();
     const PATH: &str = "/admin/users";
     view! {
@@ -179,7 +180,7 @@ pub fn UsersPage() -> impl IntoView {
                         <label for="f-role">{locale.t("users.role")}</label>
                         <select id="f-role" name="role">
                             <option value="mentor">{locale.t("role.mentor")}</option>
-                            <option value="admin">{locale.t("role.admin")}</option>
+                            <option value="admin" selected=initial_value("role", String::new()) == "admin">{locale.t("role.admin")}</option>
                         </select>
                     </div>
                     <LocaleSelect id="f-lang" label=locale.t("users.invite_language") selected=locale/>

@@ -2,7 +2,8 @@
 use super::server_fns::{get_api_tokens, IssueApiToken, RevokeApiToken};
 use super::TokenScope;
 use crate::components::{
-    action_error, format_time, mutation, ErrorBanner, ErrorPage, Form, Submit, TextField,
+    action_error, format_time, initial_value, mutation, ErrorBanner, ErrorPage, Form, Submit,
+    TextField,
 };
 use crate::i18n::use_locale;
 use leptos::prelude::*;
@@ -80,7 +81,7 @@ pub fn ApiTokensPage() -> impl IntoView {
                         <label for="f-scope">{locale.t("tokens.scope")}</label>
                         <select id="f-scope" name="scope">
                             {TokenScope::ALL.iter().map(|s| view! {
-                                <option value=s.as_str()>{locale.t(&format!("tokens.scope_{s}"))}</option>
+                                <option value=s.as_str() selected=initial_value("scope", String::new()) == s.as_str()>{locale.t(&format!("tokens.scope_{s}"))}</option>
                             }).collect_view()}
                         </select>
                     </div>

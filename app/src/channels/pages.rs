@@ -5,7 +5,8 @@ use super::server_fns::{
 };
 use super::{ChannelEvent, ChannelView, DeliveryRow, DeliveryStatus, Platform};
 use crate::components::{
-    action_error, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, Submit, TextField,
+    action_error, format_time, initial_checked, initial_value, mutation, param_id, ErrorBanner,
+    ErrorPage, Form, Submit, TextField,
 };
 use crate::i18n::{use_locale, Locale};
 use leptos::prelude::*;
@@ -61,7 +62,7 @@ fn ChannelForm(c: ChannelView) -> impl IntoView {
                 <label for="f-platform">{locale.t("channels.platform")}</label>
                 <select id="f-platform" name="platform">
                     {Platform::ALL.iter().copied().map(|p| view! {
-                        <option value=p.as_str() selected=p == platform>{platform_name(locale, p)}</option>
+                        <option value=p.as_str() selected=initial_value("platform", platform.as_str().to_string()) == p.as_str()>{platform_name(locale, p)}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -95,7 +96,7 @@ fn ChannelForm(c: ChannelView) -> impl IntoView {
                     let id = format!("ev-{}", e.as_str());
                     view! {
                         <div>
-                            <input type="checkbox" id=id.clone() name=format!("events[{}]", e.as_str()) value="on" checked=chosen.contains(&e)/>
+                            <input type="checkbox" id=id.clone() name=format!("events[{}]", e.as_str()) value="on" checked=initial_checked(&format!("events[{}]", e.as_str()), "on", chosen.contains(&e))/>
                             " "
                             <label for=id>{locale.t(&e.label_key())}</label>
                         </div>
@@ -106,7 +107,7 @@ fn ChannelForm(c: ChannelView) -> impl IntoView {
                 <label for="f-locale">{locale.t("channels.locale")}</label>
                 <select id="f-locale" name="locale">
                     {[Locale::En, Locale::ZhCn].into_iter().map(|l| view! {
-                        <option value=l.tag() selected=l.tag() == lang>{l.native_name()}</option>
+                        <option value=l.tag() selected=initial_value("locale", lang.to_string()) == l.tag()>{l.native_name()}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -174,7 +175,7 @@ pub fn ChannelsPage() -> impl IntoView {
 pub fn ChannelPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(move || id.get(), |id| get_channel(id));
+    let data = Resource::new(move || id.get(), get_channel);
     let test = mutation::<TestChannel>();
     let delete = mutation::<DeleteChannel>();
     let retry_all = mutation::<RetryChatDelivery>();

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::cohorts::EnrolmentStatus;
 use crate::components::{
-    action_error, format_time, mutation, param_id, AdminOnly, ErrorBanner, ErrorPage, Form, Submit,
-    TextArea, TextField,
+    action_error, format_time, initial_value, mutation, param_id, AdminOnly, ErrorBanner,
+    ErrorPage, Form, Submit, TextArea, TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
@@ -32,7 +32,7 @@ pub fn AdminCohortsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
-    let cohorts = Resource::new(move || query.get(), |q| admin_cohorts(q));
+    let cohorts = Resource::new(move || query.get(), admin_cohorts);
     const PATH: &str = "/admin/cohorts";
     view! {
         <div class="title-row">
@@ -143,7 +143,7 @@ fn CohortSettings(form: CohortForm) -> impl IntoView {
                 <label for="f-track">{locale.t("cohorts.track")}</label>
                 <select id="f-track" name="track">
                     {Track::ALL.iter().map(|t| view! {
-                        <option value=t.as_str() selected=t.as_str() == track.as_str()>{locale.t(&format!("track.{t}"))}</option>
+                        <option value=t.as_str() selected=initial_value("track", track.as_str().to_string()) == t.as_str()>{locale.t(&format!("track.{t}"))}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -223,7 +223,7 @@ pub fn AttendanceChart(sessions: Vec<SessionView>, taken: i64) -> impl IntoView 
 #[component]
 pub fn AdminCohortPage() -> impl IntoView {
     let id = param_id("id");
-    let data = Resource::new(move || id.get(), |id| get_cohort_admin(id));
+    let data = Resource::new(move || id.get(), get_cohort_admin);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -406,7 +406,7 @@ fn Roster(cohort_id: i64, rows: Vec<super::RosterRow>) -> impl IntoView {
 pub fn AttendancePage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let roster = Resource::new(move || id.get(), |id| get_session_roster(id));
+    let roster = Resource::new(move || id.get(), get_session_roster);
     let mark = mutation::<MarkAttendance>();
     view! {
         <Transition fallback=|| ()>

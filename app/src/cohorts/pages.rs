@@ -114,7 +114,7 @@ pub fn CohortsPage() -> impl IntoView {
 #[component]
 pub fn CohortPage() -> impl IntoView {
     let id = param_id("id");
-    let detail = Resource::new(move || id.get(), |id| get_cohort(id));
+    let detail = Resource::new(move || id.get(), get_cohort);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -63,7 +63,7 @@ pub fn Landing() -> impl IntoView {
 pub fn ApplyPage() -> impl IntoView {
     let locale = use_locale();
     let round_id = param_id("round_id");
-    let data = Resource::new(move || round_id.get(), |id| get_apply_page(id));
+    let data = Resource::new(move || round_id.get(), get_apply_page);
     let action = mutation::<SaveApplication>();
     view! {
         <Transition fallback=|| ()>
@@ -174,7 +174,7 @@ pub fn MyApplicationsPage() -> impl IntoView {
 pub fn ApplicationPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(move || id.get(), |id| get_application_detail(id));
+    let data = Resource::new(move || id.get(), get_application_detail);
     let withdraw = mutation::<WithdrawApplication>();
     view! {
         <Transition fallback=|| ()>

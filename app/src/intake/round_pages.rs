@@ -2,7 +2,8 @@
 use super::server_fns::{get_round_form, list_rounds, AddCriterion, RemoveCriterion, SaveRound};
 use super::RoundForm;
 use crate::components::{
-    format_time, mutation, param_id, AdminOnly, ErrorPage, Form, Submit, TextArea, TextField,
+    format_time, initial_checked, mutation, param_id, AdminOnly, ErrorPage, Form, Submit, TextArea,
+    TextField,
 };
 use crate::i18n::use_locale;
 use leptos::prelude::*;
@@ -70,7 +71,7 @@ pub fn NewRoundPage() -> impl IntoView {
 pub fn EditRoundPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let form = Resource::new(move || id.get(), |id| get_round_form(id));
+    let form = Resource::new(move || id.get(), get_round_form);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -125,7 +126,7 @@ fn RoundSettings(form: RoundForm) -> impl IntoView {
                 <TextField label=locale.t("rounds.mentors_per_application") name="mentors_per_application" kind="number" value=form.mentors_per_application.to_string()/>
             </div>
             <label class="check">
-                <input type="checkbox" name="blind_review" value="on" checked=form.blind_review/>
+                <input type="checkbox" name="blind_review" value="on" checked=initial_checked("blind_review", "on", form.blind_review)/>
                 {locale.t("rounds.blind_review")}
             </label>
             <small class="hint">{locale.t("rounds.blind_review_hint")}</small>

@@ -18,7 +18,7 @@ pub fn OutboxPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
-    let data = Resource::new(move || query.get(), |q| outbox(q));
+    let data = Resource::new(move || query.get(), outbox);
     const PATH: &str = "/admin/outbox";
     view! {
         <h1>{locale.t("outbox.title")}</h1>

@@ -16,7 +16,7 @@ pub fn ApplicationsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
-    let data = Resource::new(move || query.get(), |q| all_applications(q));
+    let data = Resource::new(move || query.get(), all_applications);
     const PATH: &str = "/admin/applications";
     view! {
         <h1>{locale.t("applications.admin_title")}</h1>

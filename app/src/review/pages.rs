@@ -4,7 +4,9 @@ use super::server_fns::{
     DeclareConflict, SaveAffiliations, SubmitReview,
 };
 use super::{BoardView, Recommendation, RoundApplicationRow, BOARD_FILTERS};
-use crate::components::{format_time, mutation, param_id, ErrorPage, Form, Submit};
+use crate::components::{
+    format_time, initial_checked, initial_value, mutation, param_id, ErrorPage, Form, Submit,
+};
 use crate::i18n::use_locale;
 use crate::intake::ApplicationStatus;
 use crate::review::AssignmentStatus;
@@ -188,7 +190,7 @@ fn AffiliationsForm() -> impl IntoView {
                             <Form action class="form">
                                 <div class="field">
                                     <label for="f-affiliations">{locale.t("review.affiliations")}</label>
-                                    <textarea id="f-affiliations" name="affiliations" rows="4">{crate::components::textarea_text(text)}</textarea>
+                                    <textarea id="f-affiliations" name="affiliations" rows="4">{crate::components::textarea_text(initial_value("affiliations", text))}</textarea>
                                     <small class="hint">{locale.t("review.affiliations_hint")}</small>
                                 </div>
                                 <Submit class="small" testid="save-affiliations">{locale.t("form.save")}</Submit>
@@ -205,7 +207,7 @@ fn AffiliationsForm() -> impl IntoView {
 pub fn ReviewFormPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(move || id.get(), |id| get_review(id));
+    let data = Resource::new(move || id.get(), get_review);
     let submit = mutation::<SubmitReview>();
     let conflict = mutation::<DeclareConflict>();
     view! {
@@ -273,7 +275,7 @@ pub fn ReviewFormPage() -> impl IntoView {
                                                             <div class="scale">
                                                                 {(1..=5).map(|v| view! {
                                                                     <label class="check">
-                                                                        <input type="radio" name=name.clone() value=v checked=current == Some(v) disabled=!editable/>
+                                                                        <input type="radio" name=name.clone() value=v checked=initial_checked(&name, &v.to_string(), current == Some(v)) disabled=!editable/>
                                                                         {v}
                                                                     </label>
                                                                 }).collect_view()}
@@ -286,18 +288,18 @@ pub fn ReviewFormPage() -> impl IntoView {
                                                     <select id="f-recommendation" name="recommendation" disabled=!editable>
                                                         <option value="">{locale.t("review.choose")}</option>
                                                         {Recommendation::ALL.iter().map(|&k| view! {
-                                                            <option value=k.as_str() selected=current == Some(k)>{locale.t(&format!("review.recommend_{k}"))}</option>
+                                                            <option value=k.as_str() selected=initial_value("recommendation", current.map(|c| c.as_str().to_string()).unwrap_or_default()) == k.as_str()>{locale.t(&format!("review.recommend_{k}"))}</option>
                                                         }).collect_view()}
                                                     </select>
                                                 </div>
                                                 <div class="field">
                                                     <label for="f-feedback">{locale.t("review.feedback_applicant")}</label>
-                                                    <textarea id="f-feedback" name="feedback_applicant" rows="4" disabled=!editable>{crate::components::textarea_text(r.feedback_applicant.clone())}</textarea>
+                                                    <textarea id="f-feedback" name="feedback_applicant" rows="4" disabled=!editable>{crate::components::textarea_text(initial_value("feedback_applicant", r.feedback_applicant.clone()))}</textarea>
                                                     <small class="hint">{locale.t("review.feedback_hint")}</small>
                                                 </div>
                                                 <div class="field">
                                                     <label for="f-notes">{locale.t("review.notes_committee")}</label>
-                                                    <textarea id="f-notes" name="notes_committee" rows="3" disabled=!editable>{crate::components::textarea_text(r.notes_committee.clone())}</textarea>
+                                                    <textarea id="f-notes" name="notes_committee" rows="3" disabled=!editable>{crate::components::textarea_text(initial_value("notes_committee", r.notes_committee.clone()))}</textarea>
                                                     <small class="hint">{locale.t("review.notes_hint")}</small>
                                                 </div>
                                                 {editable.then(|| view! { <Submit testid="submit-review">{locale.t("review.submit")}</Submit> })}
@@ -308,7 +310,7 @@ pub fn ReviewFormPage() -> impl IntoView {
                                                 <input type="hidden" name="id" value=r.assignment_id/>
                                                 <div class="field">
                                                     <label for="f-reason">{locale.t("review.conflict_reason")}</label>
-                                                    <input id="f-reason" name="reason" type="text"/>
+                                                    <input id="f-reason" name="reason" type="text" value=initial_value("reason", String::new())/>
                                                 </div>
                                                 <Submit class="secondary" testid="declare-conflict">{locale.t("review.declare_conflict")}</Submit>
                                             </Form>

@@ -6,8 +6,8 @@ use super::server_fns::{
 };
 use super::{format_percent, EnrolmentRow, ProgrammeRow, SponsorKind, StartupFunding};
 use crate::components::{
-    action_error, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, SelectField,
-    Submit, TextArea, TextField,
+    action_error, format_time, initial_checked, mutation, param_id, ErrorBanner, ErrorPage, Form,
+    SelectField, Submit, TextArea, TextField,
 };
 use crate::credits::format_yuan;
 use crate::i18n::{use_locale, Locale};
@@ -137,7 +137,7 @@ pub fn NewProgrammePage() -> impl IntoView {
 pub fn ProgrammePage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(move || id.get(), |id| get_programme(id));
+    let data = Resource::new(move || id.get(), get_programme);
     view! {
         <p class="meta"><a href="/admin/programmes">{locale.t("programme.back")}</a></p>
         <Transition fallback=|| ()>
@@ -210,7 +210,7 @@ fn ProgrammeForm(p: ProgrammeRow, others: Vec<(i64, String, String)>) -> impl In
                 <legend>{locale.t("programme.eligibility")}</legend>
                 <TextField label=locale.t("programme.region_prefix") name="region_prefix" value=p.region_prefix.clone().unwrap_or_default() hint=locale.t("programme.region_hint")/>
                 <label class="check">
-                    <input type="checkbox" name="unaffiliated_provider" value="on" checked=p.unaffiliated_provider/>
+                    <input type="checkbox" name="unaffiliated_provider" value="on" checked=initial_checked("unaffiliated_provider", "on", p.unaffiliated_provider)/>
                     {locale.t("programme.unaffiliated_provider")}
                 </label>
                 {(!others.is_empty()).then(|| view! {
@@ -220,7 +220,7 @@ fn ProgrammeForm(p: ProgrammeRow, others: Vec<(i64, String, String)>) -> impl In
                             let name = if chinese(locale) && !zh.is_empty() || en.is_empty() { zh } else { en };
                             view! {
                                 <label class="check">
-                                    <input type="checkbox" name=format!("excludes[{id}]") value="on" checked=excludes.contains(&id)/>
+                                    <input type="checkbox" name=format!("excludes[{id}]") value="on" checked=initial_checked(&format!("excludes[{id}]"), "on", excludes.contains(&id))/>
                                     {name}
                                 </label>
                             }

@@ -9,8 +9,8 @@ use super::incubation_fns::{
 };
 use super::{Sector, Stage};
 use crate::components::{
-    action_error, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, LocaleSelect,
-    Submit, TextField,
+    action_error, format_time, initial_value, mutation, param_id, ErrorBanner, ErrorPage, Form,
+    LocaleSelect, Submit, TextField,
 };
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
@@ -111,7 +111,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(query_from));
-    let data = Resource::new(move || query.get(), |q| list_startups(q));
+    let data = Resource::new(move || query.get(), list_startups);
     let add = mutation::<AddStartup>();
     const PATH: &str = "/admin/startups";
     view! {
@@ -184,20 +184,20 @@ pub fn StartupsAdminPage() -> impl IntoView {
                     <div class="field">
                         <label for="f-sector">{locale.t("startup.sector")}</label>
                         <select id="f-sector" name="sector">
-                            {Sector::ALL.iter().map(|k| view! { <option value=k.as_str()>{locale.t(&format!("sector.{k}"))}</option> }).collect_view()}
+                            {Sector::ALL.iter().map(|k| view! { <option value=k.as_str() selected=initial_value("sector", String::new()) == k.as_str()>{locale.t(&format!("sector.{k}"))}</option> }).collect_view()}
                         </select>
                     </div>
                     <div class="field">
                         <label for="f-stage">{locale.t("startup.stage")}</label>
                         <select id="f-stage" name="stage">
-                            {Stage::ALL.iter().map(|k| view! { <option value=k.as_str()>{locale.t(&format!("stage.{k}"))}</option> }).collect_view()}
+                            {Stage::ALL.iter().map(|k| view! { <option value=k.as_str() selected=initial_value("stage", String::new()) == k.as_str()>{locale.t(&format!("stage.{k}"))}</option> }).collect_view()}
                         </select>
                     </div>
                     <TextField label=locale.t("startup.team_size") name="team_size" kind="number"/>
                     <TextField label=locale.t("startup.website") name="website" kind="url"/>
                     <div class="field">
                         <label for="f-founders">{locale.t("startup.founders")}</label>
-                        <textarea id="f-founders" name="founders" rows="2"></textarea>
+                        <textarea id="f-founders" name="founders" rows="2">{crate::components::textarea_text(initial_value("founders", String::new()))}</textarea>
                     </div>
                     <TextField label=locale.t("incubation.residency_from") name="residency_from" kind="date"/>
                     <TextField label=locale.t("incubation.residency_until") name="residency_until" kind="date"/>
@@ -214,7 +214,7 @@ pub fn StartupsAdminPage() -> impl IntoView {
 #[component]
 pub fn StartupDetailPage() -> impl IntoView {
     let id = param_id("id");
-    let data = Resource::new(move || id.get(), |id| get_startup_detail(id));
+    let data = Resource::new(move || id.get(), get_startup_detail);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -412,7 +412,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                     <TextField label=locale.t("milestones.title_field") name="title"/>
                     <div class="field">
                         <label for="f-description">{locale.t("milestones.description")}</label>
-                        <textarea id="f-description" name="description" rows="2"></textarea>
+                        <textarea id="f-description" name="description" rows="2">{crate::components::textarea_text(initial_value("description", String::new()))}</textarea>
                     </div>
                     <TextField label=locale.t("milestones.due_on") name="due_on" kind="date"/>
                     <Submit testid="create-milestone">{locale.t("milestones.create")}</Submit>
@@ -426,7 +426,7 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                 <input type="hidden" name="id" value=id/>
                 <div class="field">
                     <label for="f-note-body">{locale.t("incubation.note_body")}</label>
-                    <textarea id="f-note-body" name="body" rows="3"></textarea>
+                    <textarea id="f-note-body" name="body" rows="3">{crate::components::textarea_text(initial_value("body", String::new()))}</textarea>
                 </div>
                 <Submit class="secondary" testid="add-note">{locale.t("incubation.add_note")}</Submit>
             </Form>
@@ -453,12 +453,12 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                         <label for="f-end-to">{locale.t("incubation.end_outcome")}</label>
                         <select id="f-end-to" name="to">
                             <option value="graduated">{locale.t("incubation.graduate")}</option>
-                            <option value="exited">{locale.t("incubation.exit")}</option>
+                            <option value="exited" selected=initial_value("to", String::new()) == "exited">{locale.t("incubation.exit")}</option>
                         </select>
                     </div>
                     <div class="field">
                         <label for="f-end-reason">{locale.t("incubation.end_reason")}</label>
-                        <textarea id="f-end-reason" name="reason" rows="2"></textarea>
+                        <textarea id="f-end-reason" name="reason" rows="2">{crate::components::textarea_text(initial_value("reason", String::new()))}</textarea>
                     </div>
                     <Submit class="danger" testid="end-incubation">{locale.t("incubation.end_submit")}</Submit>
                 </Form>

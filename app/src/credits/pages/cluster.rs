@@ -22,7 +22,7 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
                 <label for="f-backend">{locale.t("resources.backend")}</label>
                 <select id="f-backend" name="backend">
                     {BackendKind::ALL.iter().map(|&b| view! {
-                        <option value=b.as_str() selected=b == backend>{locale.t(&format!("resources.backend_{b}"))}</option>
+                        <option value=b.as_str() selected=initial_value("backend", backend.as_str().to_string()) == b.as_str()>{locale.t(&format!("resources.backend_{b}"))}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -38,7 +38,7 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
                 <label for="f-dialect">{locale.t("resources.dialect")}</label>
                 <select id="f-dialect" name="dialect">
                     {["auto", "v0038", "v0042", "v0043", "v0044"].into_iter().map(|d| view! {
-                        <option value=d selected=d == dialect>{locale.t(&format!("resources.dialect_{d}"))}</option>
+                        <option value=d selected=initial_value("dialect", dialect.clone()) == d>{locale.t(&format!("resources.dialect_{d}"))}</option>
                     }).collect_view()}
                 </select>
                 <small class="hint">{locale.t("resources.dialect_hint")}</small>
@@ -63,15 +63,15 @@ fn ResourceForm(r: ResourceView) -> impl IntoView {
             <TextField label=locale.t("resources.provider") name="provider" value=r.provider.clone() hint=locale.t("resources.provider_hint")/>
             <TextField label=locale.t("resources.provider_credit_code") name="provider_credit_code" value=r.provider_credit_code.clone() hint=locale.t("apply.optional")/>
             <label class="check">
-                <input type="checkbox" name="domestic" value="on" checked=r.domestic/>
+                <input type="checkbox" name="domestic" value="on" checked=initial_checked("domestic", "on", r.domestic)/>
                 {locale.t("resources.domestic")}
             </label>
             <small class="hint">{locale.t("resources.domestic_hint")}</small>
             <div class="field">
                 <label for="f-repair_mode">{locale.t("resources.repair_mode")}</label>
                 <select id="f-repair_mode" name="repair_mode">
-                    <option value="approve" selected=repair == RepairMode::Approve>{locale.t("resources.repair_approve")}</option>
-                    <option value="auto" selected=repair == RepairMode::Auto>{locale.t("resources.repair_auto")}</option>
+                    <option value="approve" selected=initial_value("repair_mode", repair.as_str().to_string()) == "approve">{locale.t("resources.repair_approve")}</option>
+                    <option value="auto" selected=initial_value("repair_mode", repair.as_str().to_string()) == "auto">{locale.t("resources.repair_auto")}</option>
                 </select>
             </div>
             <Submit testid="save-resource">{locale.t("form.save")}</Submit>
@@ -129,7 +129,7 @@ pub fn ResourcesPage() -> impl IntoView {
 pub fn EditResourcePage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(move || id.get(), |id| get_resource(id));
+    let data = Resource::new(move || id.get(), get_resource);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -211,7 +211,7 @@ pub fn SyncJobsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(crate::tables::query_from));
-    let data = Resource::new(move || query.get(), |q| list_sync_jobs(q));
+    let data = Resource::new(move || query.get(), list_sync_jobs);
     let resources = Resource::new(|| (), |_| list_resources());
     let retry = mutation::<RetrySyncJob>();
     const PATH: &str = "/admin/sync";
@@ -302,7 +302,7 @@ pub fn SyncJobsPage() -> impl IntoView {
 pub fn DriftPage() -> impl IntoView {
     let locale = use_locale();
     let id = param_id("id");
-    let data = Resource::new(move || id.get(), |id| drift_report(id));
+    let data = Resource::new(move || id.get(), drift_report);
     let repair = mutation::<RepairDrift>();
     view! {
         <Transition fallback=|| ()>

@@ -95,7 +95,7 @@ pub fn GrantsPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(crate::tables::query_from));
-    let data = Resource::new(move || query.get(), |q| list_grants(q));
+    let data = Resource::new(move || query.get(), list_grants);
     let resources = Resource::new(|| (), |_| list_resources());
     const PATH: &str = "/admin/grants";
     view! {
@@ -370,7 +370,7 @@ pub fn LedgerPage() -> impl IntoView {
     let locale = use_locale();
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(crate::tables::query_from));
-    let data = Resource::new(move || query.get(), |q| ledger_entries(q));
+    let data = Resource::new(move || query.get(), ledger_entries);
     let resources = Resource::new(|| (), |_| list_resources());
     const PATH: &str = "/admin/ledger";
     view! {

@@ -11,12 +11,12 @@ use super::server_fns::{
 };
 use super::{
     format_gpu_hours, format_yuan, BackendKind, BurnDown, DriftKind, GrantRow, GrantStatus,
-    LedgerKind, RepairMode, ResourceCredit, ResourceView, SyncState, SyncStatus, GRANT_COLUMNS,
-    LEDGER_COLUMNS, SYNC_COLUMNS,
+    LedgerKind, ResourceCredit, ResourceView, SyncState, SyncStatus, GRANT_COLUMNS, LEDGER_COLUMNS,
+    SYNC_COLUMNS,
 };
 use crate::components::{
-    action_error, format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, Pager,
-    SelectField, Submit, TextArea, TextField,
+    action_error, format_time, initial_checked, initial_value, mutation, param_id, ErrorBanner,
+    ErrorPage, Form, Pager, SelectField, Submit, TextArea, TextField,
 };
 use crate::error::AppError;
 use crate::i18n::use_locale;
