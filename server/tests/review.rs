@@ -453,7 +453,7 @@ async fn blind_review_hides_who_applied() {
     // Nor anything else of it, in data for the browser: pages carry none (only islands run
     // there, and they get their props alone).
     assert!(
-        !page.body.contains("__RESOLVED_RESOURCES") && !page.body.contains("\"profile\""),
+        page.body.contains("__RESOLVED_RESOURCES=[];") && !page.body.contains("\"profile\""),
         "{}",
         page.body
     );
