@@ -4,7 +4,7 @@ use super::server_fns::{
     get_programme, get_startup_funding, list_programmes, AddAffiliate, EndEnrolment,
     EnrolInProgramme, RemoveAffiliate, SaveProgramme,
 };
-use super::{format_percent, EnrolmentRow, ProgrammeRow, SponsorKind, StartupFunding};
+use super::{format_percent, name_in, EnrolmentRow, ProgrammeRow, SponsorKind, StartupFunding};
 use crate::components::{
     action_error, format_time, initial_checked, mutation, param_id, ErrorBanner, ErrorPage, Form,
     SelectField, Submit, TextArea, TextField,
@@ -217,7 +217,7 @@ fn ProgrammeForm(p: ProgrammeRow, others: Vec<(i64, String, String)>) -> impl In
                     <fieldset id="f-excludes" data-testid="excludes">
                         <legend>{locale.t("programme.excludes")}</legend>
                         {others.into_iter().map(|(id, en, zh)| {
-                            let name = if chinese(locale) && !zh.is_empty() || en.is_empty() { zh } else { en };
+                            let name = name_in(chinese(locale), &en, &zh).to_string();
                             view! {
                                 <label class="check">
                                     <input type="checkbox" name=format!("excludes[{id}]") value="on" checked=initial_checked(&format!("excludes[{id}]"), "on", excludes.contains(&id))/>
@@ -256,7 +256,7 @@ fn Enrolments(rows: Vec<EnrolmentRow>, show_startup: bool) -> impl IntoView {
                     let who = if show_startup {
                         view! { <a href=format!("/startups/{}", e.startup_id)>{e.startup.clone()}</a> }.into_any()
                     } else {
-                        let name = if chinese(locale) && !e.programme_zh.is_empty() { e.programme_zh.clone() } else { e.programme_en.clone() };
+                        let name = name_in(chinese(locale), &e.programme_en, &e.programme_zh).to_string();
                         view! { <a href=format!("/admin/programmes/{}", e.programme_id)>{name}</a> }.into_any()
                     };
                     view! {
@@ -311,14 +311,7 @@ fn FundingView(startup_id: i64, f: StartupFunding) -> impl IntoView {
     let options: Vec<(String, String)> = f
         .programmes
         .iter()
-        .map(|(id, en, zh)| {
-            let name = if chinese(locale) && !zh.is_empty() || en.is_empty() {
-                zh
-            } else {
-                en
-            };
-            (id.to_string(), name.clone())
-        })
+        .map(|(id, en, zh)| (id.to_string(), name_in(chinese(locale), en, zh).to_string()))
         .collect();
     view! {
         <section class="card wide" id="programmes" data-testid="programmes">

@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult, Checks};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -374,17 +374,19 @@ pub async fn update(
     Ok(())
 }
 
-/// How many startups each programme has enrolled now.
+/// How many startups each programme has enrolled now (counted by the database: one row per
+/// programme, not one per enrolment).
 async fn enrolled_counts(db: &impl ConnectionTrait) -> AppResult<HashMap<i64, i64>> {
-    let rows = enrolment::Entity::find()
+    let rows: Vec<(i64, i64)> = enrolment::Entity::find()
+        .select_only()
+        .column(enrolment::Column::ProgrammeId)
+        .column_as(enrolment::Column::Id.count(), "n")
         .filter(enrolment::Column::EndedAt.is_null())
+        .group_by(enrolment::Column::ProgrammeId)
+        .into_tuple()
         .all(db)
         .await?;
-    let mut counts = HashMap::new();
-    for r in rows {
-        *counts.entry(r.programme_id).or_insert(0) += 1;
-    }
-    Ok(counts)
+    Ok(rows.into_iter().collect())
 }
 
 /// Every programme's own exclusions, by programme.

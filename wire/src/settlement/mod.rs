@@ -60,13 +60,18 @@ pub struct ProgrammeRow {
     pub enrolled: i64,
 }
 
+/// A programme's name in the reader's language (the other one when that is empty).
+pub fn name_in<'a>(chinese: bool, en: &'a str, zh: &'a str) -> &'a str {
+    match (chinese, zh.is_empty(), en.is_empty()) {
+        (true, false, _) | (false, _, true) => zh,
+        _ => en,
+    }
+}
+
 impl ProgrammeRow {
     /// Its name in the reader's language (the other one when that is empty).
     pub fn name(&self, chinese: bool) -> &str {
-        match (chinese, self.name_zh.is_empty(), self.name_en.is_empty()) {
-            (true, false, _) | (false, _, true) => &self.name_zh,
-            _ => &self.name_en,
-        }
+        name_in(chinese, &self.name_en, &self.name_zh)
     }
 }
 
