@@ -137,26 +137,86 @@ pub fn PageField() -> impl IntoView {
     view! { <input type="hidden" name="__page" value=value/> }
 }
 
+/// The field and value that tell one of several forms of the same action apart (a row of a
+/// table, a milestone of a list): only the form whose submission was rejected shows the error
+/// and what was typed, not every row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowKey {
+    pub field: &'static str,
+    pub value: String,
+}
+
+impl From<(&'static str, i64)> for RowKey {
+    fn from((field, value): (&'static str, i64)) -> Self {
+        RowKey {
+            field,
+            value: value.to_string(),
+        }
+    }
+}
+
+impl From<(&'static str, &str)> for RowKey {
+    fn from((field, value): (&'static str, &str)) -> Self {
+        RowKey {
+            field,
+            value: value.to_string(),
+        }
+    }
+}
+
+/// Whether a form told apart by `row` is the one a rejected submission came from: its key is
+/// among the submitted fields. Without a submission (an address that carries an error), every
+/// form of the action shows it, as one without a key does.
+fn is_submitted_row(row: Option<&RowKey>, submitted: Option<&Submitted>) -> bool {
+    match (row, submitted) {
+        (Some(row), Some(s)) => s
+            .fields
+            .iter()
+            .any(|(k, v)| k == row.field && *v == row.value),
+        _ => true,
+    }
+}
+
+/// Whether the page is drawn again for a rejected submission of `S` from the form told apart by
+/// `row`: a collapsed part of the page that holds it is shown open.
+pub fn rejected_row<S>(row: impl Into<RowKey>) -> bool
+where
+    S: leptos::server_fn::ServerFn,
+{
+    let row = row.into();
+    submitted()
+        .filter(|s| s.path == S::url())
+        .is_some_and(|s| is_submitted_row(Some(&row), Some(&s)))
+}
+
 /// A form that runs a server action: a plain POST to the server function, which sends the
 /// person back to the page (see the server's `nojs` layer); a rejected one draws the page
 /// again with what was typed. Its errors are shown at its top (unless `banner` is false, where
 /// one banner above serves many row forms) and at each field at fault, and focus lands on the
-/// first such field. Its [`Submit`] buttons are marked busy while it is sent (see
-/// [`crate::islands::Enhance`]).
+/// first such field. Where a page has several forms of one action, `row` tells them apart, so
+/// only the rejected one shows its error and what was typed. Its [`Submit`] buttons are marked
+/// busy while it is sent (see [`crate::islands::Enhance`]).
 #[component]
 pub fn Form<S>(
     action: ServerAction<S>,
     #[prop(optional)] class: &'static str,
     #[prop(default = true)] banner: bool,
+    #[prop(optional, into)] row: Option<RowKey>,
     children: Children,
 ) -> impl IntoView
 where
     S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    let error = action_error(action);
-    let typed = submitted()
-        .filter(|s| s.path == S::url())
+    let submitted = submitted().filter(|s| s.path == S::url());
+    let mine = is_submitted_row(row.as_ref(), submitted.as_ref());
+    let error = if mine {
+        action_error(action)
+    } else {
+        Signal::stored(None)
+    };
+    let typed = submitted
+        .filter(|_| mine)
         .map(|s| s.fields)
         .unwrap_or_default();
     let state = FormState {
@@ -603,5 +663,35 @@ pub fn LocaleSelect(
                 }).collect_view()}
             </select>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod row_tests {
+    use super::*;
+
+    fn sent(fields: &[(&str, &str)]) -> Submitted {
+        Submitted {
+            path: "/api/decide".into(),
+            url: "/admin/rounds/1/decisions".into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn only_the_row_a_rejected_submission_came_from_is_its_own() {
+        let s = sent(&[("application_id", "7"), ("decision", "maybe")]);
+        let seven = RowKey::from(("application_id", 7));
+        let eight = RowKey::from(("application_id", 8));
+        assert!(is_submitted_row(Some(&seven), Some(&s)));
+        assert!(!is_submitted_row(Some(&eight), Some(&s)));
+        // The same value in another field is not the key.
+        assert!(!is_submitted_row(Some(&RowKey::from(("id", 7))), Some(&s)));
+        // Forms without a key, and pages drawn without a submission, show the error as before.
+        assert!(is_submitted_row(None, Some(&s)));
+        assert!(is_submitted_row(Some(&eight), None));
     }
 }

@@ -941,6 +941,42 @@ async fn the_board_aggregates_reviews_and_admins_decide() {
     )
     .await;
     assert_eq!(res.error_key(), "error.decision_invalid");
+    // Without JavaScript the board comes back with the error and what was typed in the row it
+    // was sent from, and in no other row.
+    let board = format!("/admin/rounds/{}/decisions", a.round_id);
+    let first_id = first.to_string();
+    let res = s
+        .app
+        .post_form(
+            "/api/decide",
+            &board,
+            &[
+                ("__page", board.as_str()),
+                ("application_id", first_id.as_str()),
+                ("decision", "maybe"),
+                ("message", "Typed for the first row"),
+            ],
+            &mut s.admin,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.decision_invalid");
+    let row_of = |id: i64| {
+        let start = res
+            .body
+            .find(&format!("<tr data-application=\"{id}\""))
+            .unwrap_or_else(|| panic!("row {id} in {}", res.body));
+        let end = res.body[start..].find("</tr>").unwrap() + start;
+        res.body[start..end].to_string()
+    };
+    let (mine, other) = (row_of(first), row_of(second));
+    assert!(mine.contains("role=\"alert\""), "{mine}");
+    assert!(
+        mine.contains(">Typed for the first row</textarea>"),
+        "{mine}"
+    );
+    assert!(!other.contains("role=\"alert\""), "{other}");
+    assert!(!other.contains("Typed for the first row"), "{other}");
+    assert_eq!(res.body.matches("role=\"alert\"").count(), 1);
 
     let res = post(
         &s.app,

@@ -210,7 +210,7 @@ fn UserRowView(user: UserRow) -> impl IntoView {
             <td>{locale.t(if user.verified { "form.yes" } else { "form.no" })}</td>
             <td>{format_time(&user.created_at)}</td>
             <td>
-                <Form action class="roles-form">
+                <Form action class="roles-form" row=("user_id", user.id)>
                     <input type="hidden" name="user_id" value=user.id/>
                     {Role::ALL.into_iter().map(|r| checkbox(r, user.roles.contains(&r))).collect_view()}
                     <Submit class="small secondary">{locale.t("form.save")}</Submit>

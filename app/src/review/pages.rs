@@ -117,7 +117,7 @@ fn ApplicationRow(
                     }).collect_view()}
                 </ul>
                 {(reviewable && !free.is_empty()).then(|| view! {
-                    <Form action=assign class="roles-form">
+                    <Form action=assign class="roles-form" row=("application_id", row.application_id)>
                         <input type="hidden" name="application_id" value=row.application_id/>
                         <select name="mentor_id" aria-label=locale.t("review.mentor")>
                             {free.iter().map(|m| view! { <option value=m.id>{format!("{} <{}>", m.name, m.email)}</option> }).collect_view()}
@@ -462,15 +462,20 @@ fn BoardRowView(row: super::BoardRow) -> impl IntoView {
             <td data-testid="normalised">{two_places(row.normalised)}</td>
             <td>
                 {decidable.then(|| view! {
-                    <Form action=decide class="form compact">
+                    <Form action=decide class="form compact" row=("application_id", row.application_id)>
                         <input type="hidden" name="application_id" value=row.application_id/>
-                        <select name="decision" required aria-label=locale.t("decide.decision")>
-                            <option value="" selected disabled>{locale.t("decide.choose")}</option>
-                            <option value="accept">{locale.t("review.recommend_accept")}</option>
-                            <option value="waitlist">{locale.t("review.recommend_waitlist")}</option>
-                            <option value="reject">{locale.t("review.recommend_reject")}</option>
-                        </select>
-                        <textarea name="message" rows="2" aria-label=locale.t("decide.message") placeholder=locale.t("decide.message")></textarea>
+                        {
+                            let chosen = initial_value("decision", String::new());
+                            view! {
+                                <select name="decision" required aria-label=locale.t("decide.decision")>
+                                    <option value="" selected=chosen.is_empty() disabled>{locale.t("decide.choose")}</option>
+                                    {["accept", "waitlist", "reject"].into_iter().map(|k| view! {
+                                        <option value=k selected=chosen == k>{locale.t(&format!("review.recommend_{k}"))}</option>
+                                    }).collect_view()}
+                                </select>
+                            }
+                        }
+                        <textarea name="message" rows="2" aria-label=locale.t("decide.message") placeholder=locale.t("decide.message")>{crate::components::textarea_text(initial_value("message", String::new()))}</textarea>
                         {unreviewed.then(|| view! {
                             <label class="check">
                                 <input type="checkbox" name="without_review" value="yes" data-testid="without-review"/>

@@ -9,8 +9,8 @@ use super::incubation_fns::{
 };
 use super::{Sector, Stage};
 use crate::components::{
-    action_error, format_time, initial_value, mutation, param_id, ErrorBanner, ErrorPage, Form,
-    LocaleSelect, Submit, TextField,
+    action_error, format_time, initial_value, mutation, param_id, rejected_row, ErrorBanner,
+    ErrorPage, Form, LocaleSelect, Submit, TextField,
 };
 use crate::credits::format_gpu_hours;
 use crate::error::AppError;
@@ -358,39 +358,39 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                         <li data-milestone=mid>
                             <MilestoneFacts m today/>
                             {open.then(|| view! {
-                                <details>
+                                <details open={rejected_row::<SignOffMilestone>(("id", mid))}>
                                     <summary>{locale.t("milestones.sign_off")}</summary>
-                                    <Form action=sign class="form" banner=false>
+                                    <Form action=sign class="form" banner=false row=("id", mid)>
                                         <input type="hidden" name="id" value=mid/>
                                         <div class="field">
                                             <label for=format!("f-outcome-{mid}")>{locale.t("milestones.outcome")}</label>
                                             <select id=format!("f-outcome-{mid}") name="outcome">
                                                 <option value="done">{locale.t("milestones.status_done")}</option>
-                                                <option value="missed">{locale.t("milestones.status_missed")}</option>
+                                                <option value="missed" selected=initial_value("outcome", String::new()) == "missed">{locale.t("milestones.status_missed")}</option>
                                             </select>
                                         </div>
                                         <div class="field">
                                             <label for=format!("f-evidence-{mid}")>{locale.t("milestones.evidence")}</label>
-                                            <textarea id=format!("f-evidence-{mid}") name="evidence" rows="2"></textarea>
+                                            <textarea id=format!("f-evidence-{mid}") name="evidence" rows="2">{crate::components::textarea_text(initial_value("evidence", String::new()))}</textarea>
                                             <small class="hint">{locale.t("milestones.evidence_hint")}</small>
                                         </div>
                                         <div class="field">
                                             <label for=format!("f-notes-{mid}")>{locale.t("milestones.notes")}</label>
-                                            <textarea id=format!("f-notes-{mid}") name="notes" rows="2"></textarea>
+                                            <textarea id=format!("f-notes-{mid}") name="notes" rows="2">{crate::components::textarea_text(initial_value("notes", String::new()))}</textarea>
                                         </div>
                                         <Submit testid=format!("sign-off-{mid}")>{locale.t("milestones.sign_off_submit")}</Submit>
                                     </Form>
                                 </details>
                             })}
                             {(open && manage).then(|| view! {
-                                <details>
+                                <details open={rejected_row::<UpdateMilestone>(("id", mid))}>
                                     <summary>{locale.t("milestones.edit")}</summary>
-                                    <Form action=update class="form" banner=false>
+                                    <Form action=update class="form" banner=false row=("id", mid)>
                                         <input type="hidden" name="id" value=mid/>
                                         <TextField label=locale.t("milestones.title_field") name="title" value=title/>
                                         <div class="field">
                                             <label for=format!("f-description-{mid}")>{locale.t("milestones.description")}</label>
-                                            <textarea id=format!("f-description-{mid}") name="description" rows="2">{crate::components::textarea_text(description)}</textarea>
+                                            <textarea id=format!("f-description-{mid}") name="description" rows="2">{crate::components::textarea_text(initial_value("description", description))}</textarea>
                                         </div>
                                         <TextField label=locale.t("milestones.due_on") name="due_on" kind="date" value=due/>
                                         <Submit class="secondary">{locale.t("form.save")}</Submit>

@@ -320,7 +320,7 @@ pub fn GrantPage() -> impl IntoView {
                                         <h2>{locale.t("grants.state_title")}</h2>
                                         <ErrorBanner error=action_error(transition)/>
                                         {moves.into_iter().map(|(to, label)| view! {
-                                            <Form action=transition class="form compact" banner=false>
+                                            <Form action=transition class="form compact" banner=false row=("to", to.as_str())>
                                                 <input type="hidden" name="id" value=g.id/>
                                                 <input type="hidden" name="to" value=to.as_str()/>
                                                 <input type="text" name="note" aria-label=locale.t("grants.note") placeholder=locale.t("grants.note")/>
