@@ -180,6 +180,8 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/admin/programmes") view=crate::settlement::pages::ProgrammesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/programmes/new") view=crate::settlement::pages::NewProgrammePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/programmes/:id") view=crate::settlement::pages::ProgrammePage ssr=SsrMode::Async/>
+                <Route path=path!("/statements") view=crate::settlement::statement_pages::StatementsPage ssr=SsrMode::Async/>
+                <Route path=path!("/statements/:id") view=crate::settlement::statement_pages::StatementPage ssr=SsrMode::Async/>
                 <Route path=path!("/cohorts") view=crate::cohorts::pages::CohortsPage ssr=SsrMode::Async/>
                 <Route path=path!("/cohorts/:id") view=crate::cohorts::pages::CohortPage ssr=SsrMode::Async/>
                 <Route path=path!("/certificates/:code") view=crate::cohorts::pages::CertificatePage ssr=SsrMode::Async/>
@@ -255,6 +257,7 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
                     <A href="/startup">{locale.t("nav.startup")}</A>
                     <A href="/applications">{locale.t("nav.applications")}</A>
                     <A href="/credits">{locale.t("nav.credits")}</A>
+                    {(!admin).then(|| view! { <A href="/statements">{locale.t("nav.statements")}</A> })}
                 })}
                 {mentor.then(|| view! { <A href="/reviews">{locale.t("nav.reviews")}</A> })}
                 {mentor.then(|| view! { <A href="/mentoring">{locale.t("nav.mentoring")}</A> })}
@@ -267,6 +270,7 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
                     <A href="/admin/ledger">{locale.t("nav.ledger")}</A>
                     <A href="/admin/resources">{locale.t("nav.resources")}</A>
                     <A href="/admin/programmes">{locale.t("nav.programmes")}</A>
+                    <A href="/statements">{locale.t("nav.statements")}</A>
                     <A href="/admin/sync">{locale.t("nav.sync")}</A>
                     <A href="/admin/users">{locale.t("nav.users")}</A>
                     <A href="/admin/outbox">{locale.t("nav.outbox")}</A>
@@ -312,6 +316,7 @@ pub fn title_key(path: &str) -> &'static str {
         ["admin", "sync"] => "title.sync",
         ["admin", "programmes"] => "title.programmes",
         ["admin", "programmes", "new"] => "title.new_programme",
+        ["statements"] => "title.statements",
         ["cohorts"] => "title.cohorts",
         ["verify-certificate"] => "title.verify_certificate",
         ["admin", "cohorts"] => "title.admin_cohorts",
@@ -334,6 +339,7 @@ pub fn title_key(path: &str) -> &'static str {
         ["admin", "resources", _, "drift"] => "title.drift",
         ["admin", "grants", _] => "title.grant",
         ["admin", "programmes", _] => "title.programme",
+        ["statements", _] => "title.statement",
         ["cohorts", _] => "title.cohort",
         ["certificates", _] => "title.certificate",
         ["admin", "cohorts", _] => "title.admin_cohort",
@@ -417,6 +423,9 @@ const NOTICES: &[&str] = &[
     "price_added",
     "programme_enrolled",
     "enrolment_ended",
+    "statements_prepared",
+    "statements_unchanged",
+    "statement_moved",
 ];
 
 #[component]

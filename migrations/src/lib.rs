@@ -18,6 +18,7 @@ mod m20261206_000014_chat_channels;
 mod m20261206_000015_user_time_zone;
 mod m20261207_000016_prices;
 mod m20261207_000017_programmes;
+mod m20261207_000018_statements;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_user_time_zone::Migration),
             Box::new(m20261207_000016_prices::Migration),
             Box::new(m20261207_000017_programmes::Migration),
+            Box::new(m20261207_000018_statements::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! request in from its session cookie and call the same domain functions as the pages.
 use app::state::AppState;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -160,3 +160,28 @@ table_csv!(
     "hatchery-ledger.csv",
     domain::credits::ledger_table::csv
 );
+
+table_csv!(
+    statements_csv,
+    "hatchery-statements.csv",
+    domain::settlement::statements::list_csv
+);
+
+/// A statement's jobs, for whoever may read the statement.
+pub async fn statement_jobs_csv(
+    State(state): State<AppState>,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+        let actor = actor(&state, &parts).await?;
+        let body = domain::settlement::statements::csv(&state.db, &actor, id).await?;
+        Ok::<_, AppError>((id, body))
+    }
+    .await;
+    match result {
+        Ok((id, body)) => csv_file(&format!("hatchery-statement-{id}-jobs.csv"), body),
+        Err(e) => refuse(e, &parts),
+    }
+}

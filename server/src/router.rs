@@ -61,6 +61,11 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
             get(crate::exports::applications_csv),
         )
         .route("/admin/ledger.csv", get(crate::exports::ledger_csv))
+        .route("/statements.csv", get(crate::exports::statements_csv))
+        .route(
+            "/statements/{id}/jobs.csv",
+            get(crate::exports::statement_jobs_csv),
+        )
         .nest("/api/v1", crate::api::routes())
         .route("/api/{*fn_name}", axum::routing::any(unknown_server_fn))
         .leptos_routes_with_context(

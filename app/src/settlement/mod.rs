@@ -7,3 +7,4 @@ pub use wire::settlement::*;
 
 pub mod pages;
 pub mod server_fns;
+pub mod statement_pages;

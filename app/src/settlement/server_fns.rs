@@ -148,3 +148,65 @@ pub async fn remove_affiliate(#[server(default)] id: i64) -> Result<(), AppError
     redirect_with_notice(&format!("/startups/{startup}"), "saved");
     Ok(())
 }
+
+/// One page of statements: admins see every one, a founder their startup's once issued.
+#[server(prefix = "/api", endpoint = "list_statements")]
+pub async fn list_statements(
+    query: crate::tables::TableQuery,
+) -> Result<crate::tables::TablePage<super::statements::StatementRow>, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::statements::list(&state.db, &actor, &query).await
+}
+
+#[server(prefix = "/api", endpoint = "get_statement")]
+pub async fn get_statement(id: i64) -> Result<super::statements::StatementDetail, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::statements::detail(&state.db, &actor, id).await
+}
+
+/// Prepares a month's statements (admins); then to that month's list, with what was done.
+#[server(prefix = "/api", endpoint = "prepare_statements")]
+pub async fn prepare_statements(#[server(default)] period: String) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let done = domain::settlement::statements::prepare(&state.db, &actor, &period).await?;
+    let notice = if done.created + done.refreshed == 0 {
+        "statements_unchanged"
+    } else {
+        "statements_prepared"
+    };
+    redirect_with_notice(&format!("/statements?of={}", period.trim()), notice);
+    Ok(())
+}
+
+/// Moves a statement one step on (admins), with the evidence that step needs.
+#[server(prefix = "/api", endpoint = "advance_statement")]
+pub async fn advance_statement(
+    id: i64,
+    #[server(default)] to: String,
+    #[server(default)] contract_no: String,
+    #[server(default)] contract_date: String,
+    #[server(default)] invoice_no: String,
+    #[server(default)] payment_ref: String,
+) -> Result<(), AppError> {
+    use domain::settlement::statements::{advance, MoveInput};
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    advance(
+        &state.db,
+        &actor,
+        MoveInput {
+            id,
+            to,
+            contract_no,
+            contract_date,
+            invoice_no,
+            payment_ref,
+        },
+    )
+    .await?;
+    redirect_with_notice(&format!("/statements/{id}"), "statement_moved");
+    Ok(())
+}

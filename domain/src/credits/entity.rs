@@ -336,3 +336,50 @@ pub mod price {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod charge {
+    use sea_orm::entity::prelude::*;
+
+    /// One finished job priced: its GPU-minutes at the price in force on the day (in the
+    /// park's zone) it ended, written with its ledger entries and never changed.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "charges")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub startup_id: i64,
+        pub resource_id: i64,
+        /// The resource's provider when the job ended.
+        pub provider: String,
+        pub job_ref: String,
+        pub gpu_minutes: i64,
+        /// Of those, what the park's grants still held when it ended.
+        pub covered_minutes: i64,
+        /// None: no price was in force that day (the job costs nothing on a statement).
+        pub fen_per_gpu_hour: Option<i64>,
+        pub amount_fen: i64,
+        pub domestic: bool,
+        pub ended_at: DateTimeUtc,
+        pub ended_on: Date,
+        /// `YYYY-MM` of `ended_on`.
+        pub period: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::resource::Entity",
+            from = "Column::ResourceId",
+            to = "super::resource::Column::Id"
+        )]
+        Resource,
+    }
+
+    impl Related<super::resource::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Resource.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

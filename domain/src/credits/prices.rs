@@ -1,16 +1,16 @@
 //! Compute prices (admins): a resource's price per GPU-hour, in fen, from a day on. A price is
 //! never edited: a new one starts on a later day, so every charge keeps the price in force on
 //! the day its job ended (in the park's zone), and a price cannot start in the past.
-use super::entity::{price, resource};
+use super::entity::{charge, price, resource};
 use super::{parse_yuan, PriceRow};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::accounts::users_by_id;
 use crate::error::{AppError, AppResult};
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, SqlErr,
+    QueryOrder, QuerySelect, Set, SqlErr,
 };
 use serde_json::json;
 use wire::auth::Role;
@@ -130,6 +130,64 @@ pub async fn history(
             note: p.note,
         })
         .collect())
+}
+
+/// GPU-minutes at a price per GPU-hour, in fen, rounded half up (the settlement's `charge`).
+pub fn amount(gpu_minutes: i64, fen_per_gpu_hour: i64) -> i64 {
+    let exact = i128::from(gpu_minutes.max(0)) * i128::from(fen_per_gpu_hour.max(0));
+    ((exact + 30) / 60) as i64
+}
+
+/// One finished job, as the usage import records it.
+pub struct Job<'a> {
+    pub startup_id: i64,
+    pub job_ref: &'a str,
+    pub gpu_minutes: i64,
+    /// Of those, what the startup's grants still held when it ended.
+    pub covered_minutes: i64,
+    pub ended_at: DateTime<Utc>,
+}
+
+/// Prices a finished job on `r` at the price in force on the day it ended (in the park's
+/// zone) and writes its charge, in the transaction that writes its ledger entries. A job
+/// already charged is left as it is.
+pub async fn charge_job(
+    txn: &impl ConnectionTrait,
+    zone: crate::time::Zone,
+    r: &resource::Model,
+    job: Job<'_>,
+) -> AppResult<()> {
+    let ended_on = zone.date(&job.ended_at);
+    let price: Option<i64> = price::Entity::find()
+        .select_only()
+        .column(price::Column::FenPerGpuHour)
+        .filter(price::Column::ResourceId.eq(r.id))
+        .filter(price::Column::StartsOn.lte(ended_on))
+        .order_by_desc(price::Column::StartsOn)
+        .into_tuple()
+        .one(txn)
+        .await?;
+    let amount = price.map_or(0, |p| amount(job.gpu_minutes, p));
+    let row = charge::ActiveModel {
+        startup_id: Set(job.startup_id),
+        resource_id: Set(r.id),
+        provider: Set(r.provider.clone()),
+        job_ref: Set(job.job_ref.to_string()),
+        gpu_minutes: Set(job.gpu_minutes),
+        covered_minutes: Set(job.covered_minutes.clamp(0, job.gpu_minutes)),
+        fen_per_gpu_hour: Set(price),
+        amount_fen: Set(amount),
+        domestic: Set(r.domestic),
+        ended_at: Set(job.ended_at),
+        ended_on: Set(ended_on),
+        period: Set(wire::settlement::statements::period_of(ended_on)),
+        ..Default::default()
+    };
+    charge::Entity::insert(row)
+        .on_conflict_do_nothing_on([charge::Column::ResourceId, charge::Column::JobRef])
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// A resource's prices, oldest first.

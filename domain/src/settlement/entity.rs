@@ -151,3 +151,143 @@ pub mod affiliate {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod statement {
+    use sea_orm::entity::prelude::*;
+    pub use wire::settlement::statements::StatementStatus as Status;
+
+    /// A month's bill of one startup with one provider, and its three parts. `revision` 0 is
+    /// the month's first; a correction is the next revision, `corrects_id` naming the one
+    /// before. Only a draft's amounts change.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "statements")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub startup_id: i64,
+        pub provider: String,
+        pub period: String,
+        pub revision: i32,
+        pub corrects_id: Option<i64>,
+        pub status: Status,
+        pub jobs: i64,
+        pub gpu_minutes: i64,
+        pub amount_fen: i64,
+        pub park_fen: i64,
+        pub subsidy_fen: i64,
+        pub own_fen: i64,
+        pub contract_no: String,
+        pub contract_date: Option<Date>,
+        pub invoice_no: String,
+        pub payment_ref: String,
+        pub created_by: Option<i64>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub issued_by: Option<i64>,
+        pub issued_at: Option<DateTimeUtc>,
+        pub paid_by: Option<i64>,
+        pub paid_at: Option<DateTimeUtc>,
+        pub claimed_by: Option<i64>,
+        pub claimed_at: Option<DateTimeUtc>,
+        pub reimbursed_by: Option<i64>,
+        pub reimbursed_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::startups::entity::startup::Entity",
+            from = "Column::StartupId",
+            to = "crate::startups::entity::startup::Column::Id"
+        )]
+        Startup,
+    }
+
+    impl Related<crate::startups::entity::startup::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Startup.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod statement_line {
+    use sea_orm::entity::prelude::*;
+
+    /// One job on a statement, with its share of the three parts.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "statement_lines")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub statement_id: i64,
+        pub charge_id: i64,
+        pub park_fen: i64,
+        pub subsidy_fen: i64,
+        pub own_fen: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::credits::entity::charge::Entity",
+            from = "Column::ChargeId",
+            to = "crate::credits::entity::charge::Column::Id"
+        )]
+        Charge,
+    }
+
+    impl Related<crate::credits::entity::charge::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Charge.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod statement_subsidy {
+    use sea_orm::entity::prelude::*;
+
+    /// What one programme pays on a statement.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "statement_subsidies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub statement_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub programme_id: i64,
+        pub amount_fen: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::statement::Entity",
+            from = "Column::StatementId",
+            to = "super::statement::Column::Id"
+        )]
+        Statement,
+        #[sea_orm(
+            belongs_to = "super::programme::Entity",
+            from = "Column::ProgrammeId",
+            to = "super::programme::Column::Id"
+        )]
+        Programme,
+    }
+
+    impl Related<super::statement::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Statement.def()
+        }
+    }
+
+    impl Related<super::programme::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Programme.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -13,3 +13,4 @@ pub mod entity;
 pub mod funding;
 pub mod programmes;
 pub mod split;
+pub mod statements;

@@ -82,8 +82,7 @@ pub struct Totals {
 
 /// GPU-minutes at a price per GPU-hour, to the fen (half up).
 pub fn charge(gpu_minutes: i64, price_per_gpu_hour: Fen) -> Fen {
-    let exact = i128::from(gpu_minutes.max(0)) * i128::from(price_per_gpu_hour.max(0));
-    ((exact + 30) / 60) as Fen
+    crate::credits::prices::amount(gpu_minutes, price_per_gpu_hour)
 }
 
 /// `rate` of `base`, rounded down to the fen.

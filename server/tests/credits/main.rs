@@ -12,6 +12,7 @@ mod programmes;
 mod random_ledger;
 mod reconcile;
 mod resources;
+mod statements;
 mod sync;
 mod tranches;
 

@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod statements;
+
 crate::states::states! {
     /// Who funds a programme; each has a label `programme.sponsor_<kind>`.
     pub enum SponsorKind {

@@ -419,11 +419,18 @@ pub async fn record_usage(
     if grants.is_empty() {
         return Ok(false);
     }
+    let r = resource::Entity::find_by_id(resource_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut touched = Vec::new();
+    // What the grants held of the job: the rest overdrew them, and is not the park's credit.
+    let mut covered = 0;
     for (part, (g, take)) in spill_over(grants, ended_at, gpu_minutes)
         .into_iter()
         .enumerate()
     {
+        covered += take.min(g.remaining_minutes().max(0));
         // The first part is the job itself; a job spread over several grants numbers the rest.
         let reference = if part == 0 {
             job_ref.to_string()
@@ -445,10 +452,19 @@ pub async fn record_usage(
         .await?;
         touched.push(g);
     }
-    let r = resource::Entity::find_by_id(resource_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    crate::credits::prices::charge_job(
+        &txn,
+        settings.park_zone,
+        &r,
+        crate::credits::prices::Job {
+            startup_id,
+            job_ref,
+            gpu_minutes,
+            covered_minutes: covered,
+            ended_at,
+        },
+    )
+    .await?;
     for g in &touched {
         usage_alerts(&txn, settings, g, &r, Utc::now()).await?;
     }

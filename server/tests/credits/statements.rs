@@ -1,0 +1,340 @@
+//! Charges and statements: imported jobs priced at the price in force on the day they ended;
+//! a month's statement split into park credit, a programme's subsidy (stopping at its cap)
+//! and the startup's own payment; each step of its life in order, with its evidence, audited;
+//! a correction when jobs come in after it was issued; who may read what.
+use super::*;
+use domain::credits::entity::charge;
+use domain::settlement::entity::{statement, statement_subsidy};
+use wire::settlement::statements::StatementStatus;
+
+fn today() -> chrono::NaiveDate {
+    domain::time::Zone::default().today()
+}
+
+fn this_month() -> String {
+    today().format("%Y-%m").to_string()
+}
+
+/// A job of `minutes` GPU-minutes that ended a minute ago.
+async fn job(p: &Park, resource: i64, reference: &str, minutes: i64) {
+    let imported = domain::credits::grants::record_usage(
+        p.app.db(),
+        &p.app.state.settings,
+        p.startup,
+        resource,
+        reference,
+        minutes,
+        Utc::now() - Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    assert!(imported, "{reference}");
+}
+
+async fn statements_of(app: &TestApp) -> Vec<statement::Model> {
+    statement::Entity::find()
+        .order_by_asc(statement::Column::Id)
+        .all(app.db())
+        .await
+        .unwrap()
+}
+
+async fn advance(p: &mut Park, id: i64, to: &str, extra: &[(&str, &str)]) -> common::TestResponse {
+    let id = id.to_string();
+    let mut fields = vec![("id", id.as_str()), ("to", to)];
+    fields.extend_from_slice(extra);
+    post(p, "/api/advance_statement", &fields).await
+}
+
+async fn audits(app: &TestApp, action: &str) -> usize {
+    domain::audit::entity::Entity::find()
+        .filter(domain::audit::entity::Column::Action.eq(action))
+        .count(app.db())
+        .await
+        .unwrap() as usize
+}
+
+#[tokio::test]
+async fn a_months_statement_splits_the_bill_and_moves_on_step_by_step() {
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let startup = p.startup;
+    let res = grant_hours(&mut p, startup, r, "10").await;
+    assert_eq!(res.error_param(), None);
+    let id = r.to_string();
+    let res = post(
+        &mut p,
+        "/api/add_price",
+        &[
+            ("resource_id", &id),
+            ("yuan_per_gpu_hour", "10"),
+            ("starts_on", &today().to_string()),
+            ("note", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    // The park's subsidy: 30 % of what the credit leaves, at most ¥1,000 a year.
+    let year = today().format("%Y").to_string();
+    let res = post(
+        &mut p,
+        "/api/save_programme",
+        &[
+            ("id", "0"),
+            ("name_en", "Park compute subsidy"),
+            ("name_zh", "园区算力补贴"),
+            ("sponsor_kind", "park"),
+            ("sponsor", "Turing Town"),
+            ("rate_domestic", "30"),
+            ("rate_other", "30"),
+            ("cap_company_year", "1,000"),
+            ("valid_from", &format!("{year}-01-01")),
+            ("valid_until", &format!("{year}-12-31")),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None, "{}", res.location());
+    let programme = domain::settlement::entity::programme::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let (startup, prog) = (p.startup.to_string(), programme.to_string());
+    let res = post(
+        &mut p,
+        "/api/enrol_in_programme",
+        &[
+            ("startup_id", &startup),
+            ("programme_id", &prog),
+            ("cap", ""),
+            ("reason", "Incubating"),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None, "{}", res.location());
+
+    // 6 h on credit (¥60); 10 h of which 4 on credit (¥40) and 6 overdrawn (¥60: 30 % is
+    // ¥18); 1,000 h (¥10,000: 30 % would be ¥3,000, the cap leaves ¥982).
+    job(&p, r, "ci:1:0", 360).await;
+    job(&p, r, "ci:2:0", 600).await;
+    job(&p, r, "ci:3:0", 60_000).await;
+    let charges = charge::Entity::find()
+        .order_by_asc(charge::Column::Id)
+        .all(p.app.db())
+        .await
+        .unwrap();
+    let seen: Vec<_> = charges
+        .iter()
+        .map(|c| {
+            (
+                c.job_ref.as_str(),
+                c.covered_minutes,
+                c.fen_per_gpu_hour,
+                c.amount_fen,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("ci:1:0", 360, Some(1000), 6_000),
+            ("ci:2:0", 240, Some(1000), 10_000),
+            ("ci:3:0", 0, Some(1000), 1_000_000),
+        ]
+    );
+    assert!(charges.iter().all(|c| c.period == this_month()));
+
+    // Only admins prepare, and only a month that has begun.
+    let month = this_month();
+    let res = p
+        .app
+        .post_form(
+            "/api/prepare_statements",
+            "/statements",
+            &[("period", &month)],
+            &mut p.founder,
+        )
+        .await;
+    assert_eq!(res.error_key(), "error.forbidden");
+    let next = (today() + Duration::days(40)).format("%Y-%m").to_string();
+    let res = post(&mut p, "/api/prepare_statements", &[("period", &next)]).await;
+    assert_eq!(res.error_key(), "error.period_future");
+    let res = post(&mut p, "/api/prepare_statements", &[("period", "March")]).await;
+    assert_eq!(res.error_key(), "error.period_invalid");
+    assert!(statements_of(&p.app).await.is_empty());
+
+    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    assert_eq!(
+        res.location(),
+        format!("/statements?of={month}&notice=statements_prepared")
+    );
+    let all = statements_of(&p.app).await;
+    assert_eq!(all.len(), 1);
+    let s = &all[0];
+    assert_eq!(
+        (
+            s.status,
+            s.jobs,
+            s.amount_fen,
+            s.park_fen,
+            s.subsidy_fen,
+            s.own_fen
+        ),
+        (
+            StatementStatus::Draft,
+            3,
+            1_016_000,
+            10_000,
+            100_000,
+            906_000
+        )
+    );
+    let subsidies = statement_subsidy::Entity::find()
+        .all(p.app.db())
+        .await
+        .unwrap();
+    assert_eq!(
+        subsidies
+            .iter()
+            .map(|x| (x.programme_id, x.amount_fen))
+            .collect::<Vec<_>>(),
+        [(programme, 100_000)]
+    );
+    // Prepared again, a draft is computed again to the same figures.
+    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    assert_eq!(res.error_param(), None);
+    let again = statements_of(&p.app).await;
+    assert_eq!((again.len(), again[0].subsidy_fen), (1, 100_000));
+    assert_eq!(audits(&p.app, "statement.drafted").await, 1);
+    assert_eq!(audits(&p.app, "statement.recomputed").await, 1);
+
+    // The page shows the three parts; the founder does not see a draft.
+    let page = p.app.get(&format!("/statements/{}", s.id), &p.admin).await;
+    assert!(page.body.contains("¥10,160.00"), "{}", page.body);
+    assert!(page.body.contains("¥9,060.00"));
+    assert!(page.body.contains("Park compute subsidy"));
+    let page = p
+        .app
+        .get(&format!("/statements/{}", s.id), &p.founder)
+        .await;
+    assert_eq!(page.status, axum::http::StatusCode::NOT_FOUND);
+
+    // One step at a time, each refusal named, nothing changed by it.
+    let res = advance(
+        &mut p,
+        s.id,
+        "paid",
+        &[("invoice_no", "INV-1"), ("payment_ref", "TX-1")],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.statement_not_issued");
+    let res = advance(&mut p, s.id, "claimed", &[]).await;
+    assert_eq!(res.error_key(), "error.statement_not_paid");
+    let res = advance(
+        &mut p,
+        s.id,
+        "issued",
+        &[
+            ("contract_no", "HT-2027-001"),
+            ("contract_date", "2027-02-30"),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.date_invalid");
+    let res = advance(
+        &mut p,
+        s.id,
+        "issued",
+        &[
+            ("contract_no", "HT-2027-001"),
+            ("contract_date", &today().to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        res.location(),
+        format!("/statements/{}?notice=statement_moved", s.id)
+    );
+    let res = advance(&mut p, s.id, "issued", &[]).await;
+    assert_eq!(res.error_key(), "error.statement_issued_already");
+    let res = advance(&mut p, s.id, "paid", &[]).await;
+    match res.error_param() {
+        Some(AppError::InvalidFields { errors }) => {
+            let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, ["invoice_no", "payment_ref"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let issued = statements_of(&p.app).await.remove(0);
+    assert_eq!(issued.status, StatementStatus::Issued);
+    assert_eq!(issued.invoice_no, "");
+    assert_eq!(issued.contract_no, "HT-2027-001");
+    let res = advance(
+        &mut p,
+        s.id,
+        "paid",
+        &[("invoice_no", "INV-2027-0042"), ("payment_ref", "TX-77")],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    assert_eq!(audits(&p.app, "statement.issued").await, 1);
+    assert_eq!(audits(&p.app, "statement.paid").await, 1);
+
+    // The founder reads it now, and downloads its jobs; a mentor reads none.
+    let page = p
+        .app
+        .get(&format!("/statements/{}", s.id), &p.founder)
+        .await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    assert!(page.body.contains("INV-2027-0042"), "{}", page.body);
+    let csv = p
+        .app
+        .get(&format!("/statements/{}/jobs.csv", s.id), &p.founder)
+        .await;
+    assert_eq!(csv.status, axum::http::StatusCode::OK);
+    assert!(csv.body.contains("ci:3:0"), "{}", csv.body);
+    assert!(csv.body.contains("10000.00"), "{}", csv.body);
+    assert_eq!(csv.body.lines().count(), 4);
+    let list = p.app.get("/statements", &p.founder).await;
+    assert!(list.body.contains(&format!("data-statement=\"{}\"", s.id)));
+    p.app
+        .user_with_roles("wang@park.cn", "Mentor Wang", &[Role::Mentor])
+        .await;
+    let mentor = p.app.sign_in("wang@park.cn", "correct horse battery").await;
+    for path in [
+        "/statements".to_string(),
+        format!("/statements/{}", s.id),
+        format!("/statements/{}/jobs.csv", s.id),
+    ] {
+        let res = p.app.get(&path, &mentor).await;
+        assert_eq!(res.status, axum::http::StatusCode::FORBIDDEN, "{path}");
+    }
+
+    // A job imported after the statement was issued: preparing the month again corrects it.
+    // The correction replaces the statement it corrects, so the cap counts it once.
+    job(&p, r, "ci:4:0", 60).await;
+    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    assert_eq!(res.error_param(), None);
+    let all = statements_of(&p.app).await;
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], {
+        let mut paid = issued.clone();
+        paid.status = StatementStatus::Paid;
+        paid.invoice_no = "INV-2027-0042".into();
+        paid.payment_ref = "TX-77".into();
+        paid.paid_by = all[0].paid_by;
+        paid.paid_at = all[0].paid_at;
+        paid.updated_at = all[0].updated_at;
+        paid
+    });
+    let c = &all[1];
+    assert_eq!(
+        (c.revision, c.corrects_id, c.status, c.jobs),
+        (1, Some(s.id), StatementStatus::Draft, 4)
+    );
+    assert_eq!((c.amount_fen, c.subsidy_fen), (1_017_000, 100_000));
+    assert_eq!(c.contract_no, "HT-2027-001");
+    let page = p.app.get(&format!("/statements/{}", s.id), &p.admin).await;
+    assert!(page.body.contains(&format!("/statements/{}", c.id)));
+}
