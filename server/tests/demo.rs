@@ -54,6 +54,48 @@ async fn none_break(app: &TestApp, rules: &[(&str, &str)]) {
     }
 }
 
+const STATEMENT_RULES: &[(&str, &str)] = &[
+    (
+        "a statement's parts add up to its charges",
+        "SELECT id FROM statements WHERE park_fen + subsidy_fen + own_fen <> amount_fen \
+           OR park_fen < 0 OR subsidy_fen < 0 OR own_fen < 0",
+    ),
+    (
+        "a statement's lines are its jobs and add up to it",
+        "SELECT s.id FROM statements s LEFT JOIN (SELECT l.statement_id, COUNT(*) AS n, \
+           CAST(SUM(c.amount_fen) AS BIGINT) AS amount, CAST(SUM(l.park_fen) AS BIGINT) AS park, \
+           CAST(SUM(l.subsidy_fen) AS BIGINT) AS subsidy, CAST(SUM(l.own_fen) AS BIGINT) AS own \
+         FROM statement_lines l JOIN charges c ON c.id = l.charge_id GROUP BY l.statement_id) x \
+           ON x.statement_id = s.id \
+         WHERE x.statement_id IS NULL OR x.n <> s.jobs OR x.amount <> s.amount_fen \
+           OR x.park <> s.park_fen OR x.subsidy <> s.subsidy_fen OR x.own <> s.own_fen",
+    ),
+    (
+        "a statement's jobs are its startup's, with its provider, in its month",
+        "SELECT l.id FROM statement_lines l JOIN statements s ON s.id = l.statement_id \
+           JOIN charges c ON c.id = l.charge_id \
+         WHERE c.startup_id <> s.startup_id OR c.provider <> s.provider OR c.period <> s.period",
+    ),
+    (
+        "a job is on one statement at most",
+        "SELECT charge_id FROM statement_lines GROUP BY charge_id HAVING COUNT(*) > 1",
+    ),
+    (
+        "every charge is a consumed ledger entry's job, at the price in force that day",
+        "SELECT c.id FROM charges c LEFT JOIN ledger_entries e ON e.resource_id = c.resource_id \
+           AND e.external_ref = c.job_ref AND e.kind = 'consumed' \
+         WHERE e.id IS NULL OR -e.minutes <> c.gpu_minutes OR c.fen_per_gpu_hour IS NULL \
+           OR c.fen_per_gpu_hour <> (SELECT p.fen_per_gpu_hour FROM resource_prices p \
+             WHERE p.resource_id = c.resource_id AND p.starts_on <= c.ended_on \
+             ORDER BY p.starts_on DESC LIMIT 1)",
+    ),
+    (
+        "a paid statement carries its invoice and payment; an issued one who issued it",
+        "SELECT id FROM statements WHERE issued_at IS NULL OR issued_by IS NULL \
+           OR (status = 'paid' AND (invoice_no = '' OR payment_ref = '' OR paid_at IS NULL))",
+    ),
+];
+
 const LEDGER_RULES: &[(&str, &str)] = &[
     (
         "a grant's counters are the sums of its ledger entries by kind",
@@ -374,6 +416,12 @@ async fn the_demo_park_keeps_every_rule_and_loads_once() {
         .await,
         0
     );
+    // A year of statements: each one's parts add up, its lines are its jobs and sum to it,
+    // every job is charged once and on one statement at most, at the price in force.
+    for table in ["charges", "statements", "statement_lines"] {
+        assert!(summary.rows_of(table) > 0, "{table} is empty");
+    }
+    none_break(&app, STATEMENT_RULES).await;
     // Both languages: Chinese names and texts as well as English ones.
     let names = column(&app, "SELECT name FROM startups").await;
     assert!(names.iter().any(|n| !n.is_ascii()));

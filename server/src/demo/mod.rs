@@ -11,6 +11,7 @@ mod credit;
 mod funding;
 mod incubation;
 mod intake;
+mod statements;
 mod training;
 mod words;
 mod world;
@@ -152,6 +153,7 @@ pub async fn load(db: &DatabaseConnection, o: Options) -> Result<Summary, DemoEr
         w.incubation();
         w.credit();
         w.funding();
+        w.statements();
         w.training();
         w
     })

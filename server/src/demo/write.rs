@@ -4,11 +4,14 @@
 use super::world::Dataset;
 use domain::auth::entity::{user, user_role};
 use domain::cohorts::entity::{attendance, certificate, cohort, enrolment, session};
+use domain::credits::entity::charge;
 use domain::credits::entity::tranche;
 use domain::credits::entity::{grant, ledger, price, resource, sync_job};
 use domain::intake::entity::{application, criterion, event, round};
 use domain::review::entity::{assignment, mentor_profile, score};
-use domain::settlement::entity::{enrolment as programme_enrolment, programme};
+use domain::settlement::entity::{
+    enrolment as programme_enrolment, programme, statement, statement_line, statement_subsidy,
+};
 use domain::startups::entity::{member, mentor, milestone, note, startup};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
@@ -37,6 +40,9 @@ const NUMBERED: &[&str] = &[
     "grants",
     "grant_tranches",
     "ledger_entries",
+    "charges",
+    "statements",
+    "statement_lines",
     "sync_jobs",
     "cohorts",
     "cohort_sessions",
@@ -110,6 +116,17 @@ pub async fn all(txn: &DatabaseTransaction, d: Dataset) -> Result<Counts, DbErr>
         txn,
         "programme_enrolments",
         d.programme_enrolments,
+        &mut n,
+    )
+    .await?;
+    table::<charge::ActiveModel, _>(txn, "charges", d.charges, &mut n).await?;
+    table::<statement::ActiveModel, _>(txn, "statements", d.statements, &mut n).await?;
+    table::<statement_line::ActiveModel, _>(txn, "statement_lines", d.statement_lines, &mut n)
+        .await?;
+    table::<statement_subsidy::ActiveModel, _>(
+        txn,
+        "statement_subsidies",
+        d.statement_subsidies,
         &mut n,
     )
     .await?;
