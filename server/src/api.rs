@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/grants", get(list_grants))
         .route("/grants/{id}/ledger", get(grant_ledger))
         .route("/cohorts", get(list_cohorts))
+        .route("/statements", get(list_statements))
+        .route("/statements/{id}", get(get_statement))
         .route("/usage", post(push_usage))
         // Below `/api/v1`, an unknown path is the API's 404, not a server function's.
         .route(
@@ -70,15 +72,20 @@ async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) 
     info(
         title = "Hatchery API",
         version = "1",
-        description = "Startups, GPU grants and their ledger, training cohorts, and job usage \
-                       pushed by the cluster. Authenticate with an API token issued by a park \
+        description = "Startups, GPU grants and their ledger, training cohorts, monthly compute \
+                       statements, and job usage pushed by the cluster. Money is in fen \
+                       (1 yuan = 100 fen). Authenticate with an API token issued by a park \
                        administrator: `Authorization: Bearer hat_…`. Read endpoints accept \
                        read and write tokens; usage ingestion needs a write token."
     ),
-    paths(list_startups, list_grants, grant_ledger, list_cohorts, push_usage),
+    paths(
+        list_startups, list_grants, grant_ledger, list_cohorts, list_statements, get_statement,
+        push_usage
+    ),
     components(schemas(
         ErrorBody, ErrorDetail, StartupsPage, Startup, GrantsPage, Grant, LedgerPage,
-        LedgerEntry, Cohort, UsageReport, UsageResult
+        LedgerEntry, Cohort, StatementsPage, Statement, StatementDetail, StatementJob,
+        StatementSubsidy, UsageReport, UsageResult
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -696,4 +703,187 @@ mod tests {
         assert_eq!(usage["gpu_minutes"]["maximum"], 1_000_000_000);
         assert_eq!(usage["job_id"]["minLength"], 1);
     }
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct StatementQuery {
+    /// `draft`, `issued`, `paid`, `claimed` or `reimbursed`; all when empty.
+    #[param(pattern = "^(draft|issued|paid|claimed|reimbursed)?$")]
+    status: String,
+    /// A month, `YYYY-MM`; all when empty.
+    #[param(pattern = "^([0-9]{4}-[0-9]{2})?$")]
+    month: String,
+    /// Part of the startup's name.
+    #[param(max_length = 100)]
+    q: String,
+    /// `asc` or `desc` (the default: the newest first).
+    #[param(pattern = "^(asc|desc)?$")]
+    dir: String,
+    /// From 0; 50 per page.
+    #[param(maximum = 2000)]
+    page: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Statement {
+    id: i64,
+    startup_id: i64,
+    startup: String,
+    provider: String,
+    /// `YYYY-MM`.
+    month: String,
+    /// 0 for the month's statement, then each correction's number.
+    revision: i32,
+    /// `draft`, `issued`, `paid`, `claimed` or `reimbursed`.
+    status: String,
+    jobs: i64,
+    gpu_minutes: i64,
+    amount_fen: i64,
+    park_credit_fen: i64,
+    subsidy_fen: i64,
+    own_fen: i64,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatementsPage {
+    items: Vec<Statement>,
+    page: u64,
+    per_page: u64,
+    /// Whether the next page has rows.
+    has_more: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatementJob {
+    job: String,
+    resource: String,
+    ended_at: DateTime<Utc>,
+    gpu_minutes: i64,
+    /// The price in force on the day the job ended; null when there was none.
+    fen_per_gpu_hour: Option<i64>,
+    amount_fen: i64,
+    park_credit_fen: i64,
+    subsidy_fen: i64,
+    own_fen: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatementSubsidy {
+    programme_id: i64,
+    programme_en: String,
+    programme_zh: String,
+    amount_fen: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatementDetail {
+    statement: Statement,
+    /// The statement this one corrects, and the one that corrects it.
+    corrects: Option<i64>,
+    corrected_by: Option<i64>,
+    contract_no: String,
+    contract_date: Option<NaiveDate>,
+    invoice_no: String,
+    payment_ref: String,
+    subsidies: Vec<StatementSubsidy>,
+    jobs: Vec<StatementJob>,
+}
+
+fn statement_of(s: wire::settlement::statements::StatementRow) -> Statement {
+    Statement {
+        id: s.id,
+        startup_id: s.startup_id,
+        startup: s.startup,
+        provider: s.provider,
+        month: s.period,
+        revision: s.revision,
+        status: s.status.to_string(),
+        jobs: s.jobs,
+        gpu_minutes: s.gpu_minutes,
+        amount_fen: s.amount_fen,
+        park_credit_fen: s.park_fen,
+        subsidy_fen: s.subsidy_fen,
+        own_fen: s.own_fen,
+        updated_at: s.updated_at,
+    }
+}
+
+/// Monthly compute statements, the newest first.
+#[utoipa::path(get, path = "/api/v1/statements", params(StatementQuery),
+    responses((status = 200, body = StatementsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_statements(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<StatementQuery>, QueryRejection>,
+) -> Result<Json<StatementsPage>, ApiError> {
+    let Query(q) = query.map_err(|e| bad_query(e, caller.locale))?;
+    let query = TableQuery {
+        q: q.q,
+        status: q.status,
+        of: q.month,
+        dir: q.dir,
+        page: q.page,
+        ..TableQuery::default()
+    };
+    let page = domain::settlement::statements::list(&state.db, &caller.token.actor, &query)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(StatementsPage {
+        items: page.rows.into_iter().map(statement_of).collect(),
+        page: page.page,
+        per_page: domain::tables::PER_PAGE,
+        has_more: page.more,
+    }))
+}
+
+/// A statement with its jobs and what each programme pays.
+#[utoipa::path(get, path = "/api/v1/statements/{id}", params(("id" = i64, Path, description = "The statement")),
+    responses((status = 200, body = StatementDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<StatementDetail>, ApiError> {
+    let d = domain::settlement::statements::detail(&state.db, &caller.token.actor, id)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(StatementDetail {
+        statement: statement_of(d.statement),
+        corrects: d.corrects,
+        corrected_by: d.corrected_by,
+        contract_no: d.contract_no,
+        contract_date: d.contract_date,
+        invoice_no: d.invoice_no,
+        payment_ref: d.payment_ref,
+        subsidies: d
+            .subsidies
+            .into_iter()
+            .map(|x| StatementSubsidy {
+                programme_id: x.programme_id,
+                programme_en: x.programme_en,
+                programme_zh: x.programme_zh,
+                amount_fen: x.amount_fen,
+            })
+            .collect(),
+        jobs: d
+            .lines
+            .into_iter()
+            .map(|l| StatementJob {
+                job: l.job_ref,
+                resource: l.resource,
+                ended_at: l.ended_at,
+                gpu_minutes: l.gpu_minutes,
+                fen_per_gpu_hour: l.fen_per_gpu_hour,
+                amount_fen: l.amount_fen,
+                park_credit_fen: l.park_fen,
+                subsidy_fen: l.subsidy_fen,
+                own_fen: l.own_fen,
+            })
+            .collect(),
+    }))
 }

@@ -450,6 +450,8 @@ async fn only_admins_issue_tokens_and_the_openapi_document_describes_the_api() {
         "/api/v1/grants",
         "/api/v1/grants/{id}/ledger",
         "/api/v1/cohorts",
+        "/api/v1/statements",
+        "/api/v1/statements/{id}",
         "/api/v1/usage",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
@@ -459,4 +461,96 @@ async fn only_admins_issue_tokens_and_the_openapi_document_describes_the_api() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+}
+
+#[tokio::test]
+async fn tokens_read_statements_with_their_jobs() {
+    let (mut api, startup, resource) = setup().await;
+    let today = domain::time::Zone::default().today();
+    let mut admin = api.admin.clone();
+    let res = api
+        .app
+        .post_form(
+            "/api/add_price",
+            "/admin",
+            &[
+                ("resource_id", &resource.to_string()),
+                ("yuan_per_gpu_hour", "12.50"),
+                ("starts_on", &today.to_string()),
+            ],
+            &mut admin,
+        )
+        .await;
+    assert!(res.error_param().is_none(), "{:?}", res.error_param());
+    // 2 GPU-hours at ¥12.50, on credit.
+    domain::credits::grants::record_usage(
+        api.app.db(),
+        &api.app.state.settings,
+        startup,
+        resource,
+        "turing:9001:0",
+        120,
+        Utc::now() - Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    let month = today.format("%Y-%m").to_string();
+    let res = api
+        .app
+        .post_form(
+            "/api/prepare_statements",
+            "/statements",
+            &[("period", &month)],
+            &mut admin,
+        )
+        .await;
+    assert!(res.error_param().is_none(), "{:?}", res.error_param());
+    let reader = api.issue("Finance", "read").await;
+
+    let (status, page, _) = api
+        .call(
+            "GET",
+            &format!("/api/v1/statements?month={month}&status=draft"),
+            Some(&reader),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let item = &page["items"][0];
+    assert_eq!(item["month"], json!(month));
+    assert_eq!(item["jobs"], json!(1));
+    assert_eq!(item["amount_fen"], json!(2_500));
+    assert_eq!(item["park_credit_fen"], json!(2_500));
+    assert_eq!(item["own_fen"], json!(0));
+    let id = item["id"].as_i64().unwrap();
+    let (status, d, _) = api
+        .call(
+            "GET",
+            &format!("/api/v1/statements/{id}"),
+            Some(&reader),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(d["jobs"][0]["job"], json!("turing:9001:0"));
+    assert_eq!(d["jobs"][0]["fen_per_gpu_hour"], json!(1_250));
+
+    for (path, want) in [
+        (
+            "/api/v1/statements?month=2027-13",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/statements?status=lost",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("/api/v1/statements/999999", StatusCode::NOT_FOUND),
+        ("/api/v1/statements/x", StatusCode::BAD_REQUEST),
+    ] {
+        let (status, body, _) = api.call("GET", path, Some(&reader), None).await;
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(body["error"]["code"].is_string(), "{path}: {body}");
+    }
+    let (status, _, _) = api.call("GET", "/api/v1/statements", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
