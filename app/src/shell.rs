@@ -180,6 +180,8 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/admin/programmes") view=crate::settlement::pages::ProgrammesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/programmes/new") view=crate::settlement::pages::NewProgrammePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/programmes/:id") view=crate::settlement::pages::ProgrammePage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/claims") view=crate::settlement::claim_pages::ClaimsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/claims/:id") view=crate::settlement::claim_pages::ClaimPage ssr=SsrMode::Async/>
                 <Route path=path!("/statements") view=crate::settlement::statement_pages::StatementsPage ssr=SsrMode::Async/>
                 <Route path=path!("/statements/:id") view=crate::settlement::statement_pages::StatementPage ssr=SsrMode::Async/>
                 <Route path=path!("/cohorts") view=crate::cohorts::pages::CohortsPage ssr=SsrMode::Async/>
@@ -271,6 +273,7 @@ fn NavLinks(me: Option<Me>) -> impl IntoView {
                     <A href="/admin/resources">{locale.t("nav.resources")}</A>
                     <A href="/admin/programmes">{locale.t("nav.programmes")}</A>
                     <A href="/statements">{locale.t("nav.statements")}</A>
+                    <A href="/admin/claims">{locale.t("nav.claims")}</A>
                     <A href="/admin/sync">{locale.t("nav.sync")}</A>
                     <A href="/admin/users">{locale.t("nav.users")}</A>
                     <A href="/admin/outbox">{locale.t("nav.outbox")}</A>
@@ -317,6 +320,7 @@ pub fn title_key(path: &str) -> &'static str {
         ["admin", "programmes"] => "title.programmes",
         ["admin", "programmes", "new"] => "title.new_programme",
         ["statements"] => "title.statements",
+        ["admin", "claims"] => "title.claims",
         ["cohorts"] => "title.cohorts",
         ["verify-certificate"] => "title.verify_certificate",
         ["admin", "cohorts"] => "title.admin_cohorts",
@@ -340,6 +344,7 @@ pub fn title_key(path: &str) -> &'static str {
         ["admin", "grants", _] => "title.grant",
         ["admin", "programmes", _] => "title.programme",
         ["statements", _] => "title.statement",
+        ["admin", "claims", _] => "title.claim",
         ["cohorts", _] => "title.cohort",
         ["certificates", _] => "title.certificate",
         ["admin", "cohorts", _] => "title.admin_cohort",
@@ -426,6 +431,8 @@ const NOTICES: &[&str] = &[
     "statements_prepared",
     "statements_unchanged",
     "statement_moved",
+    "claim_filed",
+    "claim_reimbursed",
 ];
 
 #[component]

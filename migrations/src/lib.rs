@@ -19,6 +19,7 @@ mod m20261206_000015_user_time_zone;
 mod m20261207_000016_prices;
 mod m20261207_000017_programmes;
 mod m20261207_000018_statements;
+mod m20261207_000019_claims;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_prices::Migration),
             Box::new(m20261207_000017_programmes::Migration),
             Box::new(m20261207_000018_statements::Migration),
+            Box::new(m20261207_000019_claims::Migration),
         ]
     }
 }

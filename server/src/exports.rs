@@ -185,3 +185,22 @@ pub async fn statement_jobs_csv(
         Err(e) => refuse(e, &parts),
     }
 }
+
+/// The job-level usage that proves a claim (admins).
+pub async fn claim_jobs_csv(
+    State(state): State<AppState>,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+        let actor = actor(&state, &parts).await?;
+        let body = domain::settlement::claims::csv(&state.db, &actor, id).await?;
+        Ok::<_, AppError>((id, body))
+    }
+    .await;
+    match result {
+        Ok((id, body)) => csv_file(&format!("hatchery-claim-{id}-jobs.csv"), body),
+        Err(e) => refuse(e, &parts),
+    }
+}

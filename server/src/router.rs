@@ -63,6 +63,10 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/admin/ledger.csv", get(crate::exports::ledger_csv))
         .route("/statements.csv", get(crate::exports::statements_csv))
         .route(
+            "/admin/claims/{id}/jobs.csv",
+            get(crate::exports::claim_jobs_csv),
+        )
+        .route(
             "/statements/{id}/jobs.csv",
             get(crate::exports::statement_jobs_csv),
         )

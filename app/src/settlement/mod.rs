@@ -5,6 +5,7 @@
 //! types come from `wire` and are re-exported.
 pub use wire::settlement::*;
 
+pub mod claim_pages;
 pub mod pages;
 pub mod server_fns;
 pub mod statement_pages;

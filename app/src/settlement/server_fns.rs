@@ -210,3 +210,59 @@ pub async fn advance_statement(
     redirect_with_notice(&format!("/statements/{id}"), "statement_moved");
     Ok(())
 }
+
+/// Every claim and each programme's money (admins).
+#[server(prefix = "/api", endpoint = "claims_overview")]
+pub async fn claims_overview() -> Result<super::claims::ClaimsOverview, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::claims::overview(&state.db, &actor).await
+}
+
+#[server(prefix = "/api", endpoint = "get_claim")]
+pub async fn get_claim(id: i64) -> Result<super::claims::ClaimDetail, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::claims::detail(&state.db, &actor, id).await
+}
+
+/// Files a claim for a programme's paid statements of some months (admins); then to it.
+#[server(prefix = "/api", endpoint = "file_claim")]
+pub async fn file_claim(
+    #[server(default)] programme_id: String,
+    #[server(default)] from: String,
+    #[server(default)] until: String,
+) -> Result<(), AppError> {
+    use domain::settlement::claims::{file, ClaimInput};
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let programme_id = programme_id
+        .trim()
+        .parse()
+        .map_err(|_| AppError::invalid("programme_id", "error.programme_unknown"))?;
+    let id = file(
+        &state.db,
+        &actor,
+        ClaimInput {
+            programme_id,
+            from,
+            until,
+        },
+    )
+    .await?;
+    redirect_with_notice(&format!("/admin/claims/{id}"), "claim_filed");
+    Ok(())
+}
+
+/// Records the sponsor's payment of a claim (admins).
+#[server(prefix = "/api", endpoint = "reimburse_claim")]
+pub async fn reimburse_claim(
+    id: i64,
+    #[server(default)] sponsor_ref: String,
+) -> Result<(), AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::claims::reimburse(&state.db, &actor, id, &sponsor_ref).await?;
+    redirect_with_notice(&format!("/admin/claims/{id}"), "claim_reimbursed");
+    Ok(())
+}

@@ -214,7 +214,10 @@ fn StatementView(d: StatementDetail) -> impl IntoView {
                     <li data-status=st.status.as_str()>{status_label(locale, st.status)} " · " {st.by.clone()} " · " {format_time(&st.at)}</li>
                 }).collect_view()}
             </ol>
-            {(d.can_manage && d.corrected_by.is_none()).then(|| s.status.next()).flatten().map(|next| view! { <NextStep id=s.id next/> })}
+            {(d.can_manage && d.corrected_by.is_none()).then(|| s.status.next()).flatten().map(|next| match next {
+                StatementStatus::Issued | StatementStatus::Paid => view! { <NextStep id=s.id next/> }.into_any(),
+                _ => view! { <p class="hint no-print">{locale.t("statement.claimed_by_claims")} " " <a href="/admin/claims">{locale.t("nav.claims")}</a></p> }.into_any(),
+            })}
         </section>
         <p class="no-print actions">
             <PrintButton testid="print"/>

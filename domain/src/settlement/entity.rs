@@ -291,3 +291,93 @@ pub mod statement_subsidy {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod claim {
+    use sea_orm::entity::prelude::*;
+    pub use wire::settlement::claims::ClaimStatus as Status;
+
+    /// What the park files with a programme's sponsor for the months `period_from` to
+    /// `period_until`: the statements in `claim_lines`, `total_fen` in all.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "claims")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub programme_id: i64,
+        pub period_from: String,
+        pub period_until: String,
+        pub status: Status,
+        pub statements: i64,
+        pub total_fen: i64,
+        /// The sponsor's reference for its payment, once reimbursed.
+        pub sponsor_ref: String,
+        pub filed_by: Option<i64>,
+        pub filed_at: DateTimeUtc,
+        pub reimbursed_by: Option<i64>,
+        pub reimbursed_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::programme::Entity",
+            from = "Column::ProgrammeId",
+            to = "super::programme::Column::Id"
+        )]
+        Programme,
+    }
+
+    impl Related<super::programme::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Programme.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod claim_line {
+    use sea_orm::entity::prelude::*;
+
+    /// A statement on a claim, with what the claim's programme pays on it.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "claim_lines")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub claim_id: i64,
+        pub programme_id: i64,
+        pub statement_id: i64,
+        pub amount_fen: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::statement::Entity",
+            from = "Column::StatementId",
+            to = "super::statement::Column::Id"
+        )]
+        Statement,
+        #[sea_orm(
+            belongs_to = "super::claim::Entity",
+            from = "Column::ClaimId",
+            to = "super::claim::Column::Id"
+        )]
+        Claim,
+    }
+
+    impl Related<super::statement::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Statement.def()
+        }
+    }
+
+    impl Related<super::claim::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Claim.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -8,6 +8,7 @@
 //! and the programmes as stored (`funding`), the startups enrolled in them and their
 //! affiliated firms (`enrolments`).
 //! Above `credits` in the order (`crate` top comment): it prices what the ledger recorded.
+pub mod claims;
 pub mod enrolments;
 pub mod entity;
 pub mod funding;

@@ -288,13 +288,10 @@ async fn paid(
 ) -> AppResult<i64> {
     let sum: Option<i64> = statement_subsidy::Entity::find()
         .select_only()
-        .expr(Expr::cust_with_expr(
-            "CAST(SUM($1) AS BIGINT)",
-            Expr::col((
-                statement_subsidy::Entity,
-                statement_subsidy::Column::AmountFen,
-            )),
-        ))
+        .expr(super::claims::sum((
+            statement_subsidy::Entity,
+            statement_subsidy::Column::AmountFen,
+        )))
         .inner_join(statement::Entity)
         .filter(statement_subsidy::Column::ProgrammeId.eq(programme_id))
         .filter(counted(s))
@@ -425,12 +422,17 @@ fn reference(checks: &mut Checks, text: &str, field: &str, required: Option<&str
 }
 
 /// Moves a statement one step on (admins), with the evidence the step needs: issuing keeps
-/// the contract (optional), marking paid needs the invoice and the payment reference.
+/// the contract (optional), marking paid needs the invoice and the payment reference. The
+/// later steps come with claims.
 pub async fn advance(db: &DatabaseConnection, actor: &Actor, input: MoveInput) -> AppResult<()> {
     actor.require(Role::Admin)?;
     let to = StatementStatus::parse(input.to.trim())
         .filter(|s| *s != StatementStatus::Draft)
         .ok_or(AppError::invalid("to", "error.statement_step_invalid"))?;
+    // Claimed and reimbursed come with a claim filed with the sponsor (`claims`).
+    if matches!(to, StatementStatus::Claimed | StatementStatus::Reimbursed) {
+        return Err(AppError::invalid("to", "error.statement_step_claims"));
+    }
     let mut checks = Checks::new();
     let (contract_no, contract_date, invoice_no, payment_ref) = match to {
         StatementStatus::Issued => {
@@ -641,7 +643,7 @@ pub async fn list(
 }
 
 /// Fen as yuan for a spreadsheet: `1234.50`.
-fn plain_yuan(fen: i64) -> String {
+pub(crate) fn plain_yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
     let f = fen.unsigned_abs();
     format!("{sign}{}.{:02}", f / 100, f % 100)

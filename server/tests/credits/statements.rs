@@ -230,7 +230,7 @@ async fn a_months_statement_splits_the_bill_and_moves_on_step_by_step() {
     .await;
     assert_eq!(res.error_key(), "error.statement_not_issued");
     let res = advance(&mut p, s.id, "claimed", &[]).await;
-    assert_eq!(res.error_key(), "error.statement_not_paid");
+    assert_eq!(res.error_key(), "error.statement_step_claims");
     let res = advance(
         &mut p,
         s.id,
@@ -337,4 +337,262 @@ async fn a_months_statement_splits_the_bill_and_moves_on_step_by_step() {
     assert_eq!(c.contract_no, "HT-2027-001");
     let page = p.app.get(&format!("/statements/{}", s.id), &p.admin).await;
     assert!(page.body.contains(&format!("/statements/{}", c.id)));
+
+    // Another provider's bill the same month: a statement of its own, and the year's cap,
+    // spent on the first, leaves its share nothing.
+    let res = post(
+        &mut p,
+        "/api/save_resource",
+        &[
+            ("name", "Ascend 910B"),
+            ("gpu_model", "910B"),
+            ("backend", "none"),
+            ("cluster", "ascend"),
+            ("account_pattern", "startup-{id}"),
+            ("repair_mode", "approve"),
+            ("provider", "Huawei Cloud"),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    let ascend = resource::Entity::find()
+        .filter(resource::Column::Name.eq("Ascend 910B"))
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let sid = p.startup;
+    let res = grant_hours(&mut p, sid, ascend, "1").await;
+    assert_eq!(res.error_param(), None);
+    let id = ascend.to_string();
+    let res = post(
+        &mut p,
+        "/api/add_price",
+        &[
+            ("resource_id", &id),
+            ("yuan_per_gpu_hour", "6"),
+            ("starts_on", &today().to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    job(&p, ascend, "ascend:1:0", 600).await;
+    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    assert_eq!(res.error_param(), None);
+    let other = statements_of(&p.app)
+        .await
+        .into_iter()
+        .find(|x| x.provider == "Huawei Cloud")
+        .expect("a statement for the other provider");
+    assert_eq!(
+        (
+            other.amount_fen,
+            other.park_fen,
+            other.subsidy_fen,
+            other.own_fen
+        ),
+        (6_000, 600, 0, 5_400)
+    );
+}
+
+#[tokio::test]
+async fn a_claim_takes_the_paid_statements_of_its_months_and_is_reimbursed() {
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let startup = p.startup;
+    let res = grant_hours(&mut p, startup, r, "1").await;
+    assert_eq!(res.error_param(), None);
+    let id = r.to_string();
+    let res = post(
+        &mut p,
+        "/api/add_price",
+        &[
+            ("resource_id", &id),
+            ("yuan_per_gpu_hour", "10"),
+            ("starts_on", &today().to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    let year = today().format("%Y").to_string();
+    let res = post(
+        &mut p,
+        "/api/save_programme",
+        &[
+            ("id", "0"),
+            ("name_en", "City voucher"),
+            ("sponsor_kind", "city"),
+            ("sponsor", "The city"),
+            ("rate_domestic", "30"),
+            ("rate_other", "30"),
+            ("cap_pool", "1,000,000"),
+            ("valid_from", &format!("{year}-01-01")),
+            ("valid_until", &format!("{year}-12-31")),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None, "{}", res.location());
+    let programme = domain::settlement::entity::programme::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let (s_id, prog) = (startup.to_string(), programme.to_string());
+    let res = post(
+        &mut p,
+        "/api/enrol_in_programme",
+        &[
+            ("startup_id", &s_id),
+            ("programme_id", &prog),
+            ("cap", ""),
+            ("reason", "Registered here"),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None, "{}", res.location());
+    // 1 h on credit, 9 h beyond it: ¥90, of which the city pays 30 %, ¥27.
+    job(&p, r, "ci:1:0", 600).await;
+    let month = this_month();
+    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    assert_eq!(res.error_param(), None);
+    let s = statements_of(&p.app).await.remove(0);
+    assert_eq!(
+        (s.park_fen, s.subsidy_fen, s.own_fen),
+        (1_000, 2_700, 6_300)
+    );
+
+    let file = |from: &str, until: &str| {
+        vec![
+            ("programme_id".to_string(), prog.clone()),
+            ("from".to_string(), from.to_string()),
+            ("until".to_string(), until.to_string()),
+        ]
+    };
+    let send = |fields: Vec<(String, String)>| fields;
+    // Not paid yet: nothing to claim, and nothing changes.
+    let fields = send(file(&month, &month));
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let res = post(&mut p, "/api/file_claim", &refs).await;
+    assert_eq!(res.error_key(), "error.claim_nothing");
+    assert_eq!(audits(&p.app, "claim.filed").await, 0);
+    let res = advance(&mut p, s.id, "issued", &[]).await;
+    assert_eq!(res.error_param(), None);
+    let res = advance(
+        &mut p,
+        s.id,
+        "paid",
+        &[("invoice_no", "INV-9"), ("payment_ref", "TX-9")],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    // Months the wrong way round, or not begun.
+    let next = (today() + Duration::days(40)).format("%Y-%m").to_string();
+    for (from, until, key) in [
+        (month.as_str(), "2000-01", "error.claim_months_order"),
+        (month.as_str(), next.as_str(), "error.period_future"),
+        ("", month.as_str(), "error.period_invalid"),
+    ] {
+        let fields = send(file(from, until));
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let res = post(&mut p, "/api/file_claim", &refs).await;
+        assert_eq!(res.error_key(), key, "{from}..{until}");
+    }
+    // Founders file nothing.
+    let fields = send(file(&month, &month));
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let res = p
+        .app
+        .post_form("/api/file_claim", "/admin/claims", &refs, &mut p.founder)
+        .await;
+    assert_eq!(res.error_key(), "error.forbidden");
+    let res = post(&mut p, "/api/file_claim", &refs).await;
+    assert!(
+        res.location().starts_with("/admin/claims/"),
+        "{}",
+        res.location()
+    );
+    assert!(res.location().ends_with("?notice=claim_filed"));
+    let claim = domain::settlement::entity::claim::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((claim.statements, claim.total_fen), (1, 2_700));
+    assert_eq!(
+        statements_of(&p.app).await[0].status,
+        StatementStatus::Claimed
+    );
+    // Claimed once: the same months again find nothing.
+    let res = post(&mut p, "/api/file_claim", &refs).await;
+    assert_eq!(res.error_key(), "error.claim_nothing");
+
+    // The claim's page, its CSV and the dashboard.
+    let page = p
+        .app
+        .get(&format!("/admin/claims/{}", claim.id), &p.admin)
+        .await;
+    assert!(
+        page.body.contains("INV-9") && page.body.contains("¥27.00"),
+        "{}",
+        page.body
+    );
+    let csv = p
+        .app
+        .get(&format!("/admin/claims/{}/jobs.csv", claim.id), &p.admin)
+        .await;
+    assert!(
+        csv.body.contains("ci:1:0") && csv.body.contains("INV-9"),
+        "{}",
+        csv.body
+    );
+    let founder_csv = p
+        .app
+        .get(&format!("/admin/claims/{}/jobs.csv", claim.id), &p.founder)
+        .await;
+    assert_eq!(founder_csv.status, axum::http::StatusCode::FORBIDDEN);
+    let overview = p.app.get("/admin/claims", &p.admin).await;
+    assert!(overview.body.contains("¥999,973.00"), "{}", overview.body);
+
+    // Reimbursed with the sponsor's reference, once.
+    let cid = claim.id.to_string();
+    let res = post(
+        &mut p,
+        "/api/reimburse_claim",
+        &[("id", &cid), ("sponsor_ref", " ")],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.sponsor_ref_required");
+    let res = post(
+        &mut p,
+        "/api/reimburse_claim",
+        &[("id", &cid), ("sponsor_ref", "CZ-2027-88")],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    let res = post(
+        &mut p,
+        "/api/reimburse_claim",
+        &[("id", &cid), ("sponsor_ref", "CZ-2027-88")],
+    )
+    .await;
+    assert_eq!(res.error_key(), "error.claim_reimbursed_already");
+    assert_eq!(
+        statements_of(&p.app).await[0].status,
+        StatementStatus::Reimbursed
+    );
+    assert_eq!(audits(&p.app, "claim.filed").await, 1);
+    assert_eq!(audits(&p.app, "claim.reimbursed").await, 1);
+    assert_eq!(audits(&p.app, "statement.claimed").await, 1);
+    assert_eq!(audits(&p.app, "statement.reimbursed").await, 1);
 }
