@@ -3,7 +3,8 @@
 # a million ledger entries) on the embedded SQLite, loaded by wrk at 50 connections; beside it,
 # in the same run, a bare axum handler from the same binary (the ceiling). Each page is
 # measured as many users meet it: wrk rotates over 200 different pages of each list (found by
-# following the pager, as a browser does), 200 different startups' pages, three admins and up
+# following the pager, as a browser does; the startups, grants and statements lists), 200
+# different startups' pages, three admins and up
 # to 20 founders. Prints requests/s, p50 and p99 per page, SQL statements and kilobytes per
 # page, the server's peak RSS, the bundle's size raw and as sent (brotli), and first visits on
 # a slow link in Chromium (bytes transferred, time to interactive: end2end/bench/first-visit.mjs).
@@ -113,6 +114,7 @@ prepare_targets() {
   [ "${#FOUNDERS[@]}" -gt 0 ] || { warn "no founder could sign in"; exit 1; }
   local i=0 line path id
   : >"$ROT/dashboard"; : >"$ROT/startups"; : >"$ROT/grants"; : >"$ROT/startup"; : >"$ROT/credits"
+  : >"$ROT/statements"
   for c in "${ADMINS[@]}"; do printf '/dashboard\t%s\n' "$c" >>"$ROT/dashboard"; done
   while read -r line; do
     printf '%s\t%s\n' "$line" "${ADMINS[$((i++ % 3))]}" >>"$ROT/startups"
@@ -120,6 +122,9 @@ prepare_targets() {
   while read -r line; do
     printf '%s\t%s\n' "$line" "${ADMINS[$((i++ % 3))]}" >>"$ROT/grants"
   done < <(follow_pager /admin/grants 200 "${ADMINS[0]}")
+  while read -r line; do
+    printf '%s\t%s\n' "$line" "${ADMINS[$((i++ % 3))]}" >>"$ROT/statements"
+  done < <(follow_pager /statements 200 "${ADMINS[0]}")
   # 200 startups spread over the list: the first row of each of its pages.
   while IFS=$'\t' read -r path _; do
     id=$(curl -fsS -H "Cookie: ${ADMINS[0]}" "$BASE$path" | grep -o 'data-startup="[0-9]*"' | head -n1 | grep -o '[0-9][0-9]*' || true)
@@ -158,6 +163,7 @@ measure() {
     "dashboard (3 admins)|dashboard|$BASE"
     "startups list (200 pages)|startups|$BASE"
     "grants list (200 pages)|grants|$BASE"
+    "statements list (200 pages)|statements|$BASE"
     "startup page (200, admins)|startup|$BASE"
     "credits (${#FOUNDERS[@]} founders)|credits|$BASE"
   )
