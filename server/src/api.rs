@@ -712,8 +712,8 @@ pub struct StatementQuery {
     /// `draft`, `issued`, `paid`, `claimed` or `reimbursed`; all when empty.
     #[param(pattern = "^(draft|issued|paid|claimed|reimbursed)?$")]
     status: String,
-    /// A month, `YYYY-MM`; all when empty.
-    #[param(pattern = "^([0-9]{4}-[0-9]{2})?$")]
+    /// A month from 2000-01 to 2100-12, `YYYY-MM`; all when empty.
+    #[param(pattern = "^((20[0-9]{2}|2100)-(0[1-9]|1[0-2]))?$")]
     month: String,
     /// Part of the startup's name.
     #[param(max_length = 100)]
