@@ -4,28 +4,16 @@
 use super::claims::{ClaimDetail, ClaimStatus, ClaimsOverview, ProgrammeMoney};
 use super::name_in;
 use super::server_fns::{claims_overview, get_claim, FileClaim, ReimburseClaim};
+use super::statement_pages::recent_months;
 use crate::components::{
     format_time, mutation, param_id, ErrorPage, Form, PrintButton, Submit, TextField,
 };
 use crate::credits::format_yuan;
 use crate::i18n::{use_locale, Locale};
-use chrono::Datelike;
 use leptos::prelude::*;
 
 fn status_label(locale: Locale, s: ClaimStatus) -> String {
     locale.t(&format!("claim.status_{s}"))
-}
-
-/// The last two years' months, the newest first.
-fn recent_months() -> Vec<String> {
-    let today = chrono::Utc::now().date_naive();
-    let index = today.year() * 12 + today.month0() as i32;
-    (0..24)
-        .map(|back| {
-            let i = index - back;
-            format!("{:04}-{:02}", i.div_euclid(12), i.rem_euclid(12) + 1)
-        })
-        .collect()
 }
 
 #[component]
@@ -62,10 +50,6 @@ fn ClaimsView(o: ClaimsOverview) -> impl IntoView {
             )
         })
         .collect();
-    let chosen = |name: &str, default: usize| {
-        let typed = crate::components::initial_value(name, String::new());
-        (typed, default)
-    };
     view! {
         <div class="cards">
             {o.programmes.into_iter().map(|p| view! { <Money p/> }).collect_view()}
@@ -82,7 +66,7 @@ fn ClaimsView(o: ClaimsOverview) -> impl IntoView {
                         </select>
                     </div>
                     {[("from", "claim.from", 3usize), ("until", "claim.until", 1usize)].into_iter().map(|(name, label, default)| {
-                        let (typed, default) = chosen(name, default);
+                        let typed = crate::components::initial_value(name, String::new());
                         view! {
                             <div class="field">
                                 <label for=format!("f-{name}")>{locale.t(label)}</label>

@@ -17,19 +17,15 @@ use leptos_router::hooks::use_query_map;
 
 const PATH: &str = "/statements";
 
-/// The last two years' months, the newest first, for the month filter and the prepare form.
-fn recent_months() -> Vec<String> {
-    let today = chrono::Utc::now().date_naive();
-    let (mut y, mut m) = (today.year(), today.month());
+/// The last two years' months in the reader's zone, the newest first, for the month filters
+/// and the forms that name a month (statements, claims).
+pub(crate) fn recent_months() -> Vec<String> {
+    let today = crate::time::use_zone().today();
+    let index = today.year() * 12 + today.month0() as i32;
     (0..24)
-        .map(|_| {
-            let text = format!("{y:04}-{m:02}");
-            if m == 1 {
-                (y, m) = (y - 1, 12);
-            } else {
-                m -= 1;
-            }
-            text
+        .map(|back| {
+            let i = index - back;
+            format!("{:04}-{:02}", i.div_euclid(12), i.rem_euclid(12) + 1)
         })
         .collect()
 }

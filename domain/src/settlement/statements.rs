@@ -577,16 +577,16 @@ fn row(n: Named) -> StatementRow {
     }
 }
 
-/// Who reads which statements: admins all, a founder their startup's once issued, others
-/// none (403).
+/// Who reads which statements: admins all, a founder their startup's once issued (an
+/// applicant without a startup yet: none, an empty list), others none (403).
 async fn scope(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Option<i64>> {
     if actor.has(Role::Admin) {
         return Ok(None);
     }
     if actor.has(Role::Applicant) {
-        if let Some(s) = crate::startups::profiles::startup_of(db, actor.user_id).await? {
-            return Ok(Some(s.id));
-        }
+        let startup = crate::startups::profiles::startup_of(db, actor.user_id).await?;
+        // No startup has id 0.
+        return Ok(Some(startup.map_or(0, |s| s.id)));
     }
     Err(AppError::Forbidden)
 }
