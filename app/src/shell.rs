@@ -194,6 +194,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/admin/sessions/:id") view=crate::cohorts::admin_pages::AttendancePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/api-tokens") view=crate::admin::token_pages::ApiTokensPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/report") view=crate::admin::overview_pages::ReportPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/sponsor-report") view=crate::admin::sponsor_pages::SponsorReportPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=crate::admin::audit_pages::AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/startups") view=crate::startups::incubation_pages::StartupsAdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/startups/:id") view=crate::startups::incubation_pages::StartupDetailPage ssr=SsrMode::Async/>

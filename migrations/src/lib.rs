@@ -20,6 +20,7 @@ mod m20261207_000016_prices;
 mod m20261207_000017_programmes;
 mod m20261207_000018_statements;
 mod m20261207_000019_claims;
+mod m20261207_000020_company_figures;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_programmes::Migration),
             Box::new(m20261207_000018_statements::Migration),
             Box::new(m20261207_000019_claims::Migration),
+            Box::new(m20261207_000020_company_figures::Migration),
         ]
     }
 }

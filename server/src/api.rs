@@ -28,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cohorts", get(list_cohorts))
         .route("/statements", get(list_statements))
         .route("/statements/{id}", get(get_statement))
+        .route("/claims", get(list_claims))
+        .route("/claims/{id}", get(get_claim))
         .route("/usage", post(push_usage))
         // Below `/api/v1`, an unknown path is the API's 404, not a server function's.
         .route(
@@ -73,19 +75,20 @@ async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) 
         title = "Hatchery API",
         version = "1",
         description = "Startups, GPU grants and their ledger, training cohorts, monthly compute \
-                       statements, and job usage pushed by the cluster. Money is in fen \
+                       statements, the claims filed with subsidy programmes' sponsors, and job usage pushed by the cluster. Money is in fen \
                        (1 yuan = 100 fen). Authenticate with an API token issued by a park \
                        administrator: `Authorization: Bearer hat_…`. Read endpoints accept \
                        read and write tokens; usage ingestion needs a write token."
     ),
     paths(
         list_startups, list_grants, grant_ledger, list_cohorts, list_statements, get_statement,
-        push_usage
+        list_claims, get_claim, push_usage
     ),
     components(schemas(
         ErrorBody, ErrorDetail, StartupsPage, Startup, GrantsPage, Grant, LedgerPage,
         LedgerEntry, Cohort, StatementsPage, Statement, StatementDetail, StatementJob,
-        StatementSubsidy, UsageReport, UsageResult
+        StatementSubsidy, Claim, ClaimDetail, ClaimStatement, ClaimStartup, UsageReport,
+        UsageResult
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -883,6 +886,142 @@ async fn get_statement(
                 park_credit_fen: l.park_fen,
                 subsidy_fen: l.subsidy_fen,
                 own_fen: l.own_fen,
+            })
+            .collect(),
+    }))
+}
+
+/// A claim filed with a programme's sponsor.
+#[derive(Serialize, ToSchema)]
+pub struct Claim {
+    id: i64,
+    programme_id: i64,
+    programme_en: String,
+    programme_zh: String,
+    /// The months it covers, `YYYY-MM`, both included.
+    month_from: String,
+    month_until: String,
+    /// `filed` or `reimbursed`.
+    status: String,
+    statements: i64,
+    total_fen: i64,
+    filed_by: String,
+    filed_at: DateTime<Utc>,
+    reimbursed_at: Option<DateTime<Utc>>,
+    /// The sponsor's reference once reimbursed.
+    sponsor_ref: String,
+}
+
+/// A statement on a claim, with the evidence the sponsor checks.
+#[derive(Serialize, ToSchema)]
+pub struct ClaimStatement {
+    statement_id: i64,
+    startup_id: i64,
+    startup: String,
+    /// The startup's unified social credit code, when recorded.
+    credit_code: Option<String>,
+    month: String,
+    provider: String,
+    amount_fen: i64,
+    own_fen: i64,
+    /// What the claim's programme pays on it.
+    claimed_fen: i64,
+    contract_no: String,
+    contract_date: Option<NaiveDate>,
+    invoice_no: String,
+    payment_ref: String,
+}
+
+/// A startup's total on a claim.
+#[derive(Serialize, ToSchema)]
+pub struct ClaimStartup {
+    startup_id: i64,
+    startup: String,
+    statements: i64,
+    claimed_fen: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClaimDetail {
+    claim: Claim,
+    sponsor: String,
+    startups: Vec<ClaimStartup>,
+    statements: Vec<ClaimStatement>,
+}
+
+fn claim_of(c: wire::settlement::claims::ClaimRow) -> Claim {
+    Claim {
+        id: c.id,
+        programme_id: c.programme_id,
+        programme_en: c.programme_en,
+        programme_zh: c.programme_zh,
+        month_from: c.period_from,
+        month_until: c.period_until,
+        status: c.status.to_string(),
+        statements: c.statements,
+        total_fen: c.total_fen,
+        filed_by: c.filed_by,
+        filed_at: c.filed_at,
+        reimbursed_at: c.reimbursed_at,
+        sponsor_ref: c.sponsor_ref,
+    }
+}
+
+/// Every claim, the newest first.
+#[utoipa::path(get, path = "/api/v1/claims",
+    responses((status = 200, body = [Claim]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_claims(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Claim>>, ApiError> {
+    let o = domain::settlement::claims::overview(&state.db, &caller.token.actor)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(o.claims.into_iter().map(claim_of).collect()))
+}
+
+/// A claim with its statements, their evidence and each startup's total.
+#[utoipa::path(get, path = "/api/v1/claims/{id}", params(("id" = i64, Path, description = "The claim")),
+    responses((status = 200, body = ClaimDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_claim(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<ClaimDetail>, ApiError> {
+    let d = domain::settlement::claims::detail(&state.db, &caller.token.actor, id)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(ClaimDetail {
+        claim: claim_of(d.claim),
+        sponsor: d.sponsor,
+        startups: d
+            .startups
+            .into_iter()
+            .map(|x| ClaimStartup {
+                startup_id: x.startup_id,
+                startup: x.startup,
+                statements: x.statements,
+                claimed_fen: x.claimed_fen,
+            })
+            .collect(),
+        statements: d
+            .statements
+            .into_iter()
+            .map(|x| ClaimStatement {
+                statement_id: x.statement_id,
+                startup_id: x.startup_id,
+                startup: x.startup,
+                credit_code: x.credit_code,
+                month: x.period,
+                provider: x.provider,
+                amount_fen: x.amount_fen,
+                own_fen: x.own_fen,
+                claimed_fen: x.claimed_fen,
+                contract_no: x.contract_no,
+                contract_date: x.contract_date,
+                invoice_no: x.invoice_no,
+                payment_ref: x.payment_ref,
             })
             .collect(),
     }))

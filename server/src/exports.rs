@@ -93,6 +93,56 @@ pub async fn report_csv(
     }
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct YearQuery {
+    year: String,
+}
+
+/// The sponsors' annual report: its figures (`firms` false) or its firms, one row each.
+async fn sponsor_csv(state: &AppState, parts: &Parts, q: &YearQuery, firms: bool) -> Response {
+    let locale = domain::i18n::request_locale(parts);
+    let park = state.settings.park_zone;
+    let result = async {
+        let actor = actor(state, parts).await?;
+        let year = domain::admin::sponsor_report::parse_year(&q.year, park)?;
+        let (report, rows) =
+            domain::admin::sponsor_report::report(&state.db, &actor, park, year).await?;
+        Ok::<_, AppError>(if firms {
+            (
+                format!("hatchery-sponsor-report-{year}-firms.csv"),
+                domain::admin::sponsor_report::firms_csv(&rows, year),
+            )
+        } else {
+            (
+                format!("hatchery-sponsor-report-{year}.csv"),
+                domain::admin::sponsor_report::summary_csv(&report, locale),
+            )
+        })
+    }
+    .await;
+    match result {
+        Ok((name, body)) => csv_file(&name, body),
+        Err(e) => refuse(e, parts),
+    }
+}
+
+pub async fn sponsor_report_csv(
+    State(state): State<AppState>,
+    parts: Parts,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    sponsor_csv(&state, &parts, &q, false).await
+}
+
+pub async fn sponsor_firms_csv(
+    State(state): State<AppState>,
+    parts: Parts,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    sponsor_csv(&state, &parts, &q, true).await
+}
+
 /// A table's CSV download: the same view (search, filters, sort) as the page's URL, every
 /// matching row up to the export limit, produced by the table's own domain function.
 macro_rules! table_csv {

@@ -50,6 +50,14 @@ pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route("/admin/audit.csv", get(crate::exports::audit_csv))
         .route("/admin/report.csv", get(crate::exports::report_csv))
+        .route(
+            "/admin/sponsor-report.csv",
+            get(crate::exports::sponsor_report_csv),
+        )
+        .route(
+            "/admin/sponsor-report/firms.csv",
+            get(crate::exports::sponsor_firms_csv),
+        )
         .route("/admin/startups.csv", get(crate::exports::startups_csv))
         .route("/admin/grants.csv", get(crate::exports::grants_csv))
         .route("/admin/users.csv", get(crate::exports::users_csv))

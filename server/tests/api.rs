@@ -452,6 +452,8 @@ async fn only_admins_issue_tokens_and_the_openapi_document_describes_the_api() {
         "/api/v1/cohorts",
         "/api/v1/statements",
         "/api/v1/statements/{id}",
+        "/api/v1/claims",
+        "/api/v1/claims/{id}",
         "/api/v1/usage",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");

@@ -9,4 +9,5 @@ pub mod audit_pages;
 pub mod overview_pages;
 pub mod pages;
 pub mod server_fns;
+pub mod sponsor_pages;
 pub mod token_pages;

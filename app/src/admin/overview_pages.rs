@@ -182,7 +182,7 @@ fn OverviewView(o: ParkOverview) -> impl IntoView {
     }
     .into_any();
     view! {
-        <div class="title-row"><h2>{locale.t("overview.title")}</h2><a href="/admin/report" data-testid="kpi-link">{locale.t("report.title")}</a></div>
+        <div class="title-row"><h2>{locale.t("overview.title")}</h2><span><a href="/admin/report" data-testid="kpi-link">{locale.t("report.title")}</a> " · " <a href="/admin/sponsor-report" data-testid="sponsor-link">{locale.t("sponsor.title")}</a></span></div>
         <p class="meta" data-testid="overview-as-of">{locale.t_with("overview.as_of", &[("time", &format_time(&o.as_of))])}</p>
         <div class="grid overview">{intake}{people}</div>
         {credit}

@@ -81,6 +81,19 @@ pub async fn park_overview() -> Result<super::ParkOverview, AppError> {
     domain::admin::overview::cached(&state.db, &state.sql, &state.overview, park, &actor).await
 }
 
+/// The annual report for the sponsors; an empty `year` is the park's last full year.
+#[server(prefix = "/api", endpoint = "sponsor_report")]
+pub async fn sponsor_report(
+    #[server(default)] year: String,
+) -> Result<super::sponsor::SponsorReport, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    let park = state.settings.park_zone;
+    let year = domain::admin::sponsor_report::parse_year(&year, park)?;
+    let (report, _) = domain::admin::sponsor_report::report(&state.db, &actor, park, year).await?;
+    Ok(report)
+}
+
 #[server(prefix = "/api", endpoint = "kpi_report")]
 pub async fn kpi_report(from: String, to: String) -> Result<super::KpiReport, AppError> {
     let actor = require_actor().await?;

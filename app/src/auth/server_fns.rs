@@ -153,9 +153,11 @@ pub mod ssr {
     }
 
     /// Sends the browser on after a successful form, with a notice to show there.
+    /// A `#part` of the address stays at its end, after the query.
     pub fn redirect_with_notice(path: &str, notice: &str) {
+        let (path, part) = path.split_at(path.find('#').unwrap_or(path.len()));
         let sep = if path.contains('?') { '&' } else { '?' };
-        leptos_axum::redirect(&format!("{path}{sep}notice={notice}"));
+        leptos_axum::redirect(&format!("{path}{sep}notice={notice}{part}"));
     }
 }
 

@@ -441,6 +441,8 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
             </ol>
         </section>
 
+        <super::figures_pages::FiguresSection f=d.figures.clone()/>
+
         {manage.then(|| view! { <StartupProgrammes startup_id=id/> })}
 
         {(manage && incubating).then(|| view! {

@@ -5,6 +5,8 @@
 //! from `wire` and are re-exported.
 pub use wire::startups::*;
 
+pub mod figures_fns;
+pub mod figures_pages;
 pub mod incubation_fns;
 pub mod incubation_pages;
 pub mod pages;

@@ -53,7 +53,7 @@ pub fn StartupPage() -> impl IntoView {
                                     <Submit>{locale.t("form.save")}</Submit>
                                 </Form>
                             </section>
-                            {(!is_new).then(|| view! { <TeamSection/> <super::incubation_pages::MyIncubationSection/> })}
+                            {(!is_new).then(|| view! { <TeamSection/> <super::figures_pages::MyFiguresSection/> <super::incubation_pages::MyIncubationSection/> })}
                         }
                         .into_any()
                     }

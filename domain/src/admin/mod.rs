@@ -9,4 +9,5 @@ pub mod audit_log;
 pub mod dashboard;
 pub mod entity;
 pub mod overview;
+pub mod sponsor_report;
 pub mod tokens;

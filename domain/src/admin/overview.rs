@@ -210,11 +210,7 @@ async fn burn_per_month(db: &DatabaseConnection, park: Zone) -> AppResult<Vec<(S
     }
     let bounds: Vec<chrono::DateTime<Utc>> = months.iter().map(|m| park.start_of_day(*m)).collect();
     let backend = db.get_database_backend();
-    // Numbered placeholders, `$n` on PostgreSQL and `?n` on SQLite, so the order is free.
-    let slot = |n: usize| match backend {
-        DatabaseBackend::Postgres => format!("${n}"),
-        _ => format!("?{n}"),
-    };
+    let slot = |n: usize| slot(backend, n);
     let mut values: Vec<sea_orm::Value> = vec![LedgerKind::Consumed.into(), bounds[0].into()];
     let mut case = String::from("CASE");
     for (i, bound) in bounds.iter().enumerate().skip(1) {
@@ -251,6 +247,15 @@ async fn burn_per_month(db: &DatabaseConnection, park: Zone) -> AppResult<Vec<(S
         .zip(minutes)
         .map(|(m, n)| (m.format("%Y-%m").to_string(), n))
         .collect())
+}
+
+/// The `n`th numbered placeholder: `$n` on PostgreSQL and `?n` on SQLite, so the order of
+/// the values is free.
+pub(crate) fn slot(backend: DatabaseBackend, n: usize) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    }
 }
 
 /// Reads a report's range; both ends are required and included.

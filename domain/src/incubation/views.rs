@@ -268,7 +268,9 @@ pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResul
         Vec::new()
     };
     let milestones = super::milestones::rows_for_startup(db, s.id).await?;
+    let figures = crate::startups::figures::of(db, &s, access == Access::Manage).await?;
     Ok(StartupDetail {
+        figures,
         residency_from: s.residency_from,
         residency_until: s.residency_until,
         ended_at: s.ended_at,

@@ -320,6 +320,20 @@ async fn funds_for(
         .collect::<Vec<_>>();
     found.sort_by_key(|(_, p)| (p.sponsor_kind, p.id));
     let year = format!("{}-%", &s.period[..4]);
+    // A young startup's rate holds for a month when the firm was young on its first day.
+    let founded: Option<NaiveDate> = if found.iter().any(|(_, p)| p.young_rate_bp.is_some()) {
+        startup::Entity::find_by_id(s.startup_id)
+            .select_only()
+            .column(startup::Column::FoundedOn)
+            .into_tuple::<Option<NaiveDate>>()
+            .one(db)
+            .await?
+            .flatten()
+    } else {
+        None
+    };
+    let month_start = wire::settlement::statements::parse_period(&s.period)
+        .and_then(|(y, m)| NaiveDate::from_ymd_opt(y, m, 1));
     let mut out = Vec::new();
     for (e, p) in found {
         let from = Ord::max(p.valid_from, zone.date(&e.decided_at));
@@ -363,11 +377,16 @@ async fn funds_for(
                 contract,
             },
         );
+        // A firm that has not said when it was registered gets the ordinary rates.
+        let (domestic_rate, other_rate) = match (founded, month_start) {
+            (Some(founded), Some(on)) => rules.rates.for_startup(founded, on),
+            _ => (rules.rates.domestic, rules.rates.other),
+        };
         out.push((
             Fund {
                 programme_id: p.id,
-                domestic_rate: rules.rates.domestic,
-                other_rate: rules.rates.other,
+                domestic_rate,
+                other_rate,
                 from,
                 until,
                 left,

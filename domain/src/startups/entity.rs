@@ -26,6 +26,8 @@ pub mod startup {
         /// When it graduated or exited, and why.
         pub ended_at: Option<DateTimeUtc>,
         pub end_reason: Option<String>,
+        /// The day the company was registered, when the team or the park has said.
+        pub founded_on: Option<Date>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -235,6 +237,53 @@ pub mod note {
             Relation::Author.def()
         }
     }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A firm's headcount on a day, as its team or the park recorded it.
+pub mod headcount {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "headcounts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub startup_id: i64,
+        pub as_of: Date,
+        pub employees: i32,
+        pub recorded_by: Option<i64>,
+        pub recorded_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A financing round a firm closed.
+pub mod financing {
+    use sea_orm::entity::prelude::*;
+    pub use wire::startups::figures::FinancingRound as Round;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "financings")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub startup_id: i64,
+        pub closed_on: Date,
+        pub round: Round,
+        pub amount_fen: i64,
+        pub investors: String,
+        pub recorded_by: Option<i64>,
+        pub recorded_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -7,5 +7,6 @@ pub use wire::startups::*;
 
 pub mod access;
 pub mod entity;
+pub mod figures;
 pub mod profiles;
 pub mod team;

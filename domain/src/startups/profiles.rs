@@ -95,6 +95,7 @@ pub fn to_profile(s: startup::Model) -> StartupProfile {
         website: s.website,
         founders: s.founders,
         status: s.status,
+        founded_on: s.founded_on,
     }
 }
 

@@ -231,6 +231,9 @@ impl World {
             residency_until: None,
             ended_at: None,
             end_reason: None,
+            // Registered up to six years before it first applied, spread by its id so the
+            // world's other draws stay as they were.
+            founded_on: Some(created.date_naive() - days((id * 7919) % 2190)),
         });
         self.companies.push(Company {
             id,
@@ -377,6 +380,7 @@ impl World {
             website: s.website.clone(),
             founders: s.founders.clone(),
             status: domain::startups::incubation::StartupStatus::Applicant,
+            founded_on: s.founded_on,
         };
         a.profile_snapshot = serde_json::to_string(&snapshot).ok();
         self.event(id, ApplicationStatus::Submitted, founder, submitted);

@@ -8,6 +8,7 @@
 //! counters and balances, the waitlist's promotions, completion at the threshold), then
 //! written in large batches in one transaction: a failed load leaves nothing behind.
 mod credit;
+mod figures;
 mod funding;
 mod incubation;
 mod intake;
@@ -155,6 +156,7 @@ pub async fn load(db: &DatabaseConnection, o: Options) -> Result<Summary, DemoEr
         w.funding();
         w.statements();
         w.training();
+        w.company_figures();
         w
     })
     .await

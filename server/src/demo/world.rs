@@ -34,6 +34,8 @@ pub struct Dataset {
     pub startup_mentors: Vec<mentor::Model>,
     pub milestones: Vec<milestone::Model>,
     pub notes: Vec<note::Model>,
+    pub headcounts: Vec<domain::startups::entity::headcount::Model>,
+    pub financings: Vec<domain::startups::entity::financing::Model>,
     pub resources: Vec<resource::Model>,
     pub prices: Vec<price::Model>,
     pub programmes: Vec<domain::settlement::entity::programme::Model>,

@@ -12,7 +12,7 @@ use domain::review::entity::{assignment, mentor_profile, score};
 use domain::settlement::entity::{
     enrolment as programme_enrolment, programme, statement, statement_line, statement_subsidy,
 };
-use domain::startups::entity::{member, mentor, milestone, note, startup};
+use domain::startups::entity::{financing, headcount, member, mentor, milestone, note, startup};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
     InsertMany, IntoActiveModel, Iterable,
@@ -33,6 +33,8 @@ const NUMBERED: &[&str] = &[
     "review_assignments",
     "milestones",
     "startup_notes",
+    "headcounts",
+    "financings",
     "compute_resources",
     "resource_prices",
     "funding_programmes",
@@ -105,6 +107,8 @@ pub async fn all(txn: &DatabaseTransaction, d: Dataset) -> Result<Counts, DbErr>
     table::<mentor::ActiveModel, _>(txn, "startup_mentors", d.startup_mentors, &mut n).await?;
     table::<milestone::ActiveModel, _>(txn, "milestones", d.milestones, &mut n).await?;
     table::<note::ActiveModel, _>(txn, "startup_notes", d.notes, &mut n).await?;
+    table::<headcount::ActiveModel, _>(txn, "headcounts", d.headcounts, &mut n).await?;
+    table::<financing::ActiveModel, _>(txn, "financings", d.financings, &mut n).await?;
     table::<resource::ActiveModel, _>(txn, "compute_resources", d.resources, &mut n).await?;
     table::<price::ActiveModel, _>(txn, "resource_prices", d.prices, &mut n).await?;
     table::<programme::ActiveModel, _>(txn, "funding_programmes", d.programmes, &mut n).await?;

@@ -5,6 +5,7 @@
 mod common;
 
 mod balance;
+mod figures;
 mod grants;
 mod http_contract;
 mod prices;

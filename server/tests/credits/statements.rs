@@ -595,4 +595,34 @@ async fn a_claim_takes_the_paid_statements_of_its_months_and_is_reimbursed() {
     assert_eq!(audits(&p.app, "claim.reimbursed").await, 1);
     assert_eq!(audits(&p.app, "statement.claimed").await, 1);
     assert_eq!(audits(&p.app, "statement.reimbursed").await, 1);
+
+    // The API reads claims with a read token, in the same figures.
+    let actor = p.app.actor("admin@park.cn").await;
+    let (_, token) = domain::admin::tokens::issue(p.app.db(), &actor, "Finance", "read")
+        .await
+        .unwrap();
+    let json =
+        |r: &common::TestResponse| serde_json::from_str::<serde_json::Value>(&r.body).unwrap();
+    let res = p.app.api("GET", "/api/v1/claims", &token, None).await;
+    assert_eq!(res.status, axum::http::StatusCode::OK, "{}", res.body);
+    let list = json(&res);
+    assert_eq!(list[0]["id"], serde_json::json!(claim.id));
+    assert_eq!(list[0]["status"], serde_json::json!("reimbursed"));
+    assert_eq!(list[0]["total_fen"], serde_json::json!(2_700));
+    assert_eq!(list[0]["sponsor_ref"], serde_json::json!("CZ-2027-88"));
+    let res = p
+        .app
+        .api("GET", &format!("/api/v1/claims/{}", claim.id), &token, None)
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::OK, "{}", res.body);
+    let d = json(&res);
+    assert_eq!(d["statements"][0]["claimed_fen"], serde_json::json!(2_700));
+    assert_eq!(d["startups"][0]["startup_id"], serde_json::json!(p.startup));
+    let res = p
+        .app
+        .api("GET", "/api/v1/claims/999999", &token, None)
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::NOT_FOUND);
+    let res = p.app.api("GET", "/api/v1/claims", "hat_wrong", None).await;
+    assert_eq!(res.status, axum::http::StatusCode::UNAUTHORIZED);
 }

@@ -3,6 +3,7 @@
 //!
 //! Here: the types that cross the wire (forms, rows, states, labels), shared with the
 //! browser; the rules are in `domain`, the pages in `app`.
+pub mod sponsor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

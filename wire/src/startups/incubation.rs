@@ -142,6 +142,8 @@ pub struct StartupDetail {
     pub mentor_choices: Vec<(i64, String)>,
     pub milestones: Vec<MilestoneRow>,
     pub notes: Vec<NoteRow>,
+    /// Its figures for the sponsors' report.
+    pub figures: super::figures::CompanyFigures,
     /// Whether the viewer is an admin (edits, assigns, graduates) — the server decides.
     pub can_manage: bool,
     /// Today on the server, for overdue marks (the browser has no clock of chrono's).

@@ -4,6 +4,7 @@
 //! Here: the types that cross the wire (forms, rows, states, labels), shared with the
 //! browser; the rules are in `domain`, the pages in `app`.
 pub mod credit_code;
+pub mod figures;
 pub mod incubation;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,9 @@ pub struct StartupProfile {
     pub website: Option<String>,
     pub founders: String,
     pub status: incubation::StartupStatus,
+    /// The day the company was registered, when known (older snapshots have none).
+    #[serde(default)]
+    pub founded_on: Option<chrono::NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
