@@ -171,18 +171,18 @@ pub async fn report(
         .await?
         .flatten();
     r.gpu_minutes_granted = granted.unwrap_or(0);
-    let bills: Option<(Option<i64>, Option<i64>, Option<i64>, Option<i64>)> =
-        statement::Entity::find()
-            .select_only()
-            .expr(sum(statement::Column::AmountFen))
-            .expr(sum(statement::Column::ParkFen))
-            .expr(sum(statement::Column::SubsidyFen))
-            .expr(sum(statement::Column::OwnFen))
-            .filter(billed(year))
-            .into_tuple()
-            .one(db)
-            .await?;
-    if let Some((amount, park_fen, subsidy, own)) = bills {
+    let bills: Option<[Option<i64>; 4]> = statement::Entity::find()
+        .select_only()
+        .expr(sum(statement::Column::AmountFen))
+        .expr(sum(statement::Column::ParkFen))
+        .expr(sum(statement::Column::SubsidyFen))
+        .expr(sum(statement::Column::OwnFen))
+        .filter(billed(year))
+        .into_tuple::<(Option<i64>, Option<i64>, Option<i64>, Option<i64>)>()
+        .one(db)
+        .await?
+        .map(|(a, b, c, d)| [a, b, c, d]);
+    if let Some([amount, park_fen, subsidy, own]) = bills {
         r.compute_fen = amount.unwrap_or(0);
         r.park_fen = park_fen.unwrap_or(0);
         r.subsidy_fen = subsidy.unwrap_or(0);

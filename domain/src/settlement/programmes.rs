@@ -131,6 +131,14 @@ pub struct Candidate<'a> {
     pub enrolled_in: &'a [i64],
 }
 
+/// Whether one of the providers `c` is billed by is the startup itself or a firm affiliated
+/// with it (checked at enrolment, and again on each statement, since affiliations change).
+pub fn provider_affiliated(c: &Candidate) -> bool {
+    c.providers
+        .iter()
+        .any(|provider| c.credit_code == Some(provider) || c.affiliates.contains(provider))
+}
+
 /// Whether `c` may be enrolled in `p`.
 pub fn eligibility(p: &Programme, c: &Candidate) -> Result<(), Ineligible> {
     if let Some(prefix) = &p.region_prefix {
@@ -139,13 +147,8 @@ pub fn eligibility(p: &Programme, c: &Candidate) -> Result<(), Ineligible> {
             return Err(Ineligible::Region);
         }
     }
-    if p.unaffiliated_provider {
-        let related = |provider: &CreditCode| {
-            c.credit_code == Some(provider) || c.affiliates.contains(provider)
-        };
-        if c.providers.iter().any(related) {
-            return Err(Ineligible::AffiliatedProvider);
-        }
+    if p.unaffiliated_provider && provider_affiliated(c) {
+        return Err(Ineligible::AffiliatedProvider);
     }
     if let Some(&other) = c.enrolled_in.iter().find(|id| p.excludes.contains(id)) {
         return Err(Ineligible::Stacking {

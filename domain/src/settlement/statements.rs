@@ -332,6 +332,13 @@ async fn funds_for(
     } else {
         None
     };
+    // A programme that pays only for unaffiliated providers pays nothing on a statement from
+    // the startup's own or an affiliated firm's compute, as the firms stand now.
+    let affiliated = if found.iter().any(|(_, p)| p.unaffiliated_provider) {
+        statement_provider_affiliated(db, s).await?
+    } else {
+        false
+    };
     let month_start = wire::settlement::statements::parse_period(&s.period)
         .and_then(|(y, m)| NaiveDate::from_ymd_opt(y, m, 1));
     let mut out = Vec::new();
@@ -341,7 +348,7 @@ async fn funds_for(
             Some(end) => Ord::min(p.valid_until, zone.date(&end)),
             None => p.valid_until,
         };
-        if from > until {
+        if from > until || (p.unaffiliated_provider && affiliated) {
             continue;
         }
         let rules = super::funding::rules_of(&p, Vec::new());
@@ -395,6 +402,52 @@ async fn funds_for(
         ));
     }
     Ok(out)
+}
+
+/// Whether the provider `s` bills for is the startup itself or a firm affiliated with it, by
+/// the credit codes its resources record.
+async fn statement_provider_affiliated(
+    db: &impl ConnectionTrait,
+    s: &statement::Model,
+) -> AppResult<bool> {
+    use crate::startups::CreditCode;
+    let codes: Vec<Option<String>> = resource::Entity::find()
+        .select_only()
+        .column(resource::Column::ProviderCreditCode)
+        .filter(resource::Column::Provider.eq(&s.provider))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let providers: Vec<CreditCode> = codes
+        .into_iter()
+        .flatten()
+        .filter_map(|c| CreditCode::parse(&c).ok())
+        .collect();
+    if providers.is_empty() {
+        return Ok(false);
+    }
+    let own: Option<Option<String>> = startup::Entity::find_by_id(s.startup_id)
+        .select_only()
+        .column(startup::Column::CreditCode)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let own = own.flatten().and_then(|c| CreditCode::parse(&c).ok());
+    let affiliates: Vec<CreditCode> = super::entity::affiliate::Entity::find()
+        .filter(super::entity::affiliate::Column::StartupId.eq(s.startup_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|a| CreditCode::parse(&a.credit_code).ok())
+        .collect();
+    Ok(super::programmes::provider_affiliated(
+        &super::programmes::Candidate {
+            credit_code: own.as_ref(),
+            providers: &providers,
+            affiliates: &affiliates,
+            enrolled_in: &[],
+        },
+    ))
 }
 
 /// A step asked of a statement, with the evidence it brings.

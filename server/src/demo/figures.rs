@@ -19,7 +19,7 @@ const INVESTORS: &[&str] = &[
 
 impl World {
     pub fn company_figures(&mut self) {
-        let mut rng = StdRng::seed_from_u64(0x5eed_f16);
+        let mut rng = StdRng::seed_from_u64(0x05ee_df16);
         for ci in 0..self.companies.len() {
             let Some(admitted) = self.companies[ci].admitted else {
                 continue;
@@ -47,8 +47,8 @@ impl World {
                 55..88 => 1,
                 _ => 2,
             };
-            let mut kind = rng.random_range(0..3);
-            for _ in 0..rounds {
+            let first = rng.random_range(0..3);
+            for kind in first..first + rounds {
                 let closed = admitted
                     + Duration::seconds(
                         rng.random_range(0..(until - admitted).num_seconds().max(1)),
@@ -60,7 +60,6 @@ impl World {
                     FinancingRound::SeriesA,
                     FinancingRound::SeriesB,
                 ][Ord::min(kind, 4)];
-                kind += 1;
                 // ¥1–30 M for the early rounds, more for the later ones, in whole ten thousands.
                 let scale = if round >= FinancingRound::SeriesA {
                     10

@@ -264,6 +264,7 @@ async fn a_firms_figures_decide_its_rate_and_fill_the_sponsors_report() {
             ("rate_other", "30"),
             ("young_rate", "60"),
             ("young_years", "3"),
+            ("unaffiliated_provider", "on"),
             ("valid_from", &format!("{year}-01-01")),
             ("valid_until", &format!("{year}-12-31")),
         ],
@@ -449,6 +450,50 @@ async fn a_firms_figures_decide_its_rate_and_fill_the_sponsors_report() {
         )
         .await;
     assert_eq!(res.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    // The provider turns out to be a firm affiliated with the startup: the programme, which
+    // pays only for unaffiliated providers, pays nothing on the month's correction.
+    let code = "91350100M000100Y43";
+    let mut res_row: domain::credits::entity::resource::ActiveModel =
+        domain::credits::entity::resource::Entity::find_by_id(r)
+            .one(p.app.db())
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+    res_row.provider_credit_code = Set(Some(code.into()));
+    res_row.update(p.app.db()).await.unwrap();
+    let res = post(
+        &mut p,
+        "/api/add_affiliate",
+        &[
+            ("startup_id", &id),
+            ("credit_code", code),
+            ("affiliate_name", "DeepPark Compute"),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    domain::credits::grants::record_usage(
+        p.app.db(),
+        &p.app.state.settings,
+        p.startup,
+        r,
+        "ci:10:0",
+        60,
+        Utc::now() - Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    assert_eq!(res.error_param(), None);
+    let correction = domain::settlement::entity::statement::Entity::find()
+        .filter(domain::settlement::entity::statement::Column::CorrectsId.eq(s.id))
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .expect("a correction");
+    assert_eq!((correction.amount_fen, correction.subsidy_fen), (12_000, 0));
+
     for path in [
         format!("/admin/sponsor-report.csv?year={year}"),
         format!("/admin/sponsor-report/firms.csv?year={year}"),
