@@ -21,6 +21,7 @@ mod m20261207_000017_programmes;
 mod m20261207_000018_statements;
 mod m20261207_000019_claims;
 mod m20261207_000020_company_figures;
+mod m20261207_000021_statement_runs;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_statements::Migration),
             Box::new(m20261207_000019_claims::Migration),
             Box::new(m20261207_000020_company_figures::Migration),
+            Box::new(m20261207_000021_statement_runs::Migration),
         ]
     }
 }

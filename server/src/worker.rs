@@ -85,6 +85,12 @@ pub fn spawn(
                     Err(e) => tracing::error!(error = ?e, "usage import failed"),
                 }
             }
+            if let Err(e) =
+                domain::settlement::statements::run_due(&state.db, state.settings.park_zone, 2)
+                    .await
+            {
+                tracing::error!(error = ?e, "statement preparation pass failed");
+            }
             if let Err(e) = sync_credits(&state).await {
                 tracing::error!(error = ?e, "sync worker pass failed");
             }

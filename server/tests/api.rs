@@ -507,6 +507,9 @@ async fn tokens_read_statements_with_their_jobs() {
         )
         .await;
     assert!(res.error_param().is_none(), "{:?}", res.error_param());
+    domain::settlement::statements::run_due(api.app.db(), api.app.state.settings.park_zone, 10)
+        .await
+        .unwrap();
     let reader = api.issue("Finance", "read").await;
 
     let (status, page, _) = api

@@ -171,14 +171,20 @@ pub async fn get_statement(id: i64) -> Result<super::statements::StatementDetail
 pub async fn prepare_statements(#[server(default)] period: String) -> Result<(), AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    let done = domain::settlement::statements::prepare(&state.db, &actor, &period).await?;
-    let notice = if done.created + done.refreshed == 0 {
-        "statements_unchanged"
-    } else {
-        "statements_prepared"
-    };
-    redirect_with_notice(&format!("/statements?of={}", period.trim()), notice);
+    domain::settlement::statements::request(&state.db, &actor, &period).await?;
+    redirect_with_notice(
+        &format!("/statements?of={}", period.trim()),
+        "statements_requested",
+    );
     Ok(())
+}
+
+/// The latest requests to prepare months, with what each made (admins).
+#[server(prefix = "/api", endpoint = "statement_runs")]
+pub async fn statement_runs() -> Result<Vec<wire::settlement::statements::RunRow>, AppError> {
+    let actor = require_actor().await?;
+    let state = crate::state::app_state()?;
+    domain::settlement::statements::runs(&state.db, &actor, 5).await
 }
 
 /// Moves a statement one step on (admins), with the evidence that step needs.

@@ -2,8 +2,12 @@
 //! founders: their own once issued) and a statement's page, printable, with its jobs, its
 //! three parts, its steps and (admins) the form that moves it on with its evidence.
 use super::name_in;
-use super::server_fns::{get_statement, list_statements, AdvanceStatement, PrepareStatements};
-use super::statements::{StatementDetail, StatementRow, StatementStatus, STATEMENT_COLUMNS};
+use super::server_fns::{
+    get_statement, list_statements, statement_runs, AdvanceStatement, PrepareStatements,
+};
+use super::statements::{
+    RunStatus, StatementDetail, StatementRow, StatementStatus, STATEMENT_COLUMNS,
+};
 use crate::components::{
     format_time, mutation, param_id, ErrorBanner, ErrorPage, Form, PrintButton, Submit, TextField,
 };
@@ -45,6 +49,43 @@ fn statement_title(locale: Locale, s: &StatementRow) -> String {
     t
 }
 
+/// The latest requests to prepare a month, as the worker runs them (admins).
+#[component]
+fn PreparationRuns() -> impl IntoView {
+    let locale = use_locale();
+    let runs = Resource::new(|| (), |_| statement_runs());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let runs = runs.await.unwrap_or_default();
+                (!runs.is_empty()).then(|| view! {
+                    <ul class="plain runs" data-testid="statement-runs">
+                        {runs.into_iter().map(|r| {
+                            let what = match r.status {
+                                RunStatus::Pending if r.attempts == 0 => locale.t("statement.run_pending"),
+                                RunStatus::Pending => locale.t_with("statement.run_retrying", &[("error", &locale.t(&r.last_error))]),
+                                RunStatus::Done => locale.t_with("statement.run_done", &[
+                                    ("created", &r.done.created.to_string()),
+                                    ("refreshed", &r.done.refreshed.to_string()),
+                                    ("unchanged", &r.done.unchanged.to_string()),
+                                ]),
+                                RunStatus::Dead => locale.t_with("statement.run_dead", &[("error", &locale.t(&r.last_error))]),
+                            };
+                            view! {
+                                <li data-run=r.id data-status=r.status.as_str()>
+                                    <a href=format!("/statements?of={}", r.period)>{r.period.clone()}</a>
+                                    " · " {what} " "
+                                    <span class="meta">{locale.t_with("statement.run_by", &[("name", &r.requested_by), ("time", &format_time(&r.requested_at))])}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })
+            })}
+        </Transition>
+    }
+}
+
 #[component]
 pub fn StatementsPage() -> impl IntoView {
     let locale = use_locale();
@@ -75,6 +116,7 @@ pub fn StatementsPage() -> impl IntoView {
                     <Submit testid="prepare-statements">{locale.t("statement.prepare")}</Submit>
                     <p class="hint">{locale.t("statement.prepare_hint")}</p>
                 </Form>
+                <PreparationRuns/>
             })
             })}
         </Transition>

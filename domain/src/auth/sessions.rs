@@ -39,6 +39,20 @@ pub(crate) fn actor_of(user: user::Model, roles: Vec<Role>, park: Zone) -> Actor
     }
 }
 
+/// A person as an actor, by id (for work done later on their behalf, such as a request the
+/// worker runs); `None` when they are gone.
+pub async fn actor_by_id(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: i64,
+    park: Zone,
+) -> AppResult<Option<Actor>> {
+    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Ok(None);
+    };
+    let roles = super::accounts::roles_of(db, user_id).await?;
+    Ok(Some(actor_of(user, roles, park)))
+}
+
 /// A person's zone: the one they chose (a name the zone database still knows), else the park's.
 pub fn person_zone(own: Option<&str>, park: Zone) -> Zone {
     own.and_then(Zone::parse).unwrap_or(park)

@@ -381,3 +381,33 @@ pub mod claim_line {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// A request to prepare a month's statements, claimed and run by the worker.
+pub mod statement_run {
+    use sea_orm::entity::prelude::*;
+    pub use wire::settlement::statements::RunStatus as Status;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "statement_runs")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub period: String,
+        pub status: Status,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub locked_until: Option<DateTimeUtc>,
+        pub last_error: String,
+        pub requested_by: Option<i64>,
+        pub requested_at: DateTimeUtc,
+        pub finished_at: Option<DateTimeUtc>,
+        pub created: i64,
+        pub refreshed: i64,
+        pub unchanged: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -9,7 +9,9 @@
 //! then moves draft → issued → paid → claimed → reimbursed, one step at a time, each step
 //! with who and when and audited; issued, its amounts and lines never change. Founders see
 //! their own startup's statements once issued; mentors none.
-use super::entity::{enrolment, programme, statement, statement_line, statement_subsidy};
+use super::entity::{
+    enrolment, programme, statement, statement_line, statement_run, statement_subsidy,
+};
 use super::split::{self, Fund, Line};
 use crate::access::Actor;
 use crate::audit::{self, Change};
@@ -29,8 +31,8 @@ use serde_json::json;
 use std::collections::HashMap;
 use wire::auth::Role;
 use wire::settlement::statements::{
-    parse_period, Prepared, StatementDetail, StatementLine, StatementRow, StatementStatus,
-    StatementStep, StatementSubsidy, STATEMENT_COLUMNS,
+    parse_period, Prepared, RunRow, RunStatus, StatementDetail, StatementLine, StatementRow,
+    StatementStatus, StatementStep, StatementSubsidy, STATEMENT_COLUMNS,
 };
 
 /// The longest evidence reference accepted (a contract, invoice or payment number).
@@ -72,6 +74,156 @@ pub async fn prepare(db: &DatabaseConnection, actor: &Actor, period: &str) -> Ap
         }
     }
     Ok(out)
+}
+
+/// How the worker runs a month's preparation: a lease long enough for a month of 10⁴
+/// startups, retried after 30 s doubling to 10 min, given up after 5 attempts.
+pub const RUNS: crate::queue::Policy = crate::queue::Policy {
+    lease_seconds: 1800,
+    first_retry_seconds: 30,
+    longest_retry_seconds: 600,
+    max_attempts: 5,
+};
+
+/// Asks the worker to prepare a month's statements (admins); a month already waiting is not
+/// asked twice. Returns the request's id.
+pub async fn request(db: &DatabaseConnection, actor: &Actor, period: &str) -> AppResult<i64> {
+    actor.require(Role::Admin)?;
+    let period = checked_period(period, actor.zone.today())?;
+    let txn = crate::txn::begin(db).await?;
+    crate::txn::lock(&txn, &format!("statement_run:{period}")).await?;
+    let waiting = statement_run::Entity::find()
+        .filter(statement_run::Column::Period.eq(&period))
+        .filter(statement_run::Column::Status.eq(RunStatus::Pending))
+        .one(&txn)
+        .await?;
+    if let Some(run) = waiting {
+        return Ok(run.id);
+    }
+    let now = Utc::now();
+    let run = statement_run::ActiveModel {
+        period: Set(period.clone()),
+        status: Set(RunStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(String::new()),
+        requested_by: Set(Some(actor.user_id)),
+        requested_at: Set(now),
+        finished_at: Set(None),
+        created: Set(0),
+        refreshed: Set(0),
+        unchanged: Set(0),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Change {
+            actor: Some(actor.user_id),
+            action: "statements.requested",
+            entity_type: "statement_run",
+            entity_id: run.id.to_string(),
+            before: None,
+            after: Some(json!({ "period": period })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(run.id)
+}
+
+/// The worker's pass: claims due requests and prepares their months, each as the admin who
+/// asked (so their statements and audit entries name them). Returns how many it ran.
+pub async fn run_due(
+    db: &DatabaseConnection,
+    park: crate::time::Zone,
+    limit: u64,
+) -> AppResult<usize> {
+    let outbox = crate::queue::Outbox::<statement_run::Entity> {
+        table: "statement_runs",
+        pending: || RunStatus::Pending.as_str().into(),
+        id: |r| r.id,
+    };
+    let runs = crate::queue::claim(db, &outbox, &RUNS, limit, None).await?;
+    for run in &runs {
+        let outcome = match run.requested_by {
+            Some(user) => match crate::auth::sessions::actor_by_id(db, user, park).await? {
+                Some(actor) => prepare(db, &actor, &run.period).await,
+                None => Err(AppError::Forbidden),
+            },
+            None => Err(AppError::Forbidden),
+        };
+        let now = Utc::now();
+        let mut row: statement_run::ActiveModel = run.clone().into();
+        row.locked_until = Set(None);
+        match outcome {
+            Ok(done) => {
+                row.status = Set(RunStatus::Done);
+                row.finished_at = Set(Some(now));
+                row.created = Set(done.created as i64);
+                row.refreshed = Set(done.refreshed as i64);
+                row.unchanged = Set(done.unchanged as i64);
+                row.last_error = Set(String::new());
+            }
+            Err(e) => {
+                tracing::warn!(run = run.id, period = %run.period, error = ?e, "preparing statements failed");
+                let attempts = run.attempts + 1;
+                // A refusal (the month, the asker's role) will not mend by waiting.
+                let transient = !matches!(
+                    e,
+                    AppError::Forbidden
+                        | AppError::Unauthenticated
+                        | AppError::Invalid { .. }
+                        | AppError::InvalidFields { .. }
+                );
+                row.attempts = Set(attempts);
+                row.last_error = Set(e.message_key().to_string());
+                match RUNS.after_failure(attempts, now, transient) {
+                    crate::queue::AfterFailure::RetryAt(at) => row.next_attempt_at = Set(at),
+                    crate::queue::AfterFailure::Dead => {
+                        row.status = Set(RunStatus::Dead);
+                        row.finished_at = Set(Some(now));
+                    }
+                }
+            }
+        }
+        row.update(db).await?;
+    }
+    Ok(runs.len())
+}
+
+/// The latest requests to prepare months (admins), newest first.
+pub async fn runs(db: &DatabaseConnection, actor: &Actor, limit: u64) -> AppResult<Vec<RunRow>> {
+    actor.require(Role::Admin)?;
+    let rows = statement_run::Entity::find()
+        .order_by_desc(statement_run::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let people = users_by_id(db, rows.iter().filter_map(|r| r.requested_by)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RunRow {
+            id: r.id,
+            period: r.period,
+            status: r.status,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            requested_by: r
+                .requested_by
+                .and_then(|u| people.get(&u).map(|p| p.name.clone()))
+                .unwrap_or_default(),
+            requested_at: r.requested_at,
+            finished_at: r.finished_at,
+            done: Prepared {
+                created: u64::try_from(r.created).unwrap_or(0),
+                refreshed: u64::try_from(r.refreshed).unwrap_or(0),
+                unchanged: u64::try_from(r.unchanged).unwrap_or(0),
+            },
+        })
+        .collect())
 }
 
 enum Outcome {

@@ -303,7 +303,7 @@ async fn a_firms_figures_decide_its_rate_and_fill_the_sponsors_report() {
     .unwrap();
     assert!(imported);
     let month = today().format("%Y-%m").to_string();
-    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    let res = prepare(&mut p, &month).await;
     assert_eq!(res.error_param(), None);
     let s = domain::settlement::entity::statement::Entity::find()
         .one(p.app.db())
@@ -323,7 +323,7 @@ async fn a_firms_figures_decide_its_rate_and_fill_the_sponsors_report() {
         .into();
     old.founded_on = Set(chrono::NaiveDate::from_ymd_opt(2015, 1, 1));
     old.update(p.app.db()).await.unwrap();
-    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    let res = prepare(&mut p, &month).await;
     assert_eq!(res.error_param(), None);
     let s = domain::settlement::entity::statement::Entity::find_by_id(s.id)
         .one(p.app.db())
@@ -339,7 +339,7 @@ async fn a_firms_figures_decide_its_rate_and_fill_the_sponsors_report() {
     )
     .await;
     assert_eq!(res.error_param(), None);
-    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    let res = prepare(&mut p, &month).await;
     assert_eq!(res.error_param(), None);
     let sid = s.id.to_string();
     let res = post(
@@ -484,7 +484,7 @@ async fn a_firms_figures_decide_its_rate_and_fill_the_sponsors_report() {
     )
     .await
     .unwrap();
-    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    let res = prepare(&mut p, &month).await;
     assert_eq!(res.error_param(), None);
     let correction = domain::settlement::entity::statement::Entity::find()
         .filter(domain::settlement::entity::statement::Column::CorrectsId.eq(s.id))

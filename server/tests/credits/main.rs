@@ -64,6 +64,17 @@ async fn post(p: &mut Park, path: &str, fields: &[(&str, &str)]) -> common::Test
     p.app.post_form(path, "/admin", fields, &mut p.admin).await
 }
 
+/// An admin asks for a month's statements, and the worker's pass prepares them.
+async fn prepare(p: &mut Park, month: &str) -> common::TestResponse {
+    let res = post(p, "/api/prepare_statements", &[("period", month)]).await;
+    let ran =
+        domain::settlement::statements::run_due(p.app.db(), p.app.state.settings.park_zone, 10)
+            .await
+            .unwrap();
+    assert!(res.error_param().is_some() || ran == 1, "the request ran");
+    res
+}
+
 async fn add_resource(
     p: &mut Park,
     name: &str,

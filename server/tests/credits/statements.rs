@@ -164,11 +164,37 @@ async fn a_months_statement_splits_the_bill_and_moves_on_step_by_step() {
     assert_eq!(res.error_key(), "error.period_invalid");
     assert!(statements_of(&p.app).await.is_empty());
 
+    // Asked twice before the worker comes by, the month is prepared once.
     let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
     assert_eq!(
         res.location(),
-        format!("/statements?of={month}&notice=statements_prepared")
+        format!("/statements?of={month}&notice=statements_requested")
     );
+    assert!(
+        statements_of(&p.app).await.is_empty(),
+        "the worker prepares"
+    );
+    let page = p.app.get("/statements", &p.admin).await;
+    assert!(page.body.contains("Waiting for the worker."));
+    let res = prepare(&mut p, &month).await;
+    assert_eq!(res.error_param(), None);
+    let runs = domain::settlement::entity::statement_run::Entity::find()
+        .all(p.app.db())
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].status.as_str(), runs[0].created, runs[0].attempts),
+        ("done", 1, 0)
+    );
+    let page = p.app.get("/statements", &p.admin).await;
+    assert!(
+        page.body
+            .contains("Done: 1 new, 0 computed again, 0 unchanged."),
+        "{}",
+        page.body.len()
+    );
+    assert_eq!(audits(&p.app, "statements.requested").await, 1);
     let all = statements_of(&p.app).await;
     assert_eq!(all.len(), 1);
     let s = &all[0];
@@ -202,7 +228,7 @@ async fn a_months_statement_splits_the_bill_and_moves_on_step_by_step() {
         [(programme, 100_000)]
     );
     // Prepared again, a draft is computed again to the same figures.
-    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    let res = prepare(&mut p, &month).await;
     assert_eq!(res.error_param(), None);
     let again = statements_of(&p.app).await;
     assert_eq!((again.len(), again[0].subsidy_fen), (1, 100_000));
@@ -314,7 +340,7 @@ async fn a_months_statement_splits_the_bill_and_moves_on_step_by_step() {
     // A job imported after the statement was issued: preparing the month again corrects it.
     // The correction replaces the statement it corrects, so the cap counts it once.
     job(&p, r, "ci:4:0", 60).await;
-    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    let res = prepare(&mut p, &month).await;
     assert_eq!(res.error_param(), None);
     let all = statements_of(&p.app).await;
     assert_eq!(all.len(), 2);
@@ -378,7 +404,7 @@ async fn a_months_statement_splits_the_bill_and_moves_on_step_by_step() {
     .await;
     assert_eq!(res.error_param(), None);
     job(&p, ascend, "ascend:1:0", 600).await;
-    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    let res = prepare(&mut p, &month).await;
     assert_eq!(res.error_param(), None);
     let other = statements_of(&p.app)
         .await
@@ -455,7 +481,7 @@ async fn a_claim_takes_the_paid_statements_of_its_months_and_is_reimbursed() {
     // 1 h on credit, 9 h beyond it: ¥90, of which the city pays 30 %, ¥27.
     job(&p, r, "ci:1:0", 600).await;
     let month = this_month();
-    let res = post(&mut p, "/api/prepare_statements", &[("period", &month)]).await;
+    let res = prepare(&mut p, &month).await;
     assert_eq!(res.error_param(), None);
     let s = statements_of(&p.app).await.remove(0);
     assert_eq!(
@@ -625,4 +651,48 @@ async fn a_claim_takes_the_paid_statements_of_its_months_and_is_reimbursed() {
     assert_eq!(res.status, axum::http::StatusCode::NOT_FOUND);
     let res = p.app.api("GET", "/api/v1/claims", "hat_wrong", None).await;
     assert_eq!(res.status, axum::http::StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_request_whose_asker_is_no_longer_an_admin_is_given_up() {
+    let p = park().await;
+    let (ops, mut ops_jar) = p.app.person("ops@park.cn", "Ops", "admin").await;
+    let month = this_month();
+    let res = p
+        .app
+        .post_form(
+            "/api/prepare_statements",
+            "/statements",
+            &[("period", &month)],
+            &mut ops_jar,
+        )
+        .await;
+    assert_eq!(res.error_param(), None);
+    domain::auth::entity::user_role::Entity::delete_many()
+        .filter(domain::auth::entity::user_role::Column::UserId.eq(ops))
+        .exec(p.app.db())
+        .await
+        .unwrap();
+    let ran =
+        domain::settlement::statements::run_due(p.app.db(), p.app.state.settings.park_zone, 10)
+            .await
+            .unwrap();
+    assert_eq!(ran, 1);
+    let run = domain::settlement::entity::statement_run::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (run.status.as_str(), run.last_error.as_str(), run.attempts),
+        ("dead", "error.forbidden", 1)
+    );
+    // Nothing more to run; the admins see why it stopped.
+    let again =
+        domain::settlement::statements::run_due(p.app.db(), p.app.state.settings.park_zone, 10)
+            .await
+            .unwrap();
+    assert_eq!(again, 0);
+    let page = p.app.get("/statements", &p.admin).await;
+    assert!(page.body.contains("Given up: "), "{}", page.body.len());
 }

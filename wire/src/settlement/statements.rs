@@ -122,6 +122,31 @@ pub struct StatementDetail {
     pub can_manage: bool,
 }
 
+crate::states::states! {
+    /// A request to prepare a month's statements, run by the worker: waiting (or being
+    /// retried), done, or given up after its attempts. Each has a label `statement.run_<state>`.
+    pub enum RunStatus {
+        Pending = "pending",
+        Done = "done",
+        Dead = "dead",
+    }
+}
+
+/// A request to prepare a month, as the statements page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub period: String,
+    pub status: RunStatus,
+    pub attempts: i32,
+    /// The message key of the last failure, if any.
+    pub last_error: String,
+    pub requested_by: String,
+    pub requested_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub done: Prepared,
+}
+
 /// What preparing a month's statements did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prepared {
