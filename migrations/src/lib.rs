@@ -22,6 +22,7 @@ mod m20261207_000018_statements;
 mod m20261207_000019_claims;
 mod m20261207_000020_company_figures;
 mod m20261207_000021_statement_runs;
+mod m20261207_000022_grant_funding;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_claims::Migration),
             Box::new(m20261207_000020_company_figures::Migration),
             Box::new(m20261207_000021_statement_runs::Migration),
+            Box::new(m20261207_000022_grant_funding::Migration),
         ]
     }
 }

@@ -338,6 +338,8 @@ pub struct Grant {
     resource_name: String,
     gpu_model: String,
     status: String,
+    /// Who pays for its hours: `park` (the park's credit) or `own` (hours the startup bought).
+    funding: String,
     /// GPU-minutes; granted + adjusted = consumed + forfeited + remaining.
     granted_minutes: i64,
     adjusted_minutes: i64,
@@ -368,6 +370,7 @@ fn grant_of(g: domain::credits::GrantRow) -> Grant {
         resource_name: g.resource_name,
         gpu_model: g.gpu_model,
         status: g.status.to_string(),
+        funding: g.funding.to_string(),
         granted_minutes: g.granted_minutes,
         adjusted_minutes: g.adjusted_minutes,
         consumed_minutes: g.consumed_minutes,

@@ -1392,6 +1392,7 @@ async fn a_sync_job_that_dies_is_announced_with_a_link_to_the_sync_page() {
             valid_from: input_time(now - Duration::days(1)),
             valid_until: input_time(now + Duration::days(90)),
             reason: "Seed programme".into(),
+            funding: String::new(),
             tranches: vec![],
         },
     )

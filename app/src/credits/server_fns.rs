@@ -127,6 +127,7 @@ pub async fn create_grant(
     #[server(default)] valid_from: String,
     #[server(default)] valid_until: String,
     #[server(default)] reason: String,
+    #[server(default)] funding: String,
     #[server(default)] tranche_hours_1: String,
     #[server(default)] tranche_milestone_1: i64,
     #[server(default)] tranche_hours_2: String,
@@ -152,6 +153,7 @@ pub async fn create_grant(
         valid_from,
         valid_until,
         reason,
+        funding,
         tranches: vec![
             tranche(tranche_hours_1, tranche_milestone_1),
             tranche(tranche_hours_2, tranche_milestone_2),

@@ -58,6 +58,8 @@ pub mod grant {
         pub adjusted_minutes: i64,
         pub consumed_minutes: i64,
         pub forfeited_minutes: i64,
+        /// Who pays for its hours: the park's credit or the startup's own purchase.
+        pub funding: wire::credits::GrantFunding,
         pub valid_from: DateTimeUtc,
         pub valid_until: DateTimeUtc,
         pub reason: String,

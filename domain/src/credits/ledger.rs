@@ -153,6 +153,7 @@ pub(crate) mod tests {
             adjusted_minutes: 0,
             consumed_minutes: 0,
             forfeited_minutes: 0,
+            funding: wire::credits::GrantFunding::Park,
             valid_from: day(0),
             valid_until: day(until),
             reason: String::new(),

@@ -40,8 +40,9 @@ fn window_from(newest: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
 }
 
 /// How a finished job's GPU-minutes are taken from a startup's grants on a resource (those
-/// valid from before the job ended): the grants still valid when it ended first, soonest to
-/// expire first, then those already ended; each gives at most what it still holds, and what
+/// valid from before the job ended): the grants still valid when it ended first, the park's
+/// credit before hours the startup bought, each soonest to expire first, then those already
+/// ended; each gives at most what it still holds, and what
 /// exceeds them all stays on the last one (its balance goes negative: the cluster let the job
 /// run). Returns the grants that give something, in that order, with their minutes.
 pub fn spill_over(
@@ -52,7 +53,13 @@ pub fn spill_over(
     if gpu_minutes <= 0 {
         return Vec::new();
     }
-    grants.sort_by_key(|g| (g.valid_until < ended_at, g.valid_until));
+    grants.sort_by_key(|g| {
+        (
+            g.valid_until < ended_at,
+            g.funding != wire::credits::GrantFunding::Park,
+            g.valid_until,
+        )
+    });
     let mut left = gpu_minutes;
     let last = grants.len().saturating_sub(1);
     let mut out = Vec::new();

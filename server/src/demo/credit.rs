@@ -552,6 +552,7 @@ impl World {
             adjusted_minutes: c.adjusted,
             consumed_minutes: c.consumed,
             forfeited_minutes: c.forfeited,
+            funding: domain::credits::GrantFunding::Park,
             valid_from: p.from,
             valid_until: p.until,
             reason: lang(p.reason, zh).into(),

@@ -441,6 +441,7 @@ impl TestApp {
                 valid_from: input_time(now - chrono::Duration::days(1)),
                 valid_until: input_time(now + chrono::Duration::days(90)),
                 reason: "Seed programme".into(),
+                funding: String::new(),
                 tranches: vec![],
             },
         )

@@ -94,6 +94,7 @@ async fn the_ledger_balances_under_random_operations() {
                             Utc::now() + Duration::days(rng.random_range(1..60)),
                         ),
                         reason: "random".into(),
+                        funding: String::new(),
                         tranches,
                     },
                 )

@@ -696,3 +696,122 @@ async fn a_request_whose_asker_is_no_longer_an_admin_is_given_up() {
     let page = p.app.get("/statements", &p.admin).await;
     assert!(page.body.contains("Given up: "), "{}", page.body.len());
 }
+
+#[tokio::test]
+async fn hours_the_startup_bought_raise_its_limit_and_are_billed_to_it() {
+    let mut p = park().await;
+    let r = add_resource(&mut p, "Turing H100", "none", "", "").await;
+    let (startup, rid) = (p.startup.to_string(), r.to_string());
+    let id = p.startup;
+    let res = grant_hours(&mut p, id, r, "1").await;
+    assert_eq!(res.error_param(), None);
+    let from = input_time(Utc::now() - Duration::hours(1));
+    let until = input_time(Utc::now() + Duration::days(90));
+    let bought = |funding: &'static str| {
+        vec![
+            ("startup_id", startup.clone()),
+            ("resource_id", rid.clone()),
+            ("gpu_hours", "10".to_string()),
+            ("valid_from", from.clone()),
+            ("valid_until", until.clone()),
+            ("reason", "Bought 10 h".to_string()),
+            ("funding", funding.to_string()),
+        ]
+    };
+    let bad = bought("free");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = post(&mut p, "/api/create_grant", &bad).await;
+    assert_eq!(res.error_key(), "error.grant_funding_invalid");
+    let good = bought("own");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = post(&mut p, "/api/create_grant", &good).await;
+    assert_eq!(res.error_param(), None, "{}", res.location());
+    let own = grant::Entity::find()
+        .order_by_desc(grant::Column::Id)
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(own.funding, domain::credits::GrantFunding::Own);
+    // Both raise the limit the cluster holds the startup to: 11 h.
+    assert_eq!(desired_limit(&newest_job(&p.app).await), 660);
+    let page = p
+        .app
+        .get(&format!("/admin/grants/{}", own.id), &p.admin)
+        .await;
+    assert!(page.body.contains("The startup (hours it bought)"));
+
+    // ¥10 an hour, a 30 % programme. A 5-hour job: the park's hour first (¥10), then 4 of
+    // the bought hours (¥40), of which the programme pays ¥12 and the startup ¥28.
+    let res = post(
+        &mut p,
+        "/api/add_price",
+        &[
+            ("resource_id", &rid),
+            ("yuan_per_gpu_hour", "10"),
+            ("starts_on", &today().to_string()),
+            ("note", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    let year = today().format("%Y").to_string();
+    let res = post(
+        &mut p,
+        "/api/save_programme",
+        &[
+            ("id", "0"),
+            ("name_en", "Park compute subsidy"),
+            ("name_zh", "园区算力补贴"),
+            ("sponsor_kind", "park"),
+            ("sponsor", "Turing Town"),
+            ("rate_domestic", "30"),
+            ("rate_other", "30"),
+            ("valid_from", &format!("{year}-01-01")),
+            ("valid_until", &format!("{year}-12-31")),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    let programme = domain::settlement::entity::programme::Entity::find()
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let res = post(
+        &mut p,
+        "/api/enrol_in_programme",
+        &[
+            ("startup_id", &startup),
+            ("programme_id", &programme),
+            ("cap", ""),
+            ("reason", "Incubating"),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None);
+    job(&p, r, "ci:5:0", 300).await;
+    let grants = grant::Entity::find()
+        .order_by_asc(grant::Column::Id)
+        .all(p.app.db())
+        .await
+        .unwrap();
+    assert_eq!(
+        grants
+            .iter()
+            .map(|g| (g.consumed_minutes, g.remaining_minutes()))
+            .collect::<Vec<_>>(),
+        [(60, 0), (240, 360)],
+        "the park's hour first, then the bought ones"
+    );
+    let month = this_month();
+    let res = prepare(&mut p, &month).await;
+    assert_eq!(res.error_param(), None);
+    let s = &statements_of(&p.app).await[0];
+    assert_eq!(
+        (s.amount_fen, s.park_fen, s.subsidy_fen, s.own_fen),
+        (5_000, 1_000, 1_200, 2_800)
+    );
+}

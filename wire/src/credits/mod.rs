@@ -7,6 +7,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 crate::states::states! {
+    /// Who pays for a grant's hours: the park's free credit, or the startup's own purchase
+    /// (billed on its statements, where subsidy programmes pay their share). Each has a label
+    /// `grants.funding_<funding>`.
+    pub enum GrantFunding {
+        Park = "park",
+        Own = "own",
+    }
+}
+
+crate::states::states! {
     /// States of a grant (DESIGN: active → suspended | expired | revoked); each has a label
     /// `grants.status_<state>`.
     pub enum GrantStatus {
@@ -256,6 +266,8 @@ pub struct GrantRow {
     pub resource_name: String,
     pub gpu_model: String,
     pub status: GrantStatus,
+    /// Who pays for its hours.
+    pub funding: GrantFunding,
     pub granted_minutes: i64,
     pub adjusted_minutes: i64,
     pub consumed_minutes: i64,

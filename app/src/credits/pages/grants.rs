@@ -187,6 +187,12 @@ pub fn NewGrantPage() -> impl IntoView {
                                     <TextField label=locale.t("grants.valid_from") name="valid_from" kind="datetime-local"/>
                                     <TextField label=locale.t("grants.valid_until") name="valid_until" kind="datetime-local"/>
                                     <TextArea label=locale.t("grants.reason") name="reason" rows=2/>
+                                    <SelectField
+                                        label=locale.t("grants.funding")
+                                        name="funding"
+                                        options=GrantFunding::ALL.iter().map(|f| (f.to_string(), locale.t(&format!("grants.funding_{f}")))).collect()
+                                        hint=locale.t("grants.funding_hint")
+                                    />
                                     <TrancheFields milestones=o.milestones/>
                                     <Submit testid="create-grant">{locale.t("grants.create")}</Submit>
                                 </Form>
@@ -287,6 +293,8 @@ pub fn GrantPage() -> impl IntoView {
                                 <dd><span class=format!("pill grant-{}", g.status)>{locale.t(&format!("grants.status_{}", g.status))}</span></dd>
                                 <dt>{locale.t("grants.window")}</dt>
                                 <dd>{format!("{} → {}", format_time(&g.valid_from), format_time(&g.valid_until))}</dd>
+                                <dt>{locale.t("grants.funding")}</dt>
+                                <dd data-testid="funding">{locale.t(&format!("grants.funding_{}", g.funding))}</dd>
                                 <dt>{locale.t("grants.granted")}</dt><dd>{hours(g.granted_minutes)}</dd>
                                 <dt>{locale.t("grants.adjusted")}</dt><dd>{hours(g.adjusted_minutes)}</dd>
                                 <dt>{locale.t("grants.consumed")}</dt><dd>{hours(g.consumed_minutes)}</dd>

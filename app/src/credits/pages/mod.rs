@@ -10,9 +10,9 @@ use super::server_fns::{
     AddPrice, AdjustGrant, CreateGrant, GrantTransition, RepairDrift, RetrySyncJob, SaveResource,
 };
 use super::{
-    format_gpu_hours, format_yuan, BackendKind, BurnDown, DriftKind, GrantRow, GrantStatus,
-    LedgerKind, ResourceCredit, ResourceView, SyncState, SyncStatus, GRANT_COLUMNS, LEDGER_COLUMNS,
-    SYNC_COLUMNS,
+    format_gpu_hours, format_yuan, BackendKind, BurnDown, DriftKind, GrantFunding, GrantRow,
+    GrantStatus, LedgerKind, ResourceCredit, ResourceView, SyncState, SyncStatus, GRANT_COLUMNS,
+    LEDGER_COLUMNS, SYNC_COLUMNS,
 };
 use crate::components::{
     action_error, format_time, initial_checked, initial_value, mutation, param_id, ErrorBanner,

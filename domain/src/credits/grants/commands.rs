@@ -6,7 +6,7 @@ use crate::audit::{self, Change};
 use crate::credits::entity::{grant, ledger as ledger_entity, resource};
 use crate::credits::ledger::{append, set_status, Entry};
 use crate::credits::usage::spill_over;
-use crate::credits::{parse_gpu_hours, GrantStatus, LedgerKind};
+use crate::credits::{parse_gpu_hours, GrantFunding, GrantStatus, LedgerKind};
 use crate::error::{AppError, AppResult};
 use crate::startups::entity::startup;
 use chrono::{DateTime, Utc};
@@ -25,6 +25,8 @@ pub struct GrantInput {
     pub valid_from: String,
     pub valid_until: String,
     pub reason: String,
+    /// `park` (empty too) or `own`: who pays for the hours.
+    pub funding: String,
     /// Optional tranches, each released when its milestone is signed off as done.
     pub tranches: Vec<crate::credits::tranches::TrancheInput>,
 }
@@ -122,6 +124,11 @@ pub async fn create(
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(AppError::invalid("reason", "error.reason_required"));
     }
+    let funding = match input.funding.trim() {
+        "" => GrantFunding::Park,
+        f => GrantFunding::parse(f)
+            .ok_or_else(|| AppError::invalid("funding", "error.grant_funding_invalid"))?,
+    };
     let txn = crate::txn::begin(db).await?;
     let s = startup::Entity::find_by_id(input.startup_id)
         .one(&txn)
@@ -147,6 +154,7 @@ pub async fn create(
         adjusted_minutes: sea_orm::Set(0),
         consumed_minutes: sea_orm::Set(0),
         forfeited_minutes: sea_orm::Set(0),
+        funding: sea_orm::Set(funding),
         valid_from: sea_orm::Set(from),
         valid_until: sea_orm::Set(until),
         reason: sea_orm::Set(reason.into()),
@@ -385,7 +393,8 @@ pub async fn expire_due(
 }
 
 /// Imports one finished job as `consumed`, once per job and resource. The minutes are taken
-/// from the grants that were valid when the job ended, soonest to expire first; what exceeds
+/// from the grants that were valid when the job ended, the park's credit before hours the
+/// startup bought, each soonest to expire first; what exceeds
 /// them all stays on the last one (its balance goes negative: the cluster let it run).
 /// Returns false when the job was already imported.
 pub async fn record_usage(
@@ -430,7 +439,9 @@ pub async fn record_usage(
         .into_iter()
         .enumerate()
     {
-        covered += take.min(g.remaining_minutes().max(0));
+        if g.funding == GrantFunding::Park {
+            covered += take.min(g.remaining_minutes().max(0));
+        }
         // The first part is the job itself; a job spread over several grants numbers the rest.
         let reference = if part == 0 {
             job_ref.to_string()

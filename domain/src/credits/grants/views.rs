@@ -116,6 +116,7 @@ pub(super) fn grant_row(n: Named, sync: Option<SyncState>) -> GrantRow {
         resource_name: n.resource_name,
         gpu_model: n.gpu_model,
         status: g.status,
+        funding: g.funding,
         granted_minutes: g.granted_minutes,
         adjusted_minutes: g.adjusted_minutes,
         consumed_minutes: g.consumed_minutes,
