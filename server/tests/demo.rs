@@ -422,6 +422,31 @@ async fn the_demo_park_keeps_every_rule_and_loads_once() {
         assert!(summary.rows_of(table) > 0, "{table} is empty");
     }
     none_break(&app, STATEMENT_RULES).await;
+    // Jobs on hours a team bought are billed with the programmes' share; a firm's figures are
+    // recorded within its stay.
+    assert!(
+        number(
+            &app,
+            "SELECT COUNT(*) FROM statements WHERE subsidy_fen > 0"
+        )
+        .await
+            > 0,
+        "some statement carries a subsidy"
+    );
+    assert!(number(&app, "SELECT COUNT(*) FROM statements WHERE own_fen > 0").await > 0);
+    for table in ["headcounts", "financings"] {
+        assert!(summary.rows_of(table) > 0, "{table} is empty");
+    }
+    none_break(
+        &app,
+        &[(
+            "a headcount is recorded during the firm's stay, by one of its team",
+            "SELECT h.id FROM headcounts h JOIN startups s ON s.id = h.startup_id \
+               LEFT JOIN startup_members m ON m.startup_id = h.startup_id AND m.user_id = h.recorded_by \
+             WHERE s.status = 'applicant' OR m.user_id IS NULL OR h.employees < 1",
+        )],
+    )
+    .await;
     // Both languages: Chinese names and texts as well as English ones.
     let names = column(&app, "SELECT name FROM startups").await;
     assert!(names.iter().any(|n| !n.is_ascii()));

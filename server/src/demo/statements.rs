@@ -36,6 +36,14 @@ impl World {
             })
             .collect();
         order.sort_by_key(|&i| (self.data.ledger[i].created_at, self.data.ledger[i].id));
+        // Jobs on hours the team bought are not the park's credit.
+        let bought: std::collections::HashSet<i64> = self
+            .data
+            .grants
+            .iter()
+            .filter(|g| g.funding == domain::credits::GrantFunding::Own)
+            .map(|g| g.id)
+            .collect();
         for i in order {
             let e = &self.data.ledger[i];
             let r = &self.data.resources[(e.resource_id - 1) as usize];
@@ -60,7 +68,11 @@ impl World {
                 provider: r.provider.clone(),
                 job_ref: e.external_ref.clone().unwrap_or_default(),
                 gpu_minutes: minutes,
-                covered_minutes: minutes,
+                covered_minutes: if bought.contains(&e.grant_id) {
+                    0
+                } else {
+                    minutes
+                },
                 fen_per_gpu_hour: price,
                 amount_fen: price.map_or(0, |p| domain::credits::prices::amount(minutes, p)),
                 domestic: r.domestic,
@@ -107,10 +119,24 @@ impl World {
                     p.cap_pool_fen
                         .map(|c| c - paid_pool.get(&p.id).copied().unwrap_or(0)),
                 ];
+                // A young firm's rate, as the app's preparation gives it.
+                let rates = split::Rates {
+                    domestic: p.rate_domestic_bp,
+                    other: p.rate_other_bp,
+                    young: p
+                        .young_rate_bp
+                        .zip(p.young_years.and_then(|y| u32::try_from(y).ok())),
+                };
+                let founded = self.data.startups[(startup_id - 1) as usize].founded_on;
+                let month = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").ok();
+                let (domestic_rate, other_rate) = match (founded, month) {
+                    (Some(f), Some(m)) => rates.for_startup(f, m),
+                    _ => (rates.domestic, rates.other),
+                };
                 funds.push(Fund {
                     programme_id: p.id,
-                    domestic_rate: p.rate_domestic_bp,
-                    other_rate: p.rate_other_bp,
+                    domestic_rate,
+                    other_rate,
                     from: Ord::max(p.valid_from, zone.date(&e.decided_at)),
                     until: p.valid_until,
                     left: caps.into_iter().flatten().min().map(|l| l.max(0)),
