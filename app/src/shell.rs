@@ -328,6 +328,7 @@ pub fn title_key(path: &str) -> &'static str {
         ["admin", "cohorts", "new"] => "title.new_cohort",
         ["admin", "api-tokens"] => "title.api_tokens",
         ["admin", "report"] => "title.report",
+        ["admin", "sponsor-report"] => "title.sponsor_report",
         ["admin", "audit"] => "title.audit",
         ["admin", "startups"] => "title.startups",
         ["mentoring"] => "title.mentoring",
