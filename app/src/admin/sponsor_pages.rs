@@ -64,11 +64,14 @@ fn ReportView(r: SponsorReport) -> impl IntoView {
             <h2>{locale.t_with("sponsor.heading", &[("year", &r.year.to_string())])}</h2>
             <p class="meta">
                 {locale.t_with("sponsor.basis", &[("year", &r.year.to_string()), ("zone", &r.zone)])}
-                {r.as_of.map(|t| format!(" · {}", locale.t_with("overview.as_of", &[("time", &format_time(&t))])))}
+                {r.as_of.map(|t| format!(" · {}", locale.t_with("sponsor.as_of", &[("time", &format_time(&t))])))}
             </p>
             {PARTS.iter().map(|(part, label)| {
-                let rows = all.iter().filter(|(p, _, _)| p == part).map(|(_, key, f)| view! {
-                    <div class="kpi" data-figure=key.trim_start_matches("sponsor.")><dt>{locale.t(key)}</dt><dd>{value(*f)}</dd></div>
+                let rows = all.iter().filter(|(p, _, _)| p == part).map(|(_, key, f)| {
+                    let money = matches!(f, Figure::Fen(_));
+                    view! {
+                        <div class="kpi" data-figure=key.trim_start_matches("sponsor.")><dt>{locale.t(key)}</dt><dd class:money=money>{value(*f)}</dd></div>
+                    }
                 }).collect_view();
                 view! {
                     <h3>{locale.t(label)}</h3>
@@ -83,7 +86,7 @@ fn ReportView(r: SponsorReport) -> impl IntoView {
                         <th>{locale.t("programme.name")}</th>
                         <th>{locale.t("programme.sponsor")}</th>
                         <th class="num">{locale.t("sponsor.programme_firms")}</th>
-                        <th class="num">{locale.t("sponsor.subsidy")}</th>
+                        <th class="num">{locale.t("sponsor.programme_subsidy")}</th>
                     </tr></thead>
                     <tbody>
                         {r.programmes.iter().map(|p| view! {

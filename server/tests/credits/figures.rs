@@ -368,7 +368,8 @@ async fn a_firms_figures_decide_its_rate_and_fill_the_sponsors_report() {
             .find(&format!("data-figure=\"{name}\""))
             .unwrap_or_else(|| panic!("{name} in {}", page.body.len()));
         let dd = &page.body[start..];
-        let from = dd.find("<dd>").unwrap() + 4;
+        let open = dd.find("<dd").unwrap();
+        let from = open + dd[open..].find('>').unwrap() + 1;
         dd[from..from + dd[from..].find("</dd>").unwrap()].to_string()
     };
     assert_eq!(figure("firms"), "2");
