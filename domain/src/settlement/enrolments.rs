@@ -89,6 +89,20 @@ async fn providers_of(db: &impl ConnectionTrait, startup_id: i64) -> AppResult<V
         .collect())
 }
 
+/// The credit codes of the firms affiliated with a startup.
+pub(super) async fn affiliates_of(
+    db: &impl ConnectionTrait,
+    startup_id: i64,
+) -> AppResult<Vec<CreditCode>> {
+    Ok(affiliate::Entity::find()
+        .filter(affiliate::Column::StartupId.eq(startup_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|a| CreditCode::parse(&a.credit_code).ok())
+        .collect())
+}
+
 /// Enrols a startup in a programme; returns the enrolment's id.
 pub async fn enrol(
     db: &DatabaseConnection,
@@ -137,13 +151,7 @@ pub async fn enrol(
         .as_deref()
         .and_then(|c| CreditCode::parse(c).ok());
     let providers = providers_of(&txn, startup_id).await?;
-    let affiliates: Vec<CreditCode> = affiliate::Entity::find()
-        .filter(affiliate::Column::StartupId.eq(startup_id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .filter_map(|a| CreditCode::parse(&a.credit_code).ok())
-        .collect();
+    let affiliates = affiliates_of(&txn, startup_id).await?;
     let enrolled_in: Vec<i64> = enrolment::Entity::find()
         .filter(enrolment::Column::StartupId.eq(startup_id))
         .filter(enrolment::Column::EndedAt.is_null())

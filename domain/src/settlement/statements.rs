@@ -585,13 +585,7 @@ async fn statement_provider_affiliated(
         .one(db)
         .await?;
     let own = own.flatten().and_then(|c| CreditCode::parse(&c).ok());
-    let affiliates: Vec<CreditCode> = super::entity::affiliate::Entity::find()
-        .filter(super::entity::affiliate::Column::StartupId.eq(s.startup_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|a| CreditCode::parse(&a.credit_code).ok())
-        .collect();
+    let affiliates = super::enrolments::affiliates_of(db, s.startup_id).await?;
     Ok(super::programmes::provider_affiliated(
         &super::programmes::Candidate {
             credit_code: own.as_ref(),
