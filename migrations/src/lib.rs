@@ -23,6 +23,7 @@ mod m20261207_000019_claims;
 mod m20261207_000020_company_figures;
 mod m20261207_000021_statement_runs;
 mod m20261207_000022_grant_funding;
+mod m20261207_000023_line_subsidies;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_company_figures::Migration),
             Box::new(m20261207_000021_statement_runs::Migration),
             Box::new(m20261207_000022_grant_funding::Migration),
+            Box::new(m20261207_000023_line_subsidies::Migration),
         ]
     }
 }

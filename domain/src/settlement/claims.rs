@@ -7,7 +7,10 @@
 //!
 //! Here too each programme's money as it stands: its pool used and left, the companies
 //! nearest their yearly cap, and when the pool runs out at the recent rate.
-use super::entity::{claim, claim_line, programme, statement, statement_line, statement_subsidy};
+use super::entity::{
+    claim, claim_line, programme, statement, statement_line, statement_line_subsidy,
+    statement_subsidy,
+};
 use crate::access::Actor;
 use crate::audit::{self, Change};
 use crate::auth::accounts::users_by_id;
@@ -565,6 +568,7 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<S
         "amount_yuan",
         "park_credit_yuan",
         "subsidy_yuan",
+        "other_programmes_yuan",
         "own_yuan",
     ]);
     let by_id: HashMap<i64, &ClaimStatement> =
@@ -589,10 +593,20 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<S
             .order_by_asc(statement_line::Column::Id)
             .all(db)
             .await?;
+        // This programme's share of each job; the rest of a job's subsidy is other programmes'.
+        let shares: HashMap<(i64, i64), i64> = statement_line_subsidy::Entity::find()
+            .filter(statement_line_subsidy::Column::StatementId.is_in(ids.iter().copied()))
+            .filter(statement_line_subsidy::Column::ProgrammeId.eq(d.claim.programme_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|x| ((x.statement_id, x.charge_id), x.amount_fen))
+            .collect();
         for (l, c) in lines {
             let (Some(c), Some(s)) = (c, by_id.get(&l.statement_id)) else {
                 continue;
             };
+            let ours = shares.get(&(l.statement_id, c.id)).copied().unwrap_or(0);
             out.push_str(&crate::csv::line([
                 d.claim.id.to_string(),
                 s.statement_id.to_string(),
@@ -612,7 +626,8 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<S
                     .unwrap_or_default(),
                 super::statements::plain_yuan(c.amount_fen),
                 super::statements::plain_yuan(l.park_fen),
-                super::statements::plain_yuan(l.subsidy_fen),
+                super::statements::plain_yuan(ours),
+                super::statements::plain_yuan(l.subsidy_fen - ours),
                 super::statements::plain_yuan(l.own_fen),
             ]));
         }

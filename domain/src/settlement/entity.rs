@@ -292,6 +292,29 @@ pub mod statement_subsidy {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod statement_line_subsidy {
+    use sea_orm::entity::prelude::*;
+
+    /// What one programme pays on one job of a statement: a claim to that programme's sponsor
+    /// shows these, job by job.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "statement_line_subsidies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub statement_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub charge_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub programme_id: i64,
+        pub amount_fen: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod claim {
     use sea_orm::entity::prelude::*;
     pub use wire::settlement::claims::ClaimStatus as Status;

@@ -10,7 +10,8 @@
 //! with who and when and audited; issued, its amounts and lines never change. Founders see
 //! their own startup's statements once issued; mentors none.
 use super::entity::{
-    enrolment, programme, statement, statement_line, statement_run, statement_subsidy,
+    enrolment, programme, statement, statement_line, statement_line_subsidy, statement_run,
+    statement_subsidy,
 };
 use super::split::{self, Fund, Line};
 use crate::access::Actor;
@@ -267,6 +268,10 @@ async fn prepare_one(
                 .filter(statement_subsidy::Column::StatementId.eq(s.id))
                 .exec(&txn)
                 .await?;
+            statement_line_subsidy::Entity::delete_many()
+                .filter(statement_line_subsidy::Column::StatementId.eq(s.id))
+                .exec(&txn)
+                .await?;
             (s, Outcome::Refreshed)
         }
         Some(s) => {
@@ -315,6 +320,28 @@ async fn prepare_one(
         let rows: Vec<_> = rows.collect();
         for chunk in rows.chunks(1000) {
             statement_line::Entity::insert_many(chunk.to_vec())
+                .exec(&txn)
+                .await?;
+        }
+        // Each programme's share of each job, for the claims to each sponsor.
+        let shares: Vec<statement_line_subsidy::ActiveModel> = charges
+            .iter()
+            .zip(&parts)
+            .flat_map(|(c, p)| {
+                funds
+                    .iter()
+                    .zip(&p.subsidies)
+                    .filter(|(_, paid)| **paid > 0)
+                    .map(|((f, _), paid)| statement_line_subsidy::ActiveModel {
+                        statement_id: Set(model.id),
+                        charge_id: Set(c.id),
+                        programme_id: Set(f.programme_id),
+                        amount_fen: Set(*paid),
+                    })
+            })
+            .collect();
+        for chunk in shares.chunks(1000) {
+            statement_line_subsidy::Entity::insert_many(chunk.to_vec())
                 .exec(&txn)
                 .await?;
         }

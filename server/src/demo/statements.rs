@@ -9,7 +9,9 @@ use super::world::{days, next_id, World};
 use chrono::{Datelike, NaiveDate};
 use domain::credits::entity::charge;
 use domain::credits::LedgerKind;
-use domain::settlement::entity::{statement, statement_line, statement_subsidy};
+use domain::settlement::entity::{
+    statement, statement_line, statement_line_subsidy, statement_subsidy,
+};
 use domain::settlement::split::{self, Fund, Line};
 use std::collections::HashMap;
 use wire::settlement::statements::{period_of, StatementStatus};
@@ -192,6 +194,18 @@ impl World {
                 }
             }
             for (&i, part) in lines.iter().zip(&parts) {
+                for (f, amount) in funds.iter().zip(&part.subsidies) {
+                    if *amount > 0 {
+                        self.data
+                            .statement_line_subsidies
+                            .push(statement_line_subsidy::Model {
+                                statement_id: id,
+                                charge_id: self.data.charges[i].id,
+                                programme_id: f.programme_id,
+                                amount_fen: *amount,
+                            });
+                    }
+                }
                 let line_id = next_id(&self.data.statement_lines);
                 self.data.statement_lines.push(statement_line::Model {
                     id: line_id,

@@ -47,6 +47,7 @@ pub struct Dataset {
     pub statements: Vec<domain::settlement::entity::statement::Model>,
     pub statement_lines: Vec<domain::settlement::entity::statement_line::Model>,
     pub statement_subsidies: Vec<domain::settlement::entity::statement_subsidy::Model>,
+    pub statement_line_subsidies: Vec<domain::settlement::entity::statement_line_subsidy::Model>,
     pub sync_jobs: Vec<sync_job::Model>,
     pub cohorts: Vec<cohort::Model>,
     pub sessions: Vec<session::Model>,

@@ -10,7 +10,8 @@ use domain::credits::entity::{grant, ledger, price, resource, sync_job};
 use domain::intake::entity::{application, criterion, event, round};
 use domain::review::entity::{assignment, mentor_profile, score};
 use domain::settlement::entity::{
-    enrolment as programme_enrolment, programme, statement, statement_line, statement_subsidy,
+    enrolment as programme_enrolment, programme, statement, statement_line, statement_line_subsidy,
+    statement_subsidy,
 };
 use domain::startups::entity::{financing, headcount, member, mentor, milestone, note, startup};
 use sea_orm::{
@@ -131,6 +132,13 @@ pub async fn all(txn: &DatabaseTransaction, d: Dataset) -> Result<Counts, DbErr>
         txn,
         "statement_subsidies",
         d.statement_subsidies,
+        &mut n,
+    )
+    .await?;
+    table::<statement_line_subsidy::ActiveModel, _>(
+        txn,
+        "statement_line_subsidies",
+        d.statement_line_subsidies,
         &mut n,
     )
     .await?;

@@ -478,7 +478,45 @@ async fn a_claim_takes_the_paid_statements_of_its_months_and_is_reimbursed() {
     )
     .await;
     assert_eq!(res.error_param(), None, "{}", res.location());
-    // 1 h on credit, 9 h beyond it: ¥90, of which the city pays 30 %, ¥27.
+    // A district programme pays 10 % beside it; the city's claim shows only the city's share.
+    let res = post(
+        &mut p,
+        "/api/save_programme",
+        &[
+            ("id", "0"),
+            ("name_en", "District voucher"),
+            ("sponsor_kind", "district"),
+            ("sponsor", "The district"),
+            ("rate_domestic", "10"),
+            ("rate_other", "10"),
+            ("cap_pool", "1,000,000"),
+            ("valid_from", &format!("{year}-01-01")),
+            ("valid_until", &format!("{year}-12-31")),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None, "{}", res.location());
+    let district = domain::settlement::entity::programme::Entity::find()
+        .filter(domain::settlement::entity::programme::Column::NameEn.eq("District voucher"))
+        .one(p.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let res = post(
+        &mut p,
+        "/api/enrol_in_programme",
+        &[
+            ("startup_id", &s_id),
+            ("programme_id", &district),
+            ("cap", ""),
+            ("reason", "District firm"),
+        ],
+    )
+    .await;
+    assert_eq!(res.error_param(), None, "{}", res.location());
+    // 1 h on credit, 9 h beyond it: ¥90, of which the city pays 30 %, ¥27, the district 10 %.
     job(&p, r, "ci:1:0", 600).await;
     let month = this_month();
     let res = prepare(&mut p, &month).await;
@@ -486,7 +524,7 @@ async fn a_claim_takes_the_paid_statements_of_its_months_and_is_reimbursed() {
     let s = statements_of(&p.app).await.remove(0);
     assert_eq!(
         (s.park_fen, s.subsidy_fen, s.own_fen),
-        (1_000, 2_700, 6_300)
+        (1_000, 3_600, 5_400)
     );
 
     let file = |from: &str, until: &str| {
@@ -579,6 +617,18 @@ async fn a_claim_takes_the_paid_statements_of_its_months_and_is_reimbursed() {
         .await;
     assert!(
         csv.body.contains("ci:1:0") && csv.body.contains("INV-9"),
+        "{}",
+        csv.body
+    );
+    // The job's amount, park credit, the city's share, the district's, the founder's.
+    let header = csv.body.lines().next().unwrap();
+    assert!(
+        header
+            .ends_with("amount_yuan,park_credit_yuan,subsidy_yuan,other_programmes_yuan,own_yuan"),
+        "{header}"
+    );
+    assert!(
+        csv.body.contains(",100.00,10.00,27.00,9.00,54.00"),
         "{}",
         csv.body
     );
