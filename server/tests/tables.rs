@@ -380,8 +380,8 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
             .find(|l| l.starts_with(&format!("{},", row.id)))
             .expect("the row is exported");
         let status = row.sync.as_ref().map(|s| s.status.as_str()).unwrap_or("");
-        // The sync state is the fourteenth column (no name here holds a comma).
-        assert_eq!(line.split(',').nth(13), Some(status), "{line}");
+        // The sync state is the fifteenth column (no name here holds a comma).
+        assert_eq!(line.split(',').nth(14), Some(status), "{line}");
     }
     // Sorted by what remains, most first; turned over, least first.
     let most =
@@ -408,6 +408,7 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(table_rows(&page.body, "<tr data-grant="), 40);
+    assert_eq!(table_rows(&page.body, "data-funding=\"park\""), 40);
     assert!(
         page.body.contains(&format!(
             "href=\"/admin/grants?status=active&amp;of={h100}&amp;sort=startup&amp;dir=desc\""
@@ -426,8 +427,8 @@ async fn grants_ledger_and_sync_lists_filter_sort_page_and_export() {
         .any(|r| r.contains("Qinghe 100%_Vision 清河") && r.contains(",H100,")));
     assert!(
         rows.iter()
-            .any(|r| r.contains(",suspended,100.00,0.00,0.00,0.00,100.00,")),
-        "Batch 00: 100 GPU-hours, none used"
+            .any(|r| r.contains(",suspended,park,100.00,0.00,0.00,0.00,100.00,")),
+        "Batch 00: 100 GPU-hours of park credit, none used"
     );
 
     // The ledger across grants: by time, filtered by kind, resource, startup or job.

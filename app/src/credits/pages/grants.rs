@@ -22,6 +22,7 @@ pub(super) fn GrantsTable(
             <thead><tr>
                 {th("startup", "grants.startup")}
                 <th>{locale.t("grants.resource")}</th>
+                <th>{locale.t("grants.funding")}</th>
                 {th("status", "outbox.status")}
                 {th("granted", "grants.granted")}
                 {th("consumed", "grants.consumed")}
@@ -36,6 +37,7 @@ pub(super) fn GrantsTable(
                         <tr data-grant=g.id>
                             <td>{if link { view! { <a href=format!("/admin/grants/{}", g.id)>{name}</a> }.into_any() } else { view! { <span>{name}</span> }.into_any() }}</td>
                             <td>{format!("{} ({})", g.resource_name, g.gpu_model)}</td>
+                            <td data-funding=g.funding.as_str()>{locale.t(&format!("grants.funding_short_{}", g.funding))}</td>
                             <td><span class=format!("pill grant-{}", g.status)>{locale.t(&format!("grants.status_{}", g.status))}</span></td>
                             <td class="num">{hours(g.granted_minutes + g.adjusted_minutes)}</td>
                             <td class="num">{hours(g.consumed_minutes)}</td>
