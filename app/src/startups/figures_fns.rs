@@ -10,9 +10,10 @@ mod ssr {
     use domain::access::Actor;
     use wire::auth::Role;
 
-    /// Back to the page the form was on: the admin's page of the firm, or the team's own.
-    pub fn back(actor: &Actor, startup_id: i64) {
-        let page = if actor.has(Role::Admin) {
+    /// Back to the page the form was on: the team's own (`back` is "team", or the person is
+    /// no admin), else the admin's page of the firm.
+    pub fn back(actor: &Actor, startup_id: i64, back: &str) {
+        let page = if back != "team" && actor.has(Role::Admin) {
             format!("/startups/{startup_id}#figures")
         } else {
             "/startup#figures".to_string()
@@ -39,6 +40,7 @@ pub async fn get_company_figures(
 #[server(prefix = "/api", endpoint = "set_founded_on")]
 pub async fn set_founded_on(
     startup_id: i64,
+    #[server(default)] back: String,
     #[server(default)] founded_on: String,
 ) -> Result<(), AppError> {
     let actor = crate::auth::server_fns::ssr::require_actor().await?;
@@ -51,13 +53,14 @@ pub async fn set_founded_on(
         &founded_on,
     )
     .await?;
-    ssr::back(&actor, startup_id);
+    ssr::back(&actor, startup_id, &back);
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "record_headcount")]
 pub async fn record_headcount(
     startup_id: i64,
+    #[server(default)] back: String,
     #[server(default)] as_of: String,
     #[server(default)] employees: String,
 ) -> Result<(), AppError> {
@@ -71,13 +74,14 @@ pub async fn record_headcount(
     };
     domain::startups::figures::record_headcount(&state.db, &actor, state.settings.park_zone, input)
         .await?;
-    ssr::back(&actor, startup_id);
+    ssr::back(&actor, startup_id, &back);
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "add_financing")]
 pub async fn add_financing(
     startup_id: i64,
+    #[server(default)] back: String,
     #[server(default)] closed_on: String,
     #[server(default)] round: String,
     #[server(default)] amount: String,
@@ -95,15 +99,15 @@ pub async fn add_financing(
     };
     domain::startups::figures::add_financing(&state.db, &actor, state.settings.park_zone, input)
         .await?;
-    ssr::back(&actor, startup_id);
+    ssr::back(&actor, startup_id, &back);
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "remove_financing")]
-pub async fn remove_financing(id: i64) -> Result<(), AppError> {
+pub async fn remove_financing(id: i64, #[server(default)] back: String) -> Result<(), AppError> {
     let actor = crate::auth::server_fns::ssr::require_actor().await?;
     let state = crate::state::app_state()?;
     let startup_id = domain::startups::figures::remove_financing(&state.db, &actor, id).await?;
-    ssr::back(&actor, startup_id);
+    ssr::back(&actor, startup_id, &back);
     Ok(())
 }

@@ -19,15 +19,16 @@ pub fn MyFiguresSection() -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                data.await.ok().flatten().map(|f| view! { <FiguresSection f/> })
+                data.await.ok().flatten().map(|f| view! { <FiguresSection f mine=true/> })
             })}
         </Transition>
     }
 }
 
-/// A firm's figures, and for its team and admins the forms that record them.
+/// A firm's figures, and for its team and admins the forms that record them. `mine` when it
+/// is the team's own page: its forms lead back there, even for a founder who is an admin too.
 #[component]
-pub fn FiguresSection(f: CompanyFigures) -> impl IntoView {
+pub fn FiguresSection(f: CompanyFigures, #[prop(optional)] mine: bool) -> impl IntoView {
     let locale = use_locale();
     let founded = mutation::<SetFoundedOn>();
     let count = mutation::<RecordHeadcount>();
@@ -64,6 +65,7 @@ pub fn FiguresSection(f: CompanyFigures) -> impl IntoView {
             {edit.then(|| view! {
                 <Form action=founded class="form">
                     <input type="hidden" name="startup_id" value=id/>
+                    {mine.then(|| view! { <input type="hidden" name="back" value="team"/> })}
                     <TextField label=locale.t("figures.founded_on") name="founded_on" kind="date" value=f.founded_on.map(|d| d.to_string()).unwrap_or_default() hint=locale.t("figures.founded_on_hint")/>
                     <Submit class="secondary" testid="save-founded-on">{locale.t("form.save")}</Submit>
                 </Form>
@@ -92,6 +94,7 @@ pub fn FiguresSection(f: CompanyFigures) -> impl IntoView {
             {edit.then(|| view! {
                 <Form action=count class="form">
                     <input type="hidden" name="startup_id" value=id/>
+                    {mine.then(|| view! { <input type="hidden" name="back" value="team"/> })}
                     <TextField label=locale.t("figures.as_of") name="as_of" kind="date"/>
                     <TextField label=locale.t("figures.employees") name="employees" kind="number" hint=locale.t("figures.headcount_hint")/>
                     <Submit class="secondary" testid="record-headcount">{locale.t("figures.record_headcount")}</Submit>
@@ -123,6 +126,7 @@ pub fn FiguresSection(f: CompanyFigures) -> impl IntoView {
                                     <td>
                                         <Form action=remove banner=false row=("id", r.id)>
                                             <input type="hidden" name="id" value=r.id/>
+                                            {mine.then(|| view! { <input type="hidden" name="back" value="team"/> })}
                                             <Submit class="small secondary">{locale.t("figures.remove")}</Submit>
                                         </Form>
                                     </td>
@@ -135,6 +139,7 @@ pub fn FiguresSection(f: CompanyFigures) -> impl IntoView {
             {edit.then(|| view! {
                 <Form action=add class="form">
                     <input type="hidden" name="startup_id" value=id/>
+                    {mine.then(|| view! { <input type="hidden" name="back" value="team"/> })}
                     <TextField label=locale.t("figures.closed_on") name="closed_on" kind="date"/>
                     <SelectField label=locale.t("figures.round") name="round" options=rounds.clone()/>
                     <TextField label=locale.t("figures.amount") name="amount" hint=locale.t("figures.amount_hint")/>

@@ -230,6 +230,19 @@ async fn a_firms_figures_decide_its_rate_and_fill_the_sponsors_report() {
     );
     assert_eq!(p.app.count(financing::Entity).await, 2);
     assert_eq!(audits(&p.app, "financing.removed").await, 1);
+    // An admin who is also on the team, recording on the team's own page, goes back there.
+    let res = post(
+        &mut p,
+        "/api/record_headcount",
+        &[
+            ("startup_id", &id),
+            ("back", "team"),
+            ("as_of", &today().to_string()),
+            ("employees", "12"),
+        ],
+    )
+    .await;
+    assert_eq!(res.location(), "/startup?notice=saved#figures");
 
     // Money: ¥10 an hour, 1 h of credit, a programme paying 30 %, 60 % for firms registered
     // fewer than 3 years ago. An 11-hour job: ¥10 on credit, ¥100 overdrawn, of which the
