@@ -53,6 +53,8 @@ pub struct Config {
     pub site_root: PathBuf,
     pub log_format: LogFormat,
     pub worker_poll_ms: u64,
+    /// How often the worker reads finished jobs back from the clusters.
+    pub usage_import_seconds: u64,
     pub session_days: i64,
     pub page_cache_seconds: u64,
     /// The most a request may take before it is answered with an error.
@@ -78,6 +80,7 @@ struct Layer {
     site_root: Option<String>,
     log_format: Option<String>,
     worker_poll_ms: Option<String>,
+    usage_import_seconds: Option<String>,
     session_days: Option<String>,
     page_cache_seconds: Option<String>,
     request_timeout_seconds: Option<String>,
@@ -101,6 +104,7 @@ impl Layer {
             site_root,
             log_format,
             worker_poll_ms,
+            usage_import_seconds,
             session_days,
             page_cache_seconds,
             request_timeout_seconds,
@@ -152,6 +156,7 @@ impl Config {
             site_root: var("HATCHERY_SITE_ROOT").or_else(|| var("LEPTOS_SITE_ROOT")),
             log_format: var("HATCHERY_LOG_FORMAT"),
             worker_poll_ms: var("HATCHERY_WORKER_POLL_MS"),
+            usage_import_seconds: var("HATCHERY_USAGE_IMPORT_SECONDS"),
             session_days: var("HATCHERY_SESSION_DAYS"),
             page_cache_seconds: var("HATCHERY_PAGE_CACHE_SECONDS"),
             request_timeout_seconds: var("HATCHERY_REQUEST_TIMEOUT_SECONDS"),
@@ -221,6 +226,13 @@ impl Config {
             "HATCHERY_WORKER_POLL_MS",
             "expected milliseconds between 50 and 600000",
         )?;
+        let usage_import_seconds = number(
+            l.usage_import_seconds.as_deref(),
+            300,
+            5..=86_400,
+            "HATCHERY_USAGE_IMPORT_SECONDS",
+            "expected a whole number of seconds from 5 to 86400",
+        )?;
         let session_days = number(
             l.session_days.as_deref(),
             14,
@@ -279,6 +291,7 @@ impl Config {
             site_root: PathBuf::from(l.site_root.as_deref().unwrap_or("target/site")),
             log_format,
             worker_poll_ms,
+            usage_import_seconds,
             session_days,
             page_cache_seconds,
             request_timeout_seconds,
@@ -389,6 +402,9 @@ mod tests {
         assert_eq!(c.time_zone.name(), "Asia/Shanghai");
         let c = Config::from_sources(&env(&[("HATCHERY_TIME_ZONE", "Europe/Berlin")])).unwrap();
         assert_eq!(c.settings().park_zone.name(), "Europe/Berlin");
+        assert_eq!(c.usage_import_seconds, 300);
+        let c = Config::from_sources(&env(&[("HATCHERY_USAGE_IMPORT_SECONDS", "5")])).unwrap();
+        assert_eq!(c.usage_import_seconds, 5);
     }
 
     #[test]
@@ -406,6 +422,13 @@ mod tests {
         let err =
             Config::from_sources(&env(&[("HATCHERY_MAIL_FROM", "not an address")])).unwrap_err();
         assert!(err.to_string().starts_with("HATCHERY_MAIL_FROM:"), "{err}");
+        let err =
+            Config::from_sources(&env(&[("HATCHERY_USAGE_IMPORT_SECONDS", "1")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("HATCHERY_USAGE_IMPORT_SECONDS:"),
+            "{err}"
+        );
         let err = Config::from_sources(&env(&[("HATCHERY_TIME_ZONE", "CET+1")])).unwrap_err();
         assert!(
             err.to_string()

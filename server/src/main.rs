@@ -283,6 +283,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let worker = hatchery::worker::spawn(
         state.clone(),
         Duration::from_millis(config.worker_poll_ms),
+        Duration::from_secs(config.usage_import_seconds),
         stop_rx,
     );
     let app = hatchery::router::build(state);

@@ -54,14 +54,15 @@ pub async fn sync_credits(state: &AppState) -> Result<usize, domain::error::AppE
     }
 }
 
-/// How often finished jobs are read back from the clusters.
-const USAGE_EVERY: Duration = Duration::from_secs(300);
 /// How often each resource is compared with its cluster.
 const RECONCILE_EVERY: Duration = Duration::from_secs(600);
 
+/// Starts the background worker: it looks for due work every `poll`, and reads finished jobs
+/// back from the clusters every `usage_every`.
 pub fn spawn(
     state: AppState,
     poll: Duration,
+    usage_every: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -75,7 +76,7 @@ pub fn spawn(
                     tracing::error!(error = ?e, "reconciliation pass failed");
                 }
             }
-            if last_usage.is_none_or(|t| t.elapsed() >= USAGE_EVERY) {
+            if last_usage.is_none_or(|t| t.elapsed() >= usage_every) {
                 last_usage = Some(tokio::time::Instant::now());
                 match domain::credits::usage::import_all(&state.db, &state.settings).await {
                     Ok(o) if o.imported > 0 => {
