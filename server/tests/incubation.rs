@@ -405,6 +405,46 @@ async fn the_startup_list_filters_searches_and_pages_on_the_server() {
     );
 }
 
+/// A park has hundreds of mentors: the startup's page finds them by name or email instead of
+/// listing them all, leaves out those already assigned, and finds nothing for others.
+#[tokio::test]
+async fn mentors_to_assign_are_found_by_name_or_email() {
+    let mut p = park().await;
+    let startup = p.startup;
+    let page = |q: &str| format!("/startups/{startup}?mentor={q}");
+    let plain = p
+        .app
+        .get(&format!("/startups/{}", p.startup), &p.admin)
+        .await;
+    assert!(plain.body.contains("id=\"f-mentor\""));
+    assert!(!plain.body.contains("data-testid=\"mentor-matches\""));
+    assert!(
+        !plain.body.contains("Wang Fang &lt;"),
+        "no mentor is listed unasked"
+    );
+    let by_name = p.app.get(&page("wang"), &p.admin).await;
+    assert!(by_name.body.contains("Wang Fang &lt;wang@mentors.cn&gt;"));
+    assert!(!by_name.body.contains("Liu Yang"));
+    let by_email = p.app.get(&page("MENTORS.CN"), &p.admin).await;
+    assert!(by_email.body.contains("Wang Fang") && by_email.body.contains("Liu Yang"));
+    // A wildcard is a character like any other.
+    let wild = p.app.get(&page("%25"), &p.admin).await;
+    assert!(!wild.body.contains("data-testid=\"mentor-matches\""));
+    assert!(wild
+        .body
+        .contains("No mentor who is not yet assigned matches"));
+    assign(&mut p).await;
+    let after = p.app.get(&page("mentors.cn"), &p.admin).await;
+    assert!(!after
+        .body
+        .contains(&format!("assign-mentor-{}", p.mentor_id)));
+    assert!(after.body.contains("Liu Yang"));
+    // A mentor's view of the page offers no one.
+    let mentor = p.app.get(&page("liu"), &p.mentor).await;
+    assert_eq!(mentor.status, axum::http::StatusCode::OK);
+    assert!(!mentor.body.contains("Liu Yang"));
+}
+
 #[tokio::test]
 async fn milestones_are_planned_then_signed_off_once() {
     let mut p = park().await;

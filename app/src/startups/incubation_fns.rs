@@ -54,10 +54,13 @@ pub async fn add_startup(
 }
 
 #[server(prefix = "/api", endpoint = "startup_detail")]
-pub async fn get_startup_detail(id: i64) -> Result<StartupDetail, AppError> {
+pub async fn get_startup_detail(
+    id: i64,
+    #[server(default)] mentor_q: String,
+) -> Result<StartupDetail, AppError> {
     let actor = require_actor().await?;
     let state = crate::state::app_state()?;
-    domain::incubation::views::detail(&state.db, &actor, id).await
+    domain::incubation::views::detail(&state.db, &actor, id, &mentor_q).await
 }
 
 #[server(prefix = "/api", endpoint = "set_residency")]

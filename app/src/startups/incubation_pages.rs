@@ -214,13 +214,18 @@ pub fn StartupsAdminPage() -> impl IntoView {
 #[component]
 pub fn StartupDetailPage() -> impl IntoView {
     let id = param_id("id");
-    let data = Resource::new(move || id.get(), get_startup_detail);
+    let params = leptos_router::hooks::use_query_map();
+    let mentor_q = move || params.with(|p| p.get("mentor").unwrap_or_default());
+    let data = Resource::new(
+        move || (id.get(), mentor_q()),
+        |(id, q)| get_startup_detail(id, q),
+    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok(d) => view! { <StartupDetailView d/> }.into_any(),
+                    Ok(d) => view! { <StartupDetailView d mentor_q=mentor_q()/> }.into_any(),
                 }
             })}
         </Transition>
@@ -228,7 +233,7 @@ pub fn StartupDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn StartupDetailView(d: StartupDetail) -> impl IntoView {
+fn StartupDetailView(d: StartupDetail, mentor_q: String) -> impl IntoView {
     let locale = use_locale();
     let residency = mutation::<SetResidency>();
     let assign = mutation::<AssignMentor>();
@@ -323,18 +328,34 @@ fn StartupDetailView(d: StartupDetail) -> impl IntoView {
                         </li>
                     }).collect_view()}
                 </ul>
-                {(manage && incubating).then(|| view! {
-                    <ErrorBanner error=action_error(assign)/>
-                    {d.mentor_choices.is_empty().then(|| view! { <p class="hint">{locale.t("incubation.no_mentor_choices")}</p> })}
-                    {(!d.mentor_choices.is_empty()).then(|| view! {
-                        <Form action=assign class="form compact" banner=false>
-                            <input type="hidden" name="id" value=id/>
-                            <select name="user_id" aria-label=locale.t("incubation.assign")>
-                                {d.mentor_choices.clone().into_iter().map(|(uid, label)| view! { <option value=uid>{label}</option> }).collect_view()}
-                            </select>
-                            <Submit testid="assign-mentor">{locale.t("incubation.assign")}</Submit>
-                        </Form>
-                    })}
+                {(manage && incubating).then(|| {
+                    let searched = !mentor_q.trim().is_empty();
+                    view! {
+                        <ErrorBanner error=action_error(assign)/>
+                        // A park has hundreds of mentors: found by name or email, not listed.
+                        <form method="get" action=format!("/startups/{id}#mentors") class="form compact" role="search">
+                            <div class="field">
+                                <label for="f-mentor">{locale.t("incubation.find_mentor")}</label>
+                                <input id="f-mentor" name="mentor" type="search" value=mentor_q.clone() maxlength="100"/>
+                            </div>
+                            <Submit class="secondary" testid="find-mentor">{locale.t("grants.find")}</Submit>
+                        </form>
+                        {(searched && d.mentor_choices.is_empty()).then(|| view! { <p class="hint">{locale.t("incubation.no_mentor_choices")}</p> })}
+                        {(!d.mentor_choices.is_empty()).then(|| view! {
+                            <ul class="plain choices" data-testid="mentor-matches">
+                                {d.mentor_choices.clone().into_iter().map(|(uid, label)| view! {
+                                    <li>
+                                        <Form action=assign class="inline" banner=false row=("user_id", uid)>
+                                            <input type="hidden" name="id" value=id/>
+                                            <input type="hidden" name="user_id" value=uid/>
+                                            {label}" "
+                                            <Submit class="small" testid=format!("assign-mentor-{uid}")>{locale.t("incubation.assign")}</Submit>
+                                        </Form>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        })}
+                    }
                 })}
             </section>
         </div>

@@ -211,7 +211,17 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
 
 /// The startup page: profile, team, residency, mentors, milestones and notes (eight queries
 /// whatever the number of rows).
-pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<StartupDetail> {
+/// How many mentors a search on a startup's page lists.
+const MENTOR_MATCHES: u64 = 20;
+
+/// A startup's page. For admins, `mentor_q` (a name or email, in part) finds mentors to
+/// assign: a park has hundreds, too many for one list on every page view.
+pub async fn detail(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    mentor_q: &str,
+) -> AppResult<StartupDetail> {
     let (s, access) = access(db, actor, id).await?;
     let team = crate::startups::team::members_of(db, s.id).await?;
     let assigned = mentor::Entity::find()
@@ -244,8 +254,13 @@ pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResul
             .map(|u| u.name.clone())
             .unwrap_or_default()
     };
-    let mentor_choices = if access == Access::Manage {
-        // Every mentor not yet assigned, by name: their id, name and email only (one query).
+    let pattern = crate::tables::search(&crate::tables::TableQuery {
+        q: mentor_q.to_string(),
+        ..Default::default()
+    })?;
+    let mentor_choices = if let (Access::Manage, Some(pattern)) = (access, pattern) {
+        // The first mentors not yet assigned whose name or email matches, by name: their id,
+        // name and email only (one query).
         let mentors = user_role::Entity::find()
             .select_only()
             .column(user_role::Column::UserId)
@@ -256,8 +271,17 @@ pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResul
             .columns([user::Column::Id, user::Column::Name, user::Column::Email])
             .filter(user::Column::Id.in_subquery(mentors))
             .filter(user::Column::Id.is_not_in(assigned.iter().map(|m| m.user_id)))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(crate::tables::like(Expr::col(user::Column::Name), &pattern))
+                    .add(crate::tables::like(
+                        Expr::col(user::Column::Email),
+                        &pattern,
+                    )),
+            )
             .order_by_asc(user::Column::Name)
             .order_by_asc(user::Column::Id)
+            .limit(MENTOR_MATCHES)
             .into_tuple()
             .all(db)
             .await?;
