@@ -11,12 +11,18 @@ pub use wire::tables::*;
 
 /// The search text as a case-insensitive `LIKE` pattern, or `None` when the box is empty.
 pub fn search(query: &TableQuery) -> AppResult<Option<String>> {
-    let q = query.q.trim();
+    pattern(&query.q, "q")
+}
+
+/// Text typed into search box `field` as a case-insensitive `LIKE` pattern (its wildcards
+/// escaped), or `None` when it is empty.
+pub fn pattern(text: &str, field: &str) -> AppResult<Option<String>> {
+    let q = text.trim();
     if q.is_empty() {
         return Ok(None);
     }
     if q.chars().count() > 100 {
-        return Err(AppError::invalid("q", "error.too_long"));
+        return Err(AppError::invalid(field, "error.too_long"));
     }
     let escaped: String = q
         .to_lowercase()

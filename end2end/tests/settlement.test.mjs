@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { BASE, launch, hydrated, inputTime, signIn, newPerson } from './support.mjs';
+import { BASE, launch, hydrated, inputTime, parkParts, signIn, newPerson } from './support.mjs';
 
 const ADMIN_EMAIL = process.env.HATCHERY_E2E_ADMIN_EMAIL;
 const ADMIN_PASSWORD = process.env.HATCHERY_E2E_ADMIN_PASSWORD;
@@ -37,13 +37,6 @@ function run(cmd, args, { check = true, cwd } = {}) {
   return (r.stdout ?? '').trim();
 }
 
-/// The park's month (Asia/Shanghai, the test server's zone) of a moment, as YYYY-MM.
-function parkMonth(date) {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
-    timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit',
-  }).formatToParts(date).map((x) => [x.type, x.value]));
-  return { month: `${p.year}-${p.month}`, day: `${p.year}-${p.month}-${p.day}`, year: p.year };
-}
 
 /// Yuan as the pages print them ("¥1,234.56") to fen.
 function fen(text) {
@@ -70,7 +63,9 @@ test('a real job on Slurm becomes a statement with park credit, a capped subsidy
   }
   assert.ok(ADMIN_EMAIL, 'HATCHERY_E2E_ADMIN_EMAIL is set by scripts/test.sh');
   const now = new Date();
-  const { month, day, year } = parkMonth(now);
+  // The park's month and day of now.
+  const { year, month: mm, day: dd } = parkParts(now);
+  const [month, day] = [`${year}-${mm}`, `${year}-${mm}-${dd}`];
   const firm = `Qilin Compute ${tag}`;
   const programme = `Turing Town compute voucher ${tag}`;
   // The Unix user the founder's jobs run as must exist before Slurm hears of it.

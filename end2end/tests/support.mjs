@@ -74,15 +74,21 @@ export function uniqueEmail(tag) {
   return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
 
-/// A `datetime-local` value as Hatchery's forms read it: in the park's time zone (the server
-/// under test runs with the default, Asia/Shanghai) for a person who chose none of their own.
-export function inputTime(date, zone = 'Asia/Shanghai') {
-  const parts = Object.fromEntries(
+/// A moment's calendar parts (year, month, day, hour, minute, zero-padded) in the park's time
+/// zone: the server under test runs with the default, Asia/Shanghai.
+export function parkParts(date, zone = 'Asia/Shanghai') {
+  return Object.fromEntries(
     new Intl.DateTimeFormat('en-CA', {
       timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit',
       hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
     }).formatToParts(date).map((p) => [p.type, p.value]),
   );
+}
+
+/// A `datetime-local` value as Hatchery's forms read it: in the park's time zone for a person
+/// who chose none of their own.
+export function inputTime(date, zone = 'Asia/Shanghai') {
+  const parts = parkParts(date, zone);
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
 

@@ -209,13 +209,13 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
     Ok(out)
 }
 
-/// The startup page: profile, team, residency, mentors, milestones and notes (eight queries
-/// whatever the number of rows).
 /// How many mentors a search on a startup's page lists.
 const MENTOR_MATCHES: u64 = 20;
 
-/// A startup's page. For admins, `mentor_q` (a name or email, in part) finds mentors to
-/// assign: a park has hundreds, too many for one list on every page view.
+/// The startup page: profile, team, residency, mentors, milestones, notes and figures (a
+/// fixed number of queries whatever the number of rows). For admins, `mentor_q` (a name or
+/// email, in part) finds mentors to assign: a park has hundreds, too many to list on every
+/// view of the page.
 pub async fn detail(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -254,10 +254,7 @@ pub async fn detail(
             .map(|u| u.name.clone())
             .unwrap_or_default()
     };
-    let pattern = crate::tables::search(&crate::tables::TableQuery {
-        q: mentor_q.to_string(),
-        ..Default::default()
-    })?;
+    let pattern = tables::pattern(mentor_q, "mentor")?;
     let mentor_choices = if let (Access::Manage, Some(pattern)) = (access, pattern) {
         // The first mentors not yet assigned whose name or email matches, by name: their id,
         // name and email only (one query).

@@ -4,7 +4,7 @@
 //! a correction when jobs come in after it was issued; who may read what.
 use super::*;
 use domain::credits::entity::charge;
-use domain::settlement::entity::{statement, statement_subsidy};
+use domain::settlement::entity::{statement, statement_line_subsidy, statement_subsidy};
 use wire::settlement::statements::StatementStatus;
 
 fn today() -> chrono::NaiveDate {
@@ -227,11 +227,42 @@ async fn a_months_statement_splits_the_bill_and_moves_on_step_by_step() {
             .collect::<Vec<_>>(),
         [(programme, 100_000)]
     );
+    // The programme's share of each job: ¥18 of the second, ¥982 of the third.
+    let db = p.app.db().clone();
+    let shares = || async {
+        statement_line_subsidy::Entity::find()
+            .order_by_asc(statement_line_subsidy::Column::ChargeId)
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|x| (x.charge_id, x.programme_id, x.amount_fen))
+            .collect::<Vec<_>>()
+    };
+    let recorded = shares().await;
+    assert_eq!(
+        recorded,
+        [
+            (charges[1].id, programme, 1_800),
+            (charges[2].id, programme, 98_200)
+        ]
+    );
+    // Statements made before the shares were kept get them from the migration that adds them
+    // (one programme on the statement: the job's whole subsidy is its).
+    {
+        use migration::MigratorTrait;
+        migration::Migrator::down(p.app.db(), Some(1))
+            .await
+            .unwrap();
+        migration::Migrator::up(p.app.db(), None).await.unwrap();
+    }
+    assert_eq!(shares().await, recorded);
     // Prepared again, a draft is computed again to the same figures.
     let res = prepare(&mut p, &month).await;
     assert_eq!(res.error_param(), None);
     let again = statements_of(&p.app).await;
     assert_eq!((again.len(), again[0].subsidy_fen), (1, 100_000));
+    assert_eq!(shares().await, recorded, "replaced, not added to");
     assert_eq!(audits(&p.app, "statement.drafted").await, 1);
     assert_eq!(audits(&p.app, "statement.recomputed").await, 1);
 
