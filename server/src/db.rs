@@ -32,7 +32,9 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
             .min_connections(1)
             // Writers queue for SQLite's one write lock (write transactions begin IMMEDIATE,
             // see `domain::txn`); this is how long one waits before giving up.
-            .map_sqlx_sqlite_opts(|o| o.busy_timeout(SQLITE_BUSY_TIMEOUT))
+            // A list's page is 51 rows: with sqlx's default of 50 buffered rows, the
+            // connection's thread would stop at the last one and wait to be woken again.
+            .map_sqlx_sqlite_opts(|o| o.busy_timeout(SQLITE_BUSY_TIMEOUT).row_buffer_size(256))
             .map_sqlx_sqlite_pool_opts(stable_plans);
     } else {
         options.max_connections(20).min_connections(1);

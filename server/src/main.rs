@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// mimalloc instead of glibc's malloc: a page allocates many small strings on several
-/// threads, and glibc's arenas took about 15 % of a page's CPU under load.
+/// threads, and glibc's arenas took about 15 % of a page's CPU under load. It serves C's
+/// `malloc` too (the crate's `override` feature), so SQLite's allocations on the connections'
+/// threads no longer go to glibc's arenas either.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -238,14 +238,6 @@ pub async fn my_credit() -> Result<Option<StartupCredit>, AppError> {
     domain::credits::grants::my_credit(&state.db, &actor).await
 }
 
-/// A startup's credit on its startup page (admins and its mentors).
-#[server(prefix = "/api", endpoint = "startup_credit")]
-pub async fn get_startup_credit(id: i64) -> Result<StartupCredit, AppError> {
-    let actor = require_actor().await?;
-    let state = crate::state::app_state()?;
-    domain::credits::grants::startup_credit(&state.db, &actor, id).await
-}
-
 #[server(prefix = "/api", endpoint = "drift_report")]
 pub async fn drift_report(id: i64) -> Result<super::DriftReport, AppError> {
     let actor = require_actor().await?;

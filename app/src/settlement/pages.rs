@@ -1,8 +1,8 @@
 //! Funding programmes (admins): the list, a programme's form and its enrolments; and on a
 //! startup's page, its programmes, the form that enrols it, and its affiliated firms.
 use super::server_fns::{
-    get_programme, get_startup_funding, list_programmes, AddAffiliate, EndEnrolment,
-    EnrolInProgramme, RemoveAffiliate, SaveProgramme,
+    get_programme, list_programmes, AddAffiliate, EndEnrolment, EnrolInProgramme, RemoveAffiliate,
+    SaveProgramme,
 };
 use super::{format_percent, name_in, EnrolmentRow, ProgrammeRow, SponsorKind, StartupFunding};
 use crate::components::{
@@ -285,25 +285,10 @@ fn Enrolments(rows: Vec<EnrolmentRow>, show_startup: bool) -> impl IntoView {
     .into_any()
 }
 
-/// A startup's programmes on its page (drawn for admins only): its enrolments, a form that enrols it in an
-/// open programme, and the firms affiliated with it.
+/// A startup's programmes on its page (drawn for admins only): its enrolments, a form that
+/// enrols it in an open programme, and the firms affiliated with it.
 #[component]
-pub fn StartupProgrammes(startup_id: i64) -> impl IntoView {
-    let data = Resource::new(|| (), move |_| get_startup_funding(startup_id));
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok(f) => view! { <FundingView startup_id f/> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
-
-#[component]
-fn FundingView(startup_id: i64, f: StartupFunding) -> impl IntoView {
+pub fn StartupProgrammes(startup_id: i64, f: StartupFunding) -> impl IntoView {
     let locale = use_locale();
     let enrol = mutation::<EnrolInProgramme>();
     let add = mutation::<AddAffiliate>();

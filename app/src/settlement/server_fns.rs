@@ -1,7 +1,7 @@
 //! Server functions for funding programmes and enrolments (admins).
 // A form's fields arrive as arguments, one per input.
 #![allow(clippy::too_many_arguments)]
-use super::{ProgrammeDetail, ProgrammeRow, StartupFunding};
+use super::{ProgrammeDetail, ProgrammeRow};
 use crate::error::AppError;
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -78,13 +78,6 @@ pub async fn save_programme(
     };
     redirect_with_notice(&format!("/admin/programmes/{id}"), "saved");
     Ok(())
-}
-
-#[server(prefix = "/api", endpoint = "get_startup_funding")]
-pub async fn get_startup_funding(startup_id: i64) -> Result<StartupFunding, AppError> {
-    let actor = require_actor().await?;
-    let state = crate::state::app_state()?;
-    domain::settlement::enrolments::of_startup(&state.db, &actor, startup_id).await
 }
 
 /// Enrols a startup in a programme; back to the startup's page.

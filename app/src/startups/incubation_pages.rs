@@ -360,7 +360,7 @@ fn StartupDetailView(d: StartupDetail, mentor_q: String) -> impl IntoView {
             </section>
         </div>
 
-        <crate::credits::pages::StartupCreditSection startup_id=id link=manage/>
+        <crate::credits::pages::StartupCreditSection c=d.credit link=manage/>
 
         <section class="card" id="milestones">
             <h2>{locale.t("milestones.title")}</h2>
@@ -464,7 +464,7 @@ fn StartupDetailView(d: StartupDetail, mentor_q: String) -> impl IntoView {
 
         <super::figures_pages::FiguresSection f=d.figures.clone()/>
 
-        {manage.then(|| view! { <StartupProgrammes startup_id=id/> })}
+        {d.funding.map(|f| view! { <StartupProgrammes startup_id=id f/> })}
 
         {(manage && incubating).then(|| view! {
             <section class="card" id="end">

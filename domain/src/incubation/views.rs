@@ -212,12 +212,24 @@ pub async fn csv(db: &DatabaseConnection, actor: &Actor, query: &TableQuery) -> 
 /// How many mentors a search on a startup's page lists.
 const MENTOR_MATCHES: u64 = 20;
 
-/// The startup page: profile, team, residency, mentors, milestones, notes and figures (a
-/// fixed number of queries whatever the number of rows). For admins, `mentor_q` (a name or
-/// email, in part) finds mentors to assign: a park has hundreds, too many to list on every
-/// view of the page.
+/// The startup page: profile, team, residency, mentors, milestones, notes, figures, GPU
+/// credit and, for admins, programmes (a fixed number of queries whatever the number of rows,
+/// read in one snapshot on one connection). For admins, `mentor_q` (a name or email, in part)
+/// finds mentors to assign: a park has hundreds, too many to list on every view of the page.
 pub async fn detail(
     db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    mentor_q: &str,
+) -> AppResult<StartupDetail> {
+    let txn = crate::txn::read(db).await?;
+    let detail = detail_in(&txn, actor, id, mentor_q).await?;
+    txn.commit().await?;
+    Ok(detail)
+}
+
+async fn detail_in(
+    db: &impl ConnectionTrait,
     actor: &Actor,
     id: i64,
     mentor_q: &str,
@@ -290,8 +302,17 @@ pub async fn detail(
     };
     let milestones = super::milestones::rows_for_startup(db, s.id).await?;
     let figures = crate::startups::figures::of(db, &s, access == Access::Manage).await?;
+    let credit = crate::credits::grants::credit_of_startup(db, s.id, &s.name).await?;
+    let funding = match access {
+        Access::Manage => {
+            Some(crate::settlement::enrolments::funding_of(db, s.id, actor.zone.today()).await?)
+        }
+        Access::Mentor => None,
+    };
     Ok(StartupDetail {
         figures,
+        credit,
+        funding,
         residency_from: s.residency_from,
         residency_until: s.residency_until,
         ended_at: s.ended_at,

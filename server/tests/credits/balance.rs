@@ -312,13 +312,13 @@ async fn each_resource_shows_the_startups_balance_burn_down_and_forecast() {
         assert_eq!(page.status, axum::http::StatusCode::FORBIDDEN);
         assert!(!page.body.contains("GPU-hours left"));
     }
-    // The server function itself refuses them too.
+    // The page's reading itself refuses them too.
     for jar in [&other_mentor, &other_founder] {
         let mut jar = jar.clone();
         let res = p
             .app
             .post_form(
-                "/api/startup_credit",
+                "/api/startup_detail",
                 "/dashboard",
                 &[("id", &startup.to_string())],
                 &mut jar,
@@ -326,19 +326,23 @@ async fn each_resource_shows_the_startups_balance_burn_down_and_forecast() {
             .await;
         assert_eq!(res.error_param(), Some(AppError::Forbidden));
     }
-    let credit = domain::credits::grants::startup_credit(
+    let detail = domain::incubation::views::detail(
         p.app.db(),
         &p.app.actor("zhou@mentors.cn").await,
         startup,
+        "",
     )
     .await
     .unwrap();
-    assert_eq!(credit.resources.len(), 2);
+    assert_eq!(detail.credit.resources.len(), 2);
+    assert_eq!(detail.credit.startup_id, startup);
+    assert_eq!(detail.funding, None, "a mentor is not shown the programmes");
     assert_eq!(
-        domain::credits::grants::startup_credit(
+        domain::incubation::views::detail(
             p.app.db(),
             &p.app.actor("liu@mentors.cn").await,
-            startup
+            startup,
+            ""
         )
         .await
         .unwrap_err(),

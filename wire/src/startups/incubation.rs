@@ -144,6 +144,10 @@ pub struct StartupDetail {
     pub notes: Vec<NoteRow>,
     /// Its figures for the sponsors' report.
     pub figures: super::figures::CompanyFigures,
+    /// Its GPU credit: grants, burn-downs per resource, tranches.
+    pub credit: crate::credits::StartupCredit,
+    /// Its subsidy programmes and affiliated firms (for admins only).
+    pub funding: Option<crate::settlement::StartupFunding>,
     /// Whether the viewer is an admin (edits, assigns, graduates) — the server decides.
     pub can_manage: bool,
     /// Today on the server, for overdue marks (the browser has no clock of chrono's).

@@ -25,31 +25,32 @@ pub fn BurnDownChart(burn: BurnDown) -> impl IntoView {
         LEFT + ((t - start).num_seconds() as f64 / span).clamp(0.0, 1.0) * (W - LEFT - 8.0)
     };
     let y = move |m: i64| TOP + (1.0 - (m.max(0) as f64 / peak).min(1.0)) * (H - TOP - BOTTOM);
+    let (tx, ty) = (move |t| Tenths(x(t)), move |m| Tenths(y(m)));
     // Written in place: a chart has up to a few hundred points.
     use std::fmt::Write as _;
     let mut path = String::with_capacity(burn.points.len() * 26 + 16);
     let mut last: Option<i64> = None;
     for (t, b) in &burn.points {
-        let px = x(*t);
+        let px = tx(*t);
         let _ = match last {
-            None => write!(path, "M{px:.1},{:.1}", y(*b)),
-            Some(prev) => write!(path, " L{px:.1},{:.1} L{px:.1},{:.1}", y(prev), y(*b)),
+            None => write!(path, "M{px},{}", ty(*b)),
+            Some(prev) => write!(path, " L{px},{} L{px},{}", ty(prev), ty(*b)),
         };
         last = Some(*b);
     }
     if let Some(b) = last {
-        let _ = write!(path, " L{:.1},{:.1}", x(now.min(burn.valid_until)), y(b));
+        let _ = write!(path, " L{},{}", tx(now.min(burn.valid_until)), ty(b));
     }
     let forecast = (burn.burn_per_day > 0 && burn.remaining_minutes > 0).then(|| {
         let until = burn.exhausts_at.unwrap_or(burn.valid_until);
         let days = (until - now).num_minutes() as f64 / 1440.0;
         let left = burn.remaining_minutes - (burn.burn_per_day as f64 * days) as i64;
         format!(
-            "M{:.1},{:.1} L{:.1},{:.1}",
-            x(now),
-            y(burn.remaining_minutes),
-            x(until),
-            y(left)
+            "M{},{} L{},{}",
+            tx(now),
+            ty(burn.remaining_minutes),
+            tx(until),
+            ty(left)
         )
     });
     let summary = if burn.burn_per_day == 0 {
@@ -125,26 +126,18 @@ fn ResourceCreditCard(c: ResourceCredit) -> impl IntoView {
 /// A startup's credit on its startup page, for admins and its mentors: its grants, then each
 /// resource's balance, burn-down and forecast.
 #[component]
-pub fn StartupCreditSection(startup_id: i64, #[prop(default = false)] link: bool) -> impl IntoView {
+pub fn StartupCreditSection(
+    c: StartupCredit,
+    #[prop(default = false)] link: bool,
+) -> impl IntoView {
     let locale = use_locale();
-    let data = Resource::new(|| (), move |_| get_startup_credit(startup_id));
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok(c) => view! {
-                        <section class="card" id="credit" data-testid="startup-credit">
-                            <h2>{locale.t("credits.title")}</h2>
-                            {c.grants.is_empty().then(|| view! { <p class="empty">{locale.t("credits.startup_none")}</p> })}
-                            {(!c.grants.is_empty()).then(|| view! { <GrantsTable rows=c.grants.clone() link/> })}
-                        </section>
-                        {c.resources.into_iter().map(|r| view! { <ResourceCreditCard c=r/> }).collect_view()}
-                    }
-                    .into_any(),
-                }
-            })}
-        </Transition>
+        <section class="card" id="credit" data-testid="startup-credit">
+            <h2>{locale.t("credits.title")}</h2>
+            {c.grants.is_empty().then(|| view! { <p class="empty">{locale.t("credits.startup_none")}</p> })}
+            {(!c.grants.is_empty()).then(|| view! { <GrantsTable rows=c.grants link/> })}
+        </section>
+        {c.resources.into_iter().map(|r| view! { <ResourceCreditCard c=r/> }).collect_view()}
     }
 }
 
@@ -186,5 +179,40 @@ pub fn CreditsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// A chart's coordinate to one decimal, as `{:.1}` writes it, but by integer formatting: a
+/// chart has hundreds of them, and float formatting was a visible part of the credit page's
+/// time.
+#[derive(Clone, Copy)]
+struct Tenths(f64);
+
+impl std::fmt::Display for Tenths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenths = (self.0 * 10.0).round() as i64;
+        let sign = if tenths < 0 { "-" } else { "" };
+        let abs = tenths.unsigned_abs();
+        write!(f, "{sign}{}.{}", abs / 10, abs % 10)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tenths;
+
+    #[test]
+    fn tenths_are_written_as_one_decimal() {
+        for (v, want) in [
+            (0.0, "0.0"),
+            (64.0, "64.0"),
+            (632.04, "632.0"),
+            (10.06, "10.1"),
+            (199.99, "200.0"),
+            (-3.04, "-3.0"),
+            (-0.26, "-0.3"),
+        ] {
+            assert_eq!(Tenths(v).to_string(), want, "{v}");
+        }
     }
 }

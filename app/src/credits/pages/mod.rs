@@ -5,14 +5,14 @@ mod balance;
 mod cluster;
 mod grants;
 use super::server_fns::{
-    drift_report, get_grant_detail, get_grant_form_options, get_resource, get_startup_credit,
-    ledger_entries, list_grants, list_resources, list_sync_jobs, my_credit, resource_prices,
-    AddPrice, AdjustGrant, CreateGrant, GrantTransition, RepairDrift, RetrySyncJob, SaveResource,
+    drift_report, get_grant_detail, get_grant_form_options, get_resource, ledger_entries,
+    list_grants, list_resources, list_sync_jobs, my_credit, resource_prices, AddPrice, AdjustGrant,
+    CreateGrant, GrantTransition, RepairDrift, RetrySyncJob, SaveResource,
 };
 use super::{
     format_gpu_hours, format_yuan, BackendKind, BurnDown, DriftKind, GrantFunding, GrantRow,
-    GrantStatus, LedgerKind, ResourceCredit, ResourceView, SyncState, SyncStatus, GRANT_COLUMNS,
-    LEDGER_COLUMNS, SYNC_COLUMNS,
+    GrantStatus, LedgerKind, ResourceCredit, ResourceView, StartupCredit, SyncState, SyncStatus,
+    GRANT_COLUMNS, LEDGER_COLUMNS, SYNC_COLUMNS,
 };
 use crate::components::{
     action_error, format_time, initial_checked, initial_value, mutation, param_id, ErrorBanner,

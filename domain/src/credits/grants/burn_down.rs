@@ -218,18 +218,17 @@ pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Opti
         }))
 }
 
-/// A startup's credit for its startup page: admins and the startup's own mentors only (the
-/// same rule as the page itself).
-pub async fn startup_credit(
-    db: &DatabaseConnection,
-    actor: &Actor,
+/// A startup's credit for its startup page, whose reading checked who asks (admins and the
+/// startup's own mentors).
+pub async fn credit_of_startup(
+    db: &impl ConnectionTrait,
     startup_id: i64,
+    name: &str,
 ) -> AppResult<StartupCredit> {
-    let (s, _) = crate::startups::access::access(db, actor, startup_id).await?;
-    let credit = credit_of(db, grant::Column::StartupId.eq(s.id)).await?;
+    let credit = credit_of(db, grant::Column::StartupId.eq(startup_id)).await?;
     Ok(StartupCredit {
-        startup_id: s.id,
-        startup_name: s.name,
+        startup_id,
+        startup_name: name.to_string(),
         ..credit
     })
 }
@@ -239,7 +238,7 @@ pub async fn startup_credit(
 /// their sampled ledgers, their tranches; the per-resource totals are computed from
 /// the grants' burn-downs. Without grants, the startup's id and name are left empty.
 pub(super) async fn credit_of(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     which: sea_orm::sea_query::SimpleExpr,
 ) -> AppResult<StartupCredit> {
     let now = Utc::now();
