@@ -250,7 +250,7 @@ pub async fn end(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<i
 /// A startup's programmes for its page: its enrolments, the programmes still open on `today`
 /// that it is not in, and its affiliated firms. Admins only: the page's reading checks who
 /// asks (three queries).
-pub async fn funding_of(
+pub(crate) async fn funding_of(
     db: &impl ConnectionTrait,
     startup_id: i64,
     today: chrono::NaiveDate,

@@ -220,7 +220,7 @@ pub async fn my_credit(db: &DatabaseConnection, actor: &Actor) -> AppResult<Opti
 
 /// A startup's credit for its startup page, whose reading checked who asks (admins and the
 /// startup's own mentors).
-pub async fn credit_of_startup(
+pub(crate) async fn credit_of_startup(
     db: &impl ConnectionTrait,
     startup_id: i64,
     name: &str,

@@ -11,7 +11,8 @@ mod commands;
 mod notify;
 mod views;
 
-pub use burn_down::{burn_down, credit_of_startup, my_credit};
+pub(crate) use burn_down::credit_of_startup;
+pub use burn_down::{burn_down, my_credit};
 pub use commands::{adjust, create, expire_due, record_usage, transition, GrantInput};
 pub use notify::expiry_alerts;
 pub(crate) use notify::tell_team;
