@@ -37,7 +37,6 @@ function run(cmd, args, { check = true, cwd } = {}) {
   return (r.stdout ?? '').trim();
 }
 
-
 /// Yuan as the pages print them ("¥1,234.56") to fen.
 function fen(text) {
   const m = /(-?)¥([\d,]+)\.(\d\d)/.exec(text);

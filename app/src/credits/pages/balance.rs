@@ -182,9 +182,9 @@ pub fn CreditsPage() -> impl IntoView {
     }
 }
 
-/// A chart's coordinate to one decimal, as `{:.1}` writes it, but by integer formatting: a
-/// chart has hundreds of them, and float formatting was a visible part of the credit page's
-/// time.
+/// A chart's coordinate to one decimal, like `{:.1}` (an exact tie may round the other way,
+/// a tenth of a pixel), but by integer formatting: a chart has hundreds of them, and float
+/// formatting was a visible part of the credit page's time.
 #[derive(Clone, Copy)]
 struct Tenths(f64);
 
